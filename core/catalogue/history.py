@@ -1,0 +1,305 @@
+"""History queries: filtered, sorted, paged in SQL; the banner; the statistics strip."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, or_, select
+
+from core.catalogue.db import Catalogue
+from core.catalogue.models import Backup, Job, JobKind, JobLog, JobStatus, Plan
+from core.timeutil import iso, local_midnight_utc, to_aware, utcnow
+
+# Column name -> sortable expression. Each has an index led by it (see models.Job).
+SORT_COLUMNS = {
+    "plan": Job.plan_name,
+    "engine": Job.engine,
+    "kind": Job.kind,
+    "trigger": Job.trigger,
+    "status": Job.status,
+    "started": Job.started_at,
+    "duration": Job.duration_ms,
+    "size": Job.bytes,
+    "requested_by": Job.requested_by,
+    "error": Job.error,
+    "id": Job.id,
+}
+
+ROW_COLUMNS = (
+    Job.id,
+    Job.plan_name,
+    Job.engine,
+    Job.kind,
+    Job.trigger,
+    Job.status,
+    Job.requested_by,
+    Job.started_at,
+    Job.finished_at,
+    Job.duration_ms,
+    Job.bytes,
+    Job.files,
+    Job.error,
+    Job.plan_id,
+    Job.heartbeat_at,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    id: int
+    plan: str
+    engine: str
+    kind: str
+    trigger: str
+    status: str
+    requested_by: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_ms: int | None
+    bytes: int | None
+    files: int | None
+    error: str | None
+    plan_id: int | None
+    heartbeat_at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["started_at"] = iso(self.started_at)
+        d["finished_at"] = iso(self.finished_at)
+        d["heartbeat_at"] = iso(self.heartbeat_at)
+        return d
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    plans: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    engines: tuple[str, ...] = ()
+    triggers: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    since: datetime | None = None  # naive UTC, inclusive
+    until: datetime | None = None  # naive UTC, exclusive
+    text: str = ""
+
+    def apply(self, q: Select[Any]) -> Select[Any]:
+        for col, values in (
+            (Job.plan_name, self.plans),
+            (Job.status, self.statuses),
+            (Job.engine, self.engines),
+            (Job.trigger, self.triggers),
+            (Job.kind, self.kinds),
+        ):
+            if len(values) == 1:
+                q = q.where(col == values[0])
+            elif values:
+                q = q.where(col.in_(values))
+        if self.since is not None:
+            q = q.where(Job.started_at >= self.since)
+        if self.until is not None:
+            q = q.where(Job.started_at < self.until)
+        text = self.text.strip()
+        if text:
+            like = f"%{_escape_like(text)}%"
+            q = q.where(
+                or_(
+                    Job.plan_name.ilike(like, escape="\\"),
+                    Job.error.ilike(like, escape="\\"),
+                    Job.requested_by.ilike(like, escape="\\"),
+                    Job.engine.ilike(like, escape="\\"),
+                    Job.kind.ilike(like, escape="\\"),
+                )
+            )
+        return q
+
+
+@dataclass(frozen=True)
+class HistorySort:
+    column: str = "started"
+    descending: bool = True
+
+    def __post_init__(self) -> None:
+        if self.column not in SORT_COLUMNS:
+            raise ValueError(f"unknown sort column {self.column!r}")
+
+    def order_by(self) -> list[Any]:
+        col = SORT_COLUMNS[self.column]
+        if self.descending:
+            return [col.desc(), Job.id.desc()]
+        return [col.asc(), Job.id.asc()]
+
+
+def _escape_like(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def history_page(
+    cat: Catalogue,
+    flt: HistoryFilter = HistoryFilter(),
+    sort: HistorySort = HistorySort(),
+    *,
+    offset: int = 0,
+    limit: int = 200,
+) -> list[HistoryRow]:
+    q = flt.apply(select(*ROW_COLUMNS)).order_by(*sort.order_by()).offset(offset).limit(limit)
+    with cat.engine.connect() as conn:
+        return [HistoryRow(*r) for r in conn.execute(q)]
+
+
+def history_count(cat: Catalogue, flt: HistoryFilter = HistoryFilter()) -> int:
+    q = flt.apply(select(func.count()).select_from(Job))
+    with cat.engine.connect() as conn:
+        return int(conn.execute(q).scalar_one())
+
+
+def job_rows(cat: Catalogue, ids: list[int]) -> list[HistoryRow]:
+    """Fresh rows for the given job ids (for live updates of running jobs)."""
+    if not ids:
+        return []
+    with cat.engine.connect() as conn:
+        return [HistoryRow(*r) for r in conn.execute(select(*ROW_COLUMNS).where(Job.id.in_(ids)))]
+
+
+@dataclass(frozen=True)
+class JobDetail:
+    row: HistoryRow
+    log: str
+    host: str
+    details: dict[str, Any]
+    backups: list[dict[str, Any]] = field(default_factory=list)
+
+
+def job_detail(cat: Catalogue, job_id: int) -> JobDetail | None:
+    with cat.engine.connect() as conn:
+        r = conn.execute(select(*ROW_COLUMNS).where(Job.id == job_id)).first()
+        if r is None:
+            return None
+        log = conn.execute(select(JobLog.text).where(JobLog.job_id == job_id)).scalar() or ""
+        host, details = conn.execute(select(Job.host, Job.details).where(Job.id == job_id)).one()
+        backups = [
+            {
+                "id": b.id,
+                "name": b.name,
+                "type": b.type,
+                "created_at": iso(b.created_at),
+                "size": b.size,
+                "files": b.files,
+            }
+            for b in conn.execute(
+                select(Backup.id, Backup.name, Backup.type, Backup.created_at, Backup.size,
+                       Backup.files).where(Backup.job_id == job_id).order_by(Backup.id)
+            )
+        ]
+    return JobDetail(HistoryRow(*r), log, host, details or {}, backups)
+
+
+def distinct_values(cat: Catalogue) -> dict[str, list[str]]:
+    """Values offered by the History filters: plan names (current and past), engines."""
+    with cat.engine.connect() as conn:
+        plans = set(conn.execute(select(Plan.name)).scalars())
+        # Past plans' names: one cheap indexed skip-scan per name would be ideal; the distinct
+        # over the (plan_name, started_at) index is fast enough in SQLite and PostgreSQL.
+        plans.update(conn.execute(select(Job.plan_name).distinct()).scalars())
+        engines = set(conn.execute(select(Job.engine).distinct()).scalars())
+        engines.update(conn.execute(select(Plan.engine)).scalars())
+    plans.discard("")
+    return {"plans": sorted(plans), "engines": sorted(engines)}
+
+
+@dataclass(frozen=True)
+class Stats:
+    jobs: int
+    succeeded: int
+    failed: int
+    bytes: int
+
+    @property
+    def success_rate(self) -> float | None:
+        done = self.succeeded + self.failed
+        return self.succeeded / done if done else None
+
+
+def stats(cat: Catalogue, days: int = 30, now: datetime | None = None) -> Stats:
+    since = (now or utcnow()) - timedelta(days=days)
+    ok = JobStatus.SUCCESS.value
+    bad = (JobStatus.FAILED.value, JobStatus.PARTIAL.value, JobStatus.INTERRUPTED.value)
+    q = select(
+        func.count(),
+        func.coalesce(func.sum(case((Job.status == ok, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((Job.status.in_(bad), 1), else_=0)), 0),
+        func.coalesce(func.sum(case((Job.kind == JobKind.BACKUP.value, Job.bytes), else_=0)), 0),
+    ).where(Job.started_at >= since)
+    with cat.engine.connect() as conn:
+        n, good, failed, nbytes = conn.execute(q).one()
+    return Stats(int(n), int(good), int(failed), int(nbytes or 0))
+
+
+@dataclass(frozen=True)
+class PlanToday:
+    plan: str
+    last_success: datetime | None  # naive UTC; None if none since local midnight
+    last_status: str | None  # status of the plan's last finished backup job
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class Banner:
+    level: str  # "ok", "warning", "error", "none"
+    text: str
+    plans: list[PlanToday]
+
+
+def banner(cat: Catalogue, now: datetime | None = None) -> Banner:
+    """Did today's backup run? Computed per enabled plan from the catalogue."""
+    midnight = local_midnight_utc(now)
+    backup = JobKind.BACKUP.value
+    with cat.engine.connect() as conn:
+        plans = conn.execute(
+            select(Plan.id, Plan.name).where(Plan.enabled.is_(True)).order_by(Plan.name)
+        ).all()
+        items: list[PlanToday] = []
+        for pid, name in plans:
+            last_ok = conn.execute(
+                select(func.max(Job.finished_at)).where(
+                    and_(Job.plan_id == pid, Job.kind == backup,
+                         Job.status == JobStatus.SUCCESS.value)
+                )
+            ).scalar()
+            last = conn.execute(
+                select(Job.status, Job.error)
+                .where(and_(Job.plan_id == pid, Job.kind == backup, Job.finished_at.is_not(None)))
+                .order_by(Job.finished_at.desc())
+                .limit(1)
+            ).first()
+            items.append(
+                PlanToday(
+                    name,
+                    last_ok if last_ok is not None and last_ok >= midnight else None,
+                    last[0] if last else None,
+                    last[1] if last else None,
+                )
+            )
+    return _banner_from(items)
+
+
+def _hhmm(dt: datetime) -> str:
+    aware = to_aware(dt)
+    assert aware is not None
+    return aware.astimezone().strftime("%H:%M")
+
+
+def _banner_from(items: list[PlanToday]) -> Banner:
+    if not items:
+        return Banner("none", "No backup plans yet: add one in Settings.", items)
+    failing = [p for p in items if p.last_status in (JobStatus.FAILED.value,
+                                                      JobStatus.INTERRUPTED.value)]
+    if failing:
+        names = ", ".join(p.plan for p in failing)
+        return Banner("error", f"The last run of {names} failed.", items)
+    missing = [p for p in items if p.last_success is None]
+    if missing:
+        names = ", ".join(p.plan for p in missing)
+        return Banner("warning", f"No successful backup today yet for {names}.", items)
+    latest = max(p.last_success for p in items if p.last_success is not None)
+    return Banner("ok", f"Today's backup completed at {_hhmm(latest)}.", items)

@@ -1,0 +1,46 @@
+"""What every subcommand gets: resolved paths and a lazily opened catalogue."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.catalogue.db import Catalogue
+from core.config import AppConfig
+
+
+@dataclass
+class CliContext:
+    config: AppConfig
+    _catalogue: Catalogue | None = field(default=None, init=False)
+
+    @property
+    def catalogue(self) -> Catalogue:
+        if self._catalogue is None:
+            from core.catalogue.db import open_catalogue
+
+            self.config.paths.ensure()
+            self._catalogue = open_catalogue(self.config.catalogue_url)
+        return self._catalogue
+
+    def close(self) -> None:
+        if self._catalogue is not None:
+            self._catalogue.dispose()
+            self._catalogue = None
+
+
+def print_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def print_table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [len(h) for h in headers]
+    for r in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    print(line.rstrip())
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())

@@ -1,0 +1,99 @@
+"""`backupdesk plan add|list|show|remove`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from core import engines, plans
+from core.cli.context import CliContext, print_json, print_table
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("plan", help="manage backup plans")
+    psub = p.add_subparsers(dest="plan_command", metavar="ACTION", required=True,
+                            parser_class=type(p))
+    add = psub.add_parser("add", help="create a plan")
+    add.add_argument("name")
+    add.add_argument("--engine", required=True, choices=sorted(engines.engines()))
+    add.add_argument("--source", action="append", default=[], metavar="PATH",
+                     help="file or folder to back up (repeatable)")
+    add.add_argument("--dest", action="append", default=[], metavar="PATH",
+                     help="destination folder (repeatable)")
+    add.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                     help="exclude pattern (repeatable)")
+    add.add_argument("--schedule", metavar="EXPR",
+                     help="hourly, daily, weekly, monthly or a cron expression")
+    add.add_argument("--json", action="store_true", help="print the new plan as JSON")
+    for spec in engines.engines().values():
+        spec.add_plan_options(add)
+    add.set_defaults(func=_add)
+
+    ls = psub.add_parser("list", help="list plans")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=_list)
+
+    show = psub.add_parser("show", help="show one plan's settings")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=_show)
+
+    rm = psub.add_parser("remove", help="remove a plan (its history stays)")
+    rm.add_argument("name")
+    rm.set_defaults(func=_remove)
+
+
+def _add(ctx: CliContext, a: argparse.Namespace) -> int:
+    spec = engines.get(a.engine)
+    plan = plans.add_plan(
+        ctx.catalogue, a.name, a.engine, sources=a.source, destinations=a.dest,
+        excludes=a.exclude, schedule=a.schedule, options=spec.options_from_args(a),
+    )
+    if a.json:
+        print_json(plans.plan_json(plan))
+    else:
+        print(f"Plan {plan.name!r} created.")
+    return 0
+
+
+def _list(ctx: CliContext, a: argparse.Namespace) -> int:
+    items = plans.list_plans(ctx.catalogue)
+    if a.json:
+        print_json([plans.plan_json(p) for p in items])
+        return 0
+    if not items:
+        print("No plans. Create one with: backupdesk plan add NAME --engine ENGINE ...")
+        return 0
+    print_table(
+        ["NAME", "ENGINE", "ENABLED", "SOURCES", "DESTINATIONS", "SCHEDULE"],
+        [[p.name, p.engine, "yes" if p.enabled else "no", str(len(p.sources)),
+          str(len(p.destinations)), ", ".join(s.expression for s in p.schedules)]
+         for p in items],
+    )
+    return 0
+
+
+def _show(ctx: CliContext, a: argparse.Namespace) -> int:
+    data = plans.plan_json(plans.get_plan(ctx.catalogue, a.name))
+    if a.json:
+        print_json(data)
+        return 0
+    for key in ("name", "engine", "enabled"):
+        print(f"{key}: {data[key]}")
+    for src in data["sources"]:
+        print(f"source: {src}")
+    for ex in data["excludes"]:
+        print(f"exclude: {ex}")
+    for d in data["destinations"]:
+        print(f"destination: {d['location']}")
+    for sc in data["schedules"]:
+        print(f"schedule: {sc['expression']} (next: {', '.join(sc['next_runs'][:2])})")
+    for k, v in sorted(data["options"].items()):
+        print(f"{k}: {v}")
+    return 0
+
+
+def _remove(ctx: CliContext, a: argparse.Namespace) -> int:
+    plans.remove_plan(ctx.catalogue, a.name)
+    print(f"Plan {a.name!r} removed; its history is kept.")
+    return 0

@@ -1,0 +1,103 @@
+"""Plan options of the built-in engines (what `plan add` takes for each)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from core.engines import EngineSpec, register
+from core.errors import ConfigError
+
+
+def _archive_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("archive engine")
+    g.add_argument("--compression", help="zstd[:LEVEL] (default zstd:3), gzip[:LEVEL] or none")
+    g.add_argument("--database", action="append", metavar="URL",
+                   help="sqlite:///PATH, postgresql://USER@HOST:PORT/DB or mysql://...; repeatable")
+    g.add_argument("--full-every", type=int, metavar="N", help="a full backup every N runs (7)")
+    g.add_argument("--no-verify", action="store_true", default=None,
+                   help="do not verify after each backup")
+
+
+def _archive_from_args(a: argparse.Namespace) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    if a.compression is not None:
+        opts["compression"] = a.compression
+    if a.database:
+        opts["databases"] = list(a.database)
+    if a.full_every is not None:
+        opts["full_every"] = a.full_every
+    if a.no_verify:
+        opts["verify_after"] = False
+    return opts
+
+
+def _archive_validate(opts: dict[str, Any]) -> None:
+    comp = str(opts.get("compression", "zstd:3"))
+    algo, _, level = comp.partition(":")
+    if algo not in ("zstd", "gzip", "none"):
+        raise ConfigError(f"Unknown compression {comp!r}: use zstd[:LEVEL], gzip[:LEVEL] or none.")
+    if level:
+        limits = {"zstd": (1, 22), "gzip": (1, 9)}.get(algo)
+        if limits is None or not level.isdigit() or not limits[0] <= int(level) <= limits[1]:
+            raise ConfigError(f"Invalid compression level in {comp!r}.")
+    n = opts.get("full_every", 7)
+    if not isinstance(n, int) or n < 1:
+        raise ConfigError("--full-every must be a whole number of at least 1.")
+
+
+ARCHIVE = register(
+    EngineSpec(
+        name="archive",
+        title="Archive (tar + zstd/gzip, database dumps)",
+        add_plan_options=_archive_options,
+        options_from_args=_archive_from_args,
+        validate_options=_archive_validate,
+        default_options={"compression": "zstd:3", "full_every": 7, "verify_after": True},
+    )
+)
+
+
+def _borg_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("borg engine")
+    g.add_argument("--repo", help="repository: PATH or ssh://USER@HOST:PORT/PATH")
+    g.add_argument("--encryption", help="none, repokey, repokey-blake2, ... (default repokey)")
+    g.add_argument("--borg-compression", dest="borg_compression",
+                   help="borg compression spec, e.g. lz4 or zstd,6 (default lz4)")
+    for unit in ("last", "hourly", "daily", "weekly", "monthly", "yearly"):
+        g.add_argument(f"--keep-{unit}", type=int, metavar="N")
+
+
+KEEP_UNITS = ("last", "hourly", "daily", "weekly", "monthly", "yearly")
+
+
+def _borg_from_args(a: argparse.Namespace) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    if a.repo is not None:
+        opts["repository"] = a.repo
+    if a.encryption is not None:
+        opts["encryption"] = a.encryption
+    if a.borg_compression is not None:
+        opts["compression"] = a.borg_compression
+    keep = {u: getattr(a, f"keep_{u}") for u in KEEP_UNITS if getattr(a, f"keep_{u}") is not None}
+    if keep:
+        opts["keep"] = keep
+    return opts
+
+
+def _borg_validate(opts: dict[str, Any]) -> None:
+    if not opts.get("repository"):
+        raise ConfigError("A borg plan needs a repository (--repo).")
+
+
+BORG = register(
+    EngineSpec(
+        name="borg",
+        title="Borg (deduplicated repository)",
+        add_plan_options=_borg_options,
+        options_from_args=_borg_from_args,
+        validate_options=_borg_validate,
+        default_options={"encryption": "repokey", "compression": "lz4", "prune": True,
+                         "compact": True},
+    )
+)

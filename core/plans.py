@@ -1,0 +1,117 @@
+"""Plans: create, read, list, remove; the JSON view that the CLI prints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from core import engines, schedules
+from core.catalogue.db import Catalogue
+from core.catalogue.models import Destination, Plan, Schedule
+from core.errors import ConfigError, NotFoundError, UsageError
+from core.timeutil import iso
+
+
+def _load(s: Session, name: str) -> Plan:
+    plan = s.scalars(
+        select(Plan)
+        .where(Plan.name == name)
+        .options(selectinload(Plan.destinations), selectinload(Plan.schedules))
+    ).first()
+    if plan is None:
+        raise NotFoundError(f"No plan named {name!r}.")
+    return plan
+
+
+def add_plan(
+    cat: Catalogue,
+    name: str,
+    engine: str,
+    *,
+    sources: list[str],
+    destinations: list[str],
+    excludes: list[str] | None = None,
+    schedule: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> Plan:
+    name = name.strip()
+    if not name:
+        raise UsageError("A plan needs a name.")
+    spec = engines.get(engine)
+    opts = {**spec.default_options, **(options or {})}
+    spec.validate_options(opts)
+    if not sources and not opts.get("databases"):
+        raise ConfigError("A plan needs at least one source (--source) or database.")
+    srcs = [str(Path(p).expanduser().absolute()) for p in sources]
+    dests = [str(Path(p).expanduser().absolute()) for p in destinations]
+    if engine != "borg" and not dests:
+        raise ConfigError("A plan needs at least one destination (--dest).")
+    plan = Plan(name=name, engine=engine, sources=srcs, excludes=list(excludes or []),
+                options=opts)
+    plan.destinations = [Destination(kind="local", location=d, position=i)
+                         for i, d in enumerate(dests)]
+    if schedule:
+        plan.schedules = [Schedule(kind="backup", expression=schedules.normalise(schedule))]
+    try:
+        with cat.session() as s:
+            s.add(plan)
+    except IntegrityError as e:
+        raise ConfigError(f"A plan named {name!r} exists already.") from e
+    return get_plan(cat, name)
+
+
+def get_plan(cat: Catalogue, name: str) -> Plan:
+    with cat.session() as s:
+        return _load(s, name)
+
+
+def list_plans(cat: Catalogue) -> list[Plan]:
+    with cat.session() as s:
+        return list(
+            s.scalars(
+                select(Plan)
+                .order_by(Plan.name)
+                .options(selectinload(Plan.destinations), selectinload(Plan.schedules))
+            )
+        )
+
+
+def remove_plan(cat: Catalogue, name: str) -> None:
+    """Remove the plan and its schedules; its jobs and backups stay in the history."""
+    with cat.session() as s:
+        s.delete(_load(s, name))
+
+
+def plan_json(plan: Plan, now: datetime | None = None) -> dict[str, Any]:
+    now_local = (now or datetime.now().astimezone()).astimezone()
+    return {
+        "id": plan.id,
+        "name": plan.name,
+        "engine": plan.engine,
+        "enabled": plan.enabled,
+        "sources": list(plan.sources),
+        "excludes": list(plan.excludes),
+        "destinations": [
+            {"id": d.id, "kind": d.kind, "location": d.location, "enabled": d.enabled}
+            for d in plan.destinations
+        ],
+        "schedules": [
+            {
+                "id": sc.id,
+                "kind": sc.kind,
+                "expression": sc.expression,
+                "enabled": sc.enabled,
+                "missed_policy": sc.missed_policy,
+                "next_runs": [t.isoformat() for t in schedules.next_runs(sc.expression, now_local)],
+            }
+            for sc in plan.schedules
+        ],
+        "options": dict(plan.options),
+        "created_at": iso(plan.created_at),
+        "updated_at": iso(plan.updated_at),
+    }
