@@ -1,0 +1,181 @@
+"""Destinations: validation, atomic writes and copies, and deletion that cannot escape a root."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from core.errors import DestinationError
+from core.progress import CancelToken
+
+CHUNK = 4 << 20
+TMP_PREFIX = ".bdtmp-"
+
+
+@dataclass(frozen=True)
+class DestinationCheck:
+    """The outcome of validating one destination folder."""
+
+    location: str
+    ok: bool
+    message: str
+    free_bytes: int | None = None
+    exists: bool = False
+
+
+def check_destination(location: str, need_bytes: int = 0) -> DestinationCheck:
+    """Exists or can be created, writable, enough free space. Creates nothing."""
+    path = Path(location).expanduser()
+    if not path.is_absolute():
+        return DestinationCheck(location, False, f"Destination {location} is not an absolute path.")
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    exists = probe == path
+    if exists and not path.is_dir():
+        return DestinationCheck(location, False, f"Destination {location} is not a folder.")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        what = "is not writable" if exists else f"cannot be created ({probe} is not writable)"
+        return DestinationCheck(location, False, f"Destination {location} {what}.", None, exists)
+    free = shutil.disk_usage(probe).free
+    if need_bytes and free < need_bytes:
+        return DestinationCheck(
+            location, False,
+            f"Destination {location} has {free} bytes free; about {need_bytes} are needed.",
+            free, exists,
+        )
+    return DestinationCheck(location, True, "ok" if exists else "will be created", free, exists)
+
+
+def require_destination(location: str, need_bytes: int = 0) -> Path:
+    check = check_destination(location, need_bytes)
+    if not check.ok:
+        raise DestinationError(check.message)
+    path = Path(location).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DestinationError(f"Cannot create destination {location}: {e.strerror}.") from e
+    return path
+
+
+def fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def tmp_name(final: Path) -> Path:
+    return final.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}-{final.name}")
+
+
+def os_error(e: OSError, where: Path | str) -> DestinationError:
+    """A clear sentence for an OSError met while writing to `where`."""
+    if e.errno == errno.ENOSPC:
+        return DestinationError(f"No space left on the device holding {where}.")
+    if e.errno in (errno.ENOENT, errno.ENODEV, errno.EIO, errno.ESTALE):
+        return DestinationError(f"{where} disappeared while writing ({e.strerror}).")
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return DestinationError(f"Cannot write to {where}: {e.strerror}.")
+    return DestinationError(f"Writing to {where} failed: {e.strerror or e}.")
+
+
+@contextmanager
+def atomic_file(final: Path) -> Iterator[BinaryIO]:
+    """Write to a temporary name beside `final`; fsync and rename only if the block succeeds."""
+    tmp = tmp_name(final)
+    try:
+        with open(tmp, "xb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, final)
+    except BaseException as exc:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        if isinstance(exc, OSError) and not isinstance(exc, DestinationError):
+            raise os_error(exc, final.parent) from exc
+        raise
+    fsync_dir(final.parent)
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    size: int
+    sha256: str
+
+
+def copy_file_atomic(src: Path, final: Path, cancel: CancelToken | None = None,
+                     on_bytes: object = None) -> CopyResult:
+    """Copy `src` to `final` through a temporary name, hashing what is written."""
+    h = hashlib.sha256()
+    size = 0
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    try:
+        src_f = open(src, "rb", buffering=0)  # noqa: SIM115
+    except OSError as e:
+        raise DestinationError(f"Cannot read {src}: {e.strerror}.") from e
+    with src_f, atomic_file(final) as out:
+        while True:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            try:
+                n = src_f.readinto(buf)
+            except OSError as e:
+                raise DestinationError(f"Cannot read {src}: {e.strerror}.") from e
+            if not n:
+                break
+            h.update(view[:n])
+            out.write(view[:n])
+            size += n
+            if callable(on_bytes):
+                on_bytes(n)
+    return CopyResult(size, h.hexdigest())
+
+
+def is_inside(root: Path, path: Path) -> bool:
+    """True if `path`, with symlinks and `..` resolved, lies strictly below `root`."""
+    try:
+        r = root.resolve(strict=True)
+        p = path.resolve(strict=False)
+    except (OSError, RuntimeError):
+        return False
+    return p != r and p.is_relative_to(r)
+
+
+def safe_delete(root: Path, path: Path) -> bool:
+    """Delete `path` (file or folder tree) only if it is inside `root`; False if already gone."""
+    if not is_inside(root, path):
+        raise DestinationError(f"Refusing to delete {path}: it is not inside destination {root}.")
+    real = path.resolve(strict=False)
+    if not os.path.lexists(real):
+        return False
+    try:
+        if real.is_dir() and not real.is_symlink():
+            shutil.rmtree(real)
+        else:
+            real.unlink()
+    except OSError as e:
+        raise DestinationError(f"Cannot delete {real}: {e.strerror}.") from e
+    fsync_dir(real.parent)
+    return True

@@ -1,0 +1,89 @@
+"""The archive engine: a tar of the sources (zstd, gzip or none), database dumps, a manifest."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from core.destinations import atomic_file
+from core.engines import dumps
+from core.engines.api import Artifact, RunRequest, RunResult
+from core.engines.archive import manifest as mf
+from core.engines.archive.create import write_archive
+from core.engines.archive.scan import Scan, scan
+from core.engines.archive.tarstream import archive_suffix
+from core.progress import CancelToken, Progress, ProgressCallback
+from core.timeutil import iso, utcnow
+
+FILES_BASENAME = "files"
+
+
+def file_sha256(path: Path, chunk: int = 4 << 20) -> str:
+    h = hashlib.sha256()
+    buf = bytearray(chunk)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as f:
+        while n := f.readinto(buf):
+            h.update(view[:n])
+    return h.hexdigest()
+
+
+def wants(options: dict[str, object], part: str) -> bool:
+    include = str(options.get("include", "both"))
+    return include in ("both", part)
+
+
+class ArchiveEngine:
+    name = "archive"
+
+    def run(self, req: RunRequest, progress: ProgressCallback, cancel: CancelToken) -> RunResult:
+        opts = req.options
+        compression = str(opts.get("compression", "zstd:3"))
+        previous = req.previous_manifest if req.mode == "incremental" else None
+        result = RunResult(type="incremental" if previous else "full", artifacts=[])
+        entries: list[mf.Entry] = []
+        deleted: list[str] = []
+        changed = 0
+        roots: dict[str, str] = {}
+        if req.sources and wants(opts, "files"):
+            progress(Progress("scanning", message="Looking for new and changed files"))
+            found: Scan = scan(req.sources, req.excludes)
+            cancel.raise_if_cancelled()
+            roots = found.roots
+            name = FILES_BASENAME + archive_suffix(compression)
+            out = write_archive(found, req.work_dir / name, compression, req.backup_name,
+                                previous, progress, cancel)
+            entries, deleted, changed = out.entries, out.deleted, out.changed
+            result.files, result.source_bytes = out.files, out.bytes_read
+            result.warnings += found.warnings + out.warnings
+            result.artifacts.append(Artifact(name, "files", out.size, out.sha256,
+                                             {"compression": compression}))
+        if wants(opts, "databases"):
+            for i, target in enumerate(req.databases):
+                cancel.raise_if_cancelled()
+                db = dumps.parse(target.url)
+                if target.password is not None:
+                    db = dumps.DbUrl(db.kind, db.database, db.host, db.port, db.user,
+                                     target.password)
+                name = db.dump_name(i)
+                progress(Progress("dumping", current=name, message=f"Dumping the {db.label}"))
+                path = req.work_dir / name
+                dumps.dump(db, path, cancel)
+                result.artifacts.append(Artifact(
+                    name, "database", path.stat().st_size, file_sha256(path),
+                    {"url": db.redacted, "kind": db.kind}))
+        cancel.raise_if_cancelled()
+        manifest = mf.build(
+            backup_name=req.backup_name, type_=result.type,
+            parent=previous["backup"] if previous else None, roots=roots, entries=entries,
+            deleted=deleted, changed=changed, created_at=iso(utcnow()) or "",
+            artifacts=[a.to_json() for a in result.artifacts], warnings=result.warnings,
+        )
+        data = mf.dumps(manifest)
+        with atomic_file(req.work_dir / mf.MANIFEST_NAME) as f:
+            f.write(data)
+        result.artifacts.append(Artifact(mf.MANIFEST_NAME, "manifest", len(data),
+                                         hashlib.sha256(data).hexdigest()))
+        result.details = {"changed": changed, "deleted": len(deleted),
+                          "entries": len(entries), "roots": roots}
+        return result

@@ -1,0 +1,80 @@
+"""The manifest: the full tree of one moment, where each file's content is, and the artifacts.
+
+Every manifest lists the whole tree (not only changes), each file naming in `in` the backup whose
+archive holds its content; so an incremental is restored from its own manifest plus its chain's
+archives, and the next incremental is decided from it alone.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from core.engines.archive.scan import DIR, FILE, SYMLINK, Item
+from core.errors import EngineError
+
+FORMAT = "backupdesk-archive-manifest"
+VERSION = 1
+MANIFEST_NAME = "manifest.json"
+
+Entry = dict[str, Any]
+
+
+def entry_for(item: Item, target: str | None = None) -> Entry:
+    st = item.st
+    e: Entry = {"path": item.path, "type": item.type, "mode": stat.S_IMODE(st.st_mode),
+                "mtime_ns": st.st_mtime_ns}
+    if item.type == FILE:
+        e["size"] = st.st_size
+    elif item.type == SYMLINK:
+        e["target"] = target
+    return e
+
+
+def unchanged(prev: Entry | None, item: Item) -> bool:
+    """Decided from lstat only: same type, size, mtime and mode."""
+    if prev is None or prev["type"] != item.type:
+        return False
+    st = item.st
+    if prev["mtime_ns"] != st.st_mtime_ns or prev["mode"] != stat.S_IMODE(st.st_mode):
+        return False
+    return item.type != FILE or prev.get("size") == st.st_size
+
+
+def build(*, backup_name: str, type_: str, parent: str | None, roots: dict[str, str],
+          entries: list[Entry], deleted: list[str], changed: int, created_at: str,
+          artifacts: list[dict[str, Any]], warnings: list[str]) -> dict[str, Any]:
+    return {
+        "format": FORMAT, "version": VERSION, "backup": backup_name, "type": type_,
+        "parent": parent, "created_at": created_at, "roots": roots,
+        "changed": changed, "deleted": deleted, "warnings": warnings,
+        "artifacts": artifacts, "entries": entries,
+    }
+
+
+def dumps(manifest: dict[str, Any]) -> bytes:
+    return json.dumps(manifest, separators=(",", ":")).encode()
+
+
+def load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_bytes())
+    except OSError as e:
+        raise EngineError(f"Cannot read manifest {path}: {e.strerror}.") from e
+    except ValueError as e:
+        raise EngineError(f"Manifest {path} is damaged: {e}.") from e
+    return check(data, str(path))
+
+
+def check(data: Any, where: str) -> dict[str, Any]:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise EngineError(f"{where} is not a Backup Desk archive manifest.")
+    if int(data.get("version", 0)) > VERSION:
+        raise EngineError(f"{where} was written by a newer Backup Desk.")
+    for e in data.get("entries", []):
+        p = PurePosixPath(e["path"])
+        if p.is_absolute() or ".." in p.parts or e["type"] not in (DIR, FILE, SYMLINK):
+            raise EngineError(f"{where} holds an unsafe entry {e['path']!r}.")
+    return data

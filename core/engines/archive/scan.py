@@ -1,0 +1,104 @@
+"""Walk a plan's sources: archive paths, lstat results, exclude globs, unreadable folders."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from core.errors import ConfigError
+
+DIR, FILE, SYMLINK = "dir", "file", "symlink"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    path: str  # archive path: "top/sub/name", '/'-separated, relative
+    abspath: str
+    type: str
+    st: os.stat_result
+
+
+@dataclass
+class Scan:
+    items: list[Item] = field(default_factory=list)
+    roots: dict[str, str] = field(default_factory=dict)  # top name -> absolute source path
+    warnings: list[str] = field(default_factory=list)
+
+
+def top_names(sources: list[str]) -> dict[str, str]:
+    """Each source becomes a top-level entry named after its base name, made unique."""
+    names: dict[str, str] = {}
+    for src in sources:
+        base = Path(src).name or "root"
+        name, n = base, 2
+        while name in names:
+            name, n = f"{base}-{n}", n + 1
+        names[name] = src
+    return names
+
+
+def _excluded(rel: str, name: str, patterns: list[str]) -> bool:
+    return any(fnmatchcase(name, p) or fnmatchcase(rel, p) for p in patterns)
+
+
+def _kind(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return FILE
+    if stat.S_ISDIR(mode):
+        return DIR
+    if stat.S_ISLNK(mode):
+        return SYMLINK
+    return None
+
+
+def scan(sources: list[str], excludes: list[str]) -> Scan:
+    out = Scan(roots=top_names(sources))
+    for top, src in out.roots.items():
+        try:
+            st = os.lstat(src)
+        except FileNotFoundError:
+            raise ConfigError(f"Source {src} does not exist.") from None
+        except OSError as e:
+            raise ConfigError(f"Cannot read source {src}: {e.strerror}.") from e
+        kind = _kind(st.st_mode)
+        if kind is None:
+            out.warnings.append(f"Skipped {src}: not a file, folder or symbolic link.")
+            continue
+        out.items.append(Item(top, src, kind, st))
+        if kind == DIR:
+            _walk(src, top, excludes, out)
+    return out
+
+
+def _walk(root: str, rel_root: str, excludes: list[str], out: Scan) -> None:
+    stack = [(root, rel_root)]
+    items, warn = out.items, out.warnings
+    while stack:
+        d, rel = stack.pop()
+        try:
+            with os.scandir(d) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as e:
+            warn.append(f"Cannot read folder {d}: {e.strerror}; its contents were skipped.")
+            continue
+        subdirs = []
+        for e in entries:
+            erel = f"{rel}/{e.name}"
+            if excludes and _excluded(erel, e.name, excludes):
+                continue
+            try:
+                st = e.stat(follow_symlinks=False)
+            except OSError as err:
+                warn.append(f"Cannot read {e.path}: {err.strerror}; skipped.")
+                continue
+            kind = _kind(st.st_mode)
+            if kind is None:
+                warn.append(f"Skipped {e.path}: not a file, folder or symbolic link.")
+                continue
+            items.append(Item(erel, e.path, kind, st))
+            if kind == DIR:
+                subdirs.append((e.path, erel))
+        stack.extend(reversed(subdirs))

@@ -1,0 +1,135 @@
+"""A fast streaming tar writer (ustar, pax for long or non-ASCII names) over a compressor."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import tarfile
+from typing import Any, BinaryIO
+
+import zstandard
+
+BLOCK = 512
+FLUSH_AT = 1 << 20
+_ZEROS = bytes(BLOCK)
+_MAX_OCTAL = 8**11 - 1
+
+
+def parse_compression(spec: str) -> tuple[str, int | None]:
+    algo, _, level = spec.partition(":")
+    return algo, int(level) if level else None
+
+
+def archive_suffix(spec: str) -> str:
+    algo, _ = parse_compression(spec)
+    return {"zstd": ".tar.zst", "gzip": ".tar.gz", "none": ".tar"}[algo]
+
+
+class HashingSink:
+    """The compressed output: written to a file and hashed on the way."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self.f = f
+        self.h = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: Any) -> int:
+        self.h.update(data)
+        n = self.f.write(data)
+        self.size += len(data)
+        return n if n is not None else len(data)
+
+    def flush(self) -> None:
+        self.f.flush()
+
+
+def open_compressor(spec: str, sink: HashingSink) -> Any:
+    algo, level = parse_compression(spec)
+    if algo == "zstd":
+        cctx = zstandard.ZstdCompressor(level=level or 3, threads=-1)
+        return cctx.stream_writer(sink, closefd=False)  # type: ignore[arg-type]
+    if algo == "gzip":
+        return gzip.GzipFile(fileobj=sink, mode="wb",  # type: ignore[arg-type]
+                             compresslevel=level or 6, mtime=0)
+    return _Passthrough(sink)
+
+
+class _Passthrough:
+    def __init__(self, sink: HashingSink) -> None:
+        self.sink = sink
+
+    def write(self, data: Any) -> int:
+        return self.sink.write(data)
+
+    def close(self) -> None:
+        pass
+
+
+def _ustar(name: bytes, mode: int, uid: int, gid: int, size: int, mtime: int, flag: bytes,
+           link: bytes) -> bytes:
+    h = bytearray(BLOCK)
+    h[0:len(name)] = name
+    h[100:108] = b"%07o\0" % mode
+    h[108:116] = b"%07o\0" % uid
+    h[116:124] = b"%07o\0" % gid
+    h[124:136] = b"%011o\0" % size
+    h[136:148] = b"%011o\0" % mtime
+    h[148:156] = b"        "
+    h[156:157] = flag
+    h[157:157 + len(link)] = link
+    h[257:265] = b"ustar\x0000"
+    h[148:156] = b"%06o\0 " % sum(h)
+    return bytes(h)
+
+
+def header(name: str, type_: str, mode: int, uid: int, gid: int, size: int, mtime: int,
+           link: str = "") -> bytes:
+    """One entry's header; pax extended headers only when ustar cannot hold it."""
+    flag = {"file": b"0", "dir": b"5", "symlink": b"2"}[type_]
+    arcname = name + "/" if type_ == "dir" else name
+    if (arcname.isascii() and link.isascii() and len(arcname) <= 100 and len(link) <= 100
+            and 0 <= size <= _MAX_OCTAL and 0 <= mtime <= _MAX_OCTAL
+            and uid < 0o7777777 and gid < 0o7777777):
+        return _ustar(arcname.encode(), mode, uid, gid, size, mtime, flag, link.encode())
+    ti = tarfile.TarInfo(arcname)
+    ti.type = flag
+    ti.mode, ti.uid, ti.gid, ti.size, ti.mtime, ti.linkname = mode, uid, gid, size, mtime, link
+    return ti.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+
+
+class TarWriter:
+    """Buffers small writes so that the compressor sees megabyte-sized chunks."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.buf = bytearray()
+
+    def add(self, hdr: bytes, data: bytes = b"") -> None:
+        buf = self.buf
+        buf += hdr
+        if data:
+            buf += data
+            pad = -len(data) % BLOCK
+            if pad:
+                buf += _ZEROS[:pad]
+        if len(buf) >= FLUSH_AT:
+            self.flush()
+
+    def add_large(self, data: Any) -> None:
+        """Content of a big file, streamed after its header; call pad() after the last chunk."""
+        self.flush()
+        self.out.write(data)
+
+    def pad(self, size: int) -> None:
+        rest = -size % BLOCK
+        if rest:
+            self.buf += _ZEROS[:rest]
+
+    def flush(self) -> None:
+        if self.buf:
+            self.out.write(self.buf)
+            self.buf = bytearray()
+
+    def finish(self) -> None:
+        self.buf += _ZEROS + _ZEROS
+        self.flush()
