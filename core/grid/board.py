@@ -1,0 +1,172 @@
+"""The devices of all targets across polls: states, offline devices, service health, alerts.
+
+A device missing from an answer is offline when every daemon it was known on is down, kept as
+it was while such a daemon has not answered yet, and dropped when they answered without it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from core.grid.cycle import TargetUpdate
+from core.grid.merge import MYSQL, RSYNC, SIDES
+
+STATES = ("error", "offline", "invalid", "partial", "unknown", "success")
+ALERT_STATES = frozenset({"error", "offline"})
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    key: str
+    target: str
+    node: str
+    device_id: str
+    name: str
+    state: str
+    processing: bool
+    device: dict[str, Any]
+    raw: dict[str, Any]
+    reason: str = ""
+    seen_at: float = 0.0
+
+    def detail(self) -> dict[str, Any]:
+        return {"node": self.target, "device_id": self.device_id, "state": self.state,
+                "unified": self.device, "raw": self.raw}
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    target: str
+    slot: str
+    label: str
+    url: str
+    state: str  # ok, down, pending
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Alert:
+    key: str
+    name: str
+    target: str
+    state: str
+    message: str
+    first_sight: bool
+
+
+@dataclass
+class Change:
+    changed: list[DeviceState] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+
+
+def raw_entry(body: Any, slot: str, device_id: str) -> Any:
+    if slot == RSYNC:
+        body = body.get("devices") if isinstance(body, dict) else None
+    return body.get(device_id) if isinstance(body, dict) else None
+
+
+class Board:
+    def __init__(self) -> None:
+        self.devices: dict[str, DeviceState] = {}
+        self.services: dict[str, dict[str, ServiceState]] = {}
+        self.disk: dict[str, dict[str, Any]] = {}
+        self._slots: dict[str, frozenset[str]] = {}
+
+    def keep_targets(self, names: set[str]) -> list[str]:
+        """Forget targets no longer configured; returns the removed device keys."""
+        gone = [k for k, d in self.devices.items() if d.target not in names]
+        for k in gone:
+            del self.devices[k]
+            self._slots.pop(k, None)
+        for t in list(self.services):
+            if t not in names:
+                del self.services[t]
+                self.disk.pop(t, None)
+        return gone
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(STATES, 0)
+        for d in self.devices.values():
+            out[d.state] = out.get(d.state, 0) + 1
+        out["processing"] = sum(1 for d in self.devices.values() if d.processing)
+        return out
+
+    def apply(self, update: TargetUpdate, now: float | None = None) -> Change:
+        now = time.time() if now is None else now
+        target = update.target
+        tname = target.name
+        self._services(update)
+        merged = update.merged
+        rsync = merged.get(RSYNC)
+        if isinstance(rsync, dict) and isinstance(rsync.get("disk_usage_summary"), dict):
+            self.disk[tname] = rsync["disk_usage_summary"]
+        change = Change()
+        seen: set[str] = set()
+        devices = merged.get("unified_devices") or {}
+        for device_id, dev in devices.items():
+            key = f"{tname}/{device_id}"
+            seen.add(key)
+            slots = frozenset(s for s in SIDES if dev[s]["available"])
+            self._slots[key] = slots
+            raw = {s: raw_entry(merged.get(s), s, device_id) for s in sorted(slots)}
+            state = DeviceState(key, tname, target.node, device_id, dev["name"],
+                                dev["overall_status"], bool(dev["processing"]), dev, raw,
+                                str(dev.get("reason", "")), now)
+            self._put(state, change)
+        down = set(update.down())
+        pending = set(update.pending())
+        for key, old in list(self.devices.items()):
+            if old.target != tname or key in seen:
+                continue
+            slots = self._slots.get(key, frozenset())
+            if slots and slots <= down:
+                why = "; ".join(update.results[s].error for s in sorted(slots))
+                self._put(replace(old, state="offline", processing=False, reason=why), change)
+            elif not (slots & pending):
+                del self.devices[key]
+                self._slots.pop(key, None)
+                change.removed.append(key)
+        return change
+
+    def _put(self, new: DeviceState, change: Change) -> None:
+        old = self.devices.get(new.key)
+        self.devices[new.key] = new
+        if old is not None and (old.state, old.processing, old.device, old.reason) == (
+                new.state, new.processing, new.device, new.reason):
+            return
+        change.changed.append(new)
+        if new.state in ALERT_STATES and (old is None or old.state != new.state):
+            change.alerts.append(Alert(new.key, new.name, new.target, new.state,
+                                       _alert_text(new), old is None))
+
+    def _services(self, update: TargetUpdate) -> None:
+        states: dict[str, ServiceState] = {}
+        for ep in update.target.endpoints:
+            r = update.results.get(ep.slot)
+            if r is None:
+                old = self.services.get(ep.target, {}).get(ep.slot)
+                states[ep.slot] = old or ServiceState(ep.target, ep.slot, ep.label, ep.url,
+                                                      "pending", "Waiting for an answer.")
+            else:
+                states[ep.slot] = ServiceState(ep.target, ep.slot, ep.label, ep.url,
+                                               "ok" if r.ok else "down", r.error)
+        self.services[update.target.name] = states
+
+
+def _alert_text(d: DeviceState) -> str:
+    if d.state == "offline":
+        return f"{d.name} on {d.target} is offline: {d.reason or 'its daemons are down'}"
+    parts = []
+    for slot in (MYSQL, RSYNC):
+        side = d.device.get(slot) or {}
+        progress: dict[str, Any] = (side["progress"] if isinstance(side.get("progress"), dict)
+                                    else {})
+        msg = progress.get("message")
+        status = progress.get("status")
+        if isinstance(status, str) and status.lower() in ("error", "failed"):
+            parts.append(f"{slot.split('_')[0]}: {msg if isinstance(msg, str) else status}")
+    return f"{d.name} on {d.target} failed" + (f" ({'; '.join(parts)})" if parts else "")
