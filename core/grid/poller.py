@@ -164,15 +164,12 @@ class Poller:
                 raise FetchError(too_big)
             chunks: list[bytes] = []
             size = 0
-            async for chunk in resp.aiter_raw():
+            async for chunk in resp.aiter_bytes():
                 size += len(chunk)
                 if size > cap:
                     raise FetchError(too_big)
                 chunks.append(chunk)
         data = b"".join(chunks)
-        if resp.headers.get("content-encoding", "identity") not in ("identity", ""):
-            raise FetchError(f"{_where(ep.url)} sent a compressed answer; ask it for plain "
-                             "JSON.")
         return resp.status_code, parse_json(data, ep.url), size
 
     def _semaphores(self) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:
@@ -219,8 +216,12 @@ class Poller:
             await c.aclose()
 
 
-def _reason(e: Exception) -> str:
-    text = str(e).strip()
-    if "Connection refused" in text or "Errno 111" in text:
-        return "connection refused"
-    return text.rstrip(".") or type(e).__name__
+def _reason(e: BaseException) -> str:
+    cause: BaseException | None = e
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError) or "Connection refused" in str(cause):
+            return "connection refused"
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror.lower()
+        cause = cause.__cause__ or cause.__context__
+    return str(e).strip().rstrip(".") or type(e).__name__
