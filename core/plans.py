@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, selectinload
 from core import engines, schedules
 from core.catalogue.db import Catalogue
 from core.catalogue.models import Destination, Plan, Schedule
+from core.config import AppPaths
 from core.errors import ConfigError, NotFoundError, UsageError
+from core.secrets import SecretStore, db_secret_key
 from core.timeutil import iso
 
 
@@ -38,13 +40,16 @@ def add_plan(
     excludes: list[str] | None = None,
     schedule: str | None = None,
     options: dict[str, Any] | None = None,
+    secrets: SecretStore | None = None,
 ) -> Plan:
+    """Create a plan; database passwords go to `secrets` (default: this home's store)."""
     name = name.strip()
     if not name:
         raise UsageError("A plan needs a name.")
     spec = engines.get(engine)
     opts = {**spec.default_options, **(options or {})}
     spec.validate_options(opts)
+    opts, passwords = split_passwords(opts)
     if not sources and not opts.get("databases"):
         raise ConfigError("A plan needs at least one source (--source) or database.")
     srcs = [str(Path(p).expanduser().absolute()) for p in sources]
@@ -62,7 +67,30 @@ def add_plan(
             s.add(plan)
     except IntegrityError as e:
         raise ConfigError(f"A plan named {name!r} exists already.") from e
+    if passwords:
+        store = secrets or SecretStore(AppPaths.resolve())
+        try:
+            for url, password in passwords.items():
+                store.set(db_secret_key(plan.id, url), password)
+        except BaseException:
+            remove_plan(cat, name)
+            raise
     return get_plan(cat, name)
+
+
+def split_passwords(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Database URLs without their passwords, and the passwords by stored URL."""
+    from core.engines.dumps.urls import parse
+
+    if not opts.get("databases"):
+        return opts, {}
+    urls, passwords = [], {}
+    for raw in opts["databases"]:
+        db = parse(str(raw))
+        urls.append(db.redacted)
+        if db.password is not None:
+            passwords[db.redacted] = db.password
+    return {**opts, "databases": urls}, passwords
 
 
 def get_plan(cat: Catalogue, name: str) -> Plan:

@@ -17,6 +17,8 @@ def _archive_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--full-every", type=int, metavar="N", help="a full backup every N runs (7)")
     g.add_argument("--no-verify", action="store_true", default=None,
                    help="do not verify after each backup")
+    g.add_argument("--include", choices=("files", "databases", "both"),
+                   help="back up the sources, the databases or both (default both)")
 
 
 def _archive_from_args(a: argparse.Namespace) -> dict[str, Any]:
@@ -29,6 +31,8 @@ def _archive_from_args(a: argparse.Namespace) -> dict[str, Any]:
         opts["full_every"] = a.full_every
     if a.no_verify:
         opts["verify_after"] = False
+    if getattr(a, "include", None):
+        opts["include"] = a.include
     return opts
 
 
@@ -44,6 +48,12 @@ def _archive_validate(opts: dict[str, Any]) -> None:
     n = opts.get("full_every", 7)
     if not isinstance(n, int) or n < 1:
         raise ConfigError("--full-every must be a whole number of at least 1.")
+    if opts.get("include", "both") not in ("files", "databases", "both"):
+        raise ConfigError("Include must be files, databases or both.")
+    from core.engines.dumps.urls import parse
+
+    for url in opts.get("databases") or []:
+        parse(str(url))
 
 
 ARCHIVE = register(

@@ -94,9 +94,9 @@ class _Writer:
         finally:
             os.close(fd)
         self.files += 1
-        e = mf.entry_for(item)
-        e["size"], e["sha256"], e["in"] = size, sha, self.name
-        return e
+        entry = mf.entry_for(item)
+        entry["size"], entry["sha256"], entry["in"] = size, sha, self.name
+        return entry
 
     def _small(self, item: Item, fd: int, mode: int, mtime: int) -> tuple[str, int]:
         st = item.st

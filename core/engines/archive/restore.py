@@ -100,8 +100,8 @@ def restore_tree(entries: list[dict[str, Any]], open_archive: OpenArchive, targe
         archive = open_archive(name)
         with open_tar_stream(archive) as tf:
             for member in tf:
-                e = wanted.pop(member.name, None)
-                if e is None or not member.isfile():
+                e = wanted.pop(member.name, {})
+                if not e or not member.isfile():
                     continue
                 src = tf.extractfile(member)
                 assert src is not None

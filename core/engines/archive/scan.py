@@ -81,24 +81,24 @@ def _walk(root: str, rel_root: str, excludes: list[str], out: Scan) -> None:
         try:
             with os.scandir(d) as it:
                 entries = sorted(it, key=lambda e: e.name)
-        except OSError as e:
-            warn.append(f"Cannot read folder {d}: {e.strerror}; its contents were skipped.")
+        except OSError as err:
+            warn.append(f"Cannot read folder {d}: {err.strerror}; its contents were skipped.")
             continue
         subdirs = []
-        for e in entries:
-            erel = f"{rel}/{e.name}"
-            if excludes and _excluded(erel, e.name, excludes):
+        for ent in entries:
+            erel = f"{rel}/{ent.name}"
+            if excludes and _excluded(erel, ent.name, excludes):
                 continue
             try:
-                st = e.stat(follow_symlinks=False)
+                st = ent.stat(follow_symlinks=False)
             except OSError as err:
-                warn.append(f"Cannot read {e.path}: {err.strerror}; skipped.")
+                warn.append(f"Cannot read {ent.path}: {err.strerror}; skipped.")
                 continue
             kind = _kind(st.st_mode)
             if kind is None:
-                warn.append(f"Skipped {e.path}: not a file, folder or symbolic link.")
+                warn.append(f"Skipped {ent.path}: not a file, folder or symbolic link.")
                 continue
-            items.append(Item(erel, e.path, kind, st))
+            items.append(Item(erel, ent.path, kind, st))
             if kind == DIR:
-                subdirs.append((e.path, erel))
+                subdirs.append((ent.path, erel))
         stack.extend(reversed(subdirs))

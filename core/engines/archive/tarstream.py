@@ -49,7 +49,7 @@ def open_compressor(spec: str, sink: HashingSink) -> Any:
         cctx = zstandard.ZstdCompressor(level=level or 3, threads=-1)
         return cctx.stream_writer(sink, closefd=False)  # type: ignore[arg-type]
     if algo == "gzip":
-        return gzip.GzipFile(fileobj=sink, mode="wb",  # type: ignore[arg-type]
+        return gzip.GzipFile(fileobj=sink, mode="wb",
                              compresslevel=level or 6, mtime=0)
     return _Passthrough(sink)
 

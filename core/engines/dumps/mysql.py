@@ -6,6 +6,7 @@ Connection settings and the password travel in a 0600 option file given first in
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from core.engines.dumps import tools
@@ -42,10 +43,9 @@ def load_argv(tool: str, cnf: Path, database: str) -> list[str]:
             "--batch", database]
 
 
-def _run(argv_of: object, db: DbUrl, cancel: CancelToken, action: str,
+def _run(argv_of: Callable[[Path], list[str]], db: DbUrl, cancel: CancelToken, action: str,
          stdin: Path | None = None) -> None:
     with tools.secret_file(option_file(db)) as cnf:
-        assert callable(argv_of)
         code, err = tools.run(argv_of(cnf), cancel=cancel, stdin_path=stdin)
     if code != 0:
         msg = tools.explain(err, db.label, db.host, db.effective_port)

@@ -1,0 +1,199 @@
+"""Backups in the catalogue: listing with filters, chains, JSON, and where to read one from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from core.catalogue.db import Catalogue
+from core.catalogue.models import Backup, LocationState
+from core.engines.api import Artifact
+from core.errors import EngineError, NotFoundError
+from core.timeutil import iso
+
+DAMAGED = (LocationState.MISSING.value, LocationState.SIZE_MISMATCH.value,
+           LocationState.CORRUPT.value)
+# A backup's status, derived from its locations, as offered by the filters.
+STATUSES = ("ok", "unverified", "damaged", "incomplete", "deleted")
+
+
+@dataclass(frozen=True)
+class LocationInfo:
+    id: int
+    destination_id: int | None
+    destination: str
+    path: str
+    state: str
+    size: int | None
+    verified_at: datetime | None
+    verify_result: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "destination_id": self.destination_id,
+                "destination": self.destination, "path": self.path, "state": self.state,
+                "size": self.size, "verified_at": iso(self.verified_at),
+                "verify_result": self.verify_result}
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    id: int
+    plan: str
+    plan_id: int | None
+    engine: str
+    type: str
+    parent_id: int | None
+    name: str
+    created_at: datetime
+    size: int | None
+    files: int | None
+    sha256: str | None
+    job_id: int | None
+    details: dict[str, Any]
+    locations: list[LocationInfo] = field(default_factory=list)
+
+    @property
+    def artifacts(self) -> list[Artifact]:
+        return [Artifact.from_json(a) for a in self.details.get("artifacts", [])]
+
+    @property
+    def status(self) -> str:
+        states = [loc.state for loc in self.locations]
+        live = [s for s in states if s != LocationState.DELETED.value]
+        if not live:
+            return "deleted"
+        if any(s in DAMAGED for s in live):
+            return "damaged"
+        if any(s == LocationState.FAILED.value for s in live):
+            return "incomplete"
+        if all(s == LocationState.OK.value for s in live):
+            return "ok"
+        return "unverified"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "plan": self.plan, "plan_id": self.plan_id, "engine": self.engine,
+            "type": self.type, "parent_id": self.parent_id, "name": self.name,
+            "created_at": iso(self.created_at), "size": self.size, "files": self.files,
+            "sha256": self.sha256, "job_id": self.job_id, "status": self.status,
+            "artifacts": [a.to_json() for a in self.artifacts],
+            "warnings": list(self.details.get("warnings", [])),
+            "locations": [loc.to_json() for loc in self.locations],
+        }
+
+
+def _info(b: Backup) -> BackupInfo:
+    return BackupInfo(
+        b.id, b.plan_name, b.plan_id, b.engine, b.type, b.parent_id, b.name, b.created_at,
+        b.size, b.files, b.sha256, b.job_id, dict(b.details or {}),
+        [LocationInfo(loc.id, loc.destination_id, loc.destination, loc.path, loc.state,
+                      loc.size, loc.verified_at, dict(loc.verify_result or {}))
+         for loc in b.locations],
+    )
+
+
+@dataclass(frozen=True)
+class BackupFilter:
+    plans: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    destinations: tuple[str, ...] = ()
+    ids: tuple[int, ...] = ()
+
+
+def list_backups(cat: Catalogue, flt: BackupFilter = BackupFilter()) -> list[BackupInfo]:
+    """Matching backups, oldest first (status and destination filters apply after loading)."""
+    q = select(Backup).options(selectinload(Backup.locations)).order_by(
+        Backup.created_at, Backup.id)
+    if flt.plans:
+        q = q.where(Backup.plan_name.in_(flt.plans))
+    if flt.types:
+        q = q.where(Backup.type.in_(flt.types))
+    if flt.ids:
+        q = q.where(Backup.id.in_(flt.ids))
+    with cat.session() as s:
+        items = [_info(b) for b in s.scalars(q)]
+    if flt.statuses:
+        items = [b for b in items if b.status in flt.statuses]
+    if flt.destinations:
+        items = [b for b in items
+                 if any(loc.destination in flt.destinations for loc in b.locations)]
+    return items
+
+
+def get_backup(cat: Catalogue, backup_id: int) -> BackupInfo:
+    found = list_backups(cat, BackupFilter(ids=(backup_id,)))
+    if not found:
+        raise NotFoundError(f"No backup {backup_id}.")
+    return found[0]
+
+
+def chain_of(cat: Catalogue, backup_id: int) -> list[BackupInfo]:
+    """The backup's chain from its full to itself."""
+    chain = [get_backup(cat, backup_id)]
+    while chain[0].parent_id is not None:
+        chain.insert(0, get_backup(cat, chain[0].parent_id))
+    return chain
+
+
+def descendants(cat: Catalogue, backup_id: int) -> list[BackupInfo]:
+    """Every backup that depends on this one (its incrementals, theirs, ...)."""
+    with cat.session() as s:
+        rows = s.execute(select(Backup.id, Backup.parent_id)).all()
+    children: dict[int, list[int]] = {}
+    for bid, parent in rows:
+        if parent is not None:
+            children.setdefault(parent, []).append(bid)
+    out: list[int] = []
+    todo = list(children.get(backup_id, []))
+    while todo:
+        bid = todo.pop(0)
+        out.append(bid)
+        todo.extend(children.get(bid, []))
+    return list_backups(cat, BackupFilter(ids=tuple(out))) if out else []
+
+
+def as_tree(items: list[BackupInfo]) -> list[tuple[int, BackupInfo]]:
+    """(depth, backup) with each full followed by its incrementals; orphans at depth 0."""
+    ids = {b.id for b in items}
+    kids: dict[int, list[BackupInfo]] = {}
+    roots: list[BackupInfo] = []
+    for b in items:
+        if b.parent_id is not None and b.parent_id in ids:
+            kids.setdefault(b.parent_id, []).append(b)
+        else:
+            roots.append(b)
+    out: list[tuple[int, BackupInfo]] = []
+
+    def walk(b: BackupInfo, depth: int) -> None:
+        out.append((depth, b))
+        for k in kids.get(b.id, []):
+            walk(k, depth + 1)
+
+    for r in roots:
+        walk(r, 0)
+    return out
+
+
+def readable_locations(b: BackupInfo) -> list[LocationInfo]:
+    """Locations to read from, healthiest first; raises if there is none."""
+    rank = {LocationState.OK.value: 0, LocationState.UNVERIFIED.value: 1}
+    locs = sorted((loc for loc in b.locations if loc.state in rank and Path(loc.path).is_dir()),
+                  key=lambda loc: rank[loc.state])
+    if not locs:
+        raise EngineError(f"Backup {b.id} has no healthy copy at any destination.")
+    return locs
+
+
+def artifact_path(b: BackupInfo, name: str) -> Path:
+    """The named artifact of `b` from its healthiest destination that has it."""
+    for loc in readable_locations(b):
+        p = Path(loc.path) / name
+        if p.is_file():
+            return p
+    raise EngineError(f"{name} of backup {b.id} is missing at every destination.")

@@ -1,0 +1,102 @@
+"""Putting a finished backup at its destinations: rename from staging, copy to the others."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.destinations import copy_file_atomic, fsync_dir, require_destination, safe_delete
+from core.engines.api import Artifact
+from core.errors import BackupDeskError, CancelledError, DestinationError
+from core.progress import CancelToken, Progress, ProgressCallback
+
+STAGING_PREFIX = ".staging-"
+PARTIAL_PREFIX = ".partial-"
+
+
+def plan_dir_name(plan_name: str, plan_id: int) -> str:
+    slug = re.sub(r"[^\w.-]+", "_", plan_name).strip("._")
+    return slug or f"plan-{plan_id}"
+
+
+@dataclass
+class Placed:
+    destination_id: int | None
+    destination: str
+    path: str
+    ok: bool
+    error: str = ""
+
+
+def staging_dir(dest_root: Path, plan_dir: str, plan_id: int, backup_name: str) -> Path:
+    d = dest_root / plan_dir / f"{STAGING_PREFIX}p{plan_id}-{backup_name}"
+    try:
+        d.mkdir(parents=True, exist_ok=False)
+    except OSError as e:
+        raise DestinationError(f"Cannot write to {dest_root}: {e.strerror}.") from e
+    return d
+
+
+def discard(dest_root: Path, path: Path) -> None:
+    try:
+        safe_delete(dest_root, path)
+    except BackupDeskError:
+        pass
+
+
+def promote(staging: Path, final: Path) -> None:
+    """Rename the staging folder to its final name (atomic on one file system)."""
+    if final.exists():
+        raise DestinationError(f"{final} exists already.")
+    try:
+        os.rename(staging, final)
+    except OSError as e:
+        raise DestinationError(f"Cannot move the backup into place at {final}: "
+                               f"{e.strerror}.") from e
+    fsync_dir(final.parent)
+
+
+def copy_to(source_dir: Path, artifacts: list[Artifact], dest_root: str, plan_dir: str,
+            plan_id: int, backup_name: str, progress: ProgressCallback,
+            cancel: CancelToken) -> Path:
+    """Copy the artifacts to another destination, checking each copy's hash."""
+    root = require_destination(dest_root, sum(a.size for a in artifacts))
+    parent = root / plan_dir
+    partial = parent / f"{PARTIAL_PREFIX}p{plan_id}-{backup_name}"
+    total = sum(a.size for a in artifacts)
+    done = [0]
+
+    def on_bytes(n: int) -> None:
+        done[0] += n
+        progress(Progress("copying", done[0], total, current=dest_root))
+
+    try:
+        partial.mkdir(parents=True, exist_ok=False)
+        for a in artifacts:
+            res = copy_file_atomic(source_dir / a.name, partial / a.name, cancel, on_bytes)
+            if res.sha256 != a.sha256 or res.size != a.size:
+                raise DestinationError(f"The copy of {a.name} at {dest_root} does not match "
+                                       "the original.")
+        final = parent / backup_name
+        promote(partial, final)
+        return final
+    except (BackupDeskError, CancelledError):
+        discard(root, partial)
+        raise
+    except OSError as e:
+        discard(root, partial)
+        raise DestinationError(f"Copying to {dest_root} failed: {e.strerror}.") from e
+
+
+def clean_stale(dest_root: Path, plan_dir: str, plan_id: int) -> None:
+    """Remove staging and partial folders left by a crashed run of this plan (we hold its lock)."""
+    parent = dest_root / plan_dir
+    if not parent.is_dir():
+        return
+    mine = (f"{STAGING_PREFIX}p{plan_id}-", f"{PARTIAL_PREFIX}p{plan_id}-")
+    for child in parent.iterdir():
+        if child.name.startswith(mine) and child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)

@@ -1,0 +1,80 @@
+"""Before a run: full or incremental (and on which parent), and the databases with passwords."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from core.backups import BackupInfo, artifact_path, chain_of, get_backup, readable_locations
+from core.catalogue.db import Catalogue
+from core.catalogue.models import Backup, Plan
+from core.engines.api import DatabaseTarget
+from core.engines.archive import manifest as mf
+from core.errors import BackupDeskError, EngineError
+from core.secrets import SecretStore, db_secret_key
+
+
+@dataclass
+class ModeChoice:
+    mode: str
+    parent_id: int | None = None
+    previous_manifest: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def last_backup(cat: Catalogue, plan: Plan) -> BackupInfo | None:
+    with cat.session() as s:
+        ids = list(s.scalars(select(Backup.id).where(Backup.plan_id == plan.id,
+                                                      Backup.engine == plan.engine)
+                             .order_by(Backup.created_at.desc(), Backup.id.desc()).limit(20)))
+    for bid in ids:
+        b = get_backup(cat, bid)
+        if b.status != "deleted":
+            return b
+    return None
+
+
+def read_manifest(b: BackupInfo) -> dict[str, Any]:
+    """The backup's manifest from a healthy destination, checked against its SHA-256."""
+    expected = next((a for a in b.artifacts if a.kind == "manifest"), None)
+    if expected is None:
+        raise EngineError(f"Backup {b.id} has no manifest.")
+    path = artifact_path(b, expected.name)
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != expected.sha256:
+        raise EngineError(f"The manifest of backup {b.id} at {path.parent} is damaged.")
+    return mf.check(json.loads(data), str(path))
+
+
+def choose_mode(cat: Catalogue, plan: Plan, mode: str) -> ModeChoice:
+    if mode == "full":
+        return ModeChoice("full")
+    last = last_backup(cat, plan)
+    if last is None:
+        notes = ["No earlier backup to build on: making a full backup."] \
+            if mode == "incremental" else []
+        return ModeChoice("full", notes=notes)
+    chain = chain_of(cat, last.id)
+    every = int(plan.options.get("full_every", 7))
+    if mode == "auto" and len(chain) >= every:
+        return ModeChoice("full", notes=[f"The chain has {len(chain)} backup(s); full every "
+                                         f"{every} runs: making a full backup."])
+    try:
+        for b in chain:
+            readable_locations(b)
+        manifest = read_manifest(last)
+    except (BackupDeskError, OSError, ValueError) as e:
+        return ModeChoice("full", notes=[f"Cannot build on backup {last.id} ({e}); "
+                                         "making a full backup."])
+    return ModeChoice("incremental", last.id, manifest)
+
+
+def database_targets(plan: Plan, secrets: SecretStore) -> list[DatabaseTarget]:
+    out = []
+    for url in plan.options.get("databases") or []:
+        out.append(DatabaseTarget(str(url), secrets.get(db_secret_key(plan.id, str(url)))))
+    return out

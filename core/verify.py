@@ -1,0 +1,175 @@
+"""Verify backups: every artifact at every destination is ok, missing, size_mismatch or corrupt.
+
+Hashes run in a thread pool (hashlib releases the GIL), one artifact per task, largest first.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from core.backups import BackupFilter, BackupInfo, LocationInfo, list_backups
+from core.catalogue.db import Catalogue
+from core.catalogue.models import BackupLocation, LocationState
+from core.engines.api import Artifact
+from core.errors import CancelledError
+from core.progress import CancelToken, Progress, ProgressCallback, no_progress
+from core.timeutil import utcnow
+
+CHUNK = 8 << 20
+SEVERITY = {LocationState.OK.value: 0, LocationState.SIZE_MISMATCH.value: 2,
+            LocationState.CORRUPT.value: 3, LocationState.MISSING.value: 4}
+
+
+@dataclass(frozen=True)
+class ArtifactResult:
+    name: str
+    state: str
+    size: int | None = None
+    error: str = ""
+
+
+@dataclass
+class LocationResult:
+    backup_id: int
+    location_id: int
+    destination: str
+    path: str
+    state: str = LocationState.OK.value
+    artifacts: list[ArtifactResult] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"backup_id": self.backup_id, "location_id": self.location_id,
+                "destination": self.destination, "path": self.path, "state": self.state,
+                "artifacts": [{"name": a.name, "state": a.state, "size": a.size,
+                               **({"error": a.error} if a.error else {})}
+                              for a in self.artifacts]}
+
+
+@dataclass
+class VerifyReport:
+    locations: list[LocationResult]
+    bytes: int = 0
+
+    @property
+    def all_ok(self) -> bool:
+        return all(loc.state == LocationState.OK.value for loc in self.locations)
+
+
+def hash_file(path: Path, stop: threading.Event | None = None,
+              counter: list[int] | None = None) -> tuple[int, str]:
+    h = hashlib.sha256()
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    size = 0
+    with open(path, "rb", buffering=0) as f:
+        try:
+            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        except (AttributeError, OSError):
+            pass
+        while n := f.readinto(buf):
+            h.update(view[:n])
+            size += n
+            if counter is not None:
+                counter[0] += n
+            if stop is not None and stop.is_set():
+                raise CancelledError("Cancelled by the user.")
+    return size, h.hexdigest()
+
+
+def check_artifact(path: Path, art: Artifact, stop: threading.Event | None = None,
+                   counter: list[int] | None = None) -> ArtifactResult:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return ArtifactResult(art.name, LocationState.MISSING.value)
+    except OSError as e:
+        return ArtifactResult(art.name, LocationState.MISSING.value, error=str(e.strerror))
+    if size != art.size:
+        return ArtifactResult(art.name, LocationState.SIZE_MISMATCH.value, size)
+    try:
+        _, digest = hash_file(path, stop, counter)
+    except OSError as e:
+        return ArtifactResult(art.name, LocationState.CORRUPT.value, size, str(e.strerror))
+    state = LocationState.OK.value if digest == art.sha256 else LocationState.CORRUPT.value
+    return ArtifactResult(art.name, state, size)
+
+
+def verify_locations(targets: list[tuple[BackupInfo, LocationInfo]], *,
+                     progress: ProgressCallback = no_progress,
+                     cancel: CancelToken | None = None,
+                     workers: int | None = None) -> VerifyReport:
+    """Check every artifact of every (backup, location); stores nothing."""
+    cancel = cancel or CancelToken()
+    results: list[LocationResult] = []
+    tasks: list[tuple[LocationResult, Path, Artifact]] = []
+    for b, loc in targets:
+        r = LocationResult(b.id, loc.id, loc.destination, loc.path)
+        results.append(r)
+        tasks += [(r, Path(loc.path) / a.name, a) for a in b.artifacts]
+    tasks.sort(key=lambda t: t[2].size, reverse=True)
+    total = sum(t[2].size for t in tasks)
+    stop = threading.Event()
+    counters = [[0] for _ in tasks]
+    workers = workers or os.cpu_count() or 1
+    with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verify") as pool:
+        futs = {pool.submit(check_artifact, p, a, stop, c): r
+                for (r, p, a), c in zip(tasks, counters, strict=True)}
+        pending = set(futs)
+        try:
+            while pending:
+                done, pending = cf.wait(pending, timeout=0.2, return_when=cf.FIRST_COMPLETED)
+                for f in done:
+                    futs[f].artifacts.append(f.result())
+                progress(Progress("verifying", sum(c[0] for c in counters), total,
+                                  len(futs) - len(pending), len(futs)))
+                if cancel.cancelled:
+                    stop.set()
+                    raise CancelledError("Cancelled by the user.")
+        finally:
+            stop.set()
+            for f in pending:
+                f.cancel()
+    for r in results:
+        r.state = max((a.state for a in r.artifacts), key=lambda s: SEVERITY.get(s, 1),
+                      default=LocationState.OK.value)
+    return VerifyReport(results, sum(c[0] for c in counters))
+
+
+def store(cat: Catalogue, report: VerifyReport) -> None:
+    now = utcnow()
+    by_id = {r.location_id: r for r in report.locations}
+    with cat.session() as s:
+        for loc in s.scalars(select(BackupLocation).where(BackupLocation.id.in_(by_id))):
+            r = by_id[loc.id]
+            loc.state = r.state
+            loc.verified_at = now
+            loc.verify_result = {"checked_at": now.isoformat() + "Z",
+                                 "artifacts": {a.name: a.state for a in r.artifacts}}
+
+
+SKIPPED = (LocationState.FAILED.value, LocationState.DELETED.value)
+
+
+def verify_backups(cat: Catalogue, ids: list[int] | None = None, *,
+                   progress: ProgressCallback = no_progress,
+                   cancel: CancelToken | None = None) -> VerifyReport:
+    """Verify the given backups (all when `ids` is None) and store the results."""
+    items = list_backups(cat, BackupFilter(ids=tuple(ids or ())))
+    if ids:
+        missing = set(ids) - {b.id for b in items}
+        if missing:
+            from core.errors import NotFoundError
+
+            raise NotFoundError(f"No backup {', '.join(str(i) for i in sorted(missing))}.")
+    targets = [(b, loc) for b in items for loc in b.locations if loc.state not in SKIPPED]
+    report = verify_locations(targets, progress=progress, cancel=cancel)
+    store(cat, report)
+    return report
