@@ -156,8 +156,8 @@ def _node_remove(ctx: CliContext, a: argparse.Namespace) -> int:
 def run_serve(ctx: CliContext, a: argparse.Namespace) -> int:
     from core.grid.agent import make_server
 
-    if not 0 < a.port < 65536:
-        raise UsageError("--port must be between 1 and 65535.")
+    if not 0 <= a.port < 65536:
+        raise UsageError("--port must be between 0 (any free port) and 65535.")
     try:
         token = read_token(a.token_file)
     except BackupDeskError as e:
