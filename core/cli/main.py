@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from core import __version__
-from core.cli import grid_cmd, history_cmd, plan_cmd, screenshot_cmd
+from core.cli import backup_cmds, grid_cmd, history_cmd, plan_cmd, screenshot_cmd
 from core.cli.context import CliContext
 from core.config import AppConfig
 from core.errors import BackupDeskError
@@ -16,7 +16,7 @@ from core.errors import BackupDeskError
 log = logging.getLogger("backupdesk")
 
 # Each module adds its subcommands with `register(subparsers)`; handlers take (ctx, args).
-COMMAND_MODULES = [history_cmd, plan_cmd, screenshot_cmd, grid_cmd]
+COMMAND_MODULES = [history_cmd, plan_cmd, screenshot_cmd, grid_cmd, backup_cmds]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,125 @@
+"""Delete backups (record, or record and files) and copy a backup's artifacts out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from core.backups import BackupInfo, chain_of, descendants, get_backup
+from core.catalogue.db import Catalogue
+from core.catalogue.models import Backup, BackupLocation, Destination, LocationState
+from core.destinations import copy_file_atomic, safe_delete
+from core.errors import BackupDeskError, EngineError, UsageError
+from core.progress import CancelToken
+
+
+def deletion_set(cat: Catalogue, backup_id: int) -> list[BackupInfo]:
+    """The backup and every backup that depends on it, dependents last."""
+    return [get_backup(cat, backup_id), *descendants(cat, backup_id)]
+
+
+def describe_deletion(items: list[BackupInfo]) -> str:
+    head = items[0]
+    if len(items) == 1:
+        return f"Backup {head.id} ({head.type}, {head.name}) will be deleted."
+    rest = ", ".join(str(b.id) for b in items[1:])
+    return (f"Backup {head.id} ({head.type}) has {len(items) - 1} backup(s) depending on it "
+            f"({rest}); deleting it deletes them too.")
+
+
+@dataclass
+class DeleteReport:
+    deleted: list[int] = field(default_factory=list)
+    removed_paths: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _roots(cat: Catalogue, plan_id: int | None) -> dict[int, Path]:
+    if plan_id is None:
+        return {}
+    with cat.session() as s:
+        rows = s.execute(select(Destination.id, Destination.location)
+                         .where(Destination.plan_id == plan_id)).all()
+    return {i: Path(loc).expanduser() for i, loc in rows}
+
+
+def delete_backups(cat: Catalogue, backup_id: int, *, files: bool) -> DeleteReport:
+    """Delete the backup and its dependents; with `files`, also their folders at every
+    destination, never anything outside the plan's registered destinations."""
+    report = DeleteReport()
+    for b in reversed(deletion_set(cat, backup_id)):
+        failed = False
+        if files:
+            roots = _roots(cat, b.plan_id)
+            for loc in b.locations:
+                if not loc.path or loc.state in (LocationState.FAILED.value,
+                                                 LocationState.DELETED.value):
+                    continue
+                root = roots.get(loc.destination_id) if loc.destination_id else None
+                if root is None:
+                    report.errors.append(f"Kept {loc.path}: {loc.destination} is no longer a "
+                                         f"destination of plan {b.plan!r}.")
+                    failed = True
+                    continue
+                try:
+                    if safe_delete(root, Path(loc.path)):
+                        report.removed_paths.append(loc.path)
+                    _mark_deleted(cat, loc.id)
+                except BackupDeskError as e:
+                    report.errors.append(str(e))
+                    failed = True
+        if failed:
+            continue
+        with cat.session() as s:
+            row = s.get(Backup, b.id)
+            if row is not None:
+                s.delete(row)
+        report.deleted.append(b.id)
+    return report
+
+
+def _mark_deleted(cat: Catalogue, location_id: int) -> None:
+    with cat.session() as s:
+        loc = s.get(BackupLocation, location_id)
+        if loc is not None:
+            loc.state = LocationState.DELETED.value
+
+
+def copy_out(cat: Catalogue, backup_id: int, to: Path, *, chain: bool = False,
+             cancel: CancelToken | None = None) -> list[Path]:
+    """Save the backup's artifacts (and its chain's) into `to`/<backup name>/ from any healthy
+    destination, each checked against its SHA-256."""
+    cancel = cancel or CancelToken()
+    items = chain_of(cat, backup_id) if chain else [get_backup(cat, backup_id)]
+    out: list[Path] = []
+    for b in items:
+        folder = to / b.name
+        if folder.exists() and any(folder.iterdir()):
+            raise UsageError(f"{folder} exists and is not empty.")
+    for b in items:
+        folder = to / b.name
+        folder.mkdir(parents=True, exist_ok=True)
+        for a in b.artifacts:
+            out.append(_copy_one(b, a.name, a.sha256, folder, cancel))
+    return out
+
+
+def _copy_one(b: BackupInfo, name: str, sha256: str, folder: Path,
+              cancel: CancelToken) -> Path:
+    tried = []
+    for loc in b.locations:
+        if loc.state not in (LocationState.OK.value, LocationState.UNVERIFIED.value):
+            continue
+        src = Path(loc.path) / name
+        if not src.is_file():
+            tried.append(f"{loc.destination}: missing")
+            continue
+        res = copy_file_atomic(src, folder / name, cancel)
+        if res.sha256 == sha256:
+            return folder / name
+        (folder / name).unlink()
+        tried.append(f"{loc.destination}: corrupt")
+    detail = "; ".join(tried) or "no healthy destination"
+    raise EngineError(f"No good copy of {name} of backup {b.id} ({detail}).")

@@ -1,0 +1,189 @@
+"""`backupdesk run|backups|verify|restore|copy-out|delete`."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from core.backup_ops import copy_out, delete_backups, deletion_set, describe_deletion
+from core.backups import STATUSES, BackupFilter, as_tree, list_backups
+from core.catalogue.models import JobTrigger
+from core.cli.context import CliContext, print_json, print_table
+from core.errors import UsageError
+from core.fmt import human_bytes, local_time
+from core.plans import get_plan
+from core.progress import CancelToken
+from core.restore import restore_backup
+from core.runner import run_plan
+from core.secrets import SecretStore
+from core.verify import verify_backups
+
+
+def register(sub: Any) -> None:
+    run = sub.add_parser("run", help="run a plan's backup now")
+    run.add_argument("plan")
+    mode = run.add_mutually_exclusive_group()
+    mode.add_argument("--full", dest="mode", action="store_const", const="full",
+                      help="make a full backup")
+    mode.add_argument("--incremental", dest="mode", action="store_const", const="incremental",
+                      help="only what changed since the previous backup")
+    run.add_argument("--json", action="store_true", help="print the job as JSON")
+    run.set_defaults(func=_run, mode="auto")
+
+    ls = sub.add_parser("backups", help="list backups as chains (full, then incrementals)")
+    ls.add_argument("--plan", action="append", default=[], help="only this plan (repeatable)")
+    ls.add_argument("--type", action="append", default=[], choices=["full", "incremental"])
+    ls.add_argument("--status", action="append", default=[], choices=list(STATUSES))
+    ls.add_argument("--destination", action="append", default=[], metavar="LOCATION")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=_list)
+
+    ver = sub.add_parser("verify", help="check every artifact at every destination")
+    ver.add_argument("ids", nargs="*", type=int, metavar="ID")
+    ver.add_argument("--all", action="store_true", help="verify every backup")
+    ver.add_argument("--json", action="store_true")
+    ver.set_defaults(func=_verify)
+
+    rst = sub.add_parser("restore", help="restore a backup into a folder or a database")
+    rst.add_argument("id", type=int)
+    rst.add_argument("--to", type=Path, metavar="DIR", help="target folder")
+    rst.add_argument("--path", action="append", default=[], metavar="P",
+                     help="only this path of the backup (repeatable)")
+    rst.add_argument("--overwrite", action="store_true", help="allow a non-empty target")
+    rst.add_argument("--into-database", metavar="URL",
+                     help="load the PostgreSQL or MySQL dump into this database")
+    rst.add_argument("--dump", metavar="NAME", help="which dump, if the backup has several")
+    rst.add_argument("--json", action="store_true")
+    rst.set_defaults(func=_restore)
+
+    cp = sub.add_parser("copy-out", help="save a backup's files to a folder")
+    cp.add_argument("id", type=int)
+    cp.add_argument("--to", type=Path, required=True, metavar="DIR")
+    cp.add_argument("--chain", action="store_true", help="include the backups it builds on")
+    cp.add_argument("--json", action="store_true")
+    cp.set_defaults(func=_copy_out)
+
+    rm = sub.add_parser("delete", help="delete a backup record, and with --files its files")
+    rm.add_argument("id", type=int)
+    rm.add_argument("--files", action="store_true", help="also delete its files everywhere")
+    rm.add_argument("--yes", action="store_true", help="do not ask")
+    rm.add_argument("--json", action="store_true")
+    rm.set_defaults(func=_delete)
+
+
+def _run(ctx: CliContext, a: argparse.Namespace) -> int:
+    cat = ctx.catalogue
+    secrets = SecretStore(ctx.config.paths)
+    plan = get_plan(cat, a.plan)
+    if any(not str(u).startswith("sqlite") for u in plan.options.get("databases") or []):
+        note = secrets.fallback_notice()
+        if note:
+            print(f"backupdesk: {note}", file=sys.stderr)
+    cancel = CancelToken()
+    old = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
+    try:
+        outcome = run_plan(cat, ctx.config.paths, a.plan, mode=a.mode,
+                           trigger=JobTrigger.CLI.value, cancel=cancel, secrets=secrets)
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if a.json:
+        print_json(outcome.to_json(cat))
+    else:
+        what = f"backup {outcome.backup_id} ({outcome.type})" if outcome.backup_id else "no backup"
+        print(f"Job {outcome.job_id} of plan {a.plan!r}: {outcome.status}, {what}.")
+        for w in outcome.warnings[:20]:
+            print(f"warning: {w}", file=sys.stderr)
+    if outcome.error:
+        print(f"backupdesk: {outcome.error}", file=sys.stderr)
+    return outcome.exit_code
+
+
+def _list(ctx: CliContext, a: argparse.Namespace) -> int:
+    flt = BackupFilter(plans=tuple(a.plan), types=tuple(a.type), statuses=tuple(a.status),
+                       destinations=tuple(a.destination))
+    items = list_backups(ctx.catalogue, flt)
+    if a.json:
+        print_json([b.to_json() for b in items])
+        return 0
+    if not items:
+        print("No backups.")
+        return 0
+    rows = []
+    for depth, b in as_tree(items):
+        marks = ", ".join(f"{loc.destination}={loc.state}" for loc in b.locations)
+        rows.append([str(b.id), b.plan, "  " * depth + b.type, local_time(b.created_at),
+                     human_bytes(b.size), b.status, marks])
+    print_table(["ID", "PLAN", "TYPE", "CREATED", "SIZE", "STATUS", "DESTINATIONS"], rows)
+    return 0
+
+
+def _verify(ctx: CliContext, a: argparse.Namespace) -> int:
+    if not a.ids and not a.all:
+        raise UsageError("Name the backups to verify, or use --all.")
+    cancel = CancelToken()
+    old = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
+    try:
+        report = verify_backups(ctx.catalogue, None if a.all else a.ids, cancel=cancel)
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if a.json:
+        print_json({"ok": report.all_ok, "locations": [r.to_json() for r in report.locations]})
+    else:
+        for r in report.locations:
+            bad = [f"{x.name}: {x.state}" for x in r.artifacts if x.state != "ok"]
+            print(f"backup {r.backup_id} at {r.destination}: {r.state}"
+                  + (f" ({'; '.join(bad)})" if bad else ""))
+    if not report.all_ok:
+        n = sum(1 for r in report.locations if r.state != "ok")
+        print(f"backupdesk: {n} copy(ies) are missing, damaged or corrupt.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _restore(ctx: CliContext, a: argparse.Namespace) -> int:
+    res = restore_backup(ctx.catalogue, a.id, to=a.to, paths=a.path, overwrite=a.overwrite,
+                         into_database=a.into_database, dump=a.dump,
+                         trigger=JobTrigger.CLI.value)
+    if a.json:
+        print_json(res.to_json())
+    elif res.loaded_into:
+        print(f"Loaded the dump of backup {a.id} into {res.loaded_into}.")
+    else:
+        print(f"Restored {res.files} file(s) and {len(res.dumps)} dump(s) of backup {a.id} "
+              f"to {a.to}.")
+    return 0
+
+
+def _copy_out(ctx: CliContext, a: argparse.Namespace) -> int:
+    paths = copy_out(ctx.catalogue, a.id, a.to, chain=a.chain)
+    if a.json:
+        print_json([str(p) for p in paths])
+    else:
+        print(f"Copied {len(paths)} file(s) to {a.to}.")
+    return 0
+
+
+def _delete(ctx: CliContext, a: argparse.Namespace) -> int:
+    items = deletion_set(ctx.catalogue, a.id)
+    text = describe_deletion(items)
+    if a.files:
+        text += " Their files are deleted at every destination."
+    print(text, file=sys.stderr)
+    if not a.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("Add --yes to confirm the deletion.")
+        if input("Proceed? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("Nothing deleted.", file=sys.stderr)
+            return 1
+    report = delete_backups(ctx.catalogue, a.id, files=a.files)
+    if a.json:
+        print_json({"deleted": report.deleted, "removed_paths": report.removed_paths,
+                    "errors": report.errors})
+    else:
+        print(f"Deleted {len(report.deleted)} backup(s).")
+    for e in report.errors:
+        print(f"backupdesk: {e}", file=sys.stderr)
+    return 1 if report.errors else 0

@@ -1,0 +1,133 @@
+"""Restore an archive backup: its tree (through its chain) and its dumps, or a dump into a DB."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.backups import BackupInfo, artifact_path, chain_of, get_backup
+from core.catalogue.db import Catalogue
+from core.catalogue.jobs import append_log, finish_job, start_job
+from core.catalogue.models import JobKind, JobStatus, JobTrigger
+from core.destinations import copy_file_atomic
+from core.engines import dumps
+from core.engines.api import Artifact
+from core.engines.archive.restore import check_target, restore_tree, select
+from core.errors import BackupDeskError, CancelledError, EngineError, UsageError
+from core.progress import CancelToken, ProgressCallback, no_progress
+from core.run_prep import read_manifest
+from core.verify import hash_file
+
+DUMPS_DIR = "databases"
+
+
+@dataclass
+class RestoreResult:
+    job_id: int
+    backup_id: int
+    files: int = 0
+    bytes: int = 0
+    dumps: list[str] = field(default_factory=list)
+    loaded_into: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"job_id": self.job_id, "backup_id": self.backup_id, "files": self.files,
+                "bytes": self.bytes, "dumps": self.dumps, "loaded_into": self.loaded_into}
+
+
+def restore_backup(cat: Catalogue, backup_id: int, *, to: Path | None = None,
+                   paths: list[str] | None = None, overwrite: bool = False,
+                   into_database: str | None = None, dump: str | None = None,
+                   trigger: str = JobTrigger.MANUAL.value,
+                   progress: ProgressCallback = no_progress,
+                   cancel: CancelToken | None = None) -> RestoreResult:
+    """Restore into the folder `to`, or load a dump into the database `into_database`."""
+    cancel = cancel or CancelToken()
+    b = get_backup(cat, backup_id)
+    if b.engine != "archive":
+        raise UsageError(f"Backup {b.id} was made by the {b.engine} engine; restore it there.")
+    if (to is None) == (into_database is None):
+        raise UsageError("Restore needs either a target folder (--to) or --into-database.")
+    if to is not None:
+        check_target(to, overwrite)
+    job_id = start_job(cat, engine=b.engine, kind=JobKind.RESTORE.value, trigger=trigger,
+                       plan_id=b.plan_id, plan_name=b.plan,
+                       details={"backup_id": b.id})
+    result = RestoreResult(job_id, b.id)
+    try:
+        if into_database is not None:
+            _load(b, into_database, dump, cancel)
+            result.loaded_into = dumps.redact(into_database)
+            append_log(cat, job_id, f"Loaded into {result.loaded_into}.")
+        else:
+            assert to is not None
+            _restore_files(cat, b, to, paths or [], progress, cancel, result)
+            append_log(cat, job_id, f"Restored {result.files} file(s) and "
+                                    f"{len(result.dumps)} dump(s) to {to}.")
+    except BaseException as e:
+        status = JobStatus.CANCELLED if isinstance(e, CancelledError) else JobStatus.FAILED
+        msg = str(e) if isinstance(e, BackupDeskError) else f"Internal error: {e!r}"
+        append_log(cat, job_id, f"Failed: {msg}")
+        finish_job(cat, job_id, status, error=msg)
+        raise
+    finish_job(cat, job_id, JobStatus.SUCCESS, bytes=result.bytes, files=result.files)
+    return result
+
+
+def _restore_files(cat: Catalogue, b: BackupInfo, to: Path, paths: list[str],
+                   progress: ProgressCallback, cancel: CancelToken,
+                   result: RestoreResult) -> None:
+    manifest = read_manifest(b)
+    roots = manifest.get("roots", {})
+    dumps_dir = DUMPS_DIR if DUMPS_DIR not in roots else f"{DUMPS_DIR}-dumps"
+    db_arts = [a for a in b.artifacts if a.kind == "database"]
+    want_dumps = [a for a in db_arts if not paths or any(
+        p.strip("/") in (dumps_dir, f"{dumps_dir}/{a.name}") for p in paths)]
+    tree_paths = [p for p in paths if p.strip("/").split("/")[0] != dumps_dir]
+    entries = [] if paths and not tree_paths else select(manifest["entries"], tree_paths)
+    if paths and not entries and not want_dumps:
+        raise UsageError("Nothing in this backup matches the given paths.")
+    chain = {x.name: x for x in chain_of(cat, b.id)}
+
+    def open_archive(name: str) -> Path:
+        owner = chain.get(name)
+        if owner is None:
+            raise EngineError(f"Backup {name}, which holds part of backup {b.id}, is gone.")
+        arts = [a for a in owner.artifacts if a.kind == "files"]
+        if not arts:
+            raise EngineError(f"Backup {owner.id} has no files archive.")
+        return artifact_path(owner, arts[0].name)
+
+    if entries:
+        stats = restore_tree(entries, open_archive, to, progress=progress, cancel=cancel)
+        result.files, result.bytes = stats.files, stats.bytes
+    for a in want_dumps:
+        out = to / dumps_dir
+        out.mkdir(parents=True, exist_ok=True)
+        copied = copy_file_atomic(artifact_path(b, a.name), out / a.name, cancel)
+        if copied.sha256 != a.sha256:
+            (out / a.name).unlink()
+            raise EngineError(f"The dump {a.name} of backup {b.id} is damaged.")
+        result.dumps.append(str(out / a.name))
+        result.bytes += copied.size
+
+
+def _load(b: BackupInfo, url: str, name: str | None, cancel: CancelToken) -> None:
+    target = dumps.parse(url)
+    candidates = [a for a in b.artifacts if a.kind == "database"
+                  and (a.name == name if name else a.meta.get("kind") == target.kind)]
+    if not candidates:
+        what = f"a dump named {name}" if name else f"a {target.kind} dump"
+        raise UsageError(f"Backup {b.id} has no {what}.")
+    if len(candidates) > 1:
+        names = ", ".join(a.name for a in candidates)
+        raise UsageError(f"Backup {b.id} has several dumps ({names}); choose one with --dump.")
+    art: Artifact = candidates[0]
+    if art.meta.get("kind") != target.kind:
+        raise UsageError(f"{art.name} is a {art.meta.get('kind')} dump; it cannot be loaded "
+                         f"into a {target.kind} database.")
+    path = artifact_path(b, art.name)
+    if hash_file(path)[1] != art.sha256:
+        raise EngineError(f"The dump {art.name} of backup {b.id} at {path.parent} is damaged.")
+    dumps.load(target, path, cancel)
