@@ -9,13 +9,16 @@ never hold back the answering ones.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import certifi
 import httpx
 
 from core.errors import BackupDeskError
@@ -59,9 +62,15 @@ class FetchError(BackupDeskError):
     pass
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes ~10 ms: once per process, not once per client.
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def default_client(limits: httpx.Limits, timeout: httpx.Timeout) -> httpx.AsyncClient:
     return httpx.AsyncClient(limits=limits, timeout=timeout, follow_redirects=False,
-                             trust_env=False)
+                             trust_env=False, verify=_ssl_context())
 
 
 def _where(url: str) -> str:
@@ -87,6 +96,8 @@ class Poller:
                  client_factory: ClientFactory | None = None) -> None:
         self.limits = limits or Limits()
         self._factory = client_factory or default_client
+        if client_factory is None:
+            _ssl_context()
         self._clients: list[httpx.AsyncClient] = []
         self._in_flight: list[int] = []
         self._fast: asyncio.Semaphore | None = None
@@ -200,10 +211,19 @@ class Poller:
     async def poll(self, endpoints: Iterable[Endpoint],
                    on_result: Callable[[EndpointResult], None] | None = None
                    ) -> list[EndpointResult]:
-        """Fetch all; `on_result` is called as each one ends, in completion order."""
+        """Fetch all within `total_s` from now, however long some waited for a slot;
+        `on_result` is called as each one ends, in completion order."""
+        deadline = asyncio.get_running_loop().time() + self.limits.total_s
 
         async def one(ep: Endpoint) -> EndpointResult:
-            r = await self.fetch_bounded(ep)
+            t0 = time.monotonic()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    r = await self.fetch_bounded(ep)
+            except TimeoutError:
+                r = EndpointResult(ep, False, None, f"{_where(ep.url)} did not finish answering "
+                                   f"within {self.limits.total_s:g} s.", None, 0,
+                                   time.monotonic() - t0, time.time())
             if on_result is not None:
                 on_result(r)
             return r
