@@ -1,0 +1,176 @@
+"""The archive engine alone: full and incremental archives, restore through the chain."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from core.engines.api import RunRequest, RunResult
+from core.engines.archive import ArchiveEngine
+from core.engines.archive.restore import restore_tree, select
+from core.errors import CancelledError, UsageError
+from core.progress import CancelToken, Progress, no_progress
+from tests.core.archive.conftest import snapshot
+
+
+def run(tmp: Path, src: Path, name: str, previous: dict | None = None,
+        compression: str = "zstd:3", excludes: list[str] | None = None,
+        cancel: CancelToken | None = None, progress=no_progress) -> tuple[RunResult, dict]:
+    work = tmp / "store" / name
+    work.mkdir(parents=True)
+    req = RunRequest(1, "p", [str(src)], excludes or [], {"compression": compression}, [],
+                     "incremental" if previous else "full", name, work, previous)
+    res = ArchiveEngine().run(req, progress, cancel or CancelToken())
+    return res, json.loads((work / "manifest.json").read_bytes())
+
+
+def archive_of(tmp: Path, name: str) -> Path:
+    return next((tmp / "store" / name).glob("files.tar*"))
+
+
+def restore(tmp: Path, manifest: dict, target: Path, paths: list[str] | None = None) -> None:
+    entries = select(manifest["entries"], paths or [])
+    restore_tree(entries, lambda n: archive_of(tmp, n), target, progress=no_progress,
+                 cancel=CancelToken())
+
+
+@pytest.mark.parametrize("compression", ["zstd:3", "gzip:6", "none"])
+def test_full_round_trip_is_byte_identical(tmp_path: Path, tree: Path, compression: str) -> None:
+    res, manifest = run(tmp_path, tree, "b1", compression=compression)
+    assert res.type == "full"
+    assert [a.kind for a in res.artifacts] == ["files", "manifest"]
+    out = tmp_path / "out"
+    restore(tmp_path, manifest, out)
+    assert snapshot(out / tree.name) == snapshot(tree)
+    # Artifacts' recorded sizes and hashes are the files' own.
+    for a in res.artifacts:
+        p = tmp_path / "store" / "b1" / a.name
+        assert p.stat().st_size == a.size
+    # The archive is a real tar that tar itself can list.
+    listing = subprocess.run(["tar", "-tf", str(archive_of(tmp_path, "b1"))],
+                             capture_output=True, text=True, check=True).stdout
+    assert "My Files/docs/naïve café.txt" in listing
+
+
+def test_manifest_records_every_entry(tmp_path: Path, tree: Path) -> None:
+    _, manifest = run(tmp_path, tree, "b1")
+    by_path = {e["path"]: e for e in manifest["entries"]}
+    assert by_path["My Files/empty dir"]["type"] == "dir"
+    assert by_path["My Files/dangling"] == {**by_path["My Files/dangling"],
+                                            "type": "symlink", "target": "nowhere/at all"}
+    script = by_path["My Files/run me.sh"]
+    assert script["mode"] == 0o750 and script["size"] == 18 and len(script["sha256"]) == 64
+    assert script["mtime_ns"] == (tree / "run me.sh").lstat().st_mtime_ns
+    assert manifest["artifacts"][0]["name"] == "files.tar.zst"
+
+
+def test_excludes(tmp_path: Path, tree: Path) -> None:
+    _, manifest = run(tmp_path, tree, "b1", excludes=["*.tmp", "My Files/docs/deep"])
+    paths = {e["path"] for e in manifest["entries"]}
+    assert "My Files/skip.tmp" not in paths
+    assert not any(p.startswith("My Files/docs/deep") for p in paths)
+    assert "My Files/docs/private" in paths
+
+
+def test_incremental_chain_restores_each_moment(tmp_path: Path, tree: Path) -> None:
+    _, m1 = run(tmp_path, tree, "b1")
+    snap1 = snapshot(tree)
+    # Change, add, delete, turn a file into a folder, change a mode only.
+    (tree / "docs" / "naïve café.txt").write_text("changed ✓✓\n", encoding="utf-8")
+    (tree / "new file.txt").write_text("new\n")
+    (tree / "big.bin").unlink()
+    (tree / "empty.txt").unlink()
+    (tree / "empty.txt").mkdir()
+    (tree / "docs" / "private").chmod(0o640)
+    res2, m2 = run(tmp_path, tree, "b2", previous=m1)
+    snap2 = snapshot(tree)
+    assert res2.type == "incremental"
+    assert "My Files/big.bin" in m2["deleted"]
+    stored = {e["path"] for e in m2["entries"] if e.get("in") == "b2"}
+    assert stored == {"My Files/docs/naïve café.txt", "My Files/new file.txt",
+                      "My Files/docs/private"}
+    # Nothing changed: an empty incremental that still restores the whole tree.
+    res3, m3 = run(tmp_path, tree, "b3", previous=m2)
+    assert res3.files == 0 and m3["deleted"] == [] and m3["changed"] == 0
+    for manifest, snap, name in ((m1, snap1, "r1"), (m2, snap2, "r2"), (m3, snap2, "r3")):
+        out = tmp_path / name
+        restore(tmp_path, manifest, out)
+        assert snapshot(out / tree.name) == snap, name
+
+
+def test_unchanged_files_are_not_read(tmp_path: Path, tree: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.engines.archive import create
+
+    _, m1 = run(tmp_path, tree, "b1")
+    (tree / "new.txt").write_text("n")
+    opened: list[str] = []
+    real_open = create._open
+
+    def spy(path: str) -> int:
+        opened.append(path)
+        return real_open(path)
+
+    monkeypatch.setattr(create, "_open", spy)
+    run(tmp_path, tree, "b2", previous=m1)
+    assert opened == [str(tree / "new.txt")]
+
+
+def test_restore_selected_paths(tmp_path: Path, tree: Path) -> None:
+    _, m1 = run(tmp_path, tree, "b1")
+    out = tmp_path / "out"
+    restore(tmp_path, m1, out, ["My Files/docs/deep"])
+    got = snapshot(out)
+    assert set(got) == {"My Files", "My Files/docs", "My Files/docs/deep",
+                        "My Files/docs/deep/er", "My Files/docs/deep/er/x.bin"}
+    assert got["My Files/docs/deep/er/x.bin"] == snapshot(tree)["docs/deep/er/x.bin"]
+    with pytest.raises(UsageError, match="Not in this backup"):
+        select(m1["entries"], ["My Files/nope"])
+
+
+def test_damaged_archive_is_detected(tmp_path: Path, tree: Path) -> None:
+    _, m1 = run(tmp_path, tree, "b1", compression="none")
+    arc = archive_of(tmp_path, "b1")
+    data = bytearray(arc.read_bytes())
+    pos = data.find(b"accents")
+    data[pos] ^= 0xFF
+    arc.write_bytes(bytes(data))
+    with pytest.raises(Exception, match="checksum|damaged"):
+        restore(tmp_path, m1, tmp_path / "out")
+    leftovers = [p for p in (tmp_path / "out").rglob("*") if ".bdtmp-" in p.name]
+    assert leftovers == []
+
+
+def test_cancel_leaves_no_file_under_a_final_name(tmp_path: Path, tree: Path) -> None:
+    token = CancelToken()
+
+    def progress(p: Progress) -> None:
+        if p.phase == "archiving":
+            token.cancel()
+
+    with pytest.raises(CancelledError):
+        run(tmp_path, tree, "b1", cancel=token, progress=progress)
+    assert os.listdir(tmp_path / "store" / "b1") == []
+
+
+def test_unreadable_file_is_a_warning(tmp_path: Path, tree: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads everything; covered by the CLI test run as nobody")
+    (tree / "docs" / "private").chmod(0)
+    res, manifest = run(tmp_path, tree, "b1")
+    assert any("private" in w for w in res.warnings)
+    assert "My Files/docs/private" not in {e["path"] for e in manifest["entries"]}
+
+
+def test_system_tar_extracts_the_archive(tmp_path: Path, tree: Path) -> None:
+    run(tmp_path, tree, "b1", compression="gzip")
+    out = tmp_path / "tarout"
+    out.mkdir()
+    subprocess.run(["tar", "-xzf", str(archive_of(tmp_path, "b1")), "-C", str(out)], check=True)
+    assert (out / "My Files" / "big.bin").read_bytes() == (tree / "big.bin").read_bytes()
+    shutil.rmtree(out)
