@@ -98,6 +98,10 @@ class Workers(QObject):
         self.pool.start(task)
         return task
 
+    def busy(self) -> bool:
+        """True while any submitted task has not delivered its outcome yet."""
+        return bool(self._live)
+
     def wait(self, msecs: int = 30000) -> bool:
         return self.pool.waitForDone(msecs)
 

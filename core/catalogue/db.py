@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import CatalogueError
@@ -53,8 +53,15 @@ class Catalogue:
         self.engine.dispose()
 
 
+def _parse(url: str) -> URL:
+    try:
+        return make_url(url)
+    except ArgumentError as e:
+        raise CatalogueError(f"Not a valid catalogue URL: {url!r}.") from e
+
+
 def _sqlite_path(url: str) -> Path | None:
-    u = make_url(url)
+    u = _parse(url)
     if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
         return None
     return Path(u.database)
@@ -72,10 +79,7 @@ def _prepare_sqlite_file(path: Path) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    try:
-        parsed = make_url(url)
-    except ArgumentError as e:
-        raise CatalogueError(f"Not a valid catalogue URL: {url!r}.") from e
+    parsed = _parse(url)
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
@@ -135,9 +139,9 @@ def open_catalogue(url: str, *, migrate: bool = True, recover: bool = True) -> C
         if migrate and current_revision(engine) != HEAD_REVISION:
             log.info("upgrading catalogue %s", engine.url.render_as_string(hide_password=True))
             upgrade(engine)
-    except OperationalError as e:
+    except (OperationalError, DatabaseError) as e:
         engine.dispose()
-        raise CatalogueError(f"Cannot open catalogue: {e.orig}") from e
+        raise CatalogueError(f"Cannot open catalogue {_parse(url)!r}: {e.orig}") from e
     cat = Catalogue(engine)
     if recover:
         from core.catalogue.jobs import recover_interrupted

@@ -303,3 +303,28 @@ def _banner_from(items: list[PlanToday]) -> Banner:
         return Banner("warning", f"No successful backup today yet for {names}.", items)
     latest = max(p.last_success for p in items if p.last_success is not None)
     return Banner("ok", f"Today's backup completed at {_hhmm(latest)}.", items)
+
+
+def last_backup(cat: Catalogue) -> HistoryRow | None:
+    """The most recent finished backup job of any plan."""
+    q = (
+        select(*ROW_COLUMNS)
+        .where(Job.kind == JobKind.BACKUP.value, Job.finished_at.is_not(None))
+        .order_by(Job.started_at.desc(), Job.id.desc())
+        .limit(1)
+    )
+    with cat.engine.connect() as conn:
+        r = conn.execute(q).first()
+    return HistoryRow(*r) if r else None
+
+
+def change_token(cat: Catalogue) -> tuple[Any, ...]:
+    """Cheap fingerprint of the job table: changes when a job is added, progresses or ends."""
+    active = (JobStatus.RUNNING.value, JobStatus.QUEUED.value)
+    with cat.engine.connect() as conn:
+        top = conn.execute(select(func.max(Job.id))).scalar()
+        running = conn.execute(
+            select(Job.id, Job.status, Job.heartbeat_at, Job.bytes, Job.files)
+            .where(Job.status.in_(active)).order_by(Job.id)
+        ).all()
+    return (top, tuple(tuple(r) for r in running))

@@ -10,3 +10,21 @@ def test_catalogue_on_postgresql(pg_catalogue_url):
     rows = history_page(cat)
     assert [(r.id, r.status, r.bytes) for r in rows] == [(jid, "success", 5)]
     cat.dispose()
+
+
+def test_postgresql_catalogue_upgrades_from_first_revision(pg_catalogue_url):
+    from sqlalchemy import create_engine, text
+
+    from core.catalogue.db import HEAD_REVISION, current_revision, upgrade
+
+    engine = create_engine(pg_catalogue_url)
+    upgrade(engine, "0001")
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO jobs (plan_name, engine, kind, trigger, status, requested_by,"
+                       " host, created_at, details) VALUES ('old', 'borg', 'backup', 'external',"
+                       " 'success', '', '', now(), '{}')"))
+    engine.dispose()
+    cat = open_catalogue(pg_catalogue_url)
+    assert current_revision(cat.engine) == HEAD_REVISION
+    assert [r.plan for r in history_page(cat)] == ["old"]
+    cat.dispose()

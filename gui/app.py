@@ -1,0 +1,80 @@
+"""Application start: window first, then the catalogue off the GUI thread."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+from core.config import AppConfig
+from gui.context import AppContext
+from gui.errors import install_excepthook
+from gui.main_window import MainWindow
+
+
+def create_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("Backup Desk")
+    app.setOrganizationName("backupdesk")
+    app.setDesktopFileName("backupdesk")
+    return app
+
+
+_BENIGN = ("This plugin does not support propagateSizeHints",)
+
+
+def install_qt_message_handler() -> None:
+    """Qt's messages go to our log file; known-benign platform chatter is dropped."""
+    import logging
+
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    qlog = logging.getLogger("qt")
+    levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+
+    def handler(mode: QtMsgType, _context: object, message: str) -> None:
+        if not message.startswith(_BENIGN):
+            qlog.log(levels.get(mode, logging.WARNING), "%s", message)
+
+    qInstallMessageHandler(handler)
+
+
+def build_window(config: AppConfig) -> tuple[AppContext, MainWindow]:
+    ctx = AppContext(config)
+    window = MainWindow(ctx)
+    return ctx, window
+
+
+def _after_first_paint(ctx: AppContext, window: MainWindow) -> None:
+    from gui.icons import state_icon
+    from gui.jobwatch import JobWatcher
+
+    ctx.open_catalogue()
+    window.setWindowIcon(state_icon("ok"))
+    JobWatcher(ctx)
+    if QSystemTrayIcon.isSystemTrayAvailable():
+        from gui.tray import Tray
+
+        window.tray = Tray(ctx, window)
+        window.tray.show()
+
+
+def run_app(config: AppConfig, *, quit_after_paint: bool = False) -> int:
+    app = create_app()
+    install_qt_message_handler()
+    install_excepthook()
+    ctx, window = build_window(config)
+    window.first_painted.connect(lambda: QTimer.singleShot(0, lambda: _after_first_paint(
+        ctx, window)))
+    if quit_after_paint:
+        ctx.catalogue_ready.connect(lambda: QTimer.singleShot(0, app.quit))
+        ctx.catalogue_failed.connect(lambda e: app.exit(1))
+    window.show()
+    code = app.exec()
+    ctx.shutdown()
+    return int(code)

@@ -1,0 +1,80 @@
+"""The job detail panel: summary, full log, backups produced."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QPlainTextEdit,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.catalogue.history import JobDetail
+from core.fmt import human_bytes, human_duration, local_time
+
+
+class JobDetailPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tabs = QTabWidget()
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(self.summary.textFormat().RichText)
+        self.summary.setTextInteractionFlags(
+            self.summary.textInteractionFlags().TextSelectableByMouse)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.log.setPlaceholderText("No log for this job.")
+        self.backups = QListWidget()
+        wrap = QWidget()
+        wl = QVBoxLayout(wrap)
+        wl.addWidget(self.summary)
+        wl.addStretch(1)
+        self.tabs.addTab(wrap, "Summary")
+        self.tabs.addTab(self.log, "Log")
+        self.tabs.addTab(self.backups, "Backups")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.tabs)
+        self.show_detail(None)
+
+    def show_detail(self, d: JobDetail | None) -> None:
+        self.backups.clear()
+        if d is None:
+            self.summary.setText("<i>Select a job to see its details and log.</i>")
+            self.log.setPlainText("")
+            self.tabs.setTabText(2, "Backups")
+            return
+        r = d.row
+        rows = [
+            ("Job", f"#{r.id}"),
+            ("Plan", r.plan or "—"),
+            ("Engine / kind", f"{r.engine} / {r.kind}"),
+            ("Trigger", r.trigger),
+            ("Status", r.status),
+            ("Requested by", f"{r.requested_by}" + (f" on {d.host}" if d.host else "")),
+            ("Started", local_time(r.started_at, "%Y-%m-%d %H:%M:%S")),
+            ("Finished", local_time(r.finished_at, "%Y-%m-%d %H:%M:%S") or "—"),
+            ("Duration", human_duration(r.duration_ms) or "—"),
+            ("Size", human_bytes(r.bytes) or "—"),
+            ("Files", f"{r.files:,}" if r.files is not None else "—"),
+        ]
+        if r.error:
+            rows.append(("Error", f"<span style='color:#b71c1c'>{html.escape(r.error)}</span>"))
+        body = "".join(
+            f"<tr><td style='padding-right:12px;color:palette(placeholder-text)'>{k}</td>"
+            f"<td>{v if k == 'Error' else html.escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        self.summary.setText(f"<table>{body}</table>")
+        self.log.setPlainText(d.log)
+        for b in d.backups:
+            self.backups.addItem(
+                f"#{b['id']}  {b['type']}  {b['name']}  {human_bytes(b['size'])}")
+        self.tabs.setTabText(2, f"Backups ({len(d.backups)})")

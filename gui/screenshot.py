@@ -1,0 +1,52 @@
+"""Render the real main window offscreen on one pane and save a PNG."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from core.config import AppConfig
+from core.errors import BackupDeskError
+
+
+def render_pane(config: AppConfig, pane: str, out: Path, size: tuple[int, int]) -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from core.catalogue.db import open_catalogue
+    from gui.app import build_window, create_app, install_qt_message_handler
+
+    app = create_app()
+    install_qt_message_handler()
+    ctx, window = build_window(config)
+    config.paths.ensure()
+    ctx.set_catalogue(open_catalogue(config.catalogue_url))
+    window.resize(*size)
+    window.show_pane(pane)
+    window.show()
+    settle(app, ctx)
+    if not window.grab().save(str(out), "PNG"):
+        raise BackupDeskError(f"Cannot write {out}.")
+    window.close()
+    ctx.shutdown()
+    QApplication.processEvents()
+
+
+def settle(app: object, ctx: object, timeout: float = 10.0) -> None:
+    """Process events until no worker task is pending (or timeout)."""
+    from PySide6.QtWidgets import QApplication
+
+    from gui.context import AppContext
+
+    assert isinstance(ctx, AppContext)
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while time.monotonic() < deadline and quiet < 3:
+        QApplication.processEvents()
+        if ctx.workers.pool.activeThreadCount() == 0 and not ctx.workers.busy():
+            quiet += 1
+        else:
+            quiet = 0
+        time.sleep(0.02)
+    QApplication.processEvents()

@@ -1,0 +1,25 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import core
+
+SCRIPT = """
+import importlib, pkgutil, sys
+import core
+for m in pkgutil.walk_packages(core.__path__, "core."):
+    if ".migrations" in m.name or m.name.endswith("__main__"):
+        continue
+    importlib.import_module(m.name)
+bad = sorted(n for n in sys.modules if n.split(".")[0] in ("PySide6", "shiboken6", "PyQt5",
+                                                           "PyQt6", "gui"))
+print(len([n for n in sys.modules if n.startswith("core.")]))
+print(",".join(bad))
+"""
+
+
+def test_importing_all_of_core_imports_no_qt():
+    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
+                         check=True, cwd=Path(core.__file__).parent.parent).stdout.splitlines()
+    assert int(out[0]) >= 15  # the walk really imported the core modules
+    assert out[1] == ""
