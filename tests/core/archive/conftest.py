@@ -139,3 +139,9 @@ def mariadb_database(mariadb_server: MariaDb) -> Iterator[str]:
         yield name
     finally:
         mariadb_server.sql(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture(autouse=True)
+def _file_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch a real OS keyring from the tests."""
+    monkeypatch.setenv("BACKUPDESK_SECRETS_FILE_ONLY", "1")

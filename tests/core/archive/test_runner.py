@@ -1,0 +1,224 @@
+"""The runner: job life, destinations, chains, verify after, failure modes; real files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from core.backups import BackupFilter, get_backup, list_backups
+from core.catalogue.jobs import plan_lock_key, start_job
+from core.catalogue.models import Job
+from core.config import AppPaths
+from core.errors import LockedError
+from core.plans import add_plan
+from core.progress import CancelToken, Progress
+from core.runner import run_plan
+from tests.core.archive.conftest import snapshot
+
+
+def jobs(cat: Any) -> list[Job]:
+    with cat.session() as s:
+        return list(s.scalars(select(Job).order_by(Job.id)))
+
+
+def no_running(cat: Any) -> None:
+    assert all(j.status != "running" and j.lock_key is None for j in jobs(cat))
+
+
+def staged(*roots: Path) -> list[Path]:
+    return [p for r in roots if r.exists() for p in r.rglob("*")
+            if p.name.startswith((".staging-", ".partial-", ".bdtmp-"))]
+
+
+@pytest.fixture
+def paths(home: Path) -> AppPaths:
+    return AppPaths.resolve(str(home))
+
+
+def test_full_then_incremental_to_two_destinations(catalogue: Any, paths: AppPaths,
+                                                   tree: Path, tmp_path: Path) -> None:
+    d1, d2 = tmp_path / "d1", tmp_path / "d 2"
+    add_plan(catalogue, "docs plan", "archive", sources=[str(tree)],
+             destinations=[str(d1), str(d2)], options={"full_every": 3})
+    seen: list[str] = []
+    out = run_plan(catalogue, paths, "docs plan", progress=lambda p: seen.append(p.phase))
+    assert (out.status, out.type, out.exit_code) == ("success", "full", 0)
+    assert {"scanning", "archiving", "copying", "verifying"} <= set(seen)
+    b = get_backup(catalogue, out.backup_id)
+    assert [loc.state for loc in b.locations] == ["ok", "ok"]
+    assert b.sha256 and b.size and b.type == "full" and b.parent_id is None
+    for loc in b.locations:
+        assert sorted(os.listdir(loc.path)) == ["files.tar.zst", "manifest.json"]
+    (tree / "added.txt").write_text("added")
+    out2 = run_plan(catalogue, paths, "docs plan")
+    b2 = get_backup(catalogue, out2.backup_id)
+    assert (b2.type, b2.parent_id, b2.files) == ("incremental", b.id, 1)
+    out3 = run_plan(catalogue, paths, "docs plan")
+    out4 = run_plan(catalogue, paths, "docs plan")  # full_every=3: a new chain
+    assert get_backup(catalogue, out3.backup_id).type == "incremental"
+    assert get_backup(catalogue, out4.backup_id).type == "full"
+    forced = run_plan(catalogue, paths, "docs plan", mode="full")
+    assert forced.type == "full"
+    job = jobs(catalogue)[0]
+    assert job.status == "success" and job.bytes == b.size and job.files == b.files
+    no_running(catalogue)
+    assert staged(d1, d2) == []
+
+
+def test_second_start_is_refused(catalogue: Any, paths: AppPaths, tree: Path,
+                                 tmp_path: Path) -> None:
+    plan = add_plan(catalogue, "p", "archive", sources=[str(tree)],
+                    destinations=[str(tmp_path / "d")])
+    start_job(catalogue, engine="archive", kind="backup", plan_id=plan.id, plan_name="p",
+              lock_key=plan_lock_key(plan.id))
+    with pytest.raises(LockedError, match="already running"):
+        run_plan(catalogue, paths, "p")
+    assert len(jobs(catalogue)) == 1
+
+
+def test_bad_destination_fails_before_any_work(catalogue: Any, paths: AppPaths, tree: Path,
+                                               tmp_path: Path) -> None:
+    f = tmp_path / "a file"
+    f.write_text("x")
+    add_plan(catalogue, "p", "archive", sources=[str(tree)],
+             destinations=[str(tmp_path / "ok"), str(f)])
+    out = run_plan(catalogue, paths, "p")
+    assert out.status == "failed" and out.exit_code == 1
+    assert out.error and "is not a folder" in out.error
+    assert not (tmp_path / "ok").exists()
+    no_running(catalogue)
+
+
+def test_destination_gone_mid_run_is_partial(catalogue: Any, paths: AppPaths, tree: Path,
+                                             tmp_path: Path) -> None:
+    d1, d2 = tmp_path / "d1", tmp_path / "d2"
+    d2.mkdir()
+    add_plan(catalogue, "p", "archive", sources=[str(tree)], destinations=[str(d1), str(d2)])
+
+    def pull_the_disk(p: Progress) -> None:
+        if p.phase == "archiving" and d2.is_dir():
+            shutil.rmtree(d2)
+            d2.write_text("not a folder any more")
+
+    out = run_plan(catalogue, paths, "p", progress=pull_the_disk)
+    assert (out.status, out.exit_code) == ("partial", 3)
+    b = get_backup(catalogue, out.backup_id)
+    assert [loc.state for loc in b.locations] == ["ok", "failed"]
+    assert "d2" in (out.error or "")
+    no_running(catalogue)
+    assert staged(d1) == []
+
+
+def test_primary_destination_gone_fails_cleanly(catalogue: Any, paths: AppPaths, tree: Path,
+                                                tmp_path: Path) -> None:
+    d1 = tmp_path / "d1"
+    add_plan(catalogue, "p", "archive", sources=[str(tree)], destinations=[str(d1)])
+
+    def pull(p: Progress) -> None:
+        if p.phase == "archiving" and d1.exists():
+            shutil.rmtree(d1)
+
+    out = run_plan(catalogue, paths, "p", progress=pull)
+    assert out.status == "failed" and out.error
+    assert list_backups(catalogue) == []
+    no_running(catalogue)
+
+
+def test_cancel_ends_cancelled_without_files(catalogue: Any, paths: AppPaths, tree: Path,
+                                             tmp_path: Path) -> None:
+    d1 = tmp_path / "d1"
+    add_plan(catalogue, "p", "archive", sources=[str(tree)], destinations=[str(d1)])
+    token = CancelToken()
+
+    def progress(p: Progress) -> None:
+        if p.phase == "archiving":
+            token.cancel()
+
+    out = run_plan(catalogue, paths, "p", progress=progress, cancel=token)
+    assert out.status == "cancelled" and out.exit_code == 1
+    assert [p for p in d1.rglob("*") if p.is_file()] == []
+    assert list_backups(catalogue) == []
+    no_running(catalogue)
+
+
+def test_engine_bug_never_leaves_a_running_job(catalogue: Any, paths: AppPaths, tree: Path,
+                                               tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.engines.archive import ArchiveEngine
+
+    def boom(*_: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(ArchiveEngine, "run", boom)
+    add_plan(catalogue, "p", "archive", sources=[str(tree)], destinations=[str(tmp_path / "d")])
+    with pytest.raises(RuntimeError):
+        run_plan(catalogue, paths, "p")
+    (job,) = jobs(catalogue)
+    assert job.status == "failed" and "RuntimeError" in (job.error or "")
+    no_running(catalogue)
+    assert staged(tmp_path / "d") == []
+
+
+def test_disk_full_fails_cleanly(catalogue: Any, paths: AppPaths, tree: Path, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from core.engines.archive import tarstream
+
+    def full(self: Any, data: Any) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tarstream.HashingSink, "write", full)
+    add_plan(catalogue, "p", "archive", sources=[str(tree)], destinations=[str(tmp_path / "d")])
+    out = run_plan(catalogue, paths, "p")
+    assert out.status == "failed" and "No space left" in (out.error or "")
+    assert [p for p in (tmp_path / "d").rglob("*") if p.is_file()] == []
+    no_running(catalogue)
+
+
+def test_incremental_request_without_full_makes_a_full(catalogue: Any, paths: AppPaths,
+                                                       tree: Path, tmp_path: Path) -> None:
+    add_plan(catalogue, "p", "archive", sources=[str(tree)], destinations=[str(tmp_path / "d")])
+    out = run_plan(catalogue, paths, "p", mode="incremental")
+    assert out.type == "full" and out.status == "success"
+    (job,) = jobs(catalogue)
+    with catalogue.session() as s:
+        from core.catalogue.models import JobLog
+
+        log = s.get(JobLog, job.id).text
+    assert "No earlier backup" in log
+
+
+def test_damaged_previous_manifest_falls_back_to_full(catalogue: Any, paths: AppPaths,
+                                                      tree: Path, tmp_path: Path) -> None:
+    add_plan(catalogue, "p", "archive", sources=[str(tree)], destinations=[str(tmp_path / "d")],
+             options={"verify_after": False})
+    first = run_plan(catalogue, paths, "p")
+    b = get_backup(catalogue, first.backup_id)
+    (Path(b.locations[0].path) / "manifest.json").write_text("{}")
+    second = run_plan(catalogue, paths, "p")
+    assert second.type == "full"
+
+
+def test_restore_chain_via_catalogue(catalogue: Any, paths: AppPaths, tree: Path,
+                                     tmp_path: Path) -> None:
+    from core.restore import restore_backup
+
+    add_plan(catalogue, "p", "archive", sources=[str(tree)],
+             destinations=[str(tmp_path / "d1"), str(tmp_path / "d2")])
+    run_plan(catalogue, paths, "p")
+    (tree / "docs" / "private").write_text("v2\n")
+    (tree / "big.bin").unlink()
+    snap = snapshot(tree)
+    out = run_plan(catalogue, paths, "p")
+    # The first destination loses the full: restore reads it from the second.
+    full = list_backups(catalogue, BackupFilter(types=("full",)))[0]
+    shutil.rmtree(full.locations[0].path)
+    res = restore_backup(catalogue, out.backup_id, to=tmp_path / "r")
+    assert snapshot(tmp_path / "r" / tree.name) == snap
+    assert res.files > 0

@@ -1,0 +1,81 @@
+"""Secrets: the OS keyring when there is one, else a 0600 file; plan passwords moved there."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.config import AppPaths
+from core.secrets import SecretStore, db_secret_key
+
+
+class MemoryKeyring:
+    priority = 10
+
+    def __init__(self) -> None:
+        self.data: dict[tuple[str, str], str] = {}
+
+    def set_password(self, service: str, key: str, value: str) -> None:
+        self.data[(service, key)] = value
+
+    def get_password(self, service: str, key: str) -> str | None:
+        return self.data.get((service, key))
+
+    def delete_password(self, service: str, key: str) -> None:
+        self.data.pop((service, key), None)
+
+
+def test_file_fallback_is_private(home: Path) -> None:
+    store = SecretStore(AppPaths.resolve(str(home)), use_keyring=False)
+    assert store.uses_fallback
+    store.set("k", "pw1")
+    store.set("k2", "pw2")
+    assert store.get("k") == "pw1" and store.get("missing") is None
+    assert stat.S_IMODE(store.file.stat().st_mode) == 0o600
+    store.delete("k")
+    assert json.loads(store.file.read_text()) == {"k2": "pw2"}
+    note = store.fallback_notice()
+    assert note and str(store.file) in note
+    assert store.fallback_notice() is None  # said once
+
+
+def test_keyring_backend_is_used(home: Path) -> None:
+    kr = MemoryKeyring()
+    store = SecretStore(AppPaths.resolve(str(home)), backend=kr)
+    store.set("k", "pw")
+    assert kr.data == {("backupdesk", "k"): "pw"}
+    assert store.get("k") == "pw" and not store.uses_fallback
+    assert not store.file.exists() and store.fallback_notice() is None
+
+
+def test_plan_add_moves_password_out_of_the_plan(catalogue: Any, home: Path,
+                                                 tmp_path: Path) -> None:
+    from core.plans import add_plan
+
+    kr = MemoryKeyring()
+    store = SecretStore(AppPaths.resolve(str(home)), backend=kr)
+    plan = add_plan(catalogue, "db", "archive", sources=[], destinations=[str(tmp_path / "d")],
+                    options={"databases": ["postgresql://ann:p%40ss@db.example:5433/sales",
+                                           "sqlite:///var/x.db"]}, secrets=store)
+    assert plan.options["databases"] == ["postgresql://ann@db.example:5433/sales",
+                                         "sqlite:///var/x.db"]
+    key = db_secret_key(plan.id, "postgresql://ann@db.example:5433/sales")
+    assert kr.data == {("backupdesk", key): "p@ss"}
+
+
+def test_cli_plan_add_keeps_no_password_in_the_catalogue(home: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    from core.cli.main import main
+
+    assert main(["plan", "add", "m", "--engine", "archive", "--dest", str(tmp_path / "d"),
+                 "--database", "mysql://bob:hunter2@127.0.0.1:3306/shop", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "hunter2" not in out
+    assert json.loads(out)["options"]["databases"] == ["mysql://bob@127.0.0.1:3306/shop"]
+    catalogue_bytes = b"".join(p.read_bytes() for p in (home / "data").iterdir())
+    assert b"hunter2" not in catalogue_bytes
