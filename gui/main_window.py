@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QPaintEvent
 from PySide6.QtWidgets import (
@@ -17,6 +19,9 @@ from PySide6.QtWidgets import (
 from core import __version__
 from gui.context import AppContext
 from gui.panes import PANES
+
+if TYPE_CHECKING:
+    from gui.tray import Tray
 
 
 class MainWindow(QMainWindow):
@@ -57,7 +62,7 @@ class MainWindow(QMainWindow):
         ctx.catalogue_failed.connect(
             lambda e: self.statusBar().showMessage(f"Catalogue error: {e}"))
         self._painted = False
-        self.tray = None
+        self.tray: Tray | None = None
         self.nav.setCurrentRow(0)
 
     def _select_row(self, row: int) -> None:
@@ -70,8 +75,9 @@ class MainWindow(QMainWindow):
             self._panes[spec.key] = pane
             old = self.stack.widget(row)
             self.stack.insertWidget(row, pane)
-            self.stack.removeWidget(old)
-            old.deleteLater()
+            if old is not None:
+                self.stack.removeWidget(old)
+                old.deleteLater()
         self.stack.setCurrentIndex(row)
 
     def show_pane(self, key: str) -> QWidget:

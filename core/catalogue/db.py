@@ -133,7 +133,8 @@ def open_catalogue(url: str, *, migrate: bool = True, recover: bool = True) -> C
         try:
             _prepare_sqlite_file(sqlite_path)
         except OSError as e:
-            raise CatalogueError(f"Cannot create catalogue file {sqlite_path}: {e.strerror}.") from e
+            raise CatalogueError(
+                f"Cannot create catalogue file {sqlite_path}: {e.strerror}.") from e
     engine = make_engine(url)
     try:
         if migrate and current_revision(engine) != HEAD_REVISION:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, case, func, or_, select
 
 from core.catalogue.db import Catalogue
 from core.catalogue.models import Backup, Job, JobKind, JobLog, JobStatus, Plan
 from core.timeutil import iso, local_midnight_utc, to_aware, utcnow
+
+_S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
 
 # Column name -> sortable expression. Each has an index led by it (see models.Job).
 SORT_COLUMNS = {
@@ -72,6 +75,10 @@ class HistoryRow:
         return d
 
 
+def _to_rows(result: Iterable[Any]) -> list[HistoryRow]:
+    return [HistoryRow(*r) for r in result]
+
+
 @dataclass(frozen=True)
 class HistoryFilter:
     plans: tuple[str, ...] = ()
@@ -83,7 +90,7 @@ class HistoryFilter:
     until: datetime | None = None  # naive UTC, exclusive
     text: str = ""
 
-    def apply(self, q: Select[Any]) -> Select[Any]:
+    def apply(self, q: _S) -> _S:
         for col, values in (
             (Job.plan_name, self.plans),
             (Job.status, self.statuses),
@@ -144,7 +151,7 @@ def history_page(
 ) -> list[HistoryRow]:
     q = flt.apply(select(*ROW_COLUMNS)).order_by(*sort.order_by()).offset(offset).limit(limit)
     with cat.engine.connect() as conn:
-        return [HistoryRow(*r) for r in conn.execute(q)]
+        return _to_rows(conn.execute(q))
 
 
 def history_count(cat: Catalogue, flt: HistoryFilter = HistoryFilter()) -> int:
@@ -158,7 +165,8 @@ def job_rows(cat: Catalogue, ids: list[int]) -> list[HistoryRow]:
     if not ids:
         return []
     with cat.engine.connect() as conn:
-        return [HistoryRow(*r) for r in conn.execute(select(*ROW_COLUMNS).where(Job.id.in_(ids)))]
+        rows = conn.execute(select(*ROW_COLUMNS).where(Job.id.in_(ids)))
+        return _to_rows(rows)
 
 
 @dataclass(frozen=True)
@@ -191,7 +199,7 @@ def job_detail(cat: Catalogue, job_id: int) -> JobDetail | None:
                        Backup.files).where(Backup.job_id == job_id).order_by(Backup.id)
             )
         ]
-    return JobDetail(HistoryRow(*r), log, host, details or {}, backups)
+    return JobDetail(_to_rows([r])[0], log, host, details or {}, backups)
 
 
 def distinct_values(cat: Catalogue) -> dict[str, list[str]]:
@@ -315,7 +323,7 @@ def last_backup(cat: Catalogue) -> HistoryRow | None:
     )
     with cat.engine.connect() as conn:
         r = conn.execute(q).first()
-    return HistoryRow(*r) if r else None
+    return _to_rows([r])[0] if r else None
 
 
 def change_token(cat: Catalogue) -> tuple[Any, ...]:

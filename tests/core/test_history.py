@@ -35,8 +35,8 @@ def filled(catalogue):
     return catalogue
 
 
-def all_rows(cat, flt=HistoryFilter(), sort=HistorySort()):
-    return history_page(cat, flt, sort, limit=10_000)
+def all_rows(cat, flt=None, sort=None):
+    return history_page(cat, flt or HistoryFilter(), sort or HistorySort(), limit=10_000)
 
 
 def test_pages_concatenate_to_the_full_ordered_list(filled):

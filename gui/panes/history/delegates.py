@@ -21,14 +21,14 @@ class ChipDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
         value = str(index.data() or "")
-        if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
-            painter.fillRect(option.rect, option.palette.highlight())  # type: ignore[attr-defined]
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(option.rect, option.palette.highlight())
         if not value:
             return
         bg, fg = self._colours.get(value, ("#e0e0e0", "#212121"))
         text = self._labels.get(value, value)
-        fm = QFontMetrics(option.font)  # type: ignore[attr-defined]
-        rect: QRect = option.rect  # type: ignore[attr-defined]
+        fm = QFontMetrics(option.font)
+        rect: QRect = option.rect
         w = min(fm.horizontalAdvance(text) + 16, rect.width() - 6)
         h = min(fm.height() + 6, rect.height() - 4)
         chip = QRect(rect.x() + 4, rect.y() + (rect.height() - h) // 2, w, h)

@@ -118,11 +118,12 @@ class HistoryModel(QAbstractTableModel):
             on_result=lambda rows: self._first_page(gen, rows),
             on_error=self._failed,
         )
-        self._workers.submit(
-            history_count, cat, flt,
-            on_result=lambda n: gen == self._generation and self.count_changed.emit(n),
-            on_error=self._failed,
-        )
+        self._workers.submit(history_count, cat, flt,
+                             on_result=lambda n: self._counted(gen, n), on_error=self._failed)
+
+    def _counted(self, gen: int, n: int) -> None:
+        if gen == self._generation:
+            self.count_changed.emit(n)
 
     def _first_page(self, gen: int, rows: list[HistoryRow]) -> None:
         if gen != self._generation:

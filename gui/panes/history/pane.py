@@ -35,7 +35,6 @@ from gui.panes.history.model import (
     COL_BY,
     COL_DURATION,
     COL_ENGINE,
-    COL_ERROR,
     COL_KIND,
     COL_PLAN,
     COL_SIZE,

@@ -1,0 +1,192 @@
+"""Devices pane: one tile per device of every remote node, coloured by its backup state."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QHBoxLayout,
+    QLineEdit,
+    QListView,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.grid.board import Alert
+from core.grid.nodes import NodeSpec, list_nodes
+from gui.context import AppContext
+from gui.panes.devices.controller import Batch, GridController
+from gui.panes.devices.detail import DetailPanel
+from gui.panes.devices.header import DeviceHeader
+from gui.panes.devices.model import KEY_ROLE, SORTS, DeviceModel
+from gui.panes.devices.signals import node_signals
+from gui.panes.devices.tile import TileDelegate
+from gui.widgets import EmptyState
+
+BREATHE_MS = 120
+
+
+class DevicesPane(QWidget):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None,
+                 controller: GridController | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.controller = controller or GridController()
+        self.controller.setParent(self)
+        self.model = DeviceModel(self)
+        self.delegate = TileDelegate(self)
+        self.header = DeviceHeader()
+        self.detail = DetailPanel()
+        self._selected: str | None = None
+        self.nodes: list[NodeSpec] | None = None
+
+        self.search = QLineEdit(placeholderText="Search devices, ids, nodes or states")
+        self.search.setClearButtonEnabled(True)
+        self.sort = QComboBox()
+        for key, label in SORTS.items():
+            self.sort.addItem(label, key)
+        self.refresh_button = QPushButton("Poll now")
+        bar = QHBoxLayout()
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.sort)
+        bar.addWidget(self.refresh_button)
+
+        self.view = QListView()
+        self.view.setViewMode(QListView.ViewMode.IconMode)
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.view.setMovement(QListView.Movement.Static)
+        self.view.setUniformItemSizes(True)
+        self.view.setSpacing(0)
+        self.view.setMouseTracking(True)
+        self.view.setSelectionMode(QListView.SelectionMode.SingleSelection)
+        self.view.setModel(self.model)
+        self.view.setItemDelegate(self.delegate)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.view)
+        split.addWidget(self.detail)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setSizes([900, 340])
+
+        grid = QWidget()
+        glay = QVBoxLayout(grid)
+        glay.setContentsMargins(0, 0, 0, 0)
+        glay.addWidget(self.header)
+        glay.addLayout(bar)
+        glay.addWidget(split, 1)
+        self.empty = EmptyState(
+            "No remote nodes yet",
+            "Add the lab nodes whose backup daemons you want to watch, in Settings or with:\n"
+            "backupdesk node add NAME --mysql http://HOST:8090 --rsync http://HOST:8093",
+        )
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(grid)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.stack)
+
+        self.breathe = QTimer(self)
+        self.breathe.setInterval(BREATHE_MS)
+        self.breathe.timeout.connect(self._breathe)
+        self.search.textChanged.connect(self._filter)
+        self.sort.currentIndexChanged.connect(lambda _: self._resort())
+        self.refresh_button.clicked.connect(self.controller.refresh)
+        sel = self.view.selectionModel()
+        sel.currentChanged.connect(self._current_changed)
+        self.controller.batch_ready.connect(self._on_batch)
+        node_signals(ctx).nodes_changed.connect(self.reload_nodes)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        if ctx.catalogue is not None:
+            self.reload_nodes()
+        else:
+            ctx.catalogue_ready.connect(self.reload_nodes)
+
+    # -- nodes ----------------------------------------------------------------------------------
+    def reload_nodes(self) -> None:
+        cat = self.ctx.catalogue
+        if cat is None:
+            return
+        self.ctx.workers.submit(list_nodes, cat, on_result=self._nodes_loaded)
+
+    def _nodes_loaded(self, nodes: list[NodeSpec]) -> None:
+        self.nodes = nodes
+        self.stack.setCurrentIndex(1 if any(n.enabled for n in nodes) else 0)
+        self.controller.set_nodes(nodes)
+
+    def shutdown(self) -> None:
+        self.breathe.stop()
+        self.controller.stop()
+
+    # -- updates --------------------------------------------------------------------------------
+    def _on_batch(self, batch: Batch) -> None:
+        if batch.targets:
+            self.stack.setCurrentIndex(1)
+        self.model.apply(batch.changed, batch.removed)
+        self.header.set_counts(batch.counts)
+        self.header.set_services(batch.services, batch.disk)
+        self._restore_selection()
+        if self._selected in batch.changed or self._selected in batch.removed:
+            self.detail.show_device(self.model.device(self._selected or ""))
+        self._notify(batch.alerts)
+        if self.model.any_processing_shown():
+            if not self.breathe.isActive():
+                self.breathe.start()
+        else:
+            self.breathe.stop()
+
+    def _notify(self, alerts: list[Alert]) -> None:
+        first = [a for a in alerts if a.first_sight]
+        for a in alerts:
+            if not a.first_sight:
+                title = f"{a.name} is offline" if a.state == "offline" else f"{a.name} failed"
+                self.ctx.notify.emit(title, a.message)
+        if len(first) == 1:
+            a = first[0]
+            self.ctx.notify.emit(f"{a.name}: {a.state}", a.message)
+        elif first:
+            names = ", ".join(a.name for a in first[:5])
+            more = f" and {len(first) - 5} more" if len(first) > 5 else ""
+            self.ctx.notify.emit(f"{len(first)} devices need attention",
+                                 f"In error or offline: {names}{more}.")
+
+    def _breathe(self) -> None:
+        self.delegate.phase += 0.5
+        self.view.viewport().update()
+
+    # -- selection, search, sort ----------------------------------------------------------------
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        key = current.data(KEY_ROLE) if current.isValid() else None
+        if key is None:
+            return
+        self._selected = key
+        self.detail.show_device(self.model.device(key))
+
+    def _restore_selection(self) -> None:
+        if self._selected is None:
+            return
+        row = self.model.row_of(self._selected)
+        if row < 0:
+            return
+        idx = self.model.index(row)
+        sel = self.view.selectionModel()
+        if sel.currentIndex() != idx:
+            sel.setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+
+    def _filter(self, text: str) -> None:
+        self.model.set_filter(text)
+        self._restore_selection()
+
+    def _resort(self) -> None:
+        self.model.set_sort(str(self.sort.currentData()))
+        self._restore_selection()
+
+    def select(self, key: str) -> None:
+        self._selected = key
+        self._restore_selection()
+        self.detail.show_device(self.model.device(key))
