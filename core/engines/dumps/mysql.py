@@ -24,7 +24,7 @@ def _quote(v: str) -> str:
 
 def option_file(db: DbUrl) -> str:
     lines = ["[client]", f"host={_quote(db.host)}", f"port={db.effective_port}",
-             "protocol=TCP", "connect-timeout=10"]
+             "protocol=TCP"]
     if db.user:
         lines.append(f"user={_quote(db.user)}")
     if db.password is not None:
