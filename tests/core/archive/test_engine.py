@@ -13,7 +13,7 @@ import pytest
 from core.engines.api import RunRequest, RunResult
 from core.engines.archive import ArchiveEngine
 from core.engines.archive.restore import restore_tree, select
-from core.errors import CancelledError, UsageError
+from core.errors import CancelledError, EngineError, UsageError
 from core.progress import CancelToken, Progress, no_progress
 from tests.core.archive.conftest import snapshot
 
@@ -140,7 +140,7 @@ def test_damaged_archive_is_detected(tmp_path: Path, tree: Path) -> None:
     pos = data.find(b"accents")
     data[pos] ^= 0xFF
     arc.write_bytes(bytes(data))
-    with pytest.raises(Exception, match="checksum|damaged"):
+    with pytest.raises(EngineError, match=r"checksum|damaged"):
         restore(tmp_path, m1, tmp_path / "out")
     leftovers = [p for p in (tmp_path / "out").rglob("*") if ".bdtmp-" in p.name]
     assert leftovers == []
