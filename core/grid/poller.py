@@ -24,6 +24,7 @@ import httpx
 from core.errors import BackupDeskError
 from core.fmt import human_bytes
 from core.grid.adapters import Endpoint
+from core.grid.merge import is_error_body
 
 ClientFactory = Callable[[httpx.Limits, httpx.Timeout], httpx.AsyncClient]
 
@@ -52,9 +53,12 @@ class EndpointResult:
     at: float = 0.0  # wall clock, seconds since the epoch
 
     def slot_value(self) -> Any:
-        """What the merge gets for this daemon: its body, or `{error, service}`."""
+        """What the merge gets for this daemon: its body, or `{error, service}` (a daemon's own
+        error answer keeps its message)."""
         if self.ok:
             return self.body
+        if is_error_body(self.body):
+            return {"service": self.endpoint.slot, **self.body}
         return {"error": self.error, "service": self.endpoint.slot}
 
 
@@ -151,6 +155,10 @@ class Poller:
         except OSError as e:
             err = f"Cannot reach {_where(ep.url)}: {e.strerror or e}."
         else:
+            if is_error_body(body):
+                return EndpointResult(ep, False, body, f"{_where(ep.url)} reports: "
+                                      f"{str(body['error'])[:300]}", status, size,
+                                      time.monotonic() - t0, time.time())
             return EndpointResult(ep, True, body, "", status, size, time.monotonic() - t0,
                                   time.time())
         finally:

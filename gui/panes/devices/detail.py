@@ -21,6 +21,7 @@ class DetailPanel(QWidget):
         self.summary.setWordWrap(True)
         self.raw = QPlainTextEdit()
         self.raw.setReadOnly(True)
+        self.raw.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.raw.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.raw.setPlaceholderText("Raw JSON of the selected device")
         lay.addWidget(self.summary)

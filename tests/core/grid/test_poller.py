@@ -97,7 +97,8 @@ def test_error_body_with_http_200_reaches_the_merge_as_down(farm: DaemonFarm) ->
     eps = (Endpoint("n", "mysql", m), Endpoint("n", "rsync", r))
     res = poll(list(eps))
     merged = merge_results(Target("n", "n", eps), {x.endpoint.slot: x for x in res})
-    assert merged["mysql_backup"] == {"error": "MySQL unreachable"}
+    assert not res[0].ok and res[0].error.endswith("reports: MySQL unreachable")
+    assert merged["mysql_backup"] == {"error": "MySQL unreachable", "service": "mysql_backup"}
     assert merged["unified_devices"]["dev0000abcdef"]["overall_status"] == "partial"
 
 
