@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Signal
 
-from core.catalogue.db import Catalogue
 from core.config import AppConfig
 from gui.workers import Workers
+
+if TYPE_CHECKING:
+    from core.catalogue.db import Catalogue
 
 
 class AppContext(QObject):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -11,7 +10,22 @@ from sqlalchemy import Select, and_, case, func, or_, select
 
 from core.catalogue.db import Catalogue
 from core.catalogue.models import Backup, Job, JobKind, JobLog, JobStatus, Plan
+from core.catalogue.rows import (
+    DEFAULT_SORT,
+    NO_FILTER,
+    Banner,
+    HistoryFilter,
+    HistoryRow,
+    HistorySort,
+    JobDetail,
+    PlanToday,
+    Stats,
+)
 from core.timeutil import iso, local_midnight_utc, to_aware, utcnow
+
+__all__ = ["Banner", "HistoryFilter", "HistoryRow", "HistorySort", "JobDetail", "PlanToday",
+           "Stats", "banner", "change_token", "distinct_values", "history_count", "history_page",
+           "job_detail", "job_rows", "last_backup", "stats"]
 
 _S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
 
@@ -49,92 +63,50 @@ ROW_COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
-    id: int
-    plan: str
-    engine: str
-    kind: str
-    trigger: str
-    status: str
-    requested_by: str
-    started_at: datetime | None
-    finished_at: datetime | None
-    duration_ms: int | None
-    bytes: int | None
-    files: int | None
-    error: str | None
-    plan_id: int | None
-    heartbeat_at: datetime | None
-
-    def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["started_at"] = iso(self.started_at)
-        d["finished_at"] = iso(self.finished_at)
-        d["heartbeat_at"] = iso(self.heartbeat_at)
-        return d
-
-
 def _to_rows(result: Iterable[Any]) -> list[HistoryRow]:
     return [HistoryRow(*r) for r in result]
 
 
-@dataclass(frozen=True)
-class HistoryFilter:
-    plans: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = ()
-    engines: tuple[str, ...] = ()
-    triggers: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()
-    since: datetime | None = None  # naive UTC, inclusive
-    until: datetime | None = None  # naive UTC, exclusive
-    text: str = ""
-
-    def apply(self, q: _S) -> _S:
-        for col, values in (
-            (Job.plan_name, self.plans),
-            (Job.status, self.statuses),
-            (Job.engine, self.engines),
-            (Job.trigger, self.triggers),
-            (Job.kind, self.kinds),
-        ):
-            if len(values) == 1:
-                q = q.where(col == values[0])
-            elif values:
-                q = q.where(col.in_(values))
-        if self.since is not None:
-            q = q.where(Job.started_at >= self.since)
-        if self.until is not None:
-            q = q.where(Job.started_at < self.until)
-        text = self.text.strip()
-        if text:
-            like = f"%{_escape_like(text)}%"
-            q = q.where(
-                or_(
-                    Job.plan_name.ilike(like, escape="\\"),
-                    Job.error.ilike(like, escape="\\"),
-                    Job.requested_by.ilike(like, escape="\\"),
-                    Job.engine.ilike(like, escape="\\"),
-                    Job.kind.ilike(like, escape="\\"),
-                )
+def apply_filter(flt: HistoryFilter, q: _S) -> _S:
+    for col, values in (
+        (Job.plan_name, flt.plans),
+        (Job.status, flt.statuses),
+        (Job.engine, flt.engines),
+        (Job.trigger, flt.triggers),
+        (Job.kind, flt.kinds),
+    ):
+        if len(values) == 1:
+            q = q.where(col == values[0])
+        elif values:
+            q = q.where(col.in_(values))
+    if flt.since is not None:
+        q = q.where(Job.started_at >= flt.since)
+    if flt.until is not None:
+        q = q.where(Job.started_at < flt.until)
+    text = flt.text.strip()
+    if text:
+        like = f"%{_escape_like(text)}%"
+        q = q.where(
+            or_(
+                Job.plan_name.ilike(like, escape="\\"),
+                Job.error.ilike(like, escape="\\"),
+                Job.requested_by.ilike(like, escape="\\"),
+                Job.engine.ilike(like, escape="\\"),
+                Job.kind.ilike(like, escape="\\"),
             )
-        return q
+        )
+    return q
 
 
-@dataclass(frozen=True)
-class HistorySort:
-    column: str = "started"
-    descending: bool = True
 
-    def __post_init__(self) -> None:
-        if self.column not in SORT_COLUMNS:
-            raise ValueError(f"unknown sort column {self.column!r}")
 
-    def order_by(self) -> list[Any]:
-        col = SORT_COLUMNS[self.column]
-        if self.descending:
-            return [col.desc(), Job.id.desc()]
-        return [col.asc(), Job.id.asc()]
+def order_by(sort: HistorySort) -> list[Any]:
+    col = SORT_COLUMNS[sort.column]
+    if sort.descending:
+        return [col.desc(), Job.id.desc()]
+    return [col.asc(), Job.id.asc()]
+
+
 
 
 def _escape_like(s: str) -> str:
@@ -143,19 +115,20 @@ def _escape_like(s: str) -> str:
 
 def history_page(
     cat: Catalogue,
-    flt: HistoryFilter = HistoryFilter(),
-    sort: HistorySort = HistorySort(),
+    flt: HistoryFilter = NO_FILTER,
+    sort: HistorySort = DEFAULT_SORT,
     *,
     offset: int = 0,
     limit: int = 200,
 ) -> list[HistoryRow]:
-    q = flt.apply(select(*ROW_COLUMNS)).order_by(*sort.order_by()).offset(offset).limit(limit)
+    q = apply_filter(flt, select(*ROW_COLUMNS)).order_by(*order_by(sort))
+    q = q.offset(offset).limit(limit)
     with cat.engine.connect() as conn:
         return _to_rows(conn.execute(q))
 
 
-def history_count(cat: Catalogue, flt: HistoryFilter = HistoryFilter()) -> int:
-    q = flt.apply(select(func.count()).select_from(Job))
+def history_count(cat: Catalogue, flt: HistoryFilter = NO_FILTER) -> int:
+    q = apply_filter(flt, select(func.count()).select_from(Job))
     with cat.engine.connect() as conn:
         return int(conn.execute(q).scalar_one())
 
@@ -167,15 +140,6 @@ def job_rows(cat: Catalogue, ids: list[int]) -> list[HistoryRow]:
     with cat.engine.connect() as conn:
         rows = conn.execute(select(*ROW_COLUMNS).where(Job.id.in_(ids)))
         return _to_rows(rows)
-
-
-@dataclass(frozen=True)
-class JobDetail:
-    row: HistoryRow
-    log: str
-    host: str
-    details: dict[str, Any]
-    backups: list[dict[str, Any]] = field(default_factory=list)
 
 
 def job_detail(cat: Catalogue, job_id: int) -> JobDetail | None:
@@ -215,19 +179,6 @@ def distinct_values(cat: Catalogue) -> dict[str, list[str]]:
     return {"plans": sorted(plans), "engines": sorted(engines)}
 
 
-@dataclass(frozen=True)
-class Stats:
-    jobs: int
-    succeeded: int
-    failed: int
-    bytes: int
-
-    @property
-    def success_rate(self) -> float | None:
-        done = self.succeeded + self.failed
-        return self.succeeded / done if done else None
-
-
 def stats(cat: Catalogue, days: int = 30, now: datetime | None = None) -> Stats:
     since = (now or utcnow()) - timedelta(days=days)
     ok = JobStatus.SUCCESS.value
@@ -241,21 +192,6 @@ def stats(cat: Catalogue, days: int = 30, now: datetime | None = None) -> Stats:
     with cat.engine.connect() as conn:
         n, good, failed, nbytes = conn.execute(q).one()
     return Stats(int(n), int(good), int(failed), int(nbytes or 0))
-
-
-@dataclass(frozen=True)
-class PlanToday:
-    plan: str
-    last_success: datetime | None  # naive UTC; None if none since local midnight
-    last_status: str | None  # status of the plan's last finished backup job
-    last_error: str | None
-
-
-@dataclass(frozen=True)
-class Banner:
-    level: str  # "ok", "warning", "error", "none"
-    text: str
-    plans: list[PlanToday]
 
 
 def banner(cat: Catalogue, now: datetime | None = None) -> Banner:

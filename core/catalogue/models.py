@@ -3,7 +3,6 @@ the same way); `core.timeutil` converts at the edges."""
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +20,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from core.catalogue.enums import JobKind, JobStatus, JobTrigger, LocationState
 from core.timeutil import utcnow
+
+__all__ = ["Backup", "BackupLocation", "Base", "Destination", "Job", "JobKind", "JobLog",
+           "JobStatus", "JobTrigger", "LocationState", "Plan", "RemoteNode", "Schedule"]
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -35,50 +38,6 @@ NAMING = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
-
-
-class JobStatus(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCESS = "success"
-    PARTIAL = "partial"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"
-
-    @property
-    def finished(self) -> bool:
-        return self not in (JobStatus.QUEUED, JobStatus.RUNNING)
-
-
-class JobTrigger(enum.StrEnum):
-    MANUAL = "manual"
-    SCHEDULED = "scheduled"
-    EXTERNAL = "external"
-    CLI = "cli"
-
-
-class JobKind(enum.StrEnum):
-    BACKUP = "backup"
-    PRUNE = "prune"
-    COMPACT = "compact"
-    VERIFY = "verify"
-    CHECK = "check"
-    RESTORE = "restore"
-    RESTORE_TEST = "restore_test"
-    DELETE = "delete"
-    INIT = "init"
-    REFRESH = "refresh"
-
-
-class LocationState(enum.StrEnum):
-    UNVERIFIED = "unverified"
-    OK = "ok"
-    MISSING = "missing"
-    SIZE_MISMATCH = "size_mismatch"
-    CORRUPT = "corrupt"
-    FAILED = "failed"  # the copy to this destination failed
-    DELETED = "deleted"
 
 
 class Plan(Base):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.catalogue.db import Catalogue
 from core.config import AppConfig
+
+if TYPE_CHECKING:
+    from core.catalogue.db import Catalogue
 
 
 @dataclass

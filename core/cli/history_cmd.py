@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from core.catalogue.history import HistoryFilter, history_page
-from core.catalogue.models import JobStatus, JobTrigger
+from core.catalogue.enums import JobStatus, JobTrigger
+from core.catalogue.rows import HistoryFilter
 from core.cli.context import CliContext, print_json, print_table
 from core.errors import UsageError
 from core.fmt import human_bytes, human_duration, local_time
@@ -28,6 +28,8 @@ def register(sub: Any) -> None:
 def run(ctx: CliContext, a: argparse.Namespace) -> int:
     if a.limit < 1:
         raise UsageError("--limit must be at least 1.")
+    from core.catalogue.history import history_page
+
     flt = HistoryFilter(plans=tuple(a.plan), statuses=tuple(a.status),
                         triggers=tuple(a.trigger), engines=tuple(a.engine))
     rows = history_page(ctx.catalogue, flt, limit=a.limit)

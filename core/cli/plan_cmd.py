@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from core import engines, plans
+from core import engines
 from core.cli.context import CliContext, print_json, print_table
 
 
@@ -44,6 +44,8 @@ def register(sub: Any) -> None:
 
 
 def _add(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import plans
+
     spec = engines.get(a.engine)
     plan = plans.add_plan(
         ctx.catalogue, a.name, a.engine, sources=a.source, destinations=a.dest,
@@ -57,6 +59,8 @@ def _add(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _list(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import plans
+
     items = plans.list_plans(ctx.catalogue)
     if a.json:
         print_json([plans.plan_json(p) for p in items])
@@ -74,6 +78,8 @@ def _list(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _show(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import plans
+
     data = plans.plan_json(plans.get_plan(ctx.catalogue, a.name))
     if a.json:
         print_json(data)
@@ -94,6 +100,8 @@ def _show(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _remove(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import plans
+
     plans.remove_plan(ctx.catalogue, a.name)
     print(f"Plan {a.name!r} removed; its history is kept.")
     return 0

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.catalogue.history import JobDetail
+from core.catalogue.rows import JobDetail
 from core.fmt import human_bytes, human_duration, local_time
 
 

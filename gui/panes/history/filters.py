@@ -7,8 +7,8 @@ from datetime import datetime, time, timedelta
 from PySide6.QtCore import QDate, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QLineEdit, QWidget
 
-from core.catalogue.history import HistoryFilter
-from core.catalogue.models import JobStatus, JobTrigger
+from core.catalogue.enums import JobStatus, JobTrigger
+from core.catalogue.rows import HistoryFilter
 from core.timeutil import to_naive_utc
 
 PERIODS = ["Any time", "Today", "Last 7 days", "Last 30 days", "Custom…"]

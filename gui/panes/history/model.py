@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -13,17 +13,12 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from core.catalogue.db import Catalogue
-from core.catalogue.history import (
-    HistoryFilter,
-    HistoryRow,
-    HistorySort,
-    history_count,
-    history_page,
-    job_rows,
-)
+from core.catalogue.rows import HistoryFilter, HistoryRow, HistorySort
 from core.fmt import human_bytes, human_duration, local_time
 from gui.workers import Workers
+
+if TYPE_CHECKING:
+    from core.catalogue.db import Catalogue
 
 COL_PLAN, COL_ENGINE, COL_KIND, COL_TRIGGER, COL_STATUS, COL_STARTED, COL_DURATION, COL_SIZE, \
     COL_BY, COL_ERROR = range(10)
@@ -36,6 +31,14 @@ PAGE = 200
 RowIndex = QModelIndex | QPersistentModelIndex
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def _q() -> Any:
+    """The query module, imported once the catalogue is open (SQLAlchemy is not needed to paint
+    the window)."""
+    from core.catalogue import history
+
+    return history
 
 
 def _display(r: HistoryRow, col: int) -> str:
@@ -114,11 +117,11 @@ class HistoryModel(QAbstractTableModel):
         self._fetching = True
         flt, sort = self._filter, self._sort
         self._workers.submit(
-            history_page, cat, flt, sort, offset=0, limit=PAGE,
+            _q().history_page, cat, flt, sort, offset=0, limit=PAGE,
             on_result=lambda rows: self._first_page(gen, rows),
             on_error=self._failed,
         )
-        self._workers.submit(history_count, cat, flt,
+        self._workers.submit(_q().history_count, cat, flt,
                              on_result=lambda n: self._counted(gen, n), on_error=self._failed)
 
     def _counted(self, gen: int, n: int) -> None:
@@ -154,7 +157,7 @@ class HistoryModel(QAbstractTableModel):
         self._fetching = True
         gen = self._generation
         self._workers.submit(
-            history_page, self._catalogue, self._filter, self._sort,
+            _q().history_page, self._catalogue, self._filter, self._sort,
             offset=len(self._rows), limit=PAGE,
             on_result=lambda rows: self._more(gen, rows),
             on_error=self._failed,
@@ -185,7 +188,7 @@ class HistoryModel(QAbstractTableModel):
         gen = self._generation
         limit = max(PAGE, min(len(self._rows), 2000))
         self._workers.submit(
-            history_page, cat, self._filter, self._sort, offset=0, limit=limit,
+            _q().history_page, cat, self._filter, self._sort, offset=0, limit=limit,
             on_result=lambda rows: self._merge_fresh(gen, rows, limit),
             on_error=self._failed,
         )
@@ -232,7 +235,7 @@ class HistoryModel(QAbstractTableModel):
     def fetch_running(self) -> None:
         ids = self.running_ids()
         if ids and self._catalogue is not None:
-            self._workers.submit(job_rows, self._catalogue, ids, on_result=self.update_jobs,
+            self._workers.submit(_q().job_rows, self._catalogue, ids, on_result=self.update_jobs,
                                  on_error=self._failed)
 
     # -- Qt model API ----------------------------------------------------------------------

@@ -14,17 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.catalogue.history import (
-    Banner as BannerData,
-)
-from core.catalogue.history import (
-    HistoryFilter,
-    Stats,
-    banner,
-    distinct_values,
-    job_detail,
-    stats,
-)
+from core.catalogue.rows import Banner as BannerData
+from core.catalogue.rows import HistoryFilter, Stats
 from core.fmt import human_bytes
 from gui.context import AppContext
 from gui.errors import error_text
@@ -42,6 +33,7 @@ from gui.panes.history.model import (
     COL_STATUS,
     COL_TRIGGER,
     HistoryModel,
+    _q,
 )
 from gui.widgets import Banner
 
@@ -137,9 +129,9 @@ class HistoryPane(QWidget):
         if cat is None:
             return
         w = self.ctx.workers
-        w.submit(banner, cat, on_result=self._show_banner, on_error=self._failed)
-        w.submit(stats, cat, on_result=self._show_stats, on_error=self._failed)
-        w.submit(distinct_values, cat,
+        w.submit(_q().banner, cat, on_result=self._show_banner, on_error=self._failed)
+        w.submit(_q().stats, cat, on_result=self._show_stats, on_error=self._failed)
+        w.submit(_q().distinct_values, cat,
                  on_result=lambda v: self.filters.set_choices(v["plans"], v["engines"]),
                  on_error=self._failed)
 
@@ -193,7 +185,7 @@ class HistoryPane(QWidget):
         if cat is None:
             return
         self.ctx.workers.submit(
-            job_detail, cat, job_id,
+            _q().job_detail, cat, job_id,
             on_result=lambda d: self.detail.show_detail(d)
             if d is not None and d.row.id == self._shown_job else None,
             on_error=self._failed)
