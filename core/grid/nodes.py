@@ -52,7 +52,8 @@ def validate(spec: NodeSpec) -> NodeSpec:
     if not urls:
         raise UsageError(f"Node {name!r} needs at least one URL: --mysql, --rsync or --agent.")
     if "agent" in urls and not spec.token_file:
-        raise UsageError("The Backup Desk agent needs --token-file, the file holding its token.")
+        raise UsageError("The Backup Desk agent needs a token file (--token-file), the file "
+                         "holding its bearer token.")
     if spec.token_file and "agent" not in urls:
         raise UsageError("--token-file is only used with --agent.")
     if not MIN_INTERVAL_S <= spec.poll_interval_s <= MAX_INTERVAL_S:

@@ -34,7 +34,7 @@ def test_duplicate_names_are_refused(catalogue: Catalogue) -> None:
 @pytest.mark.parametrize(("spec", "words"), [
     (NodeSpec(" "), "needs a name"),
     (NodeSpec("a"), "at least one URL"),
-    (NodeSpec("a", agent_url="h"), "needs --token-file"),
+    (NodeSpec("a", agent_url="h"), "needs a token file"),
     (NodeSpec("a", mysql_url="h", token_file="t"), "only used with --agent"),
     (NodeSpec("a", mysql_url="h", poll_interval_s=1), "between 5 and 86400"),
     (NodeSpec("a", mysql_url="ftp://h"), "must start with http"),
