@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +20,16 @@ from core.grid.poller import ClientFactory, EndpointResult, Limits, Poller
 
 log = logging.getLogger(__name__)
 IDLE_WAKE_S = 1.0
+POLLER_NICE = 10
+
+
+def _lower_priority() -> None:
+    """Let the caller's thread (the GUI's) win the CPU when both want it (Linux: per thread)."""
+    if hasattr(os, "setpriority"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), POLLER_NICE)
+        except OSError:
+            pass
 
 
 def _key(ep: Endpoint) -> str:
@@ -91,6 +102,7 @@ class GridService:
 
     # -- the poller thread -------------------------------------------------------------------
     def _run(self, ready: threading.Event) -> None:
+        _lower_priority()
         asyncio.run(self._main(ready))
 
     async def _main(self, ready: threading.Event) -> None:
