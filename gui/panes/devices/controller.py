@@ -45,6 +45,7 @@ class GridController(QObject):
         self._pending = Batch()
         self._scheduled = False
         self._targets: list[Target] = []
+        self._names: set[str] = set()
         self._service: GridService | None = None
         self._dirty.connect(self._schedule)
         self._timer = QTimer(self)
@@ -62,6 +63,7 @@ class GridController(QObject):
     def set_targets(self, targets: list[Target]) -> None:
         self._targets = list(targets)
         with self._lock:
+            self._names = {t.name for t in targets}
             removed = self._board.keep_targets({t.name for t in targets})
             self._pending.removed.update(removed)
             for k in removed:
@@ -85,6 +87,8 @@ class GridController(QObject):
     # -- poller thread --------------------------------------------------------------------------
     def _on_update(self, update: TargetUpdate) -> None:
         with self._lock:
+            if update.target.name not in self._names:
+                return  # a cycle that started before its node was removed
             change = self._board.apply(update)
             p = self._pending
             for d in change.changed:

@@ -97,3 +97,23 @@ def test_tooltip_words() -> None:
     assert "Last start: 1 h ago · last end: 1 h ago" in text
     assert "Results: 766 files, 267.9 GB · Videos: 12,529 files, 507.2 GB" in text
     assert when(2**70) == "invalid time" and when(None) == "never" and when("x") == "invalid time"
+
+
+def test_board_and_tooltip_never_raise_on_arbitrary_answers() -> None:
+    from hypothesis import given, settings
+
+    from tests.core.grid.test_merge import body
+
+    @settings(max_examples=200, deadline=None)
+    @given(mysql=body, rsync=body)
+    def check(mysql: Any, rsync: Any) -> None:
+        b = Board()
+        b.apply(update({"seed": {"name": "S"}}, {"devices": {"seed": {}}}))
+        b.apply(update(mysql, rsync))
+        for d in b.devices.values():
+            assert tooltip(d.device, d.state, 0.0, d.reason)
+            assert d.state in ("success", "partial", "error", "unknown", "invalid", "offline")
+        b.apply(update(down=("mysql_backup", "rsync_backup")))
+        assert all(d.state == "offline" for d in b.devices.values())
+
+    check()

@@ -56,6 +56,18 @@ def test_grid_malformed_answer_is_one_line(farm: DaemonFarm, home: Path, raw: by
     assert out.strip() == "No devices."
 
 
+def test_grid_oversized_and_http_errors_are_one_line(farm: DaemonFarm, home: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    big = farm.add(Behaviour("oversize", size=9 * 1024 * 1024))
+    bad = farm.add(Behaviour(body={"x": 1}, status=503))
+    code, _, err = run(capsys, "grid", "--mysql", big, "--rsync", bad)
+    assert code == 1
+    lines = err.splitlines()
+    assert len(lines) == 2
+    assert "sent more than 8.0 MiB; larger answers are refused." in lines[0]
+    assert lines[1].endswith("answered HTTP 503 Service Unavailable.")
+
+
 def test_grid_usage_errors(capsys: pytest.CaptureFixture[str], home: Path) -> None:
     code, _, err = run(capsys, "grid")
     assert code == 2 and "at least one of --mysql" in err
