@@ -64,15 +64,51 @@ def _after_first_paint(ctx: AppContext, window: MainWindow) -> None:
         window.tray.show()
 
 
-def run_app(config: AppConfig, *, quit_after_paint: bool = False) -> int:
+def _rss_kib() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
+def _report_and_exit(app: QApplication, ctx: AppContext, marks: dict[str, float]) -> None:
+    """After start-up: let the first page load and the app idle, print figures, quit."""
+    import json
+    import time
+
+    def done() -> None:
+        if ctx.workers.busy():
+            QTimer.singleShot(50, done)
+            return
+        marks["idle"] = time.time()
+        marks["rss_kib"] = _rss_kib()
+        print(json.dumps(marks), flush=True)
+        app.quit()
+
+    marks["catalogue_ready"] = time.time()
+    QTimer.singleShot(1000, done)
+
+
+def run_app(config: AppConfig, *, exit_after_start: bool = False) -> int:
+    import time
+
     app = create_app()
     install_qt_message_handler()
     install_excepthook()
     ctx, window = build_window(config)
-    window.first_painted.connect(lambda: QTimer.singleShot(0, lambda: _after_first_paint(
-        ctx, window)))
-    if quit_after_paint:
-        ctx.catalogue_ready.connect(lambda: QTimer.singleShot(0, app.quit))
+    marks: dict[str, float] = {}
+
+    def painted() -> None:
+        marks["first_paint"] = time.time()
+        QTimer.singleShot(0, lambda: _after_first_paint(ctx, window))
+
+    window.first_painted.connect(painted)
+    if exit_after_start:
+        ctx.catalogue_ready.connect(lambda: _report_and_exit(app, ctx, marks))
         ctx.catalogue_failed.connect(lambda e: app.exit(1))
     window.show()
     code = app.exec()

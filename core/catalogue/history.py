@@ -6,7 +6,17 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 
 from core.catalogue.db import Catalogue
 from core.catalogue.models import Backup, Job, JobKind, JobLog, JobStatus, Plan
@@ -67,7 +77,7 @@ def _to_rows(result: Iterable[Any]) -> list[HistoryRow]:
     return [HistoryRow(*r) for r in result]
 
 
-def apply_filter(flt: HistoryFilter, q: _S) -> _S:
+def apply_filter(flt: HistoryFilter, q: _S, conn: Connection) -> _S:
     for col, values in (
         (Job.plan_name, flt.plans),
         (Job.status, flt.statuses),
@@ -85,26 +95,48 @@ def apply_filter(flt: HistoryFilter, q: _S) -> _S:
         q = q.where(Job.started_at < flt.until)
     text = flt.text.strip()
     if text:
-        like = f"%{_escape_like(text)}%"
-        q = q.where(
-            or_(
-                Job.plan_name.ilike(like, escape="\\"),
-                Job.error.ilike(like, escape="\\"),
-                Job.requested_by.ilike(like, escape="\\"),
-                Job.engine.ilike(like, escape="\\"),
-                Job.kind.ilike(like, escape="\\"),
-            )
-        )
+        q = q.where(_text_condition(text, conn))
     return q
 
 
+def _text_condition(text: str, conn: Connection) -> ColumnElement[bool]:
+    """Free text over plan, user, engine, kind and error.
+
+    The small vocabularies are matched in Python against their distinct values (each read from
+    an index), so that only the error column is scanned, through its covering index.
+    """
+    needle = text.casefold()
+    conds: list[ColumnElement[bool]] = []
+    for col in (Job.plan_name, Job.requested_by, Job.engine, Job.kind):
+        values = [v for v in conn.execute(select(col).distinct()).scalars()
+                  if v and needle in v.casefold()]
+        if values:
+            conds.append(col.in_(values))
+    like = f"%{_escape_like(text)}%"
+    conds.append(Job.id.in_(
+        select(Job.id).where(Job.error.is_not(None), Job.error.ilike(like, escape="\\"))))
+    return or_(*conds)
 
 
-def order_by(sort: HistorySort) -> list[Any]:
-    col = SORT_COLUMNS[sort.column]
-    if sort.descending:
-        return [col.desc(), Job.id.desc()]
-    return [col.asc(), Job.id.asc()]
+
+
+# Columns whose index is (column, started_at, id): ties are ordered by start time.
+_BY_START = {"plan", "engine", "kind", "trigger", "status"}
+
+
+SORT_IN_MEMORY_BELOW = 50_000
+
+
+def order_by(sort: HistorySort, *, by_index: bool = True) -> list[Any]:
+    first: Any = SORT_COLUMNS[sort.column]
+    if not by_index:
+        first = literal_column(f"+{Job.__tablename__}.{first.key}")  # SQLite: skip the index
+    cols = [first]
+    if sort.column in _BY_START:
+        cols.append(Job.started_at)
+    if sort.column != "id":
+        cols.append(Job.id)
+    return [c.desc() if sort.descending else c.asc() for c in cols]
 
 
 
@@ -121,15 +153,21 @@ def history_page(
     offset: int = 0,
     limit: int = 200,
 ) -> list[HistoryRow]:
-    q = apply_filter(flt, select(*ROW_COLUMNS)).order_by(*order_by(sort))
-    q = q.offset(offset).limit(limit)
     with cat.engine.connect() as conn:
-        return _to_rows(conn.execute(q))
+        q = apply_filter(flt, select(*ROW_COLUMNS), conn)
+        by_index = True
+        if cat.is_sqlite and flt != NO_FILTER and sort.column != "started":
+            # SQLite prefers walking the sort column's index even when the filter keeps few
+            # rows; for a selective filter, sorting the matches is far cheaper.
+            n = conn.execute(apply_filter(flt, select(func.count()).select_from(Job), conn))
+            by_index = n.scalar_one() > SORT_IN_MEMORY_BELOW
+        q = q.order_by(*order_by(sort, by_index=by_index))
+        return _to_rows(conn.execute(q.offset(offset).limit(limit)))
 
 
 def history_count(cat: Catalogue, flt: HistoryFilter = NO_FILTER) -> int:
-    q = apply_filter(flt, select(func.count()).select_from(Job))
     with cat.engine.connect() as conn:
+        q = apply_filter(flt, select(func.count()).select_from(Job), conn)
         return int(conn.execute(q).scalar_one())
 
 
@@ -269,6 +307,6 @@ def change_token(cat: Catalogue) -> tuple[Any, ...]:
         top = conn.execute(select(func.max(Job.id))).scalar()
         running = conn.execute(
             select(Job.id, Job.status, Job.heartbeat_at, Job.bytes, Job.files)
-            .where(Job.status.in_(active)).order_by(Job.id)
+            .where(Job.status.in_(active))
         ).all()
-    return (top, tuple(tuple(r) for r in running))
+    return (top, tuple(sorted(tuple(r) for r in running)))

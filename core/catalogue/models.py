@@ -138,6 +138,7 @@ class Job(Base):
         Index("ix_jobs_requested_by", "requested_by", "id"),
         Index("ix_jobs_duration", "duration_ms", "id"),
         Index("ix_jobs_bytes", "bytes", "id"),
+        Index("ix_jobs_error", "error", "id"),
         Index("ix_jobs_plan_finished", "plan_id", "kind", "finished_at"),
         Index("ix_jobs_plan_status", "plan_id", "kind", "status", "finished_at"),
     )

@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     gui = sub.add_parser("gui", help="open the main window (the default)")
+    gui.add_argument("--exit-after-start", action="store_true",
+                     help="open the window, wait until the catalogue is loaded and idle, print "
+                          "start-up figures as JSON and exit (smoke tests, benchmarks)")
     gui.set_defaults(func=_run_gui)
     for mod in COMMAND_MODULES:
         mod.register(sub)
@@ -45,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _run_gui(ctx: CliContext, args: argparse.Namespace) -> int:
     from gui.app import run_app
 
-    return run_app(ctx.config)
+    return run_app(ctx.config, exit_after_start=getattr(args, "exit_after_start", False))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -157,3 +157,21 @@ def test_job_detail_has_log_and_host(catalogue):
     d = job_detail(catalogue, jid)
     assert d.log == "step 1\nstep 2\n" and d.row.error == "boom" and d.host
     assert job_detail(catalogue, 999) is None
+
+
+@pytest.mark.parametrize("column", ["plan", "size", "duration", "error", "status"])
+def test_filtered_and_sorted_pages_match_reference(filled, column):
+    attr = {"size": "bytes", "duration": "duration_ms"}.get(column, column)
+    flt = HistoryFilter(statuses=("failed",))
+    expect = [r for r in all_rows(filled) if r.status == "failed"]
+    # reference order: column with NULLs as SQLite places them (first when ascending), then
+    # start time for categorical columns, then id
+    def key(r):
+        v = getattr(r, attr)
+        tie = r.started_at if column in ("plan", "status") else 0
+        return (v is not None, v if v is not None else 0, tie, r.id)
+    expect.sort(key=key)
+    got = all_rows(filled, flt, HistorySort(column, False))
+    assert [r.id for r in got] == [r.id for r in expect]
+    got_desc = all_rows(filled, flt, HistorySort(column, True))
+    assert [r.id for r in got_desc] == [r.id for r in reversed(expect)]

@@ -34,10 +34,12 @@ def upgrade() -> None:
         batch_op.create_index('ix_jobs_duration', ['duration_ms', 'id'], unique=False)
         batch_op.create_index('ix_jobs_kind_started', ['kind', 'started_at', 'id'], unique=False)
         batch_op.create_index('ix_jobs_requested_by', ['requested_by', 'id'], unique=False)
+        batch_op.create_index('ix_jobs_error', ['error', 'id'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.drop_index('ix_jobs_error')
         batch_op.drop_index('ix_jobs_requested_by')
         batch_op.drop_index('ix_jobs_kind_started')
         batch_op.drop_index('ix_jobs_duration')
