@@ -121,8 +121,6 @@ class HistoryModel(QAbstractTableModel):
             on_result=lambda rows: self._first_page(gen, rows),
             on_error=self._failed,
         )
-        self._workers.submit(_q().history_count, cat, flt,
-                             on_result=lambda n: self._counted(gen, n), on_error=self._failed)
 
     def _counted(self, gen: int, n: int) -> None:
         if gen == self._generation:
@@ -131,6 +129,13 @@ class HistoryModel(QAbstractTableModel):
     def _first_page(self, gen: int, rows: list[HistoryRow]) -> None:
         if gen != self._generation:
             return
+        cat = self._catalogue
+        if len(rows) < PAGE:
+            self._counted(gen, len(rows))
+        elif cat is not None:  # counted after the page, so that the two do not compete
+            self._workers.submit(_q().history_count, cat, self._filter,
+                                 on_result=lambda n: self._counted(gen, n),
+                                 on_error=self._failed)
         self.beginResetModel()
         self._rows = rows
         self._exhausted = len(rows) < PAGE

@@ -1,0 +1,162 @@
+"""History with a million jobs: first page, filters and sorts in the pane, memory, and the CLI.
+
+    python -m tests.bench.bench_history [--jobs 1000000]
+
+Pane timings are from the user's action (pane created, filter or sort set) to the rows being in
+the model (the `loaded` signal), with the real worker pool and SQLite catalogue. Baselines taken
+in the same run: a raw sqlite3 query of the same first page in the same process, and for the CLI
+a Python process that prints the same 50 rows with the sqlite3 module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from tests.bench.common import million_job_home, rss_kib  # noqa: E402
+
+CLI_BASELINE = r"""
+import json, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+rows = c.execute("SELECT id, plan_name, engine, kind, trigger, status, requested_by, started_at,"
+                 " finished_at, duration_ms, bytes, error FROM jobs ORDER BY started_at DESC,"
+                 " id DESC LIMIT 50").fetchall()
+print(json.dumps(rows))
+"""
+
+
+def wait_loaded(app, model, action) -> float:  # type: ignore[no-untyped-def]
+    done = []
+    model.loaded.connect(lambda: done.append(time.perf_counter()))
+    t = time.perf_counter()
+    action()
+    while not done:
+        app.processEvents()
+        time.sleep(0.0005)
+    model.loaded.disconnect()
+    return (done[0] - t) * 1000
+
+
+def bench_pane(home: str) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from core.catalogue import open_catalogue
+    from core.config import AppConfig
+    from core.timeutil import utcnow
+    from gui.context import AppContext
+    from gui.panes.history.model import COL_DURATION, COL_PLAN, COL_SIZE, COL_STATUS
+    from gui.panes.history.pane import HistoryPane
+
+    app = QApplication.instance() or QApplication([])
+    cfg = AppConfig.resolve(home)
+    ctx = AppContext(cfg)
+    cat = open_catalogue(cfg.catalogue_url)
+    # baseline: the same first page through the raw sqlite3 module
+    import sqlite3
+
+    raw = sqlite3.connect(str(cfg.paths.data_dir / "catalogue.sqlite3"))
+    base = []
+    for _ in range(5):
+        t = time.perf_counter()
+        raw.execute("SELECT * FROM jobs ORDER BY started_at DESC, id DESC LIMIT 200").fetchall()
+        base.append((time.perf_counter() - t) * 1000)
+    ctx.set_catalogue(cat)
+    rss0 = rss_kib()
+    firsts = []
+    panes = []
+    for _ in range(5):
+        holder = []
+        t = time.perf_counter()
+        pane = HistoryPane(ctx)
+        pane.resize(1280, 700)
+        pane.show()
+        holder.append(pane)
+        while pane.model.rowCount() == 0:
+            app.processEvents()
+            time.sleep(0.0005)
+        firsts.append((time.perf_counter() - t) * 1000)
+        panes.append(pane)
+    pane = panes[-1]
+    for p in panes[:-1]:
+        p.close()
+        p.deleteLater()
+    app.processEvents()
+    print(f"first page on screen after the pane opens: median {statistics.median(firsts):.1f} ms"
+          f" (raw sqlite3 page: {statistics.median(base):.1f} ms; target <= 100 ms)")
+    m = pane.model
+    actions = {
+        "filter status=failed": lambda: pane.filters.status.setCurrentText("failed"),
+        "filter plan=lab-data": lambda: pane.filters.plan.setCurrentText("lab-data"),
+        "filter period=last 7 days": lambda: pane.filters.period.setCurrentIndex(2),
+        "sort by size": lambda: pane.table.sortByColumn(COL_SIZE, Qt.SortOrder.DescendingOrder),
+        "sort by plan": lambda: pane.table.sortByColumn(COL_PLAN, Qt.SortOrder.AscendingOrder),
+        "sort by duration": lambda: pane.table.sortByColumn(COL_DURATION,
+                                                            Qt.SortOrder.DescendingOrder),
+        "sort by status": lambda: pane.table.sortByColumn(COL_STATUS, Qt.SortOrder.AscendingOrder),
+        "clear period": lambda: pane.filters.period.setCurrentIndex(0),
+        "clear plan": lambda: pane.filters.plan.setCurrentIndex(0),
+        "clear status": lambda: pane.filters.status.setCurrentIndex(0),
+        "text 'space' (errors)": lambda: m.set_filter(m.with_text("space")),
+        "text 'zzzz' (no match)": lambda: m.set_filter(m.with_text("zzzz")),
+        "text cleared": lambda: m.set_filter(m.with_text("")),
+    }
+    worst = 0.0
+    for label, action in actions.items():
+        ms = wait_loaded(app, m, action)
+        worst = max(worst, ms)
+        print(f"  {label:28s} {ms:7.1f} ms  ({m.rowCount()} rows loaded)")
+    print(f"worst filter/sort: {worst:.1f} ms (target <= 150 ms)")
+    # scroll through 10 pages like a user would
+    for _ in range(10):
+        pane.table.scrollToBottom()
+        t = time.perf_counter()
+        n = m.rowCount()
+        while m.rowCount() == n and m.canFetchMore() is False and time.perf_counter() - t < 2:
+            app.processEvents()
+        while m.rowCount() == n and time.perf_counter() - t < 2:
+            app.processEvents()
+            time.sleep(0.0005)
+    grow = (rss_kib() - rss0) / 1024
+    print(f"memory growth with the pane open and {m.rowCount()} rows loaded: {grow:.1f} MiB "
+          f"(target <= 50 MiB)")
+    since = utcnow() - timedelta(days=1)
+    assert since  # keep the import used for readers adapting the bench
+    ctx.workers.wait()
+
+
+def bench_cli(home: str, runs: int = 9) -> None:
+    env = {**os.environ, "BACKUPDESK_HOME": home}
+    db = os.path.join(home, "data", "catalogue.sqlite3")
+    ours, base = [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "core", "history", "--limit", "50", "--json"],
+                       env=env, check=True, capture_output=True)
+        ours.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", CLI_BASELINE, db], check=True, capture_output=True)
+        base.append((time.perf_counter() - t) * 1000)
+    o, b = statistics.median(ours), statistics.median(base)
+    print(f"backupdesk history --limit 50 --json: median {o:.0f} ms; raw sqlite3 script "
+          f"{b:.0f} ms (ratio {o / b:.2f}; target <= 300 ms)")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--jobs", type=int, default=1_000_000)
+    a = p.parse_args()
+    home = str(million_job_home(a.jobs))
+    bench_cli(home)
+    bench_pane(home)
+
+
+if __name__ == "__main__":
+    main()
