@@ -100,9 +100,9 @@ class _Writer:
 
     def _small(self, item: Item, fd: int, mode: int, mtime: int) -> tuple[str, int]:
         st = item.st
-        data = os.read(fd, st.st_size + 1) if st.st_size else os.read(fd, 1)
-        while len(data) <= st.st_size:
-            more = os.read(fd, st.st_size + 1 - len(data))
+        data = os.read(fd, st.st_size + 1)
+        while len(data) < st.st_size:  # short read; one read is the rule for small files
+            more = os.read(fd, st.st_size - len(data))
             if not more:
                 break
             data += more
@@ -158,7 +158,7 @@ def write_archive(scan: Scan, out_path: Path, compression: str, backup_name: str
     seen = {i.path for i in scan.items}
     deleted = sorted(p for p in prev if p not in seen)
     with atomic_file(out_path) as f:
-        sink = HashingSink(f)
+        sink = HashingSink(f.raw if hasattr(f, "raw") else f)
         comp = open_compressor(compression, sink)
         tar = TarWriter(comp)
         w = _Writer(tar, backup_name, progress, cancel, files_total, bytes_total)

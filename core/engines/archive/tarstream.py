@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import tarfile
-from typing import Any, BinaryIO
+from typing import Any
 
 import zstandard
 
@@ -13,6 +13,9 @@ BLOCK = 512
 FLUSH_AT = 1 << 20
 _ZEROS = bytes(BLOCK)
 _MAX_OCTAL = 8**11 - 1
+_MAGIC = b"ustar\x0000"
+_TAIL = bytes(BLOCK - 265)
+_CHK_BASE = 8 * 32 + sum(_MAGIC)  # the checksum field counts as spaces
 
 
 def parse_compression(spec: str) -> tuple[str, int | None]:
@@ -28,16 +31,18 @@ def archive_suffix(spec: str) -> str:
 class HashingSink:
     """The compressed output: written to a file and hashed on the way."""
 
-    def __init__(self, f: BinaryIO) -> None:
+    def __init__(self, f: Any) -> None:
         self.f = f
         self.h = hashlib.sha256()
         self.size = 0
 
     def write(self, data: Any) -> int:
         self.h.update(data)
-        n = self.f.write(data)
+        view = memoryview(data)
+        while view:
+            view = view[self.f.write(view):]
         self.size += len(data)
-        return n if n is not None else len(data)
+        return len(data)
 
     def flush(self) -> None:
         self.f.flush()
@@ -47,7 +52,8 @@ def open_compressor(spec: str, sink: HashingSink) -> Any:
     algo, level = parse_compression(spec)
     if algo == "zstd":
         cctx = zstandard.ZstdCompressor(level=level or 3, threads=-1)
-        return cctx.stream_writer(sink, closefd=False)  # type: ignore[arg-type]
+        return cctx.stream_writer(sink, write_size=1 << 20,  # type: ignore[arg-type]
+                                  closefd=False)
     if algo == "gzip":
         return gzip.GzipFile(fileobj=sink, mode="wb",
                              compresslevel=level or 6, mtime=0)
@@ -67,19 +73,10 @@ class _Passthrough:
 
 def _ustar(name: bytes, mode: int, uid: int, gid: int, size: int, mtime: int, flag: bytes,
            link: bytes) -> bytes:
-    h = bytearray(BLOCK)
-    h[0:len(name)] = name
-    h[100:108] = b"%07o\0" % mode
-    h[108:116] = b"%07o\0" % uid
-    h[116:124] = b"%07o\0" % gid
-    h[124:136] = b"%011o\0" % size
-    h[136:148] = b"%011o\0" % mtime
-    h[148:156] = b"        "
-    h[156:157] = flag
-    h[157:157 + len(link)] = link
-    h[257:265] = b"ustar\x0000"
-    h[148:156] = b"%06o\0 " % sum(h)
-    return bytes(h)
+    fields = b"%07o\0%07o\0%07o\0%011o\0%011o\0" % (mode, uid, gid, size, mtime)
+    chk = _CHK_BASE + sum(name) + sum(fields) + flag[0] + sum(link)
+    return b"".join((name, bytes(100 - len(name)), fields, b"%06o\0 " % chk, flag, link,
+                     bytes(100 - len(link)), _MAGIC, _TAIL))
 
 
 def header(name: str, type_: str, mode: int, uid: int, gid: int, size: int, mtime: int,
