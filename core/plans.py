@@ -109,10 +109,16 @@ def list_plans(cat: Catalogue) -> list[Plan]:
         )
 
 
-def remove_plan(cat: Catalogue, name: str) -> None:
+def remove_plan(cat: Catalogue, name: str, secrets: SecretStore | None = None) -> None:
     """Remove the plan and its schedules; its jobs and backups stay in the history."""
     with cat.session() as s:
-        s.delete(_load(s, name))
+        plan = _load(s, name)
+        plan_id, urls = plan.id, list(plan.options.get("databases") or [])
+        s.delete(plan)
+    if any(not str(u).startswith("sqlite") for u in urls):
+        store = secrets or SecretStore(AppPaths.resolve())
+        for url in urls:
+            store.delete(db_secret_key(plan_id, str(url)))
 
 
 def plan_json(plan: Plan, now: datetime | None = None) -> dict[str, Any]:

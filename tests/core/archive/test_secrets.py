@@ -79,3 +79,16 @@ def test_cli_plan_add_keeps_no_password_in_the_catalogue(home: Path, tmp_path: P
     assert json.loads(out)["options"]["databases"] == ["mysql://bob@127.0.0.1:3306/shop"]
     catalogue_bytes = b"".join(p.read_bytes() for p in (home / "data").iterdir())
     assert b"hunter2" not in catalogue_bytes
+
+
+def test_removing_a_plan_forgets_its_passwords(catalogue: Any, home: Path,
+                                               tmp_path: Path) -> None:
+    from core.plans import add_plan, remove_plan
+
+    kr = MemoryKeyring()
+    store = SecretStore(AppPaths.resolve(str(home)), backend=kr)
+    add_plan(catalogue, "db", "archive", sources=[], destinations=[str(tmp_path / "d")],
+             options={"databases": ["mysql://u:pw@h:3306/x"]}, secrets=store)
+    assert kr.data
+    remove_plan(catalogue, "db", secrets=store)
+    assert kr.data == {}
