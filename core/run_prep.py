@@ -73,6 +73,15 @@ def choose_mode(cat: Catalogue, plan: Plan, mode: str) -> ModeChoice:
     return ModeChoice("incremental", last.id, manifest)
 
 
+def expected_size(cat: Catalogue, plan: Plan, mode: str) -> int:
+    """About how much the run will write: the size of the plan's last backup of that type."""
+    with cat.session() as s:
+        size = s.scalar(select(Backup.size).where(Backup.plan_id == plan.id,
+                                                  Backup.type == mode)
+                        .order_by(Backup.created_at.desc(), Backup.id.desc()).limit(1))
+    return int(size or 0)
+
+
 def database_targets(plan: Plan, secrets: SecretStore) -> list[DatabaseTarget]:
     out = []
     for url in plan.options.get("databases") or []:

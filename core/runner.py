@@ -31,7 +31,7 @@ from core.errors import BackupDeskError, CancelledError, ConfigError, Destinatio
 from core.plans import get_plan
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 from core.record import record_backup
-from core.run_prep import choose_mode, database_targets
+from core.run_prep import choose_mode, database_targets, expected_size
 from core.secrets import SecretStore
 from core.timeutil import utcnow
 from core.verify import store as store_verify
@@ -171,10 +171,12 @@ class _Job:
         if not dests:
             raise ConfigError(f"Plan {plan.name!r} has no enabled destination.")
         self.log(f"Backup of plan {plan.name!r} to {len(dests)} destination(s).")
-        bad = [c.message for c in (check_destination(d.location) for d in dests) if not c.ok]
+        choice = choose_mode(self.cat, plan, mode)
+        need = expected_size(self.cat, plan, choice.mode)
+        checks = [check_destination(d.location, need) for d in dests]
+        bad = [c.message for c in checks if not c.ok]
         if bad:
             raise DestinationError(" ".join(bad))
-        choice = choose_mode(self.cat, plan, mode)
         for note in choice.notes:
             self.log(note)
         name = f"{utcnow():%Y%m%dT%H%M%SZ}-{choice.mode}-job{self.job_id}"

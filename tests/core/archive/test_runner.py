@@ -222,3 +222,41 @@ def test_restore_chain_via_catalogue(catalogue: Any, paths: AppPaths, tree: Path
     res = restore_backup(catalogue, out.backup_id, to=tmp_path / "r")
     assert snapshot(tmp_path / "r" / tree.name) == snap
     assert res.files > 0
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Any:
+    """A real 4 MiB file system (tmpfs), if this process may mount one."""
+    import subprocess
+
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)],
+            capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def test_real_disk_full(catalogue: Any, paths: AppPaths, tree: Path, tmp_path: Path,
+                        tiny_disk: Path) -> None:
+    add_plan(catalogue, "alone", "archive", sources=[str(tree)], destinations=[str(tiny_disk)])
+    out = run_plan(catalogue, paths, "alone")
+    assert out.status == "failed" and "No space left" in (out.error or "")
+    assert [p for p in tiny_disk.rglob("*") if p.is_file()] == []
+    add_plan(catalogue, "two", "archive", sources=[str(tree)],
+             destinations=[str(tmp_path / "big"), str(tiny_disk)])
+    out = run_plan(catalogue, paths, "two")
+    assert out.status == "partial" and out.exit_code == 3
+    assert "bytes free" in (out.error or "")
+    assert [p for p in tiny_disk.rglob("*") if p.is_file()] == []
+    b = get_backup(catalogue, out.backup_id)
+    assert [loc.state for loc in b.locations] == ["ok", "failed"]
+    # Now the plan's size is known: the next run is refused before any work.
+    again = run_plan(catalogue, paths, "two", mode="full")
+    assert again.status == "failed" and "bytes free" in (again.error or "")
+    assert again.backup_id is None
+    no_running(catalogue)
