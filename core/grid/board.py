@@ -6,6 +6,7 @@ it was while such a daemon has not answered yet, and dropped when they answered 
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -34,6 +35,38 @@ class DeviceState:
     def detail(self) -> dict[str, Any]:
         return {"node": self.target, "device_id": self.device_id, "state": self.state,
                 "unified": self.device, "raw": self.raw}
+
+    def view(self) -> DeviceView:
+        payload = json.dumps({"unified": self.device, "raw": self.raw}, default=str)
+        return DeviceView(self.key, self.target, self.node, self.device_id, self.name,
+                          self.state, self.processing, self.reason, self.seen_at, payload)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceView:
+    """A device for display. Its JSON stays a string until asked for: thousands of nested
+    dicts would make every full garbage collection of the GUI process stall its event loop."""
+
+    key: str
+    target: str
+    node: str
+    device_id: str
+    name: str
+    state: str
+    processing: bool
+    reason: str
+    seen_at: float
+    payload: str
+
+    @property
+    def device(self) -> dict[str, Any]:
+        unified: dict[str, Any] = json.loads(self.payload)["unified"]
+        return unified
+
+    def detail(self) -> dict[str, Any]:
+        data = json.loads(self.payload)
+        return {"node": self.target, "device_id": self.device_id, "state": self.state,
+                "unified": data["unified"], "raw": data["raw"]}
 
 
 @dataclass(frozen=True)

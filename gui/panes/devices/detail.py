@@ -8,7 +8,7 @@ import time
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
-from core.grid.board import DeviceState
+from core.grid.board import DeviceView
 from core.grid.describe import tooltip
 
 
@@ -28,7 +28,7 @@ class DetailPanel(QWidget):
         lay.addWidget(self.raw, 1)
         self.key: str | None = None
 
-    def show_device(self, d: DeviceState | None) -> None:
+    def show_device(self, d: DeviceView | None) -> None:
         self.key = d.key if d else None
         if d is None:
             self.summary.setText("Select a device to see its details.")

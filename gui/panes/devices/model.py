@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
-from core.grid.board import STATES, DeviceState
+from core.grid.board import STATES, DeviceView
 from core.grid.describe import tooltip
 
 STATE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -20,7 +20,7 @@ _RANK = {s: i for i, s in enumerate(STATES)}
 Index = QModelIndex | QPersistentModelIndex
 
 
-def _sort_key(mode: str, d: DeviceState) -> tuple[Any, ...]:
+def _sort_key(mode: str, d: DeviceView) -> tuple[Any, ...]:
     if mode == "name":
         return (d.name.lower(), d.target, d.device_id)
     if mode == "node":
@@ -31,7 +31,7 @@ def _sort_key(mode: str, d: DeviceState) -> tuple[Any, ...]:
 class DeviceModel(QAbstractListModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._all: dict[str, DeviceState] = {}
+        self._all: dict[str, DeviceView] = {}
         self._rows: list[str] = []
         self._row_of: dict[str, int] = {}
         self._text = ""
@@ -60,7 +60,7 @@ class DeviceModel(QAbstractListModel):
         return None
 
     # -- ours -------------------------------------------------------------------------------
-    def device(self, key: str) -> DeviceState | None:
+    def device(self, key: str) -> DeviceView | None:
         return self._all.get(key)
 
     def row_of(self, key: str) -> int:
@@ -77,7 +77,7 @@ class DeviceModel(QAbstractListModel):
         self._sort = mode if mode in SORTS else "state"
         self._relayout(force=True)
 
-    def apply(self, changed: dict[str, DeviceState], removed: set[str]) -> None:
+    def apply(self, changed: dict[str, DeviceView], removed: set[str]) -> None:
         for k in removed:
             self._all.pop(k, None)
         self._all.update(changed)
@@ -86,7 +86,7 @@ class DeviceModel(QAbstractListModel):
             if rows:
                 self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)))
 
-    def _matches(self, d: DeviceState) -> bool:
+    def _matches(self, d: DeviceView) -> bool:
         t = self._text
         return (not t or t in d.name.lower() or t in d.device_id.lower()
                 or t in d.target.lower() or t in d.state)

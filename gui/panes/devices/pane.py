@@ -60,6 +60,8 @@ class DevicesPane(QWidget):
         self.view.setResizeMode(QListView.ResizeMode.Adjust)
         self.view.setMovement(QListView.Movement.Static)
         self.view.setUniformItemSizes(True)
+        self.view.setLayoutMode(QListView.LayoutMode.Batched)
+        self.view.setBatchSize(250)
         self.view.setSpacing(0)
         self.view.setMouseTracking(True)
         self.view.setSelectionMode(QListView.SelectionMode.SingleSelection)
@@ -125,9 +127,11 @@ class DevicesPane(QWidget):
 
     # -- updates --------------------------------------------------------------------------------
     def _on_batch(self, batch: Batch) -> None:
-        if batch.targets:
+        if batch.changed:
             self.stack.setCurrentIndex(1)
         self.model.apply(batch.changed, batch.removed)
+        if not batch.final:
+            return
         self.header.set_counts(batch.counts)
         self.header.set_services(batch.services, batch.disk)
         self._restore_selection()
