@@ -260,3 +260,33 @@ def test_real_disk_full(catalogue: Any, paths: AppPaths, tree: Path, tmp_path: P
     assert again.status == "failed" and "bytes free" in (again.error or "")
     assert again.backup_id is None
     no_running(catalogue)
+
+
+def test_heartbeat_while_running(catalogue: Any, paths: AppPaths, tree: Path, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    from datetime import timedelta
+
+    from core import runner
+    from core.engines.archive import ArchiveEngine
+
+    beats: list[dict[str, Any]] = []
+    seen = threading.Event()
+    real_heartbeat, real_run = runner.heartbeat, ArchiveEngine.run
+
+    def spy(cat: Any, job_id: int, **fields: Any) -> None:
+        real_heartbeat(cat, job_id, **fields)
+        beats.append(fields)
+        seen.set()
+
+    def slow_run(self: Any, req: Any, progress: Any, cancel: Any) -> Any:
+        progress(Progress("archiving", bytes_done=5, files_done=1))
+        assert seen.wait(30), "no heartbeat"
+        return real_run(self, req, progress, cancel)
+
+    monkeypatch.setattr(runner, "HEARTBEAT_EVERY", timedelta(milliseconds=10))
+    monkeypatch.setattr(runner, "heartbeat", spy)
+    monkeypatch.setattr(ArchiveEngine, "run", slow_run)
+    add_plan(catalogue, "p", "archive", sources=[str(tree)], destinations=[str(tmp_path / "d")])
+    assert run_plan(catalogue, paths, "p").status == "success"
+    assert {"bytes": 5, "files": 1} in beats
