@@ -153,3 +153,19 @@ def test_removed_nodes_lose_their_tiles(ready_ctx: AppContext, farm: DaemonFarm,
     qtbot.waitUntil(lambda: pane.model.rowCount() == 5, timeout=10000)
     keys: Any = states(pane)
     assert not any(k.startswith("lab-east/") for k in keys)
+
+
+def test_poller_on_a_thread_when_no_worker_process_can_be_started(
+        ready_ctx: AppContext, farm: DaemonFarm, qtbot: QtBot) -> None:
+    from gui.panes.devices.controller import GridController
+    from tests.gui.devices.conftest import LIMITS
+
+    assert ready_ctx.catalogue is not None
+    add_lab(ready_ctx.catalogue, farm)
+    pane = DevicesPane(ready_ctx, controller=GridController(limits=LIMITS, in_process=True))
+    qtbot.addWidget(pane)
+    try:
+        qtbot.waitUntil(lambda: pane.model.rowCount() == 10, timeout=10000)
+        assert states(pane)["lab-east/a0001abcdef"] == "error"
+    finally:
+        pane.shutdown()
