@@ -35,7 +35,7 @@ class Limits:
     read_s: float = 5.0
     total_s: float = 10.0
     max_bytes: int = 8 * 1024 * 1024
-    concurrency: int = 100
+    concurrency: int = 200
     max_open: int = 1000
     per_client: int = 10
     slow_after_s: float = 0.2
