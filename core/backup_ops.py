@@ -63,6 +63,11 @@ def delete_backups(cat: Catalogue, backup_id: int, *, files: bool) -> DeleteRepo
                                          f"destination of plan {b.plan!r}.")
                     failed = True
                     continue
+                if not root.is_dir():
+                    report.errors.append(f"Kept {loc.path}: destination {root} is not "
+                                         "reachable.")
+                    failed = True
+                    continue
                 try:
                     if safe_delete(root, Path(loc.path)):
                         report.removed_paths.append(loc.path)
