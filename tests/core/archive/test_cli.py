@@ -216,3 +216,19 @@ def test_unreadable_source_file_makes_the_job_partial(home: Path, tree: Path,
     r = cli("backups", "--json", home=home)
     (b,) = json.loads(r.stdout)
     assert b["locations"][0]["state"] == "ok" and any("private" in w for w in b["warnings"])
+
+
+def test_delete_with_an_unreachable_destination_keeps_the_record(
+        home: Path, tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d1 = tmp_path / "usb"
+    add("docs", tree, d1)
+    main(["run", "docs"])
+    d1.rename(tmp_path / "unplugged")
+    code = main(["delete", "1", "--files", "--yes"])
+    assert code == 1 and "not reachable" in capsys.readouterr().err
+    _, items = jrun(capsys, "backups", "--json")
+    assert [b["id"] for b in items] == [1]
+    assert main(["delete", "1", "--yes"]) == 0  # the record alone
+    _, items = jrun(capsys, "backups", "--json")
+    assert items == []
+    assert any((tmp_path / "unplugged").rglob("files.tar.zst"))
