@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from typing import Any
 
@@ -163,6 +164,7 @@ def run_serve(ctx: CliContext, a: argparse.Namespace) -> int:
     except BackupDeskError as e:
         raise UsageError(f"{e} Create one with: head -c 32 /dev/urandom | base64 > "
                          f"{a.token_file}; chmod 600 {a.token_file}") from e
+    _warn_exposure(a.bind, a.token_file)
     server = make_server(ctx.catalogue, token, a.bind, a.port)
     print(f"Serving this machine's plans on http://{a.bind}:{server.server_port}/status "
           "(Ctrl+C stops).",
@@ -172,3 +174,17 @@ def run_serve(ctx: CliContext, a: argparse.Namespace) -> int:
     finally:
         server.server_close()
     return 0
+
+
+def _warn_exposure(bind: str, token_file: str) -> None:
+    if bind not in ("127.0.0.1", "::1", "localhost"):
+        print(f"backupdesk: note: listening on {bind} over plain HTTP; the token crosses the "
+              "network in clear text, so keep it to a trusted network or a tunnel.",
+              file=sys.stderr)
+    try:
+        mode = os.stat(os.path.expanduser(token_file)).st_mode
+    except OSError:
+        return
+    if mode & 0o077:
+        print(f"backupdesk: note: {token_file} is readable by other users; "
+              f"chmod 600 {token_file}", file=sys.stderr)

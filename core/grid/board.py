@@ -139,6 +139,7 @@ class Board:
             self.disk[tname] = rsync["disk_usage_summary"]
         change = Change()
         seen: set[str] = set()
+        unsure = set(update.down()) | set(update.pending())
         devices = merged.get("unified_devices") or {}
         for device_id, dev in devices.items():
             key = f"{tname}/{device_id}"
@@ -146,7 +147,11 @@ class Board:
             slots = frozenset(s for s in SIDES if dev[s]["available"])
             self._slots[key] = slots
             raw = {s: raw_entry(merged.get(s), s, device_id) for s in sorted(slots)}
-            state = DeviceState(key, tname, target.node, device_id, dev["name"],
+            name = dev["name"]
+            prev = self.devices.get(key)
+            if prev is not None and MYSQL not in slots and MYSQL in unsure:
+                name = prev.name  # keep the MySQL daemon's name while it cannot tell
+            state = DeviceState(key, tname, target.node, device_id, name,
                                 dev["overall_status"], bool(dev["processing"]), dev, raw,
                                 str(dev.get("reason", "")), now)
             self._put(state, change)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import json
 import time
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
@@ -19,6 +21,7 @@ class DetailPanel(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         self.summary = QLabel("Select a device to see its details.")
         self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.raw = QPlainTextEdit()
         self.raw.setReadOnly(True)
         self.raw.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -34,8 +37,10 @@ class DetailPanel(QWidget):
             self.summary.setText("Select a device to see its details.")
             self.raw.clear()
             return
-        self.summary.setText(tooltip(d.device, d.state, time.time(), d.reason)
-                             + f"\nNode: {d.target} · id {d.device_id}")
+        head, _, rest = tooltip(d.device, d.state, time.time(), d.reason).partition("\n")
+        lines = [f"<b>{html.escape(head)}</b>", *map(html.escape, rest.splitlines()),
+                 html.escape(f"Node: {d.target} · id {d.device_id}")]
+        self.summary.setText("<br>".join(lines))
         text = json.dumps(d.detail(), indent=2, ensure_ascii=False, default=str)
         if text != self.raw.toPlainText():
             self.raw.setPlainText(text)

@@ -117,3 +117,15 @@ def test_board_and_tooltip_never_raise_on_arbitrary_answers() -> None:
         assert all(d.state == "offline" for d in b.devices.values())
 
     check()
+
+
+def test_name_stays_while_the_mysql_daemon_cannot_tell() -> None:
+    b = Board()
+    m = mysql_body(1)
+    m["dev0000abcdef"]["name"] = "FROM_MYSQL"
+    b.apply(update(m, rsync_body(1)))
+    assert b.devices["lab/dev0000abcdef"].name == "FROM_MYSQL"
+    b.apply(update(rsync=rsync_body(1), down=("mysql_backup",)))
+    assert b.devices["lab/dev0000abcdef"].name == "FROM_MYSQL"
+    b.apply(update({}, rsync_body(1)))  # answered without it: the rsync daemon's name
+    assert b.devices["lab/dev0000abcdef"].name == "ETHOSCOPE_000"

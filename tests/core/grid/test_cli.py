@@ -147,3 +147,17 @@ def test_serve_refuses_a_missing_token_file(capsys: pytest.CaptureFixture[str], 
                                             tmp_path: Path) -> None:
     code, _, err = run(capsys, "serve", "--token-file", str(tmp_path / "none"), "--port", "0")
     assert code == 2 and "Cannot read the token file" in err and "head -c 32" in err
+
+
+def test_serve_warns_about_exposure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from core.cli.grid_cmd import _warn_exposure
+
+    tok = tmp_path / "t"
+    tok.write_text("x")
+    tok.chmod(0o600)
+    _warn_exposure("127.0.0.1", str(tok))
+    assert capsys.readouterr().err == ""
+    tok.chmod(0o644)
+    _warn_exposure("0.0.0.0", str(tok))
+    err = capsys.readouterr().err.splitlines()
+    assert "clear text" in err[0] and "chmod 600" in err[1]
