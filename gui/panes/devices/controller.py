@@ -63,6 +63,8 @@ class GridController(QObject):
             self._dirty.emit()
             return
         if self._worker is None:
+            if not targets:
+                return  # nothing to poll: no process
             self._start_worker()
         assert self._worker is not None
         self._worker.send("targets", self._targets)
