@@ -81,7 +81,7 @@ class DeviceHeader(QWidget):
         row.addWidget(self.processing)
         row.addStretch(1)
         lay.addLayout(row)
-        self.services = QLabel("No nodes polled yet.")
+        self.services = QLabel("Waiting for the first answers.")
         self.services.setTextFormat(Qt.TextFormat.RichText)
         self.services.setWordWrap(True)
         self.disk = QLabel()

@@ -24,7 +24,7 @@ from gui.panes.devices.detail import DetailPanel
 from gui.panes.devices.header import DeviceHeader
 from gui.panes.devices.model import KEY_ROLE, SORTS, DeviceModel
 from gui.panes.devices.signals import node_signals
-from gui.panes.devices.tile import TileDelegate
+from gui.panes.devices.tile import TileDelegate, TileView
 from gui.widgets import EmptyState
 
 BREATHE_MS = 120
@@ -55,7 +55,7 @@ class DevicesPane(QWidget):
         bar.addWidget(self.sort)
         bar.addWidget(self.refresh_button)
 
-        self.view = QListView()
+        self.view = TileView()
         self.view.setViewMode(QListView.ViewMode.IconMode)
         self.view.setResizeMode(QListView.ResizeMode.Adjust)
         self.view.setMovement(QListView.Movement.Static)
@@ -120,6 +120,8 @@ class DevicesPane(QWidget):
         self.nodes = nodes
         self.stack.setCurrentIndex(1 if any(n.enabled for n in nodes) else 0)
         self.controller.set_nodes(nodes)
+        n = len(self.controller.targets)
+        self.view.set_placeholder(f"Polling {n} node{'s' if n != 1 else ''}…")
 
     def shutdown(self) -> None:
         self.breathe.stop()
@@ -134,6 +136,8 @@ class DevicesPane(QWidget):
             return
         self.header.set_counts(batch.counts)
         self.header.set_services(batch.services, batch.disk)
+        if batch.services:
+            self.view.set_placeholder(_why_empty(batch))
         self._restore_selection()
         if self._selected in batch.changed or self._selected in batch.removed:
             self.detail.show_device(self.model.device(self._selected or ""))
@@ -194,3 +198,12 @@ class DevicesPane(QWidget):
         self._selected = key
         self._restore_selection()
         self.detail.show_device(self.model.device(key))
+
+
+def _why_empty(batch: Batch) -> str:
+    states = [s.state for t in batch.services.values() for s in t.values()]
+    if states and all(s == "down" for s in states):
+        return "No devices: no daemon answers. The header says why."
+    if "pending" in states:
+        return "Waiting for the daemons' answers…"
+    return "The daemons answered, but report no devices."

@@ -169,3 +169,17 @@ def test_poller_on_a_thread_when_no_worker_process_can_be_started(
         assert states(pane)["lab-east/a0001abcdef"] == "error"
     finally:
         pane.shutdown()
+
+
+def test_empty_grid_says_why(ready_ctx: AppContext, make_pane: MakePane, qtbot: QtBot) -> None:
+    from tests.core.grid.daemons import refusing_url
+
+    assert ready_ctx.catalogue is not None
+    add_node(ready_ctx.catalogue, NodeSpec("dead", mysql_url=refusing_url(),
+                                           rsync_url=refusing_url()))
+    pane = make_pane()
+    qtbot.waitUntil(lambda: pane.view.placeholder == "Polling 1 node…")
+    qtbot.waitUntil(lambda: pane.view.placeholder.startswith("No devices: no daemon answers"),
+                    timeout=10000)
+    assert pane.model.rowCount() == 0
+    assert "connection refused" in pane.header.services.toolTip()
