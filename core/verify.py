@@ -17,9 +17,10 @@ from sqlalchemy import select
 
 from core.backups import BackupFilter, BackupInfo, LocationInfo, list_backups
 from core.catalogue.db import Catalogue
-from core.catalogue.models import BackupLocation, LocationState
+from core.catalogue.jobs import append_log, finish_job, start_job
+from core.catalogue.models import BackupLocation, JobKind, JobStatus, LocationState
 from core.engines.api import Artifact
-from core.errors import CancelledError
+from core.errors import CancelledError, NotFoundError
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 from core.timeutil import utcnow
 
@@ -160,16 +161,39 @@ SKIPPED = (LocationState.FAILED.value, LocationState.DELETED.value)
 
 def verify_backups(cat: Catalogue, ids: list[int] | None = None, *,
                    progress: ProgressCallback = no_progress,
-                   cancel: CancelToken | None = None) -> VerifyReport:
-    """Verify the given backups (all when `ids` is None) and store the results."""
+                   cancel: CancelToken | None = None,
+                   trigger: str | None = None) -> VerifyReport:
+    """Verify the given backups (all when `ids` is None) and store the results; with a
+    `trigger`, the run is also recorded as a verify job in the history."""
     items = list_backups(cat, BackupFilter(ids=tuple(ids or ())))
     if ids:
         missing = set(ids) - {b.id for b in items}
         if missing:
-            from core.errors import NotFoundError
-
             raise NotFoundError(f"No backup {', '.join(str(i) for i in sorted(missing))}.")
     targets = [(b, loc) for b in items for loc in b.locations if loc.state not in SKIPPED]
-    report = verify_locations(targets, progress=progress, cancel=cancel)
-    store(cat, report)
+    job_id = _start(cat, items, trigger) if trigger else None
+    try:
+        report = verify_locations(targets, progress=progress, cancel=cancel)
+        store(cat, report)
+    except BaseException as e:
+        if job_id is not None:
+            status = JobStatus.CANCELLED if isinstance(e, CancelledError) else JobStatus.FAILED
+            finish_job(cat, job_id, status, error=str(e))
+        raise
+    if job_id is not None:
+        bad = [r for r in report.locations if r.state != LocationState.OK.value]
+        lines = [f"backup {r.backup_id} at {r.destination}: {r.state}" for r in report.locations]
+        append_log(cat, job_id, "\n".join(lines) or "Nothing to verify.")
+        finish_job(cat, job_id, JobStatus.FAILED if bad else JobStatus.SUCCESS,
+                   error=f"{len(bad)} copy(ies) missing, damaged or corrupt." if bad else None,
+                   bytes=report.bytes, details={"backup_ids": [b.id for b in items]})
     return report
+
+
+def _start(cat: Catalogue, items: list[BackupInfo], trigger: str) -> int:
+    plans = {(b.plan_id, b.plan) for b in items}
+    engines = {b.engine for b in items}
+    plan_id, plan_name = next(iter(plans)) if len(plans) == 1 else (None, "")
+    return start_job(cat, engine=engines.pop() if len(engines) == 1 else "archive",
+                     kind=JobKind.VERIFY.value, trigger=trigger, plan_id=plan_id,
+                     plan_name=plan_name)

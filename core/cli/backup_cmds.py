@@ -126,7 +126,8 @@ def _verify(ctx: CliContext, a: argparse.Namespace) -> int:
     cancel = CancelToken()
     old = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     try:
-        report = verify_backups(ctx.catalogue, None if a.all else a.ids, cancel=cancel)
+        report = verify_backups(ctx.catalogue, None if a.all else a.ids, cancel=cancel,
+                                trigger=JobTrigger.CLI.value)
     finally:
         signal.signal(signal.SIGINT, old)
     if a.json:

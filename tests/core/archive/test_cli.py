@@ -232,3 +232,13 @@ def test_delete_with_an_unreachable_destination_keeps_the_record(
     _, items = jrun(capsys, "backups", "--json")
     assert items == []
     assert any((tmp_path / "unplugged").rglob("files.tar.zst"))
+
+
+def test_verify_is_recorded_in_the_history(home: Path, tree: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    add("docs", tree, tmp_path / "d1", extra=("--no-verify",))
+    main(["run", "docs"])
+    assert main(["verify", "--all"]) == 0
+    _, rows = jrun(capsys, "history", "--json")
+    kinds = [(r["kind"], r["status"], r["plan"]) for r in rows]
+    assert ("verify", "success", "docs") in kinds and ("backup", "success", "docs") in kinds
