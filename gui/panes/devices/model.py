@@ -69,6 +69,9 @@ class DeviceModel(QAbstractListModel):
     def any_processing_shown(self) -> bool:
         return any(self._all[k].processing for k in self._rows)
 
+    def processing_rows(self) -> list[int]:
+        return [i for i, k in enumerate(self._rows) if self._all[k].processing]
+
     def set_filter(self, text: str) -> None:
         self._text = text.strip().lower()
         self._relayout(force=True)

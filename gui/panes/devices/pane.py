@@ -165,7 +165,11 @@ class DevicesPane(QWidget):
 
     def _breathe(self) -> None:
         self.delegate.phase += 0.5
-        self.view.viewport().update()
+        area = self.view.viewport().rect()
+        for row in self.model.processing_rows():
+            rect = self.view.visualRect(self.model.index(row))
+            if rect.intersects(area):
+                self.view.viewport().update(rect)
 
     # -- selection, search, sort ----------------------------------------------------------------
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:

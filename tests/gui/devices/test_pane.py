@@ -182,3 +182,16 @@ def test_empty_grid_says_why(ready_ctx: AppContext, make_pane: MakePane, qtbot: 
                     timeout=10000)
     assert pane.model.rowCount() == 0
     assert "connection refused" in pane.header.services.toolTip()
+
+
+def test_only_processing_tiles_breathe(ready_ctx: AppContext, farm: DaemonFarm,
+                                       make_pane: MakePane, qtbot: QtBot) -> None:
+    assert ready_ctx.catalogue is not None
+    add_lab(ready_ctx.catalogue, farm)
+    pane = make_pane()
+    qtbot.waitUntil(lambda: pane.model.rowCount() == 10, timeout=10000)
+    rows = pane.model.processing_rows()
+    assert [pane.model.index(r).data() for r in rows] == ["ETHOSCOPE_003"]
+    qtbot.waitUntil(pane.breathe.isActive)
+    phase = pane.delegate.phase
+    qtbot.waitUntil(lambda: pane.delegate.phase > phase)
