@@ -53,6 +53,8 @@ class GridController(QObject):
         self.set_targets(enabled_targets(nodes))
 
     def set_targets(self, targets: list[Target]) -> None:
+        if self._targets == list(targets) and (self._worker or self._service):
+            return  # unchanged: keep the schedule
         self._targets = list(targets)
         if self._in_process:
             self._collector.set_targets({t.name for t in targets})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -122,6 +123,11 @@ class DevicesPane(QWidget):
         self.controller.set_nodes(nodes)
         n = len(self.controller.targets)
         self.view.set_placeholder(f"Polling {n} node{'s' if n != 1 else ''}…")
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.nodes is not None:
+            self.reload_nodes()  # `backupdesk node add` may have run meanwhile
 
     def shutdown(self) -> None:
         self.breathe.stop()

@@ -195,3 +195,15 @@ def test_only_processing_tiles_breathe(ready_ctx: AppContext, farm: DaemonFarm,
     qtbot.waitUntil(pane.breathe.isActive)
     phase = pane.delegate.phase
     qtbot.waitUntil(lambda: pane.delegate.phase > phase)
+
+
+def test_showing_the_pane_picks_up_nodes_added_elsewhere(
+        ready_ctx: AppContext, farm: DaemonFarm, make_pane: MakePane, qtbot: QtBot) -> None:
+    cat = ready_ctx.catalogue
+    assert cat is not None
+    pane = make_pane()
+    qtbot.waitUntil(lambda: pane.nodes == [])
+    add_node(cat, NodeSpec("late", mysql_url=farm.add(Behaviour(body=mysql_body(2)))))
+    pane.show()
+    qtbot.waitUntil(lambda: pane.model.rowCount() == 2, timeout=10000)
+    assert [t.name for t in pane.controller.targets] == ["late"]
