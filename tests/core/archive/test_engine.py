@@ -174,3 +174,24 @@ def test_system_tar_extracts_the_archive(tmp_path: Path, tree: Path) -> None:
     subprocess.run(["tar", "-xzf", str(archive_of(tmp_path, "b1")), "-C", str(out)], check=True)
     assert (out / "My Files" / "big.bin").read_bytes() == (tree / "big.bin").read_bytes()
     shutil.rmtree(out)
+
+
+def test_file_and_same_named_sources(tmp_path: Path, tree: Path) -> None:
+    other = tmp_path / "elsewhere" / tree.name
+    other.mkdir(parents=True)
+    (other / "x.txt").write_text("other tree")
+    single = tmp_path / "single file.txt"
+    single.write_text("just me")
+    work = tmp_path / "store" / "b1"
+    work.mkdir(parents=True)
+    req = RunRequest(1, "p", [str(tree), str(other), str(single)], [], {}, [], "full", "b1",
+                     work)
+    ArchiveEngine().run(req, no_progress, CancelToken())
+    manifest = json.loads((work / "manifest.json").read_bytes())
+    assert manifest["roots"] == {tree.name: str(tree), f"{tree.name}-2": str(other),
+                                 "single file.txt": str(single)}
+    out = tmp_path / "out"
+    restore(tmp_path, manifest, out)
+    assert (out / "single file.txt").read_text() == "just me"
+    assert (out / f"{tree.name}-2" / "x.txt").read_text() == "other tree"
+    assert snapshot(out / tree.name) == snapshot(tree)
