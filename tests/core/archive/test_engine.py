@@ -195,3 +195,15 @@ def test_file_and_same_named_sources(tmp_path: Path, tree: Path) -> None:
     assert (out / "single file.txt").read_text() == "just me"
     assert (out / f"{tree.name}-2" / "x.txt").read_text() == "other tree"
     assert snapshot(out / tree.name) == snapshot(tree)
+
+
+def test_overwrite_never_follows_a_symlink_out_of_the_target(tmp_path: Path, tree: Path) -> None:
+    _, manifest = run(tmp_path, tree, "b1")
+    out = tmp_path / "out"
+    out.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (out / tree.name).symlink_to(outside)
+    restore(tmp_path, manifest, out)
+    assert os.listdir(outside) == []
+    assert snapshot(out / tree.name) == snapshot(tree)
