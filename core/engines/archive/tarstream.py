@@ -11,7 +11,7 @@ import zstandard
 
 BLOCK = 512
 FLUSH_AT = 1 << 20
-_ZEROS = bytes(BLOCK)
+ZEROS = bytes(BLOCK)
 _MAX_OCTAL = 8**11 - 1
 _MAGIC = b"ustar\x0000"
 _TAIL = bytes(BLOCK - 265)
@@ -79,6 +79,23 @@ def _ustar(name: bytes, mode: int, uid: int, gid: int, size: int, mtime: int, fl
                      bytes(100 - len(link)), _MAGIC, _TAIL))
 
 
+_MAX_ID = 0o7777777
+_CHK_FILE = _CHK_BASE + ord("0")
+_LINK_NONE = bytes(100)
+
+
+def file_header(name: str, mode: int, uid: int, gid: int, size: int, mtime: int) -> bytes:
+    """`header()` for a regular file, with the common case inlined."""
+    if (len(name) <= 100 and name.isascii() and size <= _MAX_OCTAL and 0 <= mtime <= _MAX_OCTAL
+            and uid < _MAX_ID and gid < _MAX_ID):
+        nb = name.encode()
+        fields = b"%07o\0%07o\0%07o\0%011o\0%011o\0" % (mode, uid, gid, size, mtime)
+        chk = _CHK_FILE + sum(nb) + sum(fields)
+        return b"".join((nb, bytes(100 - len(nb)), fields, b"%06o\0 " % chk, b"0", _LINK_NONE,
+                         _MAGIC, _TAIL))
+    return header(name, "file", mode, uid, gid, size, mtime)
+
+
 def header(name: str, type_: str, mode: int, uid: int, gid: int, size: int, mtime: int,
            link: str = "") -> bytes:
     """One entry's header; pax extended headers only when ustar cannot hold it."""
@@ -108,7 +125,7 @@ class TarWriter:
             buf += data
             pad = -len(data) % BLOCK
             if pad:
-                buf += _ZEROS[:pad]
+                buf += ZEROS[:pad]
         if len(buf) >= FLUSH_AT:
             self.flush()
 
@@ -120,7 +137,7 @@ class TarWriter:
     def pad(self, size: int) -> None:
         rest = -size % BLOCK
         if rest:
-            self.buf += _ZEROS[:rest]
+            self.buf += ZEROS[:rest]
 
     def flush(self) -> None:
         if self.buf:
@@ -128,5 +145,5 @@ class TarWriter:
             self.buf = bytearray()
 
     def finish(self) -> None:
-        self.buf += _ZEROS + _ZEROS
+        self.buf += ZEROS + ZEROS
         self.flush()
