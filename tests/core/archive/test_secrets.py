@@ -92,3 +92,18 @@ def test_removing_a_plan_forgets_its_passwords(catalogue: Any, home: Path,
     assert kr.data
     remove_plan(catalogue, "db", secrets=store)
     assert kr.data == {}
+
+
+def test_cli_says_once_where_passwords_are_kept(home: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from core.cli.main import main
+    from tests.fixtures.servers import free_port
+
+    main(["plan", "add", "m", "--engine", "archive", "--dest", str(tmp_path / "d"),
+          "--database", f"mysql://bob:pw@127.0.0.1:{free_port()}/shop"])
+    capsys.readouterr()
+    assert main(["run", "m"]) == 1
+    first = capsys.readouterr().err
+    assert "No OS keyring is available" in first and "Cannot reach" in first
+    assert main(["run", "m"]) == 1
+    assert "No OS keyring" not in capsys.readouterr().err
