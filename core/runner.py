@@ -131,6 +131,8 @@ class _Job:
         self.engine, self.progress, self.cancel, self.secrets = engine, progress, cancel, secrets
         self.staging: Path | None = None
         self.primary: Path | None = None
+        # Folders put in place but not yet recorded: removed if the job ends before recording.
+        self.unrecorded: list[tuple[Path, Path]] = []
 
     def log(self, text: str) -> None:
         stamp = utcnow().strftime("%H:%M:%S")
@@ -164,6 +166,9 @@ class _Job:
         if self.staging is not None and self.primary is not None:
             placement.discard(self.primary, self.staging)
             self.staging = None
+        for root, path in self.unrecorded:
+            placement.discard(root, path)
+        self.unrecorded = []
 
     def _run(self, mode: str) -> RunOutcome:
         plan = self.plan
@@ -196,6 +201,7 @@ class _Job:
         placed = self._place(result, plan_dir, name, dests)
         backup_id = record_backup(self.cat, plan, self.job_id, name, result,
                                   choice.parent_id, placed)
+        self.unrecorded = []
         if plan.options.get("verify_after", True):
             self._verify(backup_id)
         return self._finish(backup_id, result, dests)
@@ -206,6 +212,7 @@ class _Job:
         first = self.primary / plan_dir / name
         placement.promote(self.staging, first)
         self.staging = None
+        self.unrecorded.append((self.primary, first))
         placed = [placement.Placed(dests[0].id, dests[0].location, str(first), True)]
         self.log(f"Stored at {first}.")
         for d in dests[1:]:
@@ -214,6 +221,7 @@ class _Job:
                 path = placement.copy_to(first, result.artifacts, d.location, plan_dir,
                                          self.plan.id, name, self.progress, self.cancel)
                 placed.append(placement.Placed(d.id, d.location, str(path), True))
+                self.unrecorded.append((Path(d.location).expanduser(), path))
                 self.log(f"Copied to {path}.")
             except DestinationError as e:
                 placed.append(placement.Placed(d.id, d.location, "", False, str(e)))

@@ -291,3 +291,21 @@ def test_heartbeat_while_running(catalogue: Any, paths: AppPaths, tree: Path, tm
     add_plan(catalogue, "p", "archive", sources=[str(tree)], destinations=[str(tmp_path / "d")])
     assert run_plan(catalogue, paths, "p").status == "success"
     assert {"bytes": 5, "files": 1} in beats
+
+
+def test_cancel_while_copying_leaves_nothing_anywhere(catalogue: Any, paths: AppPaths,
+                                                      tree: Path, tmp_path: Path) -> None:
+    d1, d2 = tmp_path / "d1", tmp_path / "d2"
+    add_plan(catalogue, "p", "archive", sources=[str(tree)], destinations=[str(d1), str(d2)])
+    token = CancelToken()
+
+    def progress(p: Progress) -> None:
+        if p.phase == "copying":
+            token.cancel()
+
+    out = run_plan(catalogue, paths, "p", progress=progress, cancel=token)
+    assert out.status == "cancelled"
+    assert [p for p in d1.rglob("*") if p.is_file()] == []
+    assert [p for p in d2.rglob("*") if p.is_file()] == []
+    assert list_backups(catalogue) == []
+    no_running(catalogue)
