@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from core.catalogue.db import Catalogue
+from core.catalogue.enums import BACKUP_STATUSES
 from core.catalogue.models import Backup, LocationState
 from core.engines.api import Artifact
 from core.errors import EngineError, NotFoundError
@@ -19,7 +20,7 @@ from core.timeutil import iso
 DAMAGED = (LocationState.MISSING.value, LocationState.SIZE_MISMATCH.value,
            LocationState.CORRUPT.value)
 # A backup's status, derived from its locations, as offered by the filters.
-STATUSES = ("ok", "unverified", "damaged", "incomplete", "deleted")
+STATUSES = BACKUP_STATUSES
 
 
 @dataclass(frozen=True)

@@ -47,3 +47,7 @@ class LocationState(enum.StrEnum):
     CORRUPT = "corrupt"
     FAILED = "failed"  # the copy to this destination failed
     DELETED = "deleted"
+
+
+# A backup's overall state, from its locations (see core.backups.BackupInfo.status).
+BACKUP_STATUSES = ("ok", "unverified", "damaged", "incomplete", "deleted")

@@ -8,18 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.backup_ops import copy_out, delete_backups, deletion_set, describe_deletion
-from core.backups import STATUSES, BackupFilter, as_tree, list_backups
-from core.catalogue.models import JobTrigger
+from core.catalogue.enums import BACKUP_STATUSES, JobTrigger
 from core.cli.context import CliContext, print_json, print_table
 from core.errors import UsageError
 from core.fmt import human_bytes, local_time
-from core.plans import get_plan
 from core.progress import CancelToken
-from core.restore import restore_backup
-from core.runner import run_plan
-from core.secrets import SecretStore
-from core.verify import verify_backups
 
 
 def register(sub: Any) -> None:
@@ -36,7 +29,7 @@ def register(sub: Any) -> None:
     ls = sub.add_parser("backups", help="list backups as chains (full, then incrementals)")
     ls.add_argument("--plan", action="append", default=[], help="only this plan (repeatable)")
     ls.add_argument("--type", action="append", default=[], choices=["full", "incremental"])
-    ls.add_argument("--status", action="append", default=[], choices=list(STATUSES))
+    ls.add_argument("--status", action="append", default=[], choices=list(BACKUP_STATUSES))
     ls.add_argument("--destination", action="append", default=[], metavar="LOCATION")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=_list)
@@ -75,6 +68,10 @@ def register(sub: Any) -> None:
 
 
 def _run(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.plans import get_plan
+    from core.runner import run_plan
+    from core.secrets import SecretStore
+
     cat = ctx.catalogue
     secrets = SecretStore(ctx.config.paths)
     plan = get_plan(cat, a.plan)
@@ -102,6 +99,8 @@ def _run(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _list(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.backups import BackupFilter, as_tree, list_backups
+
     flt = BackupFilter(plans=tuple(a.plan), types=tuple(a.type), statuses=tuple(a.status),
                        destinations=tuple(a.destination))
     items = list_backups(ctx.catalogue, flt)
@@ -121,6 +120,8 @@ def _list(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _verify(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.verify import verify_backups
+
     if not a.ids and not a.all:
         raise UsageError("Name the backups to verify, or use --all.")
     cancel = CancelToken()
@@ -145,6 +146,8 @@ def _verify(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _restore(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.restore import restore_backup
+
     res = restore_backup(ctx.catalogue, a.id, to=a.to, paths=a.path, overwrite=a.overwrite,
                          into_database=a.into_database, dump=a.dump,
                          trigger=JobTrigger.CLI.value)
@@ -159,6 +162,8 @@ def _restore(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _copy_out(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.backup_ops import copy_out
+
     paths = copy_out(ctx.catalogue, a.id, a.to, chain=a.chain)
     if a.json:
         print_json([str(p) for p in paths])
@@ -168,6 +173,8 @@ def _copy_out(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _delete(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.backup_ops import delete_backups, deletion_set, describe_deletion
+
     items = deletion_set(ctx.catalogue, a.id)
     text = describe_deletion(items)
     if a.files:

@@ -6,19 +6,21 @@ import argparse
 import asyncio
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.cli.context import CliContext, print_json, print_table
 from core.errors import BackupDeskError, UsageError
-from core.grid import nodes
 from core.grid.adapters import Endpoint, Target, normalise_url, read_token
-from core.grid.cycle import TargetUpdate, poll_targets
 from core.grid.describe import STATE_LABELS, when
 from core.grid.merge import MYSQL, RSYNC
-from core.grid.poller import Limits, Poller
+
+if TYPE_CHECKING:
+    from core.grid.cycle import TargetUpdate
+    from core.grid.poller import Limits
 
 
 def register(sub: Any) -> None:
+
     g = sub.add_parser("grid", help="poll remote backup daemons once and print their devices")
     g.add_argument("--mysql", metavar="URL", help="MySQL backup daemon, e.g. http://HOST:8090")
     g.add_argument("--rsync", metavar="URL", help="rsync backup daemon, e.g. http://HOST:8093")
@@ -79,6 +81,9 @@ def _grid_target(a: argparse.Namespace) -> Target:
 
 
 async def poll_once(target: Target, limits: Limits) -> TargetUpdate:
+    from core.grid.cycle import poll_targets
+    from core.grid.poller import Poller
+
     final: list[TargetUpdate] = []
     poller = Poller(limits)
     try:
@@ -89,6 +94,8 @@ async def poll_once(target: Target, limits: Limits) -> TargetUpdate:
 
 
 def run_grid(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.grid.poller import Limits
+
     target = _grid_target(a)
     t = a.timeout
     update = asyncio.run(poll_once(target, Limits(connect_s=min(3.0, t), read_s=t, total_s=t)))
@@ -128,6 +135,8 @@ def _print_devices(merged: dict[str, Any]) -> None:
 
 
 def _node_add(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.grid import nodes
+
     spec = nodes.add_node(ctx.catalogue, nodes.NodeSpec(
         a.name, a.mysql, a.rsync, a.agent, a.token_file, a.interval, not a.disabled))
     print(f"Node {spec.name!r} added.")
@@ -135,6 +144,8 @@ def _node_add(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _node_list(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.grid import nodes
+
     items = nodes.list_nodes(ctx.catalogue)
     if a.json:
         print_json([n.to_json() for n in items])
@@ -149,6 +160,8 @@ def _node_list(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _node_remove(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.grid import nodes
+
     nodes.remove_node(ctx.catalogue, a.name)
     print(f"Node {a.name!r} removed.")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from core import engines
@@ -45,12 +46,18 @@ def register(sub: Any) -> None:
 
 def _add(ctx: CliContext, a: argparse.Namespace) -> int:
     from core import plans
+    from core.secrets import SecretStore
 
     spec = engines.get(a.engine)
+    store = SecretStore(ctx.config.paths)
     plan = plans.add_plan(
         ctx.catalogue, a.name, a.engine, sources=a.source, destinations=a.dest,
         excludes=a.exclude, schedule=a.schedule, options=spec.options_from_args(a),
+        secrets=store,
     )
+    notice = store.fallback_notice()
+    if notice:
+        print(f"backupdesk: {notice}", file=sys.stderr)
     if a.json:
         print_json(plans.plan_json(plan))
     else:
@@ -101,7 +108,8 @@ def _show(ctx: CliContext, a: argparse.Namespace) -> int:
 
 def _remove(ctx: CliContext, a: argparse.Namespace) -> int:
     from core import plans
+    from core.secrets import SecretStore
 
-    plans.remove_plan(ctx.catalogue, a.name)
+    plans.remove_plan(ctx.catalogue, a.name, secrets=SecretStore(ctx.config.paths))
     print(f"Plan {a.name!r} removed; its history is kept.")
     return 0

@@ -23,3 +23,13 @@ def test_importing_all_of_core_imports_no_qt():
                          check=True, cwd=Path(core.__file__).parent.parent).stdout.splitlines()
     assert int(out[0]) >= 15  # the walk really imported the core modules
     assert out[1] == ""
+
+
+def test_cli_parser_loads_no_heavy_module():
+    """`backupdesk --help` and the GUI's first paint must not pay for SQLAlchemy, httpx, Qt..."""
+    code = ("import sys\nfrom core.cli.main import build_parser\nbuild_parser()\n"
+            "print(','.join(sorted(m for m in ('sqlalchemy', 'httpx', 'PySide6', 'alembic',"
+            " 'croniter', 'zstandard', 'keyring') if m in sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == ""
