@@ -101,13 +101,11 @@ def test_wrong_password_fails_the_job_cleanly(home: Path, tmp_path: Path,
 def test_unreachable_database_and_missing_tool(home: Path, tmp_path: Path, pg_server: Any,
                                                capsys: pytest.CaptureFixture[str],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.fixtures.servers import free_port
-
     src = tmp_path / "src"
     src.mkdir()
     (src / "f").write_text("x")
     main(["plan", "add", "p", "--engine", "archive", "--source", str(src), "--dest",
-          str(tmp_path / "d"), "--database", f"postgresql://u@127.0.0.1:{free_port()}/x"])
+          str(tmp_path / "d"), "--database", "postgresql://u@127.0.0.1:1/x"])
     code, job = jrun(capsys, "run", "p", "--json")
     assert code == 1 and "Cannot reach the database server" in job["error"]
     assert files_under(tmp_path / "d") == []
