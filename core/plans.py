@@ -1,4 +1,4 @@
-"""Plans: create, read, list, remove; the JSON view that the CLI prints."""
+"""Plans: create, read, list, update, remove; the JSON view that the CLI prints."""
 
 from __future__ import annotations
 
@@ -76,6 +76,82 @@ def add_plan(
             remove_plan(cat, name)
             raise
     return get_plan(cat, name)
+
+
+def update_plan(
+    cat: Catalogue,
+    name: str,
+    *,
+    sources: list[str],
+    destinations: list[str],
+    excludes: list[str] | None = None,
+    schedule: str | None = None,
+    options: dict[str, Any] | None = None,
+    new_name: str | None = None,
+    enabled: bool | None = None,
+    secrets: SecretStore | None = None,
+) -> Plan:
+    """Replace a plan's settings, validated as in add_plan. Destinations with an unchanged
+    location keep their record (their backups stay deletable); the backup schedule is replaced;
+    new database passwords go to `secrets`, those of removed databases are forgotten."""
+    with cat.session() as s:
+        engine = _load(s, name).engine
+    spec = engines.get(engine)
+    opts = {**spec.default_options, **(options or {})}
+    spec.validate_options(opts)
+    opts, passwords = split_passwords(opts)
+    if not sources and not opts.get("databases"):
+        raise ConfigError("A plan needs at least one source (--source) or database.")
+    srcs = [str(Path(p).expanduser().absolute()) for p in sources]
+    dests = [str(Path(p).expanduser().absolute()) for p in destinations]
+    if engine != "borg" and not dests:
+        raise ConfigError("A plan needs at least one destination (--dest).")
+    expression = schedules.normalise(schedule) if schedule and schedule.strip() else None
+    target = (new_name if new_name is not None else name).strip()
+    if not target:
+        raise UsageError("A plan needs a name.")
+    try:
+        with cat.session() as s:
+            plan = _load(s, name)
+            plan_id, old_urls = plan.id, [str(u) for u in plan.options.get("databases") or []]
+            plan.name, plan.sources, plan.excludes = target, srcs, list(excludes or [])
+            plan.options = opts
+            if enabled is not None:
+                plan.enabled = enabled
+            _replace_destinations(plan, dests)
+            _replace_schedule(plan, expression)
+    except IntegrityError as e:
+        raise ConfigError(f"A plan named {target!r} exists already.") from e
+    gone = [u for u in old_urls if u not in opts.get("databases", [])
+            and not u.startswith("sqlite")]
+    if passwords or gone:
+        store = secrets or SecretStore(AppPaths.resolve())
+        for url, password in passwords.items():
+            store.set(db_secret_key(plan_id, url), password)
+        for url in gone:
+            store.delete(db_secret_key(plan_id, url))
+    return get_plan(cat, target)
+
+
+def _replace_destinations(plan: Plan, dests: list[str]) -> None:
+    by_location = {d.location: d for d in plan.destinations}
+    kept = []
+    for i, loc in enumerate(dests):
+        d = by_location.pop(loc, None) or Destination(kind="local", location=loc)
+        d.position = i
+        kept.append(d)
+    plan.destinations = kept
+
+
+def _replace_schedule(plan: Plan, expression: str | None) -> None:
+    others = [sc for sc in plan.schedules if sc.kind != "backup"]
+    current = [sc for sc in plan.schedules if sc.kind == "backup"]
+    if expression is None:
+        plan.schedules = others
+    elif current and current[0].expression == expression:
+        plan.schedules = others + current[:1]
+    else:
+        plan.schedules = [*others, Schedule(kind="backup", expression=expression)]
 
 
 def split_passwords(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
