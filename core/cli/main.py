@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
 
 from core import __version__
-from core.cli import backup_cmds, grid_cmd, history_cmd, plan_cmd, screenshot_cmd
 from core.cli.context import CliContext
 from core.config import AppConfig
 from core.errors import BackupDeskError
@@ -16,7 +16,30 @@ from core.errors import BackupDeskError
 log = logging.getLogger("backupdesk")
 
 # Each module adds its subcommands with `register(subparsers)`; handlers take (ctx, args).
-COMMAND_MODULES = [history_cmd, plan_cmd, screenshot_cmd, grid_cmd, backup_cmds]
+COMMAND_MODULES = [
+    "core.cli.history_cmd",
+    "core.cli.plan_cmd",
+    "core.cli.screenshot_cmd",
+    "core.cli.grid_cmd",
+    "core.cli.backup_cmds",
+]
+# Which module registers each subcommand, so that one command loads only its own module (and
+# the GUI none). tests/core/test_cli_registry.py keeps it in step with the modules.
+COMMANDS = {
+    "history": "core.cli.history_cmd",
+    "plan": "core.cli.plan_cmd",
+    "screenshot": "core.cli.screenshot_cmd",
+    "grid": "core.cli.grid_cmd",
+    "node": "core.cli.grid_cmd",
+    "serve": "core.cli.grid_cmd",
+    "run": "core.cli.backup_cmds",
+    "backups": "core.cli.backup_cmds",
+    "verify": "core.cli.backup_cmds",
+    "restore": "core.cli.backup_cmds",
+    "copy-out": "core.cli.backup_cmds",
+    "delete": "core.cli.backup_cmds",
+}
+_GLOBAL_WITH_VALUE = ("--home", "--catalogue")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,7 +47,27 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"backupdesk: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_module(argv: Sequence[str]) -> str | None:
+    """The one module `argv` needs ("" for the GUI), or None when every module is needed."""
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in _GLOBAL_WITH_VALUE:
+            i += 2
+        elif a.startswith(tuple(f"{o}=" for o in _GLOBAL_WITH_VALUE)) or a in ("-v",
+                                                                               "--verbose"):
+            i += 1
+        elif a == "gui":
+            return ""
+        elif a.startswith("-"):
+            return None  # --help, --version, or a typo: the full parser answers
+        else:
+            return COMMANDS.get(a)
+    return ""
+
+
+def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParser:
     p = _Parser(prog="backupdesk", description="Backup Desk: backups in one place.")
     p.add_argument("--version", action="version", version=f"backupdesk {__version__}")
     p.add_argument("--home", metavar="DIR",
@@ -40,8 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="open the window, wait until the catalogue is loaded and idle, print "
                           "start-up figures as JSON and exit (smoke tests, benchmarks)")
     gui.set_defaults(func=_run_gui)
-    for mod in COMMAND_MODULES:
-        mod.register(sub)
+    for name in COMMAND_MODULES if modules is None else modules:
+        importlib.import_module(name).register(sub)
     return p
 
 
@@ -52,7 +95,16 @@ def _run_gui(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None and sys.argv[1:2] == ["--grid-worker"]:
+        # Hidden entry of the device grid's poller process in a frozen bundle (core.grid.worker).
+        from core.grid.worker import child_main
+
+        sys.argv = [sys.argv[0], *sys.argv[2:]]
+        child_main()
+        return 0
+    argv = sys.argv[1:] if argv is None else list(argv)
+    needed = command_module(argv)
+    parser = build_parser(None if needed is None else [needed] if needed else [])
     args = parser.parse_args(argv)
     config = AppConfig.resolve(args.home, args.catalogue)
     ctx = CliContext(config)
