@@ -20,6 +20,9 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("Backup Desk")
     app.setOrganizationName("backupdesk")
     app.setDesktopFileName("backupdesk")
+    from gui.theme import follow_system
+
+    follow_system(app)
     return app
 
 
@@ -50,12 +53,18 @@ def build_window(config: AppConfig) -> tuple[AppContext, MainWindow]:
     return ctx, window
 
 
-def _after_first_paint(ctx: AppContext, window: MainWindow) -> None:
-    from gui.icons import state_icon
+def _after_first_paint(ctx: AppContext, window: MainWindow, instance: str | None = None) -> None:
+    from gui.icons import app_icon
     from gui.jobwatch import JobWatcher
 
     ctx.open_catalogue()
-    window.setWindowIcon(state_icon("ok"))
+    window.setWindowIcon(app_icon())
+    if instance is not None:
+        from gui.single_instance import InstanceServer, bring_forward
+
+        server = InstanceServer(instance, window)
+        server.show_requested.connect(lambda: bring_forward(window))
+        server.listen()
     JobWatcher(ctx)
     if QSystemTrayIcon.isSystemTrayAvailable():
         from gui.tray import Tray
@@ -96,20 +105,29 @@ def _report_and_exit(app: QApplication, ctx: AppContext, marks: dict[str, float]
 def run_app(config: AppConfig, *, exit_after_start: bool = False) -> int:
     import time
 
+    from gui.single_instance import forward_to_running, server_name
+
     app = create_app()
     install_qt_message_handler()
+    instance = server_name(config)
+    if forward_to_running(instance):
+        return 0  # the running window came forward
     install_excepthook()
     ctx, window = build_window(config)
     marks: dict[str, float] = {}
 
     def painted() -> None:
         marks["first_paint"] = time.time()
-        QTimer.singleShot(0, lambda: _after_first_paint(ctx, window))
+        QTimer.singleShot(0, lambda: _after_first_paint(ctx, window, instance))
 
     window.first_painted.connect(painted)
     if exit_after_start:
         ctx.catalogue_ready.connect(lambda: _report_and_exit(app, ctx, marks))
         ctx.catalogue_failed.connect(lambda e: app.exit(1))
+    else:
+        from gui.welcome import offer_welcome
+
+        ctx.catalogue_ready.connect(lambda: offer_welcome(ctx, window))
     window.show()
     code = app.exec()
     ctx.shutdown()

@@ -11,7 +11,7 @@ from gui.context import AppContext
 from gui.icons import state_icon
 from gui.main_window import MainWindow
 
-STATUS_STATE = {"success": "ok", "partial": "warning", "failed": "error",
+STATUS_STATE = {"success": "ok", "running": "running", "partial": "warning", "failed": "error",
                 "interrupted": "error", "cancelled": "warning"}
 
 

@@ -98,7 +98,7 @@ class WorkerProcess:
 
     @staticmethod
     def available() -> bool:
-        return not getattr(sys, "frozen", False)
+        return True
 
     def fileno(self) -> int:
         return self._sock.fileno() if self._sock is not None else -1
@@ -111,9 +111,11 @@ class WorkerProcess:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
         code = "from core.grid.worker import child_main; child_main()"
+        # A frozen bundle has no interpreter to run `-c`: its executable takes --grid-worker.
+        head = ([sys.executable, "--grid-worker"] if getattr(sys, "frozen", False)
+                else [sys.executable, "-c", code])
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", code, str(theirs.fileno()),
-             pickle.dumps(self._limits).hex()],
+            [*head, str(theirs.fileno()), pickle.dumps(self._limits).hex()],
             pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL, close_fds=True)
         theirs.close()
         self._sock = ours

@@ -1,0 +1,90 @@
+"""First-run decisions, without Qt: is the catalogue empty, and what to suggest as a first plan."""
+
+from __future__ import annotations
+
+import getpass
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.config import AppPaths
+
+MARKER = "welcome-done"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    name: str
+    sources: list[str]
+    destination: str
+    engine: str  # "borg" or "archive"
+    borg_path: str | None
+    schedule_time: str  # HH:MM, daily
+
+
+def borg_runnable() -> str | None:
+    """The borg binary, when it is installed and this version can run borg plans."""
+    from core.runner import ENGINES
+
+    path = shutil.which("borg")
+    return path if path and "borg" in ENGINES else None
+
+
+def removable_media(user: str) -> list[Path]:
+    out: list[Path] = []
+    for base in (Path("/media") / user, Path("/run/media") / user):
+        try:
+            out.extend(sorted(p for p in base.iterdir() if p.is_dir()))
+        except OSError:
+            continue
+    return out
+
+
+def suggest(home: Path, borg: str | None, media: list[Path]) -> Suggestion:
+    docs = home / "Documents"
+    sources = [str(docs if docs.is_dir() else home)]
+    dest_root = media[0] if media else home
+    return Suggestion(
+        name="Documents" if docs.is_dir() else "Home",
+        sources=sources,
+        destination=str(dest_root / "Backups"),
+        engine="borg" if borg else "archive",
+        borg_path=borg,
+        schedule_time="12:30",
+    )
+
+
+def first_run_suggestion(cat: object, paths: AppPaths) -> Suggestion | None:
+    """A suggestion when the catalogue has no plan and the welcome was not dismissed; else None.
+    Runs on a worker thread (disk and catalogue access)."""
+    from core.catalogue.db import Catalogue
+    from core.plans import list_plans
+
+    assert isinstance(cat, Catalogue)
+    if (paths.config_dir / MARKER).exists() or list_plans(cat):
+        return None
+    return suggest(Path.home(), borg_runnable(), removable_media(getpass.getuser()))
+
+
+def mark_done(paths: AppPaths) -> None:
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    (paths.config_dir / MARKER).write_text("The first-run welcome was shown.\n")
+
+
+def create_first_plan(cat: object, paths: AppPaths, name: str, engine: str,
+                      sources: list[str], destination: str, schedule: str) -> str:
+    """Create the destination folder and the plan; return the plan's name. Worker thread."""
+    from core.catalogue.db import Catalogue
+    from core.plans import add_plan
+
+    assert isinstance(cat, Catalogue)
+    dest = Path(destination).expanduser()
+    dest.mkdir(parents=True, exist_ok=True)
+    if engine == "borg":
+        plan = add_plan(cat, name, "borg", sources=sources, destinations=[],
+                        schedule=schedule, options={"repository": str(dest / "backupdesk.borg")})
+    else:
+        plan = add_plan(cat, name, "archive", sources=sources, destinations=[str(dest)],
+                        schedule=schedule)
+    mark_done(paths)
+    return plan.name

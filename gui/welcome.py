@@ -1,0 +1,180 @@
+"""First run: a short welcome that creates a first plan and offers to run it now.
+
+Shown once the catalogue is ready, only when it holds no plan (gui.firstrun decides, off the
+GUI thread). "Not now" remembers the choice; plans can be made later in Settings.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QTime, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QRadioButton,
+    QTimeEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.context import AppContext
+from gui.errors import error_text
+from gui.firstrun import Suggestion, create_first_plan, first_run_suggestion, mark_done
+
+
+class WelcomeDialog(QDialog):
+    created = Signal(str, bool)  # plan name, run now
+
+    def __init__(self, ctx: AppContext, s: Suggestion, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("Welcome to Backup Desk")
+        self.setObjectName("welcome")
+        intro = QLabel("<h2>Welcome to Backup Desk</h2>"
+                       "<p>Set up your first backup in a few seconds. Everything can be changed "
+                       "later in Settings.</p>")
+        intro.setWordWrap(True)
+        self.name = QLineEdit(s.name)
+        self.sources = QListWidget()
+        self.sources.addItems(s.sources)
+        self.sources.setMaximumHeight(90)
+        add_src = QPushButton("Add folder…")
+        add_src.clicked.connect(self._add_source)
+        rm_src = QPushButton("Remove")
+        rm_src.clicked.connect(self._remove_source)
+        src_buttons = QHBoxLayout()
+        src_buttons.addWidget(add_src)
+        src_buttons.addWidget(rm_src)
+        src_buttons.addStretch(1)
+        src_box = QVBoxLayout()
+        src_box.addWidget(self.sources)
+        src_box.addLayout(src_buttons)
+        self.destination = QLineEdit(s.destination)
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._choose_destination)
+        dest_row = QHBoxLayout()
+        dest_row.addWidget(self.destination, 1)
+        dest_row.addWidget(browse)
+        self.borg = QRadioButton("Borg repository (deduplicated, encrypted)")
+        self.archive = QRadioButton("Archive files (tar + zstd, readable anywhere)")
+        self.borg.setEnabled(s.borg_path is not None)
+        if s.borg_path is None:
+            self.borg.setToolTip("Install borgbackup to use Borg repositories.")
+        (self.borg if s.engine == "borg" else self.archive).setChecked(True)
+        engine_box = QVBoxLayout()
+        engine_box.addWidget(self.borg)
+        engine_box.addWidget(self.archive)
+        self.time = QTimeEdit(QTime.fromString(s.schedule_time, "HH:mm"))
+        self.time.setDisplayFormat("HH:mm")
+        when = QHBoxLayout()
+        when.addWidget(QLabel("Every day at"))
+        when.addWidget(self.time)
+        when.addStretch(1)
+        form = QFormLayout()
+        form.addRow("Plan name", self.name)
+        form.addRow("Back up", src_box)
+        form.addRow("Save to", dest_row)
+        form.addRow("Kind", engine_box)
+        form.addRow("When", when)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #c62828;")
+        self.error.hide()
+        buttons = QDialogButtonBox()
+        self.run_now = buttons.addButton("Create and run now",
+                                         QDialogButtonBox.ButtonRole.AcceptRole)
+        self.create_only = buttons.addButton("Create", QDialogButtonBox.ButtonRole.ApplyRole)
+        self.not_now = buttons.addButton("Not now", QDialogButtonBox.ButtonRole.RejectRole)
+        self.run_now.setDefault(True)
+        self.run_now.clicked.connect(lambda: self.submit(run_now=True))
+        self.create_only.clicked.connect(lambda: self.submit(run_now=False))
+        self.not_now.clicked.connect(self.dismiss)
+        lay = QVBoxLayout(self)
+        lay.addWidget(intro)
+        lay.addLayout(form)
+        lay.addWidget(self.error)
+        lay.addWidget(buttons)
+        self.resize(560, self.sizeHint().height())
+
+    def engine(self) -> str:
+        return "borg" if self.borg.isChecked() else "archive"
+
+    def source_list(self) -> list[str]:
+        return [self.sources.item(i).text() for i in range(self.sources.count())]
+
+    def submit(self, run_now: bool) -> None:
+        cat = self.ctx.catalogue
+        if cat is None:
+            return
+        self._busy(True)
+        self.ctx.workers.submit(
+            create_first_plan, cat, self.ctx.config.paths, self.name.text(), self.engine(),
+            self.source_list(), self.destination.text(),
+            f"daily at {self.time.time().toString('HH:mm')}",
+            on_result=lambda name: self._created(name, run_now), on_error=self._failed)
+
+    def dismiss(self) -> None:
+        self.ctx.workers.submit(mark_done, self.ctx.config.paths)
+        self.reject()
+
+    def _created(self, name: str, run_now: bool) -> None:
+        self._busy(False)
+        self.created.emit(name, run_now)
+        self.accept()
+
+    def _failed(self, e: BaseException) -> None:
+        self._busy(False)
+        self.error.setText(error_text(e))
+        self.error.show()
+
+    def _busy(self, busy: bool) -> None:
+        for b in (self.run_now, self.create_only, self.not_now):
+            b.setEnabled(not busy)
+
+    def _add_source(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Folder to back up", os.path.expanduser("~"))
+        if d and d not in self.source_list():
+            self.sources.addItem(d)
+
+    def _remove_source(self) -> None:
+        for item in self.sources.selectedItems():
+            self.sources.takeItem(self.sources.row(item))
+
+    def _choose_destination(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Where to save backups",
+                                             self.destination.text())
+        if d:
+            self.destination.setText(d)
+
+
+def start_plan(ctx: AppContext, name: str, run_now: bool) -> None:
+    ctx.jobs_changed.emit()
+    if run_now:
+        from gui.run_controller import run_controller
+
+        run_controller(ctx).start(name)
+
+
+def offer_welcome(ctx: AppContext, parent: QWidget) -> None:
+    """Once the catalogue is ready: show the welcome if this is a first run."""
+    cat = ctx.catalogue
+    if cat is None:
+        return
+
+    def show(s: Suggestion | None) -> None:
+        if s is None:
+            return
+        dlg = WelcomeDialog(ctx, s, parent)
+        dlg.created.connect(lambda name, run: start_plan(ctx, name, run))
+        dlg.finished.connect(dlg.deleteLater)
+        dlg.open()
+
+    ctx.workers.submit(first_run_suggestion, cat, ctx.config.paths, on_result=show)
