@@ -1,0 +1,142 @@
+"""The Backups pane's buttons: each asks what it needs, then hands the work to the controller."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from core.verify import VerifyReport
+from gui.errors import error_text, show_error
+from gui.panes.backups.controller import RestoreRequest, needs_overwrite, read_paths
+from gui.panes.backups.dialogs import CopyOutDialog, DeleteDialog, RestoreDialog
+
+if TYPE_CHECKING:
+    from gui.panes.backups.pane import BackupsPane
+
+BUSY_TEXT = {"verify": "Verifying…", "restore": "Restoring…", "copy": "Copying out…",
+             "delete": "Deleting…"}
+
+
+class BackupActions:
+    def __init__(self, pane: BackupsPane) -> None:
+        self.pane = pane
+
+    @property
+    def cat(self) -> Any:
+        return self.pane.ctx.catalogue
+
+    def _started(self, kind: str, ok: bool) -> None:
+        if ok:
+            self.pane.message.set_state("none", "")
+            self.pane.set_busy(BUSY_TEXT[kind])
+
+    def verify_selected(self) -> None:
+        ids = [b.id for b in self.pane.selected()]
+        if ids:
+            self._started("verify", self.pane.ops.verify(ids))
+
+    def verify_all(self) -> None:
+        self._started("verify", self.pane.ops.verify(None))
+
+    def restore(self) -> None:
+        info = self.pane.current()
+        if info is None or self.cat is None:
+            return
+        dlg = RestoreDialog(info, self.pane)
+        self.pane.ctx.workers.submit(read_paths, self.cat, info.id, on_result=dlg.set_paths,
+                                     on_error=lambda e: dlg.set_paths_error(error_text(e)))
+        if not self.pane.exec_dialog(dlg):
+            return
+        req = dlg.request()
+        if isinstance(req, str):
+            self.pane.message.set_state("error", req)
+            return
+        if req.to is None:
+            self.start_restore(req)
+            return
+        target = req.to
+        self.pane.ctx.workers.submit(needs_overwrite, target,
+                                     on_result=lambda full: self._maybe_overwrite(req, full))
+
+    def _maybe_overwrite(self, req: RestoreRequest, full: bool) -> None:
+        if full:
+            if not self.pane.ask("Folder not empty",
+                                 f"{req.to} is not empty. Restore into it anyway, replacing "
+                                 "files that have the same names?"):
+                return
+            req.overwrite = True
+        self.start_restore(req)
+
+    def start_restore(self, req: RestoreRequest) -> None:
+        self._started("restore", self.pane.ops.restore(req))
+
+    def copy_out(self) -> None:
+        info = self.pane.current()
+        if info is None:
+            return
+        dlg = CopyOutDialog(info, self.pane)
+        if not self.pane.exec_dialog(dlg):
+            return
+        to = dlg.target()
+        if to is None:
+            self.pane.message.set_state("error", "Choose the folder to copy into "
+                                                 "(an absolute path).")
+            return
+        self._started("copy", self.pane.ops.copy_out(info.id, to, dlg.chain.isChecked()))
+
+    def delete(self) -> None:
+        info = self.pane.current()
+        if info is None or self.cat is None:
+            return
+        from core.backup_ops import deletion_set, describe_deletion
+
+        bid = info.id
+        self.pane.ctx.workers.submit(lambda: describe_deletion(deletion_set(self.cat, bid)),
+                                     on_result=lambda text: self._confirm_delete(bid, text))
+
+    def _confirm_delete(self, backup_id: int, description: str) -> None:
+        dlg = DeleteDialog(description, self.pane)
+        if self.pane.exec_dialog(dlg):
+            self._started("delete", self.pane.ops.delete(backup_id, dlg.files))
+
+    def browse(self) -> None:
+        info = self.pane.current()
+        if info is None:
+            return
+        try:
+            from gui.panes.backups.browser import ArchiveBrowser  # type: ignore[import-not-found,unused-ignore]
+        except ImportError as e:
+            show_error(e)
+            return
+        ArchiveBrowser(self.pane.ctx, info.id, self.pane).show()
+
+    def done(self, kind: str, result: Any) -> None:
+        self.pane.set_busy("")
+        self.pane.message.set_state(*self._summary(kind, result))
+        self.pane.refresh()
+
+    def failed(self, kind: str, message: str) -> None:
+        self.pane.set_busy("")
+        self.pane.message.set_state("error", message)
+        self.pane.refresh()
+
+    @staticmethod
+    def _summary(kind: str, result: Any) -> tuple[str, str]:
+        if kind == "verify":
+            assert isinstance(result, VerifyReport)
+            bad = [r for r in result.locations if r.state != "ok"]
+            if not bad:
+                return "ok", f"All {len(result.locations)} copy(ies) verified ok."
+            lines = ", ".join(f"backup {r.backup_id} at {r.destination}: {r.state}"
+                              for r in bad[:3])
+            return "error", f"{len(bad)} of {len(result.locations)} copy(ies) failed: {lines}."
+        if kind == "restore":
+            where = result.loaded_into or "the folder"
+            return "ok", (f"Restored backup {result.backup_id}: {result.files} file(s), "
+                          f"{len(result.dumps)} dump(s) into {where} (job {result.job_id}).")
+        if kind == "copy":
+            return "ok", f"Copied {len(result)} file(s), each checked against its SHA-256."
+        if result.errors:
+            return "warning", (f"Deleted {len(result.deleted)} backup(s); "
+                               + " ".join(result.errors))
+        return "ok", (f"Deleted {len(result.deleted)} backup(s) and "
+                      f"{len(result.removed_paths)} folder(s).")

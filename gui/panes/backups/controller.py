@@ -1,0 +1,133 @@
+"""What the Backups pane does, off the GUI thread: load, verify, restore, copy out, delete.
+
+Each operation runs in a worker and ends with `done(kind, result)` or `failed(kind, message)`;
+the pane only lays out and asks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from sqlalchemy import select
+
+from core.backups import BackupFilter, BackupInfo, as_tree, list_backups
+from core.catalogue.db import Catalogue
+from core.progress import Progress
+from gui.context import AppContext
+from gui.errors import error_text
+from gui.workers import Task
+
+
+def load_backups(cat: Catalogue, flt: BackupFilter) -> tuple[list[tuple[int, BackupInfo]],
+                                                             dict[str, list[str]]]:
+    """The filtered tree, every plan and destination known (for the filter menus), and the
+    plans that exist now (for Run now)."""
+    from core.catalogue.models import Backup, BackupLocation, Plan
+
+    tree = as_tree(list_backups(cat, flt))
+    with cat.session() as s:
+        plans = sorted(p for p in s.scalars(select(Backup.plan_name).distinct()) if p)
+        dests = sorted(d for d in s.scalars(select(BackupLocation.destination).distinct()) if d)
+        runnable = sorted(s.scalars(select(Plan.name)))
+    return tree, {"plans": plans, "destinations": dests, "runnable": runnable}
+
+
+@dataclass
+class RestoreRequest:
+    backup_id: int
+    to: Path | None = None
+    paths: list[str] = field(default_factory=list)
+    overwrite: bool = False
+    into_database: str | None = None
+    dump: str | None = None
+
+
+def needs_overwrite(folder: Path) -> bool:
+    """True if restoring into `folder` needs the user's consent (it holds something)."""
+    return folder.is_dir() and any(folder.iterdir())
+
+
+def read_paths(cat: Catalogue, backup_id: int) -> list[str]:
+    """Every path of the backup's tree (from its manifest), then its dumps under databases/."""
+    from core.backups import get_backup
+    from core.restore import DUMPS_DIR
+    from core.run_prep import read_manifest
+
+    b = get_backup(cat, backup_id)
+    entries = read_manifest(b).get("entries", [])
+    paths = [str(e["path"]) for e in entries]
+    paths += [f"{DUMPS_DIR}/{a.name}" for a in b.artifacts if a.kind == "database"]
+    return paths
+
+
+class BackupsController(QObject):
+    progress = Signal(str, object)  # kind, Progress
+    done = Signal(str, object)  # kind, result
+    failed = Signal(str, str)  # kind, message
+
+    def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.task: Task | None = None
+        self.kind = ""
+
+    @property
+    def busy(self) -> bool:
+        return self.task is not None
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel_token.cancel()
+
+    def _submit(self, kind: str, fn: Any, *args: Any, progress: bool = False,
+                **kwargs: Any) -> bool:
+        if self.ctx.catalogue is None or self.task is not None:
+            return False
+        self.kind = kind
+        self.task = self.ctx.workers.submit(
+            fn, self.ctx.catalogue, *args,
+            on_result=lambda r: self._finish(kind, r, None),
+            on_error=lambda e: self._finish(kind, None, e),
+            on_progress=(lambda p: self._progress(kind, p)) if progress else None,
+            with_cancel=True, **kwargs)
+        return True
+
+    def _progress(self, kind: str, p: Progress) -> None:
+        self.progress.emit(kind, p)
+
+    def _finish(self, kind: str, result: Any, error: BaseException | None) -> None:
+        self.task = None
+        if kind in ("verify", "restore", "delete"):
+            self.ctx.jobs_changed.emit()
+        if error is not None:
+            self.failed.emit(kind, error_text(error))
+        else:
+            self.done.emit(kind, result)
+
+    def verify(self, ids: list[int] | None) -> bool:
+        from core.verify import verify_backups
+
+        return self._submit("verify", verify_backups, ids, progress=True, trigger="manual")
+
+    def restore(self, req: RestoreRequest) -> bool:
+        from core.restore import restore_backup
+
+        return self._submit("restore", restore_backup, req.backup_id, to=req.to,
+                            paths=req.paths or None, overwrite=req.overwrite,
+                            into_database=req.into_database, dump=req.dump, progress=True)
+
+    def copy_out(self, backup_id: int, to: Path, chain: bool) -> bool:
+        from core.backup_ops import copy_out
+
+        return self._submit("copy", copy_out, backup_id, to, chain=chain)
+
+    def delete(self, backup_id: int, files: bool) -> bool:
+        from core.backup_ops import delete_backups
+
+        def work(cat: Catalogue, bid: int, cancel: Any = None) -> Any:
+            return delete_backups(cat, bid, files=files)
+
+        return self._submit("delete", work, backup_id)

@@ -1,0 +1,98 @@
+"""Progress of the plans running now (one line each, with Cancel) and the last run's outcome."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+from core.progress import Progress
+from gui.context import AppContext
+from gui.run_controller import describe, run_controller
+from gui.widgets import Banner
+
+OUTCOME_LEVELS = {"success": "ok", "partial": "warning", "cancelled": "none"}
+
+
+class RunRow(QWidget):
+    def __init__(self, plan: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plan = plan
+        self.label = QLabel(f"<b>{plan}</b>: starting…")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)
+        self.bar.setMaximumWidth(240)
+        self.cancel_button = QPushButton("Cancel")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(self.bar)
+        lay.addWidget(self.cancel_button)
+
+    def show_progress(self, p: Progress) -> None:
+        self.label.setText(f"<b>{self.plan}</b>: {describe(p)}")
+        frac = p.fraction
+        if frac is None:
+            self.bar.setRange(0, 0)
+        else:
+            self.bar.setRange(0, 1000)
+            self.bar.setValue(int(frac * 1000))
+
+
+class RunBar(QWidget):
+    """Embedded by the Backups and Settings panes; both follow the same runs."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runs = run_controller(ctx)
+        self.rows: dict[str, RunRow] = {}
+        self.outcome = Banner()
+        self.lay = QVBoxLayout(self)
+        self.lay.setContentsMargins(0, 0, 0, 0)
+        self.lay.addWidget(self.outcome)
+        self.runs.started.connect(self._started)
+        self.runs.progress.connect(self._progress)
+        self.runs.finished.connect(self._finished)
+        self.runs.failed.connect(self._failed)
+        for plan in self.runs.running():
+            self._started(plan)
+
+    def _started(self, plan: str) -> None:
+        if plan in self.rows:
+            return
+        row = RunRow(plan)
+        row.cancel_button.clicked.connect(lambda: self._cancel(row))
+        self.rows[plan] = row
+        self.lay.insertWidget(0, row)
+
+    def _cancel(self, row: RunRow) -> None:
+        row.cancel_button.setEnabled(False)
+        row.label.setText(f"<b>{row.plan}</b>: cancelling…")
+        self.runs.cancel(row.plan)
+
+    def _progress(self, plan: str, p: Progress) -> None:
+        row = self.rows.get(plan)
+        if row is not None and row.cancel_button.isEnabled():
+            row.show_progress(p)
+
+    def _drop(self, plan: str) -> None:
+        row = self.rows.pop(plan, None)
+        if row is not None:
+            row.setParent(None)
+            row.deleteLater()
+
+    def _finished(self, plan: str, outcome: Any) -> None:
+        self._drop(plan)
+        level = OUTCOME_LEVELS.get(outcome.status, "error")
+        what = f"backup {outcome.backup_id} ({outcome.type})" if outcome.backup_id else "no backup"
+        text = f"Run of {plan!r}: {outcome.status}, {what}, job {outcome.job_id}."
+        if outcome.error:
+            text += f" {outcome.error}"
+        if outcome.warnings:
+            text += f" {len(outcome.warnings)} warning(s): {outcome.warnings[0]}"
+        self.outcome.set_state(level, text)
+
+    def _failed(self, plan: str, message: str) -> None:
+        if plan not in self.runs.running():
+            self._drop(plan)
+        self.outcome.set_state("error", f"Run of {plan!r}: {message}")
