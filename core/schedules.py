@@ -1,8 +1,15 @@
-"""Schedule expressions: preset words and cron, validated with croniter."""
+"""Schedule expressions: preset words and phrases, and cron, validated with croniter.
+
+Presets: `hourly`, `daily`, `weekly`, `monthly` (at 02:00), `every N minutes`,
+`daily at HH:MM`, `weekly on DAY at HH:MM`, `monthly on D at HH:MM`; anything else must be a
+five-field cron expression.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
@@ -14,21 +21,80 @@ PRESETS = {
     "weekly": "0 2 * * 0",
     "monthly": "0 2 1 * *",
 }
+DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_AT = r"(?:\s+at\s+(?P<h>\d{1,2}):(?P<m>\d{2}))?"
+_EVERY = re.compile(r"every\s+(?P<n>\d+)\s*(?:m|min|mins|minute|minutes)$")
+_DAILY = re.compile(r"daily" + _AT + "$")
+_WEEKLY = re.compile(r"weekly(?:\s+on\s+(?P<d>[a-z]+))?" + _AT + "$")
+_MONTHLY = re.compile(r"monthly(?:\s+on\s+(?:day\s+)?(?P<d>\d{1,2}))?" + _AT + "$")
+
+
+def _hm(m: re.Match[str]) -> tuple[int, int]:
+    if m.group("h") is None:
+        return 2, 0
+    h, mi = int(m.group("h")), int(m.group("m"))
+    if not (0 <= h <= 23 and 0 <= mi <= 59):
+        raise ConfigError(f"{h:02d}:{mi:02d} is not a time of day.")
+    return h, mi
+
+
+def from_preset(text: str) -> str | None:
+    """The cron expression of a preset phrase, or None if `text` is not one."""
+    t = " ".join(text.strip().lower().split())
+    if t in PRESETS:
+        return PRESETS[t]
+    if m := _EVERY.match(t):
+        n = int(m.group("n"))
+        if not 1 <= n <= 59:
+            raise ConfigError("Every N minutes needs N between 1 and 59 (use hourly for 60).")
+        return "* * * * *" if n == 1 else f"*/{n} * * * *"
+    if m := _DAILY.match(t):
+        h, mi = _hm(m)
+        return f"{mi} {h} * * *"
+    if m := _WEEKLY.match(t):
+        h, mi = _hm(m)
+        day = (m.group("d") or "sun")[:3]
+        if day not in DAYS:
+            raise ConfigError(f"{m.group('d')!r} is not a day of the week.")
+        return f"{mi} {h} * * {DAYS.index(day)}"
+    if m := _MONTHLY.match(t):
+        h, mi = _hm(m)
+        d = int(m.group("d") or 1)
+        if not 1 <= d <= 31:
+            raise ConfigError(f"{d} is not a day of the month.")
+        return f"{mi} {h} {d} * *"
+    return None
 
 
 def normalise(expr: str) -> str:
     """A preset word or a cron expression, as the cron expression to store."""
     e = " ".join(expr.strip().split())
-    e = PRESETS.get(e.lower(), e)
-    if not croniter.is_valid(e):
+    e = from_preset(e) or e
+    if len(e.split()) != 5 or not croniter.is_valid(e):
         raise ConfigError(
-            f"Invalid schedule {expr!r}: use hourly, daily, weekly, monthly or a cron expression "
-            "such as '30 2 * * *'."
+            f"Invalid schedule {expr!r}: use hourly, daily, weekly, monthly, 'every 15 minutes', "
+            "'daily at 02:30' or a cron expression such as '30 2 * * *'."
         )
     return e
 
 
-def next_runs(expr: str, start: datetime, count: int = 5) -> list[datetime]:
-    """The next `count` due times after `start` (an aware datetime), in start's time zone."""
-    it = croniter(expr, start)
-    return [it.get_next(datetime) for _ in range(count)]
+def _zone_of(start: datetime, tz: tzinfo | None) -> tzinfo:
+    from core.duetimes import local_zone
+
+    if tz is not None:
+        return tz
+    if isinstance(start.tzinfo, ZoneInfo):
+        return start.tzinfo
+    return local_zone()
+
+
+def next_runs(expr: str, start: datetime, count: int = 5, tz: tzinfo | None = None
+              ) -> list[datetime]:
+    """The next `count` due times after `start` (an aware datetime), DST-correct, in `tz`
+    (default: start's zone if it is a ZoneInfo, else the local zone)."""
+    from core.duetimes import due_after
+
+    z = _zone_of(start, tz)
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=z)
+    return [t.astimezone(z) for t in due_after(expr, start, z, count)]

@@ -1,0 +1,189 @@
+"""Alerts: events (failure, overdue, success) -> once per event -> desktop and/or email.
+
+Settings live in `notifications.json` in the config folder; the SMTP password in the secret
+store. An event is sent once, whichever process (GUI, headless scheduler) sees it first: its key
+is claimed by creating a file in the state folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import smtplib
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from email.message import EmailMessage
+from pathlib import Path
+
+from core.config import AppPaths
+from core.errors import BackupDeskError
+from core.secrets import SecretStore
+
+log = logging.getLogger(__name__)
+
+SETTINGS_FILE = "notifications.json"
+PASSWORD_KEY = "smtp-password"
+KEEP_CLAIMS_DAYS = 60
+
+
+class AlertError(BackupDeskError):
+    """A notification could not be sent."""
+
+
+@dataclass
+class AlertSettings:
+    desktop: bool = True
+    email: bool = False
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    starttls: bool = True
+    sender: str = ""
+    recipients: list[str] = field(default_factory=list)
+    on_failure: bool = True
+    on_overdue: bool = True
+    on_success: bool = False
+
+    @classmethod
+    def load(cls, paths: AppPaths) -> AlertSettings:
+        p = paths.config_dir / SETTINGS_FILE
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls()
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def save(self, paths: AppPaths) -> None:
+        paths.config_dir.mkdir(parents=True, exist_ok=True)
+        p = paths.config_dir / SETTINGS_FILE
+        tmp = p.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+        os.replace(tmp, p)
+
+    def wants(self, kind: str) -> bool:
+        return {"failure": self.on_failure, "overdue": self.on_overdue,
+                "success": self.on_success}.get(kind, True)
+
+
+@dataclass(frozen=True)
+class Event:
+    key: str  # unique per event, e.g. "job-42" or "overdue-3-2026-11-24T02:00:00+00:00"
+    kind: str  # failure, overdue, success
+    title: str
+    message: str
+
+
+def send_mail(s: AlertSettings, password: str | None, subject: str, body: str,
+              *, timeout: float = 20.0, context: ssl.SSLContext | None = None) -> None:
+    """Send one mail; AlertError with a sentence on any failure."""
+    if not s.smtp_host or not s.recipients:
+        raise AlertError("Email needs an SMTP server and at least one recipient.")
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = s.sender or s.smtp_user or "backupdesk@localhost"
+    msg["To"] = ", ".join(s.recipients)
+    msg.set_content(body)
+    try:
+        with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=timeout) as smtp:
+            smtp.ehlo()
+            if s.starttls:
+                smtp.starttls(context=context or ssl.create_default_context())
+                smtp.ehlo()
+            if s.smtp_user:
+                smtp.login(s.smtp_user, password or "")
+            smtp.send_message(msg)
+    except smtplib.SMTPAuthenticationError as e:
+        raise AlertError(f"The mail server refused the login of {s.smtp_user!r}.") from e
+    except smtplib.SMTPNotSupportedError as e:
+        raise AlertError(f"{s.smtp_host} does not offer STARTTLS; mail was not sent.") from e
+    except ssl.SSLError as e:
+        raise AlertError(f"TLS with {s.smtp_host} failed: {e.reason or e}.") from e
+    except (smtplib.SMTPException, OSError) as e:
+        raise AlertError(f"Cannot send mail through {s.smtp_host}:{s.smtp_port}: {e}.") from e
+
+
+class Alerts:
+    """Sends each event once; `desktop` shows a notification (the GUI's tray), if any."""
+
+    def __init__(self, paths: AppPaths, *, desktop: Callable[[str, str], None] | None = None,
+                 secrets: SecretStore | None = None,
+                 settings: Callable[[], AlertSettings] | None = None,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
+        self.paths = paths
+        self.desktop = desktop
+        self._secrets = secrets
+        self._settings = settings or (lambda: AlertSettings.load(paths))
+        self.ssl_context = ssl_context
+
+    @property
+    def claims_dir(self) -> Path:
+        return self.paths.state_dir / "alerts"
+
+    def claim(self, key: str) -> bool:
+        """True the first time any process claims `key`."""
+        d = self.claims_dir
+        d.mkdir(parents=True, exist_ok=True)
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
+        try:
+            fd = os.open(d / safe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            return False
+        os.close(fd)
+        return True
+
+    def emit(self, event: Event) -> bool:
+        """Send the event if wanted and not sent before; True if it was sent."""
+        s = self._settings()
+        if not s.wants(event.kind) or not (s.desktop or s.email):
+            return False
+        if not self.claim(event.key):
+            return False
+        if s.desktop and self.desktop is not None:
+            try:
+                self.desktop(event.title, event.message)
+            except Exception:
+                log.exception("desktop notification failed")
+        if s.email:
+            try:
+                send_mail(s, self.password(), f"Backup Desk: {event.title}", event.message,
+                          context=self.ssl_context)
+            except AlertError as e:
+                log.warning("alert mail for %s not sent: %s", event.key, e)
+        return True
+
+    def password(self) -> str | None:
+        store = self._secrets or SecretStore(self.paths)
+        return store.get(PASSWORD_KEY)
+
+    def forget_old(self, now: float | None = None) -> None:
+        limit = (now or time.time()) - KEEP_CLAIMS_DAYS * 86400
+        try:
+            for p in self.claims_dir.iterdir():
+                if p.stat().st_mtime < limit:
+                    p.unlink()
+        except OSError:
+            pass
+
+
+def job_event(job_id: int | str, plan: str, status: str, error: str | None, kind: str = "backup"
+              ) -> Event | None:
+    """The event for a finished scheduled job, or None if it is not worth one."""
+    what = "backup" if kind == "backup" else kind.replace("_", " ")
+    if status in ("failed", "interrupted", "partial"):
+        word = "had problems" if status == "partial" else "failed"
+        return Event(f"job-{job_id}", "failure", f"{plan}: {what} {word}",
+                     f"The scheduled {what} of {plan} {word} (job {job_id}): "
+                     f"{error or 'no detail'}")
+    if status == "success":
+        return Event(f"job-{job_id}", "success", f"{plan}: {what} done",
+                     f"The scheduled {what} of {plan} succeeded (job {job_id}).")
+    return None
+
+
+def overdue_event(plan_id: int, plan: str, previous_due: str) -> Event:
+    return Event(f"overdue-{plan_id}-{previous_due}", "overdue", f"{plan} is overdue",
+                 f"No successful backup of {plan} since it was due at {previous_due}.")

@@ -1,0 +1,129 @@
+"""Restore test: restore a sample of a plan's latest backup into a temporary folder and compare
+each file with the manifest (size, mode, modification time, SHA-256). One job in the history."""
+
+from __future__ import annotations
+
+import random
+import stat
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.backups import BackupFilter, BackupInfo, artifact_path, chain_of, list_backups
+from core.catalogue.db import Catalogue
+from core.catalogue.jobs import append_log, finish_job, start_job
+from core.catalogue.models import JobKind, JobStatus, JobTrigger
+from core.engines.archive.restore import restore_tree
+from core.errors import BackupDeskError, CancelledError, EngineError, NotFoundError
+from core.plans import get_plan
+from core.progress import CancelToken
+from core.run_prep import read_manifest
+from core.verify import hash_file
+
+SAMPLE = 20
+
+
+@dataclass
+class RestoreTestResult:
+    job_id: int
+    backup_id: int
+    checked: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {"job_id": self.job_id, "backup_id": self.backup_id, "checked": self.checked,
+                "ok": self.ok, "problems": self.problems}
+
+
+def sample(entries: list[dict[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
+    files = sorted((e for e in entries if e["type"] == "file"), key=lambda e: str(e["path"]))
+    return files if len(files) <= n else random.Random(seed).sample(files, n)
+
+
+def compare(entry: dict[str, Any], path: Path) -> str | None:
+    """None if the restored file matches its manifest entry, else what differs."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return f"{entry['path']}: not restored"
+    if not stat.S_ISREG(st.st_mode):
+        return f"{entry['path']}: not a regular file"
+    if st.st_size != entry.get("size"):
+        return f"{entry['path']}: size {st.st_size}, expected {entry.get('size')}"
+    if stat.S_IMODE(st.st_mode) != entry["mode"]:
+        return f"{entry['path']}: mode {stat.S_IMODE(st.st_mode):o}, expected {entry['mode']:o}"
+    if st.st_mtime_ns != entry["mtime_ns"]:
+        return f"{entry['path']}: modification time differs"
+    if "sha256" in entry and hash_file(path)[1] != entry["sha256"]:
+        return f"{entry['path']}: content differs from its checksum"
+    return None
+
+
+def latest_backup(cat: Catalogue, plan_name: str) -> BackupInfo:
+    items = [b for b in list_backups(cat, BackupFilter(plans=(plan_name,)))
+             if b.status in ("ok", "unverified")]
+    if not items:
+        raise NotFoundError(f"Plan {plan_name!r} has no healthy backup to test.")
+    return items[-1]
+
+
+def run_restore_test(cat: Catalogue, plan_name: str, *, count: int = SAMPLE,
+                     trigger: str = JobTrigger.MANUAL.value,
+                     cancel: CancelToken | None = None) -> RestoreTestResult:
+    plan = get_plan(cat, plan_name)
+    if plan.engine != "archive":
+        raise EngineError(f"Restore tests of {plan.engine} plans are not available yet.")
+    b = latest_backup(cat, plan.name)
+    job_id = start_job(cat, engine=plan.engine, kind=JobKind.RESTORE_TEST.value,
+                       trigger=trigger, plan_id=plan.id, plan_name=plan.name,
+                       details={"backup_id": b.id})
+    result = RestoreTestResult(job_id, b.id)
+    try:
+        _run(cat, b, count, cancel or CancelToken(), result)
+    except BaseException as e:
+        status = JobStatus.CANCELLED if isinstance(e, CancelledError) else JobStatus.FAILED
+        msg = str(e) if isinstance(e, BackupDeskError) else f"Internal error: {e!r}"
+        append_log(cat, job_id, f"Failed: {msg}")
+        finish_job(cat, job_id, status, error=msg)
+        raise
+    lines = [f"Restored and compared {result.checked} file(s) of backup {b.id} ({b.name})."]
+    append_log(cat, job_id, "\n".join(lines + result.problems))
+    error = None
+    if result.problems:
+        error = f"{len(result.problems)} file(s) differ: {result.problems[0]}"
+    finish_job(cat, job_id, JobStatus.SUCCESS if result.ok else JobStatus.FAILED,
+               error=error, files=result.checked,
+               details={"backup_id": b.id, "problems": result.problems[:20]})
+    return result
+
+
+def _run(cat: Catalogue, b: BackupInfo, count: int, cancel: CancelToken,
+         result: RestoreTestResult) -> None:
+    manifest = read_manifest(b)
+    chosen = sample(manifest["entries"], count, b.id)
+    chain = {x.name: x for x in chain_of(cat, b.id)}
+
+    def open_archive(name: str) -> Path:
+        owner = chain.get(name)
+        if owner is None:
+            raise EngineError(f"Backup {name}, which holds part of backup {b.id}, is gone.")
+        arts = [a for a in owner.artifacts if a.kind == "files"]
+        if not arts:
+            raise EngineError(f"Backup {owner.id} has no files archive.")
+        return artifact_path(owner, arts[0].name)
+
+    with tempfile.TemporaryDirectory(prefix="backupdesk-restore-test-") as tmp:
+        target = Path(tmp) / "restore"
+        for e in chosen:
+            (target / e["path"]).parent.mkdir(parents=True, exist_ok=True)
+        restore_tree(chosen, open_archive, target, progress=lambda p: None, cancel=cancel)
+        for e in chosen:
+            problem = compare(e, target / e["path"])
+            result.checked += 1
+            if problem:
+                result.problems.append(problem)

@@ -1,0 +1,134 @@
+"""What a due schedule runs: a backup (then prune), a verify, or a restore test; then alerts.
+
+Shared by the headless scheduler and the GUI's scheduler host.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from core import alerts as alerts_mod
+from core.catalogue.db import Catalogue
+from core.catalogue.models import JobTrigger
+from core.config import AppPaths
+from core.errors import BackupDeskError, LockedError
+from core.scheduler import Due
+from core.status import GRACE, plan_statuses
+
+log = logging.getLogger(__name__)
+
+SCHEDULED = JobTrigger.SCHEDULED.value
+BY = "scheduler"
+
+
+@dataclass(frozen=True)
+class Finished:
+    due: Due
+    job_id: int | None
+    status: str  # a job status, or "skipped" (plan busy) / "error" (could not start)
+    error: str | None = None
+
+
+def _backup(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
+    from core import prune
+    from core.plans import get_plan
+    from core.runner import run_plan
+
+    if get_plan(cat, due.plan).engine == "borg":
+        from core.engines.borg import run_borg_plan
+
+        out = run_borg_plan(cat, paths, due.plan, trigger=SCHEDULED, requested_by=BY)
+        return Finished(due, out.job_id, out.status, out.error)  # borg prunes in its run
+    out = run_plan(cat, paths, due.plan, trigger=SCHEDULED, requested_by=BY)
+    if out.status in ("success", "partial"):
+        prune.after_backup(cat, paths, due.plan)
+    return Finished(due, out.job_id, out.status, out.error)
+
+
+def _verify(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
+    from core.backups import BackupFilter, list_backups
+    from core.catalogue.history import job_rows
+    from core.plans import get_plan
+    from core.verify import verify_backups
+
+    plan = get_plan(cat, due.plan)
+    if plan.engine == "borg":
+        from core.engines.borg.flows import check
+
+        check_id = check(cat, paths, plan.name, trigger=SCHEDULED)
+        found = job_rows(cat, [check_id])
+        return Finished(due, check_id, found[0].status if found else "success",
+                        found[0].error if found else None)
+    ids = [b.id for b in list_backups(cat, BackupFilter(plans=(plan.name,)))
+           if b.status != "deleted"]
+    if not ids:
+        return Finished(due, None, "skipped", "no backups to verify")
+    before = _newest_job(cat)
+    verify_backups(cat, ids, trigger=SCHEDULED)
+    job_id = _newest_job(cat)
+    rows = job_rows(cat, [job_id]) if job_id and job_id != before else []
+    return Finished(due, job_id, rows[0].status if rows else "success",
+                    rows[0].error if rows else None)
+
+
+def _newest_job(cat: Catalogue) -> int | None:
+    from sqlalchemy import func, select
+
+    from core.catalogue.models import Job
+
+    with cat.engine.connect() as conn:
+        return conn.execute(select(func.max(Job.id))).scalar()
+
+
+def _restore_test(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
+    from core.restore_test import run_restore_test
+
+    r = run_restore_test(cat, due.plan, trigger=SCHEDULED)
+    return Finished(due, r.job_id, "success" if r.ok else "failed",
+                    "; ".join(r.problems[:3]) or None)
+
+
+KINDS: dict[str, Callable[[Catalogue, AppPaths, Due], Finished]] = {
+    "backup": _backup, "verify": _verify, "restore_test": _restore_test}
+
+
+def execute(cat: Catalogue, paths: AppPaths, due: Due,
+            alerts: alerts_mod.Alerts | None = None) -> Finished:
+    """Run the due job; never raises for an expected failure; sends its alert."""
+    fn = KINDS.get(due.kind)
+    try:
+        if fn is None:
+            raise BackupDeskError(f"Unknown schedule kind {due.kind!r}.")
+        done = fn(cat, paths, due)
+    except LockedError as e:
+        log.info("scheduled %s of %s skipped: %s", due.kind, due.plan, e)
+        return Finished(due, None, "skipped", str(e))
+    except BackupDeskError as e:
+        log.warning("scheduled %s of %s failed: %s", due.kind, due.plan, e)
+        done = Finished(due, None, "error", str(e))
+    except Exception as e:
+        log.exception("scheduled %s of %s failed", due.kind, due.plan)
+        done = Finished(due, None, "error", f"Internal error: {type(e).__name__}: {e}")
+    if alerts is not None:
+        ref: int | str = (done.job_id if done.job_id is not None
+                          else f"s{due.schedule_id}-{int(due.due_at.timestamp())}")
+        status = "failed" if done.status == "error" else done.status
+        ev = alerts_mod.job_event(ref, due.plan, status, done.error, due.kind)
+        if ev is not None:
+            alerts.emit(ev)
+    return done
+
+
+def check_overdue(cat: Catalogue, alerts: alerts_mod.Alerts, now: datetime,
+                  grace: timedelta = GRACE) -> list[str]:
+    """Send one overdue alert per plan and missed due time; the plans that are overdue."""
+    late = []
+    for st in plan_statuses(cat, now, grace):
+        if st.overdue and st.previous_due is not None:
+            late.append(st.plan)
+            alerts.emit(alerts_mod.overdue_event(st.plan_id, st.plan,
+                                                 st.previous_due.isoformat()))
+    return late

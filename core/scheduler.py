@@ -1,0 +1,175 @@
+"""The scheduler loop: start each due schedule once, sleep until the next due time.
+
+Each schedule's next due time is stored in the catalogue; a process takes a due run by moving
+that time forward with a compare-and-set update, so the GUI and a headless scheduler sharing a
+catalogue never both start it, and the plan lock stops a run while the plan is running anyway.
+A run found late by more than `missed_after` (machine asleep or off) is a missed run: with the
+`skip` policy it is dropped, with `catch_up` it runs once, however many were missed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Protocol
+
+from sqlalchemy import select, update
+
+from core import duetimes
+from core.catalogue.db import Catalogue
+from core.catalogue.models import Plan, Schedule
+from core.timeutil import to_aware, to_naive_utc
+
+log = logging.getLogger(__name__)
+
+MISSED_AFTER = timedelta(minutes=2)
+# The longest sleep: notices schedules edited by another process, clock changes and resume
+# from suspend (a sleeping thread's timer does not count suspended time).
+MAX_SLEEP = 60.0
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...  # aware UTC
+
+    def sleep(self, seconds: float, wake: threading.Event) -> None: ...
+
+
+class RealClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def sleep(self, seconds: float, wake: threading.Event) -> None:
+        wake.wait(seconds)
+
+
+@dataclass(frozen=True)
+class Due:
+    schedule_id: int
+    plan_id: int
+    plan: str
+    kind: str  # backup, verify, restore_test
+    due_at: datetime  # aware UTC
+    started_at: datetime  # aware UTC, by the scheduler's clock
+    missed: bool
+
+    @property
+    def lateness(self) -> float:
+        return (self.started_at - self.due_at).total_seconds()
+
+
+Launch = Callable[[Due], None]
+
+
+def thread_launcher(execute: Callable[[Due], None]) -> Launch:
+    """Run each due job in its own thread, so the loop never waits for a job."""
+    def launch(due: Due) -> None:
+        threading.Thread(target=execute, args=(due,), name=f"scheduled-{due.plan}",
+                         daemon=True).start()
+    return launch
+
+
+class Scheduler:
+    def __init__(self, cat: Catalogue, launch: Launch, *, clock: Clock | None = None,
+                 missed_after: timedelta = MISSED_AFTER, max_sleep: float = MAX_SLEEP,
+                 on_tick: Callable[[datetime], None] | None = None) -> None:
+        self.cat, self.launch = cat, launch
+        self.clock: Clock = clock or RealClock()
+        self.missed_after, self.max_sleep = missed_after, max_sleep
+        self.on_tick = on_tick
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+
+    def wake(self) -> None:
+        """Re-read the schedules now (a plan was edited)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                delay = self.tick()
+            except Exception:
+                log.exception("scheduler tick failed")
+                delay = self.max_sleep
+            if self._stop.is_set():
+                break
+            self._wake.clear()
+            self.clock.sleep(delay, self._wake)
+
+    def tick(self) -> float:
+        """Start what is due; the seconds until the next due time (at most max_sleep)."""
+        now = self.clock.now()
+        with self.cat.session() as s:
+            rows = s.execute(
+                select(Schedule.id, Schedule.plan_id, Plan.name, Schedule.kind,
+                       Schedule.expression, Schedule.timezone, Schedule.missed_policy,
+                       Schedule.next_due_at)
+                .join(Plan, Plan.id == Schedule.plan_id)
+                .where(Schedule.enabled.is_(True), Plan.enabled.is_(True))
+                .order_by(Schedule.id)).all()
+        soonest: datetime | None = None
+        for sid, pid, name, kind, expr, tzname, policy, stored in rows:
+            try:
+                z = duetimes.zone(tzname)
+                nxt = self._handle(sid, pid, name, kind, expr, z, policy, stored, now)
+            except Exception:
+                log.exception("schedule %s of %s failed", sid, name)
+                continue
+            if nxt is not None and (soonest is None or nxt < soonest):
+                soonest = nxt
+        if self.on_tick is not None:
+            self.on_tick(now)
+        if soonest is None:
+            return self.max_sleep
+        after = self.clock.now()
+        return max(0.0, min(self.max_sleep, (soonest - after).total_seconds()))
+
+    def _handle(self, sid: int, pid: int, name: str, kind: str, expr: str, tz: tzinfo,
+                policy: str, stored: datetime | None, now: datetime) -> datetime | None:
+        if stored is None:
+            # A new schedule starts from now: editing a plan never triggers a catch-up run.
+            first = duetimes.due_after(expr, now, tz)[0]
+            self._claim(sid, None, first)
+            return first
+        due = to_aware(stored)
+        assert due is not None
+        if due > now:
+            return due
+        following = duetimes.due_after(expr, now, tz)[0]
+        if not self._claim(sid, stored, following, ran=now):
+            return None  # another process took it; the next tick re-reads
+        missed = now - due > self.missed_after
+        if missed and policy == "skip":
+            log.info("skipped the missed %s run of %s due at %s", kind, name, due.isoformat())
+            return following
+        if missed:
+            log.info("catching up the %s run of %s due at %s", kind, name, due.isoformat())
+        self.launch(Due(sid, pid, name, kind, due, now, missed))
+        return following
+
+    def _claim(self, sid: int, old: datetime | None, new: datetime,
+               ran: datetime | None = None) -> bool:
+        values: dict[str, datetime] = {"next_due_at": to_naive_utc(new)}
+        if ran is not None:
+            values["last_run_at"] = to_naive_utc(ran)
+        cond = (Schedule.next_due_at.is_(None) if old is None
+                else Schedule.next_due_at == old)
+        with self.cat.session() as s:
+            res = s.execute(update(Schedule).where(Schedule.id == sid, cond).values(**values))
+            return bool(getattr(res, "rowcount", 0) == 1)
+
+
+def reset_schedule(cat: Catalogue, schedule_id: int) -> None:
+    """Forget the stored due time (after the expression changed)."""
+    with cat.session() as s:
+        s.execute(update(Schedule).where(Schedule.id == schedule_id).values(next_due_at=None))

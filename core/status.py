@@ -1,0 +1,89 @@
+"""Per plan: last success, last result, next due, overdue ("did last night's backup run?").
+
+A plan is overdue when its backup schedule's previous due time plus a grace period has passed
+and it has no successful backup since that due time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+
+from core import duetimes
+from core.catalogue.db import Catalogue
+from core.catalogue.models import Job, JobKind, JobStatus, Plan, Schedule
+from core.timeutil import iso, to_aware
+
+GRACE = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class PlanStatus:
+    plan_id: int
+    plan: str
+    enabled: bool
+    schedule: str | None
+    last_success: datetime | None  # aware UTC
+    last_result: str | None
+    last_error: str | None
+    previous_due: datetime | None
+    next_due: datetime | None
+    overdue: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"plan": self.plan, "enabled": self.enabled, "schedule": self.schedule,
+                "last_success": iso(self.last_success), "last_result": self.last_result,
+                "last_error": self.last_error, "previous_due": iso(self.previous_due),
+                "next_due": iso(self.next_due), "overdue": self.overdue}
+
+
+def is_overdue(previous_due: datetime | None, last_success: datetime | None, now: datetime,
+               grace: timedelta = GRACE) -> bool:
+    if previous_due is None or now < previous_due + grace:
+        return False
+    return last_success is None or last_success < previous_due
+
+
+def plan_statuses(cat: Catalogue, now: datetime | None = None,
+                  grace: timedelta = GRACE) -> list[PlanStatus]:
+    now = now or datetime.now(UTC)
+    backup = JobKind.BACKUP.value
+    with cat.engine.connect() as conn:
+        plans = conn.execute(select(Plan.id, Plan.name, Plan.enabled, Plan.created_at)
+                             .order_by(Plan.name)).all()
+        scheds = conn.execute(
+            select(Schedule.plan_id, Schedule.expression, Schedule.timezone)
+            .where(Schedule.kind == backup, Schedule.enabled.is_(True))
+            .order_by(Schedule.id)).all()
+        ok = dict(conn.execute(
+            select(Job.plan_id, func.max(Job.finished_at))
+            .where(and_(Job.kind == backup, Job.status == JobStatus.SUCCESS.value))
+            .group_by(Job.plan_id)).all())
+        out = []
+        by_plan: dict[int, tuple[str | None, str | None]] = {}
+        for sched_plan, sched_expr, sched_tz in scheds:
+            by_plan.setdefault(sched_plan, (sched_expr, sched_tz))
+        for pid, name, enabled, created in plans:
+            last = conn.execute(
+                select(Job.status, Job.error)
+                .where(and_(Job.plan_id == pid, Job.kind == backup,
+                            Job.finished_at.is_not(None)))
+                .order_by(Job.finished_at.desc(), Job.id.desc()).limit(1)).first()
+            expr, tzname = by_plan.get(pid, (None, None))
+            prev: datetime | None = None
+            nxt: datetime | None = None
+            if expr and enabled:
+                z = duetimes.zone(tzname)
+                prev = duetimes.previous_due(expr, now, z)
+                born = to_aware(created)
+                if prev is not None and born is not None and prev < born:
+                    prev = None
+                nxt = duetimes.due_after(expr, now, z)[0]
+            last_ok = to_aware(ok.get(pid))
+            out.append(PlanStatus(pid, name, bool(enabled), expr, last_ok,
+                                  last[0] if last else None, last[1] if last else None,
+                                  prev, nxt, is_overdue(prev, last_ok, now, grace)))
+    return out
