@@ -49,6 +49,12 @@ def delete_backups(cat: Catalogue, backup_id: int, *, files: bool) -> DeleteRepo
     """Delete the backup and its dependents; with `files`, also their folders at every
     destination, never anything outside the plan's registered destinations."""
     report = DeleteReport()
+    if get_backup(cat, backup_id).engine == "borg":  # an archive is deleted in its repository
+        from core.engines.borg.backups import delete_archive
+
+        delete_archive(cat, backup_id)
+        report.deleted.append(backup_id)
+        return report
     for b in reversed(deletion_set(cat, backup_id)):
         failed = False
         if files:

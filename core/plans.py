@@ -158,6 +158,9 @@ def split_passwords(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str
     """Database URLs without their passwords, and the passwords by stored URL."""
     from core.engines.dumps.urls import parse
 
+    if "passphrase" in opts:  # a borg passphrase, kept as the secret "plan-ID:borg-passphrase"
+        rest, pw = split_passwords({k: v for k, v in opts.items() if k != "passphrase"})
+        return rest, {**pw, "borg-passphrase": str(opts["passphrase"])}
     if not opts.get("databases"):
         return opts, {}
     urls, passwords = [], {}
@@ -190,6 +193,8 @@ def remove_plan(cat: Catalogue, name: str, secrets: SecretStore | None = None) -
     with cat.session() as s:
         plan = _load(s, name)
         plan_id, urls = plan.id, list(plan.options.get("databases") or [])
+        if plan.engine == "borg":
+            urls.append("borg-passphrase")
         s.delete(plan)
     if any(not str(u).startswith("sqlite") for u in urls):
         store = secrets or SecretStore(AppPaths.resolve())

@@ -45,6 +45,12 @@ def restore_backup(cat: Catalogue, backup_id: int, *, to: Path | None = None,
     """Restore into the folder `to`, or load a dump into the database `into_database`."""
     cancel = cancel or CancelToken()
     b = get_backup(cat, backup_id)
+    if b.engine == "borg" and to is not None and into_database is None:
+        from core.engines.borg.backups import restore_archive
+
+        job_id, files, size = restore_archive(cat, b.id, to, paths=paths, overwrite=overwrite,
+                                              trigger=trigger, progress=progress, cancel=cancel)
+        return RestoreResult(job_id, b.id, files, size)
     if b.engine != "archive":
         raise UsageError(f"Backup {b.id} was made by the {b.engine} engine; restore it there.")
     if (to is None) == (into_database is None):

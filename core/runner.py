@@ -107,6 +107,11 @@ def run_plan(cat: Catalogue, paths: AppPaths, plan_name: str, *, mode: str = "au
     if mode not in ("auto", "full", "incremental"):
         raise ConfigError(f"Unknown run mode {mode!r}.")
     plan = get_plan(cat, plan_name)
+    if plan.engine == "borg":
+        from core.engines.borg import run_borg_plan
+
+        return run_borg_plan(cat, paths, plan, trigger=trigger, requested_by=requested_by,  # type: ignore[no-any-return]
+                             progress=progress, cancel=cancel, secrets=secrets)
     factory = ENGINES.get(plan.engine)
     if factory is None:
         raise ConfigError(f"Plans of the {plan.engine} engine cannot be run by this version.")

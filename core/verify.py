@@ -170,10 +170,16 @@ def verify_backups(cat: Catalogue, ids: list[int] | None = None, *,
         missing = set(ids) - {b.id for b in items}
         if missing:
             raise NotFoundError(f"No backup {', '.join(str(i) for i in sorted(missing))}.")
-    targets = [(b, loc) for b in items for loc in b.locations if loc.state not in SKIPPED]
+    targets = [(b, loc) for b in items for loc in b.locations
+               if loc.state not in SKIPPED and b.engine != "borg"]
     job_id = _start(cat, items, trigger) if trigger else None
     try:
         report = verify_locations(targets, progress=progress, cancel=cancel)
+        if any(b.engine == "borg" for b in items):  # borg check of each archive
+            from core.engines.borg.verify import check_archives
+
+            report.locations += check_archives(cat, [b for b in items if b.engine == "borg"],
+                                               progress=progress, cancel=cancel)
         store(cat, report)
     except BaseException as e:
         if job_id is not None:

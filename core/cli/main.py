@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "core.cli.screenshot_cmd",
     "core.cli.grid_cmd",
     "core.cli.backup_cmds",
+    "core.cli.borg_cmd",
 ]
 # Which module registers each subcommand, so that one command loads only its own module (and
 # the GUI none). tests/core/test_cli_registry.py keeps it in step with the modules.
@@ -38,6 +39,8 @@ COMMANDS = {
     "restore": "core.cli.backup_cmds",
     "copy-out": "core.cli.backup_cmds",
     "delete": "core.cli.backup_cmds",
+    **dict.fromkeys(("refresh", "check", "compact", "repo-init", "repo-info", "archives",
+                     "break-lock"), "core.cli.borg_cmd"),
 }
 _GLOBAL_WITH_VALUE = ("--home", "--catalogue")
 

@@ -55,6 +55,10 @@ def _add(ctx: CliContext, a: argparse.Namespace) -> int:
         excludes=a.exclude, schedule=a.schedule, options=spec.options_from_args(a),
         secrets=store,
     )
+    if a.engine == "borg":  # borg init, or check the existing repository
+        from core.engines.borg.cli_setup import set_up_plan_repository
+
+        set_up_plan_repository(ctx, plan, a, store)
     notice = store.fallback_notice()
     if notice:
         print(f"backupdesk: {notice}", file=sys.stderr)

@@ -71,14 +71,39 @@ ARCHIVE = register(
 def _borg_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("borg engine")
     g.add_argument("--repo", help="repository: PATH or ssh://USER@HOST:PORT/PATH")
-    g.add_argument("--encryption", help="none, repokey, repokey-blake2, ... (default repokey)")
+    g.add_argument("--encryption", help="none, repokey, repokey-blake2, authenticated, ... "
+                                        "(default repokey)")
     g.add_argument("--borg-compression", dest="borg_compression",
-                   help="borg compression spec, e.g. lz4 or zstd,6 (default lz4)")
-    for unit in ("last", "hourly", "daily", "weekly", "monthly", "yearly"):
+                   help="borg compression spec, e.g. lz4, zstd,6 or none (default lz4)")
+    for unit in KEEP_UNITS:
         g.add_argument(f"--keep-{unit}", type=int, metavar="N")
+    g.add_argument("--no-prune", dest="no_prune", action="store_true", default=None,
+                   help="do not prune after each backup")
+    g.add_argument("--no-compact", dest="no_compact", action="store_true", default=None,
+                   help="do not compact after pruning")
+    g.add_argument("--rsh", help="ssh command for remote repositories (BORG_RSH)")
+    g.add_argument("--passphrase-stdin", dest="passphrase_stdin", action="store_true",
+                   default=None, help="read the repository passphrase from stdin "
+                                      "(else BACKUPDESK_PASSPHRASE); kept in the OS keyring")
+    setup = g.add_mutually_exclusive_group()
+    setup.add_argument("--init", dest="borg_setup", action="store_const", const="init",
+                       help="create a new repository (borg init)")
+    setup.add_argument("--existing", dest="borg_setup", action="store_const",
+                       const="existing", help="use an existing repository (the default)")
 
 
 KEEP_UNITS = ("last", "hourly", "daily", "weekly", "monthly", "yearly")
+ENCRYPTIONS = ("none", "authenticated", "authenticated-blake2", "repokey", "repokey-blake2",
+               "keyfile", "keyfile-blake2")
+
+
+def _read_passphrase(a: argparse.Namespace) -> str | None:
+    import os
+    import sys
+
+    if getattr(a, "passphrase_stdin", None):
+        return sys.stdin.readline().rstrip("\r\n")
+    return os.environ.get("BACKUPDESK_PASSPHRASE")
 
 
 def _borg_from_args(a: argparse.Namespace) -> dict[str, Any]:
@@ -92,12 +117,35 @@ def _borg_from_args(a: argparse.Namespace) -> dict[str, Any]:
     keep = {u: getattr(a, f"keep_{u}") for u in KEEP_UNITS if getattr(a, f"keep_{u}") is not None}
     if keep:
         opts["keep"] = keep
+    if getattr(a, "no_prune", None):
+        opts["prune"] = False
+    if getattr(a, "no_compact", None):
+        opts["compact"] = False
+    if getattr(a, "rsh", None):
+        opts["rsh"] = a.rsh
+    passphrase = _read_passphrase(a)
+    if passphrase is not None:
+        opts["passphrase"] = passphrase  # core.plans moves it to the secret store
     return opts
 
 
 def _borg_validate(opts: dict[str, Any]) -> None:
     if not opts.get("repository"):
         raise ConfigError("A borg plan needs a repository (--repo).")
+    from core.engines.borg.repo import normalise_location
+
+    normalise_location(str(opts["repository"]))
+    if opts.get("encryption", "repokey") not in ENCRYPTIONS:
+        raise ConfigError(f"Unknown encryption {opts.get('encryption')!r}: use one of "
+                          f"{', '.join(ENCRYPTIONS)}.")
+    comp = str(opts.get("compression", "lz4"))
+    algo, _, level = comp.partition(",")
+    if algo not in ("none", "lz4", "zstd", "zlib", "lzma", "auto", "obfuscate") or (
+            level and not level.replace(",", "").isdigit()):
+        raise ConfigError(f"Unknown borg compression {comp!r}: e.g. lz4, zstd,6 or none.")
+    for unit, n in (opts.get("keep") or {}).items():
+        if unit not in KEEP_UNITS or not isinstance(n, int) or n < 0:
+            raise ConfigError(f"Invalid keep rule {unit}={n!r}.")
 
 
 BORG = register(

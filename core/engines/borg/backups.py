@@ -1,0 +1,102 @@
+"""Borg backups from the Backups pane and the CLI: extract (restore), delete, browse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from core.backups import BackupInfo, get_backup
+from core.catalogue.db import Catalogue
+from core.catalogue.models import Backup, JobKind, JobTrigger, Plan
+from core.config import AppPaths
+from core.engines.borg import ops
+from core.engines.borg.jobs import JobEnd, RepoJob, plan_passphrase, run_job
+from core.engines.borg.repo import RepoSettings
+from core.engines.borg.tree import ArchiveTree
+from core.errors import ConfigError, UsageError
+from core.progress import CancelToken, ProgressCallback, no_progress
+
+
+def _plan_of(cat: Catalogue, b: BackupInfo) -> Plan:
+    from sqlalchemy.orm import selectinload
+
+    with cat.session() as s:
+        plan = s.get(Plan, b.plan_id, options=[selectinload(Plan.destinations)]) \
+            if b.plan_id is not None else None
+    if plan is None:
+        raise ConfigError(f"Backup {b.id} belongs to a plan that was removed; its repository "
+                          f"({b.details.get('repository')}) needs a plan to be opened.")
+    return plan
+
+
+def _settings(plan: Plan, b: BackupInfo) -> RepoSettings:
+    opts = dict(plan.options)
+    opts["repository"] = b.details.get("repository") or opts.get("repository")
+    return RepoSettings.from_options(opts)
+
+
+def restore_archive(cat: Catalogue, backup_id: int, to: Path, *, paths: list[str] | None = None,
+                    overwrite: bool = False, trigger: str = JobTrigger.MANUAL.value,
+                    app_paths: AppPaths | None = None, secrets: Any = None,
+                    progress: ProgressCallback = no_progress,
+                    cancel: CancelToken | None = None) -> tuple[int, int, int]:
+    """Extract the whole archive, or the given paths, into `to`: (job id, files, bytes)."""
+    b = get_backup(cat, backup_id)
+    plan = _plan_of(cat, b)
+    to = to.expanduser().absolute()
+    if to.exists() and not to.is_dir():
+        raise UsageError(f"{to} is not a folder.")
+    if to.is_dir() and any(to.iterdir()) and not overwrite:
+        raise UsageError(f"{to} is not empty; choose an empty folder or allow overwriting.")
+
+    def body(job: RepoJob, end: JobEnd) -> tuple[int, int]:
+        what = ", ".join(paths) if paths else "everything"
+        job.log(f"Extracting {what} of archive {b.name} into {to}.")
+        job.log(ops.extract(job.settings, job.env, b.name, to, paths or [], job.report,
+                            job.cancel).log)
+        files = total = 0
+        for f in to.rglob("*"):
+            if f.is_file() and not f.is_symlink():
+                files += 1
+                total += f.stat().st_size
+        end.files, end.bytes = files, total
+        end.details = {"backup_id": b.id, "to": str(to), "paths": paths or []}
+        return files, total
+
+    job_id, (files, total) = run_job(cat, plan, JobKind.RESTORE.value, body,
+                                     paths=app_paths, secrets=secrets, trigger=trigger,
+                                     progress=progress, cancel=cancel,
+                                     settings=_settings(plan, b),
+                                     details={"backup_id": b.id})
+    return job_id, files, total
+
+
+def delete_archive(cat: Catalogue, backup_id: int, *, trigger: str = JobTrigger.MANUAL.value,
+                   app_paths: AppPaths | None = None, secrets: Any = None) -> int:
+    """Delete the archive from its repository (a delete job), then its record."""
+    b = get_backup(cat, backup_id)
+    plan = _plan_of(cat, b)
+    s = _settings(plan, b)
+
+    def body(job: RepoJob, end: JobEnd) -> None:
+        job.log(f"Deleting archive {b.name} from {s.location}.")
+        job.log(ops.delete_archive(s, job.env, b.name, job.cancel).log)
+        with cat.session() as sess:
+            row = sess.get(Backup, b.id)
+            if row is not None:
+                sess.delete(row)
+        end.details = {"backup_id": b.id, "archive": b.name}
+
+    return run_job(cat, plan, JobKind.DELETE.value, body, paths=app_paths, secrets=secrets,
+                   trigger=trigger, settings=s, details={"backup_id": b.id})[0]
+
+
+def browse(cat: Catalogue, backup_id: int, tree: ArchiveTree, *,
+           app_paths: AppPaths | None = None, secrets: Any = None,
+           cancel: CancelToken | None = None) -> ArchiveTree:
+    """Stream the archive's contents into `tree` (not a job: read-only, nothing to record)."""
+    b = get_backup(cat, backup_id)
+    plan = _plan_of(cat, b)
+    s = _settings(plan, b)
+    return ops.stream_contents(s, s.env(plan_passphrase(plan, secrets, app_paths)), b.name,
+                               tree, cancel)

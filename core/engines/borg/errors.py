@@ -1,0 +1,87 @@
+"""Borg's failures (`msgid` of its JSON log lines) as Backup Desk errors with one clear line."""
+
+from __future__ import annotations
+
+from core.errors import EngineError, LockedError, ToolMissingError
+
+INSTALL_HINT = ("Install it with `sudo apt install borgbackup` (Debian, Ubuntu) or "
+                "`pip install borgbackup`.")
+
+
+class BorgMissingError(ToolMissingError):
+    """The borg binary is not installed."""
+
+
+class BorgError(EngineError):
+    """borg exited with an error."""
+
+    def __init__(self, message: str, msgid: str | None = None) -> None:
+        super().__init__(message)
+        self.msgid = msgid
+
+
+class PassphraseError(BorgError):
+    """The passphrase is wrong or missing."""
+
+
+class RepositoryMissingError(BorgError):
+    """No repository at the location (missing, moved, or not a repository)."""
+
+
+class RepositoryExistsError(BorgError):
+    """A repository exists already where one was to be created."""
+
+
+class RepositoryBusyError(BorgError, LockedError):
+    """Another process holds borg's lock on the repository."""
+
+
+class ConnectionFailedError(BorgError):
+    """The ssh connection to the repository's host failed."""
+
+
+class DiskFullError(BorgError):
+    """No space left where borg writes."""
+
+
+class ArchiveMissingError(BorgError):
+    """The archive is not in the repository."""
+
+
+def classify(msgid: str | None, message: str, repo: str, *, had_passphrase: bool = True,
+             rc: int | None = None) -> BorgError:
+    """The error for borg's failure `msgid`/`message` on repository `repo`."""
+    m = msgid or ""
+    text = message.strip().rstrip(".")
+    if m in ("PassphraseWrong", "PasscommandFailure", "NoPassphraseFailure",
+             "PasswordRetriesExceeded"):
+        if not had_passphrase:
+            return PassphraseError(f"The repository {repo} is encrypted and no passphrase is "
+                                   "stored for it: enter it in the plan's settings.", m)
+        return PassphraseError(f"The passphrase for the repository {repo} is wrong.", m)
+    if m in ("Repository.DoesNotExist", "Repository.InvalidRepository",
+             "Repository.ParentPathDoesNotExist"):
+        return RepositoryMissingError(f"There is no borg repository at {repo}: it is missing, "
+                                      "was moved, or the path is wrong.", m)
+    if m in ("Repository.AlreadyExists", "Repository.PathAlreadyExists"):
+        return RepositoryExistsError(f"{repo} exists already; use it as an existing repository "
+                                     "instead of creating one.", m)
+    if m in ("LockTimeout", "LockFailed", "LockError", "LockErrorT", "NotLocked", "NotMyLock"):
+        return RepositoryBusyError(f"The repository {repo} is busy: another borg process holds "
+                                   "its lock. Retry when it has finished.", m)
+    if m.startswith("ConnectionClosed") or m in ("SSHConnectionError", "RPCError"):
+        return ConnectionFailedError(f"Could not reach the repository {repo} over ssh: "
+                                     f"{text or 'the connection closed'}.", m)
+    if m == "Repository.InsufficientFreeSpaceError" or "No space left" in message:
+        return DiskFullError(f"The disk holding {repo} (or borg's cache) is full.", m)
+    if m in ("Archive.DoesNotExist",):
+        return ArchiveMissingError(f"{text}.", m)
+    if m == "Cache.RepositoryAccessAborted":
+        return RepositoryMissingError(f"The repository {repo} was moved or replaced since it was "
+                                      "last used; Backup Desk does not accept that silently.", m)
+    if m in ("Cache.CacheInitAbortedError", "Cache.EncryptionMethodMismatch"):
+        return BorgError(f"borg refused the repository {repo}: {text}.", m)
+    if text:
+        first = text.splitlines()[0].strip()
+        return BorgError(f"borg failed on {repo}: {first}.", m or None)
+    return BorgError(f"borg failed on {repo} (exit code {rc}).", m or None)

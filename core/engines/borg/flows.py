@@ -1,0 +1,238 @@
+"""The job flows of borg plans: run (create -> prune -> compact -> refresh), prune, compact,
+check, refresh, list, info. Each is one job in the history, holding the repository's lock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from core.catalogue.db import Catalogue
+from core.catalogue.models import JobKind, JobStatus, JobTrigger, Plan
+from core.config import AppPaths
+from core.engines.borg import ops, records
+from core.engines.borg.jobs import JobEnd, RepoJob, run_job
+from core.engines.borg.repo import archive_name, archive_prefix
+from core.errors import BackupDeskError, CancelledError, ConfigError
+from core.plans import get_plan
+from core.progress import CancelToken, ProgressCallback, no_progress
+from core.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from core.runner import RunOutcome
+
+
+def _plan(cat: Catalogue, plan: str | Plan) -> Plan:
+    p = get_plan(cat, plan) if isinstance(plan, str) else plan
+    if p.engine != "borg":
+        raise ConfigError(f"Plan {p.name!r} is not a borg plan.")
+    return p
+
+
+def run_borg_plan(cat: Catalogue, paths: AppPaths, plan: str | Plan, *,
+                  trigger: str = JobTrigger.MANUAL.value, requested_by: str | None = None,
+                  progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
+                  secrets: Any = None) -> RunOutcome:
+    """Create an archive, then prune and compact if the plan says so, then refresh."""
+    from core.runner import RunOutcome
+
+    p = _plan(cat, plan)
+    if not p.sources:
+        raise ConfigError(f"Plan {p.name!r} has no sources.")
+    state: dict[str, Any] = {}
+
+    def body(job: RepoJob, end: JobEnd) -> None:
+        state["job_id"] = job.job_id
+        s = job.settings
+        name = archive_name(p.name, utcnow())
+        job.log(f"Creating archive {name} in {s.location}.")
+        res = ops.create(s, job.env, name, list(p.sources), list(p.excludes), job.report,
+                         job.cancel)
+        job.log(res.log)
+        st: ops.ArchiveStats = res.data
+        state["backup_id"] = records.record_archive(job.cat, p, job.job_id, s.location, st)
+        job.log(f"Archive {st.name}: {st.files} file(s), {st.original_size} bytes original, "
+                f"{st.compressed_size} compressed, {st.deduplicated_size} deduplicated.")
+        problems = list(res.warnings)
+        for step in _after_create(job, p):
+            try:
+                step()
+            except CancelledError:
+                raise
+            except BackupDeskError as e:
+                job.log(f"Failed: {e}")
+                problems.append(str(e))
+        end.status = JobStatus.PARTIAL if problems else JobStatus.SUCCESS
+        end.error = (f"{len(problems)} problem(s): " + "; ".join(problems[:3])) if problems \
+            else None
+        end.bytes, end.files = st.original_size, st.files
+        end.details = {"backup_id": state["backup_id"], "type": "archive",
+                       "archive": st.to_json(), "warnings": problems[:100]}
+        state["status"], state["error"], state["warnings"] = end.status, end.error, problems
+
+    try:
+        run_job(cat, p, JobKind.BACKUP.value, body, paths=paths, secrets=secrets,
+                trigger=trigger, requested_by=requested_by, progress=progress, cancel=cancel)
+    except BackupDeskError as e:
+        if "job_id" not in state:
+            raise  # no job was started (lock held, ...)
+        status = JobStatus.CANCELLED if isinstance(e, CancelledError) else JobStatus.FAILED
+        return RunOutcome(state["job_id"], status.value, state.get("backup_id"), None, str(e))
+    return RunOutcome(state["job_id"], state["status"].value, state["backup_id"], "archive",
+                      state["error"], state["warnings"])
+
+
+def _after_create(job: RepoJob, p: Plan) -> list[Callable[[], object]]:
+    s = job.settings
+    steps: list[Callable[[], object]] = []
+    if s.prune and s.keep:
+        steps.append(lambda: _prune_step(job, p))
+    if s.compact and s.prune and s.keep:
+        steps.append(lambda: job.log(ops.compact(s, job.env, job.report, job.cancel).log
+                                     or ["Compacted."]))
+    steps.append(lambda: _refresh_step(job, p))
+    return steps
+
+
+def _prune_step(job: RepoJob, p: Plan, dry_run: bool = False) -> list[str]:
+    s = job.settings
+    job.log(f"Pruning archives {archive_prefix(p.name)}* with {_keep_text(s.keep)}.")
+    res = ops.prune(s, job.env, archive_prefix(p.name), dry_run=dry_run, cancel=job.cancel)
+    job.log(res.log)
+    if not dry_run and res.data:
+        records.mark_gone(job.cat, s.location, archive_names=list(res.data))
+    names: list[str] = res.data
+    return names
+
+
+def _refresh_step(job: RepoJob, p: Plan) -> records.RefreshReport:
+    rep = records.refresh(job.cat, p, job.settings, job.env, job.cancel)
+    job.log(rep.summary())
+    return rep
+
+
+def _keep_text(keep: dict[str, int]) -> str:
+    return ", ".join(f"keep-{k} {v}" for k, v in keep.items()) or "no keep rules"
+
+
+def prune(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *, dry_run: bool = False,
+          trigger: str = JobTrigger.MANUAL.value, secrets: Any = None,
+          cancel: CancelToken | None = None) -> list[str]:
+    """Prune the plan's archives by its keep rules (a prune job); the archive names pruned,
+    or with dry_run those that would be."""
+    p = _plan(cat, plan)
+
+    def body(job: RepoJob, end: JobEnd) -> list[str]:
+        names = _prune_step(job, p, dry_run)
+        end.details = {"pruned": names, "dry_run": dry_run}
+        return names
+
+    return list(run_job(cat, p, JobKind.PRUNE.value, body, paths=paths, secrets=secrets,
+                        trigger=trigger, cancel=cancel)[1])
+
+
+def compact(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *,
+            trigger: str = JobTrigger.MANUAL.value, secrets: Any = None,
+            progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> int:
+    p = _plan(cat, plan)
+
+    def body(job: RepoJob, end: JobEnd) -> None:
+        job.log(ops.compact(job.settings, job.env, job.report, job.cancel).log or ["Compacted."])
+
+    return run_job(cat, p, JobKind.COMPACT.value, body, paths=paths, secrets=secrets,
+                   trigger=trigger, progress=progress, cancel=cancel)[0]
+
+
+def check(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *,
+          verify_data: bool = False, trigger: str = JobTrigger.MANUAL.value,
+          secrets: Any = None, progress: ProgressCallback = no_progress,
+          cancel: CancelToken | None = None) -> int:
+    """`borg check` as a verify job; the plan's archives are marked ok (or corrupt)."""
+    p = _plan(cat, plan)
+
+    def body(job: RepoJob, end: JobEnd) -> None:
+        job.log(f"Checking {job.settings.location}"
+                + (" with --verify-data." if verify_data else "."))
+        try:
+            job.log(ops.check(job.settings, job.env, verify_data=verify_data,
+                              progress=job.report, cancel=job.cancel).log)
+        except BackupDeskError as e:
+            if getattr(e, "msgid", "x") is None:  # check ran and found damage
+                records.mark_checked(job.cat, job.settings.location, False)
+            raise
+        records.mark_checked(job.cat, job.settings.location, True)
+        end.details = {"verify_data": verify_data}
+
+    return run_job(cat, p, JobKind.VERIFY.value, body, paths=paths, secrets=secrets,
+                   trigger=trigger, progress=progress, cancel=cancel,
+                   details={"verify_data": verify_data})[0]
+
+
+def refresh(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *,
+            trigger: str = JobTrigger.MANUAL.value, secrets: Any = None,
+            cancel: CancelToken | None = None) -> records.RefreshReport:
+    """Find archives made outside Backup Desk (a refresh job)."""
+    p = _plan(cat, plan)
+
+    def body(job: RepoJob, end: JobEnd) -> records.RefreshReport:
+        rep = _refresh_step(job, p)
+        end.details = {"archives": rep.archives, "new_backups": rep.new_backups,
+                       "gone": rep.gone}
+        return rep
+
+    rep: records.RefreshReport = run_job(cat, p, JobKind.REFRESH.value, body, paths=paths,
+                                         secrets=secrets, trigger=trigger, cancel=cancel)[1]
+    return rep
+
+
+def list_archives(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *,
+                  trigger: str = JobTrigger.MANUAL.value,
+                  secrets: Any = None) -> list[ops.ArchiveEntry]:
+    p = _plan(cat, plan)
+
+    def body(job: RepoJob, end: JobEnd) -> list[ops.ArchiveEntry]:
+        items = ops.list_archives(job.settings, job.env, job.cancel)
+        job.log(f"{len(items)} archive(s).")
+        end.details = {"archives": len(items)}
+        return items
+
+    return list(run_job(cat, p, "list", body, paths=paths, secrets=secrets,
+                        trigger=trigger)[1])
+
+
+def repo_info(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *,
+              trigger: str = JobTrigger.MANUAL.value, secrets: Any = None) -> dict[str, Any]:
+    p = _plan(cat, plan)
+
+    def body(job: RepoJob, end: JobEnd) -> dict[str, Any]:
+        data: dict[str, Any] = ops.repo_info(job.settings, job.env, job.cancel).data
+        stats = (data.get("cache") or {}).get("stats") or {}
+        job.log(f"Repository {job.settings.location}: {stats.get('unique_csize', 0)} bytes "
+                "stored.")
+        end.details = {"stats": stats}
+        return data
+
+    data: dict[str, Any] = run_job(cat, p, "info", body, paths=paths, secrets=secrets,
+                                   trigger=trigger)[1]
+    return data
+
+
+def setup_repository(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *,
+                     create: bool, trigger: str = JobTrigger.MANUAL.value,
+                     secrets: Any = None) -> int:
+    """"Create new repository" (borg init) or "Use existing repository" (checked with borg
+    info, never initialised over)."""
+    p = _plan(cat, plan)
+
+    def body(job: RepoJob, end: JobEnd) -> None:
+        s = job.settings
+        if create:
+            job.log(f"Creating a {s.encryption} repository at {s.location}.")
+            job.log(ops.init_repo(s, job.env, job.cancel).log)
+        else:
+            data = ops.repo_info(s, job.env, job.cancel).data
+            mode = (data.get("encryption") or {}).get("mode", "?")
+            job.log(f"Using the existing {mode} repository at {s.location}.")
+        _refresh_step(job, p)
+
+    return run_job(cat, p, JobKind.INIT.value if create else JobKind.REFRESH.value, body,
+                   paths=paths, secrets=secrets, trigger=trigger)[0]

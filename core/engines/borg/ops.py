@@ -1,0 +1,187 @@
+"""Borg operations on a repository. They never touch the catalogue (see core.borg_runner)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from core.engines.borg import commands as cmd
+from core.engines.borg.process import BorgEnv, BorgResult, event_path, run_borg
+from core.engines.borg.repo import RepoSettings
+from core.engines.borg.tree import ArchiveTree
+from core.progress import CancelToken, Progress, ProgressCallback, no_progress
+
+
+def borg_time(text: str | None) -> datetime | None:
+    """borg's JSON times (local time, or with an offset in 1.4) as naive UTC."""
+    if not text:
+        return None
+    t = datetime.fromisoformat(text)
+    if t.tzinfo is None:
+        t = t.astimezone()  # naive means the local time of the machine running borg
+    return t.astimezone(UTC).replace(tzinfo=None)
+
+
+def progress_events(progress: ProgressCallback, phase: str) -> Callable[[dict[str, Any]], None]:
+    """Turns borg's progress lines into Progress reports."""
+
+    def on_event(ev: dict[str, Any]) -> None:
+        typ = ev.get("type")
+        if typ == "archive_progress" and not ev.get("finished"):
+            progress(Progress(phase, bytes_done=int(ev.get("original_size") or 0),
+                              files_done=int(ev.get("nfiles") or 0), current=event_path(ev)))
+        elif typ == "progress_percent" and not ev.get("finished"):
+            total = ev.get("total")
+            progress(Progress(phase, bytes_done=int(ev.get("current") or 0),
+                              bytes_total=int(total) if total else None,
+                              message=str(ev.get("message") or "")))
+        elif typ == "progress_message" and ev.get("message"):
+            progress(Progress(phase, message=str(ev["message"])))
+
+    return on_event
+
+
+@dataclass(frozen=True)
+class ArchiveStats:
+    id: str
+    name: str
+    start: datetime | None
+    end: datetime | None
+    original_size: int
+    compressed_size: int
+    deduplicated_size: int
+    files: int
+    hostname: str = ""
+    username: str = ""
+
+    @classmethod
+    def from_json(cls, a: dict[str, Any]) -> ArchiveStats:
+        st = a.get("stats") or {}
+        return cls(str(a["id"]), str(a["name"]), borg_time(a.get("start")),
+                   borg_time(a.get("end")), int(st.get("original_size") or 0),
+                   int(st.get("compressed_size") or 0), int(st.get("deduplicated_size") or 0),
+                   int(st.get("nfiles") or 0), str(a.get("hostname") or ""),
+                   str(a.get("username") or ""))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "original_size": self.original_size,
+                "compressed_size": self.compressed_size,
+                "deduplicated_size": self.deduplicated_size, "files": self.files,
+                "hostname": self.hostname, "username": self.username}
+
+
+@dataclass(frozen=True)
+class ArchiveEntry:
+    id: str
+    name: str
+    start: datetime | None
+
+
+@dataclass
+class OpResult:
+    log: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    data: Any = None
+
+
+def _res(r: BorgResult, data: Any = None) -> OpResult:
+    return OpResult(r.log_lines(), r.warnings, data)
+
+
+def init_repo(s: RepoSettings, env: BorgEnv, cancel: CancelToken | None = None) -> OpResult:
+    return _res(run_borg(cmd.init(s.location, s.encryption, binary=s.binary), env, s.location,
+                         cancel=cancel))
+
+
+def repo_info(s: RepoSettings, env: BorgEnv, cancel: CancelToken | None = None) -> OpResult:
+    r = run_borg(cmd.info(s.location, binary=s.binary), env, s.location, cancel=cancel)
+    return _res(r, r.json())
+
+
+def create(s: RepoSettings, env: BorgEnv, archive: str, sources: Sequence[str],
+           excludes: Sequence[str] = (), progress: ProgressCallback = no_progress,
+           cancel: CancelToken | None = None) -> OpResult:
+    argv = cmd.create(s.location, archive, sources, compression=s.compression,
+                      excludes=excludes, binary=s.binary, progress=progress is not no_progress)
+    r = run_borg(argv, env, s.location, on_event=progress_events(progress, "create"),
+                 cancel=cancel)
+    return _res(r, ArchiveStats.from_json(r.json()["archive"]))
+
+
+def prune(s: RepoSettings, env: BorgEnv, prefix: str | None, keep: dict[str, int] | None = None,
+          *, dry_run: bool = False, cancel: CancelToken | None = None) -> OpResult:
+    """Prune the plan's archives (those starting with `prefix`) by its keep rules; `data` is
+    the list of archive names that were (or, with dry_run, would be) pruned."""
+    rules = keep if keep is not None else s.keep
+    if not rules:
+        return OpResult(["No keep rules: nothing pruned."], [], [])
+    glob = f"{prefix}*" if prefix else None
+    r = run_borg(cmd.prune(s.location, rules, glob=glob, binary=s.binary, dry_run=dry_run),
+                 env, s.location, cancel=cancel)
+    pruned = []
+    for m in r.messages:
+        text = str(m.get("message", ""))
+        if text.startswith(("Pruning archive", "Would prune")):
+            rest = text.split(":", 1)[1].strip() if ":" in text else ""
+            if rest:
+                pruned.append(rest.split()[0])
+    return _res(r, pruned)
+
+
+def compact(s: RepoSettings, env: BorgEnv, progress: ProgressCallback = no_progress,
+            cancel: CancelToken | None = None) -> OpResult:
+    return _res(run_borg(cmd.compact(s.location, binary=s.binary), env, s.location,
+                         on_event=progress_events(progress, "compact"), cancel=cancel))
+
+
+def check(s: RepoSettings, env: BorgEnv, *, verify_data: bool = False,
+          progress: ProgressCallback = no_progress,
+          cancel: CancelToken | None = None) -> OpResult:
+    return _res(run_borg(cmd.check(s.location, verify_data=verify_data, binary=s.binary),
+                         env, s.location, on_event=progress_events(progress, "check"),
+                         cancel=cancel))
+
+
+def list_archives(s: RepoSettings, env: BorgEnv,
+                  cancel: CancelToken | None = None) -> list[ArchiveEntry]:
+    r = run_borg(cmd.list_archives(s.location, binary=s.binary), env, s.location,
+                 cancel=cancel)
+    return [ArchiveEntry(str(a["id"]), str(a["name"]), borg_time(a.get("start") or a.get("time")))
+            for a in r.json().get("archives", [])]
+
+
+def archive_info(s: RepoSettings, env: BorgEnv, archive: str,
+                 cancel: CancelToken | None = None) -> ArchiveStats:
+    r = run_borg(cmd.info(s.location, archive, binary=s.binary), env, s.location, cancel=cancel)
+    return ArchiveStats.from_json(r.json()["archives"][0])
+
+
+def extract(s: RepoSettings, env: BorgEnv, archive: str, to: Path,
+            paths: Sequence[str] = (), progress: ProgressCallback = no_progress,
+            cancel: CancelToken | None = None) -> OpResult:
+    to.mkdir(parents=True, exist_ok=True)
+    argv = cmd.extract(s.location, archive, paths, binary=s.binary)
+    return _res(run_borg(argv, env, s.location, on_event=progress_events(progress, "extract"),
+                         cancel=cancel, cwd=str(to)))
+
+
+def delete_archive(s: RepoSettings, env: BorgEnv, archive: str,
+                   cancel: CancelToken | None = None) -> OpResult:
+    return _res(run_borg(cmd.delete(s.location, archive, binary=s.binary), env, s.location,
+                         cancel=cancel))
+
+
+def break_lock(s: RepoSettings, env: BorgEnv) -> OpResult:
+    return _res(run_borg(cmd.break_lock(s.location, binary=s.binary), env, s.location))
+
+
+def stream_contents(s: RepoSettings, env: BorgEnv, archive: str, tree: ArchiveTree,
+                    cancel: CancelToken | None = None) -> ArchiveTree:
+    """Fill `tree` from `borg list --json-lines` as the lines arrive."""
+    run_borg(cmd.list_contents(s.location, archive, binary=s.binary), env, s.location,
+             on_line=tree.add_line, cancel=cancel)
+    tree.finished = True
+    return tree

@@ -1,0 +1,213 @@
+"""Run one borg process: stdin closed, secrets through a file descriptor, `--log-json` lines
+parsed from stderr, stdout read whole (`--json`) or line by line (`--json-lines`), cancel by
+SIGINT then SIGTERM/SIGKILL to the process group."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.engines.borg.errors import INSTALL_HINT, BorgMissingError, classify
+from core.errors import CancelledError
+from core.progress import CancelToken
+
+EventCallback = Callable[[dict[str, Any]], None]
+LineCallback = Callable[[bytes], None]
+
+# Secrets and answers borg must never take from the caller's environment.
+_SCRUB = ("BORG_PASSPHRASE", "BORG_PASSCOMMAND", "BORG_PASSPHRASE_FD", "BORG_NEW_PASSPHRASE")
+SAFE_ANSWERS = {
+    "BORG_RELOCATED_REPO_ACCESS_IS_OK": "no",
+    "BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK": "no",
+    "BORG_CHECK_I_KNOW_WHAT_I_AM_DOING": "NO",
+    "BORG_DELETE_I_KNOW_WHAT_I_AM_DOING": "NO",
+    "BORG_DISPLAY_PASSPHRASE": "no",
+}
+CANCEL_GRACE = 20.0  # seconds between SIGINT and SIGTERM to the process group
+
+
+@dataclass(frozen=True)
+class BorgEnv:
+    """How to reach borg and a repository: binary, passphrase (never logged), ssh command."""
+
+    passphrase: str | None = None
+    rsh: str | None = None
+    binary: str = "borg"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # keeps the passphrase out of tracebacks and logs
+        return f"BorgEnv(binary={self.binary!r}, rsh={self.rsh!r}, passphrase=***)"
+
+
+@dataclass
+class BorgResult:
+    rc: int
+    stdout: bytes
+    messages: list[dict[str, Any]]
+
+    def json(self) -> Any:
+        return json.loads(self.stdout or b"{}")
+
+    def log_lines(self) -> list[str]:
+        return [f"{m.get('levelname', 'INFO')}: {m.get('message', '')}" for m in self.messages]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [str(m.get("message", "")) for m in self.messages
+                if m.get("levelname") == "WARNING"]
+
+
+def event_path(ev: Mapping[str, Any]) -> str:
+    """An event's path, decoding `path_b64` (paths that are not valid UTF-8)."""
+    if "path_b64" in ev:
+        raw = base64.b64decode(ev["path_b64"])
+        return raw.decode("utf-8", "surrogateescape")
+    return str(ev.get("path") or "")
+
+
+def build_env(benv: BorgEnv, fd: int | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
+    env.update(SAFE_ANSWERS)
+    env.update(benv.extra)
+    if benv.rsh:
+        env["BORG_RSH"] = benv.rsh
+    if fd is not None:
+        env["BORG_PASSPHRASE_FD"] = str(fd)
+    return env
+
+
+def _passphrase_fd(passphrase: str | None) -> int | None:
+    if passphrase is None:
+        return None
+    r, w = os.pipe()
+    try:
+        os.write(w, passphrase.encode())  # a passphrase fits the pipe buffer
+    finally:
+        os.close(w)
+    return r
+
+
+class _Stopper:
+    """Waits for cancel while the process runs; SIGINT, then SIGTERM/SIGKILL to its group."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], cancel: CancelToken,
+                 grace: float) -> None:
+        self.proc, self.cancel, self.grace = proc, cancel, grace
+        self.done = threading.Event()
+        self.fired = False
+        self.thread = threading.Thread(target=self._run, name="borg-cancel", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.done.is_set():
+            if self.cancel.wait(0.25):
+                break
+        else:
+            return
+        self.fired = True
+        for sig, wait in ((signal.SIGINT, self.grace), (signal.SIGTERM, 5.0),
+                          (signal.SIGKILL, None)):
+            try:
+                if sig == signal.SIGINT:
+                    self.proc.send_signal(sig)
+                else:
+                    os.killpg(self.proc.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                return
+            if wait is None or self.done.wait(wait):
+                return
+
+
+def run_borg(argv: Sequence[str], benv: BorgEnv, repo: str, *,
+             on_event: EventCallback | None = None, on_line: LineCallback | None = None,
+             cancel: CancelToken | None = None, cwd: str | None = None,
+             check: bool = True, grace: float = CANCEL_GRACE) -> BorgResult:
+    """Run borg; raises the classified error if it fails (rc 2, or rc 1 with an error line
+    when `check`), CancelledError if cancelled. rc 1 (warnings) is a success."""
+    fd = _passphrase_fd(benv.passphrase)
+    try:
+        proc = subprocess.Popen(
+            list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=build_env(benv, fd), cwd=cwd,
+            pass_fds=(fd,) if fd is not None else (), start_new_session=True,
+        )
+    except FileNotFoundError:
+        raise BorgMissingError(f"borg ({argv[0]}) is not installed. {INSTALL_HINT}") from None
+    finally:
+        if fd is not None:
+            os.close(fd)
+    messages: list[dict[str, Any]] = []
+    stopper = _Stopper(proc, cancel, grace) if cancel is not None else None
+    reader = threading.Thread(target=_read_stderr, args=(proc, messages, on_event),
+                              name="borg-stderr", daemon=True)
+    reader.start()
+    out = b""
+    try:
+        assert proc.stdout is not None
+        if on_line is not None:
+            for line in proc.stdout:
+                on_line(line)
+        else:
+            out = proc.stdout.read()
+        rc = proc.wait()
+        reader.join()
+    except BaseException:
+        _kill(proc)
+        reader.join()
+        raise
+    finally:
+        if stopper is not None:
+            stopper.done.set()
+    result = BorgResult(rc, out, messages)
+    if stopper is not None and stopper.fired:
+        raise CancelledError("Cancelled by the user; borg stopped and released its lock.")
+    if rc == 0 or (rc == 1 and not _error(messages)):
+        return result
+    if not check:
+        return result
+    err = _error(messages)
+    raise classify(err.get("msgid") if err else None, str(err.get("message", "")) if err else "",
+                   repo, had_passphrase=benv.passphrase is not None, rc=rc)
+
+
+def _error(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
+    errs = [m for m in messages if m.get("levelname") in ("ERROR", "CRITICAL")]
+    with_id = [m for m in errs if m.get("msgid")]
+    found = with_id or errs
+    return found[0] if found else None
+
+
+def _read_stderr(proc: subprocess.Popen[bytes], messages: list[dict[str, Any]],
+                 on_event: EventCallback | None) -> None:
+    assert proc.stderr is not None
+    for raw in proc.stderr:
+        try:
+            ev = json.loads(raw)
+        except ValueError:
+            text = raw.decode("utf-8", "replace").strip()
+            if text:  # a line outside the contract (ssh's own errors, a prompt)
+                ev = {"type": "log_message", "levelname": "INFO", "message": text}
+            else:
+                continue
+        if not isinstance(ev, dict):
+            continue
+        if ev.get("type") == "log_message":
+            messages.append(ev)
+        if on_event is not None:
+            on_event(ev)
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()

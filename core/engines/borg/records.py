@@ -1,0 +1,125 @@
+"""Borg archives in the catalogue: Backup rows (one location: the repository), outside
+archives synthesized as external jobs, archives gone from the repository marked deleted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from core.catalogue.db import Catalogue
+from core.catalogue.jobs import record_external_job
+from core.catalogue.models import Backup, BackupLocation, JobKind, JobStatus, LocationState, Plan
+from core.engines.borg import ops
+from core.engines.borg.process import BorgEnv
+from core.engines.borg.repo import RepoSettings
+from core.progress import CancelToken
+from core.timeutil import utcnow
+
+
+def external_ref(archive_id: str) -> str:
+    return f"borg:{archive_id}"
+
+
+def record_archive(cat: Catalogue, plan: Plan, job_id: int | None, location: str,
+                   st: ops.ArchiveStats) -> int:
+    b = Backup(
+        plan_id=plan.id, plan_name=plan.name, job_id=job_id, engine="borg", type="archive",
+        name=st.name, created_at=st.start or utcnow(), size=st.compressed_size,
+        original_size=st.original_size, deduplicated_size=st.deduplicated_size, files=st.files,
+        external_id=st.id,
+        details={"repository": location, "archive": st.name, **st.to_json()},
+    )
+    b.locations = [BackupLocation(destination=location, path=f"{location}::{st.name}",
+                                  state=LocationState.UNVERIFIED.value,
+                                  size=st.deduplicated_size)]
+    with cat.session() as s:
+        s.add(b)
+    return b.id
+
+
+def mark_gone(cat: Catalogue, location: str, archive_names: list[str] | None = None,
+              keep_ids: set[str] | None = None) -> list[int]:
+    """Mark the repository's backups deleted: those named, or those whose archive id is not in
+    `keep_ids`. Returns their ids."""
+    gone: list[int] = []
+    with cat.session() as s:
+        rows = s.scalars(select(Backup).where(Backup.engine == "borg")
+                         .options(selectinload(Backup.locations)))
+        for b in rows:
+            if (b.details or {}).get("repository") != location:
+                continue
+            if archive_names is not None and b.name not in archive_names:
+                continue
+            if keep_ids is not None and b.external_id in keep_ids:
+                continue
+            live = [loc for loc in b.locations if loc.state != LocationState.DELETED.value]
+            if not live:
+                continue
+            for loc in live:
+                loc.state = LocationState.DELETED.value
+            gone.append(b.id)
+    return gone
+
+
+def mark_checked(cat: Catalogue, location: str, ok: bool, archive: str | None = None) -> None:
+    now = utcnow()
+    with cat.session() as s:
+        for b in s.scalars(select(Backup).where(Backup.engine == "borg")
+                           .options(selectinload(Backup.locations))):
+            if (b.details or {}).get("repository") != location:
+                continue
+            if archive is not None and b.name != archive:
+                continue
+            for loc in b.locations:
+                if loc.state == LocationState.DELETED.value:
+                    continue
+                loc.state = LocationState.OK.value if ok else LocationState.CORRUPT.value
+                loc.verified_at = now
+                loc.verify_result = {"checked_at": now.isoformat() + "Z", "by": "borg check"}
+
+
+@dataclass
+class RefreshReport:
+    archives: int = 0
+    new_jobs: list[int] = field(default_factory=list)
+    new_backups: list[int] = field(default_factory=list)
+    gone: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.archives} archive(s) in the repository; {len(self.new_backups)} made "
+                f"outside Backup Desk recorded; {len(self.gone)} no longer there.")
+
+
+def refresh(cat: Catalogue, plan: Plan, s: RepoSettings, env: BorgEnv,
+            cancel: CancelToken | None = None) -> RefreshReport:
+    """Record the repository's archives that the catalogue does not know (once each, as
+    external jobs with their real times and sizes), and mark vanished ones deleted.
+    The caller holds the repository's lock."""
+    archives = ops.list_archives(s, env, cancel)
+    report = RefreshReport(archives=len(archives))
+    ids = {a.id for a in archives}
+    with cat.session() as sess:
+        known = set(sess.scalars(select(Backup.external_id)
+                                 .where(Backup.external_id.in_(ids))))
+    for a in archives:
+        if a.id in known:
+            continue
+        st = ops.archive_info(s, env, a.name, cancel)
+        started = st.start or a.start or utcnow()
+        job_id = record_external_job(
+            cat, external_ref=external_ref(a.id), engine="borg", kind=JobKind.BACKUP.value,
+            started_at=started, finished_at=st.end or started, plan_id=plan.id,
+            plan_name=plan.name, status=JobStatus.SUCCESS.value, requested_by=st.username,
+            bytes=st.original_size, files=st.files,
+            log=f"Archive {st.name} was made outside Backup Desk on {st.hostname or 'a host'} "
+                f"by {st.username or 'someone'}; found in {s.location}.\n",
+            details={"repository": s.location, **st.to_json()},
+        )
+        if job_id is None:
+            continue  # another process recorded it first
+        report.new_jobs.append(job_id)
+        report.new_backups.append(record_archive(cat, plan, job_id, s.location, st))
+    report.gone = mark_gone(cat, s.location, keep_ids=ids)
+    return report

@@ -1,0 +1,89 @@
+"""A borg plan's repository: location, lock key, passphrase key, archive names."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from core.engines.borg.process import BorgEnv
+from core.errors import ConfigError
+
+PASSPHRASE_ENV = "BACKUPDESK_PASSPHRASE"
+
+
+def passphrase_key(plan_id: int) -> str:
+    return f"plan-{plan_id}:borg-passphrase"
+
+
+def normalise_location(location: str) -> str:
+    """One spelling per repository: absolute local paths, ssh URLs with user, host and port."""
+    loc = location.strip()
+    if loc.startswith("ssh://"):
+        u = urlsplit(loc)
+        if not u.hostname:
+            raise ConfigError(f"The repository URL {location!r} has no host.")
+        user = f"{u.username}@" if u.username else ""
+        port = u.port or 22
+        path = u.path or "/"
+        return f"ssh://{user}{u.hostname}:{port}{path.rstrip('/') or '/'}"
+    if "://" in loc:
+        raise ConfigError(f"Unsupported repository location {location!r}: use a folder or "
+                          "ssh://USER@HOST:PORT/PATH.")
+    if re.match(r"^[^/]+:", loc):  # scp-style user@host:path
+        raise ConfigError(f"Write the remote repository {location!r} as "
+                          "ssh://USER@HOST:PORT/PATH.")
+    return str(Path(os.path.expanduser(loc)).absolute()).rstrip("/") or "/"
+
+
+def lock_key(location: str) -> str:
+    return f"repo:{normalise_location(location)}"
+
+
+def is_remote(location: str) -> bool:
+    return location.startswith("ssh://")
+
+
+def archive_prefix(plan_name: str) -> str:
+    """The plan's archives start with this; prune only ever touches them."""
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "-", plan_name).strip("-") or "plan"
+    return f"{clean}-"
+
+
+def archive_name(plan_name: str, now: datetime) -> str:
+    return f"{archive_prefix(plan_name)}{now:%Y-%m-%dT%H.%M.%S}"
+
+
+@dataclass(frozen=True)
+class RepoSettings:
+    location: str
+    encryption: str
+    compression: str
+    keep: dict[str, int]
+    prune: bool
+    compact: bool
+    rsh: str | None
+    binary: str
+
+    @classmethod
+    def from_options(cls, opts: dict[str, Any]) -> RepoSettings:
+        loc = opts.get("repository")
+        if not loc:
+            raise ConfigError("A borg plan needs a repository.")
+        return cls(
+            location=normalise_location(str(loc)),
+            encryption=str(opts.get("encryption") or "repokey"),
+            compression=str(opts.get("compression") or "lz4"),
+            keep={str(k): int(v) for k, v in (opts.get("keep") or {}).items() if v},
+            prune=bool(opts.get("prune", True)),
+            compact=bool(opts.get("compact", True)),
+            rsh=opts.get("rsh") or None,
+            binary=str(opts.get("borg_binary") or os.environ.get("BACKUPDESK_BORG") or "borg"),
+        )
+
+    def env(self, passphrase: str | None) -> BorgEnv:
+        return BorgEnv(passphrase=passphrase, rsh=self.rsh, binary=self.binary)

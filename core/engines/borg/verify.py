@@ -1,0 +1,58 @@
+"""Verify of borg backups: `borg check` of each archive (the repository checks its chunks)."""
+
+from __future__ import annotations
+
+from core.backups import BackupInfo
+from core.catalogue.db import Catalogue
+from core.catalogue.models import JobKind, LocationState
+from core.engines.borg import commands as cmd
+from core.engines.borg.backups import _plan_of, _settings
+from core.engines.borg.errors import ArchiveMissingError, BorgError, RepositoryMissingError
+from core.engines.borg.jobs import JobEnd, RepoJob, run_job
+from core.engines.borg.ops import progress_events
+from core.engines.borg.process import run_borg
+from core.errors import CancelledError
+from core.progress import CancelToken, ProgressCallback, no_progress
+from core.verify import ArtifactResult, LocationResult
+
+SKIPPED = (LocationState.FAILED.value, LocationState.DELETED.value)
+
+
+def check_archives(cat: Catalogue, items: list[BackupInfo], *,
+                   progress: ProgressCallback = no_progress,
+                   cancel: CancelToken | None = None) -> list[LocationResult]:
+    """One check job per archive; results for core.verify.store."""
+    out: list[LocationResult] = []
+    for b in items:
+        locs = [loc for loc in b.locations if loc.state not in SKIPPED]
+        if not locs:
+            continue
+        loc = locs[0]
+        plan = _plan_of(cat, b)
+        s = _settings(plan, b)
+
+        def body(job: RepoJob, end: JobEnd, name: str = b.name) -> None:
+            job.log(f"Checking archive {name}.")
+            loc = job.settings.location
+            argv = cmd.check(loc, archive=name, binary=job.settings.binary)
+            job.log(run_borg(argv, job.env, loc,
+                             on_event=progress_events(job.report, "check"),
+                             cancel=job.cancel).log_lines())
+
+        r = LocationResult(b.id, loc.id, loc.destination, loc.path)
+        try:
+            run_job(cat, plan, JobKind.CHECK.value, body, settings=s, progress=progress,
+                    cancel=cancel, details={"backup_id": b.id})
+            r.artifacts.append(ArtifactResult(b.name, LocationState.OK.value))
+        except CancelledError:
+            raise
+        except (ArchiveMissingError, RepositoryMissingError) as e:
+            r.artifacts.append(ArtifactResult(b.name, LocationState.MISSING.value, error=str(e)))
+        except BorgError as e:
+            if type(e) is not BorgError:  # busy, passphrase, ssh: not a verdict on the data
+                raise
+            state = LocationState.CORRUPT.value
+            r.artifacts.append(ArtifactResult(b.name, state, error=str(e)))
+        r.state = r.artifacts[0].state
+        out.append(r)
+    return out
