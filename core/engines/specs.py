@@ -33,6 +33,9 @@ def _archive_from_args(a: argparse.Namespace) -> dict[str, Any]:
         opts["verify_after"] = False
     if getattr(a, "include", None):
         opts["include"] = a.include
+    keep = {u: getattr(a, f"keep_{u}", None) for u in KEEP_UNITS}
+    if any(n is not None for n in keep.values()):
+        opts["keep"] = {u: n for u, n in keep.items() if n is not None}
     return opts
 
 
@@ -50,6 +53,9 @@ def _archive_validate(opts: dict[str, Any]) -> None:
         raise ConfigError("--full-every must be a whole number of at least 1.")
     if opts.get("include", "both") not in ("files", "databases", "both"):
         raise ConfigError("Include must be files, databases or both.")
+    for unit, n in (opts.get("keep") or {}).items():
+        if unit not in KEEP_UNITS or not isinstance(n, int) or n < 0:
+            raise ConfigError(f"Invalid keep rule {unit}={n!r}.")
     from core.engines.dumps.urls import parse
 
     for url in opts.get("databases") or []:
