@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "core.cli.grid_cmd",
     "core.cli.backup_cmds",
     "core.cli.borg_cmd",
+    "core.cli.schedule_cmd",
 ]
 # Which module registers each subcommand, so that one command loads only its own module (and
 # the GUI none). tests/core/test_cli_registry.py keeps it in step with the modules.
@@ -41,6 +42,8 @@ COMMANDS = {
     "delete": "core.cli.backup_cmds",
     **dict.fromkeys(("refresh", "check", "compact", "repo-init", "repo-info", "archives",
                      "break-lock"), "core.cli.borg_cmd"),
+    **dict.fromkeys(("scheduler", "schedule", "prune", "status", "restore-test",
+                     "notify-test"), "core.cli.schedule_cmd"),
 }
 _GLOBAL_WITH_VALUE = ("--home", "--catalogue")
 
