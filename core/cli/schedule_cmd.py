@@ -1,0 +1,191 @@
+"""`backupdesk scheduler|schedule|prune|status|restore-test|notify`."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from typing import Any
+
+from core.cli.context import CliContext, print_json, print_table
+from core.errors import UsageError
+
+KINDS = ("backup", "verify", "restore_test")
+
+
+def register(sub: Any) -> None:
+    sch = sub.add_parser("scheduler", help="run due plans on time, headless (servers, "
+                                           "logged-out desktops)")
+    sch.add_argument("--once", action="store_true",
+                     help="start what is due now, wait for it and exit (for a cron line)")
+    sch.add_argument("--missed-after", type=int, default=2, metavar="MIN",
+                     help="a run found later than this is a missed run (default 2)")
+    sch.set_defaults(func=_scheduler)
+
+    sc = sub.add_parser("schedule", help="set, clear or list plans' schedules")
+    ssub = sc.add_subparsers(dest="schedule_command", metavar="ACTION", required=True,
+                             parser_class=type(sc))
+    st = ssub.add_parser("set", help="set a plan's backup, verify or restore-test schedule")
+    st.add_argument("plan")
+    st.add_argument("expression", help="hourly, daily, weekly, monthly, 'every 15 minutes', "
+                                       "'daily at 02:30', 'weekly on mon at 03:00', "
+                                       "'monthly on 1 at 04:00' or a cron expression")
+    st.add_argument("--kind", choices=KINDS, default="backup")
+    st.add_argument("--missed", choices=("catch-up", "skip"),
+                    help="a run missed while the machine was off: run it once (default) or skip")
+    st.add_argument("--timezone", metavar="ZONE", help="IANA zone, e.g. Europe/Rome "
+                                                        "(default: local time)")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=_set)
+    cl = ssub.add_parser("clear", help="remove a plan's schedule")
+    cl.add_argument("plan")
+    cl.add_argument("--kind", choices=KINDS, default="backup")
+    cl.set_defaults(func=_clear)
+    ls = ssub.add_parser("list", help="list schedules with their next five runs")
+    ls.add_argument("--plan")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=_list)
+
+    pr = sub.add_parser("prune", help="remove backups that the plan's keep rules do not keep")
+    pr.add_argument("plan")
+    pr.add_argument("--dry-run", action="store_true", help="only say what would go and why")
+    pr.add_argument("--json", action="store_true")
+    pr.set_defaults(func=_prune)
+
+    ss = sub.add_parser("status", help="per plan: last success, last result, next due, "
+                                       "overdue")
+    ss.add_argument("--json", action="store_true")
+    ss.add_argument("--grace", type=int, default=60, metavar="MIN",
+                    help="minutes after a due time before a plan is overdue (default 60)")
+    ss.set_defaults(func=_status)
+
+    rt = sub.add_parser("restore-test", help="restore a sample of the latest backup into a "
+                                             "temporary folder and compare it")
+    rt.add_argument("plan")
+    rt.add_argument("--files", type=int, default=20, metavar="N")
+    rt.add_argument("--json", action="store_true")
+    rt.set_defaults(func=_restore_test)
+
+    nt = sub.add_parser("notify-test", help="send a test mail with the notification settings")
+    nt.set_defaults(func=_notify_test)
+
+
+def _scheduler(ctx: CliContext, a: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from core.scheduler_service import SchedulerService
+
+    if a.missed_after < 0:
+        raise UsageError("--missed-after must not be negative.")
+    svc = SchedulerService(ctx.catalogue, ctx.config.paths,
+                           missed_after=timedelta(minutes=a.missed_after))
+    if a.once:
+        svc.once()
+        return 0
+
+    def stop(*_: object) -> None:
+        svc.scheduler.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print("backupdesk scheduler: running; stop with Ctrl+C or SIGTERM.", file=sys.stderr,
+          flush=True)
+    svc.run()
+    svc.wait_jobs()
+    return 0
+
+
+def _set(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import schedule_store
+
+    sc = schedule_store.set_schedule(ctx.catalogue, a.plan, a.expression, kind=a.kind,
+                                     missed=a.missed, timezone=a.timezone)
+    data = schedule_store.schedule_json(sc, a.plan)
+    if a.json:
+        print_json(data)
+    else:
+        print(f"{a.kind} schedule of {a.plan!r}: {data['expression']}; next: "
+              f"{', '.join(data['next_runs'][:3])}")
+    return 0
+
+
+def _clear(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import schedule_store
+
+    found = schedule_store.clear_schedule(ctx.catalogue, a.plan, a.kind)
+    print(f"{a.kind} schedule of {a.plan!r} removed." if found
+          else f"Plan {a.plan!r} had no {a.kind} schedule.")
+    return 0
+
+
+def _list(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import schedule_store
+
+    items = schedule_store.list_schedules(ctx.catalogue, a.plan)
+    if a.json:
+        print_json(items)
+        return 0
+    print_table(["PLAN", "KIND", "SCHEDULE", "MISSED", "NEXT"],
+                [[i["plan"], i["kind"], i["expression"], i["missed_policy"],
+                  i["next_runs"][0] if i["enabled"] else "disabled"] for i in items])
+    return 0
+
+
+def _prune(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.prune import prune_plan
+
+    r = prune_plan(ctx.catalogue, ctx.config.paths, a.plan, dry_run=a.dry_run)
+    if a.json:
+        print_json(r.to_json())
+        return 1 if r.errors else 0
+    for i in r.items:
+        verb = "keep  " if i.keep else ("remove" if a.dry_run else "removed")
+        print(f"{verb} {i.id:>6} {i.type:<11} {i.name}  ({i.reason})")
+    print(r.message)
+    return 1 if r.errors else 0
+
+
+def _status(ctx: CliContext, a: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from core.fmt import local_time
+    from core.status import plan_statuses
+
+    items = plan_statuses(ctx.catalogue, grace=timedelta(minutes=a.grace))
+    if a.json:
+        print_json([s.to_json() for s in items])
+        return 0
+    if not items:
+        print("No plans.")
+        return 0
+    for s in items:
+        last = local_time(s.last_success) if s.last_success else "never"
+        nxt = local_time(s.next_due) if s.next_due else "not scheduled"
+        flag = "  OVERDUE" if s.overdue else ""
+        print(f"{s.plan}: last success {last}; last result {s.last_result or '-'}; "
+              f"next due {nxt}{flag}")
+    return 0
+
+
+def _restore_test(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.restore_test import run_restore_test
+
+    r = run_restore_test(ctx.catalogue, a.plan, count=a.files)
+    if a.json:
+        print_json(r.to_json())
+    else:
+        print(f"Restored and compared {r.checked} file(s) of backup {r.backup_id}: "
+              + ("all match." if r.ok else f"{len(r.problems)} differ."))
+        for p in r.problems:
+            print(f"  {p}")
+    return 0 if r.ok else 1
+
+
+def _notify_test(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.alerts import Alerts, AlertSettings, send_mail
+
+    s = AlertSettings.load(ctx.config.paths)
+    send_mail(s, Alerts(ctx.config.paths).password(), "Backup Desk: test mail",
+              "This is a test mail from Backup Desk: notifications reach you.")
+    print(f"Test mail sent to {', '.join(s.recipients)}.")
+    return 0

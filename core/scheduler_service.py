@@ -1,0 +1,89 @@
+"""The scheduler with its jobs and alerts wired in: what `backupdesk scheduler` and the GUI
+run. Jobs run in their own threads; overdue plans are checked on every wake-up."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from core import scheduled_jobs
+from core.alerts import Alerts
+from core.catalogue.db import Catalogue
+from core.config import AppPaths
+from core.scheduler import MAX_SLEEP, MISSED_AFTER, Clock, Due, Scheduler
+from core.status import GRACE
+
+log = logging.getLogger(__name__)
+
+
+class SchedulerService:
+    def __init__(self, cat: Catalogue, paths: AppPaths, *, clock: Clock | None = None,
+                 alerts: Alerts | None = None, grace: timedelta = GRACE,
+                 missed_after: timedelta = MISSED_AFTER, max_sleep: float = MAX_SLEEP,
+                 on_finished: Callable[[scheduled_jobs.Finished], None] | None = None,
+                 on_started: Callable[[Due], None] | None = None) -> None:
+        self.cat, self.paths = cat, paths
+        self.alerts = alerts if alerts is not None else Alerts(paths)
+        self.grace = grace
+        self.on_finished, self.on_started = on_finished, on_started
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self.scheduler = Scheduler(cat, self._launch, clock=clock, missed_after=missed_after,
+                                   max_sleep=max_sleep, on_tick=self._on_tick)
+        self._thread: threading.Thread | None = None
+
+    def _launch(self, due: Due) -> None:
+        t = threading.Thread(target=self._execute, args=(due,), name=f"scheduled-{due.plan}",
+                             daemon=True)
+        with self._lock:
+            self._threads = [x for x in self._threads if x.is_alive()]
+            self._threads.append(t)
+        t.start()
+
+    def _execute(self, due: Due) -> None:
+        if self.on_started is not None:
+            self.on_started(due)
+        done = scheduled_jobs.execute(self.cat, self.paths, due, self.alerts)
+        if self.on_finished is not None:
+            self.on_finished(done)
+
+    def _on_tick(self, now: datetime) -> None:
+        try:
+            scheduled_jobs.check_overdue(self.cat, self.alerts, now, self.grace)
+        except Exception:
+            log.exception("overdue check failed")
+
+    def start(self) -> None:
+        """Run the loop in a background thread."""
+        self._thread = threading.Thread(target=self.scheduler.run, name="scheduler",
+                                        daemon=True)
+        self._thread.start()
+
+    def run(self) -> None:
+        """Run the loop in this thread until stop()."""
+        self.scheduler.run()
+
+    def once(self) -> None:
+        """One pass: start what is due, check overdue plans, wait for the started jobs."""
+        self.scheduler.tick()
+        self.wait_jobs()
+
+    def wake(self) -> None:
+        self.scheduler.wake()
+
+    def stop(self, timeout: float | None = 10.0) -> None:
+        self.scheduler.stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def running_jobs(self) -> int:
+        with self._lock:
+            return sum(1 for t in self._threads if t.is_alive())
+
+    def wait_jobs(self, timeout: float | None = None) -> None:
+        with self._lock:
+            threads = list(self._threads)
+        for t in threads:
+            t.join(timeout)
