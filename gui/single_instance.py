@@ -12,6 +12,7 @@ import logging
 import os
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QWidget
 
@@ -42,7 +43,8 @@ def forward_to_running(name: str, timeout_ms: int = 500) -> bool:
 def bring_forward(window: QWidget) -> None:
     if window.isMinimized() or not window.isVisible():
         window.showNormal()
-    window.raise_()
+    if QGuiApplication.platformName() != "offscreen":  # it cannot raise (and says so)
+        window.raise_()
     window.activateWindow()
 
 
