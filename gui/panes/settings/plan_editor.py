@@ -1,0 +1,287 @@
+"""The plan editor: every option of an archive or borg plan, validated as you type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.errors import BackupDeskError
+from gui.context import AppContext
+from gui.errors import error_text
+from gui.panes.settings.borg_box import BorgBox
+from gui.panes.settings.plan_form import (
+    COMPRESSIONS,
+    LEVELS,
+    PlanForm,
+    Saved,
+    compression_text,
+    parse_compression,
+    save_plan,
+)
+from gui.panes.settings.rows import DatabaseList, DestinationList
+from gui.panes.settings.schedule_field import ScheduleField
+
+INCLUDES = ("both", "files", "databases")
+
+
+class SourceList(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QListWidget()
+        self.list.setMaximumHeight(110)
+        add_files = QPushButton("Add files…")
+        add_folder = QPushButton("Add folder…")
+        remove = QPushButton("Remove")
+        add_files.clicked.connect(self._add_files)
+        add_folder.clicked.connect(self._add_folder)
+        remove.clicked.connect(lambda: [self.list.takeItem(self.list.row(i))
+                                        for i in self.list.selectedItems()])
+        buttons = QHBoxLayout()
+        for b in (add_files, add_folder, remove):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.list)
+        lay.addLayout(buttons)
+
+    def _add_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Files to back up")
+        self.add(files)
+
+    def _add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder to back up")
+        if folder:
+            self.add([folder])
+
+    def add(self, paths: list[str]) -> None:
+        have = set(self.values())
+        self.list.addItems([p for p in paths if p and p not in have])
+
+    def values(self) -> list[str]:
+        return [self.list.item(i).text() for i in range(self.list.count())]
+
+    def set_values(self, values: list[str]) -> None:
+        self.list.clear()
+        self.list.addItems(values)
+
+
+class ArchiveBox(QGroupBox):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__("Archive engine", parent)
+        self.include = QComboBox()
+        self.include.addItems(list(INCLUDES))
+        self.databases = DatabaseList(ctx)
+        self.compression = QComboBox()
+        self.compression.addItems(list(COMPRESSIONS))
+        self.level = QSpinBox()
+        self.compression.currentTextChanged.connect(self._levels)
+        comp = QHBoxLayout()
+        comp.addWidget(self.compression)
+        comp.addWidget(QLabel("level"))
+        comp.addWidget(self.level)
+        comp.addStretch(1)
+        self.destinations = DestinationList(ctx)
+        self.full_every = QSpinBox()
+        self.full_every.setRange(1, 1000)
+        self.full_every.setSuffix(" runs")
+        self.verify_after = QCheckBox("Verify every copy after each backup")
+        form = QFormLayout(self)
+        form.addRow("Back up", self.include)
+        form.addRow("Databases", self.databases)
+        form.addRow("Compression", comp)
+        form.addRow("Destinations", self.destinations)
+        form.addRow("Full backup every", self.full_every)
+        form.addRow("", self.verify_after)
+        self.load({})
+
+    def _levels(self, algo: str) -> None:
+        lo, hi, default = LEVELS.get(algo, (0, 0, 0))
+        self.level.setRange(lo, hi)
+        self.level.setValue(default)
+        self.level.setEnabled(algo in LEVELS)
+
+    def load(self, plan: dict[str, Any]) -> None:
+        opts = plan.get("options", {})
+        self.include.setCurrentText(opts.get("include", "both"))
+        self.databases.set_values([str(u) for u in opts.get("databases") or []])
+        algo, level = parse_compression(str(opts.get("compression", "zstd:3")))
+        self.compression.setCurrentText(algo)
+        self._levels(algo)
+        if level is not None:
+            self.level.setValue(level)
+        self.destinations.set_values([d["location"] for d in plan.get("destinations", [])])
+        self.full_every.setValue(int(opts.get("full_every", 7)))
+        self.verify_after.setChecked(bool(opts.get("verify_after", True)))
+
+    def options(self) -> dict[str, Any]:
+        algo = self.compression.currentText()
+        opts: dict[str, Any] = {
+            "include": self.include.currentText(),
+            "compression": compression_text(algo, self.level.value() if algo in LEVELS else None),
+            "full_every": self.full_every.value(),
+            "verify_after": self.verify_after.isChecked(),
+        }
+        dbs = self.databases.values()
+        if dbs:
+            opts["databases"] = dbs
+        return opts
+
+
+class PlanEditor(QWidget):
+    saved = Signal(str)  # plan name
+    failed = Signal(str)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.original: str | None = None
+        self.plan_id: int | None = None
+        self.title = QLabel()
+        self.name = QLineEdit(placeholderText="documents")
+        self.engine = QComboBox()
+        self.engine.addItems(["archive", "borg"])
+        self.enabled = QCheckBox("Enabled (runs on its schedule)")
+        self.sources = SourceList()
+        self.excludes = QPlainTextEdit()
+        self.excludes.setPlaceholderText("one glob per line: *.tmp, cache, Documents/build/*")
+        self.excludes.setMaximumHeight(70)
+        self.schedule = ScheduleField()
+        self.archive = ArchiveBox(ctx)
+        self.borg = BorgBox()
+        self.save_button = QPushButton("Save plan")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("color: #7a5a00;")
+        self.notice.setVisible(False)
+        general = QGroupBox("Plan")
+        form = QFormLayout(general)
+        form.addRow("Name", self.name)
+        form.addRow("Engine", self.engine)
+        form.addRow("", self.enabled)
+        form.addRow("Sources", self.sources)
+        form.addRow("Exclude", self.excludes)
+        form.addRow("Schedule", self.schedule)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.message, 1)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.title)
+        lay.addWidget(general)
+        lay.addWidget(self.archive)
+        lay.addWidget(self.borg)
+        lay.addLayout(buttons)
+        lay.addWidget(self.notice)
+        lay.addStretch(1)
+        self.engine.currentTextChanged.connect(self._engine)
+        self.save_button.clicked.connect(self.save)
+        self.load(None)
+
+    def _engine(self, engine: str) -> None:
+        self.archive.setVisible(engine == "archive")
+        self.borg.setVisible(engine == "borg")
+
+    def load(self, plan: dict[str, Any] | None) -> None:
+        """Show a saved plan (plan_json), or an empty form for a new one."""
+        p = plan or {}
+        self.original = p.get("name")
+        self.plan_id = p.get("id")
+        self.title.setText(f"<h3>{'Edit plan ' + p['name'] if plan else 'New plan'}</h3>")
+        self.name.setText(p.get("name", ""))
+        self.engine.setCurrentText(p.get("engine", "archive"))
+        self.engine.setEnabled(plan is None)
+        self.enabled.setChecked(bool(p.get("enabled", True)))
+        self.sources.set_values(list(p.get("sources", [])))
+        self.excludes.setPlainText("\n".join(p.get("excludes", [])))
+        backup = [s["expression"] for s in p.get("schedules", []) if s.get("kind") == "backup"]
+        self.schedule.set_text(backup[0] if backup else "")
+        self.archive.load(p)
+        self.borg.load(p, new=plan is None)
+        self.databases_lookup()
+        self._engine(self.engine.currentText())
+        self.message.clear()
+
+    def databases_lookup(self) -> None:
+        plan_id, paths = self.plan_id, self.ctx.config.paths
+        if plan_id is None:
+            self.archive.databases.lookup = None
+            return
+
+        def lookup(url: str) -> str | None:
+            from core.secrets import SecretStore, db_secret_key
+
+            return SecretStore(paths).get(db_secret_key(plan_id, url))
+
+        self.archive.databases.lookup = lookup
+
+    def form(self) -> PlanForm:
+        """The form as a PlanForm; ConfigError for what can be told without the disk."""
+        from core.errors import ConfigError
+
+        if not self.schedule.valid:
+            raise ConfigError(self.schedule.info.text())
+        engine = self.engine.currentText()
+        excludes = [x.strip() for x in self.excludes.toPlainText().splitlines() if x.strip()]
+        f = PlanForm(self.name.text().strip(), engine, self.enabled.isChecked(),
+                     self.sources.values(), excludes, schedule=self.schedule.expression())
+        if engine == "archive":
+            if not self.archive.destinations.all_ok():
+                raise ConfigError("A destination cannot be used: see the message under it.")
+            f.destinations = self.archive.destinations.values()
+            f.options = self.archive.options()
+        else:
+            f.options = self.borg.options()
+            f.passphrase = self.borg.passphrase.text()
+            f.borg_setup = self.borg.setup_choice()
+        return f
+
+    def save(self) -> None:
+        cat = self.ctx.catalogue
+        if cat is None:
+            return
+        try:
+            form = self.form()
+        except BackupDeskError as e:
+            self._failed(e)
+            return
+        self.save_button.setEnabled(False)
+        self.message.setText("Saving…")
+        self.ctx.workers.submit(save_plan, cat, self.ctx.config.paths, form, self.original,
+                                on_result=self._saved, on_error=self._failed)
+
+    def _saved(self, result: Saved) -> None:
+        self.save_button.setEnabled(True)
+        self.load(result.plan)
+        self.borg.passphrase.clear()
+        self.message.setStyleSheet("color: #1e6b34;")
+        self.message.setText(f"Saved plan {result.plan['name']!r}.")
+        if result.notice:
+            self.notice.setText(result.notice)
+            self.notice.setVisible(True)
+        self.saved.emit(result.plan["name"])
+
+    def _failed(self, e: BaseException) -> None:
+        self.save_button.setEnabled(True)
+        text = error_text(e)
+        self.message.setStyleSheet("color: #9b1c1c;")
+        self.message.setText(text)
+        self.failed.emit(text)

@@ -1,0 +1,115 @@
+"""What the plan editor saves, and how (runs in a worker): add_plan or update_plan, the borg
+passphrase to the secret store, the keyring fallback note once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.catalogue.db import Catalogue
+from core.config import AppPaths
+
+COMPRESSIONS = ("zstd", "gzip", "none")
+LEVELS = {"zstd": (1, 22, 3), "gzip": (1, 9, 6)}
+KEEP_UNITS = ("last", "hourly", "daily", "weekly", "monthly", "yearly")
+
+
+def borg_passphrase_key(plan_id: int) -> str:
+    """The borg engine's own key when it is installed, else the same spelling."""
+    try:
+        from core.engines.borg.repo import passphrase_key
+    except ImportError:
+        return f"plan-{plan_id}:borg-passphrase"
+    return passphrase_key(plan_id)
+
+
+def compression_text(algo: str, level: int | None) -> str:
+    return algo if algo == "none" or level is None else f"{algo}:{level}"
+
+
+def parse_compression(text: str) -> tuple[str, int | None]:
+    algo, _, level = text.partition(":")
+    return algo, int(level) if level.isdigit() else None
+
+
+@dataclass
+class PlanForm:
+    name: str
+    engine: str = "archive"
+    enabled: bool = True
+    sources: list[str] = field(default_factory=list)
+    excludes: list[str] = field(default_factory=list)
+    destinations: list[str] = field(default_factory=list)
+    schedule: str = ""  # the cron expression, '' for none
+    options: dict[str, Any] = field(default_factory=dict)
+    passphrase: str = ""  # borg only; '' keeps the stored one
+    borg_setup: str = ""  # "init", "existing" or "" (no repository step)
+
+
+@dataclass
+class Saved:
+    plan: dict[str, Any]
+    notice: str | None
+
+
+def save_plan(cat: Catalogue, paths: AppPaths, form: PlanForm, original: str | None) -> Saved:
+    """Create the plan (original None) or replace the settings of the plan named `original`."""
+    from core import plans
+    from core.secrets import SecretStore
+
+    store = SecretStore(paths)
+    kwargs: dict[str, Any] = {
+        "sources": form.sources, "destinations": form.destinations,
+        "excludes": form.excludes, "schedule": form.schedule or None,
+        "options": form.options, "secrets": store,
+    }
+    if original is None:
+        plan = plans.add_plan(cat, form.name, form.engine, **kwargs)
+        if not form.enabled:
+            plan = plans.update_plan(cat, plan.name, enabled=False, **kwargs)
+    else:
+        plan = plans.update_plan(cat, original, new_name=form.name, enabled=form.enabled,
+                                 **kwargs)
+    stored_secret = bool(form.passphrase) or bool(plans.split_passwords(form.options)[1])
+    if form.engine == "borg":
+        if form.passphrase:
+            store.set(borg_passphrase_key(plan.id), form.passphrase)
+        if form.borg_setup and original is None:
+            _set_up_repository(cat, paths, plan, form.borg_setup == "init", store)
+    notice = store.fallback_notice() if stored_secret else None
+    return Saved(plans.plan_json(plans.get_plan(cat, plan.name)), notice)
+
+
+def _set_up_repository(cat: Catalogue, paths: AppPaths, plan: Any, create: bool,
+                       store: Any) -> None:
+    """borg init or check the repository, as `plan add` does; the plan goes again on failure."""
+    from core import plans
+    from core.errors import BackupDeskError
+
+    try:
+        from core.engines.borg.flows import setup_repository
+    except ImportError:
+        return
+    try:
+        setup_repository(cat, paths, plan, create=create, trigger="manual", secrets=store)
+    except BackupDeskError:
+        plans.remove_plan(cat, plan.name, secrets=store)
+        store.delete(borg_passphrase_key(plan.id))
+        raise
+
+
+def delete_plan(cat: Catalogue, paths: AppPaths, name: str) -> None:
+    from core import plans
+    from core.secrets import SecretStore
+
+    store = SecretStore(paths)
+    plan = plans.get_plan(cat, name)
+    plans.remove_plan(cat, name, secrets=store)
+    if plan.engine == "borg":
+        store.delete(borg_passphrase_key(plan.id))
+
+
+def load_plans(cat: Catalogue) -> list[dict[str, Any]]:
+    from core import plans
+
+    return [plans.plan_json(p) for p in plans.list_plans(cat)]

@@ -1,0 +1,78 @@
+"""The schedule field: preset words, "daily at 03:30", or cron; the next five runs as you type."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from core.errors import BackupDeskError
+
+AT = re.compile(r"^(daily|weekly|monthly)\s+at\s+(\d{1,2})(?::(\d{2}))?$", re.IGNORECASE)
+AT_FIELDS = {"daily": "* * *", "weekly": "* * 0", "monthly": "1 * *"}
+
+
+def to_expression(text: str) -> str:
+    """The cron expression to store for what the user typed; '' for no schedule.
+    Raises ConfigError for anything else."""
+    from core import schedules
+
+    text = " ".join(text.strip().split())
+    if not text:
+        return ""
+    m = AT.match(text)
+    if m:
+        hour, minute = int(m.group(2)), int(m.group(3) or 0)
+        if hour < 24 and minute < 60:
+            text = f"{minute} {hour} {AT_FIELDS[m.group(1).lower()]}"
+    return schedules.normalise(text)
+
+
+def preview(text: str, now: datetime | None = None) -> tuple[bool, str]:
+    """(valid, what to show under the field): the next five runs in local time, or the error."""
+    from core import schedules
+
+    try:
+        expr = to_expression(text)
+    except BackupDeskError as e:
+        return False, str(e)
+    if not expr:
+        return True, "No schedule: the plan runs only when you press Run now."
+    start = (now or datetime.now()).astimezone()
+    runs = schedules.next_runs(expr, start)
+    when = ", ".join(t.strftime("%a %Y-%m-%d %H:%M") for t in runs)
+    return True, f"<tt>{expr}</tt> — next runs (local time): {when}"
+
+
+class ScheduleField(QWidget):
+    validity = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = QLineEdit(placeholderText="daily, weekly at 03:30, or cron: 30 2 * * 1-5")
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.edit)
+        lay.addWidget(self.info)
+        self.valid = True
+        self.edit.textChanged.connect(self._update)
+        self._update()
+
+    def _update(self) -> None:
+        self.valid, text = preview(self.edit.text())
+        self.info.setText(text)
+        self.info.setStyleSheet("" if self.valid else "color: #9b1c1c;")
+        self.validity.emit(self.valid)
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+    def expression(self) -> str:
+        return to_expression(self.edit.text())
+
+    def set_text(self, text: str) -> None:
+        self.edit.setText(text)
