@@ -184,6 +184,10 @@ def job_event(job_id: int | str, plan: str, status: str, error: str | None, kind
     return None
 
 
-def overdue_event(plan_id: int, plan: str, previous_due: str) -> Event:
-    return Event(f"overdue-{plan_id}-{previous_due}", "overdue", f"{plan} is overdue",
-                 f"No successful backup of {plan} since it was due at {previous_due}.")
+def overdue_event(plan_id: int, plan: str, previous_due: str, last_success: str | None
+                  ) -> Event:
+    """One alert per overdue spell: the key changes only when a backup succeeds again."""
+    since = f"since {last_success}" if last_success else "ever"
+    return Event(f"overdue-{plan_id}-{last_success or 'never'}", "overdue",
+                 f"{plan} is overdue",
+                 f"{plan} was due at {previous_due} but has had no successful backup {since}.")

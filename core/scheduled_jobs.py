@@ -129,6 +129,7 @@ def check_overdue(cat: Catalogue, alerts: alerts_mod.Alerts, now: datetime,
     for st in plan_statuses(cat, now, grace):
         if st.overdue and st.previous_due is not None:
             late.append(st.plan)
+            last = st.last_success.isoformat() if st.last_success else None
             alerts.emit(alerts_mod.overdue_event(st.plan_id, st.plan,
-                                                 st.previous_due.isoformat()))
+                                                 st.previous_due.isoformat(), last))
     return late

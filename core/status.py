@@ -1,7 +1,7 @@
 """Per plan: last success, last result, next due, overdue ("did last night's backup run?").
 
-A plan is overdue when its backup schedule's previous due time plus a grace period has passed
-and it has no successful backup since that due time.
+A plan is overdue when it has no successful backup since the latest due time whose grace period
+(default one hour) has passed.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ class PlanStatus:
                 "next_due": iso(self.next_due), "overdue": self.overdue}
 
 
-def is_overdue(previous_due: datetime | None, last_success: datetime | None, now: datetime,
-               grace: timedelta = GRACE) -> bool:
-    if previous_due is None or now < previous_due + grace:
+def is_overdue(previous_due: datetime | None, last_success: datetime | None) -> bool:
+    """`previous_due`: the latest due time whose grace period has passed."""
+    if previous_due is None:
         return False
     return last_success is None or last_success < previous_due
 
@@ -77,7 +77,7 @@ def plan_statuses(cat: Catalogue, now: datetime | None = None,
             nxt: datetime | None = None
             if expr and enabled:
                 z = duetimes.zone(tzname)
-                prev = duetimes.previous_due(expr, now, z)
+                prev = duetimes.previous_due(expr, now - grace, z)
                 born = to_aware(created)
                 if prev is not None and born is not None and prev < born:
                     prev = None
@@ -85,5 +85,5 @@ def plan_statuses(cat: Catalogue, now: datetime | None = None,
             last_ok = to_aware(ok.get(pid))
             out.append(PlanStatus(pid, name, bool(enabled), expr, last_ok,
                                   last[0] if last else None, last[1] if last else None,
-                                  prev, nxt, is_overdue(prev, last_ok, now, grace)))
+                                  prev, nxt, is_overdue(prev, last_ok)))
     return out
