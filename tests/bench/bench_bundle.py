@@ -1,0 +1,56 @@
+"""First paint of the PyInstaller bundle against the unbundled app, in the same run.
+
+    python -m tests.bench.bench_bundle [--runs 11] [--bundle dist/backupdesk]
+
+Both start `gui --exit-after-start` on the same fresh home (offscreen); wall time from spawning
+the process to the main window's first paint; median of N alternating runs. Target: bundle
+<= 1.2x unbundled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def spawn(cmd: list[str], env: dict[str, str]) -> float:
+    t0 = time.time()
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True,
+                         timeout=60).stdout
+    marks = json.loads(out.strip().splitlines()[-1])
+    return (marks["first_paint"] - t0) * 1000
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--runs", type=int, default=11)
+    p.add_argument("--bundle", default="dist/backupdesk")
+    a = p.parse_args()
+    exe = Path(a.bundle) / "backupdesk"
+    if not exe.is_file():
+        sys.exit(f"no bundle at {a.bundle}: run packaging/build.sh --bundle-only first")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    home = tempfile.mkdtemp(prefix="bd-bench-bundle-")
+    tail = ["--home", home, "gui", "--exit-after-start"]
+    unbundled = [sys.executable, "-m", "core", *tail]
+    bundled = [str(exe), *tail]
+    spawn(unbundled, env)  # create and migrate the catalogue, warm caches
+    spawn(bundled, env)
+    u, b = [], []
+    for _ in range(a.runs):
+        u.append(spawn(unbundled, env))
+        b.append(spawn(bundled, env))
+    mu, mb = statistics.median(u), statistics.median(b)
+    print(f"first paint, median of {a.runs}: unbundled {mu:.0f} ms, bundle {mb:.0f} ms "
+          f"(ratio {mb / mu:.2f}; target <= 1.20)")
+
+
+if __name__ == "__main__":
+    main()
