@@ -134,7 +134,7 @@ def _list(ctx: CliContext, a: argparse.Namespace) -> int:
 def _prune(ctx: CliContext, a: argparse.Namespace) -> int:
     from core.prune import prune_plan
 
-    r = prune_plan(ctx.catalogue, ctx.config.paths, a.plan, dry_run=a.dry_run)
+    r = prune_plan(ctx.catalogue, ctx.config.paths, a.plan, dry_run=a.dry_run, trigger="cli")
     if a.json:
         print_json(r.to_json())
         return 1 if r.errors else 0
@@ -170,7 +170,7 @@ def _status(ctx: CliContext, a: argparse.Namespace) -> int:
 def _restore_test(ctx: CliContext, a: argparse.Namespace) -> int:
     from core.restore_test import run_restore_test
 
-    r = run_restore_test(ctx.catalogue, a.plan, count=a.files)
+    r = run_restore_test(ctx.catalogue, a.plan, count=a.files, trigger="cli")
     if a.json:
         print_json(r.to_json())
     else:
