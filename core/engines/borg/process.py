@@ -191,10 +191,8 @@ def _read_stderr(proc: subprocess.Popen[bytes], messages: list[dict[str, Any]],
         try:
             ev = json.loads(raw)
         except ValueError:
-            text = raw.decode("utf-8", "replace").strip()
-            if text:  # a line outside the contract (ssh's own errors, a prompt)
-                ev = {"type": "log_message", "levelname": "INFO", "message": text}
-            else:
+            ev = _salvage(raw)
+            if ev is None:
                 continue
         if not isinstance(ev, dict):
             continue
@@ -202,6 +200,20 @@ def _read_stderr(proc: subprocess.Popen[bytes], messages: list[dict[str, Any]],
             messages.append(ev)
         if on_event is not None:
             on_event(ev)
+
+
+def _salvage(raw: bytes) -> dict[str, Any] | None:
+    """A line outside the contract (ssh's errors, a prompt), which may end in a JSON line."""
+    at = raw.find(b'{"')
+    if at > 0:
+        try:
+            ev = json.loads(raw[at:])
+            if isinstance(ev, dict):
+                return ev
+        except ValueError:
+            pass
+    text = raw.decode("utf-8", "replace").strip()
+    return {"type": "log_message", "levelname": "INFO", "message": text} if text else None
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
