@@ -4,7 +4,7 @@ import ssl
 
 import pytest
 
-from core.alerts import Alerts, AlertError, AlertSettings, Event, send_mail
+from core.alerts import AlertError, Alerts, AlertSettings, Event, send_mail
 from core.config import AppPaths
 from core.secrets import SecretStore
 from tests.core.scheduling.smtp_server import SmtpServer, make_cert

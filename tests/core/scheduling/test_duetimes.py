@@ -1,5 +1,6 @@
 """Due times across DST changes, presets and the plan editor's helpers."""
 
+import itertools
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -29,10 +30,10 @@ def test_daily_run_in_the_repeated_hour_runs_once():
 
 def test_hourly_follows_real_time_across_both_changes():
     spring = due_after("0 * * * *", datetime(2026, 3, 8, 5, tzinfo=UTC), NY, 3)
-    assert [(b - a).total_seconds() for a, b in zip(spring, spring[1:], strict=False)] == [
+    assert [(b - a).total_seconds() for a, b in itertools.pairwise(spring)] == [
         3600, 3600]
     autumn = due_after("0 * * * *", datetime(2026, 11, 1, 4, tzinfo=UTC), NY, 4)
-    assert [(b - a).total_seconds() for a, b in zip(autumn, autumn[1:], strict=False)] == [
+    assert [(b - a).total_seconds() for a, b in itertools.pairwise(autumn)] == [
         3600, 3600, 3600]
 
 
