@@ -8,6 +8,7 @@ from core.verify import VerifyReport
 from gui.errors import error_text, show_error
 from gui.panes.backups.controller import RestoreRequest, needs_overwrite, read_paths
 from gui.panes.backups.dialogs import CopyOutDialog, DeleteDialog, RestoreDialog
+from gui.panes.backups.guard import guarded
 
 if TYPE_CHECKING:
     from gui.panes.backups.pane import BackupsPane
@@ -42,8 +43,9 @@ class BackupActions:
         if info is None or self.cat is None:
             return
         dlg = RestoreDialog(info, self.pane)
-        self.pane.ctx.workers.submit(read_paths, self.cat, info.id, on_result=dlg.set_paths,
-                                     on_error=lambda e: dlg.set_paths_error(error_text(e)))
+        self.pane.ctx.workers.submit(
+            read_paths, self.cat, info.id, on_result=guarded(dlg, dlg.set_paths),
+            on_error=guarded(dlg, lambda e: dlg.set_paths_error(error_text(e))))
         if not self.pane.exec_dialog(dlg):
             return
         req = dlg.request()
@@ -54,8 +56,9 @@ class BackupActions:
             self.start_restore(req)
             return
         target = req.to
-        self.pane.ctx.workers.submit(needs_overwrite, target,
-                                     on_result=lambda full: self._maybe_overwrite(req, full))
+        self.pane.ctx.workers.submit(
+            needs_overwrite, target,
+            on_result=guarded(self.pane, lambda full: self._maybe_overwrite(req, full)))
 
     def _maybe_overwrite(self, req: RestoreRequest, full: bool) -> None:
         if full:
@@ -90,8 +93,9 @@ class BackupActions:
         from core.backup_ops import deletion_set, describe_deletion
 
         bid = info.id
-        self.pane.ctx.workers.submit(lambda: describe_deletion(deletion_set(self.cat, bid)),
-                                     on_result=lambda text: self._confirm_delete(bid, text))
+        self.pane.ctx.workers.submit(
+            lambda: describe_deletion(deletion_set(self.cat, bid)),
+            on_result=guarded(self.pane, lambda text: self._confirm_delete(bid, text)))
 
     def _confirm_delete(self, backup_id: int, description: str) -> None:
         dlg = DeleteDialog(description, self.pane)

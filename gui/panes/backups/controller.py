@@ -18,6 +18,7 @@ from core.catalogue.db import Catalogue
 from core.progress import Progress
 from gui.context import AppContext
 from gui.errors import error_text
+from gui.panes.backups.guard import guarded
 from gui.workers import Task
 
 
@@ -89,9 +90,9 @@ class BackupsController(QObject):
         self.kind = kind
         self.task = self.ctx.workers.submit(
             fn, self.ctx.catalogue, *args,
-            on_result=lambda r: self._finish(kind, r, None),
-            on_error=lambda e: self._finish(kind, None, e),
-            on_progress=(lambda p: self._progress(kind, p)) if progress else None,
+            on_result=guarded(self, lambda r: self._finish(kind, r, None)),
+            on_error=guarded(self, lambda e: self._finish(kind, None, e)),
+            on_progress=guarded(self, lambda p: self._progress(kind, p)) if progress else None,
             with_cancel=True, **kwargs)
         return True
 

@@ -17,6 +17,7 @@ from PySide6.QtCore import (
 from core.backups import BackupFilter, BackupInfo
 from core.fmt import human_bytes, local_time
 from gui.icons import state_icon
+from gui.panes.backups.guard import guarded
 from gui.workers import Workers
 
 COL_CREATED, COL_ID, COL_PLAN, COL_TYPE, COL_PARENT, COL_SIZE, COL_STATUS, COL_DESTS, \
@@ -74,8 +75,8 @@ class BackupTreeModel(QAbstractItemModel):
         self._generation += 1
         gen = self._generation
         self.workers.submit(load_backups, cat, flt,
-                            on_result=lambda r: self._apply(gen, r),
-                            on_error=lambda e: self._error(gen, e))
+                            on_result=guarded(self, lambda r: self._apply(gen, r)),
+                            on_error=guarded(self, lambda e: self._error(gen, e)))
 
     def _error(self, gen: int, e: BaseException) -> None:
         if gen == self._generation:

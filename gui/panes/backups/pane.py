@@ -30,12 +30,25 @@ from gui.panes.backups.actions import BackupActions
 from gui.panes.backups.controller import BackupsController
 from gui.panes.backups.detail import BackupDetail
 from gui.panes.backups.filters import BackupFilterBar
-from gui.panes.backups.model import COL_CREATED, COL_DESTS, COL_SHA, BackupTreeModel
+from gui.panes.backups.model import (
+    COL_CREATED,
+    COL_DESTS,
+    COL_ID,
+    COL_PARENT,
+    COL_PLAN,
+    COL_SHA,
+    COL_SIZE,
+    COL_STATUS,
+    COL_TYPE,
+    BackupTreeModel,
+)
 from gui.panes.backups.run_bar import RunBar
 from gui.run_controller import describe, run_controller
 from gui.widgets import Banner, EmptyState
 
 DAMAGED_STATES = ("missing", "corrupt", "size_mismatch")
+COLUMN_WIDTHS = {COL_CREATED: 180, COL_ID: 50, COL_PLAN: 110, COL_TYPE: 95, COL_PARENT: 55,
+                 COL_SIZE: 80, COL_STATUS: 110, COL_DESTS: 300, COL_SHA: 140}
 
 
 def browser_available() -> bool:
@@ -61,9 +74,8 @@ class BackupsPane(QWidget):
         self.tree.setAlternatingRowColors(True)
         self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.tree.setColumnWidth(COL_CREATED, 190)
-        self.tree.setColumnWidth(COL_DESTS, 260)
-        self.tree.setColumnWidth(COL_SHA, 140)
+        for col, width in COLUMN_WIDTHS.items():
+            self.tree.setColumnWidth(col, width)
         self.detail = BackupDetail()
         self._build_buttons()
         self._build_layout()
@@ -132,6 +144,7 @@ class BackupsPane(QWidget):
         split.addWidget(self.detail)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
+        split.setSizes([420, 160])
         self.stack = QStackedWidget()
         self.empty = EmptyState(
             "No backups yet",
@@ -167,6 +180,8 @@ class BackupsPane(QWidget):
         self.count_label.setText(f"{len(items)} backup{'s' if len(items) != 1 else ''}")
         self.tree.expandAll()
         self._damage_banner(items)
+        if not self.tree.selectionModel().hasSelection() and self.model.rowCount():
+            self.tree.setCurrentIndex(self.model.index(0, 0))
         self._selection()
 
     def _set_run_menu(self, plans: list[str]) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from gui.context import AppContext
 from gui.errors import error_text
+from gui.panes.backups.guard import guarded
 from gui.panes.backups.run_bar import RunBar
 from gui.panes.settings.plan_editor import PlanEditor
 from gui.panes.settings.plan_form import delete_plan
@@ -62,8 +63,9 @@ class StorageBox(QWidget):
 
             return SecretStore(paths).description
 
-        ctx.workers.submit(describe, on_result=self.secrets.setText,
-                           on_error=lambda e: self.secrets.setText(error_text(e)))
+        ctx.workers.submit(describe, on_result=guarded(self.secrets, self.secrets.setText),
+                           on_error=guarded(self.secrets,
+                                            lambda e: self.secrets.setText(error_text(e))))
 
 
 class SettingsPane(QWidget):
@@ -82,7 +84,7 @@ class SettingsPane(QWidget):
         split.addWidget(scroll)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 3)
-        split.setSizes([220, 660])
+        self.plans.setMaximumWidth(320)
         plans_tab = QWidget()
         pl = QVBoxLayout(plans_tab)
         pl.addWidget(self.run_bar)
@@ -122,8 +124,8 @@ class SettingsPane(QWidget):
                                        "listed; its schedule and stored passwords go."):
             return
         self.ctx.workers.submit(delete_plan, cat, self.ctx.config.paths, name,
-                                on_result=lambda _: self._deleted(),
-                                on_error=lambda e: self.editor._failed(e))
+                                on_result=guarded(self, lambda _: self._deleted()),
+                                on_error=guarded(self, self.editor._failed))
 
     def _deleted(self) -> None:
         self.editor.load(None)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from core.errors import BackupDeskError
 from gui.context import AppContext
 from gui.errors import error_text
+from gui.panes.backups.guard import guarded
 from gui.panes.settings.borg_box import BorgBox
 from gui.panes.settings.plan_form import (
     COMPRESSIONS,
@@ -38,7 +39,7 @@ from gui.panes.settings.plan_form import (
 from gui.panes.settings.rows import DatabaseList, DestinationList
 from gui.panes.settings.schedule_field import ScheduleField
 
-INCLUDES = ("both", "files", "databases")
+INCLUDES = {"both": "Files and databases", "files": "Files only", "databases": "Databases only"}
 
 
 class SourceList(QWidget):
@@ -87,7 +88,8 @@ class ArchiveBox(QGroupBox):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__("Archive engine", parent)
         self.include = QComboBox()
-        self.include.addItems(list(INCLUDES))
+        for value, text in INCLUDES.items():
+            self.include.addItem(text, value)
         self.databases = DatabaseList(ctx)
         self.compression = QComboBox()
         self.compression.addItems(list(COMPRESSIONS))
@@ -102,6 +104,7 @@ class ArchiveBox(QGroupBox):
         self.full_every = QSpinBox()
         self.full_every.setRange(1, 1000)
         self.full_every.setSuffix(" runs")
+        self.full_every.setMaximumWidth(120)
         self.verify_after = QCheckBox("Verify every copy after each backup")
         form = QFormLayout(self)
         form.addRow("Back up", self.include)
@@ -120,7 +123,7 @@ class ArchiveBox(QGroupBox):
 
     def load(self, plan: dict[str, Any]) -> None:
         opts = plan.get("options", {})
-        self.include.setCurrentText(opts.get("include", "both"))
+        self.include.setCurrentIndex(max(0, self.include.findData(opts.get("include", "both"))))
         self.databases.set_values([str(u) for u in opts.get("databases") or []])
         algo, level = parse_compression(str(opts.get("compression", "zstd:3")))
         self.compression.setCurrentText(algo)
@@ -134,7 +137,7 @@ class ArchiveBox(QGroupBox):
     def options(self) -> dict[str, Any]:
         algo = self.compression.currentText()
         opts: dict[str, Any] = {
-            "include": self.include.currentText(),
+            "include": self.include.currentData(),
             "compression": compression_text(algo, self.level.value() if algo in LEVELS else None),
             "full_every": self.full_every.value(),
             "verify_after": self.verify_after.isChecked(),
@@ -266,7 +269,8 @@ class PlanEditor(QWidget):
         self.save_button.setEnabled(False)
         self.message.setText("Saving…")
         self.ctx.workers.submit(save_plan, cat, self.ctx.config.paths, form, self.original,
-                                on_result=self._saved, on_error=self._failed)
+                                on_result=guarded(self, self._saved),
+                                on_error=guarded(self, self._failed))
 
     def _saved(self, result: Saved) -> None:
         self.save_button.setEnabled(True)

@@ -8,6 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QPushButton, QVBoxLayout, QWidget
 
 from gui.context import AppContext
+from gui.panes.backups.guard import guarded
 from gui.panes.settings.plan_form import load_plans
 
 
@@ -19,6 +20,7 @@ class PlanList(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.plans: list[dict[str, Any]] = []
+        self._first_load = True
         self.list = QListWidget()
         self.new_button = QPushButton("New")
         self.delete_button = QPushButton("Delete…")
@@ -39,7 +41,7 @@ class PlanList(QWidget):
             return
         keep = select or self.current_name()
         self.ctx.workers.submit(load_plans, self.ctx.catalogue,
-                                on_result=lambda plans: self._loaded(plans, keep))
+                                on_result=guarded(self, lambda plans: self._loaded(plans, keep)))
 
     def _loaded(self, plans: list[dict[str, Any]], select: str | None) -> None:
         self.plans = plans
@@ -49,8 +51,13 @@ class PlanList(QWidget):
             off = "" if p["enabled"] else " (off)"
             self.list.addItem(f"{p['name']} · {p['engine']}{off}")
         names = [p["name"] for p in plans]
-        self.list.setCurrentRow(names.index(select) if select in names else -1)
+        row = names.index(select) if select in names else -1
+        first = row < 0 and self._first_load and bool(plans)
+        self._first_load = False
+        self.list.setCurrentRow(0 if first else row)
         self.list.blockSignals(False)
+        if first:
+            self.selected.emit(self.current())
         self._buttons()
         self.loaded.emit()
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from core.fmt import human_bytes
 from gui.context import AppContext
 from gui.errors import error_text
+from gui.panes.backups.guard import guarded
 
 OK_STYLE, BAD_STYLE = "color: #1e6b34;", "color: #9b1c1c;"
 
@@ -40,6 +41,7 @@ class Row(QWidget):
         lay.addLayout(self.line)
         lay.addWidget(self.status)
         self.ok: bool | None = None
+        self.show_status(None, "")
 
     def show_status(self, ok: bool | None, text: str) -> None:
         self.ok = ok
@@ -106,6 +108,11 @@ class DestinationList(RowList):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, "Add destination", parent)
 
+    def set_values(self, values: list[str]) -> None:
+        super().set_values(values)
+        for row in self.rows:  # a saved plan's destinations are checked at once
+            self._check(row)
+
     def make_row(self) -> Row:
         row = Row("/mnt/usb/backups")
         browse = QPushButton("Browse…")
@@ -133,8 +140,8 @@ class DestinationList(RowList):
             return
         row.show_status(None, "Checking…")
         self.ctx.workers.submit(check_destination, text,
-                                on_result=lambda res: self._checked(row, text, res),
-                                on_error=lambda e: self._failed(row, text, e))
+                                on_result=guarded(row, lambda res: self._checked(row, text, res)),
+                                on_error=guarded(row, lambda e: self._failed(row, text, e)))
 
     def _checked(self, row: Row, text: str, res: object) -> None:
         if row not in self.rows or row.edit.text().strip() != text:
@@ -191,8 +198,8 @@ class DatabaseList(RowList):
                 db = dataclasses.replace(db, password=lookup(db.redacted))
             return db.redacted, dumps.test_connection(db)
 
-        self.ctx.workers.submit(work, on_result=lambda r: self._tested(row, url, r),
-                                on_error=lambda e: self._test_failed(row, url, e))
+        self.ctx.workers.submit(work, on_result=guarded(row, lambda r: self._tested(row, url, r)),
+                                on_error=guarded(row, lambda e: self._test_failed(row, url, e)))
 
     def _tested(self, row: Row, url: str, result: tuple[str, str]) -> None:
         if row in self.rows and row.edit.text().strip() == url:
