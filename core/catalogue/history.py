@@ -276,7 +276,19 @@ def banner(cat: Catalogue, now: datetime | None = None) -> Banner:
                     last[1] if last else None,
                 )
             )
-    return _banner_from(items)
+    return _with_overdue(cat, _banner_from(items), now)
+
+
+def _with_overdue(cat: Catalogue, b: Banner, now: datetime | None) -> Banner:
+    """Overdue plans (core.status) turn an ok banner into a warning and are named first."""
+    from core.status import plan_statuses
+
+    late = [p.plan for p in plan_statuses(cat, to_aware(now)) if p.overdue]
+    if not late:
+        return b
+    text = f"Overdue: {', '.join(late)} missed a scheduled backup."
+    return Banner("error" if b.level == "error" else "warning",
+                  text if b.level in ("ok", "none") else f"{text} {b.text}", b.plans)
 
 
 def _hhmm(dt: datetime) -> str:
