@@ -142,7 +142,9 @@ class RestoreDialog(QDialog):
     def selected_paths(self) -> list[str]:
         out: list[str] = []
 
-        def walk(item: QTreeWidgetItem) -> None:
+        def walk(item: QTreeWidgetItem | None) -> None:
+            if item is None:
+                return
             if item.checkState(0) == Qt.CheckState.Checked:
                 out.append(str(item.data(0, Qt.ItemDataRole.UserRole)))
                 return

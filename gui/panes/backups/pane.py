@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -62,7 +63,7 @@ class BackupsPane(QWidget):
         self.model = BackupTreeModel(ctx.workers, self)
         self.ops = BackupsController(ctx, self)
         self.runs = run_controller(ctx)
-        self.actions = BackupActions(self)
+        self.handlers = BackupActions(self)
         self.filters = BackupFilterBar()
         self.count_label = QLabel()
         self.banner = Banner()
@@ -84,8 +85,8 @@ class BackupsPane(QWidget):
         self.model.failed.connect(lambda e: self.message.set_state("error", str(e)))
         self.tree.selectionModel().selectionChanged.connect(lambda *_: self._selection())
         self.ops.progress.connect(self._op_progress)
-        self.ops.done.connect(self.actions.done)
-        self.ops.failed.connect(self.actions.failed)
+        self.ops.done.connect(self.handlers.done)
+        self.ops.failed.connect(self.handlers.failed)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(400)
@@ -110,12 +111,12 @@ class BackupsPane(QWidget):
         self.copy_button = QPushButton("Copy out…")
         self.browse_button = QPushButton("Browse contents…")
         self.delete_button = QPushButton("Delete…")
-        self.verify_button.clicked.connect(self.actions.verify_selected)
-        self.verify_all_button.clicked.connect(self.actions.verify_all)
-        self.restore_button.clicked.connect(self.actions.restore)
-        self.copy_button.clicked.connect(self.actions.copy_out)
-        self.browse_button.clicked.connect(self.actions.browse)
-        self.delete_button.clicked.connect(self.actions.delete)
+        self.verify_button.clicked.connect(self.handlers.verify_selected)
+        self.verify_all_button.clicked.connect(self.handlers.verify_all)
+        self.restore_button.clicked.connect(self.handlers.restore)
+        self.copy_button.clicked.connect(self.handlers.copy_out)
+        self.browse_button.clicked.connect(self.handlers.browse)
+        self.delete_button.clicked.connect(self.handlers.delete)
         self.op_label = QLabel()
         self.op_bar = QProgressBar()
         self.op_bar.setMaximumWidth(240)
@@ -187,7 +188,7 @@ class BackupsPane(QWidget):
     def _set_run_menu(self, plans: list[str]) -> None:
         self.run_menu.clear()
         for name in plans:
-            self.run_menu.addAction(name, lambda n=name: self.runs.start(n))
+            self.run_menu.addAction(name, partial(self.runs.start, name))
         self.run_button.setEnabled(bool(plans))
 
     def _damage_banner(self, items: list[BackupInfo]) -> None:
