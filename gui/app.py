@@ -8,6 +8,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from core.config import AppConfig
+from gui import skip_feature_source_scan
 from gui.context import AppContext
 from gui.errors import install_excepthook
 from gui.main_window import MainWindow
@@ -17,6 +18,7 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(argv if argv is not None else sys.argv[:1])
+    skip_feature_source_scan()
     app.setApplicationName("Backup Desk")
     app.setOrganizationName("backupdesk")
     app.setDesktopFileName("backupdesk")

@@ -30,6 +30,9 @@ class AppContext(QObject):
         self.workers = Workers(self)
 
     def open_catalogue(self) -> None:
+        from gui import skip_feature_source_scan
+
+        skip_feature_source_scan()
         from core.catalogue.db import open_catalogue
 
         def work() -> Catalogue:
