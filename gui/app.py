@@ -68,6 +68,9 @@ def _after_first_paint(ctx: AppContext, window: MainWindow, instance: str | None
         server.show_requested.connect(lambda: bring_forward(window))
         server.listen()
     JobWatcher(ctx)
+    from gui.scheduler_host import SchedulerHost
+
+    SchedulerHost(ctx, window)  # due plans start on time while the window or tray is open
     if QSystemTrayIcon.isSystemTrayAvailable():
         from gui.tray import Tray
 

@@ -1,0 +1,59 @@
+"""Runs the core scheduler loop while the GUI is open (also from the tray).
+
+The loop and the jobs it starts run in Python threads; results and desktop notifications reach
+the GUI thread through queued signals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, Signal
+
+from gui.context import AppContext
+
+
+class SchedulerHost(QObject):
+    started = Signal(str, str)  # plan, kind
+    finished = Signal(object)  # core.scheduled_jobs.Finished
+    _desktop = Signal(str, str)
+
+    def __init__(self, ctx: AppContext, parent: QObject | None = None, *,
+                 clock: Any = None, alerts: Any = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._clock, self._alerts = clock, alerts
+        self.service: Any = None
+        self._desktop.connect(ctx.notify)
+        self.finished.connect(lambda _f: ctx.jobs_changed.emit())
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.stop)
+        if ctx.catalogue is not None:
+            self.start()
+        else:
+            ctx.catalogue_ready.connect(self.start)
+
+    def start(self) -> None:
+        if self.service is not None or self.ctx.catalogue is None:
+            return
+        from core.alerts import Alerts
+        from core.scheduler_service import SchedulerService
+
+        paths = self.ctx.config.paths
+        alerts = self._alerts or Alerts(paths, desktop=self._desktop.emit)
+        self.service = SchedulerService(
+            self.ctx.catalogue, paths, clock=self._clock, alerts=alerts,
+            on_started=lambda d: self.started.emit(d.plan, d.kind),
+            on_finished=self.finished.emit)
+        self.service.start()
+
+    def wake(self) -> None:
+        """Re-read the schedules now (call after a plan or schedule was saved)."""
+        if self.service is not None:
+            self.service.wake()
+
+    def stop(self) -> None:
+        if self.service is not None:
+            self.service.stop(timeout=5.0)
+            self.service = None
