@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self.status_label = QLabel(f"Backup Desk {__version__} · {ctx.config.catalogue_url}")
+        self.status_label.setMinimumWidth(1)  # a long catalogue URL must not widen the window
         self.statusBar().addWidget(self.status_label, 1)
         self.nav.currentRowChanged.connect(self._select_row)
         ctx.catalogue_failed.connect(

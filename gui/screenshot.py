@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 from core.config import AppConfig
@@ -34,19 +33,16 @@ def render_pane(config: AppConfig, pane: str, out: Path, size: tuple[int, int]) 
 
 
 def settle(app: object, ctx: object, timeout: float = 10.0) -> None:
-    """Process events until no worker task is pending (or timeout)."""
-    from PySide6.QtWidgets import QApplication
-
+    """Let queued work finish: until no worker task is pending three checks in a row."""
     from gui.context import AppContext
+    from gui.eventloop import wait_until
 
     assert isinstance(ctx, AppContext)
-    deadline = time.monotonic() + timeout
-    quiet = 0
-    while time.monotonic() < deadline and quiet < 3:
-        QApplication.processEvents()
-        if ctx.workers.pool.activeThreadCount() == 0 and not ctx.workers.busy():
-            quiet += 1
-        else:
-            quiet = 0
-        time.sleep(0.02)
-    QApplication.processEvents()
+    quiet = [0]
+
+    def idle() -> bool:
+        busy = ctx.workers.pool.activeThreadCount() > 0 or ctx.workers.busy()
+        quiet[0] = 0 if busy else quiet[0] + 1
+        return quiet[0] >= 3
+
+    wait_until(idle, timeout, poll_ms=20)

@@ -30,7 +30,8 @@ class W(QMainWindow):
             self.done = True
             t = time.time()
             def report():
-                rss = [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmRSS')][0]
+                status = open('/proc/self/status').read().splitlines()
+                rss = [int(l.split()[1]) for l in status if l.startswith('VmRSS')][0]
                 print(json.dumps({"first_paint": t, "rss_kib": rss}), flush=True)
                 app.quit()
             QTimer.singleShot(1000, report)

@@ -50,6 +50,7 @@ class HistoryPane(QWidget):
         self.banner.set_state("none", "Opening the catalogue…")
         self.stats_label = QLabel()
         self.stats_label.setObjectName("stats")
+        self.stats_label.setWordWrap(True)
         self.count_label = QLabel()
         self.filters = FilterBar()
         self.model = HistoryModel(ctx.workers, self)
@@ -72,6 +73,7 @@ class HistoryPane(QWidget):
         self.table.setToolTip("")
         self.empty = QLabel()
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
         self.empty.setStyleSheet("color: palette(placeholder-text); font-size: 14px;")
         self.detail = JobDetailPanel()
 
