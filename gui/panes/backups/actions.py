@@ -70,7 +70,9 @@ class BackupActions:
         self.start_restore(req)
 
     def start_restore(self, req: RestoreRequest) -> None:
-        self._started("restore", self.pane.ops.restore(req))
+        info = self.pane.current()
+        engine = info.engine if info is not None and info.id == req.backup_id else "archive"
+        self._started("restore", self.pane.ops.restore(req, engine))
 
     def copy_out(self) -> None:
         info = self.pane.current()
@@ -92,15 +94,16 @@ class BackupActions:
             return
         from core.backup_ops import deletion_set, describe_deletion
 
-        bid = info.id
+        bid, engine = info.id, info.engine
         self.pane.ctx.workers.submit(
             lambda: describe_deletion(deletion_set(self.cat, bid)),
-            on_result=guarded(self.pane, lambda text: self._confirm_delete(bid, text)))
+            on_result=guarded(self.pane,
+                              lambda text: self._confirm_delete(bid, engine, text)))
 
-    def _confirm_delete(self, backup_id: int, description: str) -> None:
-        dlg = DeleteDialog(description, self.pane)
+    def _confirm_delete(self, backup_id: int, engine: str, description: str) -> None:
+        dlg = DeleteDialog(description, self.pane, engine)
         if self.pane.exec_dialog(dlg):
-            self._started("delete", self.pane.ops.delete(backup_id, dlg.files))
+            self._started("delete", self.pane.ops.delete(backup_id, dlg.files, engine))
 
     def browse(self) -> None:
         info = self.pane.current()

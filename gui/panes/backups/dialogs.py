@@ -195,13 +195,16 @@ class CopyOutDialog(QDialog):
 class DeleteDialog(QDialog):
     """Says what goes (the chain after a full) and whether files go too."""
 
-    def __init__(self, description: str, parent: QWidget | None = None) -> None:
+    def __init__(self, description: str, parent: QWidget | None = None,
+                 engine: str = "archive") -> None:
         super().__init__(parent)
         self.setWindowTitle("Delete backup")
         text = QLabel(description)
         text.setWordWrap(True)
         self.record_only = QRadioButton("Delete the record only (keep the files)")
-        self.with_files = QRadioButton("Delete the record and its files at every destination")
+        self.with_files = QRadioButton(
+            "Delete the record and the archive in its repository (borg delete)"
+            if engine == "borg" else "Delete the record and its files at every destination")
         self.record_only.setChecked(True)
         lay = QVBoxLayout(self)
         lay.addWidget(text)

@@ -222,8 +222,9 @@ class BackupsPane(QWidget):
         self.detail.show_backup(one)
         self.verify_button.setEnabled(bool(sel) and not busy)
         self.verify_all_button.setEnabled(bool(self.model.items) and not busy)
-        for b in (self.restore_button, self.copy_button, self.delete_button):
+        for b in (self.restore_button, self.delete_button):
             b.setEnabled(one is not None and not busy)
+        self.copy_button.setEnabled(one is not None and not busy and one.engine != "borg")
         self.browse_button.setEnabled(one is not None and one.engine == "borg"
                                       and browser_available())
         if not browser_available():

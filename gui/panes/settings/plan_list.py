@@ -21,6 +21,7 @@ class PlanList(QWidget):
         self.ctx = ctx
         self.plans: list[dict[str, Any]] = []
         self._first_load = True
+        self._generation = 0
         self.list = QListWidget()
         self.new_button = QPushButton("New")
         self.delete_button = QPushButton("Delete…")
@@ -40,10 +41,15 @@ class PlanList(QWidget):
         if self.ctx.catalogue is None:
             return
         keep = select or self.current_name()
-        self.ctx.workers.submit(load_plans, self.ctx.catalogue,
-                                on_result=guarded(self, lambda plans: self._loaded(plans, keep)))
+        self._generation += 1
+        gen = self._generation
+        self.ctx.workers.submit(
+            load_plans, self.ctx.catalogue,
+            on_result=guarded(self, lambda plans: self._loaded(gen, plans, keep)))
 
-    def _loaded(self, plans: list[dict[str, Any]], select: str | None) -> None:
+    def _loaded(self, gen: int, plans: list[dict[str, Any]], select: str | None) -> None:
+        if gen != self._generation:
+            return  # a newer reload is on its way
         self.plans = plans
         self.list.blockSignals(True)
         self.list.clear()

@@ -34,6 +34,13 @@ def plan_show(home, name):
     return json.loads(out.stdout)
 
 
+def show_plan(qtbot, pane, name):
+    pane.plans.reload()
+    qtbot.waitUntil(lambda: name in [p["name"] for p in pane.plans.plans], timeout=10000)
+    pane.plans.select(name)
+    assert pane.editor.original == name
+
+
 def save(qtbot, editor):
     with qtbot.waitSignal(editor.saved, timeout=20000):
         editor.save_button.click()
@@ -91,9 +98,7 @@ def test_editing_a_plan_keeps_passwords_and_changes_options(qtbot, pane, home, t
                     destinations=[str(tmp_path / "d1")],
                     options={"databases": ["postgresql://u:pw@db.example/sales"]},
                     secrets=store)
-    with qtbot.waitSignal(pane.plans.loaded, timeout=10000):
-        pane.plans.reload()
-    pane.plans.select("docs")
+    show_plan(qtbot, pane, "docs")
     ed = pane.editor
     assert ed.archive.databases.values() == ["postgresql://u@db.example/sales"]
     ed.archive.compression.setCurrentText("none")
@@ -173,13 +178,11 @@ def test_delete_plan_after_asking(qtbot, pane, tmp_path, monkeypatch):
 
     add_plan(pane.ctx.catalogue, "docs", "archive", sources=[str(tmp_path)],
              destinations=[str(tmp_path / "d")])
-    with qtbot.waitSignal(pane.plans.loaded, timeout=10000):
-        pane.plans.reload()
-    pane.plans.select("docs")
+    show_plan(qtbot, pane, "docs")
     monkeypatch.setattr(pane, "ask", lambda *_: True)
-    with qtbot.waitSignal(pane.plans.loaded, timeout=10000):
-        pane.plans.delete_button.click()
-    assert pane.plans.plans == []
+    pane.plans.delete_button.click()
+    qtbot.waitUntil(lambda: pane.plans.plans == [], timeout=10000)
+    assert pane.editor.original is None
     with pytest.raises(NotFoundError):
         get_plan(pane.ctx.catalogue, "docs")
 
@@ -193,9 +196,7 @@ def test_run_now_from_settings(qtbot, pane, tmp_path):
     (src / "f").write_text("f")
     add_plan(pane.ctx.catalogue, "docs", "archive", sources=[str(src)],
              destinations=[str(tmp_path / "d")])
-    with qtbot.waitSignal(pane.plans.loaded, timeout=10000):
-        pane.plans.reload()
-    pane.plans.select("docs")
+    show_plan(qtbot, pane, "docs")
     runs = run_controller(pane.ctx)
     with qtbot.waitSignal(runs.finished, timeout=30000) as blocker:
         pane.plans.run_button.click()
