@@ -93,10 +93,11 @@ def delete_archive(cat: Catalogue, backup_id: int, *, trigger: str = JobTrigger.
 
 def browse(cat: Catalogue, backup_id: int, tree: ArchiveTree, *,
            app_paths: AppPaths | None = None, secrets: Any = None,
-           cancel: CancelToken | None = None) -> ArchiveTree:
+           cancel: CancelToken | None = None,
+           progress: ProgressCallback = no_progress) -> ArchiveTree:
     """Stream the archive's contents into `tree` (not a job: read-only, nothing to record)."""
     b = get_backup(cat, backup_id)
     plan = _plan_of(cat, b)
     s = _settings(plan, b)
     return ops.stream_contents(s, s.env(plan_passphrase(plan, secrets, app_paths)), b.name,
-                               tree, cancel)
+                               tree, cancel, progress)

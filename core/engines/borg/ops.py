@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -179,9 +180,24 @@ def break_lock(s: RepoSettings, env: BorgEnv) -> OpResult:
 
 
 def stream_contents(s: RepoSettings, env: BorgEnv, archive: str, tree: ArchiveTree,
-                    cancel: CancelToken | None = None) -> ArchiveTree:
-    """Fill `tree` from `borg list --json-lines` as the lines arrive."""
+                    cancel: CancelToken | None = None,
+                    progress: ProgressCallback = no_progress,
+                    every: float = 0.1) -> ArchiveTree:
+    """Fill `tree` from `borg list --json-lines` as the lines arrive; reports the count at
+    the first line and then at most every `every` seconds."""
+    add = tree.add_line
+    next_at = [0.0]
+
+    def on_line(line: bytes) -> None:
+        add(line)
+        if tree.entries & 255 == 1:  # look at the clock every 256 lines only
+            now = time.monotonic()
+            if now >= next_at[0]:
+                next_at[0] = now + every
+                progress(Progress("listing", bytes_done=tree.bytes, files_done=tree.entries))
+
     run_borg(cmd.list_contents(s.location, archive, binary=s.binary), env, s.location,
-             on_line=tree.add_line, cancel=cancel)
+             on_line=on_line if progress is not no_progress else add, cancel=cancel)
     tree.finished = True
+    progress(Progress("listed", bytes_done=tree.bytes, files_done=tree.entries))
     return tree

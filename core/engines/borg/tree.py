@@ -34,6 +34,7 @@ class ArchiveTree:
         self.kind = array("b", [TYPE_DIR])
         self.size = array("q", [0])
         self.mtime = array("d", [0.0])
+        self.row = array("q", [0])  # position among its parent's children
         self.children: dict[int, list[int]] = {ROOT: []}
         self._dirs: dict[str, int] = {"": ROOT}
         self.entries = 0
@@ -70,10 +71,12 @@ class ArchiveTree:
         self.kind.append(kind)
         self.size.append(size)
         self.mtime.append(mtime)
+        siblings = self.children[parent]
+        self.row.append(len(siblings))
         if kind == TYPE_DIR:
             self._dirs[path] = node
             self.children[node] = []
-        self.children[parent].append(node)
+        siblings.append(node)
         self.entries += 1
         self.bytes += size
         return node
