@@ -20,6 +20,7 @@ HEADERS = ("Name", "Size", "Modified")
 BATCH = 2000  # rows added per fetch
 
 Index = QModelIndex | QPersistentModelIndex
+NO_INDEX = QModelIndex()
 
 
 class ArchiveTreeModel(QAbstractItemModel):
@@ -39,13 +40,13 @@ class ArchiveTreeModel(QAbstractItemModel):
     def node(self, index: Index) -> int:
         return int(index.internalId()) if index.isValid() else ROOT
 
-    def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:
+    def index(self, row: int, column: int, parent: Index = NO_INDEX) -> QModelIndex:
         p = self.node(parent)
         if row < 0 or row >= self.shown.get(p, 0) or not 0 <= column < len(HEADERS):
             return QModelIndex()
         return self.createIndex(row, column, self.tree.child_ids(p)[row])
 
-    def parent(self, index: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]
+    def parent(self, index: Index = NO_INDEX) -> QModelIndex:  # type: ignore[override]
         if not index.isValid():
             return QModelIndex()
         p = self.tree.parent[self.node(index)]
@@ -53,15 +54,15 @@ class ArchiveTreeModel(QAbstractItemModel):
             return QModelIndex()
         return self.createIndex(self.tree.row[p], 0, p)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
+    def rowCount(self, parent: Index = NO_INDEX) -> int:
         if parent.isValid() and parent.column() != 0:
             return 0
         return self.shown.get(self.node(parent), 0)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
+    def columnCount(self, parent: Index = NO_INDEX) -> int:
         return len(HEADERS)
 
-    def hasChildren(self, parent: Index = QModelIndex()) -> bool:
+    def hasChildren(self, parent: Index = NO_INDEX) -> bool:
         n = self.node(parent)
         return self.tree.kind[n] == TYPE_DIR and (bool(self.tree.child_ids(n))
                                                   or not self.tree.finished)
