@@ -36,23 +36,6 @@ def describe(p: Progress) -> str:
     return f"{text} · {detail}" if detail else text
 
 
-def run_any(cat: Any, paths: Any, plan: str, *, trigger: str, progress: Any = None,
-            cancel: Any = None) -> Any:
-    """Run a plan with its engine's runner: borg plans through the borg engine's own flow
-    when core.runner does not dispatch them itself."""
-    from core.plans import get_plan
-    from core.progress import no_progress
-    from core.runner import ENGINES, run_plan
-
-    progress = progress or no_progress
-    if get_plan(cat, plan).engine == "borg" and "borg" not in ENGINES:
-        from core.engines.borg.flows import run_borg_plan
-
-        return run_borg_plan(cat, paths, plan, trigger=trigger, progress=progress,
-                             cancel=cancel)
-    return run_plan(cat, paths, plan, trigger=trigger, progress=progress, cancel=cancel)
-
-
 class RunController(QObject):
     started = Signal(str)  # plan name
     progress = Signal(str, object)  # plan name, Progress
@@ -73,8 +56,10 @@ class RunController(QObject):
             if plan in self._tasks:
                 self.failed.emit(plan, f"Plan {plan!r} is already running.")
             return False
+        from core.runner import run_plan  # dispatches borg plans to the borg engine
+
         self._tasks[plan] = self.ctx.workers.submit(
-            run_any, cat, self.ctx.config.paths, plan, trigger="manual",
+            run_plan, cat, self.ctx.config.paths, plan, trigger="manual",
             on_result=lambda out: self._done(plan, out),
             on_error=lambda e: self._error(plan, e),
             on_progress=lambda p: self.progress.emit(plan, p),

@@ -70,9 +70,7 @@ class BackupActions:
         self.start_restore(req)
 
     def start_restore(self, req: RestoreRequest) -> None:
-        info = self.pane.current()
-        engine = info.engine if info is not None and info.id == req.backup_id else "archive"
-        self._started("restore", self.pane.ops.restore(req, engine))
+        self._started("restore", self.pane.ops.restore(req))
 
     def copy_out(self) -> None:
         info = self.pane.current()
@@ -103,7 +101,7 @@ class BackupActions:
     def _confirm_delete(self, backup_id: int, engine: str, description: str) -> None:
         dlg = DeleteDialog(description, self.pane, engine)
         if self.pane.exec_dialog(dlg):
-            self._started("delete", self.pane.ops.delete(backup_id, dlg.files, engine))
+            self._started("delete", self.pane.ops.delete(backup_id, dlg.files))
 
     def browse(self) -> None:
         info = self.pane.current()

@@ -13,11 +13,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from sqlalchemy import select
 
-from core.backup_ops import DeleteReport
 from core.backups import BackupFilter, BackupInfo, as_tree, list_backups
 from core.catalogue.db import Catalogue
 from core.progress import Progress
-from core.restore import RestoreResult
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.panes.backups.guard import guarded
@@ -64,14 +62,6 @@ def read_paths(cat: Catalogue, backup_id: int) -> list[str]:
     paths = [str(e["path"]) for e in entries]
     paths += [f"{DUMPS_DIR}/{a.name}" for a in b.artifacts if a.kind == "database"]
     return paths
-
-
-def restore_borg(cat: Catalogue, backup_id: int, to: Path, **kwargs: Any) -> RestoreResult:
-    """A borg archive extracted into a folder, reported like an archive restore."""
-    from core.engines.borg.backups import restore_archive
-
-    job_id, files, size = restore_archive(cat, backup_id, to, **kwargs)
-    return RestoreResult(job_id, backup_id, files=files, bytes=size)
 
 
 class BackupsController(QObject):
@@ -123,11 +113,7 @@ class BackupsController(QObject):
 
         return self._submit("verify", verify_backups, ids, progress=True, trigger="manual")
 
-    def restore(self, req: RestoreRequest, engine: str = "archive") -> bool:
-        if engine == "borg" and req.to is not None:
-            return self._submit("restore", restore_borg, req.backup_id, req.to,
-                                paths=req.paths or None, overwrite=req.overwrite,
-                                app_paths=self.ctx.config.paths, progress=True)
+    def restore(self, req: RestoreRequest) -> bool:
         from core.restore import restore_backup
 
         return self._submit("restore", restore_backup, req.backup_id, to=req.to,
@@ -139,17 +125,11 @@ class BackupsController(QObject):
 
         return self._submit("copy", copy_out, backup_id, to, chain=chain)
 
-    def delete(self, backup_id: int, files: bool, engine: str = "archive") -> bool:
+    def delete(self, backup_id: int, files: bool) -> bool:
+        """Core deletes a borg archive in its repository whatever `files` says."""
         from core.backup_ops import delete_backups
 
-        paths = self.ctx.config.paths
-
         def work(cat: Catalogue, bid: int, cancel: Any = None) -> Any:
-            if engine == "borg" and files:  # borg delete in the repository, then the record
-                from core.engines.borg.backups import delete_archive
-
-                delete_archive(cat, bid, app_paths=paths)
-                return DeleteReport(deleted=[bid])
             return delete_backups(cat, bid, files=files)
 
         return self._submit("delete", work, backup_id)

@@ -202,10 +202,12 @@ class DeleteDialog(QDialog):
         text = QLabel(description)
         text.setWordWrap(True)
         self.record_only = QRadioButton("Delete the record only (keep the files)")
-        self.with_files = QRadioButton(
-            "Delete the record and the archive in its repository (borg delete)"
-            if engine == "borg" else "Delete the record and its files at every destination")
+        self.with_files = QRadioButton("Delete the record and its files at every destination")
         self.record_only.setChecked(True)
+        if engine == "borg":  # an archive always goes from its repository (core.backup_ops)
+            self.with_files.setText("Delete the archive in its repository and its record")
+            self.with_files.setChecked(True)
+            self.record_only.setVisible(False)
         lay = QVBoxLayout(self)
         lay.addWidget(text)
         lay.addWidget(self.record_only)

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QWidget
 
 from core.backups import STATUSES, BackupFilter
 
-TYPES = ["full", "incremental"]
+TYPES = ["full", "incremental", "archive"]  # archive: a borg archive
 
 
 def _combo(all_label: str, items: list[str], tip: str) -> QComboBox:
