@@ -1,35 +1,57 @@
 """One window per user and home: a second start asks the first to come forward, then exits.
 
 The first instance listens on a QLocalServer named after the user and the home; a second start
-connects, sends "show" and exits 0. A stale socket (after a crash) is replaced.
+connects, sends "show" and exits 0. A stale socket (after a crash) is replaced. On Unix the
+name is a socket path and the second start connects with the socket module, so that the check
+costs no QtNetwork import before the first paint.
 """
 
 from __future__ import annotations
 
-import getpass
-import hashlib
 import logging
 import os
+import tempfile
+import zlib
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QWidget
 
 from core.config import AppConfig
 
+if TYPE_CHECKING:
+    from PySide6.QtNetwork import QLocalSocket
+
 log = logging.getLogger(__name__)
 SHOW = b"show\n"
+UNIX = os.name == "posix"
 
 
 def server_name(config: AppConfig) -> str:
-    user = str(os.getuid()) if hasattr(os, "getuid") else getpass.getuser()
-    key = f"{config.paths.data_dir}\n{config.catalogue_url}".encode()
-    return f"backupdesk-{user}-{hashlib.sha256(key).hexdigest()[:16]}"
+    key = zlib.crc32(f"{config.paths.data_dir}\n{config.catalogue_url}".encode())
+    if not UNIX:
+        return f"backupdesk-{os.environ.get('USERNAME', 'user')}-{key:08x}"
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    base = runtime if runtime and os.path.isdir(runtime) else tempfile.gettempdir()
+    return os.path.join(base, f"backupdesk-{os.getuid()}-{key:08x}.sock")
 
 
 def forward_to_running(name: str, timeout_ms: int = 500) -> bool:
     """Ask a running instance to show its window; False when none answers."""
+    if UNIX:
+        import socket
+
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(timeout_ms / 1000)
+                s.connect(name)
+                s.sendall(SHOW)
+            return True
+        except OSError:
+            return False
+    from PySide6.QtNetwork import QLocalSocket
+
     sock = QLocalSocket()
     sock.connectToServer(name)
     if not sock.waitForConnected(timeout_ms):
@@ -54,6 +76,8 @@ class InstanceServer(QObject):
     show_requested = Signal()
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
+        from PySide6.QtNetwork import QLocalServer
+
         super().__init__(parent)
         self.name = name
         self.server = QLocalServer(self)
@@ -61,6 +85,8 @@ class InstanceServer(QObject):
         self.server.newConnection.connect(self._accept)
 
     def listen(self) -> bool:
+        from PySide6.QtNetwork import QAbstractSocket, QLocalServer
+
         if self.server.listen(self.name):
             return True
         if self.server.serverError() == QAbstractSocket.SocketError.AddressInUseError:

@@ -26,6 +26,24 @@ def test_a_client_brings_the_window_forward(qtbot, window) -> None:
     server.close()
 
 
+def test_a_qlocalsocket_client_brings_the_window_forward(qtbot, window) -> None:
+    from PySide6.QtNetwork import QLocalSocket
+
+    server = InstanceServer(server_name(window.ctx.config), window)
+    assert server.listen()
+    server.show_requested.connect(lambda: bring_forward(window))
+    window.showMinimized()
+    client = QLocalSocket()
+    with qtbot.waitSignal(server.show_requested, timeout=10000):
+        client.connectToServer(server.name)
+        assert client.waitForConnected(5000)
+        client.write(b"show\n")
+        client.flush()
+    qtbot.waitUntil(lambda: not window.isMinimized(), timeout=10000)
+    client.disconnectFromServer()
+    server.close()
+
+
 def test_a_second_start_forwards_and_exits_0(qtbot, window, home) -> None:
     server = InstanceServer(server_name(window.ctx.config), window)
     assert server.listen()
