@@ -62,8 +62,8 @@ class ArchiveBrowser(QDialog):
         header = self.view.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
-        for col in (COL_SIZE, COL_MODIFIED):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.resizeSection(COL_SIZE, 90)
+        header.resizeSection(COL_MODIFIED, 140)
         self.restore_button = QPushButton("Restore selected…")
         self.restore_button.setEnabled(False)
         self.restore_button.clicked.connect(self.restore_selected)
@@ -117,7 +117,22 @@ class ArchiveBrowser(QDialog):
         self.finished_listing = True
         self.listing = None
         self.model.grow()
+        self._open_single_chain()
         self.status.setText(f"{entries:,} entries.")
+
+    def _open_single_chain(self) -> None:
+        """Open folders that are alone in their parent (/home/ann/...), unless the user has
+        opened something already."""
+        idx = self.view.rootIndex()
+        while self.model.rowCount(idx) == 1:
+            child = self.model.index(0, 0, idx)
+            if not self.model.hasChildren(child):
+                break
+            if self.view.isExpanded(child):
+                return
+            self.model.fetchMore(child)
+            self.view.expand(child)
+            idx = child
 
     def _failed(self, e: BaseException) -> None:
         self.listing = None
