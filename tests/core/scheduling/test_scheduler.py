@@ -125,3 +125,31 @@ def test_a_plan_already_running_elsewhere_is_not_started_again(catalogue, tmp_pa
     done = scheduled_jobs.execute(catalogue, AppPaths.resolve(str(home)), due)
     assert done.status == "skipped" and "already running" in (done.error or "")
     finish_job(catalogue, holder, "success")
+
+
+def _run_days(catalogue, tmp_path, expr, start, days):
+    src = tmp_path / "src"
+    src.mkdir(exist_ok=True)
+    add_plan(catalogue, "ny", "archive", sources=[str(src)], destinations=[str(tmp_path / "d")])
+    set_schedule(catalogue, "ny", expr, timezone="America/New_York")
+    started = []
+    holder = {}
+    clock = ManualClock(start, stop_at=start + timedelta(days=days),
+                        on_stop=lambda: holder["s"].stop())
+    holder["s"] = Scheduler(catalogue, started.append, clock=clock, max_sleep=3600)
+    holder["s"].run()
+    from zoneinfo import ZoneInfo
+
+    return [d.due_at.astimezone(ZoneInfo("America/New_York")).strftime("%m-%d %H:%M")
+            for d in started]
+
+
+def test_dst_spring_forward_neither_skips_nor_doubles(catalogue, tmp_path):
+    runs = _run_days(catalogue, tmp_path, "30 2 * * *", datetime(2026, 3, 6, 12, tzinfo=UTC), 3)
+    assert runs == ["03-07 02:30", "03-08 03:00", "03-09 02:30"]
+
+
+def test_dst_fall_back_neither_skips_nor_doubles(catalogue, tmp_path):
+    runs = _run_days(catalogue, tmp_path, "30 1 * * *", datetime(2026, 10, 30, 12, tzinfo=UTC),
+                     3)
+    assert runs == ["10-31 01:30", "11-01 01:30", "11-02 01:30"]
