@@ -68,6 +68,7 @@ class BackupTreeModel(QAbstractItemModel):
         self.items: list[BackupInfo] = []
         self.options: dict[str, list[str]] = {"plans": [], "destinations": []}
         self._generation = 0
+        self._by_id: dict[int, Node] = {}
 
     def reload(self, cat: Any, flt: BackupFilter) -> None:
         from gui.panes.backups.controller import load_backups
@@ -89,6 +90,13 @@ class BackupTreeModel(QAbstractItemModel):
         self.beginResetModel()
         self.root = build(tree)
         self.items = [b for _, b in tree]
+        self._by_id = {}
+        stack = list(self.root.children)
+        while stack:
+            n = stack.pop()
+            assert n.info is not None
+            self._by_id[n.info.id] = n
+            stack.extend(n.children)
         self.endResetModel()
         self.loaded.emit()
 
@@ -103,17 +111,8 @@ class BackupTreeModel(QAbstractItemModel):
         return self.node(index).info
 
     def index_of(self, backup_id: int) -> QModelIndex:
-        def walk(parent: Node, pidx: QModelIndex) -> QModelIndex:
-            for n in parent.children:
-                idx = self.index(n.row, 0, pidx)
-                if n.info is not None and n.info.id == backup_id:
-                    return idx
-                found = walk(n, idx)
-                if found.isValid():
-                    return found
-            return QModelIndex()
-
-        return walk(self.root, QModelIndex())
+        node = self._by_id.get(backup_id)
+        return QModelIndex() if node is None else self.createIndex(node.row, 0, node)
 
     def index(self, row: int, column: int, parent: AnyIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
         p = self.node(parent)

@@ -6,7 +6,7 @@ import importlib.util
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -64,6 +64,7 @@ class BackupsPane(QWidget):
         self.ops = BackupsController(ctx, self)
         self.runs = run_controller(ctx)
         self.handlers = BackupActions(self)
+        self._keep: list[int] = []
         self.filters = BackupFilterBar()
         self.count_label = QLabel()
         self.banner = Banner()
@@ -91,7 +92,7 @@ class BackupsPane(QWidget):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(400)
         self._debounce.timeout.connect(self.refresh)
-        ctx.jobs_changed.connect(self._debounce.start)
+        ctx.jobs_changed.connect(self._jobs_changed)
         self.runs.finished.connect(lambda *_: self.refresh())
         if ctx.catalogue is not None:
             self.refresh()
@@ -167,8 +168,13 @@ class BackupsPane(QWidget):
         if self.ctx.catalogue is not None:
             self._debounce.start()
 
+    def _jobs_changed(self) -> None:
+        if self.isVisible():  # a hidden pane reloads when shown
+            self._debounce.start()
+
     def refresh(self) -> None:
         if self.ctx.catalogue is not None:
+            self._keep = [b.id for b in self.selected()]
             self.model.reload(self.ctx.catalogue, self.filters.value())
 
     def _loaded(self) -> None:
@@ -181,9 +187,21 @@ class BackupsPane(QWidget):
         self.count_label.setText(f"{len(items)} backup{'s' if len(items) != 1 else ''}")
         self.tree.expandAll()
         self._damage_banner(items)
-        if not self.tree.selectionModel().hasSelection() and self.model.rowCount():
-            self.tree.setCurrentIndex(self.model.index(0, 0))
+        self._reselect()
         self._selection()
+
+    def _reselect(self) -> None:
+        """Keep the selection across a reload; else select the first backup."""
+        flags = (QItemSelectionModel.SelectionFlag.Select
+                 | QItemSelectionModel.SelectionFlag.Rows)
+        found = [i for i in (self.model.index_of(b) for b in self._keep) if i.isValid()]
+        for i, idx in enumerate(found):
+            if i == 0:
+                self.tree.setCurrentIndex(idx)
+            else:
+                self.tree.selectionModel().select(idx, flags)
+        if not found and self.model.rowCount():
+            self.tree.setCurrentIndex(self.model.index(0, 0))
 
     def _set_run_menu(self, plans: list[str]) -> None:
         self.run_menu.clear()
