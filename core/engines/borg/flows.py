@@ -89,7 +89,11 @@ def _after_create(job: RepoJob, p: Plan) -> list[Callable[[], object]]:
     if s.compact and s.prune and s.keep:
         steps.append(lambda: job.log(ops.compact(s, job.env, job.report, job.cancel).log
                                      or ["Compacted."]))
-    steps.append(lambda: _refresh_step(job, p))
+    if job.unchanged:  # nobody else wrote since our last job: nothing outside to find
+        steps.append(lambda: job.log("No outside changes to the repository since the last "
+                                     "job; refresh skipped."))
+    else:
+        steps.append(lambda: _refresh_step(job, p))
     return steps
 
 

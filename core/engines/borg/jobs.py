@@ -12,6 +12,7 @@ from core.catalogue.db import Catalogue
 from core.catalogue.jobs import HEARTBEAT_EVERY, append_log, finish_job, heartbeat, start_job
 from core.catalogue.models import JobStatus, JobTrigger, Plan
 from core.config import AppPaths
+from core.engines.borg import stamps
 from core.engines.borg.process import BorgEnv
 from core.engines.borg.repo import PASSPHRASE_ENV, RepoSettings, lock_key, passphrase_key
 from core.errors import BackupDeskError, CancelledError
@@ -41,6 +42,8 @@ class RepoJob:
     cancel: CancelToken
     progress: ProgressCallback
     last: Progress | None = None
+    # The repository is where our last job left it: nobody wrote to it from outside since.
+    unchanged: bool = False
 
     def log(self, text: str | list[str]) -> None:
         lines = text if isinstance(text, list) else text.splitlines()
@@ -98,7 +101,9 @@ def repo_job(cat: Catalogue, plan: Plan, kind: str, *, paths: AppPaths | None = 
                        plan_name=plan.name, requested_by=requested_by,
                        lock_key=lock_key(s.location),
                        details={"repository": s.location, **(details or {})})
-    job = RepoJob(cat, job_id, s, env, plan, cancel or CancelToken(), progress)
+    state_dir = (paths or AppPaths.resolve()).state_dir
+    job = RepoJob(cat, job_id, s, env, plan, cancel or CancelToken(), progress,
+                  unchanged=stamps.unchanged(state_dir, s.location))
     end = JobEnd()
     beat = _Beat(job)
     beat.thread.start()
@@ -120,6 +125,7 @@ def repo_job(cat: Catalogue, plan: Plan, kind: str, *, paths: AppPaths | None = 
             finish_job(cat, job_id, JobStatus.FAILED, error=msg)
         raise
     else:
+        stamps.remember(state_dir, s.location)
         job.log(f"Finished: {end.status.value}.")
         finish_job(cat, job_id, end.status, error=end.error, bytes=end.bytes, files=end.files,
                    details=end.details)

@@ -181,3 +181,24 @@ def test_borg_not_installed(home: Path, catalogue: Any, tmp_path: Path, source_t
     assert add_plan(home, tmp_path / "r", source_tree, monkeypatch, "--init") == 1
     err = capsys.readouterr().err
     assert "not installed" in err and "apt install borgbackup" in err
+
+
+def test_job_refreshes_only_after_outside_writes(home: Path, catalogue: Any, tmp_path: Path,
+                                                 source_tree: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = tmp_path / "repo"
+    assert add_plan(home, repo, source_tree, monkeypatch, "--init") == 0
+    assert main(["--home", str(home), "run", "docs"]) == 0
+    assert main(["--home", str(home), "run", "docs"]) == 0
+
+    def last_log() -> str:
+        with catalogue.session() as s:
+            job = s.scalars(select(Job).where(Job.trigger == "cli", Job.kind == "backup")
+                            .order_by(Job.id.desc())).first()
+            return str(job.log.text)
+
+    assert "refresh skipped" in last_log()
+    outside_create(str(repo), "cron", source_tree)
+    assert main(["--home", str(home), "run", "docs"]) == 0
+    assert "1 made outside Backup Desk recorded" in last_log()
+    assert [j.trigger for j in jobs(catalogue)].count("external") == 1

@@ -1,0 +1,148 @@
+"""Borg engine benchmark, run on demand: `python tests/bench/bench_borg.py [create|browse|all]`.
+
+create: on the archive engine's 20,000-file tree, a backup through Backup Desk (run_plan: the
+        whole job, prune/compact off) vs the same `borg create` run directly, both for the first
+        archive and for a second with nothing changed; interleaved, best of N, same run.
+browse: on an archive of 1,000,000 entries (built once under BACKUPDESK_BENCH_DIR and kept):
+        `borg list --json-lines` alone (baseline) vs the browser's core (stream into the
+        ArchiveTree, first top-level entry, whole tree) and its peak RSS; then the Qt model on
+        top (offscreen), time to the first row of the top level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.bench.bench_archive import make_tree  # noqa: E402
+from tests.bench.common import BENCH_DIR  # noqa: E402
+
+ENV = {**os.environ, "BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK": "yes"}
+
+
+def borg(*args: str, **kw: object) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["borg", *args], check=True, env=ENV, stdin=subprocess.DEVNULL,
+                          capture_output=True, **kw)  # type: ignore[call-overload, no-any-return]
+
+
+def bench_create(repeat: int) -> None:
+    from core.catalogue import open_catalogue
+    from core.config import AppConfig
+    from core.engines.borg.flows import run_borg_plan
+    from core.plans import add_plan
+
+    base = Path(tempfile.mkdtemp(prefix="bd-borg-bench-", dir="/tmp"))
+    tree = base / "tree"
+    t = time.perf_counter()
+    make_tree(tree, 20_000)
+    print(f"tree: 20,000 files ({time.perf_counter() - t:.0f} s to make)")
+    cfg = AppConfig.resolve(str(base / "home"))
+    cfg.paths.ensure()
+    cat = open_catalogue(cfg.catalogue_url)
+    os.environ["BACKUPDESK_SECRETS_FILE_ONLY"] = "1"
+    first_bd, first_direct, second_bd, second_direct = [], [], [], []
+    for i in range(repeat):
+        direct_repo, bd_repo = base / f"direct{i}", base / f"bd{i}"
+        borg("init", "-e", "none", str(direct_repo))
+        borg("init", "-e", "none", str(bd_repo))
+        plan = add_plan(cat, f"bench{i}", "borg", sources=[str(tree)], destinations=[],
+                        options={"repository": str(bd_repo), "encryption": "none",
+                                 "compression": "lz4", "prune": False, "compact": False})
+        for first, bd_times, direct_times in ((True, first_bd, first_direct),
+                                              (False, second_bd, second_direct)):
+            t = time.perf_counter()
+            borg("create", "--compression", "lz4", f"{direct_repo}::a{int(first)}", str(tree))
+            direct_times.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            out = run_borg_plan(cat, cfg.paths, plan)
+            bd_times.append(time.perf_counter() - t)
+            assert out.status == "success", out.error
+    for name, bd, direct in (("first archive", first_bd, first_direct),
+                             ("second, nothing changed", second_bd, second_direct)):
+        print(f"create, {name}: Backup Desk {min(bd):.3f} s, borg directly {min(direct):.3f} s,"
+              f" ratio {min(bd) / min(direct):.3f} (target <= 1.05; all runs: bd "
+              f"{', '.join(f'{x:.2f}' for x in bd)}; direct {', '.join(f'{x:.2f}' for x in direct)})")
+    print(f"fixed cost per job (second archive): {1000 * (min(second_bd) - min(second_direct)):.0f}"
+          " ms (target <= 50 ms)")
+    cat.dispose()
+    subprocess.run(["rm", "-rf", str(base)], check=False)
+
+
+def million_repo(n: int = 1_000_000) -> tuple[Path, str]:
+    """A repository holding one archive of n entries (made once, then reused)."""
+    home = BENCH_DIR / f"borg-{n}"
+    repo, marker = home / "repo", home / "ready"
+    if not marker.exists():
+        subprocess.run(["rm", "-rf", str(home)], check=False)
+        src = home / "src"
+        t = time.perf_counter()
+        per = 1000
+        for d in range(n // per):
+            sub = src / f"d{d // 100:02d}" / f"d{d:04d}"
+            sub.mkdir(parents=True)
+            for f in range(per - (1 if d % 100 == 0 else 0) - 1):
+                (sub / f"file-{f:04d}.txt").touch()
+        borg("init", "-e", "none", str(repo))
+        borg("create", "--compression", "lz4", f"{repo}::million", str(src))
+        subprocess.run(["rm", "-rf", str(src)], check=False)
+        marker.write_text("ok")
+        print(f"(built the {n:,}-entry archive in {time.perf_counter() - t:.0f} s)",
+              file=sys.stderr)
+    return repo, "million"
+
+
+def bench_browse() -> None:
+    from core.engines.borg import ops
+    from core.engines.borg.process import BorgEnv
+    from core.engines.borg.repo import RepoSettings
+    from core.engines.borg.tree import ArchiveTree
+    from core.progress import Progress
+
+    repo, archive = million_repo()
+    t = time.perf_counter()
+    borg("list", "--json-lines", f"{repo}::{archive}", stdout=subprocess.DEVNULL)
+    baseline = time.perf_counter() - t
+    s = RepoSettings.from_options({"repository": str(repo), "encryption": "none"})
+    tree = ArchiveTree()
+    first: list[float] = []
+    start = time.perf_counter()
+
+    def progress(p: Progress) -> None:
+        if not first and tree.child_ids(0):
+            first.append(time.perf_counter() - start)
+
+    ops.stream_contents(s, BorgEnv(extra={"BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK": "yes"}),
+                        archive, tree, progress=progress)
+    whole = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"borg list --json-lines alone: {baseline:.1f} s for {tree.entries:,} entries")
+    print(f"browser core: top level after {first[0]:.2f} s (target <= 1 s), whole tree "
+          f"{whole:.1f} s = {whole / baseline:.2f}x borg's listing (target <= 1.2x), peak RSS "
+          f"{rss:.0f} MiB (target <= 500 MiB)")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", nargs="?", default="all", choices=("create", "browse", "all",
+                                                               "prepare"))
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+    if a.what == "prepare":
+        million_repo()
+    if a.what in ("create", "all"):
+        bench_create(a.repeat)
+    if a.what in ("browse", "all"):
+        bench_browse()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
