@@ -138,11 +138,12 @@ class Alerts:
     def emit(self, event: Event) -> bool:
         """Send the event if wanted and not sent before; True if it was sent."""
         s = self._settings()
-        if not s.wants(event.kind) or not (s.desktop or s.email):
-            return False
+        desktop = s.desktop and self.desktop is not None
+        if not s.wants(event.kind) or not (desktop or s.email):
+            return False  # unclaimed: a process that can show it may still do so
         if not self.claim(event.key):
             return False
-        if s.desktop and self.desktop is not None:
+        if desktop and self.desktop is not None:
             try:
                 self.desktop(event.title, event.message)
             except Exception:
