@@ -105,3 +105,13 @@ def test_kept_destination_keeps_its_backups_deletable(catalogue, home, tmp_path,
     assert folder.is_dir()
     report = delete_backups(catalogue, b.id, files=True)
     assert report.errors == [] and not folder.exists()
+
+
+def test_borg_passphrase_goes_to_the_secret_store(catalogue, tmp_path, store):
+    plan = add_plan(catalogue, "vault", "borg", sources=[str(tmp_path)], destinations=[],
+                    options={"repository": str(tmp_path / "repo")}, secrets=store)
+    updated = update_plan(catalogue, "vault", sources=[str(tmp_path)], destinations=[],
+                          options={"repository": str(tmp_path / "repo"), "passphrase": "pw2",
+                                   "keep": {"daily": 3}}, secrets=store)
+    assert "passphrase" not in updated.options and updated.options["keep"] == {"daily": 3}
+    assert store.get(db_secret_key(plan.id, "borg-passphrase")) == "pw2"

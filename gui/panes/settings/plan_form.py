@@ -58,24 +58,25 @@ def save_plan(cat: Catalogue, paths: AppPaths, form: PlanForm, original: str | N
     from core.secrets import SecretStore
 
     store = SecretStore(paths)
+    options = dict(form.options)
+    if form.engine == "borg" and form.passphrase:
+        options["passphrase"] = form.passphrase  # core.plans moves it to the secret store
     kwargs: dict[str, Any] = {
         "sources": form.sources, "destinations": form.destinations,
         "excludes": form.excludes, "schedule": form.schedule or None,
-        "options": form.options, "secrets": store,
+        "options": options, "secrets": store,
     }
     if original is None:
         plan = plans.add_plan(cat, form.name, form.engine, **kwargs)
         if not form.enabled:
+            kwargs["options"] = {k: v for k, v in options.items() if k != "passphrase"}
             plan = plans.update_plan(cat, plan.name, enabled=False, **kwargs)
     else:
         plan = plans.update_plan(cat, original, new_name=form.name, enabled=form.enabled,
                                  **kwargs)
-    stored_secret = bool(form.passphrase) or bool(plans.split_passwords(form.options)[1])
-    if form.engine == "borg":
-        if form.passphrase:
-            store.set(borg_passphrase_key(plan.id), form.passphrase)
-        if form.borg_setup and original is None:
-            _set_up_repository(cat, paths, plan, form.borg_setup == "init", store)
+    stored_secret = bool(plans.split_passwords(options)[1])
+    if form.engine == "borg" and form.borg_setup and original is None:
+        _set_up_repository(cat, paths, plan, form.borg_setup == "init", store)
     notice = store.fallback_notice() if stored_secret else None
     return Saved(plans.plan_json(plans.get_plan(cat, plan.name)), notice)
 
@@ -93,8 +94,7 @@ def _set_up_repository(cat: Catalogue, paths: AppPaths, plan: Any, create: bool,
     try:
         setup_repository(cat, paths, plan, create=create, trigger="manual", secrets=store)
     except BackupDeskError:
-        plans.remove_plan(cat, plan.name, secrets=store)
-        store.delete(borg_passphrase_key(plan.id))
+        plans.remove_plan(cat, plan.name, secrets=store)  # forgets the passphrase too
         raise
 
 
@@ -102,11 +102,7 @@ def delete_plan(cat: Catalogue, paths: AppPaths, name: str) -> None:
     from core import plans
     from core.secrets import SecretStore
 
-    store = SecretStore(paths)
-    plan = plans.get_plan(cat, name)
-    plans.remove_plan(cat, name, secrets=store)
-    if plan.engine == "borg":
-        store.delete(borg_passphrase_key(plan.id))
+    plans.remove_plan(cat, name, secrets=SecretStore(paths))
 
 
 def load_plans(cat: Catalogue) -> list[dict[str, Any]]:
