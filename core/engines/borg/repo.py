@@ -55,7 +55,7 @@ def archive_prefix(plan_name: str) -> str:
 
 
 def archive_name(plan_name: str, now: datetime) -> str:
-    return f"{archive_prefix(plan_name)}{now:%Y-%m-%dT%H.%M.%S}"
+    return f"{archive_prefix(plan_name)}{now:%Y-%m-%dT%H.%M.%S}.{now.microsecond // 1000:03d}"
 
 
 @dataclass(frozen=True)
