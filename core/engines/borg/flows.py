@@ -240,3 +240,25 @@ def setup_repository(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *
 
     return run_job(cat, p, JobKind.INIT.value if create else JobKind.REFRESH.value, body,
                    paths=paths, secrets=secrets, trigger=trigger)[0]
+
+
+def refresh_all(cat: Catalogue, paths: AppPaths | None, *,
+                trigger: str = JobTrigger.MANUAL.value, secrets: Any = None
+                ) -> dict[str, records.RefreshReport | BackupDeskError]:
+    """Refresh every borg plan (on opening the app): a report or the error, per plan name;
+    a repository busy with another job is skipped silently."""
+    from core.engines.borg.errors import RepositoryBusyError
+    from core.errors import LockedError
+    from core.plans import list_plans
+
+    out: dict[str, records.RefreshReport | BackupDeskError] = {}
+    for p in list_plans(cat):
+        if p.engine != "borg" or not p.enabled:
+            continue
+        try:
+            out[p.name] = refresh(cat, paths, p, trigger=trigger, secrets=secrets)
+        except (LockedError, RepositoryBusyError):
+            continue
+        except BackupDeskError as e:
+            out[p.name] = e
+    return out
