@@ -1,8 +1,7 @@
-"""The schedule field: preset words, "daily at 03:30", or cron; the next five runs as you type."""
+"""The schedule field: preset words and phrases or cron; the next five runs as you type."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from PySide6.QtCore import Signal
@@ -10,24 +9,15 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from core.errors import BackupDeskError
 
-AT = re.compile(r"^(daily|weekly|monthly)\s+at\s+(\d{1,2})(?::(\d{2}))?$", re.IGNORECASE)
-AT_FIELDS = {"daily": "* * *", "weekly": "* * 0", "monthly": "1 * *"}
-
 
 def to_expression(text: str) -> str:
-    """The cron expression to store for what the user typed; '' for no schedule.
-    Raises ConfigError for anything else."""
+    """The cron expression to store for what the user typed ('' for no schedule): preset
+    words and phrases ("daily at 03:30", "weekly on mon at 04:00", "every 15 minutes") or cron,
+    as core.schedules reads them. Raises ConfigError for anything else."""
     from core import schedules
 
     text = " ".join(text.strip().split())
-    if not text:
-        return ""
-    m = AT.match(text)
-    if m:
-        hour, minute = int(m.group(2)), int(m.group(3) or 0)
-        if hour < 24 and minute < 60:
-            text = f"{minute} {hour} {AT_FIELDS[m.group(1).lower()]}"
-    return schedules.normalise(text)
+    return schedules.normalise(text) if text else ""
 
 
 def preview(text: str, now: datetime | None = None) -> tuple[bool, str]:
@@ -51,7 +41,8 @@ class ScheduleField(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.edit = QLineEdit(placeholderText="daily, weekly at 03:30, or cron: 30 2 * * 1-5")
+        self.edit = QLineEdit(placeholderText="daily, daily at 03:30, weekly on mon at 04:00, "
+                                              "every 15 minutes, or cron: 30 2 * * 1-5")
         self.info = QLabel()
         self.info.setWordWrap(True)
         lay = QVBoxLayout(self)

@@ -151,6 +151,8 @@ def test_schedule_field_validates_and_previews(qtbot, pane):
     assert field.info.text().count("03:30") == 5
     field.set_text("monthly")
     assert field.expression() == "0 2 1 * *"
+    field.set_text("weekly on mon at 04:00")
+    assert field.expression() == "0 4 * * 1"
     field.set_text("every other tuesday")
     assert not field.valid and "Invalid schedule" in field.info.text()
     pane.editor.name.setText("x")
@@ -213,6 +215,7 @@ def test_other_sections(pane):
     titles = [pane.tabs.tabText(i) for i in range(pane.tabs.count())]
     assert titles == ["Plans", "Remote nodes", "Notifications", "Where state lives"]
     assert isinstance(pane.nodes, NodeEditor)
+    assert type(pane.notifications).__name__ in ("NotificationsBox", "QLabel")
     assert str(pane.ctx.config.paths.log_dir) in pane.storage.label.text()
 
 
