@@ -23,11 +23,13 @@ class SchedulerService:
                  alerts: Alerts | None = None, grace: timedelta = GRACE,
                  missed_after: timedelta = MISSED_AFTER, max_sleep: float = MAX_SLEEP,
                  on_finished: Callable[[scheduled_jobs.Finished], None] | None = None,
-                 on_started: Callable[[Due], None] | None = None) -> None:
+                 on_started: Callable[[Due], None] | None = None,
+                 on_overdue: Callable[[list[str]], None] | None = None) -> None:
         self.cat, self.paths = cat, paths
         self.alerts = alerts if alerts is not None else Alerts(paths)
         self.grace = grace
         self.on_finished, self.on_started = on_finished, on_started
+        self.on_overdue = on_overdue
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self.scheduler = Scheduler(cat, self._launch, clock=clock, missed_after=missed_after,
@@ -51,7 +53,9 @@ class SchedulerService:
 
     def _on_tick(self, now: datetime) -> None:
         try:
-            scheduled_jobs.check_overdue(self.cat, self.alerts, now, self.grace)
+            late = scheduled_jobs.check_overdue(self.cat, self.alerts, now, self.grace)
+            if self.on_overdue is not None:
+                self.on_overdue(late)
         except Exception:
             log.exception("overdue check failed")
 

@@ -16,6 +16,7 @@ from gui.context import AppContext
 class SchedulerHost(QObject):
     started = Signal(str, str)  # plan, kind
     finished = Signal(object)  # core.scheduled_jobs.Finished
+    overdue_changed = Signal(list)  # names of overdue plans
     _desktop = Signal(str, str)
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None, *,
@@ -24,8 +25,11 @@ class SchedulerHost(QObject):
         self.ctx = ctx
         self._clock, self._alerts = clock, alerts
         self.service: Any = None
+        self._late: list[str] | None = None
         self._desktop.connect(ctx.notify)
         self.finished.connect(lambda _f: ctx.jobs_changed.emit())
+        # The banner and the tray re-read their state when a plan becomes (or stops being) late.
+        self.overdue_changed.connect(lambda _late: ctx.jobs_changed.emit())
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.stop)
@@ -45,8 +49,15 @@ class SchedulerHost(QObject):
         self.service = SchedulerService(
             self.ctx.catalogue, paths, clock=self._clock, alerts=alerts,
             on_started=lambda d: self.started.emit(d.plan, d.kind),
-            on_finished=self.finished.emit)
+            on_finished=self.finished.emit, on_overdue=self._overdue)
         self.service.start()
+
+    def _overdue(self, late: list[str]) -> None:  # loop thread
+        if late != self._late:
+            first = self._late is None
+            self._late = list(late)
+            if not first or late:
+                self.overdue_changed.emit(list(late))
 
     def wake(self) -> None:
         """Re-read the schedules now (call after a plan or schedule was saved)."""

@@ -72,3 +72,24 @@ def test_notifications_box_saves_and_sends_a_test_mail(qtbot, app_ctx, tmp_path,
         qtbot.waitUntil(lambda: "refused the login" in box.status.text(), timeout=20000)
     finally:
         srv.stop()
+
+
+def test_host_reports_overdue_plans(qtbot, home, catalogue, tmp_path):
+    from core.catalogue.models import Plan
+    from core.config import AppConfig
+    from gui.context import AppContext
+    from gui.scheduler_host import SchedulerHost
+
+    add_plan(catalogue, "late", "archive", sources=[str(tmp_path)],
+             destinations=[str(tmp_path / "d")])
+    with catalogue.session() as s:
+        s.query(Plan).update({"created_at": datetime(2020, 1, 1)})
+    set_schedule(catalogue, "late", "hourly")
+    ctx = AppContext(AppConfig.resolve(str(home)))
+    AlertSettings(desktop=False).save(ctx.config.paths.ensure())
+    host = SchedulerHost(ctx)
+    with qtbot.waitSignal(host.overdue_changed, timeout=20000) as sig, \
+            qtbot.waitSignal(ctx.jobs_changed, timeout=20000):
+        ctx.set_catalogue(catalogue)
+    assert sig.args == [["late"]]
+    host.stop()
