@@ -287,8 +287,10 @@ def _with_overdue(cat: Catalogue, b: Banner, now: datetime | None) -> Banner:
     if not late:
         return b
     text = f"Overdue: {', '.join(late)} missed a scheduled backup."
+    not_today = {p.plan for p in b.plans if p.last_success is None}
+    alone = b.level in ("ok", "none") or (b.level == "warning" and not_today <= set(late))
     return Banner("error" if b.level == "error" else "warning",
-                  text if b.level in ("ok", "none") else f"{text} {b.text}", b.plans)
+                  text if alone else f"{text} {b.text}", b.plans)
 
 
 def _hhmm(dt: datetime) -> str:
