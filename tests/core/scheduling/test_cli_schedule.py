@@ -86,3 +86,21 @@ def test_prune_without_rules_says_so(home, tmp_path, capsys):
     assert "no keep rules" in capsys.readouterr().out
     assert main(["schedule", "set", "p", "every 90 minutes"]) == 1
     assert "N between 1 and 59" in capsys.readouterr().err
+
+
+def test_headless_scheduler_stops_on_sigterm(home):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "core", "scheduler"], stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "BACKUPDESK_HOME": str(home)})
+    try:
+        assert "running" in proc.stderr.readline()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
