@@ -28,7 +28,7 @@ class BackupActions:
     def _started(self, kind: str, ok: bool) -> None:
         if ok:
             self.pane.message.set_state("none", "")
-            self.pane.set_busy(BUSY_TEXT[kind])
+            self.pane.set_busy(BUSY_TEXT[kind], cancellable=kind != "delete")
 
     def verify_selected(self) -> None:
         ids = [b.id for b in self.pane.selected()]

@@ -248,11 +248,11 @@ class BackupsPane(QWidget):
         if not browser_available():
             self.browse_button.setToolTip("Available with the Borg engine.")
 
-    def set_busy(self, text: str) -> None:
+    def set_busy(self, text: str, cancellable: bool = True) -> None:
         self.op_row.setVisible(bool(text))
         self.op_label.setText(text)
         self.op_bar.setRange(0, 0)
-        self.op_cancel.setEnabled(True)
+        self.op_cancel.setVisible(cancellable)
         self._selection()
 
     def _op_progress(self, kind: str, p: Progress) -> None:
