@@ -31,4 +31,6 @@ EXCLUDED_QT_FILES = [
     "Qt6EglFsKms", "libgtk-3", "libgdk-3", "libgdk_pixbuf", "libatk-", "libcairo",
     "libpango", "libharfbuzz", "libpixman", "libfribidi", "libdatrie", "libthai",
     "libgraphite2", "libepoxy",
+    # OpenGL surfaces on Wayland (they need QtOpenGL); widgets paint through shared memory.
+    "plugins/wayland-graphics-integration-client",
 ]

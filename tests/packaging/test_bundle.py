@@ -55,7 +55,7 @@ def test_deb_contents(deb: Path) -> None:
     assert fields["Package"] == "backupdesk"
     assert fields["Version"] == __version__
     assert "borgbackup" in fields["Recommends"]
-    assert "libxcb-cursor0" in fields["Depends"]
+    assert "libwayland-cursor0" in fields["Depends"] and "libegl1" in fields["Depends"]
     files = subprocess.run(["dpkg-deb", "-c", str(deb)], capture_output=True, text=True,
                            check=True).stdout
     for path in ("./opt/backupdesk/backupdesk", "./usr/bin/backupdesk",
