@@ -5,6 +5,7 @@ SIGINT then SIGTERM/SIGKILL to the process group."""
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import signal
@@ -30,7 +31,9 @@ SAFE_ANSWERS = {
     "BORG_DELETE_I_KNOW_WHAT_I_AM_DOING": "NO",
     "BORG_DISPLAY_PASSPHRASE": "no",
 }
-CANCEL_GRACE = 20.0  # seconds between SIGINT and SIGTERM to the process group
+CANCEL_GRACE = 20.0
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+PIPE_SIZE = 1 << 20  # seconds between SIGINT and SIGTERM to the process group
 
 
 @dataclass(frozen=True)
@@ -152,8 +155,7 @@ def run_borg(argv: Sequence[str], benv: BorgEnv, repo: str, *,
     try:
         assert proc.stdout is not None
         if on_line is not None:
-            for line in proc.stdout:
-                on_line(line)
+            _read_lines(proc.stdout.fileno(), on_line)
         else:
             out = proc.stdout.read()
         rc = proc.wait()
@@ -175,6 +177,23 @@ def run_borg(argv: Sequence[str], benv: BorgEnv, repo: str, *,
     err = _error(messages)
     raise classify(err.get("msgid") if err else None, str(err.get("message", "")) if err else "",
                    repo, had_passphrase=benv.passphrase is not None, rc=rc)
+
+
+def _read_lines(fd: int, on_line: LineCallback) -> None:
+    """Big reads from a big pipe: borg never waits for us, and the lines cost one split."""
+    try:
+        fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE)
+    except OSError:
+        pass  # the system's limit is lower: the default size works, a bit slower
+    rest = b""
+    while chunk := os.read(fd, PIPE_SIZE):
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            if line:
+                on_line(line)
+    if rest.strip():
+        on_line(rest)
 
 
 def _error(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
