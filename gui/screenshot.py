@@ -22,9 +22,15 @@ def render_pane(config: AppConfig, pane: str, out: Path, size: tuple[int, int]) 
     config.paths.ensure()
     ctx.set_catalogue(open_catalogue(config.catalogue_url))
     window.resize(*size)
-    window.show_pane(pane)
+    shown = window.show_pane(pane)
     window.show()
     settle(app, ctx)
+    ready = getattr(shown, "screenshot_ready", None)
+    if callable(ready):  # a pane with data from elsewhere (the device grid) says when it has it
+        from gui.eventloop import wait_until
+
+        wait_until(ready, 20, poll_ms=50)
+        settle(app, ctx)
     if not window.grab().save(str(out), "PNG"):
         raise BackupDeskError(f"Cannot write {out}.")
     window.close()

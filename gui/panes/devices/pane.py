@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.grid.board import Alert
+from core.grid.board import Alert, ServiceState
 from core.grid.nodes import NodeSpec, list_nodes
 from gui.context import AppContext
 from gui.panes.devices.controller import Batch, GridController
@@ -44,6 +44,7 @@ class DevicesPane(QWidget):
         self.detail = DetailPanel()
         self._selected: str | None = None
         self.nodes: list[NodeSpec] | None = None
+        self._services: dict[str, dict[str, ServiceState]] = {}
 
         self.search = QLineEdit(placeholderText="Search devices, ids, nodes or states")
         self.search.setClearButtonEnabled(True)
@@ -129,6 +130,16 @@ class DevicesPane(QWidget):
         if self.nodes is not None:
             self.reload_nodes()  # `backupdesk node add` may have run meanwhile
 
+    def screenshot_ready(self) -> bool:
+        """True once every enabled node's daemons have answered or failed (for screenshots)."""
+        if self.nodes is None:
+            return False
+        if not any(n.enabled for n in self.nodes):
+            return True
+        services = self._services
+        return bool(services) and all(
+            st.state != "pending" for node in services.values() for st in node.values())
+
     def shutdown(self) -> None:
         self.breathe.stop()
         self.controller.stop()
@@ -142,6 +153,7 @@ class DevicesPane(QWidget):
             return
         self.header.set_counts(batch.counts)
         self.header.set_services(batch.services, batch.disk)
+        self._services = batch.services
         if batch.services:
             self.view.set_placeholder(_why_empty(batch))
         self._restore_selection()
