@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.firstrun import Suggestion, create_first_plan, first_run_suggestion, mark_done
+from gui.workers import Task
 
 
 class WelcomeDialog(QDialog):
@@ -163,11 +164,11 @@ def start_plan(ctx: AppContext, name: str, run_now: bool) -> None:
         run_controller(ctx).start(name)
 
 
-def offer_welcome(ctx: AppContext, parent: QWidget) -> None:
+def offer_welcome(ctx: AppContext, parent: QWidget) -> Task | None:
     """Once the catalogue is ready: show the welcome if this is a first run."""
     cat = ctx.catalogue
     if cat is None:
-        return
+        return None
 
     def show(s: Suggestion | None) -> None:
         if s is None:
@@ -177,4 +178,4 @@ def offer_welcome(ctx: AppContext, parent: QWidget) -> None:
         dlg.finished.connect(dlg.deleteLater)
         dlg.open()
 
-    ctx.workers.submit(first_run_suggestion, cat, ctx.config.paths, on_result=show)
+    return ctx.workers.submit(first_run_suggestion, cat, ctx.config.paths, on_result=show)

@@ -90,3 +90,22 @@ def test_not_now_is_remembered(qtbot, app_ctx, tmp_path: Path) -> None:
     marker = app_ctx.config.paths.config_dir / MARKER
     qtbot.waitUntil(marker.exists, timeout=10000)
     assert first_run_suggestion(app_ctx.catalogue, app_ctx.config.paths) is None
+
+
+def test_offered_on_an_empty_catalogue_only(qtbot, window, tmp_path: Path) -> None:
+    from core.plans import add_plan
+    from gui.welcome import offer_welcome
+
+    offer_welcome(window.ctx, window)
+    qtbot.waitUntil(lambda: window.findChild(WelcomeDialog) is not None, timeout=10000)
+    dlg = window.findChild(WelcomeDialog)
+    assert dlg.isVisible() and dlg.windowTitle() == "Welcome to Backup Desk"
+    dlg.close()
+    dlg.deleteLater()
+    qtbot.waitUntil(lambda: window.findChild(WelcomeDialog) is None, timeout=10000)
+    src = make_sources(tmp_path)
+    add_plan(window.ctx.catalogue, "p", "archive", sources=[str(src)],
+             destinations=[str(tmp_path)])
+    assert offer_welcome(window.ctx, window) is not None
+    qtbot.waitUntil(lambda: not window.ctx.workers.busy(), timeout=10000)  # outcome delivered
+    assert window.findChild(WelcomeDialog) is None
