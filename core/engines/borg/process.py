@@ -32,10 +32,10 @@ SAFE_ANSWERS = {
     "BORG_DELETE_I_KNOW_WHAT_I_AM_DOING": "NO",
     "BORG_DISPLAY_PASSPHRASE": "no",
 }
-CANCEL_GRACE = 20.0
+CANCEL_GRACE = 20.0  # seconds between SIGINT and SIGTERM to the process group
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 PIPE_SIZE = 1 << 20
-BATCH_BYTES, BATCH_PAUSE = 32 << 10, 0.002  # seconds between SIGINT and SIGTERM to the process group
+BATCH_BYTES, BATCH_PAUSE = 32 << 10, 0.002
 
 
 @dataclass(frozen=True)
