@@ -139,10 +139,60 @@ def bench_browse(repeat: int) -> None:
           f"(target <= 500 MiB)")
 
 
+def bench_browse_qt() -> None:
+    """The model and view on top (offscreen): top level on screen, then the whole tree."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtWidgets import QApplication, QTreeView
+
+    from core.engines.borg import ops
+    from core.engines.borg.process import BorgEnv
+    from core.engines.borg.repo import RepoSettings
+    from core.engines.borg.tree import ArchiveTree
+    from gui.panes.backups.archive_tree import ArchiveTreeModel
+    from gui.workers import Workers
+
+    app = QApplication.instance() or QApplication([])
+    repo, archive = million_repo()
+    s = RepoSettings.from_options({"repository": str(repo), "encryption": "none"})
+    env = BorgEnv(extra={"BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK": "yes"})
+    tree = ArchiveTree()
+    model = ArchiveTreeModel(tree)
+    view = QTreeView()
+    view.setUniformRowHeights(True)
+    view.setModel(model)
+    view.resize(800, 600)
+    view.show()
+    workers = Workers()
+    loop = QEventLoop()
+    marks: dict[str, float] = {}
+    start = time.perf_counter()
+
+    def on_progress(_: object) -> None:
+        model.grow()
+        if "top" not in marks and model.rowCount() > 0:
+            view.viewport().repaint()
+            marks["top"] = time.perf_counter() - start
+
+    def on_done(_: object) -> None:
+        model.grow()
+        marks["whole"] = time.perf_counter() - start
+        loop.quit()
+
+    workers.submit(ops.stream_contents, s, env, archive, tree, on_progress=on_progress,
+                   on_result=on_done, on_error=lambda e: loop.quit())
+    loop.exec()
+    workers.wait()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"Qt view: top level on screen after {marks['top']:.2f} s (target <= 1 s), whole "
+          f"tree {marks['whole']:.1f} s, peak RSS {rss:.0f} MiB")
+    del app
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", nargs="?", default="all", choices=("create", "browse", "all",
-                                                               "prepare"))
+    ap.add_argument("what", nargs="?", default="all", choices=("create", "browse", "browse-qt",
+                                                               "all", "prepare"))
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
     if a.what == "prepare":
@@ -151,6 +201,8 @@ def main() -> int:
         bench_create(a.repeat)
     if a.what in ("browse", "all"):
         bench_browse(a.repeat)
+    if a.what in ("browse-qt", "all"):
+        bench_browse_qt()
     return 0
 
 
