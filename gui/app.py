@@ -133,6 +133,9 @@ def run_app(config: AppConfig, *, exit_after_start: bool = False) -> int:
         from gui.welcome import offer_welcome
 
         ctx.catalogue_ready.connect(lambda: offer_welcome(ctx, window))
+        from gui.panes.backups.browser import refresh_borg_repositories
+
+        ctx.catalogue_ready.connect(lambda: refresh_borg_repositories(ctx))
     window.show()
     code = app.exec()
     ctx.shutdown()

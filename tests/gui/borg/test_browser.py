@@ -90,3 +90,20 @@ def test_listing_error_is_shown(qtbot: Any, app_ctx: Any, borg_backup: tuple[int
     qtbot.waitUntil(lambda: w.listing is None, timeout=30000)
     assert "no borg repository" in w.status.text().lower()
     w.close()
+
+
+def test_outside_archives_are_recorded_when_the_app_opens(
+        qtbot: Any, app_ctx: Any, borg_backup: tuple[int, Path], tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    from core.backups import list_backups
+    from gui.panes.backups.browser import refresh_borg_repositories
+
+    _, src = borg_backup
+    subprocess.run(["borg", "create", f"{tmp_path / 'repo'}::cron", str(src)], check=True,
+                   capture_output=True, stdin=subprocess.DEVNULL,
+                   env={**os.environ, "BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK": "yes"})
+    with qtbot.waitSignal(app_ctx.jobs_changed, timeout=30000):
+        refresh_borg_repositories(app_ctx)
+    assert "cron" in [b.name for b in list_backups(app_ctx.catalogue)]
