@@ -79,7 +79,10 @@ def classify(msgid: str | None, message: str, repo: str, *, had_passphrase: bool
     if m == "Cache.RepositoryAccessAborted":
         return RepositoryMissingError(f"The repository {repo} was moved or replaced since it was "
                                       "last used; Backup Desk does not accept that silently.", m)
-    if m in ("Cache.CacheInitAbortedError", "Cache.EncryptionMethodMismatch"):
+    if m == "Cache.CacheInitAbortedError":
+        return BorgError(f"borg does not know the unencrypted repository {repo}: add it as an "
+                         "existing repository first.", m)
+    if m == "Cache.EncryptionMethodMismatch":
         return BorgError(f"borg refused the repository {repo}: {text}.", m)
     if text:
         first = text.splitlines()[0].strip()

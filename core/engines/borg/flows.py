@@ -4,6 +4,7 @@ check, refresh, list, info. Each is one job in the history, holding the reposito
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from core.catalogue.db import Catalogue
@@ -233,7 +234,11 @@ def setup_repository(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *
             job.log(f"Creating a {s.encryption} repository at {s.location}.")
             job.log(ops.init_repo(s, job.env, job.cancel).log)
         else:
-            data = ops.repo_info(s, job.env, job.cancel).data
+            # The user chose this repository: borg may learn it even if it is unencrypted
+            # (later jobs refuse an unknown unencrypted repository).
+            known = replace(job.env, extra={**job.env.extra,
+                                            "BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK": "yes"})
+            data = ops.repo_info(s, known, job.cancel).data
             mode = (data.get("encryption") or {}).get("mode", "?")
             job.log(f"Using the existing {mode} repository at {s.location}.")
         _refresh_step(job, p)

@@ -202,3 +202,16 @@ def test_job_refreshes_only_after_outside_writes(home: Path, catalogue: Any, tmp
     assert main(["--home", str(home), "run", "docs"]) == 0
     assert "1 made outside Backup Desk recorded" in last_log()
     assert [j.trigger for j in jobs(catalogue)].count("external") == 1
+
+
+def test_existing_unencrypted_repository(home: Path, catalogue: Any, tmp_path: Path,
+                                         source_tree: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chosen as an existing repository, an unencrypted one borg never saw is accepted."""
+    repo = tmp_path / "plain"
+    other_base = tmp_path / "other-borg-base"
+    subprocess.run(["borg", "init", "-e", "none", str(repo)], check=True, capture_output=True,
+                   env={**borg_env(), "BORG_BASE_DIR": str(other_base)})
+    assert add_plan(home, repo, source_tree, monkeypatch, "--existing",
+                    "--encryption", "none") == 0
+    assert main(["--home", str(home), "run", "docs"]) == 0
