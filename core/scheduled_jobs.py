@@ -123,13 +123,17 @@ def execute(cat: Catalogue, paths: AppPaths, due: Due,
 
 
 def check_overdue(cat: Catalogue, alerts: alerts_mod.Alerts, now: datetime,
-                  grace: timedelta = GRACE) -> list[str]:
-    """Send one overdue alert per plan and missed due time; the plans that are overdue."""
+                  grace: timedelta = GRACE) -> tuple[list[str], datetime | None]:
+    """Send one overdue alert per plan and overdue spell. The plans that are overdue, and when
+    the answer can next change by itself (a due time's grace period ends)."""
     late = []
+    soonest: datetime | None = None
     for st in plan_statuses(cat, now, grace):
         if st.overdue and st.previous_due is not None:
             late.append(st.plan)
             last = st.last_success.isoformat() if st.last_success else None
             alerts.emit(alerts_mod.overdue_event(st.plan_id, st.plan,
                                                  st.previous_due.isoformat(), last))
-    return late
+        if st.next_due is not None and (soonest is None or st.next_due + grace < soonest):
+            soonest = st.next_due + grace
+    return late, soonest

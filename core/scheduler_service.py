@@ -30,6 +30,7 @@ class SchedulerService:
         self.grace = grace
         self.on_finished, self.on_started = on_finished, on_started
         self.on_overdue = on_overdue
+        self._overdue_at: datetime | None = None
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self.scheduler = Scheduler(cat, self._launch, clock=clock, missed_after=missed_after,
@@ -48,12 +49,18 @@ class SchedulerService:
         if self.on_started is not None:
             self.on_started(due)
         done = scheduled_jobs.execute(self.cat, self.paths, due, self.alerts)
+        self._overdue_at = None  # re-check at the next wake-up
         if self.on_finished is not None:
             self.on_finished(done)
 
     def _on_tick(self, now: datetime) -> None:
+        # Overdue can only change when a grace period ends or a job of ours ends (a success
+        # elsewhere only ends a spell, which needs no alert); other wake-ups skip the check.
+        if self._overdue_at is not None and now < self._overdue_at:
+            return
         try:
-            late = scheduled_jobs.check_overdue(self.cat, self.alerts, now, self.grace)
+            late, self._overdue_at = scheduled_jobs.check_overdue(self.cat, self.alerts, now,
+                                                                  self.grace)
             if self.on_overdue is not None:
                 self.on_overdue(late)
         except Exception:
@@ -75,6 +82,7 @@ class SchedulerService:
         self.wait_jobs()
 
     def wake(self) -> None:
+        self._overdue_at = None
         self.scheduler.wake()
 
     def stop(self, timeout: float | None = 10.0) -> None:
