@@ -101,3 +101,30 @@ def test_passphrase_goes_through_a_descriptor(tmp_path: Path) -> None:
     assert data["secret"] == "s3cret" and data["env"] == "" and "s3cret" not in data["argv"]
     assert data["relocated"] == "no"
     assert "s3cret" not in repr(BorgEnv(passphrase="s3cret"))
+
+
+def test_cancelled_job_ends_cancelled(home: Path, catalogue: Any, tmp_path: Path) -> None:
+    from core.config import AppPaths
+    from core.engines.borg.flows import run_borg_plan, setup_repository
+    from core.plans import add_plan
+
+    src = tmp_path / "big"
+    src.mkdir()
+    for i in range(40):
+        (src / f"f{i}").write_bytes(os.urandom(4 << 20))
+    paths = AppPaths.resolve(str(home))
+    plan = add_plan(catalogue, "c", "borg", sources=[str(src)], destinations=[],
+                    options={"repository": str(tmp_path / "repo"), "encryption": "none"})
+    setup_repository(catalogue, paths, plan, create=True)
+    cancel = CancelToken()
+
+    def progress(p: Progress) -> None:
+        if p.bytes_done:
+            cancel.cancel()
+
+    out = run_borg_plan(catalogue, paths, plan, progress=progress, cancel=cancel)
+    assert out.status == "cancelled"
+    with catalogue.session() as s:
+        job = s.get(Job, out.job_id)
+        assert job.status == "cancelled" and job.lock_key is None
+    assert run_borg_plan(catalogue, paths, plan).status == "success"
