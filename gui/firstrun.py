@@ -40,12 +40,27 @@ def removable_media(user: str) -> list[Path]:
     return out
 
 
+def documents_dir(home: Path) -> Path:
+    """The user's documents folder: XDG_DOCUMENTS_DIR from user-dirs.dirs (localised names),
+    else ~/Documents."""
+    try:
+        for line in (home / ".config" / "user-dirs.dirs").read_text().splitlines():
+            if line.startswith("XDG_DOCUMENTS_DIR="):
+                value = line.split("=", 1)[1].strip().strip('"')
+                path = Path(value.replace("$HOME", str(home)))
+                if path != home:
+                    return path
+    except OSError:
+        pass
+    return home / "Documents"
+
+
 def suggest(home: Path, borg: str | None, media: list[Path]) -> Suggestion:
-    docs = home / "Documents"
+    docs = documents_dir(home)
     sources = [str(docs if docs.is_dir() else home)]
     dest_root = media[0] if media else home
     return Suggestion(
-        name="Documents" if docs.is_dir() else "Home",
+        name=docs.name if docs.is_dir() else "Home",
         sources=sources,
         destination=str(dest_root / "Backups"),
         engine="borg" if borg else "archive",

@@ -27,6 +27,15 @@ def test_suggests_documents_and_the_engine(tmp_path: Path) -> None:
     assert suggest(tmp_path / "nowhere", None, []).sources == [str(tmp_path / "nowhere")]
 
 
+def test_localised_documents_folder(tmp_path: Path) -> None:
+    (tmp_path / ".config").mkdir()
+    (tmp_path / "Dokumente").mkdir()
+    (tmp_path / ".config" / "user-dirs.dirs").write_text(
+        '# written by xdg-user-dirs-update\nXDG_DOCUMENTS_DIR="$HOME/Dokumente"\n')
+    s = suggest(tmp_path, None, [])
+    assert (s.name, s.sources) == ("Dokumente", [str(tmp_path / "Dokumente")])
+
+
 def test_welcome_only_on_an_empty_catalogue(app_ctx) -> None:
     cat, paths = app_ctx.catalogue, app_ctx.config.paths
     assert first_run_suggestion(cat, paths) is not None
