@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from core.errors import EngineError, LockedError, ToolMissingError
 
 INSTALL_HINT = ("Install it with `sudo apt install borgbackup` (Debian, Ubuntu) or "
@@ -48,11 +50,22 @@ class ArchiveMissingError(BorgError):
     """The archive is not in the repository."""
 
 
+def _exception_line(detail: str) -> str:
+    """The `OSError: ...` line of a traceback that borg logged."""
+    found = re.findall(r"^(\w+(?:Error|Exception)\b.*)$", detail, re.MULTILINE)
+    return found[-1] if found else ""
+
+
 def classify(msgid: str | None, message: str, repo: str, *, had_passphrase: bool = True,
-             rc: int | None = None) -> BorgError:
-    """The error for borg's failure `msgid`/`message` on repository `repo`."""
+             rc: int | None = None, detail: str = "") -> BorgError:
+    """The error for borg's failure `msgid`/`message` on repository `repo`; `detail` holds
+    every message borg logged (tracebacks included)."""
     m = msgid or ""
     text = message.strip().rstrip(".")
+    if "No space left" in detail or "Errno 28" in detail:
+        return DiskFullError(f"The disk holding {repo} (or borg's cache) is full.", m)
+    if m == "Exception" and _exception_line(detail):
+        text = f"{text}: {_exception_line(detail)}".rstrip(".")
     if m in ("PassphraseWrong", "PasscommandFailure", "NoPassphraseFailure",
              "PasswordRetriesExceeded"):
         if not had_passphrase:

@@ -177,8 +177,9 @@ def run_borg(argv: Sequence[str], benv: BorgEnv, repo: str, *,
     if not check:
         return result
     err = _error(messages)
+    detail = "\n".join(str(m.get("message", "")) for m in messages)
     raise classify(err.get("msgid") if err else None, str(err.get("message", "")) if err else "",
-                   repo, had_passphrase=benv.passphrase is not None, rc=rc)
+                   repo, had_passphrase=benv.passphrase is not None, rc=rc, detail=detail)
 
 
 def _read_lines(fd: int, on_line: LineCallback) -> None:

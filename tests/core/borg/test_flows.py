@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -215,3 +216,21 @@ def test_existing_unencrypted_repository(home: Path, catalogue: Any, tmp_path: P
     assert add_plan(home, repo, source_tree, monkeypatch, "--existing",
                     "--encryption", "none") == 0
     assert main(["--home", str(home), "run", "docs"]) == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+def test_disk_full(home: Path, catalogue: Any, tmp_path: Path, source_tree: Path,
+                   monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(small)], check=True)
+    try:
+        (source_tree / "big.bin").write_bytes(os.urandom(8 << 20))
+        assert add_plan(home, small / "repo", source_tree, monkeypatch, "--init",
+                        "--encryption", "none") == 0
+        capsys.readouterr()
+        assert main(["--home", str(home), "run", "docs"]) == 1
+        assert "is full" in capsys.readouterr().err
+        assert jobs(catalogue)[-1].status == "failed"
+    finally:
+        subprocess.run(["umount", "-l", str(small)], check=False)
