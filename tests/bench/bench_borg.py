@@ -49,7 +49,10 @@ def bench_create(repeat: int) -> None:
     cfg.paths.ensure()
     cat = open_catalogue(cfg.catalogue_url)
     os.environ["BACKUPDESK_SECRETS_FILE_ONLY"] = "1"
-    first_bd, first_direct, second_bd, second_direct = [], [], [], []
+    first_bd: list[float] = []
+    first_direct: list[float] = []
+    second_bd: list[float] = []
+    second_direct: list[float] = []
     for i in range(repeat):
         direct_repo, bd_repo = base / f"direct{i}", base / f"bd{i}"
         borg("init", "-e", "none", str(direct_repo))
@@ -59,13 +62,21 @@ def bench_create(repeat: int) -> None:
                                  "compression": "lz4", "prune": False, "compact": False})
         for first, bd_times, direct_times in ((True, first_bd, first_direct),
                                               (False, second_bd, second_direct)):
-            t = time.perf_counter()
-            borg("create", "--compression", "lz4", f"{direct_repo}::a{int(first)}", str(tree))
-            direct_times.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            out = run_borg_plan(cat, cfg.paths, plan)
-            bd_times.append(time.perf_counter() - t)
-            assert out.status == "success", out.error
+            def direct(first: bool = first, direct_times: list[float] = direct_times,
+                       direct_repo: Path = direct_repo) -> None:
+                t = time.perf_counter()
+                borg("create", "--compression", "lz4", f"{direct_repo}::a{int(first)}",
+                     str(tree))
+                direct_times.append(time.perf_counter() - t)
+
+            def through_bd(bd_times: list[float] = bd_times, plan: object = plan) -> None:
+                t = time.perf_counter()
+                out = run_borg_plan(cat, cfg.paths, plan)
+                bd_times.append(time.perf_counter() - t)
+                assert out.status == "success", out.error
+
+            for step in ((direct, through_bd) if i % 2 == 0 else (through_bd, direct)):
+                step()
     for name, bd, direct in (("first archive", first_bd, first_direct),
                              ("second, nothing changed", second_bd, second_direct)):
         runs = (f"all runs: bd {', '.join(f'{x:.2f}' for x in bd)}; "
