@@ -13,8 +13,8 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PY" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-echo "== installing backupdesk[packaging] into $VENV"
-"$VENV/bin/python" -m pip install -q -e ".[packaging]"
+echo "== installing backupdesk[packaging,postgres] into $VENV"
+"$VENV/bin/python" -m pip install -q -e ".[packaging,postgres]"
 
 echo "== building the bundle"
 rm -rf dist/backupdesk
