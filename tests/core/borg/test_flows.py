@@ -48,6 +48,8 @@ def test_create_refresh_restore_delete(home: Path, catalogue: Any, tmp_path: Pat
     secrets = (home / "config" / "secrets.json").read_text()
     assert PASSPHRASE in secrets and (home / "config" / "secrets.json").stat().st_mode & 0o77 == 0
     capsys.readouterr()
+    assert main(["--home", str(home), "plan", "show", "docs", "--json"]) == 0
+    assert PASSPHRASE not in capsys.readouterr().out
     assert main(["--home", str(home), "run", "docs", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["status"] == "success" and out["files"] == 3  # the *.tmp file is excluded
@@ -85,6 +87,9 @@ def test_create_refresh_restore_delete(home: Path, catalogue: Any, tmp_path: Pat
     listed = subprocess.run(["borg", "list", "--short", str(repo)], env=borg_env(),
                             capture_output=True, text=True, check=True).stdout.split()
     assert listed == ["cron-nightly"]
+    with catalogue.session() as s:
+        logs = [j.log.text for j in s.scalars(select(Job))]
+    assert logs and not any(PASSPHRASE in text for text in logs)
     kinds = [j.kind for j in jobs(catalogue)]
     assert {"init", "backup", "refresh", "restore", "delete"} <= set(kinds)
     assert all(j.status == "success" for j in jobs(catalogue))
