@@ -46,8 +46,8 @@ def run_borg_plan(cat: Catalogue, paths: AppPaths, plan: str | Plan, *,
         s = job.settings
         name = archive_name(p.name, utcnow())
         job.log(f"Creating archive {name} in {s.location}.")
-        res = ops.create(s, job.env, name, list(p.sources), list(p.excludes), job.report,
-                         job.cancel)
+        res = ops.create(s, job.env, name, list(p.sources), list(p.excludes),
+                         job.report if job.listening else no_progress, job.cancel)
         job.log(res.log)
         st: ops.ArchiveStats = res.data
         state["backup_id"] = records.record_archive(job.cat, p, job.job_id, s.location, st)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.catalogue.db import Catalogue
@@ -45,11 +46,32 @@ class RepoJob:
     # The repository is where our last job left it: nobody wrote to it from outside since.
     unchanged: bool = False
 
+    pending: list[str] = field(default_factory=list)
+    flushed_at: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def listening(self) -> bool:
+        """Someone shows progress (borg's --progress lines cost a little)."""
+        return self.progress is not no_progress
+
     def log(self, text: str | list[str]) -> None:
+        """Add to the job's log: written at once at most every second, else at the next
+        heartbeat or the end (a short job costs two writes, not one per line)."""
         lines = text if isinstance(text, list) else text.splitlines()
         if lines:
             stamp = utcnow().strftime("%H:%M:%S")
-            append_log(self.cat, self.job_id, "\n".join(f"{stamp} {ln}" for ln in lines))
+            with self.lock:
+                self.pending.extend(f"{stamp} {ln}" for ln in lines)
+            if time.monotonic() - self.flushed_at >= 1.0:
+                self.flush()
+
+    def flush(self) -> None:
+        with self.lock:  # the heartbeat thread flushes too
+            lines, self.pending = self.pending, []
+            self.flushed_at = time.monotonic()
+            if lines:
+                append_log(self.cat, self.job_id, "\n".join(lines))
 
     def report(self, p: Progress) -> None:
         self.last = p
@@ -67,6 +89,7 @@ class _Beat:
         while not self.stop.wait(HEARTBEAT_EVERY.total_seconds()):
             p = self.job.last
             try:
+                self.job.flush()
                 if p is not None:
                     heartbeat(self.job.cat, self.job.job_id, bytes=p.bytes_done,
                               files=p.files_done)
@@ -111,22 +134,26 @@ def repo_job(cat: Catalogue, plan: Plan, kind: str, *, paths: AppPaths | None = 
         yield job, end
     except CancelledError as e:
         job.log(f"Cancelled: {e}")
+        job.flush()
         finish_job(cat, job_id, JobStatus.CANCELLED, error=str(e))
         raise
     except BackupDeskError as e:
         job.log(f"Failed: {e}")
+        job.flush()
         finish_job(cat, job_id, JobStatus.FAILED, error=str(e))
         raise
     except BaseException as e:
         msg = f"Internal error: {type(e).__name__}: {e}"
         try:
             job.log(msg)
+            job.flush()
         finally:
             finish_job(cat, job_id, JobStatus.FAILED, error=msg)
         raise
     else:
         stamps.remember(state_dir, s.location)
         job.log(f"Finished: {end.status.value}.")
+        job.flush()
         finish_job(cat, job_id, end.status, error=end.error, bytes=end.bytes, files=end.files,
                    details=end.details)
     finally:
