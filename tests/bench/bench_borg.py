@@ -35,12 +35,17 @@ def borg(*args: str, **kw: object) -> subprocess.CompletedProcess[bytes]:
                           stderr=subprocess.PIPE, **kw)  # type: ignore[call-overload, no-any-return]
 
 
-def bench_create(repeat: int) -> None:
+def bench_create(repeat: int, with_progress: bool = False) -> None:
+    """with_progress: as the GUI runs a plan (borg's --progress lines parsed and reported)."""
     from core.catalogue import open_catalogue
     from core.config import AppConfig
     from core.engines.borg.flows import run_borg_plan, setup_repository
     from core.plans import add_plan
+    from core.progress import Progress, no_progress
 
+    reports: list[Progress] = []
+    print("with progress reports (as in the GUI)" if with_progress else
+          "without a progress listener (as on the command line)")
     base = Path(tempfile.mkdtemp(prefix="bd-borg-bench-", dir="/tmp"))
     tree = base / "tree"
     t = time.perf_counter()
@@ -73,7 +78,8 @@ def bench_create(repeat: int) -> None:
 
             def through_bd(bd_times: list[float] = bd_times, plan: object = plan) -> None:
                 t = time.perf_counter()
-                out = run_borg_plan(cat, cfg.paths, plan)
+                out = run_borg_plan(cat, cfg.paths, plan, progress=reports.append
+                                    if with_progress else no_progress)
                 bd_times.append(time.perf_counter() - t)
                 assert out.status == "success", out.error
 
@@ -208,14 +214,17 @@ def bench_browse_qt() -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", nargs="?", default="all", choices=("create", "browse", "browse-qt",
-                                                               "all", "prepare"))
+    ap.add_argument("what", nargs="?", default="all",
+                    choices=("create", "create-progress", "browse", "browse-qt", "all",
+                             "prepare"))
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
     if a.what == "prepare":
         million_repo()
     if a.what in ("create", "all"):
         bench_create(a.repeat)
+    if a.what in ("create-progress", "all"):
+        bench_create(a.repeat, with_progress=True)
     if a.what in ("browse", "all"):
         bench_browse(a.repeat)
     if a.what in ("browse-qt", "all"):
