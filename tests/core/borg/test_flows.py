@@ -239,3 +239,15 @@ def test_disk_full(home: Path, catalogue: Any, tmp_path: Path, source_tree: Path
         assert jobs(catalogue)[-1].status == "failed"
     finally:
         subprocess.run(["umount", "-l", str(small)], check=False)
+
+
+def test_break_lock_needs_confirmation(home: Path, catalogue: Any, tmp_path: Path,
+                                       source_tree: Path, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    repo = tmp_path / "repo"
+    assert add_plan(home, repo, source_tree, monkeypatch, "--init") == 0
+    capsys.readouterr()
+    assert main(["--home", str(home), "break-lock", "docs"]) == 2
+    assert "--yes" in capsys.readouterr().err
+    assert main(["--home", str(home), "break-lock", "docs", "--yes"]) == 0
+    assert main(["--home", str(home), "run", "docs"]) == 0
