@@ -12,7 +12,7 @@ from core.cli.main import main
 from tests.core.borg.conftest import borg_env, needs_borg
 from tests.core.borg.test_flows import add_plan, jobs
 
-pytestmark = [needs_borg]
+pytestmark = [pytest.mark.borg, needs_borg]
 
 
 @pytest.fixture(autouse=True)
