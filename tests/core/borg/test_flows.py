@@ -228,7 +228,10 @@ def test_disk_full(home: Path, catalogue: Any, tmp_path: Path, source_tree: Path
                    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     small = tmp_path / "small"
     small.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(small)], check=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(small)],
+                             capture_output=True)
+    if mounted.returncode != 0:  # a container without CAP_SYS_ADMIN
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
     try:
         (source_tree / "big.bin").write_bytes(os.urandom(8 << 20))
         assert add_plan(home, small / "repo", source_tree, monkeypatch, "--init",
