@@ -203,6 +203,8 @@ def remove_plan(cat: Catalogue, name: str, secrets: SecretStore | None = None) -
 
 
 def plan_json(plan: Plan, now: datetime | None = None) -> dict[str, Any]:
+    from core.schedule_store import schedule_json
+
     now_local = (now or datetime.now().astimezone()).astimezone()
     return {
         "id": plan.id,
@@ -215,17 +217,8 @@ def plan_json(plan: Plan, now: datetime | None = None) -> dict[str, Any]:
             {"id": d.id, "kind": d.kind, "location": d.location, "enabled": d.enabled}
             for d in plan.destinations
         ],
-        "schedules": [
-            {
-                "id": sc.id,
-                "kind": sc.kind,
-                "expression": sc.expression,
-                "enabled": sc.enabled,
-                "missed_policy": sc.missed_policy,
-                "next_runs": [t.isoformat() for t in schedules.next_runs(sc.expression, now_local)],
-            }
-            for sc in plan.schedules
-        ],
+        "schedules": [{"id": sc.id, **schedule_json(sc, plan.name, now_local)}
+                      for sc in plan.schedules],
         "options": dict(plan.options),
         "created_at": iso(plan.created_at),
         "updated_at": iso(plan.updated_at),

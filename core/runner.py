@@ -126,7 +126,12 @@ def run_plan(cat: Catalogue, paths: AppPaths, plan_name: str, *, mode: str = "au
 
         job = _Job(cat, paths, plan, job_id, factory(), report, cancel,
                    secrets or SecretStore(paths))
-        return job.run(mode)
+        outcome = job.run(mode)
+    if outcome.status in (JobStatus.SUCCESS.value, JobStatus.PARTIAL.value):
+        from core.prune import after_backup
+
+        after_backup(cat, paths, plan.name, trigger=trigger)  # keep rules; its own job
+    return outcome
 
 
 class _Job:

@@ -33,18 +33,10 @@ class Finished:
 
 
 def _backup(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
-    from core import prune
-    from core.plans import get_plan
     from core.runner import run_plan
 
-    if get_plan(cat, due.plan).engine == "borg":
-        from core.engines.borg import run_borg_plan
-
-        out = run_borg_plan(cat, paths, due.plan, trigger=SCHEDULED, requested_by=BY)
-        return Finished(due, out.job_id, out.status, out.error)  # borg prunes in its run
+    # run_plan applies the keep rules after a backup (borg prunes within its own run)
     out = run_plan(cat, paths, due.plan, trigger=SCHEDULED, requested_by=BY)
-    if out.status in ("success", "partial"):
-        prune.after_backup(cat, paths, due.plan)
     return Finished(due, out.job_id, out.status, out.error)
 
 

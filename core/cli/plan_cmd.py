@@ -50,16 +50,17 @@ def _add(ctx: CliContext, a: argparse.Namespace) -> int:
 
     spec = engines.get(a.engine)
     store = SecretStore(ctx.config.paths)
+    options = spec.options_from_args(a)
     plan = plans.add_plan(
         ctx.catalogue, a.name, a.engine, sources=a.source, destinations=a.dest,
-        excludes=a.exclude, schedule=a.schedule, options=spec.options_from_args(a),
-        secrets=store,
+        excludes=a.exclude, schedule=a.schedule, options=options, secrets=store,
     )
     if a.engine == "borg":  # borg init, or check the existing repository
         from core.engines.borg.cli_setup import set_up_plan_repository
 
         set_up_plan_repository(ctx, plan, a, store)
-    notice = store.fallback_notice()
+    stored_secret = bool(plans.split_passwords(options)[1])
+    notice = store.fallback_notice() if stored_secret else None
     if notice:
         print(f"backupdesk: {notice}", file=sys.stderr)
     if a.json:

@@ -32,8 +32,17 @@ def test_schedule_prune_status(home, tmp_path, capsys):
     assert data["expression"] == "*/30 * * * *" and data["missed_policy"] == "skip"
     assert all(t.endswith(("+01:00", "+02:00")) for t in data["next_runs"])
 
+    # run without keep rules (a run applies them itself), then prune by hand
+    from core.catalogue import open_catalogue
+    from core.config import AppConfig
+    from tests.core.scheduling.test_prune import set_keep
+
+    cat = open_catalogue(AppConfig.resolve(str(home)).catalogue_url)
+    set_keep(cat, "docs", {})
     for _ in range(3):
         assert main(["run", "docs"]) == 0
+    set_keep(cat, "docs", {"last": 1})
+    cat.dispose()
     capsys.readouterr()
     dry = out_json(capsys, "prune", "docs", "--dry-run", "--json")
     assert [i["id"] for i in dry["keep"]] == [3]

@@ -1,13 +1,44 @@
 """Prune of archive plans on real backups: chain-aware, at every destination, recorded."""
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from core.backups import BackupFilter, list_backups
-from core.catalogue.models import Job, JobLog
+from core.catalogue.models import Backup, Job, JobLog
 from core.config import AppPaths
 from core.plans import add_plan
 from core.prune import prune_plan
 from core.runner import run_plan
+
+
+def set_keep(cat, name, keep):
+    """Give a plan keep rules after its backups were made (runs prune by themselves)."""
+    from core.catalogue.models import Plan
+
+    with cat.session() as s:
+        plan = s.scalars(select(Plan).where(Plan.name == name)).one()
+        plan.options = {**plan.options, "keep": keep}
+
+
+def test_every_successful_run_applies_the_keep_rules(catalogue, home, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    paths = AppPaths.resolve(str(home))
+    add_plan(catalogue, "docs", "archive", sources=[str(src)], destinations=[str(tmp_path / "d")],
+             options={"full_every": 1, "keep": {"last": 2}})
+    for i in range(4):
+        (src / f"f{i}.txt").write_text(str(i))
+        assert run_plan(catalogue, paths, "docs").status == "success"
+        # "last" keeps one backup per second, as borg's does: space the runs a minute apart
+        with catalogue.session() as s:
+            b = s.get(Backup, i + 1)
+            b.created_at = b.created_at - timedelta(minutes=10 - i)
+    assert [b.id for b in list_backups(catalogue)] == [3, 4]
+    assert len(list((tmp_path / "d").rglob("manifest.json"))) == 2
+    with catalogue.session() as s:
+        prunes = s.scalars(select(Job).where(Job.kind == "prune")).all()
+        assert [(j.trigger, j.status) for j in prunes] == [("manual", "success")] * 4
 
 
 def test_keeps_the_chain_of_a_kept_incremental(catalogue, home, tmp_path):
@@ -16,10 +47,11 @@ def test_keeps_the_chain_of_a_kept_incremental(catalogue, home, tmp_path):
     paths = AppPaths.resolve(str(home))
     add_plan(catalogue, "docs", "archive", sources=[str(src)],
              destinations=[str(tmp_path / "d1"), str(tmp_path / "d2")],
-             options={"full_every": 3, "keep": {"last": 1}})
+             options={"full_every": 3})
     for i in range(5):
         (src / f"f{i}.txt").write_text(str(i))
         assert run_plan(catalogue, paths, "docs").status == "success"
+    set_keep(catalogue, "docs", {"last": 1})
     types = [(b.id, b.type, b.parent_id) for b in list_backups(catalogue)]
     assert types == [(1, "full", None), (2, "incremental", 1), (3, "incremental", 2),
                      (4, "full", None), (5, "incremental", 4)]
@@ -58,9 +90,10 @@ def test_nothing_is_removed_when_a_destination_is_unreachable(catalogue, home, t
     paths = AppPaths.resolve(str(home))
     add_plan(catalogue, "docs", "archive", sources=[str(src)],
              destinations=[str(tmp_path / "d1"), str(tmp_path / "d2")],
-             options={"full_every": 1, "keep": {"last": 1}})
+             options={"full_every": 1})
     for _ in range(2):
         run_plan(catalogue, paths, "docs")
+    set_keep(catalogue, "docs", {"last": 1})
     shutil.rmtree(tmp_path / "d2")
     r = prune_plan(catalogue, paths, "docs")
     assert r.removed == [] and r.errors and "not reachable" in r.errors[0]
