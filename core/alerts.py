@@ -170,18 +170,20 @@ class Alerts:
             pass
 
 
-def job_event(job_id: int | str, plan: str, status: str, error: str | None, kind: str = "backup"
-              ) -> Event | None:
-    """The event for a finished scheduled job, or None if it is not worth one."""
+def job_event(job_id: int | str, plan: str, status: str, error: str | None, kind: str = "backup",
+              trigger: str = "scheduled") -> Event | None:
+    """The event for a finished job, or None if it is not worth one."""
     what = "backup" if kind == "backup" else kind.replace("_", " ")
+    how = {"scheduled": "scheduled ", "cli": "command-line ", "external": "outside ",
+           "manual": ""}.get(trigger, "")
     if status in ("failed", "interrupted", "partial"):
         word = "had problems" if status == "partial" else "failed"
         return Event(f"job-{job_id}", "failure", f"{plan}: {what} {word}",
-                     f"The scheduled {what} of {plan} {word} (job {job_id}): "
+                     f"The {how}{what} of {plan} {word} (job {job_id}): "
                      f"{error or 'no detail'}")
     if status == "success":
         return Event(f"job-{job_id}", "success", f"{plan}: {what} done",
-                     f"The scheduled {what} of {plan} succeeded (job {job_id}).")
+                     f"The {how}{what} of {plan} succeeded (job {job_id}).")
     return None
 
 

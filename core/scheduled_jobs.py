@@ -114,6 +114,29 @@ def execute(cat: Catalogue, paths: AppPaths, due: Due,
     return done
 
 
+def alert_failures(cat: Catalogue, alerts: alerts_mod.Alerts, since: datetime) -> datetime:
+    """Alert once for each job of any trigger (a cron `backupdesk run`, the GUI, ...) that failed
+    or ended partial after `since` (naive UTC); returns the time to scan from next."""
+    from sqlalchemy import select
+
+    from core.catalogue.models import Job
+    from core.timeutil import utcnow
+
+    scanned_to = utcnow()
+    bad = ("failed", "interrupted", "partial")
+    with cat.engine.connect() as conn:
+        rows = conn.execute(
+            select(Job.id, Job.plan_name, Job.status, Job.error, Job.kind, Job.trigger)
+            .where(Job.status.in_(bad), Job.started_at >= since - timedelta(days=2),
+                   Job.finished_at >= since)
+        ).all()
+    for jid, plan, status, error, kind, trigger in rows:
+        ev = alerts_mod.job_event(jid, plan or "a job", status, error, kind, trigger)
+        if ev is not None:
+            alerts.emit(ev)
+    return scanned_to
+
+
 def check_overdue(cat: Catalogue, alerts: alerts_mod.Alerts, now: datetime,
                   grace: timedelta = GRACE) -> tuple[list[str], datetime | None]:
     """Send one overdue alert per plan and overdue spell. The plans that are overdue, and when

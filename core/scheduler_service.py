@@ -14,6 +14,7 @@ from core.catalogue.db import Catalogue
 from core.config import AppPaths
 from core.scheduler import MAX_SLEEP, MISSED_AFTER, Clock, Due, Scheduler
 from core.status import GRACE
+from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class SchedulerService:
         self.on_finished, self.on_started = on_finished, on_started
         self.on_overdue = on_overdue
         self._overdue_at: datetime | None = None
+        self._failures_since = utcnow()  # jobs that failed before we started were not ours
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self.scheduler = Scheduler(cat, self._launch, clock=clock, missed_after=missed_after,
@@ -54,6 +56,11 @@ class SchedulerService:
             self.on_finished(done)
 
     def _on_tick(self, now: datetime) -> None:
+        try:
+            self._failures_since = scheduled_jobs.alert_failures(self.cat, self.alerts,
+                                                                 self._failures_since)
+        except Exception:
+            log.exception("failure scan failed")
         # Overdue can only change when a grace period ends or a job of ours ends (a success
         # elsewhere only ends a spell, which needs no alert); other wake-ups skip the check.
         if self._overdue_at is not None and now < self._overdue_at:
