@@ -30,6 +30,24 @@ def _load(s: Session, name: str) -> Plan:
     return plan
 
 
+def _validated(engine: str, sources: list[str], destinations: list[str],
+               options: dict[str, Any] | None
+               ) -> tuple[dict[str, Any], dict[str, str], list[str], list[str]]:
+    """A plan's checked settings: options without passwords, the passwords, absolute sources
+    and destinations."""
+    spec = engines.get(engine)
+    opts = {**spec.default_options, **(options or {})}
+    spec.validate_options(opts)
+    opts, passwords = split_passwords(opts)
+    if not sources and not opts.get("databases"):
+        raise ConfigError("A plan needs at least one source (--source) or database.")
+    srcs = [str(Path(p).expanduser().absolute()) for p in sources]
+    dests = [str(Path(p).expanduser().absolute()) for p in destinations]
+    if engine != "borg" and not dests:
+        raise ConfigError("A plan needs at least one destination (--dest).")
+    return opts, passwords, srcs, dests
+
+
 def add_plan(
     cat: Catalogue,
     name: str,
@@ -46,16 +64,7 @@ def add_plan(
     name = name.strip()
     if not name:
         raise UsageError("A plan needs a name.")
-    spec = engines.get(engine)
-    opts = {**spec.default_options, **(options or {})}
-    spec.validate_options(opts)
-    opts, passwords = split_passwords(opts)
-    if not sources and not opts.get("databases"):
-        raise ConfigError("A plan needs at least one source (--source) or database.")
-    srcs = [str(Path(p).expanduser().absolute()) for p in sources]
-    dests = [str(Path(p).expanduser().absolute()) for p in destinations]
-    if engine != "borg" and not dests:
-        raise ConfigError("A plan needs at least one destination (--dest).")
+    opts, passwords, srcs, dests = _validated(engine, sources, destinations, options)
     plan = Plan(name=name, engine=engine, sources=srcs, excludes=list(excludes or []),
                 options=opts)
     plan.destinations = [Destination(kind="local", location=d, position=i)
@@ -96,16 +105,7 @@ def update_plan(
     new database passwords go to `secrets`, those of removed databases are forgotten."""
     with cat.session() as s:
         engine = _load(s, name).engine
-    spec = engines.get(engine)
-    opts = {**spec.default_options, **(options or {})}
-    spec.validate_options(opts)
-    opts, passwords = split_passwords(opts)
-    if not sources and not opts.get("databases"):
-        raise ConfigError("A plan needs at least one source (--source) or database.")
-    srcs = [str(Path(p).expanduser().absolute()) for p in sources]
-    dests = [str(Path(p).expanduser().absolute()) for p in destinations]
-    if engine != "borg" and not dests:
-        raise ConfigError("A plan needs at least one destination (--dest).")
+    opts, passwords, srcs, dests = _validated(engine, sources, destinations, options)
     expression = schedules.normalise(schedule) if schedule and schedule.strip() else None
     target = (new_name if new_name is not None else name).strip()
     if not target:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,22 @@ class RestoreResult:
     def to_json(self) -> dict[str, Any]:
         return {"job_id": self.job_id, "backup_id": self.backup_id, "files": self.files,
                 "bytes": self.bytes, "dumps": self.dumps, "loaded_into": self.loaded_into}
+
+
+def chain_archives(cat: Catalogue, b: BackupInfo) -> Callable[[str], Path]:
+    """Where the files archive of each backup of b's chain is, by backup name."""
+    chain = {x.name: x for x in chain_of(cat, b.id)}
+
+    def open_archive(name: str) -> Path:
+        owner = chain.get(name)
+        if owner is None:
+            raise EngineError(f"Backup {name}, which holds part of backup {b.id}, is gone.")
+        arts = [a for a in owner.artifacts if a.kind == "files"]
+        if not arts:
+            raise EngineError(f"Backup {owner.id} has no files archive.")
+        return artifact_path(owner, arts[0].name)
+
+    return open_archive
 
 
 def restore_backup(cat: Catalogue, backup_id: int, *, to: Path | None = None,
@@ -94,17 +111,7 @@ def _restore_files(cat: Catalogue, b: BackupInfo, to: Path, paths: list[str],
     entries = [] if paths and not tree_paths else select(manifest["entries"], tree_paths)
     if paths and not entries and not want_dumps:
         raise UsageError("Nothing in this backup matches the given paths.")
-    chain = {x.name: x for x in chain_of(cat, b.id)}
-
-    def open_archive(name: str) -> Path:
-        owner = chain.get(name)
-        if owner is None:
-            raise EngineError(f"Backup {name}, which holds part of backup {b.id}, is gone.")
-        arts = [a for a in owner.artifacts if a.kind == "files"]
-        if not arts:
-            raise EngineError(f"Backup {owner.id} has no files archive.")
-        return artifact_path(owner, arts[0].name)
-
+    open_archive = chain_archives(cat, b)
     if entries:
         stats = restore_tree(entries, open_archive, to, progress=progress, cancel=cancel)
         result.files, result.bytes = stats.files, stats.bytes

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.backups import BackupFilter, BackupInfo, artifact_path, chain_of, list_backups
+from core.backups import BackupFilter, BackupInfo, list_backups
 from core.catalogue.db import Catalogue
 from core.catalogue.jobs import append_log, finish_job, start_job
 from core.catalogue.models import JobKind, JobStatus, JobTrigger
@@ -18,6 +18,7 @@ from core.engines.archive.restore import restore_tree
 from core.errors import BackupDeskError, CancelledError, EngineError, NotFoundError
 from core.plans import get_plan
 from core.progress import CancelToken
+from core.restore import chain_archives
 from core.run_prep import read_manifest
 from core.verify import hash_file
 
@@ -106,17 +107,7 @@ def _run(cat: Catalogue, b: BackupInfo, count: int, cancel: CancelToken,
          result: RestoreTestResult) -> None:
     manifest = read_manifest(b)
     chosen = sample(manifest["entries"], count, b.id)
-    chain = {x.name: x for x in chain_of(cat, b.id)}
-
-    def open_archive(name: str) -> Path:
-        owner = chain.get(name)
-        if owner is None:
-            raise EngineError(f"Backup {name}, which holds part of backup {b.id}, is gone.")
-        arts = [a for a in owner.artifacts if a.kind == "files"]
-        if not arts:
-            raise EngineError(f"Backup {owner.id} has no files archive.")
-        return artifact_path(owner, arts[0].name)
-
+    open_archive = chain_archives(cat, b)
     with tempfile.TemporaryDirectory(prefix="backupdesk-restore-test-") as tmp:
         target = Path(tmp) / "restore"
         for e in chosen:
