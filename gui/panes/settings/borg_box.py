@@ -8,15 +8,12 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QGridLayout,
     QGroupBox,
-    QLabel,
     QLineEdit,
-    QSpinBox,
     QWidget,
 )
 
-from gui.panes.settings.plan_form import KEEP_UNITS
+from gui.panes.settings.keep_rules import KeepRulesBox
 
 DEFAULT_ENCRYPTIONS = ("none", "authenticated", "authenticated-blake2", "repokey",
                        "repokey-blake2", "keyfile", "keyfile-blake2")
@@ -40,15 +37,7 @@ class BorgBox(QGroupBox):
         self.encryption = QComboBox()
         self.encryption.addItems(list(encryptions()))
         self.compression = QLineEdit(placeholderText="lz4, zstd,6 or none")
-        self.keep: dict[str, QSpinBox] = {}
-        keep = QGridLayout()
-        for i, unit in enumerate(KEEP_UNITS):
-            spin = QSpinBox()
-            spin.setRange(0, 9999)
-            spin.setSpecialValueText("—")
-            self.keep[unit] = spin
-            keep.addWidget(QLabel(unit), i // 3, (i % 3) * 2)
-            keep.addWidget(spin, i // 3, (i % 3) * 2 + 1)
+        self.keep = KeepRulesBox()
         self.prune = QCheckBox("Prune after each backup (apply the keep rules)")
         self.compact = QCheckBox("Compact the repository after pruning")
         self.passphrase = QLineEdit()
@@ -58,7 +47,7 @@ class BorgBox(QGroupBox):
         form.addRow("", self.setup)
         form.addRow("Encryption", self.encryption)
         form.addRow("Compression", self.compression)
-        form.addRow("Keep", keep)
+        form.addRow("Keep", self.keep)
         form.addRow("", self.prune)
         form.addRow("", self.compact)
         form.addRow("Passphrase", self.passphrase)
@@ -71,9 +60,7 @@ class BorgBox(QGroupBox):
         self.setup.setVisible(new)
         self.encryption.setCurrentText(str(opts.get("encryption", "repokey")))
         self.compression.setText(str(opts.get("compression", "lz4")))
-        keep = opts.get("keep") or {}
-        for unit, spin in self.keep.items():
-            spin.setValue(int(keep.get(unit, 0)))
+        self.keep.set_values(opts.get("keep"))
         self.prune.setChecked(bool(opts.get("prune", True)))
         self.compact.setChecked(bool(opts.get("compact", True)))
         self.passphrase.clear()
@@ -91,7 +78,7 @@ class BorgBox(QGroupBox):
             "prune": self.prune.isChecked(),
             "compact": self.compact.isChecked(),
         }
-        keep = {u: s.value() for u, s in self.keep.items() if s.value() > 0}
+        keep = self.keep.values()
         if keep:
             opts["keep"] = keep
         return opts

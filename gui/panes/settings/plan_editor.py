@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QPlainTextEdit,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -26,20 +25,10 @@ from core.errors import BackupDeskError
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.panes.backups.guard import guarded
+from gui.panes.settings.archive_box import ArchiveBox
 from gui.panes.settings.borg_box import BorgBox
-from gui.panes.settings.plan_form import (
-    COMPRESSIONS,
-    LEVELS,
-    PlanForm,
-    Saved,
-    compression_text,
-    parse_compression,
-    save_plan,
-)
-from gui.panes.settings.rows import DatabaseList, DestinationList
-from gui.panes.settings.schedule_field import ScheduleField
-
-INCLUDES = {"both": "Files and databases", "files": "Files only", "databases": "Databases only"}
+from gui.panes.settings.plan_form import PlanForm, Saved, save_plan
+from gui.panes.settings.schedules_box import SchedulesBox
 
 
 class SourceList(QWidget):
@@ -84,70 +73,6 @@ class SourceList(QWidget):
         self.list.addItems(values)
 
 
-class ArchiveBox(QGroupBox):
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__("Archive engine", parent)
-        self.include = QComboBox()
-        for value, text in INCLUDES.items():
-            self.include.addItem(text, value)
-        self.databases = DatabaseList(ctx)
-        self.compression = QComboBox()
-        self.compression.addItems(list(COMPRESSIONS))
-        self.level = QSpinBox()
-        self.compression.currentTextChanged.connect(self._levels)
-        comp = QHBoxLayout()
-        comp.addWidget(self.compression)
-        comp.addWidget(QLabel("level"))
-        comp.addWidget(self.level)
-        comp.addStretch(1)
-        self.destinations = DestinationList(ctx)
-        self.full_every = QSpinBox()
-        self.full_every.setRange(1, 1000)
-        self.full_every.setSuffix(" runs")
-        self.full_every.setMaximumWidth(120)
-        self.verify_after = QCheckBox("Verify every copy after each backup")
-        form = QFormLayout(self)
-        form.addRow("Back up", self.include)
-        form.addRow("Databases", self.databases)
-        form.addRow("Compression", comp)
-        form.addRow("Destinations", self.destinations)
-        form.addRow("Full backup every", self.full_every)
-        form.addRow("", self.verify_after)
-        self.load({})
-
-    def _levels(self, algo: str) -> None:
-        lo, hi, default = LEVELS.get(algo, (0, 0, 0))
-        self.level.setRange(lo, hi)
-        self.level.setValue(default)
-        self.level.setEnabled(algo in LEVELS)
-
-    def load(self, plan: dict[str, Any]) -> None:
-        opts = plan.get("options", {})
-        self.include.setCurrentIndex(max(0, self.include.findData(opts.get("include", "both"))))
-        self.databases.set_values([str(u) for u in opts.get("databases") or []])
-        algo, level = parse_compression(str(opts.get("compression", "zstd:3")))
-        self.compression.setCurrentText(algo)
-        self._levels(algo)
-        if level is not None:
-            self.level.setValue(level)
-        self.destinations.set_values([d["location"] for d in plan.get("destinations", [])])
-        self.full_every.setValue(int(opts.get("full_every", 7)))
-        self.verify_after.setChecked(bool(opts.get("verify_after", True)))
-
-    def options(self) -> dict[str, Any]:
-        algo = self.compression.currentText()
-        opts: dict[str, Any] = {
-            "include": self.include.currentData(),
-            "compression": compression_text(algo, self.level.value() if algo in LEVELS else None),
-            "full_every": self.full_every.value(),
-            "verify_after": self.verify_after.isChecked(),
-        }
-        dbs = self.databases.values()
-        if dbs:
-            opts["databases"] = dbs
-        return opts
-
-
 class PlanEditor(QWidget):
     saved = Signal(str)  # plan name
     failed = Signal(str)
@@ -166,7 +91,8 @@ class PlanEditor(QWidget):
         self.excludes = QPlainTextEdit()
         self.excludes.setPlaceholderText("one glob per line: *.tmp, cache, Documents/build/*")
         self.excludes.setMaximumHeight(70)
-        self.schedule = ScheduleField()
+        self.schedules = SchedulesBox(ctx)
+        self.schedule = self.schedules.fields["backup"]
         self.archive = ArchiveBox(ctx)
         self.borg = BorgBox()
         self.save_button = QPushButton("Save plan")
@@ -183,7 +109,6 @@ class PlanEditor(QWidget):
         form.addRow("", self.enabled)
         form.addRow("Sources", self.sources)
         form.addRow("Exclude", self.excludes)
-        form.addRow("Schedule", self.schedule)
         buttons = QHBoxLayout()
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.message, 1)
@@ -192,6 +117,7 @@ class PlanEditor(QWidget):
         lay.addWidget(general)
         lay.addWidget(self.archive)
         lay.addWidget(self.borg)
+        lay.addWidget(self.schedules)
         lay.addLayout(buttons)
         lay.addWidget(self.notice)
         lay.addStretch(1)
@@ -215,8 +141,7 @@ class PlanEditor(QWidget):
         self.enabled.setChecked(bool(p.get("enabled", True)))
         self.sources.set_values(list(p.get("sources", [])))
         self.excludes.setPlainText("\n".join(p.get("excludes", [])))
-        backup = [s["expression"] for s in p.get("schedules", []) if s.get("kind") == "backup"]
-        self.schedule.set_text(backup[0] if backup else "")
+        self.schedules.load(list(p.get("schedules", [])))
         self.archive.load(p)
         self.borg.load(p, new=plan is None)
         self.databases_lookup()
@@ -240,12 +165,15 @@ class PlanEditor(QWidget):
         """The form as a PlanForm; ConfigError for what can be told without the disk."""
         from core.errors import ConfigError
 
-        if not self.schedule.valid:
-            raise ConfigError(self.schedule.info.text())
+        if not self.schedules.valid:
+            raise ConfigError(self.schedules.problem())
         engine = self.engine.currentText()
         excludes = [x.strip() for x in self.excludes.toPlainText().splitlines() if x.strip()]
+        sched = self.schedules.values()
         f = PlanForm(self.name.text().strip(), engine, self.enabled.isChecked(),
-                     self.sources.values(), excludes, schedule=self.schedule.expression())
+                     self.sources.values(), excludes, schedule=sched.expressions["backup"],
+                     schedules=sched.expressions, timezone=sched.timezone,
+                     missed=sched.missed)
         if engine == "archive":
             if not self.archive.destinations.all_ok():
                 raise ConfigError("A destination cannot be used: see the message under it.")
@@ -281,6 +209,7 @@ class PlanEditor(QWidget):
         if result.notice:
             self.notice.setText(result.notice)
             self.notice.setVisible(True)
+        wake_scheduler()
         self.saved.emit(result.plan["name"])
 
     def _failed(self, e: BaseException) -> None:
@@ -289,3 +218,18 @@ class PlanEditor(QWidget):
         self.message.setStyleSheet("color: #9b1c1c;")
         self.message.setText(text)
         self.failed.emit(text)
+
+
+def wake_scheduler() -> bool:
+    """Tell the app's running scheduler (gui.app makes it a child of the main window) to
+    re-read the schedules now; False when none runs."""
+    from PySide6.QtWidgets import QApplication
+
+    from gui.scheduler_host import SchedulerHost
+
+    woken = False
+    for w in QApplication.topLevelWidgets():
+        for host in w.findChildren(SchedulerHost):
+            host.wake()
+            woken = True
+    return woken

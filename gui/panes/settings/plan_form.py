@@ -44,6 +44,10 @@ class PlanForm:
     options: dict[str, Any] = field(default_factory=dict)
     passphrase: str = ""  # borg only; '' keeps the stored one
     borg_setup: str = ""  # "init", "existing" or "" (no repository step)
+    # Every kind's expression ('' clears it), or None to leave all but the backup one alone.
+    schedules: dict[str, str] | None = None
+    timezone: str = ""  # of every schedule; '' = local time
+    missed: str = "catch_up"  # or "skip"
 
 
 @dataclass
@@ -74,11 +78,34 @@ def save_plan(cat: Catalogue, paths: AppPaths, form: PlanForm, original: str | N
     else:
         plan = plans.update_plan(cat, original, new_name=form.name, enabled=form.enabled,
                                  **kwargs)
+    if form.schedules is not None:
+        _save_schedules(cat, plan, form, original is None, store)
     stored_secret = bool(plans.split_passwords(options)[1])
     if form.engine == "borg" and form.borg_setup and original is None:
         _set_up_repository(cat, paths, plan, form.borg_setup == "init", store)
     notice = store.fallback_notice() if stored_secret else None
     return Saved(plans.plan_json(plans.get_plan(cat, plan.name)), notice)
+
+
+def _save_schedules(cat: Catalogue, plan: Any, form: PlanForm, new: bool,
+                    store: Any) -> None:
+    """Each kind through core.schedule_store; a new plan goes again if one cannot be saved."""
+    from core import plans
+    from core.schedule_store import KINDS, clear_schedule, set_schedule
+
+    assert form.schedules is not None
+    try:
+        for kind in KINDS:
+            expr = form.schedules.get(kind, "")
+            if expr:
+                set_schedule(cat, plan.name, expr, kind=kind, missed=form.missed,
+                             timezone=form.timezone or None)
+            else:
+                clear_schedule(cat, plan.name, kind)
+    except Exception:
+        if new:
+            plans.remove_plan(cat, plan.name, secrets=store)  # forgets its passwords too
+        raise
 
 
 def _set_up_repository(cat: Catalogue, paths: AppPaths, plan: Any, create: bool,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
@@ -20,9 +20,11 @@ def to_expression(text: str) -> str:
     return schedules.normalise(text) if text else ""
 
 
-def preview(text: str, now: datetime | None = None) -> tuple[bool, str]:
-    """(valid, what to show under the field): the next five runs in local time, or the error."""
-    from core import schedules
+def preview(text: str, now: datetime | None = None, tz: tzinfo | None = None,
+            zone_name: str = "") -> tuple[bool, str]:
+    """(valid, what to show under the field): the next five runs in `tz` (default: local
+    time), or the error."""
+    from core import duetimes, schedules
 
     try:
         expr = to_expression(text)
@@ -31,16 +33,19 @@ def preview(text: str, now: datetime | None = None) -> tuple[bool, str]:
     if not expr:
         return True, "No schedule: the plan runs only when you press Run now."
     start = (now or datetime.now()).astimezone()
-    runs = schedules.next_runs(expr, start)
+    runs = schedules.next_runs(expr, start, 5, tz or duetimes.local_zone())
     when = ", ".join(t.strftime("%a %Y-%m-%d %H:%M") for t in runs)
-    return True, f"<tt>{expr}</tt> — next runs (local time): {when}"
+    return True, f"<tt>{expr}</tt> — next runs ({zone_name or 'local time'}): {when}"
 
 
 class ScheduleField(QWidget):
     validity = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, empty: str = "") -> None:
         super().__init__(parent)
+        self.empty = empty  # what an empty field means, if not "runs only with Run now"
+        self.tz: tzinfo | None = None
+        self.zone_name = ""
         self.edit = QLineEdit(placeholderText="daily, daily at 03:30, weekly on mon at 04:00, "
                                               "every 15 minutes, or cron: 30 2 * * 1-5")
         self.info = QLabel()
@@ -53,8 +58,15 @@ class ScheduleField(QWidget):
         self.edit.textChanged.connect(self._update)
         self._update()
 
+    def set_zone(self, tz: tzinfo | None, name: str) -> None:
+        """Show the next runs in this zone (None: local time)."""
+        self.tz, self.zone_name = tz, name
+        self._update()
+
     def _update(self) -> None:
-        self.valid, text = preview(self.edit.text())
+        self.valid, text = preview(self.edit.text(), tz=self.tz, zone_name=self.zone_name)
+        if self.valid and self.empty and not self.edit.text().strip():
+            text = self.empty
         self.info.setText(text)
         self.info.setStyleSheet("" if self.valid else "color: #9b1c1c;")
         self.validity.emit(self.valid)

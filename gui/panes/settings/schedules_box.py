@@ -1,0 +1,126 @@
+"""The plan's schedules: backup, verify and restore test, one time zone and one missed-run
+policy for all three; the next five runs shown in that zone as you type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.errors import BackupDeskError
+from gui.context import AppContext
+from gui.panes.backups.guard import guarded
+from gui.panes.settings.schedule_field import ScheduleField
+
+KINDS = ("backup", "verify", "restore_test")
+MISSED = [("Run it once at the next opportunity", "catch_up"),
+          ("Skip it and wait for the next due time", "skip")]
+
+
+@dataclass
+class ScheduleSet:
+    expressions: dict[str, str] = field(default_factory=dict)  # kind -> cron, '' = none
+    timezone: str = ""  # '' = local time
+    missed: str = "catch_up"
+
+
+def zone_names() -> list[str]:
+    import zoneinfo
+
+    return sorted(zoneinfo.available_timezones())
+
+
+class SchedulesBox(QGroupBox):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__("Schedules", parent)
+        self.fields = {
+            "backup": ScheduleField(),
+            "verify": ScheduleField(empty="No verify schedule (re-hash every copy, or borg "
+                                          "check)."),
+            "restore_test": ScheduleField(empty="No restore test (restore a sample of the "
+                                                "latest backup and compare it)."),
+        }
+        self.fields["verify"].edit.setPlaceholderText("optional, e.g. weekly on sun at 04:00")
+        self.fields["restore_test"].edit.setPlaceholderText("optional, e.g. monthly on 1 at 05:00")
+        self.zone = QLineEdit(placeholderText="local time, or a zone such as Europe/Rome")
+        self.zone_info = QLabel()
+        self.zone_info.setWordWrap(True)
+        zone_box = QVBoxLayout()
+        zone_box.setContentsMargins(0, 0, 0, 0)
+        zone_box.addWidget(self.zone)
+        zone_box.addWidget(self.zone_info)
+        self.missed = QComboBox()
+        for text, value in MISSED:
+            self.missed.addItem(text, value)
+        form = QFormLayout(self)
+        form.addRow("Backup", self.fields["backup"])
+        form.addRow("Verify", self.fields["verify"])
+        form.addRow("Restore test", self.fields["restore_test"])
+        form.addRow("Time zone", zone_box)
+        form.addRow("Missed run", self.missed)
+        self.zone_ok = True
+        self.zone.textChanged.connect(self._zone_changed)
+        self._zone_changed()
+        ctx.workers.submit(zone_names, on_result=guarded(self, self._completer))
+
+    def _completer(self, names: list[str]) -> None:
+        c = QCompleter(names, self.zone)
+        c.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        c.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.zone.setCompleter(c)
+
+    def _zone_changed(self) -> None:
+        from core import duetimes
+
+        name = self.zone.text().strip()
+        try:
+            tz = duetimes.zone(name) if name else None
+        except BackupDeskError as e:
+            self.zone_ok = False
+            self.zone_info.setText(str(e) + " Use an IANA name such as Europe/Rome.")
+            self.zone_info.setStyleSheet("color: #9b1c1c;")
+            return
+        self.zone_ok = True
+        self.zone_info.setText("" if name else "Empty: this computer's local time.")
+        self.zone_info.setStyleSheet("")
+        for f in self.fields.values():
+            f.set_zone(tz, name)
+
+    @property
+    def valid(self) -> bool:
+        return self.zone_ok and all(f.valid for f in self.fields.values())
+
+    def problem(self) -> str:
+        """What keeps the schedules from being saved ('' if nothing)."""
+        if not self.zone_ok:
+            return self.zone_info.text()
+        for f in self.fields.values():
+            if not f.valid:
+                return f.info.text()
+        return ""
+
+    def load(self, schedules: list[dict[str, Any]]) -> None:
+        """Show a plan's schedules (plan_json()["schedules"])."""
+        by_kind = {s.get("kind"): s for s in schedules}
+        for kind, f in self.fields.items():
+            f.set_text(str(by_kind[kind]["expression"]) if kind in by_kind else "")
+        first = next((by_kind[k] for k in KINDS if k in by_kind), {})
+        self.zone.setText(str(first.get("timezone") or ""))
+        policy = first.get("missed_policy") or "catch_up"
+        self.missed.setCurrentIndex(max(0, self.missed.findData(policy)))
+
+    def values(self) -> ScheduleSet:
+        """The cron expressions to save; ConfigError for an invalid field."""
+        return ScheduleSet({k: f.expression() for k, f in self.fields.items()},
+                           self.zone.text().strip(), str(self.missed.currentData()))
