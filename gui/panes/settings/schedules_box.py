@@ -68,7 +68,7 @@ class SchedulesBox(QGroupBox):
         form.addRow("Verify", self.fields["verify"])
         form.addRow("Restore test", self.fields["restore_test"])
         form.addRow("Time zone", zone_box)
-        form.addRow("Missed run", self.missed)
+        form.addRow("A missed run", self.missed)
         self.zone_ok = True
         self.zone.textChanged.connect(self._zone_changed)
         self._zone_changed()
@@ -90,10 +90,12 @@ class SchedulesBox(QGroupBox):
             self.zone_ok = False
             self.zone_info.setText(str(e) + " Use an IANA name such as Europe/Rome.")
             self.zone_info.setStyleSheet("color: #9b1c1c;")
+            self.zone_info.setVisible(True)
             return
         self.zone_ok = True
         self.zone_info.setText("" if name else "Empty: this computer's local time.")
         self.zone_info.setStyleSheet("")
+        self.zone_info.setVisible(not name)
         for f in self.fields.values():
             f.set_zone(tz, name)
 
