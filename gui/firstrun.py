@@ -10,6 +10,8 @@ from pathlib import Path
 from core.config import AppPaths
 
 MARKER = "welcome-done"
+MIN_PASSPHRASE = 8
+REPOSITORY = "backupdesk.borg"  # the borg repository's folder inside the destination
 
 
 @dataclass(frozen=True)
@@ -23,11 +25,23 @@ class Suggestion:
 
 
 def borg_runnable() -> str | None:
-    """The borg binary, when it is installed and this version can run borg plans."""
-    from core.runner import ENGINES
+    """The borg binary, when it is installed and this version can run borg plans
+    (core.runner.run_plan hands borg plans to core.engines.borg)."""
+    import importlib.util
 
     path = shutil.which("borg")
-    return path if path and "borg" in ENGINES else None
+    if path is None or importlib.util.find_spec("core.engines.borg.flows") is None:
+        return None
+    return path
+
+
+def passphrase_problem(passphrase: str, again: str) -> str | None:
+    """Why the borg passphrase typed twice cannot be used, or None."""
+    if len(passphrase) < MIN_PASSPHRASE:
+        return f"The passphrase needs at least {MIN_PASSPHRASE} characters."
+    if passphrase != again:
+        return "The two passphrases differ: type the same one twice."
+    return None
 
 
 def removable_media(user: str) -> list[Path]:
@@ -87,17 +101,32 @@ def mark_done(paths: AppPaths) -> None:
 
 
 def create_first_plan(cat: object, paths: AppPaths, name: str, engine: str,
-                      sources: list[str], destination: str, schedule: str) -> str:
-    """Create the destination folder and the plan; return the plan's name. Worker thread."""
+                      sources: list[str], destination: str, schedule: str,
+                      passphrase: str = "") -> str:
+    """Create the destination folder and the plan; return the plan's name. Worker thread.
+
+    A borg plan gets the repository DESTINATION/backupdesk.borg (repokey), its passphrase in
+    the secret store and `borg init` as the plan editor does it; if init fails the plan goes
+    again and the error is raised."""
     from core.catalogue.db import Catalogue
+    from core.errors import ConfigError
     from core.plans import add_plan
 
     assert isinstance(cat, Catalogue)
+    if engine == "borg" and (problem := passphrase_problem(passphrase, passphrase)):
+        raise ConfigError(problem)
     dest = Path(destination).expanduser()
     dest.mkdir(parents=True, exist_ok=True)
     if engine == "borg":
+        from core.secrets import SecretStore
+        from gui.panes.settings.plan_form import set_up_repository
+
+        store = SecretStore(paths)
+        options = {"repository": str(dest / REPOSITORY), "encryption": "repokey",
+                   "passphrase": passphrase}  # core.plans moves it to the secret store
         plan = add_plan(cat, name, "borg", sources=sources, destinations=[],
-                        schedule=schedule, options={"repository": str(dest / "backupdesk.borg")})
+                        schedule=schedule, options=options, secrets=store)
+        set_up_repository(cat, paths, plan, True, store)
     else:
         plan = add_plan(cat, name, "archive", sources=sources, destinations=[str(dest)],
                         schedule=schedule)

@@ -27,7 +27,15 @@ from PySide6.QtWidgets import (
 
 from gui.context import AppContext
 from gui.errors import error_text
-from gui.firstrun import Suggestion, create_first_plan, first_run_suggestion, mark_done
+from gui.firstrun import (
+    MIN_PASSPHRASE,
+    REPOSITORY,
+    Suggestion,
+    create_first_plan,
+    first_run_suggestion,
+    mark_done,
+    passphrase_problem,
+)
 from gui.workers import Task
 
 
@@ -73,6 +81,22 @@ class WelcomeDialog(QDialog):
         engine_box = QVBoxLayout()
         engine_box.addWidget(self.borg)
         engine_box.addWidget(self.archive)
+        self.passphrase = QLineEdit(placeholderText=f"at least {MIN_PASSPHRASE} characters")
+        self.passphrase_again = QLineEdit(placeholderText="the same passphrase again")
+        for edit in (self.passphrase, self.passphrase_again):
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase_note = QLabel(
+            f"The repository <tt>{REPOSITORY}</tt> in that folder is encrypted with this "
+            "passphrase. <b>Without it your backups cannot be read</b>: keep a copy somewhere "
+            "safe (a password manager, a sealed note). Backup Desk keeps it in the OS keyring.")
+        self.passphrase_note.setWordWrap(True)
+        self.passphrase_box = QWidget()
+        pform = QFormLayout(self.passphrase_box)
+        pform.setContentsMargins(0, 0, 0, 0)
+        pform.addRow("Passphrase", self.passphrase)
+        pform.addRow("Again", self.passphrase_again)
+        pform.addRow(self.passphrase_note)
+        self.borg.toggled.connect(self._engine_changed)
         self.time = QTimeEdit(QTime.fromString(s.schedule_time, "HH:mm"))
         self.time.setDisplayFormat("HH:mm")
         when = QHBoxLayout()
@@ -84,6 +108,7 @@ class WelcomeDialog(QDialog):
         form.addRow("Back up", src_box)
         form.addRow("Save to", dest_row)
         form.addRow("Kind", engine_box)
+        form.addRow(self.passphrase_box)
         form.addRow("When", when)
         self.error = QLabel()
         self.error.setWordWrap(True)
@@ -103,7 +128,11 @@ class WelcomeDialog(QDialog):
         lay.addLayout(form)
         lay.addWidget(self.error)
         lay.addWidget(buttons)
+        self._engine_changed()
         self.resize(560, self.sizeHint().height())
+
+    def _engine_changed(self) -> None:
+        self.passphrase_box.setVisible(self.borg.isChecked())
 
     def engine(self) -> str:
         return "borg" if self.borg.isChecked() else "archive"
@@ -115,11 +144,19 @@ class WelcomeDialog(QDialog):
         cat = self.ctx.catalogue
         if cat is None:
             return
+        passphrase = ""
+        if self.engine() == "borg":
+            passphrase = self.passphrase.text()
+            problem = passphrase_problem(passphrase, self.passphrase_again.text())
+            if problem:
+                self._show_error(problem)
+                return
         self._busy(True)
+        self.error.hide()
         self.ctx.workers.submit(
             create_first_plan, cat, self.ctx.config.paths, self.name.text(), self.engine(),
             self.source_list(), self.destination.text(),
-            f"daily at {self.time.time().toString('HH:mm')}",
+            f"daily at {self.time.time().toString('HH:mm')}", passphrase,
             on_result=lambda name: self._created(name, run_now), on_error=self._failed)
 
     def dismiss(self) -> None:
@@ -133,7 +170,10 @@ class WelcomeDialog(QDialog):
 
     def _failed(self, e: BaseException) -> None:
         self._busy(False)
-        self.error.setText(error_text(e))
+        self._show_error(error_text(e))
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
         self.error.show()
 
     def _busy(self, busy: bool) -> None:

@@ -128,6 +128,9 @@ class SettingsPane(QWidget):
                                 on_error=guarded(self, self.editor._failed))
 
     def _deleted(self) -> None:
+        from gui.panes.settings.plan_editor import wake_scheduler
+
+        wake_scheduler()
         self.editor.load(None)
         self.plans.reload()
 

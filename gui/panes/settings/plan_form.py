@@ -82,7 +82,7 @@ def save_plan(cat: Catalogue, paths: AppPaths, form: PlanForm, original: str | N
         _save_schedules(cat, plan, form, original is None, store)
     stored_secret = bool(plans.split_passwords(options)[1])
     if form.engine == "borg" and form.borg_setup and original is None:
-        _set_up_repository(cat, paths, plan, form.borg_setup == "init", store)
+        set_up_repository(cat, paths, plan, form.borg_setup == "init", store)
     notice = store.fallback_notice() if stored_secret else None
     return Saved(plans.plan_json(plans.get_plan(cat, plan.name)), notice)
 
@@ -108,8 +108,8 @@ def _save_schedules(cat: Catalogue, plan: Any, form: PlanForm, new: bool,
         raise
 
 
-def _set_up_repository(cat: Catalogue, paths: AppPaths, plan: Any, create: bool,
-                       store: Any) -> None:
+def set_up_repository(cat: Catalogue, paths: AppPaths, plan: Any, create: bool,
+                      store: Any) -> None:
     """borg init or check the repository, as `plan add` does; the plan goes again on failure."""
     from core import plans
     from core.errors import BackupDeskError
