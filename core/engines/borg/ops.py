@@ -26,11 +26,23 @@ def borg_time(text: str | None) -> datetime | None:
     return t.astimezone(UTC).replace(tzinfo=None)
 
 
-def progress_events(progress: ProgressCallback, phase: str) -> Callable[[dict[str, Any]], None]:
-    """Turns borg's progress lines into Progress reports."""
+REPORT_EVERY = 0.25  # seconds between progress reports (each one is a Qt signal in the GUI)
+
+
+def progress_events(progress: ProgressCallback, phase: str,
+                    every: float = REPORT_EVERY) -> Callable[[dict[str, Any]], None]:
+    """Turns borg's progress lines into Progress reports, at most one per `every` seconds."""
+    next_at = {"archive_progress": 0.0, "progress_percent": 0.0, "progress_message": 0.0}
 
     def on_event(ev: dict[str, Any]) -> None:
-        typ = ev.get("type")
+        typ = str(ev.get("type"))
+        due = next_at.get(typ)
+        if due is None:
+            return
+        now = time.monotonic()
+        if now < due:
+            return
+        next_at[typ] = now + every
         if typ == "archive_progress" and not ev.get("finished"):
             progress(Progress(phase, bytes_done=int(ev.get("original_size") or 0),
                               files_done=int(ev.get("nfiles") or 0), current=event_path(ev)))
@@ -182,7 +194,7 @@ def break_lock(s: RepoSettings, env: BorgEnv) -> OpResult:
 def stream_contents(s: RepoSettings, env: BorgEnv, archive: str, tree: ArchiveTree,
                     cancel: CancelToken | None = None,
                     progress: ProgressCallback = no_progress,
-                    every: float = 0.1) -> ArchiveTree:
+                    every: float = REPORT_EVERY) -> ArchiveTree:
     """Fill `tree` from `borg list --json-lines` as the lines arrive; reports the count at
     the first line and then at most every `every` seconds."""
     add = tree.add_line

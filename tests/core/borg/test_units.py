@@ -64,7 +64,7 @@ def test_classify_recorded_errors() -> None:
 
 def test_progress_lines_become_reports() -> None:
     seen: list[Progress] = []
-    on = progress_events(seen.append, "create")
+    on = progress_events(seen.append, "create", every=0)
     on(json.loads(PROGRESS))
     on({"type": "progress_percent", "operation": 2, "msgid": "extract", "current": 5,
         "total": 10, "message": "50%", "finished": False})
