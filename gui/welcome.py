@@ -86,16 +86,9 @@ class WelcomeDialog(QDialog):
         for edit in (self.passphrase, self.passphrase_again):
             edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.passphrase_note = QLabel(
-            f"The repository <tt>{REPOSITORY}</tt> in that folder is encrypted with this "
-            "passphrase. <b>Without it your backups cannot be read</b>: keep a copy somewhere "
-            "safe (a password manager, a sealed note). Backup Desk keeps it in the OS keyring.")
-        self.passphrase_note.setWordWrap(True)
-        self.passphrase_box = QWidget()
-        pform = QFormLayout(self.passphrase_box)
-        pform.setContentsMargins(0, 0, 0, 0)
-        pform.addRow("Passphrase", self.passphrase)
-        pform.addRow("Again", self.passphrase_again)
-        pform.addRow(self.passphrase_note)
+            f"<tt>{REPOSITORY}</tt> in that folder is encrypted with this passphrase.<br>"
+            "<b>Without it your backups cannot be read</b>: keep a copy somewhere<br>"
+            "safe (a password manager). Backup Desk keeps it in the OS keyring.")
         self.borg.toggled.connect(self._engine_changed)
         self.time = QTimeEdit(QTime.fromString(s.schedule_time, "HH:mm"))
         self.time.setDisplayFormat("HH:mm")
@@ -103,12 +96,14 @@ class WelcomeDialog(QDialog):
         when.addWidget(QLabel("Every day at"))
         when.addWidget(self.time)
         when.addStretch(1)
-        form = QFormLayout()
+        self.form = form = QFormLayout()
         form.addRow("Plan name", self.name)
         form.addRow("Back up", src_box)
         form.addRow("Save to", dest_row)
         form.addRow("Kind", engine_box)
-        form.addRow(self.passphrase_box)
+        form.addRow("Passphrase", self.passphrase)
+        form.addRow("Again", self.passphrase_again)
+        form.addRow("", self.passphrase_note)
         form.addRow("When", when)
         self.error = QLabel()
         self.error.setWordWrap(True)
@@ -132,7 +127,8 @@ class WelcomeDialog(QDialog):
         self.resize(560, self.sizeHint().height())
 
     def _engine_changed(self) -> None:
-        self.passphrase_box.setVisible(self.borg.isChecked())
+        for w in (self.passphrase, self.passphrase_again, self.passphrase_note):
+            self.form.setRowVisible(w, self.borg.isChecked())
 
     def engine(self) -> str:
         return "borg" if self.borg.isChecked() else "archive"
