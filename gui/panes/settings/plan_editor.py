@@ -128,6 +128,7 @@ class PlanEditor(QWidget):
     def _engine(self, engine: str) -> None:
         self.archive.setVisible(engine == "archive")
         self.borg.setVisible(engine == "borg")
+        self.schedules.set_engine(engine)
 
     def load(self, plan: dict[str, Any] | None) -> None:
         """Show a saved plan (plan_json), or an empty form for a new one."""

@@ -63,6 +63,9 @@ class ScheduleField(QWidget):
         self.tz, self.zone_name = tz, name
         self._update()
 
+    def refresh(self) -> None:
+        self._update()
+
     def _update(self) -> None:
         self.valid, text = preview(self.edit.text(), tz=self.tz, zone_name=self.zone_name)
         if self.valid and self.empty and not self.edit.text().strip():

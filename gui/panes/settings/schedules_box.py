@@ -24,6 +24,7 @@ from gui.panes.backups.guard import guarded
 from gui.panes.settings.schedule_field import ScheduleField
 
 KINDS = ("backup", "verify", "restore_test")
+RESTORE_TEST_ENGINES = ("archive",)  # core.restore_test.run_restore_test refuses the others
 MISSED = [("Run it once at the next opportunity", "catch_up"),
           ("Skip it and wait for the next due time", "skip")]
 
@@ -98,6 +99,15 @@ class SchedulesBox(QGroupBox):
         self.zone_info.setVisible(not name)
         for f in self.fields.values():
             f.set_zone(tz, name)
+
+    def set_engine(self, engine: str) -> None:
+        """Restore tests only where core can run them; a stored one stays as it is."""
+        f = self.fields["restore_test"]
+        able = engine in RESTORE_TEST_ENGINES
+        f.edit.setEnabled(able or bool(f.text()))
+        f.empty = ("No restore test (restore a sample of the latest backup and compare it)."
+                   if able else f"Restore tests of {engine} plans are not available yet.")
+        f.refresh()
 
     @property
     def valid(self) -> bool:

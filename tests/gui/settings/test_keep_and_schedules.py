@@ -143,3 +143,15 @@ def test_saving_wakes_the_running_scheduler(qtbot, window, tmp_path, monkeypatch
 
     qtbot.waitUntil(due_set, timeout=20000)
     host.stop()
+
+
+def test_restore_tests_only_for_engines_that_have_them(pane):
+    ed = pane.editor
+    pane.plans.new()
+    field = ed.schedules.fields["restore_test"]
+    assert field.edit.isEnabled()
+    ed.engine.setCurrentText("borg")
+    assert not field.edit.isEnabled()
+    assert "not available" in field.info.text()
+    ed.engine.setCurrentText("archive")
+    assert field.edit.isEnabled() and "No restore test" in field.info.text()
