@@ -165,7 +165,7 @@ def bench_browse(repeat: int) -> None:
 def bench_browse_qt() -> None:
     """The model and view on top (offscreen): top level on screen, then the whole tree."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QEventLoop
+    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication, QTreeView
 
     from core.engines.borg import ops
@@ -173,6 +173,7 @@ def bench_browse_qt() -> None:
     from core.engines.borg.repo import RepoSettings
     from core.engines.borg.tree import ArchiveTree
     from gui.panes.backups.archive_tree import ArchiveTreeModel
+    from gui.panes.backups.browser import TICK_MS
     from gui.workers import Workers
 
     app = QApplication.instance() or QApplication([])
@@ -191,18 +192,24 @@ def bench_browse_qt() -> None:
     marks: dict[str, float] = {}
     start = time.perf_counter()
 
-    def on_progress(_: object) -> None:
+    def tick() -> None:  # as gui/panes/backups/browser.py does
         model.grow()
         if "top" not in marks and model.rowCount() > 0:
             view.viewport().repaint()
             marks["top"] = time.perf_counter() - start
 
+    ticker = QTimer()
+    ticker.setInterval(TICK_MS)
+    ticker.timeout.connect(tick)
+    ticker.start()
+
     def on_done(_: object) -> None:
+        ticker.stop()
         model.grow()
         marks["whole"] = time.perf_counter() - start
         loop.quit()
 
-    workers.submit(ops.stream_contents, s, env, archive, tree, on_progress=on_progress,
+    workers.submit(ops.stream_contents, s, env, archive, tree,
                    on_result=on_done, on_error=lambda e: loop.quit())
     loop.exec()
     workers.wait()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -24,11 +24,13 @@ from gui.context import AppContext
 from gui.errors import error_text
 from gui.panes.backups.archive_tree import COL_MODIFIED, COL_NAME, COL_SIZE, ArchiveTreeModel
 
+TICK_MS = 200  # how often the view picks up entries that arrived
 
-def _stream(cat: Any, backup_id: int, tree: ArchiveTree, progress: Any, cancel: Any) -> int:
+
+def _stream(cat: Any, backup_id: int, tree: ArchiveTree, cancel: Any) -> int:
     from core.engines.borg.backups import browse
 
-    browse(cat, backup_id, tree, cancel=cancel, progress=progress)
+    browse(cat, backup_id, tree, cancel=cancel)
     return tree.entries
 
 
@@ -80,6 +82,10 @@ class ArchiveBrowser(QDialog):
         row.addWidget(close)
         lay.addLayout(row)
         self._describe()
+        self.ticker = QTimer(self)
+        self.ticker.setInterval(TICK_MS)
+        self.ticker.timeout.connect(self._tick)
+        self._seen = 0
         self.listing: CancelToken | None = None
         self.restoring: CancelToken | None = None
         self.finished_listing = False
@@ -106,14 +112,19 @@ class ArchiveBrowser(QDialog):
             return
         self.listing = self.ctx.workers.submit(
             _stream, cat, self.backup_id, self.tree, on_result=self._listed,
-            on_error=self._failed, on_progress=self._progress, with_cancel=True).cancel_token
+            on_error=self._failed, with_cancel=True).cancel_token
+        self.ticker.start()
 
-    def _progress(self, p: Progress) -> None:
-        self.model.grow()
-        if p.phase == "listing":
-            self.status.setText(f"Listing… {p.files_done:,} entries so far")
+    def _tick(self) -> None:
+        """The GUI looks at the growing tree on its own timer: no signal per report (with
+        PySide6 6.12 each Python-side emit leaks a reference to True)."""
+        if self.tree.entries != self._seen:
+            self._seen = self.tree.entries
+            self.model.grow()
+            self.status.setText(f"Listing… {self._seen:,} entries so far")
 
     def _listed(self, entries: int) -> None:
+        self.ticker.stop()
         self.finished_listing = True
         self.listing = None
         self.model.grow()
@@ -135,6 +146,7 @@ class ArchiveBrowser(QDialog):
             idx = child
 
     def _failed(self, e: BaseException) -> None:
+        self.ticker.stop()
         self.listing = None
         self.status.setText(error_text(e))
 
