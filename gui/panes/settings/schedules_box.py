@@ -61,6 +61,10 @@ class SchedulesBox(QGroupBox):
         zone_box.setContentsMargins(0, 0, 0, 0)
         zone_box.addWidget(self.zone)
         zone_box.addWidget(self.zone_info)
+        self.mixed = QLabel()  # when the CLI gave the schedules different zones or policies
+        self.mixed.setWordWrap(True)
+        self.mixed.setStyleSheet("color: #7a5a00;")
+        self.mixed.setVisible(False)
         self.missed = QComboBox()
         for text, value in MISSED:
             self.missed.addItem(text, value)
@@ -70,6 +74,7 @@ class SchedulesBox(QGroupBox):
         form.addRow("Restore test", self.fields["restore_test"])
         form.addRow("Time zone", zone_box)
         form.addRow("A missed run", self.missed)
+        form.addRow("", self.mixed)
         self.zone_ok = True
         self.zone.textChanged.connect(self._zone_changed)
         self._zone_changed()
@@ -131,6 +136,12 @@ class SchedulesBox(QGroupBox):
         self.zone.setText(str(first.get("timezone") or ""))
         policy = first.get("missed_policy") or "catch_up"
         self.missed.setCurrentIndex(max(0, self.missed.findData(policy)))
+        zones = {s.get("timezone") or "" for s in schedules}
+        policies = {s.get("missed_policy") or "catch_up" for s in schedules}
+        self.mixed.setText("These schedules have different time zones or missed-run policies "
+                           "(set with <tt>backupdesk schedule set</tt>); saving gives all of them the "
+                           "ones shown here.")
+        self.mixed.setVisible(len(zones) > 1 or len(policies) > 1)
 
     def values(self) -> ScheduleSet:
         """The cron expressions to save; ConfigError for an invalid field."""

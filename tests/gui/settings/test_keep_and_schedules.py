@@ -155,3 +155,17 @@ def test_restore_tests_only_for_engines_that_have_them(pane):
     assert "not available" in field.info.text()
     ed.engine.setCurrentText("archive")
     assert field.edit.isEnabled() and "No restore test" in field.info.text()
+
+
+def test_schedules_with_different_zones_are_flagged(qtbot, pane, tmp_path):
+    from core.plans import add_plan
+    from core.schedule_store import set_schedule
+
+    cat = pane.ctx.catalogue
+    add_plan(cat, "docs", "archive", sources=[str(tmp_path)], destinations=[str(tmp_path / "d")],
+             schedule="daily")
+    set_schedule(cat, "docs", "weekly", kind="verify", timezone="Europe/Rome")
+    show_plan(qtbot, pane, "docs")
+    assert pane.editor.schedules.mixed.isVisibleTo(pane.editor)
+    pane.plans.new()
+    assert not pane.editor.schedules.mixed.isVisibleTo(pane.editor)
