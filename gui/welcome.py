@@ -146,6 +146,7 @@ class WelcomeDialog(QDialog):
             problem = passphrase_problem(passphrase, self.passphrase_again.text())
             if problem:
                 self._show_error(problem)
+                self.passphrase.setFocus()
                 return
         self._busy(True)
         self.error.hide()
