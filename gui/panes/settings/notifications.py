@@ -63,11 +63,14 @@ class NotificationsBox(QGroupBox):
         self.user = QLineEdit(placeholderText="login name (empty: no login)")
         self.password = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("kept in the keyring")
-        self.starttls = QCheckBox("Use STARTTLS", checked=True)
-        self.sender = QLineEdit(placeholderText="backups@example.org")
+        self.starttls = QCheckBox("Use STARTTLS")
+        self.starttls.setChecked(True)
+        self.mail_from = QLineEdit(placeholderText="backups@example.org")
         self.recipients = QLineEdit(placeholderText="you@example.org, ops@example.org")
-        self.on_failure = QCheckBox("a backup fails", checked=True)
-        self.on_overdue = QCheckBox("a plan is overdue", checked=True)
+        self.on_failure = QCheckBox("a backup fails")
+        self.on_overdue = QCheckBox("a plan is overdue")
+        self.on_failure.setChecked(True)
+        self.on_overdue.setChecked(True)
         self.on_success = QCheckBox("a backup succeeds")
         self.save_button = QPushButton("Save")
         self.test_button = QPushButton("Send a test mail")
@@ -84,7 +87,7 @@ class NotificationsBox(QGroupBox):
         form.addRow("", self.starttls)
         form.addRow("User", self.user)
         form.addRow("Password", self.password)
-        form.addRow("From", self.sender)
+        form.addRow("From", self.mail_from)
         form.addRow("To", self.recipients)
         events = QHBoxLayout()
         for box in (self.on_failure, self.on_overdue, self.on_success):
@@ -110,7 +113,7 @@ class NotificationsBox(QGroupBox):
         self._password_changed = True
 
     def _enable_mail(self, on: bool) -> None:
-        for w in (self.host, self.port, self.starttls, self.user, self.password, self.sender,
+        for w in (self.host, self.port, self.starttls, self.user, self.password, self.mail_from,
                   self.recipients, self.test_button):
             w.setEnabled(on)
 
@@ -123,7 +126,7 @@ class NotificationsBox(QGroupBox):
         self.starttls.setChecked(s.starttls)
         self.user.setText(s.smtp_user)
         self.password.setPlaceholderText(STORED if has_password else "kept in the keyring")
-        self.sender.setText(s.sender)
+        self.mail_from.setText(s.sender)
         self.recipients.setText(", ".join(s.recipients))
         self.on_failure.setChecked(s.on_failure)
         self.on_overdue.setChecked(s.on_overdue)
@@ -136,7 +139,7 @@ class NotificationsBox(QGroupBox):
             desktop=self.desktop.isChecked(), email=self.email.isChecked(),
             smtp_host=self.host.text().strip(), smtp_port=self.port.value(),
             smtp_user=self.user.text().strip(), starttls=self.starttls.isChecked(),
-            sender=self.sender.text().strip(),
+            sender=self.mail_from.text().strip(),
             recipients=[r.strip() for r in self.recipients.text().split(",") if r.strip()],
             on_failure=self.on_failure.isChecked(), on_overdue=self.on_overdue.isChecked(),
             on_success=self.on_success.isChecked())

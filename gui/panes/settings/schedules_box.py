@@ -139,8 +139,8 @@ class SchedulesBox(QGroupBox):
         zones = {s.get("timezone") or "" for s in schedules}
         policies = {s.get("missed_policy") or "catch_up" for s in schedules}
         self.mixed.setText("These schedules have different time zones or missed-run policies "
-                           "(set with <tt>backupdesk schedule set</tt>); saving gives all of them the "
-                           "ones shown here.")
+                           "(set with <tt>backupdesk schedule set</tt>); saving gives all of "
+                           "them the ones shown here.")
         self.mixed.setVisible(len(zones) > 1 or len(policies) > 1)
 
     def values(self) -> ScheduleSet:

@@ -51,7 +51,7 @@ def test_notifications_box_saves_and_sends_a_test_mail(qtbot, app_ctx, tmp_path,
         assert box.email.isChecked() and box.port.value() == srv.port
         box.user.setText("ann")
         qtbot.keyClicks(box.password, "s3cret")
-        box.sender.setText("b@example.org")
+        box.mail_from.setText("b@example.org")
         box.recipients.setText("ops@example.org, me@example.org")
         box.on_success.setChecked(True)
         box.save()
