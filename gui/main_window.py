@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QPaintEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -64,7 +64,11 @@ class MainWindow(QMainWindow):
             lambda e: self.statusBar().showMessage(f"Catalogue error: {e}"))
         self._painted = False
         self.tray: Tray | None = None
+        # The first pane is built right after the window's first paint: the window shows at
+        # once, and the pane's widgets follow within a frame (its data comes later anyway).
+        self.nav.blockSignals(True)
         self.nav.setCurrentRow(0)
+        self.nav.blockSignals(False)
 
     def _select_row(self, row: int) -> None:
         if row < 0:
@@ -85,6 +89,7 @@ class MainWindow(QMainWindow):
         for i, spec in enumerate(PANES):
             if spec.key == key:
                 self.nav.setCurrentRow(i)
+                self._select_row(i)
                 return self._panes[key]
         raise KeyError(key)
 
@@ -96,6 +101,7 @@ class MainWindow(QMainWindow):
         if not self._painted:
             self._painted = True
             self.first_painted.emit()
+            QTimer.singleShot(0, self, lambda: self._select_row(self.nav.currentRow()))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.tray is not None and self.tray.keeps_running():
