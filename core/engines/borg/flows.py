@@ -267,3 +267,25 @@ def refresh_all(cat: Catalogue, paths: AppPaths | None, *,
         except BackupDeskError as e:
             out[p.name] = e
     return out
+
+
+def break_lock(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *,
+               secrets: Any = None, cancel: CancelToken | None = None) -> str:
+    """`borg break-lock` of the plan's repository (no job: the lock may be anyone's); the
+    repository's location. Only when no borg process uses the repository."""
+    from core.engines.borg.jobs import plan_passphrase
+    from core.engines.borg.repo import RepoSettings
+
+    p = _plan(cat, plan)
+    s = RepoSettings.from_options(dict(p.options))
+    ops.break_lock(s, s.env(plan_passphrase(p, secrets, paths)))
+    return s.location
+
+
+def is_busy(error: BaseException | str | None) -> bool:
+    """True if a run's error (or the exception) says another process holds borg's lock."""
+    from core.engines.borg.errors import RepositoryBusyError
+
+    if isinstance(error, BaseException):
+        return isinstance(error, RepositoryBusyError)
+    return bool(error) and " is busy: another borg process holds its lock" in str(error)

@@ -7,19 +7,27 @@ from typing import TYPE_CHECKING, Any
 from core.verify import VerifyReport
 from gui.errors import error_text, show_error
 from gui.panes.backups.controller import RestoreRequest, needs_overwrite, read_paths
-from gui.panes.backups.dialogs import CopyOutDialog, DeleteDialog, RestoreDialog
+from gui.panes.backups.dialogs import (
+    CopyOutDialog,
+    DeleteDialog,
+    RestoreDialog,
+    break_lock_box,
+    confirmed,
+)
 from gui.panes.backups.guard import guarded
 
 if TYPE_CHECKING:
     from gui.panes.backups.pane import BackupsPane
 
 BUSY_TEXT = {"verify": "Verifying…", "restore": "Restoring…", "copy": "Copying out…",
-             "delete": "Deleting…"}
+             "delete": "Deleting…", "check": "Checking the repository…",
+             "break-lock": "Breaking the lock…"}
 
 
 class BackupActions:
     def __init__(self, pane: BackupsPane) -> None:
         self.pane = pane
+        self.last_check: tuple[str, bool] | None = None
 
     @property
     def cat(self) -> Any:
@@ -28,7 +36,30 @@ class BackupActions:
     def _started(self, kind: str, ok: bool) -> None:
         if ok:
             self.pane.message.set_state("none", "")
-            self.pane.set_busy(BUSY_TEXT[kind], cancellable=kind != "delete")
+            self.pane.set_busy(BUSY_TEXT[kind], cancellable=kind not in ("delete",
+                                                                         "break-lock"))
+
+    def borg_plan(self) -> str | None:
+        """The plan of the selected borg backup (Check and Break lock act on its repository)."""
+        info = self.pane.current()
+        return info.plan if info is not None and info.engine == "borg" and info.plan else None
+
+    def check(self, verify_data: bool) -> None:
+        plan = self.borg_plan()
+        if plan is not None:
+            self.start_check(plan, verify_data)
+
+    def start_check(self, plan: str, verify_data: bool) -> None:
+        self.last_check = (plan, verify_data)
+        self._started("check", self.pane.ops.check(plan, verify_data))
+
+    def break_lock(self) -> None:
+        plan = self.borg_plan()
+        if plan is None:
+            return
+        box = break_lock_box(plan, self.pane)
+        if confirmed(box, self.pane.exec_dialog(box)):
+            self._started("break-lock", self.pane.ops.break_lock(plan))
 
     def verify_selected(self) -> None:
         ids = [b.id for b in self.pane.selected()]
@@ -120,8 +151,15 @@ class BackupActions:
         self.pane.refresh()
 
     def failed(self, kind: str, message: str) -> None:
+        from core.engines.borg.flows import is_busy
+
         self.pane.set_busy("")
-        self.pane.message.set_state("error", message)
+        if kind == "check" and self.last_check is not None and is_busy(message):
+            self.pane.message.set_state("none", "")
+            plan, data = self.last_check
+            self.pane.run_bar.show_busy(message, lambda: self.start_check(plan, data))
+        else:
+            self.pane.message.set_state("error", message)
         self.pane.refresh()
 
     @staticmethod
@@ -138,6 +176,12 @@ class BackupActions:
             where = result.loaded_into or "the folder"
             return "ok", (f"Restored backup {result.backup_id}: {result.files} file(s), "
                           f"{len(result.dumps)} dump(s) into {where} (job {result.job_id}).")
+        if kind == "check":
+            plan, job, data = result
+            what = "repository and archive data" if data else "repository"
+            return "ok", f"Check of {plan!r}: the {what} has no problems (job {job})."
+        if kind == "break-lock":
+            return "ok", f"Broke the lock of {result}."
         if kind == "copy":
             return "ok", f"Copied {len(result)} file(s), each checked against its SHA-256."
         if result.errors:

@@ -101,7 +101,7 @@ class BackupsController(QObject):
 
     def _finish(self, kind: str, result: Any, error: BaseException | None) -> None:
         self.task = None
-        if kind in ("verify", "restore", "delete"):
+        if kind in ("verify", "restore", "delete", "check"):
             self.ctx.jobs_changed.emit()
         if error is not None:
             self.failed.emit(kind, error_text(error))
@@ -133,3 +133,21 @@ class BackupsController(QObject):
             return delete_backups(cat, bid, files=files)
 
         return self._submit("delete", work, backup_id)
+
+    def check(self, plan: str, verify_data: bool) -> bool:
+        """`borg check` of a borg plan's repository, a verify job."""
+        from core.engines.borg.flows import check
+
+        paths = self.ctx.config.paths
+
+        def work(cat: Catalogue, progress: Any = None, cancel: Any = None) -> Any:
+            job = check(cat, paths, plan, verify_data=verify_data, progress=progress,
+                        cancel=cancel)
+            return plan, job, verify_data
+
+        return self._submit("check", work, progress=True)
+
+    def break_lock(self, plan: str) -> bool:
+        from core.engines.borg.flows import break_lock
+
+        return self._submit("break-lock", break_lock, self.ctx.config.paths, plan)

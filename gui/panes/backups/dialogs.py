@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QRadioButton,
     QTreeWidget,
@@ -217,3 +218,21 @@ class DeleteDialog(QDialog):
     @property
     def files(self) -> bool:
         return self.with_files.isChecked()
+
+
+def break_lock_box(plan: str, parent: QWidget | None = None) -> QMessageBox:
+    """The explicit confirmation before `borg break-lock`; No is the default."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Break the repository lock",
+                      f"Break the lock of the borg repository of plan {plan!r}?", parent=parent)
+    box.setInformativeText(
+        "Only do this when no borg process uses the repository (on this computer or any "
+        "other): breaking the lock of a running borg damages the repository. A lock left by "
+        "a crashed or killed borg is safe to break.")
+    box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    return box
+
+
+def confirmed(box: QMessageBox, _answer: object = None) -> bool:
+    """True if the user pressed Yes in `box` (after it was shown)."""
+    return box.clickedButton() is box.button(QMessageBox.StandardButton.Yes)

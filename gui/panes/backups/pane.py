@@ -118,6 +118,22 @@ class BackupsPane(QWidget):
         self.copy_button.clicked.connect(self.handlers.copy_out)
         self.browse_button.clicked.connect(self.handlers.browse)
         self.delete_button.clicked.connect(self.handlers.delete)
+        self.check_button = QToolButton()
+        self.check_button.setText("Check…")
+        self.check_button.setToolTip("borg check of the selected backup's repository "
+                                     "(a verify job in the History).")
+        self.check_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.check_menu = QMenu(self)
+        self.check_repo = self.check_menu.addAction(
+            "Check repository", partial(self.handlers.check, False))
+        self.check_data = self.check_menu.addAction(
+            "Check repository and archive data (--verify-data, slow)",
+            partial(self.handlers.check, True))
+        self.check_button.setMenu(self.check_menu)
+        self.break_lock_button = QPushButton("Break lock…")
+        self.break_lock_button.setToolTip("Remove a stale lock of the selected backup's borg "
+                                          "repository, after your confirmation.")
+        self.break_lock_button.clicked.connect(self.handlers.break_lock)
         self.op_label = QLabel()
         self.op_bar = QProgressBar()
         self.op_bar.setMaximumWidth(240)
@@ -128,7 +144,7 @@ class BackupsPane(QWidget):
         top = QHBoxLayout()
         for w in (self.run_button, self.verify_button, self.verify_all_button,
                   self.restore_button, self.copy_button, self.browse_button,
-                  self.delete_button):
+                  self.delete_button, self.check_button, self.break_lock_button):
             top.addWidget(w)
         top.addStretch(1)
         bar = QHBoxLayout()
@@ -245,6 +261,9 @@ class BackupsPane(QWidget):
         self.copy_button.setEnabled(one is not None and not busy and one.engine != "borg")
         self.browse_button.setEnabled(one is not None and one.engine == "borg"
                                       and browser_available())
+        borg = self.handlers.borg_plan() is not None and not busy
+        self.check_button.setEnabled(borg)
+        self.break_lock_button.setEnabled(borg)
         if not browser_available():
             self.browse_button.setToolTip("Available with the Borg engine.")
 

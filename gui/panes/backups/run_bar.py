@@ -1,7 +1,9 @@
-"""Progress of the plans running now (one line each, with Cancel) and the last run's outcome."""
+"""Progress of the plans running now (one line each, with Cancel) and the last run's outcome;
+a borg repository busy with another process offers Retry."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
@@ -47,15 +49,39 @@ class RunBar(QWidget):
         self.runs = run_controller(ctx)
         self.rows: dict[str, RunRow] = {}
         self.outcome = Banner()
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setVisible(False)
+        self.retry_button.clicked.connect(self._retry)
+        self._retry_fn: Callable[[], object] | None = None
+        row = QHBoxLayout()
+        row.addWidget(self.outcome, 1)
+        row.addWidget(self.retry_button)
         self.lay = QVBoxLayout(self)
         self.lay.setContentsMargins(0, 0, 0, 0)
-        self.lay.addWidget(self.outcome)
+        self.lay.addLayout(row)
         self.runs.started.connect(self._started)
         self.runs.progress.connect(self._progress)
         self.runs.finished.connect(self._finished)
         self.runs.failed.connect(self._failed)
         for plan in self.runs.running():
             self._started(plan)
+
+    def show_outcome(self, level: str, text: str) -> None:
+        self._retry_fn = None
+        self.retry_button.setVisible(False)
+        self.outcome.set_state(level, text)
+
+    def show_busy(self, message: str, retry: Callable[[], object]) -> None:
+        """"Repository busy" with a Retry button that calls `retry`."""
+        self.outcome.set_state("warning", f"Repository busy: {message}")
+        self._retry_fn = retry
+        self.retry_button.setVisible(True)
+
+    def _retry(self) -> None:
+        fn = self._retry_fn
+        self.show_outcome("none", "")
+        if fn is not None:
+            fn()
 
     def _started(self, plan: str) -> None:
         if plan in self.rows:
@@ -83,6 +109,11 @@ class RunBar(QWidget):
 
     def _finished(self, plan: str, outcome: Any) -> None:
         self._drop(plan)
+        from core.engines.borg.flows import is_busy  # loaded with the catalogue already
+
+        if outcome.status == "failed" and is_busy(outcome.error):
+            self.show_busy(outcome.error, lambda: self.runs.start(plan))
+            return
         level = OUTCOME_LEVELS.get(outcome.status, "error")
         what = f"backup {outcome.backup_id} ({outcome.type})" if outcome.backup_id else "no backup"
         text = f"Run of {plan!r}: {outcome.status}, {what}, job {outcome.job_id}."
@@ -90,9 +121,14 @@ class RunBar(QWidget):
             text += f" {outcome.error}"
         if outcome.warnings:
             text += f" {len(outcome.warnings)} warning(s): {outcome.warnings[0]}"
-        self.outcome.set_state(level, text)
+        self.show_outcome(level, text)
 
     def _failed(self, plan: str, message: str) -> None:
         if plan not in self.runs.running():
             self._drop(plan)
-        self.outcome.set_state("error", f"Run of {plan!r}: {message}")
+        from core.engines.borg.flows import is_busy
+
+        if is_busy(message):
+            self.show_busy(message, lambda: self.runs.start(plan))
+            return
+        self.show_outcome("error", f"Run of {plan!r}: {message}")
