@@ -15,30 +15,8 @@ from sqlalchemy import select
 
 from core.catalogue.models import Job
 from gui.panes.backups.pane import BackupsPane
-from gui.panes.settings.plan_form import PlanForm, save_plan
-from gui.run_controller import run_controller
 
 pytestmark = pytest.mark.skipif(shutil.which("borg") is None, reason="needs the borg binary")
-
-
-@pytest.fixture
-def borg_pane(qtbot, app_ctx, tmp_path, monkeypatch):
-    monkeypatch.setenv("BACKUPDESK_SECRETS_FILE_ONLY", "1")
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "x.txt").write_text("x\n")
-    form = PlanForm("vault", "borg", sources=[str(src)], passphrase="pw", borg_setup="init",
-                    options={"repository": str(tmp_path / "repo"), "encryption": "repokey"})
-    save_plan(app_ctx.catalogue, app_ctx.config.paths, form, None)
-    pane = BackupsPane(app_ctx)
-    qtbot.addWidget(pane)
-    runs = run_controller(app_ctx)
-    with qtbot.waitSignal(runs.finished, timeout=60000) as blocker:
-        runs.start("vault")
-    assert blocker.args[1].status == "success"
-    qtbot.waitUntil(lambda: len(pane.model.items) == 1, timeout=10000)
-    pane.select(pane.model.items[0].id)
-    return pane
 
 
 def hold_lock(qtbot, repo: Path) -> subprocess.Popen[bytes]:
