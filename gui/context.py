@@ -46,6 +46,9 @@ class AppContext(QObject):
         self._opened(cat)
 
     def _opened(self, cat: Catalogue) -> None:
+        from core import startup
+
+        startup.end()
         self.catalogue = cat
         self.catalogue_ready.emit()
 

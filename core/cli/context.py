@@ -21,10 +21,12 @@ class CliContext:
     @property
     def catalogue(self) -> Catalogue:
         if self._catalogue is None:
+            from core import startup
             from core.catalogue.db import open_catalogue
 
             self.config.paths.ensure()
             self._catalogue = open_catalogue(self.config.catalogue_url)
+            startup.end()
         return self._catalogue
 
     def close(self) -> None:

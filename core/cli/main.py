@@ -101,10 +101,14 @@ def _run_gui(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from core import startup
+
+    startup.begin()
     if argv is None and sys.argv[1:2] == ["--grid-worker"]:
         # Hidden entry of the device grid's poller process in a frozen bundle (core.grid.worker).
         from core.grid.worker import child_main
 
+        startup.end()
         sys.argv = [sys.argv[0], *sys.argv[2:]]
         child_main()
         return 0
