@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Select,
     and_,
     case,
     func,
@@ -36,8 +35,6 @@ from core.timeutil import iso, local_midnight_utc, to_aware, utcnow
 __all__ = ["Banner", "HistoryFilter", "HistoryRow", "HistorySort", "JobDetail", "PlanToday",
            "Stats", "banner", "change_token", "distinct_values", "history_count", "history_page",
            "job_detail", "job_rows", "last_backup", "stats"]
-
-_S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
 
 # Column name -> sortable expression. Each has an index led by it (see models.Job).
 SORT_COLUMNS = {
@@ -77,7 +74,9 @@ def _to_rows(result: Iterable[Any]) -> list[HistoryRow]:
     return [HistoryRow(*r) for r in result]
 
 
-def apply_filter(flt: HistoryFilter, q: _S, conn: Connection) -> _S:
+def where_clauses(flt: HistoryFilter, conn: Connection) -> list[ColumnElement[bool]]:
+    """The filter as SQL conditions (computed once per query: free text reads vocabularies)."""
+    out: list[ColumnElement[bool]] = []
     for col, values in (
         (Job.plan_name, flt.plans),
         (Job.status, flt.statuses),
@@ -86,17 +85,17 @@ def apply_filter(flt: HistoryFilter, q: _S, conn: Connection) -> _S:
         (Job.kind, flt.kinds),
     ):
         if len(values) == 1:
-            q = q.where(col == values[0])
+            out.append(col == values[0])
         elif values:
-            q = q.where(col.in_(values))
+            out.append(col.in_(values))
     if flt.since is not None:
-        q = q.where(Job.started_at >= flt.since)
+        out.append(Job.started_at >= flt.since)
     if flt.until is not None:
-        q = q.where(Job.started_at < flt.until)
+        out.append(Job.started_at < flt.until)
     text = flt.text.strip()
     if text:
-        q = q.where(_text_condition(text, conn))
-    return q
+        out.append(_text_condition(text, conn))
+    return out
 
 
 def _text_condition(text: str, conn: Connection) -> ColumnElement[bool]:
@@ -156,13 +155,14 @@ def history_page(
     limit: int = 200,
 ) -> list[HistoryRow]:
     with cat.engine.connect() as conn:
-        q = apply_filter(flt, select(*ROW_COLUMNS), conn)
-        by_index = not (cat.is_sqlite and _few_matches(flt, sort, conn))
-        q = q.order_by(*order_by(sort, by_index=by_index))
+        where = where_clauses(flt, conn)
+        by_index = not (cat.is_sqlite and _few_matches(flt, sort, where, conn))
+        q = select(*ROW_COLUMNS).where(*where).order_by(*order_by(sort, by_index=by_index))
         return _to_rows(conn.execute(q.offset(offset).limit(limit)))
 
 
-def _few_matches(flt: HistoryFilter, sort: HistorySort, conn: Connection) -> bool:
+def _few_matches(flt: HistoryFilter, sort: HistorySort, where: list[ColumnElement[bool]],
+                 conn: Connection) -> bool:
     """True when the filter keeps so few rows that sorting them beats walking the sort index.
 
     SQLite walks the sort column's index even when the filter keeps a handful of rows; this
@@ -174,14 +174,14 @@ def _few_matches(flt: HistoryFilter, sort: HistorySort, conn: Connection) -> boo
              "trigger": flt.triggers, "kind": flt.kinds}.get(sort.column, ())
     if len(fixed) == 1:
         return False  # (column, started_at, id) index: the filter's own order is the sort order
-    matches: Select[Any] = apply_filter(flt, select(literal_column("1")).select_from(Job), conn)
+    matches: Any = select(literal_column("1")).select_from(Job).where(*where)
     bounded = select(func.count()).select_from(matches.limit(SORT_IN_MEMORY_BELOW + 1).subquery())
     return int(conn.execute(bounded).scalar_one()) <= SORT_IN_MEMORY_BELOW
 
 
 def history_count(cat: Catalogue, flt: HistoryFilter = NO_FILTER) -> int:
     with cat.engine.connect() as conn:
-        q = apply_filter(flt, select(func.count()).select_from(Job), conn)
+        q = select(func.count()).select_from(Job).where(*where_clauses(flt, conn))
         return int(conn.execute(q).scalar_one())
 
 
