@@ -69,9 +69,29 @@ def bench_poll(urls: list[str], hanging: set[str], limits: Limits) -> dict[str, 
             "cycle_s": end, "cycle_limit_s": limits.total_s + 0.5}
 
 
+def start_probe(gaps: list[float]) -> Any:
+    """A 5 ms timer that records each gap between its ticks (event-loop stalls), in ms."""
+    from PySide6.QtCore import QElapsedTimer, QTimer
+
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.nsecsElapsed()]
+
+    def tick() -> None:
+        now = clock.nsecsElapsed()
+        gaps.append((now - last[0]) / 1e6)
+        last[0] = now
+
+    probe = QTimer()
+    probe.setInterval(5)
+    probe.timeout.connect(tick)
+    probe.start()
+    return probe
+
+
 def bench_gui(urls: list[str], limits: Limits, in_process: bool = False) -> dict[str, float]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from gui.panes.devices.controller import GridController
@@ -87,19 +107,7 @@ def bench_gui(urls: list[str], limits: Limits, in_process: bool = False) -> dict
     pane.resize(1280, 800)
     pane.show()
     gaps: list[float] = []
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.nsecsElapsed()]
-
-    def tick() -> None:
-        now = clock.nsecsElapsed()
-        gaps.append((now - last[0]) / 1e6)
-        last[0] = now
-
-    probe = QTimer()
-    probe.setInterval(5)
-    probe.timeout.connect(tick)
-    probe.start()
+    probe = start_probe(gaps)
     pane.controller.set_targets(targets_from(urls))
     loop = QEventLoop()  # not processEvents(): each Python call of it leaks a ref to None
     QTimer.singleShot(int((limits.total_s + 3) * 1000), loop.quit)
@@ -117,24 +125,12 @@ def bench_gui(urls: list[str], limits: Limits, in_process: bool = False) -> dict
 def bench_idle_probe(seconds: float = 3.0) -> float:
     """The event loop's longest gap with no poll at all: the machine's noise floor."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     _app = QApplication.instance() or QApplication([])
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.nsecsElapsed()]
     gaps: list[float] = []
-
-    def tick() -> None:
-        now = clock.nsecsElapsed()
-        gaps.append((now - last[0]) / 1e6)
-        last[0] = now
-
-    probe = QTimer()
-    probe.setInterval(5)
-    probe.timeout.connect(tick)
-    probe.start()
+    probe = start_probe(gaps)
     loop = QEventLoop()
     QTimer.singleShot(int(seconds * 1000), loop.quit)
     loop.exec()
