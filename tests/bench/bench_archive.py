@@ -29,16 +29,7 @@ from core.config import AppConfig
 from core.plans import add_plan
 from core.runner import run_plan
 from core.verify import verify_backups
-
-_TEXT = ("backup archive restore verify chain full incremental manifest destination plan the of "
-         "and to in is for on with as by at from file folder data value error time")
-WORDS = [w.encode() for w in _TEXT.split()]
-
-
-def content(rng: random.Random, size: int) -> bytes:
-    """About half text-like (compressible), half random bytes."""
-    text = b" ".join(rng.choice(WORDS) for _ in range(size // 12 + 1))[: size // 2]
-    return text + rng.randbytes(size - len(text))
+from tests.bench.common import content
 
 
 def make_tree(root: Path, files: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -54,3 +55,14 @@ def million_job_home(n: int = 1_000_000) -> Path:
         marker.write_text("ok")
         print(f"(seeded {n:,} jobs in {time.perf_counter() - t:.1f} s)", file=sys.stderr)
     return home
+
+
+_TEXT = ("backup archive restore verify chain full incremental manifest destination plan the of "
+         "and to in is for on with as by at from file folder data value error time")
+WORDS = [w.encode() for w in _TEXT.split()]
+
+
+def content(rng: random.Random, size: int) -> bytes:
+    """Archive test data: about half text-like (compressible), half random bytes."""
+    text = b" ".join(rng.choice(WORDS) for _ in range(size // 12 + 1))[: size // 2]
+    return text + rng.randbytes(size - len(text))
