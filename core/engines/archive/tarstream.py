@@ -9,6 +9,8 @@ from typing import Any
 
 import zstandard
 
+from core.destinations import Writeback
+
 BLOCK = 512
 FLUSH_AT = 1 << 20
 ZEROS = bytes(BLOCK)
@@ -35,6 +37,7 @@ class HashingSink:
         self.f = f
         self.h = hashlib.sha256()
         self.size = 0
+        self.writeback = Writeback(f.fileno() if hasattr(f, "fileno") else None)
 
     def write(self, data: Any) -> int:
         self.h.update(data)
@@ -42,6 +45,7 @@ class HashingSink:
         while view:
             view = view[self.f.write(view):]
         self.size += len(data)
+        self.writeback.written(self.size)
         return len(data)
 
     def flush(self) -> None:

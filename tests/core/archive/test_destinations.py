@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
 import pytest
 
 from core.destinations import (
+    WRITEBACK_EVERY,
+    Writeback,
     atomic_file,
     check_destination,
     copy_file_atomic,
@@ -100,3 +103,37 @@ def test_disk_full_gives_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monke
         f.write(b"abc")
         raise OSError(errno.ENOSPC, "No space left on device")
     assert os.listdir(tmp_path) == []
+
+
+def test_writeback_hints_cover_the_file_once_and_in_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hints: list[tuple[int, int]] = []
+    real = os.posix_fadvise
+
+    def record(fd: int, offset: int, length: int, advice: int) -> None:
+        assert advice == os.POSIX_FADV_DONTNEED
+        hints.append((offset, length))
+        real(fd, offset, length, advice)  # the real call, on the real file
+
+    monkeypatch.setattr(os, "posix_fadvise", record)
+    src = tmp_path / "src.bin"
+    size = 3 * WRITEBACK_EVERY + 12345
+    src.write_bytes(os.urandom(size))
+    result = copy_file_atomic(src, tmp_path / "copy.bin")
+    assert result.size == size
+    assert (tmp_path / "copy.bin").read_bytes() == src.read_bytes()
+    assert hints[0][0] == 0
+    assert all(a + n == b for (a, n), (b, _) in itertools.pairwise(hints))
+    covered = hints[-1][0] + hints[-1][1]
+    assert size - WRITEBACK_EVERY < covered <= size  # the tail is left to the fsync
+
+
+def test_writeback_on_a_pipe_gives_up_quietly() -> None:
+    r, w = os.pipe()
+    try:
+        wb = Writeback(w)
+        wb.written(2 * WRITEBACK_EVERY)  # ESPIPE: no error, no further hints
+        assert wb.fd is None
+    finally:
+        os.close(r)
+        os.close(w)
