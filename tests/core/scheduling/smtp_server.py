@@ -37,6 +37,7 @@ class SmtpServer:
     user: str = "ann"
     password: str = "s3cret"
     messages: list[Mail] = field(default_factory=list)
+    refused_handshakes: list[str] = field(default_factory=list)
     port: int = 0
 
     def start(self) -> SmtpServer:
@@ -81,7 +82,11 @@ class SmtpServer:
                 send("250 AUTH PLAIN LOGIN" if tls else "250 STARTTLS")
             elif cmd == "STARTTLS" and not tls:
                 send("220 go ahead")
-                sock = ctx.wrap_socket(sock, server_side=True)
+                try:
+                    sock = ctx.wrap_socket(sock, server_side=True)
+                except ssl.SSLError as e:  # the client refused our certificate
+                    self.refused_handshakes.append(e.reason or str(e))
+                    return
                 rfile, tls = sock.makefile("rb"), True
             elif cmd == "AUTH" and tls:
                 parts = arg.split()
