@@ -15,6 +15,7 @@ import ctypes.util
 import random
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -24,11 +25,11 @@ import zstandard
 from tests.bench.common import content
 
 
-def cpu(fn: object, chunks: list[bytes], repeat: int) -> tuple[float, int]:
+def cpu(fn: Callable[[bytes], int], chunks: list[bytes], repeat: int) -> tuple[float, int]:
     best, size = float("inf"), 0
     for _ in range(repeat):
         t = time.process_time()
-        size = sum(fn(c) for c in chunks)  # type: ignore[operator]
+        size = sum(fn(c) for c in chunks)
         best = min(best, time.process_time() - t)
     return best, size
 
