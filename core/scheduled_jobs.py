@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from core import alerts as alerts_mod
 from core.catalogue.db import Catalogue
-from core.catalogue.models import JobTrigger
+from core.catalogue.enums import JobTrigger
 from core.config import AppPaths
 from core.errors import BackupDeskError, LockedError
 from core.scheduler import Due
@@ -67,12 +67,8 @@ def _verify(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
 
 
 def _newest_job(cat: Catalogue) -> int | None:
-    from sqlalchemy import func, select
-
-    from core.catalogue.models import Job
-
-    with cat.engine.connect() as conn:
-        return conn.execute(select(func.max(Job.id))).scalar()
+    with cat.db.connect() as c:
+        return c.scalar("SELECT max(id) FROM jobs")  # type: ignore[no-any-return]
 
 
 def _restore_test(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
@@ -117,19 +113,14 @@ def execute(cat: Catalogue, paths: AppPaths, due: Due,
 def alert_failures(cat: Catalogue, alerts: alerts_mod.Alerts, since: datetime) -> datetime:
     """Alert once for each job of any trigger (a cron `backupdesk run`, the GUI, ...) that failed
     or ended partial after `since` (naive UTC); returns the time to scan from next."""
-    from sqlalchemy import select
-
-    from core.catalogue.models import Job
     from core.timeutil import utcnow
 
     scanned_to = utcnow()
-    bad = ("failed", "interrupted", "partial")
-    with cat.engine.connect() as conn:
-        rows = conn.execute(
-            select(Job.id, Job.plan_name, Job.status, Job.error, Job.kind, Job.trigger)
-            .where(Job.status.in_(bad), Job.started_at >= since - timedelta(days=2),
-                   Job.finished_at >= since)
-        ).all()
+    with cat.db.connect() as c:
+        rows = c.rows('SELECT id, plan_name, status, error, kind, "trigger" FROM jobs'
+                      " WHERE status IN ('failed', 'interrupted', 'partial')"
+                      " AND started_at >= ? AND finished_at >= ?",
+                      [since - timedelta(days=2), since])
     for jid, plan, status, error, kind, trigger in rows:
         ev = alerts_mod.job_event(jid, plan or "a job", status, error, kind, trigger)
         if ev is not None:

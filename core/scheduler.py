@@ -14,14 +14,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Protocol
-
-from sqlalchemy import select, update
+from typing import Any, Protocol
 
 from core import duetimes
 from core.catalogue.db import Catalogue
-from core.catalogue.models import Plan, Schedule
-from core.timeutil import to_aware, to_naive_utc
+from core.catalogue.dbapi import to_datetime
+from core.timeutil import to_aware
 
 log = logging.getLogger(__name__)
 
@@ -109,14 +107,11 @@ class Scheduler:
     def tick(self) -> float:
         """Start what is due; the seconds until the next due time (at most max_sleep)."""
         now = self.clock.now()
-        with self.cat.session() as s:
-            rows = s.execute(
-                select(Schedule.id, Schedule.plan_id, Plan.name, Schedule.kind,
-                       Schedule.expression, Schedule.timezone, Schedule.missed_policy,
-                       Schedule.next_due_at)
-                .join(Plan, Plan.id == Schedule.plan_id)
-                .where(Schedule.enabled.is_(True), Plan.enabled.is_(True))
-                .order_by(Schedule.id)).all()
+        with self.cat.db.connect() as c:
+            rows = c.rows(
+                "SELECT s.id, s.plan_id, p.name, s.kind, s.expression, s.timezone,"
+                " s.missed_policy, s.next_due_at FROM schedules s JOIN plans p ON p.id = s.plan_id"
+                " WHERE s.enabled = ? AND p.enabled = ? ORDER BY s.id", [True, True])
         soonest: datetime | None = None
         for sid, pid, name, kind, expr, tzname, policy, stored in rows:
             try:
@@ -135,13 +130,14 @@ class Scheduler:
         return max(0.0, min(self.max_sleep, (soonest - after).total_seconds()))
 
     def _handle(self, sid: int, pid: int, name: str, kind: str, expr: str, tz: tzinfo,
-                policy: str, stored: datetime | None, now: datetime) -> datetime | None:
+                policy: str, stored: Any, now: datetime) -> datetime | None:
+        """`stored`: next_due_at as the database gave it (compared as such when claiming)."""
         if stored is None:
             # A new schedule starts from now: editing a plan never triggers a catch-up run.
             first = duetimes.due_after(expr, now, tz)[0]
             self._claim(sid, None, first)
             return first
-        due = to_aware(stored)
+        due = to_aware(to_datetime(stored))
         assert due is not None
         if due > now:
             return due
@@ -157,19 +153,21 @@ class Scheduler:
         self.launch(Due(sid, pid, name, kind, due, now, missed))
         return following
 
-    def _claim(self, sid: int, old: datetime | None, new: datetime,
+    def _claim(self, sid: int, old: Any, new: datetime,
                ran: datetime | None = None) -> bool:
-        values: dict[str, datetime] = {"next_due_at": to_naive_utc(new)}
+        sets = ["next_due_at = ?"]
+        params: list[Any] = [new]
         if ran is not None:
-            values["last_run_at"] = to_naive_utc(ran)
-        cond = (Schedule.next_due_at.is_(None) if old is None
-                else Schedule.next_due_at == old)
-        with self.cat.session() as s:
-            res = s.execute(update(Schedule).where(Schedule.id == sid, cond).values(**values))
-            return bool(getattr(res, "rowcount", 0) == 1)
+            sets.append("last_run_at = ?")
+            params.append(ran)
+        cond = "next_due_at IS NULL" if old is None else "next_due_at = ?"
+        params += [sid] if old is None else [sid, old]
+        with self.cat.db.connect() as c:
+            return c.execute(f"UPDATE schedules SET {', '.join(sets)} WHERE id = ? AND {cond}",
+                             params) == 1
 
 
 def reset_schedule(cat: Catalogue, schedule_id: int) -> None:
     """Forget the stored due time (after the expression changed)."""
-    with cat.session() as s:
-        s.execute(update(Schedule).where(Schedule.id == schedule_id).values(next_due_at=None))
+    with cat.db.connect() as c:
+        c.execute("UPDATE schedules SET next_due_at = NULL WHERE id = ?", [schedule_id])

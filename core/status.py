@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
-
 from core import duetimes
 from core.catalogue.db import Catalogue
-from core.catalogue.models import Job, JobKind, JobStatus, Plan, Schedule
+from core.catalogue.dbapi import to_datetime
+from core.catalogue.enums import JobKind, JobStatus
 from core.timeutil import iso, to_aware
 
 GRACE = timedelta(hours=1)
@@ -51,34 +50,29 @@ def plan_statuses(cat: Catalogue, now: datetime | None = None,
                   grace: timedelta = GRACE) -> list[PlanStatus]:
     now = now or datetime.now(UTC)
     backup = JobKind.BACKUP.value
-    with cat.engine.connect() as conn:
-        plans = conn.execute(select(Plan.id, Plan.name, Plan.enabled, Plan.created_at)
-                             .order_by(Plan.name)).all()
-        scheds = conn.execute(
-            select(Schedule.plan_id, Schedule.expression, Schedule.timezone)
-            .where(Schedule.kind == backup, Schedule.enabled.is_(True))
-            .order_by(Schedule.id)).all()
-        ok = dict(conn.execute(
-            select(Job.plan_id, func.max(Job.finished_at))
-            .where(and_(Job.kind == backup, Job.status == JobStatus.SUCCESS.value))
-            .group_by(Job.plan_id)).all())
+    with cat.db.connect() as c:
+        plans = c.rows("SELECT id, name, enabled, created_at FROM plans ORDER BY name")
+        scheds = c.rows("SELECT plan_id, expression, timezone FROM schedules"
+                        " WHERE kind = ? AND enabled = ? ORDER BY id", [backup, True])
+        ok = {pid: to_datetime(t) for pid, t in c.rows(
+            "SELECT plan_id, max(finished_at) FROM jobs WHERE kind = ? AND status = ?"
+            " GROUP BY plan_id", [backup, JobStatus.SUCCESS.value])}
         out = []
         by_plan: dict[int, tuple[str | None, str | None]] = {}
         for sched_plan, sched_expr, sched_tz in scheds:
             by_plan.setdefault(sched_plan, (sched_expr, sched_tz))
         for pid, name, enabled, created in plans:
-            last = conn.execute(
-                select(Job.status, Job.error)
-                .where(and_(Job.plan_id == pid, Job.kind == backup,
-                            Job.finished_at.is_not(None)))
-                .order_by(Job.finished_at.desc(), Job.id.desc()).limit(1)).first()
+            last = c.first(
+                "SELECT status, error FROM jobs WHERE plan_id = ? AND kind = ?"
+                " AND finished_at IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT 1",
+                [pid, backup])
             expr, tzname = by_plan.get(pid, (None, None))
             prev: datetime | None = None
             nxt: datetime | None = None
             if expr and enabled:
                 z = duetimes.zone(tzname)
                 prev = duetimes.previous_due(expr, now - grace, z)
-                born = to_aware(created)
+                born = to_aware(to_datetime(created))
                 if prev is not None and born is not None and prev < born:
                     prev = None
                 nxt = duetimes.due_after(expr, now, z)[0]

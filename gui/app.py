@@ -106,6 +106,7 @@ def _report_and_exit(app: QApplication, ctx: AppContext, window: MainWindow,
             return
         marks["idle"] = time.time()
         marks["rss_kib"] = _rss_kib()
+        marks["sqlalchemy_loaded"] = "sqlalchemy" in sys.modules
         print(json.dumps(marks), flush=True)
         app.quit()
 
@@ -113,13 +114,15 @@ def _report_and_exit(app: QApplication, ctx: AppContext, window: MainWindow,
     QTimer.singleShot(1000, done)
 
 
-def _catalogue_opened(ctx: AppContext, window: MainWindow) -> None:
+def _catalogue_opened(ctx: AppContext, window: MainWindow, *, welcome: bool = True) -> None:
     """First-run welcome, and the borg repositories' outside archives (imported only now:
     neither is needed for the first paint)."""
     from gui.panes.backups.browser import refresh_borg_repositories
-    from gui.welcome import offer_welcome
 
-    offer_welcome(ctx, window)
+    if welcome:
+        from gui.welcome import offer_welcome
+
+        offer_welcome(ctx, window)
     refresh_borg_repositories(ctx)
 
 
@@ -143,7 +146,11 @@ def run_app(config: AppConfig, *, exit_after_start: bool = False) -> int:
 
     window.first_painted.connect(painted)
     if exit_after_start:
-        ctx.catalogue_ready.connect(lambda: _report_and_exit(app, ctx, window, marks))
+        def ready() -> None:
+            _catalogue_opened(ctx, window, welcome=False)  # no first-run dialog
+            _report_and_exit(app, ctx, window, marks)
+
+        ctx.catalogue_ready.connect(ready)
         ctx.catalogue_failed.connect(lambda e: app.exit(1))
     else:
         ctx.catalogue_ready.connect(lambda: _catalogue_opened(ctx, window))

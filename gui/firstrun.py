@@ -87,10 +87,10 @@ def first_run_suggestion(cat: object, paths: AppPaths) -> Suggestion | None:
     """A suggestion when the catalogue has no plan and the welcome was not dismissed; else None.
     Runs on a worker thread (disk and catalogue access)."""
     from core.catalogue.db import Catalogue
-    from core.plans import list_plans
+    from core.catalogue.history import plan_names
 
     assert isinstance(cat, Catalogue)
-    if (paths.config_dir / MARKER).exists() or list_plans(cat):
+    if (paths.config_dir / MARKER).exists() or plan_names(cat):
         return None
     return suggest(Path.home(), borg_runnable(), removable_media(getpass.getuser()))
 

@@ -31,3 +31,21 @@ def catalogue(home: Path) -> Iterator[object]:
     cat = open_catalogue(cfg.catalogue_url)
     yield cat
     cat.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_catalogue(request: pytest.FixtureRequest, home: Path) -> Iterator[object]:
+    """A fresh catalogue in SQLite, then in a real PostgreSQL server: for queries written in
+    plain SQL, which must mean the same in both."""
+    from core.catalogue import open_catalogue
+    from core.config import AppConfig
+
+    if request.param == "sqlite":
+        cfg = AppConfig.resolve(str(home))
+        cfg.paths.ensure()
+        url = cfg.catalogue_url
+    else:
+        url = request.getfixturevalue("pg_catalogue_url")
+    cat = open_catalogue(url)
+    yield cat
+    cat.dispose()

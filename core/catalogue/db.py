@@ -1,20 +1,29 @@
-"""Opening a catalogue: engine, pragmas, file mode, migrations, crash recovery."""
+"""Opening a catalogue: engine, pragmas, file mode, migrations, crash recovery.
+
+SQLAlchemy loads with the first write, run or migration: an open catalogue's reads go through
+`Catalogue.db` (plain DB-API, core.catalogue.dbapi), so an idle window never imports it.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
-
+from core.catalogue.dbapi import Db
 from core.errors import CatalogueError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.engine import URL
+    from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -24,23 +33,42 @@ HEAD_REVISION = "0002"
 
 
 class Catalogue:
-    """An open catalogue. Thread-safe: each unit of work takes its own session."""
+    """An open catalogue. Thread-safe: each unit of work takes its own session or connection.
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+    `db` reads (and makes the scheduler's small writes) without SQLAlchemy; `engine` and
+    `session()` create the SQLAlchemy engine on first use.
+    """
+
+    def __init__(self, url: str, engine: Engine | None = None) -> None:
+        self._url = url
+        self._engine = engine
+        self._sessions: sessionmaker[Session] | None = None
+        self._lock = threading.Lock()
+        self.db = Db(sqlite_file(url), lambda: self.engine)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    self._engine = make_engine(self._url)
+        return self._engine
 
     @property
     def url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
+        return _hide_password(self._url)
 
     @property
     def is_sqlite(self) -> bool:
-        return self.engine.dialect.name == "sqlite"
+        return self._url.startswith("sqlite")
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session committed on success and rolled back on error."""
+        if self._sessions is None:
+            from sqlalchemy.orm import sessionmaker
+
+            self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         with self._sessions() as s:
             try:
                 yield s
@@ -50,10 +78,33 @@ class Catalogue:
                 raise
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        self.db.dispose()
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def _hide_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    user = parts.username or ""
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a plain `sqlite:///PATH` URL (no driver, no query); else None."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or "?" in url:
+        return None
+    path = unquote(url[len(prefix):])
+    return Path(path) if path and path != ":memory:" else None
 
 
 def _parse(url: str) -> URL:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(url)
     except ArgumentError as e:
@@ -79,6 +130,9 @@ def _prepare_sqlite_file(path: Path) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
     parsed = _parse(url)
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
@@ -108,6 +162,8 @@ def make_engine(url: str) -> Engine:
 
 
 def current_revision(engine: Engine) -> str | None:
+    from sqlalchemy import inspect, text
+
     with engine.connect() as conn:
         if not inspect(conn).has_table("alembic_version"):
             return None
@@ -126,26 +182,58 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
+def _file_revision(cat: Catalogue) -> str | None:
+    with cat.db.connect() as c:
+        if not c.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                        " AND name = 'alembic_version'"):
+            return None
+        return c.scalar("SELECT version_num FROM alembic_version")  # type: ignore[no-any-return]
+
+
+def active_job_exists(cat: Catalogue) -> bool:
+    """Whether any job is queued or running (in any process)."""
+    with cat.db.connect() as c:
+        found = c.first("SELECT id FROM jobs WHERE status IN ('queued', 'running') LIMIT 1")
+    return found is not None
+
+
+def _database_error(e: BaseException) -> str | None:
+    """The database's own message, if `e` is an error reported by the database."""
+    if isinstance(e, sqlite3.Error):
+        return str(e)
+    if "sqlalchemy" in sys.modules:
+        from sqlalchemy.exc import DBAPIError
+
+        if isinstance(e, DBAPIError):
+            return str(e.orig)
+    return None
+
+
 def open_catalogue(url: str, *, migrate: bool = True, recover: bool = True) -> Catalogue:
     """Open (creating and upgrading if needed) the catalogue at `url`."""
-    sqlite_path = _sqlite_path(url)
-    if sqlite_path is not None:
+    path = sqlite_file(url)
+    if path is None and url.startswith("sqlite"):
+        path = _sqlite_path(url)
+    if path is not None:
         try:
-            _prepare_sqlite_file(sqlite_path)
+            _prepare_sqlite_file(path)
         except OSError as e:
-            raise CatalogueError(
-                f"Cannot create catalogue file {sqlite_path}: {e.strerror}.") from e
-    engine = make_engine(url)
+            raise CatalogueError(f"Cannot create catalogue file {path}: {e.strerror}.") from e
+    cat = Catalogue(url)
     try:
-        if migrate and current_revision(engine) != HEAD_REVISION:
-            log.info("upgrading catalogue %s", engine.url.render_as_string(hide_password=True))
-            upgrade(engine)
-    except (OperationalError, DatabaseError) as e:
-        engine.dispose()
-        raise CatalogueError(f"Cannot open catalogue {_parse(url)!r}: {e.orig}") from e
-    cat = Catalogue(engine)
-    if recover:
-        from core.catalogue.jobs import recover_interrupted
+        if migrate:
+            plain = cat.db.sqlite_file is not None
+            if (_file_revision(cat) if plain else current_revision(cat.engine)) != HEAD_REVISION:
+                log.info("upgrading catalogue %s", cat.url)
+                upgrade(cat.engine)
+        if recover and active_job_exists(cat):
+            from core.catalogue.jobs import recover_interrupted
 
-        recover_interrupted(cat)
+            recover_interrupted(cat)
+    except Exception as e:
+        reason = _database_error(e)
+        cat.dispose()
+        if reason is None:
+            raise
+        raise CatalogueError(f"Cannot open catalogue {cat.url}: {reason}") from e
     return cat

@@ -1,24 +1,17 @@
-"""History queries: filtered, sorted, paged in SQL; the banner; the statistics strip."""
+"""History queries: filtered, sorted, paged in SQL; the banner; the statistics strip.
+
+Plain SQL over the DB-API (core.catalogue.dbapi), valid in SQLite and PostgreSQL: the History
+pane, the tray and `backupdesk history` never load SQLAlchemy.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    and_,
-    case,
-    func,
-    literal_column,
-    or_,
-    select,
-)
-
 from core.catalogue.db import Catalogue
-from core.catalogue.models import Backup, Job, JobKind, JobLog, JobStatus, Plan
+from core.catalogue.dbapi import Conn, placeholders, to_datetime, to_json
+from core.catalogue.enums import JobKind, JobStatus
 from core.catalogue.rows import (
     DEFAULT_SORT,
     NO_FILTER,
@@ -34,91 +27,95 @@ from core.timeutil import iso, local_midnight_utc, to_aware, utcnow
 
 __all__ = ["Banner", "HistoryFilter", "HistoryRow", "HistorySort", "JobDetail", "PlanToday",
            "Stats", "banner", "change_token", "distinct_values", "history_count", "history_page",
-           "job_detail", "job_rows", "last_backup", "stats"]
+           "job_detail", "job_rows", "last_backup", "plan_names", "stats"]
 
-# Column name -> sortable expression. Each has an index led by it (see models.Job).
+# Sort key -> column. Each has an index led by it (see models.Job).
 SORT_COLUMNS = {
-    "plan": Job.plan_name,
-    "engine": Job.engine,
-    "kind": Job.kind,
-    "trigger": Job.trigger,
-    "status": Job.status,
-    "started": Job.started_at,
-    "duration": Job.duration_ms,
-    "size": Job.bytes,
-    "requested_by": Job.requested_by,
-    "error": Job.error,
-    "id": Job.id,
+    "plan": "plan_name",
+    "engine": "engine",
+    "kind": "kind",
+    "trigger": '"trigger"',
+    "status": "status",
+    "started": "started_at",
+    "duration": "duration_ms",
+    "size": "bytes",
+    "requested_by": "requested_by",
+    "error": "error",
+    "id": "id",
 }
 
-ROW_COLUMNS = (
-    Job.id,
-    Job.plan_name,
-    Job.engine,
-    Job.kind,
-    Job.trigger,
-    Job.status,
-    Job.requested_by,
-    Job.started_at,
-    Job.finished_at,
-    Job.duration_ms,
-    Job.bytes,
-    Job.files,
-    Job.error,
-    Job.plan_id,
-    Job.heartbeat_at,
-)
+ROW_SELECT = ('SELECT id, plan_name, engine, kind, "trigger", status, requested_by, started_at,'
+              " finished_at, duration_ms, bytes, files, error, plan_id, heartbeat_at FROM jobs")
 
 
-def _to_rows(result: Iterable[Any]) -> list[HistoryRow]:
-    return [HistoryRow(*r) for r in result]
+def _to_row(r: tuple[Any, ...]) -> HistoryRow:
+    return HistoryRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], to_datetime(r[7]),
+                      to_datetime(r[8]), r[9], r[10], r[11], r[12], r[13], to_datetime(r[14]))
 
 
-def where_clauses(flt: HistoryFilter, conn: Connection) -> list[ColumnElement[bool]]:
-    """The filter as SQL conditions (computed once per query: free text reads vocabularies)."""
-    out: list[ColumnElement[bool]] = []
+def _rows(c: Conn, sql: str, params: list[Any]) -> list[HistoryRow]:
+    return [_to_row(r) for r in c.rows(sql, params)]
+
+
+Where = tuple[list[str], list[Any]]
+
+
+def where_clauses(flt: HistoryFilter, c: Conn) -> Where:
+    """The filter as SQL conditions and their parameters (computed once per query: free text
+    reads vocabularies)."""
+    conds: list[str] = []
+    params: list[Any] = []
     for col, values in (
-        (Job.plan_name, flt.plans),
-        (Job.status, flt.statuses),
-        (Job.engine, flt.engines),
-        (Job.trigger, flt.triggers),
-        (Job.kind, flt.kinds),
+        ("plan_name", flt.plans),
+        ("status", flt.statuses),
+        ("engine", flt.engines),
+        ('"trigger"', flt.triggers),
+        ("kind", flt.kinds),
     ):
         if len(values) == 1:
-            out.append(col == values[0])
+            conds.append(f"{col} = ?")
         elif values:
-            out.append(col.in_(values))
+            conds.append(f"{col} IN ({placeholders(len(values))})")
+        params.extend(values)
     if flt.since is not None:
-        out.append(Job.started_at >= flt.since)
+        conds.append("started_at >= ?")
+        params.append(flt.since)
     if flt.until is not None:
-        out.append(Job.started_at < flt.until)
+        conds.append("started_at < ?")
+        params.append(flt.until)
     text = flt.text.strip()
     if text:
-        out.append(_text_condition(text, conn))
-    return out
+        cond, more = _text_condition(text, c)
+        conds.append(cond)
+        params.extend(more)
+    return conds, params
 
 
-def _text_condition(text: str, conn: Connection) -> ColumnElement[bool]:
+def _where_sql(where: Where) -> str:
+    return " WHERE " + " AND ".join(where[0]) if where[0] else ""
+
+
+def _text_condition(text: str, c: Conn) -> tuple[str, list[Any]]:
     """Free text over plan, user, engine, kind and error.
 
     The small vocabularies are matched in Python against their distinct values (each read from
     an index), so that only the error column is scanned, through its covering index.
     """
     needle = text.casefold()
-    conds: list[ColumnElement[bool]] = []
-    for col in (Job.plan_name, Job.requested_by, Job.engine, Job.kind):
-        values = [v for v in conn.execute(select(col).distinct()).scalars()
+    conds: list[str] = []
+    params: list[Any] = []
+    for col in ("plan_name", "requested_by", "engine", "kind"):
+        values = [v for v in c.column(f"SELECT DISTINCT {col} FROM jobs")
                   if v and needle in v.casefold()]
         if values:
-            conds.append(col.in_(values))
-    like = f"%{_escape_like(text)}%"
-    # SQLite's LIKE ignores ASCII case by itself; ilike's lower() on every row costs a third more.
-    match = (Job.error.like(like, escape="\\") if conn.dialect.name == "sqlite"
-             else Job.error.ilike(like, escape="\\"))
-    conds.append(Job.id.in_(select(Job.id).where(Job.error.is_not(None), match)))
-    return or_(*conds)
-
-
+            conds.append(f"{col} IN ({placeholders(len(values))})")
+            params.extend(values)
+    # SQLite's LIKE ignores ASCII case by itself; ILIKE's lower() on every row costs a third more.
+    like = "LIKE" if c.sqlite else "ILIKE"
+    conds.append("id IN (SELECT id FROM jobs WHERE error IS NOT NULL"
+                 f" AND error {like} ? ESCAPE '\\')")
+    params.append(f"%{_escape_like(text)}%")
+    return "(" + " OR ".join(conds) + ")", params
 
 
 # Columns whose index is (column, started_at, id): ties are ordered by start time.
@@ -128,18 +125,17 @@ _BY_START = {"plan", "engine", "kind", "trigger", "status"}
 SORT_IN_MEMORY_BELOW = 50_000
 
 
-def order_by(sort: HistorySort, *, by_index: bool = True) -> list[Any]:
-    first: Any = SORT_COLUMNS[sort.column]
+def order_by(sort: HistorySort, *, by_index: bool = True) -> str:
+    first = SORT_COLUMNS[sort.column]
     if not by_index:
-        first = literal_column(f"+{Job.__tablename__}.{first.key}")  # SQLite: skip the index
+        first = f"+jobs.{first}"  # SQLite: a unary plus keeps the planner off the index
     cols = [first]
     if sort.column in _BY_START:
-        cols.append(Job.started_at)
+        cols.append("started_at")
     if sort.column != "id":
-        cols.append(Job.id)
-    return [c.desc() if sort.descending else c.asc() for c in cols]
-
-
+        cols.append("id")
+    way = " DESC" if sort.descending else " ASC"
+    return " ORDER BY " + ", ".join(col + way for col in cols)
 
 
 def _escape_like(s: str) -> str:
@@ -154,15 +150,14 @@ def history_page(
     offset: int = 0,
     limit: int = 200,
 ) -> list[HistoryRow]:
-    with cat.engine.connect() as conn:
-        where = where_clauses(flt, conn)
-        by_index = not (cat.is_sqlite and _few_matches(flt, sort, where, conn))
-        q = select(*ROW_COLUMNS).where(*where).order_by(*order_by(sort, by_index=by_index))
-        return _to_rows(conn.execute(q.offset(offset).limit(limit)))
+    with cat.db.connect() as c:
+        where = where_clauses(flt, c)
+        by_index = not (c.sqlite and _few_matches(flt, sort, where, c))
+        sql = ROW_SELECT + _where_sql(where) + order_by(sort, by_index=by_index)
+        return _rows(c, sql + " LIMIT ? OFFSET ?", [*where[1], limit, offset])
 
 
-def _few_matches(flt: HistoryFilter, sort: HistorySort, where: list[ColumnElement[bool]],
-                 conn: Connection) -> bool:
+def _few_matches(flt: HistoryFilter, sort: HistorySort, where: Where, c: Conn) -> bool:
     """True when the filter keeps so few rows that sorting them beats walking the sort index.
 
     SQLite walks the sort column's index even when the filter keeps a handful of rows; this
@@ -174,75 +169,82 @@ def _few_matches(flt: HistoryFilter, sort: HistorySort, where: list[ColumnElemen
              "trigger": flt.triggers, "kind": flt.kinds}.get(sort.column, ())
     if len(fixed) == 1:
         return False  # (column, started_at, id) index: the filter's own order is the sort order
-    matches: Any = select(literal_column("1")).select_from(Job).where(*where)
-    bounded = select(func.count()).select_from(matches.limit(SORT_IN_MEMORY_BELOW + 1).subquery())
-    return int(conn.execute(bounded).scalar_one()) <= SORT_IN_MEMORY_BELOW
+    n = c.scalar(f"SELECT count(*) FROM (SELECT 1 FROM jobs{_where_sql(where)} LIMIT ?) AS m",
+                 [*where[1], SORT_IN_MEMORY_BELOW + 1])
+    return int(n) <= SORT_IN_MEMORY_BELOW
 
 
 def history_count(cat: Catalogue, flt: HistoryFilter = NO_FILTER) -> int:
-    with cat.engine.connect() as conn:
-        q = select(func.count()).select_from(Job).where(*where_clauses(flt, conn))
-        return int(conn.execute(q).scalar_one())
+    with cat.db.connect() as c:
+        where = where_clauses(flt, c)
+        return int(c.scalar("SELECT count(*) FROM jobs" + _where_sql(where), where[1]))
 
 
 def job_rows(cat: Catalogue, ids: list[int]) -> list[HistoryRow]:
     """Fresh rows for the given job ids (for live updates of running jobs)."""
     if not ids:
         return []
-    with cat.engine.connect() as conn:
-        rows = conn.execute(select(*ROW_COLUMNS).where(Job.id.in_(ids)))
-        return _to_rows(rows)
+    with cat.db.connect() as c:
+        return _rows(c, f"{ROW_SELECT} WHERE id IN ({placeholders(len(ids))})", list(ids))
 
 
 def job_detail(cat: Catalogue, job_id: int) -> JobDetail | None:
-    with cat.engine.connect() as conn:
-        r = conn.execute(select(*ROW_COLUMNS).where(Job.id == job_id)).first()
-        if r is None:
+    with cat.db.connect() as c:
+        found = _rows(c, ROW_SELECT + " WHERE id = ?", [job_id])
+        if not found:
             return None
-        log = conn.execute(select(JobLog.text).where(JobLog.job_id == job_id)).scalar() or ""
-        host, details = conn.execute(select(Job.host, Job.details).where(Job.id == job_id)).one()
+        log = c.scalar("SELECT text FROM job_logs WHERE job_id = ?", [job_id]) or ""
+        host, details = c.first("SELECT host, details FROM jobs WHERE id = ?",
+                                [job_id]) or ("", None)
         backups = [
-            {
-                "id": b.id,
-                "name": b.name,
-                "type": b.type,
-                "created_at": iso(b.created_at),
-                "size": b.size,
-                "files": b.files,
-            }
-            for b in conn.execute(
-                select(Backup.id, Backup.name, Backup.type, Backup.created_at, Backup.size,
-                       Backup.files).where(Backup.job_id == job_id).order_by(Backup.id)
-            )
+            {"id": bid, "name": name, "type": type_, "created_at": iso(to_datetime(created)),
+             "size": size, "files": files}
+            for bid, name, type_, created, size, files in c.rows(
+                "SELECT id, name, type, created_at, size, files FROM backups WHERE job_id = ?"
+                " ORDER BY id", [job_id])
         ]
-    return JobDetail(_to_rows([r])[0], log, host, details or {}, backups)
+    return JobDetail(found[0], log, host, to_json(details) or {}, backups)
 
 
 def distinct_values(cat: Catalogue) -> dict[str, list[str]]:
     """Values offered by the History filters: plan names (current and past), engines."""
-    with cat.engine.connect() as conn:
-        plans = set(conn.execute(select(Plan.name)).scalars())
+    with cat.db.connect() as c:
+        plans = set(c.column("SELECT name FROM plans"))
         # Past plans' names: one cheap indexed skip-scan per name would be ideal; the distinct
         # over the (plan_name, started_at) index is fast enough in SQLite and PostgreSQL.
-        plans.update(conn.execute(select(Job.plan_name).distinct()).scalars())
-        engines = set(conn.execute(select(Job.engine).distinct()).scalars())
-        engines.update(conn.execute(select(Plan.engine)).scalars())
+        plans.update(c.column("SELECT DISTINCT plan_name FROM jobs"))
+        engines = set(c.column("SELECT DISTINCT engine FROM jobs"))
+        engines.update(c.column("SELECT engine FROM plans"))
     plans.discard("")
     return {"plans": sorted(plans), "engines": sorted(engines)}
 
 
+def plan_names(cat: Catalogue, *, engine: str | None = None, enabled_only: bool = False
+               ) -> list[str]:
+    """Names of the current plans, sorted; optionally of one engine, or enabled ones only."""
+    sql = "SELECT name FROM plans WHERE 1 = 1"
+    params: list[Any] = []
+    if engine is not None:
+        sql += " AND engine = ?"
+        params.append(engine)
+    if enabled_only:
+        sql += " AND enabled = ?"
+        params.append(True)
+    with cat.db.connect() as c:
+        return c.column(sql + " ORDER BY name", params)
+
+
 def stats(cat: Catalogue, days: int = 30, now: datetime | None = None) -> Stats:
     since = (now or utcnow()) - timedelta(days=days)
-    ok = JobStatus.SUCCESS.value
-    bad = (JobStatus.FAILED.value, JobStatus.PARTIAL.value, JobStatus.INTERRUPTED.value)
-    q = select(
-        func.count(),
-        func.coalesce(func.sum(case((Job.status == ok, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((Job.status.in_(bad), 1), else_=0)), 0),
-        func.coalesce(func.sum(case((Job.kind == JobKind.BACKUP.value, Job.bytes), else_=0)), 0),
-    ).where(Job.started_at >= since)
-    with cat.engine.connect() as conn:
-        n, good, failed, nbytes = conn.execute(q).one()
+    sql = ("SELECT count(*),"
+           " coalesce(sum(CASE WHEN status = ? THEN 1 ELSE 0 END), 0),"
+           " coalesce(sum(CASE WHEN status IN (?, ?, ?) THEN 1 ELSE 0 END), 0),"
+           " coalesce(sum(CASE WHEN kind = ? THEN bytes ELSE 0 END), 0)"
+           " FROM jobs WHERE started_at >= ?")
+    params = [JobStatus.SUCCESS.value, JobStatus.FAILED.value, JobStatus.PARTIAL.value,
+              JobStatus.INTERRUPTED.value, JobKind.BACKUP.value, since]
+    with cat.db.connect() as c:
+        n, good, failed, nbytes = c.first(sql, params) or (0, 0, 0, 0)
     return Stats(int(n), int(good), int(failed), int(nbytes or 0))
 
 
@@ -250,24 +252,16 @@ def banner(cat: Catalogue, now: datetime | None = None) -> Banner:
     """Did today's backup run? Computed per enabled plan from the catalogue."""
     midnight = local_midnight_utc(now)
     backup = JobKind.BACKUP.value
-    with cat.engine.connect() as conn:
-        plans = conn.execute(
-            select(Plan.id, Plan.name).where(Plan.enabled.is_(True)).order_by(Plan.name)
-        ).all()
+    with cat.db.connect() as c:
         items: list[PlanToday] = []
-        for pid, name in plans:
-            last_ok = conn.execute(
-                select(func.max(Job.finished_at)).where(
-                    and_(Job.plan_id == pid, Job.kind == backup,
-                         Job.status == JobStatus.SUCCESS.value)
-                )
-            ).scalar()
-            last = conn.execute(
-                select(Job.status, Job.error)
-                .where(and_(Job.plan_id == pid, Job.kind == backup, Job.finished_at.is_not(None)))
-                .order_by(Job.finished_at.desc())
-                .limit(1)
-            ).first()
+        for pid, name in c.rows("SELECT id, name FROM plans WHERE enabled = ? ORDER BY name",
+                                [True]):
+            last_ok = to_datetime(c.scalar(
+                "SELECT max(finished_at) FROM jobs WHERE plan_id = ? AND kind = ?"
+                " AND status = ?", [pid, backup, JobStatus.SUCCESS.value]))
+            last = c.first(
+                "SELECT status, error FROM jobs WHERE plan_id = ? AND kind = ?"
+                " AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1", [pid, backup])
             items.append(
                 PlanToday(
                     name,
@@ -317,24 +311,17 @@ def _banner_from(items: list[PlanToday]) -> Banner:
 
 def last_backup(cat: Catalogue) -> HistoryRow | None:
     """The most recent finished backup job of any plan."""
-    q = (
-        select(*ROW_COLUMNS)
-        .where(Job.kind == JobKind.BACKUP.value, Job.finished_at.is_not(None))
-        .order_by(Job.started_at.desc(), Job.id.desc())
-        .limit(1)
-    )
-    with cat.engine.connect() as conn:
-        r = conn.execute(q).first()
-    return _to_rows([r])[0] if r else None
+    with cat.db.connect() as c:
+        found = _rows(c, ROW_SELECT + " WHERE kind = ? AND finished_at IS NOT NULL"
+                      " ORDER BY started_at DESC, id DESC LIMIT 1", [JobKind.BACKUP.value])
+    return found[0] if found else None
 
 
 def change_token(cat: Catalogue) -> tuple[Any, ...]:
     """Cheap fingerprint of the job table: changes when a job is added, progresses or ends."""
-    active = (JobStatus.RUNNING.value, JobStatus.QUEUED.value)
-    with cat.engine.connect() as conn:
-        top = conn.execute(select(func.max(Job.id))).scalar()
-        running = conn.execute(
-            select(Job.id, Job.status, Job.heartbeat_at, Job.bytes, Job.files)
-            .where(Job.status.in_(active))
-        ).all()
-    return (top, tuple(sorted(tuple(r) for r in running)))
+    with cat.db.connect() as c:
+        top = c.scalar("SELECT max(id) FROM jobs")
+        running = c.rows("SELECT id, status, heartbeat_at, bytes, files FROM jobs"
+                         " WHERE status IN (?, ?)",
+                         [JobStatus.RUNNING.value, JobStatus.QUEUED.value])
+    return (top, tuple(sorted(running)))

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from core.catalogue.db import Catalogue
+from core.catalogue.db import Catalogue, active_job_exists
 from core.catalogue.models import Job, JobLog, JobStatus, JobTrigger
 from core.errors import LockedError, NotFoundError
 from core.timeutil import utcnow
@@ -205,10 +205,9 @@ def _pid_alive(pid: int | None) -> bool:
 
 def recover_interrupted(cat: Catalogue, *, lock_key: str | None = None) -> list[int]:
     """Mark jobs left running by a process that is gone as interrupted; returns their ids."""
+    if not active_job_exists(cat):  # the usual case, answered cheaply
+        return []
     active = (JobStatus.RUNNING.value, JobStatus.QUEUED.value)
-    with cat.engine.connect() as conn:  # the usual case, cheaply: nothing is running
-        if conn.execute(select(Job.id).where(Job.status.in_(active)).limit(1)).first() is None:
-            return []
     host = this_host()
     now = utcnow()
     stale = now - STALE_AFTER

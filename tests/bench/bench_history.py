@@ -82,6 +82,7 @@ def bench_pane(home: str) -> None:
         firsts.append((time.perf_counter() - t) * 1000)
         panes.append(pane)
     pane = panes[-1]
+    ctx.workers.wait()  # the closed panes' counts and filter values arrive first
     for p in panes[:-1]:
         p.close()
         p.deleteLater()

@@ -21,6 +21,12 @@ from tests.core.helpers import add_job
 
 
 @pytest.fixture
+def catalogue(any_catalogue):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_catalogue
+
+
+@pytest.fixture
 def filled(catalogue):
     rnd = random.Random(3)
     now = utcnow()
@@ -164,12 +170,14 @@ def test_filtered_and_sorted_pages_match_reference(filled, column):
     attr = {"size": "bytes", "duration": "duration_ms"}.get(column, column)
     flt = HistoryFilter(statuses=("failed",))
     expect = [r for r in all_rows(filled) if r.status == "failed"]
-    # reference order: column with NULLs as SQLite places them (first when ascending), then
-    # start time for categorical columns, then id
+    # reference order: column with NULLs where the database places them (SQLite: first when
+    # ascending; PostgreSQL: last), then start time for categorical columns, then id
+    nulls_first = filled.is_sqlite
+
     def key(r):
         v = getattr(r, attr)
         tie = r.started_at if column in ("plan", "status") else 0
-        return (v is not None, v if v is not None else 0, tie, r.id)
+        return ((v is not None) == nulls_first, v if v is not None else 0, tie, r.id)
     expect.sort(key=key)
     got = all_rows(filled, flt, HistorySort(column, False))
     assert [r.id for r in got] == [r.id for r in expect]

@@ -199,6 +199,10 @@ class ArchiveBrowser(QDialog):
 
 
 def _refresh_all(cat: Any, paths: Any) -> int:
+    from core.catalogue.history import plan_names
+
+    if not plan_names(cat, engine="borg", enabled_only=True):
+        return 0  # the borg engine (and SQLAlchemy) stay unloaded
     from core.engines.borg.flows import refresh_all
 
     reports = refresh_all(cat, paths)

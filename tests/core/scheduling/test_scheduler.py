@@ -2,11 +2,20 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from core.catalogue.jobs import finish_job, plan_lock_key, start_job
 from core.plans import add_plan, get_plan
 from core.schedule_store import set_schedule
 from core.scheduler import Scheduler
 from tests.core.scheduling.clock import ManualClock
+
+
+@pytest.fixture
+def catalogue(any_catalogue):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_catalogue
+
 
 T0 = datetime(2026, 6, 1, 9, 0, 30, tzinfo=UTC)
 
@@ -80,10 +89,9 @@ def test_missed_runs_can_be_skipped(catalogue, tmp_path):
 
 def test_two_schedulers_on_one_catalogue_start_a_run_once(catalogue, tmp_path, home):
     from core.catalogue import open_catalogue
-    from core.config import AppConfig
 
     make_plan(catalogue, tmp_path)
-    other = open_catalogue(AppConfig.resolve(str(home)).catalogue_url)
+    other = open_catalogue(catalogue.url)
     try:
         a, b = [], []
         clock = ManualClock(T0)

@@ -2,12 +2,21 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from core.catalogue.history import banner
 from core.catalogue.models import Plan
 from core.plans import add_plan
 from core.schedule_store import set_schedule
 from core.status import is_overdue, plan_statuses
 from tests.core.helpers import add_job
+
+
+@pytest.fixture
+def catalogue(any_catalogue):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_catalogue
+
 
 NOW = datetime(2026, 6, 2, 12, 0, tzinfo=UTC)
 
