@@ -21,13 +21,14 @@ class AppPaths:
     config_dir: Path
     log_dir: Path
     state_dir: Path
+    home: Path | None = None  # the --home folder, if one was given
 
     @classmethod
     def resolve(cls, home: str | os.PathLike[str] | None = None) -> AppPaths:
         home = home if home is not None else os.environ.get(HOME_ENV) or None
         if home is not None:
             root = Path(home).expanduser().resolve()
-            return cls(root / "data", root / "config", root / "logs", root / "state")
+            return cls(root / "data", root / "config", root / "logs", root / "state", root)
         return cls(
             Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
             Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
@@ -53,6 +54,14 @@ class AppPaths:
 class AppConfig:
     paths: AppPaths
     catalogue_url: str
+
+    def child_env(self) -> dict[str, str]:
+        """The environment for another backupdesk process on the same state (the catalogue URL
+        goes there rather than on a command line: it may hold a password)."""
+        env = {**os.environ, CATALOGUE_ENV: self.catalogue_url}
+        if self.paths.home is not None:
+            env[HOME_ENV] = str(self.paths.home)
+        return env
 
     @classmethod
     def resolve(cls, home: str | None = None, catalogue: str | None = None) -> AppConfig:

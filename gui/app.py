@@ -117,7 +117,7 @@ def _report_and_exit(app: QApplication, ctx: AppContext, window: MainWindow,
 def _catalogue_opened(ctx: AppContext, window: MainWindow, *, welcome: bool = True) -> None:
     """First-run welcome, and the borg repositories' outside archives (imported only now:
     neither is needed for the first paint)."""
-    from gui.panes.backups.browser import refresh_borg_repositories
+    from gui.borg_refresh import refresh_borg_repositories
 
     if welcome:
         from gui.welcome import offer_welcome

@@ -12,7 +12,7 @@ from typing import Any
 
 from core.catalogue.enums import JobTrigger
 from core.cli.context import CliContext, print_json, print_table
-from core.errors import UsageError
+from core.errors import BackupDeskError, UsageError
 from core.progress import CancelToken
 
 CLI = JobTrigger.CLI.value
@@ -20,7 +20,9 @@ CLI = JobTrigger.CLI.value
 
 def register(sub: Any) -> None:
     ref = sub.add_parser("refresh", help="record archives made outside Backup Desk (borg plans)")
-    ref.add_argument("plan", nargs="?", help="only this plan (default: every borg plan)")
+    ref.add_argument("plan", nargs="?",
+                     help="only this plan (default: every enabled borg plan; a repository busy "
+                          "with another job is skipped)")
     ref.add_argument("--json", action="store_true")
     ref.set_defaults(func=_refresh)
 
@@ -71,24 +73,35 @@ def _secrets(ctx: CliContext) -> Any:
 
 
 def _refresh(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.engines.borg.flows import refresh
-    from core.plans import get_plan, list_plans
+    from core.engines.borg.flows import refresh, refresh_all
+    from core.plans import get_plan
 
-    plans = [get_plan(ctx.catalogue, a.plan)] if a.plan else [
-        p for p in list_plans(ctx.catalogue) if p.engine == "borg"]
-    out = []
-    for p in plans:
-        rep = _cancellable(refresh, ctx.catalogue, ctx.config.paths, p, trigger=CLI,
-                           secrets=_secrets(ctx))
-        out.append({"plan": p.name, "archives": rep.archives, "new_jobs": rep.new_jobs,
-                    "new_backups": rep.new_backups, "gone": rep.gone})
-        if not a.json:
-            print(f"{p.name}: {rep.summary()}")
+    if not a.plan:  # every enabled borg plan; a busy repository is skipped, errors reported
+        reports = _cancellable(refresh_all, ctx.catalogue, ctx.config.paths, trigger=CLI,
+                               secrets=_secrets(ctx))
+        rows = [({"plan": name, "error": str(r)} if isinstance(r, BackupDeskError)
+                 else _report(name, r)) for name, r in reports.items()]
+        if a.json:
+            print_json(rows)
+        else:
+            for name, r in reports.items():
+                print(f"{name}: {r if isinstance(r, BackupDeskError) else r.summary()}")
+            if not reports:
+                print("No borg plans to refresh.")
+        return 1 if any("error" in row for row in rows) else 0
+    p = get_plan(ctx.catalogue, a.plan)
+    rep = _cancellable(refresh, ctx.catalogue, ctx.config.paths, p, trigger=CLI,
+                       secrets=_secrets(ctx))
     if a.json:
-        print_json(out)
-    elif not plans:
-        print("No borg plans.")
+        print_json([_report(p.name, rep)])
+    else:
+        print(f"{p.name}: {rep.summary()}")
     return 0
+
+
+def _report(plan: str, rep: Any) -> dict[str, Any]:
+    return {"plan": plan, "archives": rep.archives, "new_jobs": rep.new_jobs,
+            "new_backups": rep.new_backups, "gone": rep.gone}
 
 
 def _check(ctx: CliContext, a: argparse.Namespace) -> int:

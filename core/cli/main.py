@@ -53,6 +53,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"backupdesk: error: {message}\n")
 
 
+def self_command() -> list[str]:
+    """The command that runs this same backupdesk (a frozen bundle's executable is it)."""
+    return [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "core"]
+
+
 def command_module(argv: Sequence[str]) -> str | None:
     """The one module `argv` needs ("" for the GUI), or None when every module is needed."""
     args = list(argv)

@@ -248,7 +248,8 @@ def setup_repository(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *
 
 
 def refresh_all(cat: Catalogue, paths: AppPaths | None, *,
-                trigger: str = JobTrigger.MANUAL.value, secrets: Any = None
+                trigger: str = JobTrigger.MANUAL.value, secrets: Any = None,
+                cancel: CancelToken | None = None
                 ) -> dict[str, records.RefreshReport | BackupDeskError]:
     """Refresh every borg plan (on opening the app): a report or the error, per plan name;
     a repository busy with another job is skipped silently."""
@@ -261,7 +262,9 @@ def refresh_all(cat: Catalogue, paths: AppPaths | None, *,
         if p.engine != "borg" or not p.enabled:
             continue
         try:
-            out[p.name] = refresh(cat, paths, p, trigger=trigger, secrets=secrets)
+            if cancel is not None and cancel.cancelled:
+                break
+            out[p.name] = refresh(cat, paths, p, trigger=trigger, secrets=secrets, cancel=cancel)
         except (LockedError, RepositoryBusyError):
             continue
         except BackupDeskError as e:

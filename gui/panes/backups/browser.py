@@ -196,29 +196,3 @@ class ArchiveBrowser(QDialog):
             if token is not None:
                 token.cancel()
         super().done(result)
-
-
-def _refresh_all(cat: Any, paths: Any) -> int:
-    from core.catalogue.history import plan_names
-
-    if not plan_names(cat, engine="borg", enabled_only=True):
-        return 0  # the borg engine (and SQLAlchemy) stay unloaded
-    from core.engines.borg.flows import refresh_all
-
-    reports = refresh_all(cat, paths)
-    return sum(len(getattr(r, "new_backups", [])) + len(getattr(r, "gone", []))
-               for r in reports.values())
-
-
-def refresh_borg_repositories(ctx: AppContext) -> None:
-    """On opening the app: record archives made outside it in every borg plan's repository
-    (a refresh job per plan, in a worker); the History and Backups panes reload if any."""
-    if ctx.catalogue is None:
-        return
-
-    def done(changed: int) -> None:
-        if changed:
-            ctx.jobs_changed.emit()
-
-    ctx.workers.submit(_refresh_all, ctx.catalogue, ctx.config.paths, on_result=done,
-                       on_error=lambda e: None)

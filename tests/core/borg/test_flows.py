@@ -254,3 +254,21 @@ def test_break_lock_needs_confirmation(home: Path, catalogue: Any, tmp_path: Pat
     assert "--yes" in capsys.readouterr().err
     assert main(["--home", str(home), "break-lock", "docs", "--yes"]) == 0
     assert main(["--home", str(home), "run", "docs"]) == 0
+
+
+def test_refreshing_every_plan_reports_a_broken_repository_and_goes_on(
+        home: Path, catalogue: Any, tmp_path: Path, source_tree: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    good, gone = tmp_path / "good", tmp_path / "gone"
+    assert add_plan(home, good, source_tree, monkeypatch, "--init", name="a-good") == 0
+    assert add_plan(home, gone, source_tree, monkeypatch, "--init", name="b-gone") == 0
+    outside_create(str(good), "cron-nightly", source_tree)
+    shutil.rmtree(gone)
+    capsys.readouterr()
+    assert main(["--home", str(home), "refresh", "--json"]) == 1
+    a, b = json.loads(capsys.readouterr().out)
+    assert a["plan"] == "a-good" and len(a["new_backups"]) == 1
+    assert b["plan"] == "b-gone" and "error" in b and str(gone) in b["error"]
+

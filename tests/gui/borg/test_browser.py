@@ -98,7 +98,7 @@ def test_outside_archives_are_recorded_when_the_app_opens(
     import subprocess
 
     from core.backups import list_backups
-    from gui.panes.backups.browser import refresh_borg_repositories
+    from gui.borg_refresh import refresh_borg_repositories
 
     _, src = borg_backup
     subprocess.run(["borg", "create", f"{tmp_path / 'repo'}::cron", str(src)], check=True,
