@@ -5,17 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
-from core.catalogue.db import Catalogue
-from core.catalogue.enums import BACKUP_STATUSES
-from core.catalogue.models import Backup, LocationState
+from core.catalogue.enums import BACKUP_STATUSES, LocationState
 from core.engines.api import Artifact
 from core.errors import EngineError, NotFoundError
 from core.timeutil import iso
+
+if TYPE_CHECKING:
+    from core.catalogue.db import Catalogue
+    from core.catalogue.models import Backup
+
+# The queries import SQLAlchemy when they run (in a worker): the Backups pane is built from
+# the types here without it.
 
 DAMAGED = (LocationState.MISSING.value, LocationState.SIZE_MISMATCH.value,
            LocationState.CORRUPT.value)
@@ -109,6 +111,11 @@ class BackupFilter:
 
 def list_backups(cat: Catalogue, flt: BackupFilter = BackupFilter()) -> list[BackupInfo]:
     """Matching backups, oldest first (status and destination filters apply after loading)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from core.catalogue.models import Backup
+
     q = select(Backup).options(selectinload(Backup.locations)).order_by(
         Backup.created_at, Backup.id)
     if flt.plans:
@@ -144,6 +151,10 @@ def chain_of(cat: Catalogue, backup_id: int) -> list[BackupInfo]:
 
 def descendants(cat: Catalogue, backup_id: int) -> list[BackupInfo]:
     """Every backup that depends on this one (its incrementals, theirs, ...)."""
+    from sqlalchemy import select
+
+    from core.catalogue.models import Backup
+
     with cat.session() as s:
         rows = s.execute(select(Backup.id, Backup.parent_id)).all()
     children: dict[int, list[int]] = {}

@@ -13,12 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from core.backups import BackupFilter, BackupInfo, LocationInfo, list_backups
 from core.catalogue.db import Catalogue
-from core.catalogue.jobs import append_log, finish_job, start_job
-from core.catalogue.models import BackupLocation, JobKind, JobStatus, LocationState
+from core.catalogue.enums import JobKind, JobStatus, LocationState
 from core.engines.api import Artifact
 from core.errors import CancelledError, NotFoundError
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
@@ -145,6 +142,10 @@ def verify_locations(targets: list[tuple[BackupInfo, LocationInfo]], *,
 
 
 def store(cat: Catalogue, report: VerifyReport) -> None:
+    from sqlalchemy import select
+
+    from core.catalogue.models import BackupLocation
+
     now = utcnow()
     by_id = {r.location_id: r for r in report.locations}
     with cat.session() as s:
@@ -165,6 +166,7 @@ def verify_backups(cat: Catalogue, ids: list[int] | None = None, *,
                    trigger: str | None = None) -> VerifyReport:
     """Verify the given backups (all when `ids` is None) and store the results; with a
     `trigger`, the run is also recorded as a verify job in the history."""
+    from core.catalogue.jobs import append_log, finish_job
     items = list_backups(cat, BackupFilter(ids=tuple(ids or ())))
     if ids:
         missing = set(ids) - {b.id for b in items}
@@ -197,6 +199,8 @@ def verify_backups(cat: Catalogue, ids: list[int] | None = None, *,
 
 
 def _start(cat: Catalogue, items: list[BackupInfo], trigger: str) -> int:
+    from core.catalogue.jobs import start_job
+
     plans = {(b.plan_id, b.plan) for b in items}
     engines = {b.engine for b in items}
     plan_id, plan_name = next(iter(plans)) if len(plans) == 1 else (None, "")

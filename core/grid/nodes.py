@@ -5,11 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
 from core.catalogue.db import Catalogue
-from core.catalogue.models import RemoteNode
+from core.catalogue.dbapi import to_json
 from core.errors import NotFoundError, UsageError
 from core.grid.adapters import KINDS, Endpoint, Target, normalise_url
 from core.grid.merge import RSYNC
@@ -63,25 +60,33 @@ def validate(spec: NodeSpec) -> NodeSpec:
                     spec.token_file, spec.poll_interval_s, spec.enabled, dict(spec.options))
 
 
-def _spec(row: RemoteNode) -> NodeSpec:
-    return NodeSpec(row.name, row.mysql_url, row.rsync_url, row.agent_url, row.token_file,
-                    row.poll_interval_s, row.enabled, dict(row.options or {}))
+# Reads are plain SQL (the Devices pane opens without SQLAlchemy); writes use the ORM.
+_SELECT = ("SELECT name, mysql_url, rsync_url, agent_url, token_file, poll_interval_s, enabled,"
+           " options FROM remote_nodes")
+
+
+def _spec(r: tuple[Any, ...]) -> NodeSpec:
+    return NodeSpec(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), dict(to_json(r[7]) or {}))
 
 
 def list_nodes(cat: Catalogue) -> list[NodeSpec]:
-    with cat.session() as s:
-        return [_spec(r) for r in s.scalars(select(RemoteNode).order_by(RemoteNode.name))]
+    with cat.db.connect() as c:
+        return [_spec(r) for r in c.rows(_SELECT + " ORDER BY name")]
 
 
 def get_node(cat: Catalogue, name: str) -> NodeSpec:
-    with cat.session() as s:
-        row = s.scalars(select(RemoteNode).where(RemoteNode.name == name)).first()
-        if row is None:
-            raise NotFoundError(f"No node named {name!r}.")
-        return _spec(row)
+    with cat.db.connect() as c:
+        row = c.first(_SELECT + " WHERE name = ?", [name])
+    if row is None:
+        raise NotFoundError(f"No node named {name!r}.")
+    return _spec(row)
 
 
 def add_node(cat: Catalogue, spec: NodeSpec) -> NodeSpec:
+    from sqlalchemy.exc import IntegrityError
+
+    from core.catalogue.models import RemoteNode
+
     spec = validate(spec)
     try:
         with cat.session() as s:
@@ -95,6 +100,11 @@ def add_node(cat: Catalogue, spec: NodeSpec) -> NodeSpec:
 
 
 def update_node(cat: Catalogue, old_name: str, spec: NodeSpec) -> NodeSpec:
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+
+    from core.catalogue.models import RemoteNode
+
     spec = validate(spec)
     try:
         with cat.session() as s:
@@ -111,6 +121,10 @@ def update_node(cat: Catalogue, old_name: str, spec: NodeSpec) -> NodeSpec:
 
 
 def remove_node(cat: Catalogue, name: str) -> None:
+    from sqlalchemy import select
+
+    from core.catalogue.models import RemoteNode
+
     with cat.session() as s:
         row = s.scalars(select(RemoteNode).where(RemoteNode.name == name)).first()
         if row is None:

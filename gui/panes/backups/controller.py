@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from sqlalchemy import select
 
 from core.backups import BackupFilter, BackupInfo, as_tree, list_backups
 from core.catalogue.db import Catalogue
@@ -26,13 +25,12 @@ def load_backups(cat: Catalogue, flt: BackupFilter) -> tuple[list[tuple[int, Bac
                                                              dict[str, list[str]]]:
     """The filtered tree, every plan and destination known (for the filter menus), and the
     plans that exist now (for Run now)."""
-    from core.catalogue.models import Backup, BackupLocation, Plan
-
     tree = as_tree(list_backups(cat, flt))
-    with cat.session() as s:
-        plans = sorted(p for p in s.scalars(select(Backup.plan_name).distinct()) if p)
-        dests = sorted(d for d in s.scalars(select(BackupLocation.destination).distinct()) if d)
-        runnable = sorted(s.scalars(select(Plan.name)))
+    with cat.db.connect() as c:
+        plans = sorted(p for p in c.column("SELECT DISTINCT plan_name FROM backups") if p)
+        dests = sorted(d for d in c.column("SELECT DISTINCT destination FROM backup_locations")
+                       if d)
+        runnable = sorted(c.column("SELECT name FROM plans"))
     return tree, {"plans": plans, "destinations": dests, "runnable": runnable}
 
 
