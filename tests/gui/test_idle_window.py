@@ -32,3 +32,16 @@ def test_an_idle_window_does_not_load_sqlalchemy(home, tmp_path):
     with cat.db.connect() as c:
         assert c.scalar("SELECT next_due_at FROM schedules") is not None
     cat.dispose()
+
+
+def test_panes_are_built_without_importing_sqlalchemy_on_the_gui_thread():
+    # Importing SQLAlchemy and the models takes about 250 ms: a pane that did it at build time
+    # would freeze the window on its first show. Their queries import it in a worker.
+    code = ("import sys\n"
+            "import gui.panes.backups.pane, gui.panes.devices.pane, gui.panes.settings.pane\n"
+            "import gui.panes.history.pane, gui.tray, gui.welcome, gui.borg_refresh\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy')[:3])")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=60, check=True).stdout
+    assert out.strip() == "[]"
