@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from core.timeutil import to_naive_utc
 
@@ -114,7 +115,10 @@ class Db:
         assert self.sqlite_file is not None
         old_umask = os.umask(0o077)  # a WAL or SHM file created by a reader is 0600 too
         try:
-            raw = sqlite3.connect(self.sqlite_file, timeout=30, check_same_thread=False,
+            # mode=rw: a catalogue file that vanished (an unmounted share) is an error, not a
+            # new empty database
+            uri = f"file:{quote(str(self.sqlite_file))}?mode=rw"
+            raw = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False,
                                   isolation_level=None)
             raw.execute("PRAGMA busy_timeout=30000")
             # Pooled readers each keep a page cache (2 MiB by default) for the life of the app;

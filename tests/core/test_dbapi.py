@@ -131,3 +131,26 @@ def test_idle_reads_do_not_load_sqlalchemy(home, tmp_path):
     out = subprocess.run([sys.executable, "-c", IDLE_READS, cfg.catalogue_url],
                          capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == {"sqlalchemy": False, "rows": 2}
+
+
+def test_a_vanished_catalogue_file_is_an_error_not_a_new_database(home):
+    cfg = AppConfig.resolve(str(home))
+    cfg.paths.ensure()
+    cat = open_catalogue(cfg.catalogue_url)
+    cat.db.dispose()
+    path = cfg.paths.data_dir / "catalogue.sqlite3"
+    cat.dispose()
+    path.unlink()
+    with pytest.raises(sqlite3.OperationalError, match="unable to open"):
+        history_page(cat)
+    assert not path.exists()
+
+
+def test_names_that_need_quoting_in_a_uri(tmp_path):
+    odd = tmp_path / "a b#%ü"
+    cat = open_catalogue(f"sqlite:///{odd}/cat.sqlite3")
+    try:
+        assert cat.db.sqlite_file is not None
+        assert history_page(cat) == [] and plan_names(cat) == []
+    finally:
+        cat.dispose()
