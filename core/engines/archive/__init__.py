@@ -10,7 +10,7 @@ from core.engines import dumps
 from core.engines.api import Artifact, RunRequest, RunResult
 from core.engines.archive import manifest as mf
 from core.engines.archive.create import write_archive
-from core.engines.archive.scan import Scan, scan
+from core.engines.archive.scan import start
 from core.engines.archive.tarstream import archive_suffix
 from core.progress import CancelToken, Progress, ProgressCallback
 from core.timeutil import iso, utcnow
@@ -45,15 +45,16 @@ class ArchiveEngine:
         deleted: list[str] = []
         changed = 0
         roots: dict[str, str] = {}
+        writer = None
         if req.sources and wants(opts, "files"):
             progress(Progress("scanning", message="Looking for new and changed files"))
-            found: Scan = scan(req.sources, req.excludes)
+            found = start(req.sources)
             cancel.raise_if_cancelled()
             roots = found.roots
             name = FILES_BASENAME + archive_suffix(compression)
-            out = write_archive(found, req.work_dir / name, compression, req.backup_name,
-                                previous, progress, cancel)
-            entries, deleted, changed = out.entries, out.deleted, out.changed
+            out = write_archive(found, req.excludes, req.work_dir / name, compression,
+                                req.backup_name, previous, progress, cancel)
+            entries, deleted, changed, writer = out.entries, out.deleted, out.changed, out.writer
             result.files, result.source_bytes = out.files, out.bytes_read
             result.warnings += found.warnings + out.warnings
             result.artifacts.append(Artifact(name, "files", out.size, out.sha256,
@@ -86,4 +87,6 @@ class ArchiveEngine:
                                          hashlib.sha256(data).hexdigest()))
         result.details = {"changed": changed, "deleted": len(deleted),
                           "entries": len(entries), "roots": roots}
+        if writer is not None:
+            result.details["writer"] = writer
         return result

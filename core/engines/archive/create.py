@@ -13,6 +13,7 @@ from typing import Any
 
 from core.destinations import atomic_file
 from core.engines.archive import manifest as mf
+from core.engines.archive.feed import Feed
 from core.engines.archive.scan import DIR, FILE, SYMLINK, Item, Scan
 from core.engines.archive.tarstream import (
     BLOCK,
@@ -26,8 +27,18 @@ from core.engines.archive.tarstream import (
 )
 from core.progress import CancelToken, Progress, ProgressCallback
 
+# The per-file loop in C (setup.py builds it), unless the build had no compiler or libssl-dev,
+# or BACKUPDESK_FASTPACK=0 asks for the pure-Python loop below (same bytes, slower).
+try:
+    from core.engines.archive import _fastpack
+except ImportError:  # pragma: no cover - depends on the build
+    _fastpack = None  # type: ignore[assignment]
+if os.environ.get("BACKUPDESK_FASTPACK") == "0":
+    _fastpack = None  # type: ignore[assignment]
+
 SMALL = 8 << 20
 CHUNK = 4 << 20
+BATCH = 4 << 20  # the C loop's output buffer: a few hundred small files per GIL release
 _O_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOATIME", 0)
 
 
@@ -41,6 +52,7 @@ class ArchiveOutcome:
     size: int
     sha256: str
     warnings: list[str] = field(default_factory=list)
+    writer: str = "python"  # "c" when _fastpack wrote the small files and folders
 
 
 def _open(path: str) -> int:
@@ -53,9 +65,10 @@ def _open(path: str) -> int:
 
 class _Writer:
     def __init__(self, tar: TarWriter, backup_name: str, progress: ProgressCallback,
-                 cancel: CancelToken, files_total: int, bytes_total: int) -> None:
+                 cancel: CancelToken) -> None:
         self.tar, self.name, self.progress, self.cancel = tar, backup_name, progress, cancel
-        self.files_total, self.bytes_total = files_total, bytes_total
+        self.files_total: int | None = None  # known once the scan has ended
+        self.bytes_total: int | None = None
         self.files = self.bytes = 0
         self.warnings: list[str] = []
         self._last = 0.0
@@ -64,9 +77,26 @@ class _Writer:
         now = time.monotonic()
         if force or now - self._last >= 0.2:
             self._last = now
-            self.progress(Progress("archiving", self.bytes, self.bytes_total, self.files,
+            phase = "scanning" if self.files_total is None else "archiving"
+            self.progress(Progress(phase, self.bytes, self.bytes_total, self.files,
                                    self.files_total, current))
             self.cancel.raise_if_cancelled()
+
+    def write(self, todo: _Todo, start: int) -> int:
+        """Writes todo.items[start:] (the pure-Python loop); returns where it stopped."""
+        report, write_one = self.report, self.write_one
+        items = todo.items
+        for i in range(start, len(items)):
+            report(items[i].path)
+            write_one(todo, i)
+        return len(items)
+
+    def write_one(self, todo: _Todo, i: int) -> None:
+        item = todo.items[i]
+        if item.type == FILE and item.st.st_size <= SMALL:
+            todo.entries[todo.order[i]] = self.add_small(item) or {}
+        else:
+            todo.entries[todo.order[i]] = self.add(item, todo.prevs[i]) or {}
 
     def add_small(self, item: Item) -> mf.Entry | None:
         """The hot path: one small regular file, inlined (20,000 files make it count)."""
@@ -89,7 +119,8 @@ class _Writer:
         n = len(data)
         mode = st.st_mode & 0o7777
         buf = self.tar.buf
-        buf += file_header(item.path, mode, st.st_uid, st.st_gid, n, int(st.st_mtime))
+        mtime = st.st_mtime_ns // 1_000_000_000  # whole seconds, as tar and _fastpack take them
+        buf += file_header(item.path, mode, st.st_uid, st.st_gid, n, mtime)
         buf += data
         if n % BLOCK:
             buf += ZEROS[: BLOCK - n % BLOCK]
@@ -114,7 +145,7 @@ class _Writer:
     def add(self, item: Item, prev: mf.Entry | None) -> mf.Entry | None:
         st = item.st
         mode = stat.S_IMODE(st.st_mode)
-        mtime = int(st.st_mtime)
+        mtime = st.st_mtime_ns // 1_000_000_000
         if item.type == DIR:
             self.tar.add(header(item.path, DIR, mode, st.st_uid, st.st_gid, 0, mtime))
             return mf.entry_for(item)
@@ -130,17 +161,13 @@ class _Writer:
         return self._file(item, mode, mtime)
 
     def _file(self, item: Item, mode: int, mtime: int) -> mf.Entry | None:
-        st = item.st
         try:
             fd = _open(item.abspath)
         except OSError as e:
             self.warnings.append(f"Cannot read {item.abspath}: {e.strerror}; skipped.")
             return None
         try:
-            if st.st_size <= SMALL:
-                sha, size = self._small(item, fd, mode, mtime)
-            else:
-                sha, size = self._large(item, fd, mode, mtime)
+            sha, size = self._large(item, fd, mode, mtime)
         except OSError as e:
             self.warnings.append(f"Cannot read {item.abspath}: {e.strerror}; skipped.")
             return None
@@ -150,20 +177,6 @@ class _Writer:
         entry = mf.entry_for(item)
         entry["size"], entry["sha256"], entry["in"] = size, sha, self.name
         return entry
-
-    def _small(self, item: Item, fd: int, mode: int, mtime: int) -> tuple[str, int]:
-        st = item.st
-        data = os.read(fd, st.st_size + 1)
-        while len(data) < st.st_size:  # short read; one read is the rule for small files
-            more = os.read(fd, st.st_size - len(data))
-            if not more:
-                break
-            data += more
-        if len(data) != st.st_size:
-            self.warnings.append(f"{item.abspath} changed while it was read.")
-        self.tar.add(header(item.path, FILE, mode, st.st_uid, st.st_gid, len(data), mtime), data)
-        self.bytes += len(data)
-        return hashlib.sha256(data).hexdigest(), len(data)
 
     def _large(self, item: Item, fd: int, mode: int, mtime: int) -> tuple[str, int]:
         st = item.st
@@ -190,41 +203,110 @@ class _Writer:
         return h.hexdigest(), size
 
 
-def write_archive(scan: Scan, out_path: Path, compression: str, backup_name: str,
-                  previous: dict[str, Any] | None, progress: ProgressCallback,
-                  cancel: CancelToken) -> ArchiveOutcome:
-    """Full if `previous` is None, else only what changed since `previous` (a manifest)."""
-    prev = {e["path"]: e for e in previous["entries"]} if previous else {}
-    todo: list[tuple[Item, mf.Entry | None]] = []
-    entries: list[mf.Entry] = []
-    order: list[int] = []  # index in entries for each todo item, to keep scan order
-    for item in scan.items:
-        p = prev.get(item.path)
-        if p is not None and mf.unchanged(p, item) and (item.type != FILE or "in" in p):
-            entries.append(p)
-        else:
-            order.append(len(entries))
+class _Todo:
+    """What this archive must hold, in scan order: entries[order[k]] comes from items[k]."""
+
+    def __init__(self, previous: dict[str, Any] | None) -> None:
+        self.prev = {e["path"]: e for e in previous["entries"]} if previous else {}
+        self.entries: list[mf.Entry] = []
+        self.order: list[int] = []
+        self.items: list[Item] = []
+        self.prevs: list[mf.Entry | None] = []
+        self.files = self.bytes = 0
+
+    def take(self, new: list[Item]) -> None:
+        prev, entries = self.prev, self.entries
+        for item in new:
+            p = prev.get(item.path) if prev else None
+            if p is not None and mf.unchanged(p, item) and (item.type != FILE or "in" in p):
+                entries.append(p)
+                continue
+            self.order.append(len(entries))
             entries.append({})
-            todo.append((item, p))
-    bytes_total = sum(i.st.st_size for i, _ in todo if i.type == FILE)
-    files_total = sum(1 for i, _ in todo if i.type == FILE)
-    seen = {i.path for i in scan.items}
-    deleted = sorted(p for p in prev if p not in seen)
-    with atomic_file(out_path) as f:
+            self.items.append(item)
+            self.prevs.append(p)
+            if item.type == FILE:
+                self.files += 1
+                self.bytes += item.st.st_size
+
+
+def write_archive(found: Scan, excludes: list[str], out_path: Path, compression: str,
+                  backup_name: str, previous: dict[str, Any] | None,
+                  progress: ProgressCallback, cancel: CancelToken) -> ArchiveOutcome:
+    """Full if `previous` is None, else only what changed since `previous` (a manifest).
+
+    `found` comes from scan.start(): its folders are walked here (see feed.py), so scan warnings
+    land in found.warnings and the items in found.items.
+    """
+    todo = _Todo(previous)
+    fast = _fastpack is not None
+    with Feed(found, excludes, live=fast) as feed, atomic_file(out_path) as f:
         sink = HashingSink(f.raw if hasattr(f, "raw") else f)
         comp = open_compressor(compression, sink)
-        tar = TarWriter(comp)
-        w = _Writer(tar, backup_name, progress, cancel, files_total, bytes_total)
-        report, add, add_small = w.report, w.add, w.add_small
-        for idx, (item, p) in zip(order, todo, strict=True):
-            report(item.path)
-            if item.type == FILE and item.st.st_size <= SMALL:
-                entries[idx] = add_small(item) or {}
-            else:
-                entries[idx] = add(item, p) or {}
-        tar.finish()
+        w = _Writer(TarWriter(comp), backup_name, progress, cancel)
+        write = _FastLoop(w, comp).write if fast else w.write
+        taken = written = 0
+        done = False
+        while not done:
+            n, done = feed.wait(taken)
+            todo.take(found.items[taken:n])
+            taken = n
+            if done:  # the totals are known from here on
+                w.files_total, w.bytes_total = todo.files, todo.bytes
+            written = write(todo, written)
+        w.tar.finish()
         comp.close()
         cancel.raise_if_cancelled()
     w.report("", force=True)
-    return ArchiveOutcome([e for e in entries if e], deleted, len(todo), w.files, w.bytes,
-                          sink.size, sink.h.hexdigest(), w.warnings)
+    seen = {i.path for i in found.items} if todo.prev else set()
+    deleted = sorted(p for p in todo.prev if p not in seen)
+    return ArchiveOutcome([e for e in todo.entries if e], deleted, len(todo.items), w.files,
+                          w.bytes, sink.size, sink.h.hexdigest(), w.warnings,
+                          "c" if fast else "python")
+
+
+class _FastLoop:
+    """The same entries as _Writer.write, with runs of small files and folders framed in C."""
+
+    def __init__(self, w: _Writer, comp: Any) -> None:
+        self.w, self.comp = w, comp
+        self.buf = bytearray(BATCH)
+        self.view = memoryview(self.buf)
+
+    def write(self, todo: _Todo, start: int) -> int:
+        assert _fastpack is not None
+        w, pack, buf, view = self.w, _fastpack.pack, self.buf, self.view
+        items, entries, order = todo.items, todo.entries, todo.order
+        warn, name = w.warnings.append, w.name
+        i, end = start, len(items)
+        while i < end:
+            w.report(items[i].path)
+            used, results = pack(items, i, buf, SMALL)
+            if not results:  # not for C (a link, a big file, a long or non-ASCII name)
+                w.write_one(todo, i)
+                i += 1
+                continue
+            w.tar.flush()  # what Python wrote comes first
+            self.comp.write(view[:used])
+            files = nbytes = 0
+            for k, r in enumerate(results, i):
+                item = items[k]
+                if r is None:
+                    entries[order[k]] = mf.entry_for(item)
+                    continue
+                size, sha, err = r
+                if err > 0:
+                    warn(f"Cannot read {item.abspath}: {os.strerror(err)}; skipped.")
+                    continue
+                if err:
+                    warn(f"{item.abspath} changed while it was read.")
+                st = item.st
+                entries[order[k]] = {"path": item.path, "type": FILE,
+                                     "mode": st.st_mode & 0o7777, "mtime_ns": st.st_mtime_ns,
+                                     "size": size, "sha256": sha, "in": name}
+                files += 1
+                nbytes += size
+            w.files += files
+            w.bytes += nbytes
+            i += len(results)
+        return i

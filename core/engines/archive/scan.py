@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -26,6 +27,8 @@ class Scan:
     items: list[Item] = field(default_factory=list)
     roots: dict[str, str] = field(default_factory=dict)  # top name -> absolute source path
     warnings: list[str] = field(default_factory=list)
+    # The sources' own lstat, taken by start() and walked by walk().
+    tops: list[Item] = field(default_factory=list)
 
 
 def top_names(sources: list[str]) -> dict[str, str]:
@@ -55,6 +58,13 @@ def _kind(mode: int) -> str | None:
 
 
 def scan(sources: list[str], excludes: list[str]) -> Scan:
+    out = start(sources)
+    walk(out, excludes)
+    return out
+
+
+def start(sources: list[str]) -> Scan:
+    """The sources themselves: a missing or unreadable one is a ConfigError, before any work."""
     out = Scan(roots=top_names(sources))
     for top, src in out.roots.items():
         try:
@@ -67,16 +77,31 @@ def scan(sources: list[str], excludes: list[str]) -> Scan:
         if kind is None:
             out.warnings.append(f"Skipped {src}: not a file, folder or symbolic link.")
             continue
-        out.items.append(Item(top, src, kind, st))
-        if kind == DIR:
-            _walk(src, top, excludes, out)
+        out.tops.append(Item(top, src, kind, st))
     return out
 
 
-def _walk(root: str, rel_root: str, excludes: list[str], out: Scan) -> None:
+def walk(out: Scan, excludes: list[str], published: Callable[[], bool] | None = None) -> None:
+    """Appends every item below the sources to out.items, in archive order.
+
+    `published`, if given, is called after each folder's entries; it returns False to stop early
+    (the reader is gone). Another thread may read out.items meanwhile: items are only appended.
+    """
+    for top in out.tops:
+        out.items.append(top)
+        if top.type == DIR and not _walk(top.abspath, top.path, excludes, out, published):
+            return
+    if published is not None:
+        published()
+
+
+def _walk(root: str, rel_root: str, excludes: list[str], out: Scan,
+          published: Callable[[], bool] | None) -> bool:
     stack = [(root, rel_root)]
     items, warn = out.items, out.warnings
     while stack:
+        if published is not None and not published():
+            return False
         d, rel = stack.pop()
         try:
             with os.scandir(d) as it:
@@ -102,3 +127,4 @@ def _walk(root: str, rel_root: str, excludes: list[str], out: Scan) -> None:
             if kind == DIR:
                 subdirs.append((ent.path, erel))
         stack.extend(reversed(subdirs))
+    return True

@@ -145,3 +145,23 @@ def mariadb_database(mariadb_server: MariaDb) -> Iterator[str]:
 def _file_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     """Never touch a real OS keyring from the tests."""
     monkeypatch.setenv("BACKUPDESK_SECRETS_FILE_ONLY", "1")
+
+
+REQUIRE_FASTPACK = os.environ.get("BACKUPDESK_REQUIRE_FASTPACK") == "1"
+
+
+@pytest.fixture(params=["c", "python"])
+def impl(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The archive writer's per-file loop: the C extension (_fastpack), or the pure-Python
+    fallback used when it is not built. Without the extension the "c" cases skip, unless
+    BACKUPDESK_REQUIRE_FASTPACK=1 (tests/run.sh) makes them fail."""
+    from core.engines.archive import create
+
+    if request.param == "python":
+        monkeypatch.setattr(create, "_fastpack", None)
+    elif create._fastpack is None:
+        if REQUIRE_FASTPACK:
+            pytest.fail("core.engines.archive._fastpack is not built, and "
+                        "BACKUPDESK_REQUIRE_FASTPACK=1 says it must be")
+        pytest.skip("core.engines.archive._fastpack is not built")
+    return str(request.param)

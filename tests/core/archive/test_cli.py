@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +20,9 @@ from tests.core.archive.conftest import snapshot
 REPO = Path(__file__).resolve().parents[3]
 
 
-def cli(*args: str, home: Path, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BACKUPDESK_HOME": str(home), "PYTHONPATH": str(REPO)}
+def cli(*args: str, home: Path, prefix: tuple[str, ...] = (),
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BACKUPDESK_HOME": str(home), "PYTHONPATH": str(REPO), **(env or {})}
     return subprocess.run([*prefix, sys.executable, "-m", "core.cli.main", *args], env=env,
                           capture_output=True, text=True, timeout=300)
 
@@ -197,8 +201,9 @@ def _drop_read_override() -> tuple[str, ...] | None:
     return prefix if probe.returncode == 0 else None
 
 
-def test_unreadable_source_file_makes_the_job_partial(home: Path, tree: Path,
-                                                      tmp_path: Path) -> None:
+@pytest.mark.parametrize("fastpack", ["1", "0"], ids=["c", "python"])
+def test_unreadable_source_file_makes_the_job_partial(home: Path, tree: Path, tmp_path: Path,
+                                                      fastpack: str) -> None:
     # As root, the interpreter lives under 0700 /root, so instead of `runuser -u nobody` the
     # run keeps uid 0 but loses the capabilities that let root read any file.
     prefix = _drop_read_override()
@@ -208,7 +213,7 @@ def test_unreadable_source_file_makes_the_job_partial(home: Path, tree: Path,
     secret.chmod(0)
     assert cli("plan", "add", "p", "--engine", "archive", "--source", str(tree),
                "--dest", str(tmp_path / "d"), home=home).returncode == 0
-    r = cli("run", "p", "--json", home=home, prefix=prefix)
+    r = cli("run", "p", "--json", home=home, prefix=prefix, env={"BACKUPDESK_FASTPACK": fastpack})
     assert r.returncode == 3, r.stderr
     job = json.loads(r.stdout)
     assert job["status"] == "partial" and "private" in job["error"]
@@ -216,6 +221,17 @@ def test_unreadable_source_file_makes_the_job_partial(home: Path, tree: Path,
     r = cli("backups", "--json", home=home)
     (b,) = json.loads(r.stdout)
     assert b["locations"][0]["state"] == "ok" and any("private" in w for w in b["warnings"])
+    assert writer_of_last_backup(home) == ("c" if fastpack == "1" and FAST_BUILT else "python")
+
+
+FAST_BUILT = importlib.util.find_spec("core.engines.archive._fastpack") is not None
+
+
+def writer_of_last_backup(home: Path) -> str:
+    """Which loop wrote the last backup's archive (recorded in its catalogue details)."""
+    with closing(sqlite3.connect(home / "data" / "catalogue.sqlite3")) as db:
+        (details,) = db.execute("SELECT details FROM backups ORDER BY id DESC LIMIT 1").fetchone()
+    return str(json.loads(details)["writer"])
 
 
 def test_delete_with_an_unreachable_destination_keeps_the_record(

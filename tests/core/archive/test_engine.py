@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,8 @@ def restore(tmp: Path, manifest: dict, target: Path, paths: list[str] | None = N
 
 
 @pytest.mark.parametrize("compression", ["zstd:3", "gzip:6", "none"])
-def test_full_round_trip_is_byte_identical(tmp_path: Path, tree: Path, compression: str) -> None:
+def test_full_round_trip_is_byte_identical(tmp_path: Path, tree: Path, compression: str,
+                                           impl: str) -> None:
     res, manifest = run(tmp_path, tree, "b1", compression=compression)
     assert res.type == "full"
     assert [a.kind for a in res.artifacts] == ["files", "manifest"]
@@ -57,8 +59,9 @@ def test_full_round_trip_is_byte_identical(tmp_path: Path, tree: Path, compressi
     assert "My Files/docs/naïve café.txt" in listing
 
 
-def test_manifest_records_every_entry(tmp_path: Path, tree: Path) -> None:
-    _, manifest = run(tmp_path, tree, "b1")
+def test_manifest_records_every_entry(tmp_path: Path, tree: Path, impl: str) -> None:
+    res, manifest = run(tmp_path, tree, "b1")
+    assert res.details["writer"] == impl
     by_path = {e["path"]: e for e in manifest["entries"]}
     assert by_path["My Files/empty dir"]["type"] == "dir"
     assert by_path["My Files/dangling"] == {**by_path["My Files/dangling"],
@@ -77,7 +80,7 @@ def test_excludes(tmp_path: Path, tree: Path) -> None:
     assert "My Files/docs/private" in paths
 
 
-def test_incremental_chain_restores_each_moment(tmp_path: Path, tree: Path) -> None:
+def test_incremental_chain_restores_each_moment(tmp_path: Path, tree: Path, impl: str) -> None:
     _, m1 = run(tmp_path, tree, "b1")
     snap1 = snapshot(tree)
     # Change, add, delete, turn a file into a folder, change a mode only.
@@ -103,20 +106,36 @@ def test_incremental_chain_restores_each_moment(tmp_path: Path, tree: Path) -> N
         assert snapshot(out / tree.name) == snap, name
 
 
-def test_unchanged_files_are_not_read(tmp_path: Path, tree: Path,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def spy_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every file the archive writer opens, through Python's loop or the C one."""
     from core.engines.archive import create
 
-    _, m1 = run(tmp_path, tree, "b1")
-    (tree / "new.txt").write_text("n")
     opened: list[str] = []
-    real_open = create._open
+    real_open, real_fast = create._open, create._fastpack
 
-    def spy(path: str) -> int:
+    def spy_open(path: str) -> int:
         opened.append(path)
         return real_open(path)
 
-    monkeypatch.setattr(create, "_open", spy)
+    class SpyFast:
+        @staticmethod
+        def pack(items: list, start: int, out: bytearray, small: int) -> tuple[int, list]:
+            used, results = real_fast.pack(items, start, out, small)
+            taken = zip(items[start:], results, strict=False)
+            opened.extend(i.abspath for i, r in taken if r is not None)
+            return used, results
+
+    monkeypatch.setattr(create, "_open", spy_open)
+    if real_fast is not None:
+        monkeypatch.setattr(create, "_fastpack", SpyFast)
+    return opened
+
+
+def test_unchanged_files_are_not_read(tmp_path: Path, tree: Path, impl: str,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    _, m1 = run(tmp_path, tree, "b1")
+    (tree / "new.txt").write_text("n")
+    opened = spy_reads(monkeypatch)
     run(tmp_path, tree, "b2", previous=m1)
     assert opened == [str(tree / "new.txt")]
 
@@ -146,16 +165,17 @@ def test_damaged_archive_is_detected(tmp_path: Path, tree: Path) -> None:
     assert leftovers == []
 
 
-def test_cancel_leaves_no_file_under_a_final_name(tmp_path: Path, tree: Path) -> None:
+def test_cancel_leaves_no_file_under_a_final_name(tmp_path: Path, tree: Path, impl: str) -> None:
     token = CancelToken()
 
     def progress(p: Progress) -> None:
-        if p.phase == "archiving":
+        if p.current:  # a file or folder being written (while the walk may still run)
             token.cancel()
 
     with pytest.raises(CancelledError):
         run(tmp_path, tree, "b1", cancel=token, progress=progress)
     assert os.listdir(tmp_path / "store" / "b1") == []
+    assert not [t for t in threading.enumerate() if t.name == "backupdesk-scan"]
 
 
 def test_unreadable_file_is_a_warning(tmp_path: Path, tree: Path) -> None:

@@ -1,0 +1,434 @@
+/* The archive writer's per-file loop in C: open, read, SHA-256 and frame as ustar entries a run
+ * of small regular files and folders, with the GIL released.
+ *
+ * pack(items, start, out, small) -> (used, results)
+ *
+ *   items   the scan's list of Item (path, abspath, type, st)
+ *   start   first index to take
+ *   out     a writable buffer (bytearray) the tar bytes are written to, from offset 0
+ *   small   the largest st_size taken (bigger files are left to Python)
+ *
+ * Items are taken from `start` on while each is a folder or a regular file of at most `small`
+ * bytes that plain ustar can hold (ASCII name of at most 100 bytes, folder names with their '/',
+ * ids and mtime in range) and the worst case of its entry still fits in `out`. The first item that
+ * is not taken ends the batch; the caller writes that one itself (or flushes and calls again).
+ *
+ * results holds one value per item taken: None for a folder, else (size, sha256_hex, err) with
+ * err 0 (read as expected), -1 (its size changed while read; stored as read) or an errno (open or
+ * read failed: nothing was written for it, size 0, sha256 None).
+ *
+ * The bytes are exactly those of tarstream.file_header/header and TarWriter: a 512-byte ustar
+ * header, the content, zeros up to the next 512-byte boundary. Reading follows create.py's
+ * add_small: one read of size + 1 bytes, then reads of the rest while short of `size`.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#define BLOCK 512
+#define MAX_OCTAL 077777777777LL /* 8**11 - 1: eleven octal digits */
+#define MAX_ID 07777777LL        /* ids must be below this (seven digits) */
+#define NAME_MAX_USTAR 100
+
+#ifndef O_NOFOLLOW
+#define O_NOFOLLOW 0
+#endif
+#ifndef O_NOATIME
+#define O_NOATIME 0
+#endif
+#ifndef O_CLOEXEC
+#define O_CLOEXEC 0
+#endif
+
+typedef struct {
+    EVP_MD *sha256;
+    PyObject *s_path, *s_abspath, *s_type, *s_st;
+} state_t;
+
+typedef struct {
+    PyObject *fsname;   /* owned: the absolute path, file system encoded (files only) */
+    PyObject *name;     /* owned: the archive path (an ASCII str) */
+    const char *nameptr;
+    Py_ssize_t namelen;
+    long long mode, uid, gid, size, mtime;
+    int is_dir;
+    /* results */
+    long long n;
+    int err;
+    unsigned char md[32];
+} job_t;
+
+static state_t *get_state(PyObject *mod) { return (state_t *)PyModule_GetState(mod); }
+
+static Py_ssize_t round_up(long long n) { return (Py_ssize_t)((n + BLOCK - 1) / BLOCK * BLOCK); }
+
+static void octal(char *dst, int digits, unsigned long long v)
+{
+    for (int i = digits - 1; i >= 0; i--) {
+        dst[i] = (char)('0' + (v & 7));
+        v >>= 3;
+    }
+    dst[digits] = '\0';
+}
+
+/* One ustar header, as tarstream._ustar/file_header build it. */
+static void ustar(unsigned char *h, const job_t *j, long long size)
+{
+    memset(h, 0, BLOCK);
+    memcpy(h, j->nameptr, (size_t)j->namelen);
+    if (j->is_dir)
+        h[j->namelen] = '/';
+    octal((char *)h + 100, 7, (unsigned long long)j->mode);
+    octal((char *)h + 108, 7, (unsigned long long)j->uid);
+    octal((char *)h + 116, 7, (unsigned long long)j->gid);
+    octal((char *)h + 124, 11, (unsigned long long)size);
+    octal((char *)h + 136, 11, (unsigned long long)j->mtime);
+    h[156] = j->is_dir ? '5' : '0';
+    memcpy(h + 257, "ustar\0" "00", 8);
+    memset(h + 148, ' ', 8);
+    unsigned long sum = 0;
+    for (int i = 0; i < BLOCK; i++)
+        sum += h[i];
+    octal((char *)h + 148, 6, sum);
+    h[155] = ' ';
+}
+
+static ssize_t read_full_once(int fd, unsigned char *dst, size_t want)
+{
+    ssize_t r;
+    do {
+        r = read(fd, dst, want);
+    } while (r < 0 && errno == EINTR);
+    return r;
+}
+
+static int open_file(const char *path)
+{
+    int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
+    int fd;
+    do {
+        fd = open(path, flags | O_NOATIME);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0 && O_NOATIME && (errno == EPERM || errno == EACCES)) {
+        /* O_NOATIME is refused on files we do not own. */
+        do {
+            fd = open(path, flags);
+        } while (fd < 0 && errno == EINTR);
+    }
+    return fd;
+}
+
+/* Open, read, hash and frame one file at out[0:]; returns the bytes used (0 on error). */
+static Py_ssize_t pack_file(job_t *j, unsigned char *out, EVP_MD_CTX *ctx, const EVP_MD *md)
+{
+    int fd = open_file(PyBytes_AS_STRING(j->fsname));
+    if (fd < 0) {
+        j->err = errno;
+        return 0;
+    }
+    unsigned char *data = out + BLOCK;
+    long long size = j->size;
+    ssize_t r = read_full_once(fd, data, (size_t)size + 1);
+    long long n = r;
+    while (r >= 0 && n < size) {
+        r = read_full_once(fd, data + n, (size_t)(size - n));
+        if (r > 0)
+            n += r;
+        else
+            break;
+    }
+    if (r < 0) {
+        j->err = errno;
+        close(fd);
+        return 0;
+    }
+    close(fd);
+    j->n = n;
+    j->err = n != size ? -1 : 0;
+    ustar(out, j, n);
+    Py_ssize_t padded = round_up(n);
+    memset(data + n, 0, (size_t)(padded - n));
+    unsigned int len = 0;
+    if (!EVP_DigestInit_ex2(ctx, md, NULL) || !EVP_DigestUpdate(ctx, data, (size_t)n)
+            || !EVP_DigestFinal_ex(ctx, j->md, &len))
+        j->err = -2;
+    return BLOCK + padded;
+}
+
+/* A plain ASCII str of at most `limit` characters: its characters, else NULL. */
+static const char *ascii_name(PyObject *s, Py_ssize_t limit, Py_ssize_t *len)
+{
+    if (!PyUnicode_Check(s) || PyUnicode_READY(s) < 0 || !PyUnicode_IS_ASCII(s))
+        return NULL;
+    *len = PyUnicode_GET_LENGTH(s);
+    if (*len == 0 || *len > limit)
+        return NULL;
+    return (const char *)PyUnicode_1BYTE_DATA(s);
+}
+
+static int as_ll(PyObject *v, long long *out)
+{
+    if (!PyLong_Check(v))
+        return 0;
+    int overflow = 0;
+    *out = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (overflow || (*out == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
+/* Fills `j` from one Item if C can write it: 1 taken, 0 not for C, -1 error (raised). */
+static int take(state_t *s, PyObject *item, long long small, job_t *j)
+{
+    int ok = 0;
+    PyObject *type = NULL, *st = NULL, *path = NULL, *abspath = NULL;
+    memset(j, 0, sizeof(*j));
+    if (!(type = PyObject_GetAttr(item, s->s_type)))
+        goto error;
+    if (PyUnicode_Check(type) && PyUnicode_CompareWithASCIIString(type, "dir") == 0)
+        j->is_dir = 1;
+    else if (!(PyUnicode_Check(type) && PyUnicode_CompareWithASCIIString(type, "file") == 0))
+        goto done;
+    if (!(st = PyObject_GetAttr(item, s->s_st)) || !(path = PyObject_GetAttr(item, s->s_path)))
+        goto error;
+    if (!PyTuple_Check(st) || PyTuple_GET_SIZE(st) < 10) {
+        PyErr_SetString(PyExc_TypeError, "Item.st must be an os.stat_result");
+        goto error;
+    }
+    long long mode;
+    if (!as_ll(PyTuple_GET_ITEM(st, 0), &mode) || !as_ll(PyTuple_GET_ITEM(st, 4), &j->uid)
+            || !as_ll(PyTuple_GET_ITEM(st, 5), &j->gid) || !as_ll(PyTuple_GET_ITEM(st, 6), &j->size)
+            || !as_ll(PyTuple_GET_ITEM(st, 8), &j->mtime))
+        goto done;
+    j->mode = mode & 07777;
+    if (j->uid < 0 || j->uid >= MAX_ID || j->gid < 0 || j->gid >= MAX_ID || j->mtime < 0
+            || j->mtime > MAX_OCTAL || j->size < 0 || (!j->is_dir && j->size > small))
+        goto done;
+    j->nameptr = ascii_name(path, NAME_MAX_USTAR - j->is_dir, &j->namelen);
+    if (!j->nameptr)
+        goto done;
+    if (!j->is_dir) {
+        if (!(abspath = PyObject_GetAttr(item, s->s_abspath)))
+            goto error;
+        if (!PyUnicode_Check(abspath))
+            goto done;
+        if (!(j->fsname = PyUnicode_EncodeFSDefault(abspath))) {
+            PyErr_Clear();  /* not encodable: Python's own open reports it */
+            goto done;
+        }
+        if ((Py_ssize_t)strlen(PyBytes_AS_STRING(j->fsname)) != PyBytes_GET_SIZE(j->fsname)) {
+            Py_CLEAR(j->fsname);  /* an embedded NUL: likewise */
+            goto done;
+        }
+    }
+    j->name = path;
+    path = NULL;
+    ok = 1;
+    goto done;
+error:
+    ok = -1;
+done:
+    Py_XDECREF(type);
+    Py_XDECREF(st);
+    Py_XDECREF(path);
+    Py_XDECREF(abspath);
+    return ok;
+}
+
+static Py_ssize_t worst_case(const job_t *j)
+{
+    return j->is_dir ? BLOCK : BLOCK + round_up(j->size + 1);
+}
+
+static PyObject *hex_digest(const unsigned char *md)
+{
+    static const char digits[] = "0123456789abcdef";
+    PyObject *s = PyUnicode_New(64, 127);
+    if (!s)
+        return NULL;
+    Py_UCS1 *p = PyUnicode_1BYTE_DATA(s);
+    for (int i = 0; i < 32; i++) {
+        p[2 * i] = (Py_UCS1)digits[md[i] >> 4];
+        p[2 * i + 1] = (Py_UCS1)digits[md[i] & 15];
+    }
+    return s;
+}
+
+static PyObject *result_of(const job_t *j)
+{
+    if (j->is_dir)
+        Py_RETURN_NONE;
+    if (j->err > 0)
+        return Py_BuildValue("(iOi)", 0, Py_None, j->err);
+    PyObject *hex = hex_digest(j->md);
+    if (!hex)
+        return NULL;
+    return Py_BuildValue("(LNi)", j->n, hex, j->err);
+}
+
+static void free_jobs(job_t *jobs, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_XDECREF(jobs[i].fsname);
+        Py_XDECREF(jobs[i].name);
+    }
+    PyMem_Free(jobs);
+}
+
+static PyObject *pack(PyObject *mod, PyObject *args)
+{
+    state_t *s = get_state(mod);
+    PyObject *items;
+    Py_ssize_t start;
+    Py_buffer out;
+    long long small;
+    if (!PyArg_ParseTuple(args, "O!nw*L:pack", &PyList_Type, &items, &start, &out, &small))
+        return NULL;
+    PyObject *ret = NULL;
+    Py_ssize_t cap = 0, count = 0, need = 0;
+    job_t *jobs = NULL;
+    if (start < 0) {
+        PyErr_SetString(PyExc_ValueError, "start must not be negative");
+        goto finally;
+    }
+    /* 1. With the GIL: what to take, from the items' attributes. */
+    for (Py_ssize_t i = start; i < PyList_GET_SIZE(items); i++) {
+        if (count == cap) {
+            Py_ssize_t ncap = cap ? cap * 2 : 256;
+            job_t *more = PyMem_Realloc(jobs, (size_t)ncap * sizeof(job_t));
+            if (!more) {
+                PyErr_NoMemory();
+                goto finally;
+            }
+            jobs = more;
+            cap = ncap;
+        }
+        PyObject *item = PyList_GET_ITEM(items, i);
+        Py_INCREF(item);
+        int took = take(s, item, small, &jobs[count]);
+        Py_DECREF(item);
+        if (took < 0)
+            goto finally;
+        if (!took)
+            break;
+        if (need + worst_case(&jobs[count]) > out.len) {
+            Py_XDECREF(jobs[count].fsname);
+            Py_XDECREF(jobs[count].name);
+            break;
+        }
+        need += worst_case(&jobs[count]);
+        count++;
+    }
+    /* 2. Without it: the files themselves. */
+    Py_ssize_t used = 0;
+    int hash_failed = 0;
+    if (count) {
+        unsigned char *buf = out.buf;
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        if (!ctx) {
+            PyErr_NoMemory();
+            goto finally;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < count; i++) {
+            job_t *j = &jobs[i];
+            if (j->is_dir) {
+                ustar(buf + used, j, 0);
+                used += BLOCK;
+                continue;
+            }
+            used += pack_file(j, buf + used, ctx, s->sha256);
+            if (j->err == -2)
+                hash_failed = 1;
+        }
+        Py_END_ALLOW_THREADS
+        EVP_MD_CTX_free(ctx);
+    }
+    if (hash_failed) {
+        PyErr_SetString(PyExc_RuntimeError, "SHA-256 failed in libcrypto");
+        goto finally;
+    }
+    /* 3. With the GIL again: the results. */
+    PyObject *results = PyList_New(count);
+    if (!results)
+        goto finally;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *r = result_of(&jobs[i]);
+        if (!r) {
+            Py_DECREF(results);
+            goto finally;
+        }
+        PyList_SET_ITEM(results, i, r);
+    }
+    ret = Py_BuildValue("(nN)", used, results);
+finally:
+    if (jobs)
+        free_jobs(jobs, count);
+    PyBuffer_Release(&out);
+    return ret;
+}
+
+static PyMethodDef methods[] = {
+    {"pack", pack, METH_VARARGS,
+     "pack(items, start, out, small) -> (used, results): frame a run of small files and folders "
+     "as ustar entries into out, hashing each file (see _fastpack.c)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static int exec_module(PyObject *mod)
+{
+    state_t *s = get_state(mod);
+    s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!s->sha256) {
+        PyErr_SetString(PyExc_ImportError, "libcrypto has no SHA-256");
+        return -1;
+    }
+    if (!(s->s_path = PyUnicode_InternFromString("path"))
+            || !(s->s_abspath = PyUnicode_InternFromString("abspath"))
+            || !(s->s_type = PyUnicode_InternFromString("type"))
+            || !(s->s_st = PyUnicode_InternFromString("st")))
+        return -1;
+    if (PyModule_AddIntConstant(mod, "BLOCK", BLOCK) < 0)
+        return -1;
+    return 0;
+}
+
+static int traverse(PyObject *mod, visitproc visit, void *arg)
+{
+    (void)mod; (void)visit; (void)arg;
+    return 0;
+}
+
+static void free_module(void *mod)
+{
+    state_t *s = get_state((PyObject *)mod);
+    if (!s)
+        return;
+    EVP_MD_free(s->sha256);
+    s->sha256 = NULL;
+    Py_CLEAR(s->s_path);
+    Py_CLEAR(s->s_abspath);
+    Py_CLEAR(s->s_type);
+    Py_CLEAR(s->s_st);
+}
+
+static PyModuleDef_Slot slots[] = {
+    {Py_mod_exec, exec_module},
+    {0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_fastpack",
+    "The archive writer's per-file loop (read, SHA-256, ustar framing) without the GIL.",
+    sizeof(state_t), methods, slots, traverse, NULL, free_module,
+};
+
+PyMODINIT_FUNC PyInit__fastpack(void) { return PyModuleDef_Init(&module); }
