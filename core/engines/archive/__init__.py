@@ -10,6 +10,7 @@ from core.engines import dumps
 from core.engines.api import Artifact, RunRequest, RunResult
 from core.engines.archive import manifest as mf
 from core.engines.archive.create import write_archive
+from core.engines.archive.gcquiet import rare_collections
 from core.engines.archive.scan import start
 from core.engines.archive.tarstream import archive_suffix
 from core.progress import CancelToken, Progress, ProgressCallback
@@ -37,11 +38,15 @@ class ArchiveEngine:
     name = "archive"
 
     def run(self, req: RunRequest, progress: ProgressCallback, cancel: CancelToken) -> RunResult:
+        with rare_collections():
+            return self._run(req, progress, cancel)
+
+    def _run(self, req: RunRequest, progress: ProgressCallback, cancel: CancelToken) -> RunResult:
         opts = req.options
         compression = str(opts.get("compression", "zstd:3"))
         previous = req.previous_manifest if req.mode == "incremental" else None
         result = RunResult(type="incremental" if previous else "full", artifacts=[])
-        entries: list[mf.Entry] = []
+        entries: list[mf.Entry | mf.Encoded] = []
         deleted: list[str] = []
         changed = 0
         roots: dict[str, str] = {}

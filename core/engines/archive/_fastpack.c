@@ -1,23 +1,27 @@
 /* The archive writer's per-file loop in C: open, read, SHA-256 and frame as ustar entries a run
- * of small regular files and folders, with the GIL released.
+ * of small regular files and folders, and write their manifest entries, with the GIL released.
  *
- * pack(items, start, out, small) -> (used, results)
+ * pack(items, start, out, small, in_json) -> (used, entries, problems, files, nbytes)
  *
- *   items   the scan's list of Item (path, abspath, type, st)
- *   start   first index to take
- *   out     a writable buffer (bytearray) the tar bytes are written to, from offset 0
- *   small   the largest st_size taken (bigger files are left to Python)
+ *   items    the scan's list of Item (path, abspath, type, st)
+ *   start    first index to take
+ *   out      a writable buffer (bytearray) the tar bytes are written to, from offset 0
+ *   small    the largest st_size taken (bigger files are left to Python)
+ *   in_json  the backup's name as JSON (the manifest entries' "in")
  *
  * Items are taken from `start` on while each is a folder or a regular file of at most `small`
  * bytes that plain ustar can hold (ASCII name of at most 100 bytes, folder names with their '/',
  * ids and mtime in range) and the worst case of its entry still fits in `out`. The first item that
  * is not taken ends the batch; the caller writes that one itself (or flushes and calls again).
  *
- * results holds one value per item taken: None for a folder, else (size, sha256_hex, err) with
- * err 0 (read as expected), -1 (its size changed while read; stored as read) or an errno (open or
- * read failed: nothing was written for it, size 0, sha256 None).
+ * entries has one value per item taken: its manifest entry as JSON bytes, exactly what
+ * json.dumps(entry, separators=(",", ":")) gives for the dict manifest.entry_for and create.py
+ * build, or None for a file that could not be read (nothing was written for it). problems lists
+ * (index in the batch, err) for each file read with trouble: err an errno (open or read failed,
+ * skipped) or -1 (its size changed while read; stored as read). files and nbytes count the files
+ * stored and the bytes read.
  *
- * The bytes are exactly those of tarstream.file_header/header and TarWriter: a 512-byte ustar
+ * The tar bytes are exactly those of tarstream.file_header/header and TarWriter: a 512-byte ustar
  * header, the content, zeros up to the next 512-byte boundary. Reading follows create.py's
  * add_small: one read of size + 1 bytes, then reads of the rest while short of `size`.
  */
@@ -35,6 +39,9 @@
 #define MAX_OCTAL 077777777777LL /* 8**11 - 1: eleven octal digits */
 #define MAX_ID 07777777LL        /* ids must be below this (seven digits) */
 #define NAME_MAX_USTAR 100
+/* A manifest entry's JSON without its "in": the name escaped (6 bytes a character at most),
+ * four integers, a SHA-256 and the keys. */
+#define JSON_MAX (6 * NAME_MAX_USTAR + 4 * 21 + 64 + 128)
 
 #ifndef O_NOFOLLOW
 #define O_NOFOLLOW 0
@@ -48,7 +55,7 @@
 
 typedef struct {
     EVP_MD *sha256;
-    PyObject *s_path, *s_abspath, *s_type, *s_st;
+    PyObject *s_path, *s_abspath, *s_type, *s_st, *s_mtime_ns;
 } state_t;
 
 typedef struct {
@@ -56,12 +63,14 @@ typedef struct {
     PyObject *name;     /* owned: the archive path (an ASCII str) */
     const char *nameptr;
     Py_ssize_t namelen;
-    long long mode, uid, gid, size, mtime;
+    long long mode, uid, gid, size, mtime, mtime_ns;
     int is_dir;
     /* results */
     long long n;
     int err;
     unsigned char md[32];
+    char *json;
+    Py_ssize_t jsonlen;
 } job_t;
 
 static state_t *get_state(PyObject *mod) { return (state_t *)PyModule_GetState(mod); }
@@ -99,7 +108,88 @@ static void ustar(unsigned char *h, const job_t *j, long long size)
     h[155] = ' ';
 }
 
-static ssize_t read_full_once(int fd, unsigned char *dst, size_t want)
+/* JSON, as json.dumps writes it (ensure_ascii, separators "," and ":"). */
+
+static char *put(char *p, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+static char *put_int(char *p, long long v)
+{
+    char tmp[24];
+    int n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *p++ = '-';
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+static char *put_ascii_string(char *p, const char *s, Py_ssize_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    *p++ = '"';
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': p = put(p, "\\\""); break;
+        case '\\': p = put(p, "\\\\"); break;
+        case '\b': p = put(p, "\\b"); break;
+        case '\f': p = put(p, "\\f"); break;
+        case '\n': p = put(p, "\\n"); break;
+        case '\r': p = put(p, "\\r"); break;
+        case '\t': p = put(p, "\\t"); break;
+        default:
+            if (c < ' ' || c > '~') {
+                p = put(p, "\\u00");
+                *p++ = hex[c >> 4];
+                *p++ = hex[c & 15];
+            } else {
+                *p++ = (char)c;
+            }
+        }
+    }
+    *p++ = '"';
+    return p;
+}
+
+/* manifest.entry_for's keys, then create.py's size, sha256 and in for a file. */
+static void entry_json(job_t *j, char *buf, const char *in_json, Py_ssize_t in_len)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *p = buf;
+    p = put(p, "{\"path\":");
+    p = put_ascii_string(p, j->nameptr, j->namelen);
+    p = put(p, j->is_dir ? ",\"type\":\"dir\",\"mode\":" : ",\"type\":\"file\",\"mode\":");
+    p = put_int(p, j->mode);
+    p = put(p, ",\"mtime_ns\":");
+    p = put_int(p, j->mtime_ns);
+    if (!j->is_dir) {
+        p = put(p, ",\"size\":");
+        p = put_int(p, j->n);
+        p = put(p, ",\"sha256\":\"");
+        for (int i = 0; i < 32; i++) {
+            *p++ = hex[j->md[i] >> 4];
+            *p++ = hex[j->md[i] & 15];
+        }
+        p = put(p, "\",\"in\":");
+        memcpy(p, in_json, (size_t)in_len);
+        p += in_len;
+    }
+    *p++ = '}';
+    j->json = buf;
+    j->jsonlen = p - buf;
+}
+
+static ssize_t read_some(int fd, unsigned char *dst, size_t want)
 {
     ssize_t r;
     do {
@@ -134,10 +224,10 @@ static Py_ssize_t pack_file(job_t *j, unsigned char *out, EVP_MD_CTX *ctx, const
     }
     unsigned char *data = out + BLOCK;
     long long size = j->size;
-    ssize_t r = read_full_once(fd, data, (size_t)size + 1);
+    ssize_t r = read_some(fd, data, (size_t)size + 1);
     long long n = r;
     while (r >= 0 && n < size) {
-        r = read_full_once(fd, data + n, (size_t)(size - n));
+        r = read_some(fd, data + n, (size_t)(size - n));
         if (r > 0)
             n += r;
         else
@@ -174,7 +264,7 @@ static const char *ascii_name(PyObject *s, Py_ssize_t limit, Py_ssize_t *len)
 
 static int as_ll(PyObject *v, long long *out)
 {
-    if (!PyLong_Check(v))
+    if (!v || !PyLong_Check(v))
         return 0;
     int overflow = 0;
     *out = PyLong_AsLongLongAndOverflow(v, &overflow);
@@ -189,7 +279,7 @@ static int as_ll(PyObject *v, long long *out)
 static int take(state_t *s, PyObject *item, long long small, job_t *j)
 {
     int ok = 0;
-    PyObject *type = NULL, *st = NULL, *path = NULL, *abspath = NULL;
+    PyObject *type = NULL, *st = NULL, *path = NULL, *abspath = NULL, *mtime_ns = NULL;
     memset(j, 0, sizeof(*j));
     if (!(type = PyObject_GetAttr(item, s->s_type)))
         goto error;
@@ -203,10 +293,12 @@ static int take(state_t *s, PyObject *item, long long small, job_t *j)
         PyErr_SetString(PyExc_TypeError, "Item.st must be an os.stat_result");
         goto error;
     }
+    if (!(mtime_ns = PyObject_GetAttr(st, s->s_mtime_ns)))
+        goto error;
     long long mode;
     if (!as_ll(PyTuple_GET_ITEM(st, 0), &mode) || !as_ll(PyTuple_GET_ITEM(st, 4), &j->uid)
             || !as_ll(PyTuple_GET_ITEM(st, 5), &j->gid) || !as_ll(PyTuple_GET_ITEM(st, 6), &j->size)
-            || !as_ll(PyTuple_GET_ITEM(st, 8), &j->mtime))
+            || !as_ll(PyTuple_GET_ITEM(st, 8), &j->mtime) || !as_ll(mtime_ns, &j->mtime_ns))
         goto done;
     j->mode = mode & 07777;
     if (j->uid < 0 || j->uid >= MAX_ID || j->gid < 0 || j->gid >= MAX_ID || j->mtime < 0
@@ -240,38 +332,13 @@ done:
     Py_XDECREF(st);
     Py_XDECREF(path);
     Py_XDECREF(abspath);
+    Py_XDECREF(mtime_ns);
     return ok;
 }
 
 static Py_ssize_t worst_case(const job_t *j)
 {
     return j->is_dir ? BLOCK : BLOCK + round_up(j->size + 1);
-}
-
-static PyObject *hex_digest(const unsigned char *md)
-{
-    static const char digits[] = "0123456789abcdef";
-    PyObject *s = PyUnicode_New(64, 127);
-    if (!s)
-        return NULL;
-    Py_UCS1 *p = PyUnicode_1BYTE_DATA(s);
-    for (int i = 0; i < 32; i++) {
-        p[2 * i] = (Py_UCS1)digits[md[i] >> 4];
-        p[2 * i + 1] = (Py_UCS1)digits[md[i] & 15];
-    }
-    return s;
-}
-
-static PyObject *result_of(const job_t *j)
-{
-    if (j->is_dir)
-        Py_RETURN_NONE;
-    if (j->err > 0)
-        return Py_BuildValue("(iOi)", 0, Py_None, j->err);
-    PyObject *hex = hex_digest(j->md);
-    if (!hex)
-        return NULL;
-    return Py_BuildValue("(LNi)", j->n, hex, j->err);
 }
 
 static void free_jobs(job_t *jobs, Py_ssize_t n)
@@ -283,18 +350,50 @@ static void free_jobs(job_t *jobs, Py_ssize_t n)
     PyMem_Free(jobs);
 }
 
+/* The Python side of the results: (entries, problems). */
+static PyObject *results(job_t *jobs, Py_ssize_t count)
+{
+    PyObject *entries = PyList_New(count), *problems = PyList_New(0);
+    if (!entries || !problems)
+        goto error;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        job_t *j = &jobs[i];
+        PyObject *e;
+        if (j->err > 0) {
+            e = Py_NewRef(Py_None);
+        } else if (!(e = PyBytes_FromStringAndSize(j->json, j->jsonlen))) {
+            goto error;
+        }
+        PyList_SET_ITEM(entries, i, e);
+        if (j->err) {
+            PyObject *p = Py_BuildValue("(ni)", i, j->err);
+            if (!p || PyList_Append(problems, p) < 0) {
+                Py_XDECREF(p);
+                goto error;
+            }
+            Py_DECREF(p);
+        }
+    }
+    return Py_BuildValue("(NN)", entries, problems);
+error:
+    Py_XDECREF(entries);
+    Py_XDECREF(problems);
+    return NULL;
+}
+
 static PyObject *pack(PyObject *mod, PyObject *args)
 {
     state_t *s = get_state(mod);
     PyObject *items;
     Py_ssize_t start;
-    Py_buffer out;
+    Py_buffer out, in;
     long long small;
-    if (!PyArg_ParseTuple(args, "O!nw*L:pack", &PyList_Type, &items, &start, &out, &small))
+    if (!PyArg_ParseTuple(args, "O!nw*Ly*:pack", &PyList_Type, &items, &start, &out, &small, &in))
         return NULL;
-    PyObject *ret = NULL;
+    PyObject *ret = NULL, *res = NULL;
     Py_ssize_t cap = 0, count = 0, need = 0;
     job_t *jobs = NULL;
+    char *arena = NULL;
     if (start < 0) {
         PyErr_SetString(PyExc_ValueError, "start must not be negative");
         goto finally;
@@ -327,27 +426,35 @@ static PyObject *pack(PyObject *mod, PyObject *args)
         need += worst_case(&jobs[count]);
         count++;
     }
-    /* 2. Without it: the files themselves. */
-    Py_ssize_t used = 0;
+    Py_ssize_t used = 0, per_json = JSON_MAX + in.len;
+    long long files = 0, nbytes = 0;
     int hash_failed = 0;
     if (count) {
-        unsigned char *buf = out.buf;
+        /* 2. Without it: the files themselves, and their manifest entries. */
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        if (!ctx) {
+        arena = PyMem_Malloc((size_t)(count * per_json));
+        if (!ctx || !arena) {
+            EVP_MD_CTX_free(ctx);
             PyErr_NoMemory();
             goto finally;
         }
+        unsigned char *buf = out.buf;
         Py_BEGIN_ALLOW_THREADS
         for (Py_ssize_t i = 0; i < count; i++) {
             job_t *j = &jobs[i];
             if (j->is_dir) {
                 ustar(buf + used, j, 0);
                 used += BLOCK;
-                continue;
+            } else {
+                used += pack_file(j, buf + used, ctx, s->sha256);
+                if (j->err == -2)
+                    hash_failed = 1;
+                if (j->err > 0)
+                    continue;
+                files++;
+                nbytes += j->n;
             }
-            used += pack_file(j, buf + used, ctx, s->sha256);
-            if (j->err == -2)
-                hash_failed = 1;
+            entry_json(j, arena + i * per_json, in.buf, in.len);
         }
         Py_END_ALLOW_THREADS
         EVP_MD_CTX_free(ctx);
@@ -357,29 +464,25 @@ static PyObject *pack(PyObject *mod, PyObject *args)
         goto finally;
     }
     /* 3. With the GIL again: the results. */
-    PyObject *results = PyList_New(count);
-    if (!results)
+    if (!(res = results(jobs, count)))
         goto finally;
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *r = result_of(&jobs[i]);
-        if (!r) {
-            Py_DECREF(results);
-            goto finally;
-        }
-        PyList_SET_ITEM(results, i, r);
-    }
-    ret = Py_BuildValue("(nN)", used, results);
+    ret = Py_BuildValue("(nOOLL)", used, PyTuple_GET_ITEM(res, 0), PyTuple_GET_ITEM(res, 1),
+                        files, nbytes);
 finally:
+    Py_XDECREF(res);
     if (jobs)
         free_jobs(jobs, count);
+    PyMem_Free(arena);
     PyBuffer_Release(&out);
+    PyBuffer_Release(&in);
     return ret;
 }
 
 static PyMethodDef methods[] = {
     {"pack", pack, METH_VARARGS,
-     "pack(items, start, out, small) -> (used, results): frame a run of small files and folders "
-     "as ustar entries into out, hashing each file (see _fastpack.c)."},
+     "pack(items, start, out, small, in_json) -> (used, entries, problems, files, nbytes): frame "
+     "a run of small files and folders as ustar entries into out, hashing each file and writing "
+     "its manifest entry (see _fastpack.c)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -394,7 +497,8 @@ static int exec_module(PyObject *mod)
     if (!(s->s_path = PyUnicode_InternFromString("path"))
             || !(s->s_abspath = PyUnicode_InternFromString("abspath"))
             || !(s->s_type = PyUnicode_InternFromString("type"))
-            || !(s->s_st = PyUnicode_InternFromString("st")))
+            || !(s->s_st = PyUnicode_InternFromString("st"))
+            || !(s->s_mtime_ns = PyUnicode_InternFromString("st_mtime_ns")))
         return -1;
     if (PyModule_AddIntConstant(mod, "BLOCK", BLOCK) < 0)
         return -1;
@@ -418,6 +522,7 @@ static void free_module(void *mod)
     Py_CLEAR(s->s_abspath);
     Py_CLEAR(s->s_type);
     Py_CLEAR(s->s_st);
+    Py_CLEAR(s->s_mtime_ns);
 }
 
 static PyModuleDef_Slot slots[] = {
@@ -427,7 +532,8 @@ static PyModuleDef_Slot slots[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_fastpack",
-    "The archive writer's per-file loop (read, SHA-256, ustar framing) without the GIL.",
+    "The archive writer's per-file loop (read, SHA-256, ustar framing, manifest entries) without "
+    "the GIL.",
     sizeof(state_t), methods, slots, traverse, NULL, free_module,
 };
 

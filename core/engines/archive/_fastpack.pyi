@@ -3,5 +3,5 @@ from typing import Any
 BLOCK: int
 
 def pack(
-    items: list[Any], start: int, out: bytearray, small: int, /
-) -> tuple[int, list[tuple[int, str | None, int] | None]]: ...
+    items: list[Any], start: int, out: bytearray, small: int, in_json: bytes, /
+) -> tuple[int, list[bytes | None], list[tuple[int, int]], int, int]: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 import time
@@ -44,7 +45,7 @@ _O_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOATIME",
 
 @dataclass
 class ArchiveOutcome:
-    entries: list[mf.Entry]
+    entries: list[mf.Entry | mf.Encoded]
     deleted: list[str]
     changed: int
     files: int
@@ -208,7 +209,7 @@ class _Todo:
 
     def __init__(self, previous: dict[str, Any] | None) -> None:
         self.prev = {e["path"]: e for e in previous["entries"]} if previous else {}
-        self.entries: list[mf.Entry] = []
+        self.entries: list[mf.Entry | mf.Encoded | None] = []
         self.order: list[int] = []
         self.items: list[Item] = []
         self.prevs: list[mf.Entry | None] = []
@@ -266,47 +267,44 @@ def write_archive(found: Scan, excludes: list[str], out_path: Path, compression:
 
 
 class _FastLoop:
-    """The same entries as _Writer.write, with runs of small files and folders framed in C."""
+    """The same entries as _Writer.write, with runs of small files and folders framed in C (the
+    manifest entries of those come back as JSON, see manifest.dumps)."""
 
     def __init__(self, w: _Writer, comp: Any) -> None:
         self.w, self.comp = w, comp
         self.buf = bytearray(BATCH)
         self.view = memoryview(self.buf)
+        self.in_json = json.dumps(w.name).encode()
 
     def write(self, todo: _Todo, start: int) -> int:
         assert _fastpack is not None
-        w, pack, buf, view = self.w, _fastpack.pack, self.buf, self.view
+        w, pack, buf, view, in_json = self.w, _fastpack.pack, self.buf, self.view, self.in_json
         items, entries, order = todo.items, todo.entries, todo.order
-        warn, name = w.warnings.append, w.name
         i, end = start, len(items)
         while i < end:
             w.report(items[i].path)
-            used, results = pack(items, i, buf, SMALL)
-            if not results:  # not for C (a link, a big file, a long or non-ASCII name)
+            used, done, problems, files, nbytes = pack(items, i, buf, SMALL, in_json)
+            if not done:  # not for C (a link, a big file, a long or non-ASCII name)
                 w.write_one(todo, i)
                 i += 1
                 continue
             w.tar.flush()  # what Python wrote comes first
             self.comp.write(view[:used])
-            files = nbytes = 0
-            for k, r in enumerate(results, i):
-                item = items[k]
-                if r is None:
-                    entries[order[k]] = mf.entry_for(item)
-                    continue
-                size, sha, err = r
-                if err > 0:
-                    warn(f"Cannot read {item.abspath}: {os.strerror(err)}; skipped.")
-                    continue
-                if err:
-                    warn(f"{item.abspath} changed while it was read.")
-                st = item.st
-                entries[order[k]] = {"path": item.path, "type": FILE,
-                                     "mode": st.st_mode & 0o7777, "mtime_ns": st.st_mtime_ns,
-                                     "size": size, "sha256": sha, "in": name}
-                files += 1
-                nbytes += size
+            n = len(done)
+            if order[i] == i and order[i + n - 1] == i + n - 1:  # a full backup: in place
+                entries[i:i + n] = done
+            else:
+                for k, e in enumerate(done, i):
+                    entries[order[k]] = e
+            for k, err in problems:
+                self.problem(items[i + k], err)
             w.files += files
             w.bytes += nbytes
-            i += len(results)
+            i += n
         return i
+
+    def problem(self, item: Item, err: int) -> None:
+        if err > 0:
+            self.w.warnings.append(f"Cannot read {item.abspath}: {os.strerror(err)}; skipped.")
+        else:
+            self.w.warnings.append(f"{item.abspath} changed while it was read.")

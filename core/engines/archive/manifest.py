@@ -20,6 +20,9 @@ VERSION = 1
 MANIFEST_NAME = "manifest.json"
 
 Entry = dict[str, Any]
+# An entry already in its JSON form: what _fastpack writes for the files and folders it archives
+# (json.dumps of the entry dict, byte for byte); dumps() puts it in as it is.
+Encoded = bytes
 
 
 def entry_for(item: Item, target: str | None = None) -> Entry:
@@ -44,7 +47,7 @@ def unchanged(prev: Entry | None, item: Item) -> bool:
 
 
 def build(*, backup_name: str, type_: str, parent: str | None, roots: dict[str, str],
-          entries: list[Entry], deleted: list[str], changed: int, created_at: str,
+          entries: list[Entry | Encoded], deleted: list[str], changed: int, created_at: str,
           artifacts: list[dict[str, Any]], warnings: list[str]) -> dict[str, Any]:
     return {
         "format": FORMAT, "version": VERSION, "backup": backup_name, "type": type_,
@@ -55,7 +58,26 @@ def build(*, backup_name: str, type_: str, parent: str | None, roots: dict[str, 
 
 
 def dumps(manifest: dict[str, Any]) -> bytes:
-    return json.dumps(manifest, separators=(",", ":")).encode()
+    """The manifest as compact JSON; encoded entries go in as they are."""
+    entries = manifest["entries"]
+    if not any(type(e) is bytes for e in entries):
+        return json.dumps(manifest, separators=(",", ":")).encode()
+    rest = {k: v for k, v in manifest.items() if k != "entries"}
+    assert list(manifest)[-1] == "entries", "entries must come last"
+    parts: list[bytes] = []
+    run: list[Entry] = []
+    for e in entries:
+        if type(e) is bytes:
+            if run:
+                parts.append(json.dumps(run, separators=(",", ":"))[1:-1].encode())
+                run = []
+            parts.append(e)
+        else:
+            run.append(e)
+    if run:
+        parts.append(json.dumps(run, separators=(",", ":"))[1:-1].encode())
+    head = json.dumps(rest, separators=(",", ":")).encode()
+    return b"".join((head[:-1], b',"entries":[', b",".join(parts), b"]}"))
 
 
 def load(path: Path) -> dict[str, Any]:

@@ -119,11 +119,10 @@ def spy_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     class SpyFast:
         @staticmethod
-        def pack(items: list, start: int, out: bytearray, small: int) -> tuple[int, list]:
-            used, results = real_fast.pack(items, start, out, small)
-            taken = zip(items[start:], results, strict=False)
-            opened.extend(i.abspath for i, r in taken if r is not None)
-            return used, results
+        def pack(items: list, start: int, *args: object) -> tuple:
+            out = real_fast.pack(items, start, *args)
+            opened.extend(i.abspath for i in items[start:start + len(out[1])] if i.type == "file")
+            return out
 
     monkeypatch.setattr(create, "_open", spy_open)
     if real_fast is not None:

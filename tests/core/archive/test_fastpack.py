@@ -3,6 +3,7 @@ byte for byte, and the same manifest, warnings included, for trees with everythi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -14,6 +15,7 @@ import pytest
 
 from core.engines.api import RunRequest
 from core.engines.archive import ArchiveEngine, create
+from core.engines.archive import manifest as mf
 from core.engines.archive.feed import Feed
 from core.engines.archive.scan import DIR, FILE, Item, Scan, scan
 from core.engines.archive.tarstream import BLOCK, file_header, header
@@ -92,8 +94,10 @@ def archive(
         previous,
     )
     res = ArchiveEngine().run(req, no_progress, CancelToken())
-    manifest = json.loads((work / "manifest.json").read_bytes())
-    manifest.pop("created_at")
+    raw = (work / "manifest.json").read_bytes()
+    manifest = json.loads(raw)
+    # The bytes too (manifest.dumps puts _fastpack's entries in as they are), but for the time.
+    manifest["raw"] = raw.replace(json.dumps(manifest.pop("created_at")).encode(), b'""', 1)
     data = next(work.glob("files.tar*")).read_bytes()
     return data, manifest, res.warnings
 
@@ -255,9 +259,18 @@ def fast() -> object:
     return FAST
 
 
-def test_pack_frames_like_tarstream(tmp_path: Path, fast: object) -> None:
-    import hashlib
+IN = json.dumps('b1 \u00e9"').encode()  # the backup name as JSON, escapes included
 
+
+def py_entry(item: Item, data: bytes | None = None) -> bytes:
+    """What the Python loop records for `item`, as manifest.dumps writes it."""
+    e = mf.entry_for(item)
+    if data is not None:
+        e.update(size=len(data), sha256=hashlib.sha256(data).hexdigest(), **{"in": 'b1 \u00e9"'})
+    return json.dumps(e, separators=(",", ":")).encode()
+
+
+def test_pack_frames_like_tarstream(tmp_path: Path, fast: object) -> None:
     items = items_of(tmp_path)
     assert [i.path for i in items] == [
         "src",
@@ -269,38 +282,57 @@ def test_pack_frames_like_tarstream(tmp_path: Path, fast: object) -> None:
         "src/sub/b.bin",
     ]
     buf = bytearray(1 << 20)
-    used, results = fast.pack(items, 0, buf, 4000)  # type: ignore[attr-defined]
-    assert len(results) == 4  # the link ends the batch
+    pack = fast.pack  # type: ignore[attr-defined]
+    used, entries, problems, files, nbytes = pack(items, 0, buf, 4000, IN)
+    assert len(entries) == 4 and problems == [] and (files, nbytes) == (2, 6)  # link: the end
     expect = bytearray()
-    for item, r in zip(items, results, strict=False):
+    for item, e in zip(items, entries, strict=False):
         st = item.st
         mtime = st.st_mtime_ns // 10**9
         if item.type == DIR:
-            assert r is None
+            assert e == py_entry(item)
             expect += header(item.path, DIR, st.st_mode & 0o7777, st.st_uid, st.st_gid, 0, mtime)
             continue
         data = Path(item.abspath).read_bytes()
-        assert r == (len(data), hashlib.sha256(data).hexdigest(), 0)
+        assert e == py_entry(item, data)
         expect += file_header(
             item.path, st.st_mode & 0o7777, st.st_uid, st.st_gid, len(data), mtime
         )
         expect += data + bytes(-len(data) % BLOCK)
     assert bytes(buf[:used]) == bytes(expect)
-    pack = fast.pack  # type: ignore[attr-defined]
-    assert pack(items, 4, buf, 4000) == (0, [])  # a link: Python's
-    assert pack(items, 5, buf, 2000) == (0, [])  # over `small`: Python's
-    used, results = pack(items, 5, buf, 4000)  # then b.bin (5,000 bytes) is over `small`
-    assert results == [(3000, hashlib.sha256(b"x" * 3000).hexdigest(), 0)]
+    assert pack(items, 4, buf, 4000, IN) == (0, [], [], 0, 0)  # a link: Python's
+    assert pack(items, 5, buf, 2000, IN) == (0, [], [], 0, 0)  # over `small`: Python's
+    used, entries, _, files, nbytes = pack(items, 5, buf, 4000, IN)  # b.bin is over `small`
+    assert entries == [py_entry(items[5], b"x" * 3000)] and (files, nbytes) == (1, 3000)
     assert used == BLOCK + 3072 and buf[BLOCK : BLOCK + 3000] == b"x" * 3000
-    assert pack(items, len(items), buf, 4000) == (0, [])
+    assert pack(items, len(items), buf, 4000, IN) == (0, [], [], 0, 0)
+
+
+def test_pack_escapes_names_as_json_does(tmp_path: Path, fast: object) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    names = [
+        'q"uote',
+        "back\\slash",
+        "\b\f\n\r\t",
+        "\x01\x1f\x7f",
+        " ~!#$%&'()*+,-.:;<=>?@[]^_`{|}",
+    ]
+    for n in names:
+        (src / n).write_bytes(n.encode())
+    items = scan([str(src)], []).items
+    _, entries, *_ = fast.pack(items, 0, bytearray(1 << 20), 100, IN)  # type: ignore[attr-defined]
+    assert len(entries) == len(items) == 6
+    for item, e in zip(items, entries, strict=True):
+        assert e == py_entry(item, None if item.type == DIR else item.path[4:].encode())
 
 
 def test_pack_stops_where_the_buffer_is_full(tmp_path: Path, fast: object) -> None:
     items = [i for i in items_of(tmp_path) if i.path in ("src/a.txt", "src/empty")]
     pack = fast.pack  # type: ignore[attr-defined]
-    used, results = pack(items, 0, bytearray(BLOCK + BLOCK), 1 << 20)  # a.txt's worst case
-    assert used == 2 * BLOCK and len(results) == 1
-    assert pack(items, 0, bytearray(BLOCK), 1 << 20) == (0, [])
+    used, entries, *_ = pack(items, 0, bytearray(BLOCK + BLOCK), 1 << 20, IN)  # a.txt's worst
+    assert used == 2 * BLOCK and len(entries) == 1
+    assert pack(items, 0, bytearray(BLOCK), 1 << 20, IN) == (0, [], [], 0, 0)
 
 
 def test_pack_reports_errno_per_file(tmp_path: Path, fast: object) -> None:
@@ -308,21 +340,15 @@ def test_pack_reports_errno_per_file(tmp_path: Path, fast: object) -> None:
     Path(items[1].abspath).unlink()  # a.txt
     buf = bytearray(1 << 20)
     pack = fast.pack  # type: ignore[attr-defined]
-    used, results = pack(items, 0, buf, 1 << 20)
-    assert results[1] == (0, None, 2)  # ENOENT; nothing written for it
-    assert results[2] == (0, hashlib_empty(), 0)
+    used, entries, problems, files, nbytes = pack(items, 0, buf, 1 << 20, IN)
+    assert entries[1] is None and problems == [(1, 2)]  # ENOENT; nothing written for it
+    assert entries[2] == py_entry(items[2], b"") and (files, nbytes) == (1, 0)
     assert used == 3 * BLOCK  # src, empty, sub
     assert buf[BLOCK : BLOCK + 9] == b"src/empty"
     with pytest.raises(TypeError):
-        pack(items, 0, b"read-only", 1)
+        pack(items, 0, b"read-only", 1, IN)
     with pytest.raises(ValueError):
-        pack(items, -1, buf, 1)
-
-
-def hashlib_empty() -> str:
-    import hashlib
-
-    return hashlib.sha256(b"").hexdigest()
+        pack(items, -1, buf, 1, IN)
 
 
 def test_pack_releases_the_gil(tmp_path: Path, fast: object) -> None:
@@ -335,13 +361,13 @@ def test_pack_releases_the_gil(tmp_path: Path, fast: object) -> None:
 
     fifo, regular = tmp_path / "fifo", tmp_path / "regular"
     os.mkfifo(fifo)
-    regular.write_bytes(b"12345")
-    item = Item("fifo", str(fifo), FILE, regular.lstat())  # lstat said: 5 bytes
+    regular.write_bytes(b"123456")
+    item = Item("fifo", str(fifo), FILE, regular.lstat())  # lstat said: 6 bytes
     buf = bytearray(1 << 16)
-    out: list[tuple[int, list]] = []
+    out: list[tuple[int, list, list, int, int]] = []
     late = subprocess.Popen(["sh", "-c", f"sleep 30; printf late. > '{fifo}'"])
     pack = fast.pack  # type: ignore[attr-defined]
-    worker = threading.Thread(target=lambda: out.append(pack([item], 0, buf, 1 << 20)))
+    worker = threading.Thread(target=lambda: out.append(pack([item], 0, buf, 1 << 20, IN)))
     worker.start()
     try:
         deadline = time.monotonic() + 20
@@ -358,8 +384,8 @@ def test_pack_releases_the_gil(tmp_path: Path, fast: object) -> None:
     finally:
         late.kill()
         late.wait()
-    ((_, results),) = out
-    assert results[0][0] == 5 and buf[BLOCK : BLOCK + 5] == b"early"
+    ((_, _, problems, _, nbytes),) = out
+    assert nbytes == 5 and problems == [(0, -1)] and buf[BLOCK : BLOCK + 5] == b"early"
 
 
 # The walk in its own thread
