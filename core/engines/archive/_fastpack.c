@@ -52,6 +52,11 @@
 #ifndef O_CLOEXEC
 #define O_CLOEXEC 0
 #endif
+#ifdef O_PATH
+#define O_PATH_OR_DIR O_PATH
+#else
+#define O_PATH_OR_DIR O_RDONLY
+#endif
 
 typedef struct {
     EVP_MD *sha256;
@@ -198,26 +203,61 @@ static ssize_t read_some(int fd, unsigned char *dst, size_t want)
     return r;
 }
 
-static int open_file(const char *path)
+static int open_at(int dfd, const char *path)
 {
     int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
     int fd;
     do {
-        fd = open(path, flags | O_NOATIME);
+        fd = openat(dfd, path, flags | O_NOATIME);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0 && O_NOATIME && (errno == EPERM || errno == EACCES)) {
         /* O_NOATIME is refused on files we do not own. */
         do {
-            fd = open(path, flags);
+            fd = openat(dfd, path, flags);
         } while (fd < 0 && errno == EINTR);
     }
     return fd;
 }
 
-/* Open, read, hash and frame one file at out[0:]; returns the bytes used (0 on error). */
-static Py_ssize_t pack_file(job_t *j, unsigned char *out, EVP_MD_CTX *ctx, const EVP_MD *md)
+/* The folder of the files being read, open once for all of them: each open then looks up one
+ * name instead of the whole path. */
+typedef struct {
+    int fd;
+    const char *path;  /* the folder's path as in the last file's (not owned) */
+    size_t len;
+} folder_t;
+
+static int open_file(folder_t *f, const char *path)
 {
-    int fd = open_file(PyBytes_AS_STRING(j->fsname));
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return open_at(AT_FDCWD, path);
+    size_t len = (size_t)(slash - path);
+    if (!f->path || f->len != len || memcmp(f->path, path, len) != 0) {
+        if (f->fd >= 0)
+            close(f->fd);
+        char dir[4096];
+        f->fd = -1;
+        if (len < sizeof(dir)) {
+            memcpy(dir, path, len);
+            dir[len] = '\0';
+            do {
+                f->fd = open(dir, O_PATH_OR_DIR | O_DIRECTORY | O_CLOEXEC);
+            } while (f->fd < 0 && errno == EINTR);
+        }
+        f->path = path;
+        f->len = len;
+    }
+    if (f->fd < 0)  /* the whole path then, for the error Python would see */
+        return open_at(AT_FDCWD, path);
+    return open_at(f->fd, slash + 1);
+}
+
+/* Open, read, hash and frame one file at out[0:]; returns the bytes used (0 on error). */
+static Py_ssize_t pack_file(job_t *j, unsigned char *out, folder_t *folder, EVP_MD_CTX *ctx,
+                            const EVP_MD *md)
+{
+    int fd = open_file(folder, PyBytes_AS_STRING(j->fsname));
     if (fd < 0) {
         j->err = errno;
         return 0;
@@ -439,6 +479,7 @@ static PyObject *pack(PyObject *mod, PyObject *args)
             goto finally;
         }
         unsigned char *buf = out.buf;
+        folder_t folder = {-1, NULL, 0};
         Py_BEGIN_ALLOW_THREADS
         for (Py_ssize_t i = 0; i < count; i++) {
             job_t *j = &jobs[i];
@@ -446,7 +487,7 @@ static PyObject *pack(PyObject *mod, PyObject *args)
                 ustar(buf + used, j, 0);
                 used += BLOCK;
             } else {
-                used += pack_file(j, buf + used, ctx, s->sha256);
+                used += pack_file(j, buf + used, &folder, ctx, s->sha256);
                 if (j->err == -2)
                     hash_failed = 1;
                 if (j->err > 0)
@@ -456,6 +497,8 @@ static PyObject *pack(PyObject *mod, PyObject *args)
             }
             entry_json(j, arena + i * per_json, in.buf, in.len);
         }
+        if (folder.fd >= 0)
+            close(folder.fd);
         Py_END_ALLOW_THREADS
         EVP_MD_CTX_free(ctx);
     }

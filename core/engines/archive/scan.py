@@ -103,28 +103,47 @@ def _walk(root: str, rel_root: str, excludes: list[str], out: Scan,
         if published is not None and not published():
             return False
         d, rel = stack.pop()
+        # Through the folder's descriptor, so that each lstat looks up one name, not the path.
         try:
-            with os.scandir(d) as it:
-                entries = sorted(it, key=lambda e: e.name)
+            fd = os.open(d, _DIR_FLAGS)
         except OSError as err:
             warn.append(f"Cannot read folder {d}: {err.strerror}; its contents were skipped.")
             continue
-        subdirs = []
-        for ent in entries:
-            erel = f"{rel}/{ent.name}"
-            if excludes and _excluded(erel, ent.name, excludes):
-                continue
-            try:
-                st = ent.stat(follow_symlinks=False)
-            except OSError as err:
-                warn.append(f"Cannot read {ent.path}: {err.strerror}; skipped.")
-                continue
-            kind = _kind(st.st_mode)
-            if kind is None:
-                warn.append(f"Skipped {ent.path}: not a file, folder or symbolic link.")
-                continue
-            items.append(Item(erel, ent.path, kind, st))
-            if kind == DIR:
-                subdirs.append((ent.path, erel))
+        try:
+            with os.scandir(fd) as it:
+                entries = sorted(it, key=_name)
+            base, rbase = (d if d.endswith("/") else d + "/"), rel + "/"
+            subdirs = []
+            for ent in entries:
+                name = ent.name
+                erel = rbase + name
+                if excludes and _excluded(erel, name, excludes):
+                    continue
+                try:
+                    st = ent.stat(follow_symlinks=False)
+                except OSError as err:
+                    warn.append(f"Cannot read {base + name}: {err.strerror}; skipped.")
+                    continue
+                kind = _KINDS.get(st.st_mode & _S_IFMT)
+                if kind is None:
+                    warn.append(f"Skipped {base + name}: not a file, folder or symbolic link.")
+                    continue
+                items.append(Item(erel, base + name, kind, st))
+                if kind == DIR:
+                    subdirs.append((base + name, erel))
+        except OSError as err:
+            warn.append(f"Cannot read folder {d}: {err.strerror}; its contents were skipped.")
+            continue
+        finally:
+            os.close(fd)
         stack.extend(reversed(subdirs))
     return True
+
+
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_S_IFMT = 0o170000
+_KINDS = {stat.S_IFREG: FILE, stat.S_IFDIR: DIR, stat.S_IFLNK: SYMLINK}
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
