@@ -443,3 +443,54 @@ def test_progress_scans_then_archives_with_totals(tmp_path: Path, tree: Path, im
     )
     assert snapshot(out / tree.name) == snapshot(tree)
     assert stat.S_IMODE((out / tree.name / "run me.sh").stat().st_mode) == 0o750
+
+
+def test_manifest_dumps_takes_encoded_entries_as_they_are() -> None:
+    dicts = [{"path": f"p{i}", "type": "dir", "mode": 0o755, "mtime_ns": i} for i in range(5)]
+    mixed: list[dict | bytes] = list(dicts)
+    mixed[1] = json.dumps(dicts[1], separators=(",", ":")).encode()
+    mixed[2] = json.dumps(dicts[2], separators=(",", ":")).encode()
+    mixed[4] = json.dumps(dicts[4], separators=(",", ":")).encode()
+
+    def manifest(entries: list) -> dict:
+        return mf.build(
+            backup_name="b é",
+            type_="full",
+            parent=None,
+            roots={"r": "/r"},
+            entries=entries,
+            deleted=[],
+            changed=5,
+            created_at="t",
+            artifacts=[],
+            warnings=['w "q"'],
+        )
+
+    assert mf.dumps(manifest(mixed)) == mf.dumps(manifest(dicts))
+    assert json.loads(mf.dumps(manifest(mixed)))["entries"] == dicts
+    assert mf.dumps(manifest([mixed[1]])) == mf.dumps(manifest([dicts[1]]))
+
+
+def test_rare_collections_nest_and_restore_the_thresholds() -> None:
+    import gc
+
+    from core.engines.archive.gcquiet import RARE, rare_collections
+
+    usual = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        with rare_collections():
+            assert gc.get_threshold() == (RARE, 10, 10)
+            with rare_collections():
+                pass
+            assert gc.get_threshold() == (RARE, 10, 10)  # the outer run is still going
+        assert gc.get_threshold() == (700, 10, 10)
+        with rare_collections():
+            gc.set_threshold(1234, 5, 5)  # someone else's choice meanwhile: kept
+        assert gc.get_threshold() == (1234, 5, 5)
+        gc.set_threshold(0)  # collection off: left off
+        with rare_collections():
+            assert gc.get_threshold()[0] == 0
+        assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*usual)
