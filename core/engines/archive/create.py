@@ -217,6 +217,15 @@ class _Todo:
 
     def take(self, new: list[Item]) -> None:
         prev, entries = self.prev, self.entries
+        if not prev:  # a full backup: everything, in order
+            self.order.extend(range(len(entries), len(entries) + len(new)))
+            entries.extend([None] * len(new))
+            self.items.extend(new)
+            self.prevs.extend([None] * len(new))
+            sizes = [i.st.st_size for i in new if i.type == FILE]
+            self.files += len(sizes)
+            self.bytes += sum(sizes)
+            return
         for item in new:
             p = prev.get(item.path) if prev else None
             if p is not None and mf.unchanged(p, item) and (item.type != FILE or "in" in p):

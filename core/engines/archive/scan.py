@@ -7,6 +7,7 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from operator import attrgetter
 from pathlib import Path
 
 from core.errors import ConfigError
@@ -14,7 +15,7 @@ from core.errors import ConfigError
 DIR, FILE, SYMLINK = "dir", "file", "symlink"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: that triples the cost of making one, and a walk makes many
 class Item:
     path: str  # archive path: "top/sub/name", '/'-separated, relative
     abspath: str
@@ -111,7 +112,7 @@ def _walk(root: str, rel_root: str, excludes: list[str], out: Scan,
             continue
         try:
             with os.scandir(fd) as it:
-                entries = sorted(it, key=_name)
+                entries = sorted(it, key=_NAME)
             base, rbase = (d if d.endswith("/") else d + "/"), rel + "/"
             subdirs = []
             for ent in entries:
@@ -143,7 +144,4 @@ def _walk(root: str, rel_root: str, excludes: list[str], out: Scan,
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _S_IFMT = 0o170000
 _KINDS = {stat.S_IFREG: FILE, stat.S_IFDIR: DIR, stat.S_IFLNK: SYMLINK}
-
-
-def _name(entry: os.DirEntry[str]) -> str:
-    return entry.name
+_NAME = attrgetter("name")
