@@ -104,14 +104,15 @@ def _walk(root: str, rel_root: str, excludes: list[str], out: Scan,
         if published is not None and not published():
             return False
         d, rel = stack.pop()
-        # Through the folder's descriptor, so that each lstat looks up one name, not the path.
+        # Through the folder's descriptor where there is one, so that each lstat looks up one
+        # name, not the whole path.
         try:
-            fd = os.open(d, _DIR_FLAGS)
+            fd = os.open(d, _DIR_FLAGS) if _BY_FD else -1
         except OSError as err:
             warn.append(f"Cannot read folder {d}: {err.strerror}; its contents were skipped.")
             continue
         try:
-            with os.scandir(fd) as it:
+            with os.scandir(fd) if _BY_FD else os.scandir(d) as it:
                 entries = sorted(it, key=_NAME)
             base, rbase = (d if d.endswith("/") else d + "/"), rel + "/"
             subdirs = []
@@ -136,11 +137,13 @@ def _walk(root: str, rel_root: str, excludes: list[str], out: Scan,
             warn.append(f"Cannot read folder {d}: {err.strerror}; its contents were skipped.")
             continue
         finally:
-            os.close(fd)
+            if _BY_FD:
+                os.close(fd)
         stack.extend(reversed(subdirs))
     return True
 
 
+_BY_FD = os.scandir in os.supports_fd  # not on Windows
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _S_IFMT = 0o170000
 _KINDS = {stat.S_IFREG: FILE, stat.S_IFDIR: DIR, stat.S_IFLNK: SYMLINK}

@@ -494,3 +494,21 @@ def test_rare_collections_nest_and_restore_the_thresholds() -> None:
         assert gc.get_threshold()[0] == 0
     finally:
         gc.set_threshold(*usual)
+
+
+def test_walk_without_folder_descriptors_finds_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where os.scandir takes no descriptor (Windows) the walk goes by path, to the same items."""
+    from core.engines.archive import scan as scan_module
+
+    src = odd_tree(tmp_path / "data")
+
+    def walked() -> tuple[list[tuple[str, str, str]], list[str]]:
+        found = scan([str(src)], ["*.tmp"])
+        return [(i.path, i.abspath, i.type) for i in found.items], found.warnings
+
+    by_fd = walked()
+    monkeypatch.setattr(scan_module, "_BY_FD", False)
+    assert walked() == by_fd
+    assert ("My Files/many/f059", str(src / "many" / "f059"), FILE) in by_fd[0]
