@@ -3,9 +3,9 @@
 A run keeps an Item, a stat result and a manifest entry alive for every file until its end; with
 the usual thresholds that is a full collection of the whole process every few thousand files
 (about 40 ms each in a process that has SQLAlchemy loaded, 5-8 % of a 20,000-file backup).
-Nothing in the run makes reference cycles, so collections are made rare for its duration (the
-same threshold as start-up uses, see core/startup.py) and the usual ones come back when the last
-concurrent run ends.
+The run's objects hold no reference cycles, so collections are made rare for its duration (the
+same threshold as start-up uses, see core/startup.py), not turned off, and the usual ones come
+back when the last concurrent run ends.
 """
 
 from __future__ import annotations
