@@ -3,7 +3,7 @@
  *
  * pack(items, start, out, small, in_json) -> (used, entries, problems, files, nbytes)
  *
- *   items    the scan's list of Item (path, abspath, type, st)
+ *   items    the scan's list of Item (path, abspath, type, mode, uid, gid, size, mtime_ns)
  *   start    first index to take
  *   out      a writable buffer (bytearray) the tar bytes are written to, from offset 0
  *   small    the largest st_size taken (bigger files are left to Python)
@@ -60,7 +60,7 @@
 
 typedef struct {
     EVP_MD *sha256;
-    PyObject *s_path, *s_abspath, *s_type, *s_st, *s_mtime_ns;
+    PyObject *s_path, *s_abspath, *s_type, *s_mode, *s_uid, *s_gid, *s_size, *s_mtime_ns;
 } state_t;
 
 typedef struct {
@@ -315,11 +315,22 @@ static int as_ll(PyObject *v, long long *out)
     return 1;
 }
 
+/* An int attribute of an Item that fits a long long: 1, else 0 (not for C) or -1 (raised). */
+static int int_attr(PyObject *item, PyObject *name, long long *out)
+{
+    PyObject *v = PyObject_GetAttr(item, name);
+    if (!v)
+        return -1;
+    int ok = as_ll(v, out);
+    Py_DECREF(v);
+    return ok;
+}
+
 /* Fills `j` from one Item if C can write it: 1 taken, 0 not for C, -1 error (raised). */
 static int take(state_t *s, PyObject *item, long long small, job_t *j)
 {
-    int ok = 0;
-    PyObject *type = NULL, *st = NULL, *path = NULL, *abspath = NULL, *mtime_ns = NULL;
+    int ok = 0, r;
+    PyObject *type = NULL, *path = NULL, *abspath = NULL;
     memset(j, 0, sizeof(*j));
     if (!(type = PyObject_GetAttr(item, s->s_type)))
         goto error;
@@ -327,23 +338,23 @@ static int take(state_t *s, PyObject *item, long long small, job_t *j)
         j->is_dir = 1;
     else if (!(PyUnicode_Check(type) && PyUnicode_CompareWithASCIIString(type, "file") == 0))
         goto done;
-    if (!(st = PyObject_GetAttr(item, s->s_st)) || !(path = PyObject_GetAttr(item, s->s_path)))
-        goto error;
-    if (!PyTuple_Check(st) || PyTuple_GET_SIZE(st) < 10) {
-        PyErr_SetString(PyExc_TypeError, "Item.st must be an os.stat_result");
-        goto error;
-    }
-    if (!(mtime_ns = PyObject_GetAttr(st, s->s_mtime_ns)))
-        goto error;
     long long mode;
-    if (!as_ll(PyTuple_GET_ITEM(st, 0), &mode) || !as_ll(PyTuple_GET_ITEM(st, 4), &j->uid)
-            || !as_ll(PyTuple_GET_ITEM(st, 5), &j->gid) || !as_ll(PyTuple_GET_ITEM(st, 6), &j->size)
-            || !as_ll(PyTuple_GET_ITEM(st, 8), &j->mtime) || !as_ll(mtime_ns, &j->mtime_ns))
+    if ((r = int_attr(item, s->s_mode, &mode)) <= 0
+            || (r = int_attr(item, s->s_uid, &j->uid)) <= 0
+            || (r = int_attr(item, s->s_gid, &j->gid)) <= 0
+            || (r = int_attr(item, s->s_size, &j->size)) <= 0
+            || (r = int_attr(item, s->s_mtime_ns, &j->mtime_ns)) <= 0) {
+        if (r < 0)
+            goto error;
         goto done;
+    }
     j->mode = mode & 07777;
-    if (j->uid < 0 || j->uid >= MAX_ID || j->gid < 0 || j->gid >= MAX_ID || j->mtime < 0
+    j->mtime = j->mtime_ns / 1000000000LL;  /* whole seconds; negative ones are not taken */
+    if (j->uid < 0 || j->uid >= MAX_ID || j->gid < 0 || j->gid >= MAX_ID || j->mtime_ns < 0
             || j->mtime > MAX_OCTAL || j->size < 0 || (!j->is_dir && j->size > small))
         goto done;
+    if (!(path = PyObject_GetAttr(item, s->s_path)))
+        goto error;
     j->nameptr = ascii_name(path, NAME_MAX_USTAR - j->is_dir, &j->namelen);
     if (!j->nameptr)
         goto done;
@@ -369,10 +380,8 @@ error:
     ok = -1;
 done:
     Py_XDECREF(type);
-    Py_XDECREF(st);
     Py_XDECREF(path);
     Py_XDECREF(abspath);
-    Py_XDECREF(mtime_ns);
     return ok;
 }
 
@@ -540,8 +549,11 @@ static int exec_module(PyObject *mod)
     if (!(s->s_path = PyUnicode_InternFromString("path"))
             || !(s->s_abspath = PyUnicode_InternFromString("abspath"))
             || !(s->s_type = PyUnicode_InternFromString("type"))
-            || !(s->s_st = PyUnicode_InternFromString("st"))
-            || !(s->s_mtime_ns = PyUnicode_InternFromString("st_mtime_ns")))
+            || !(s->s_mode = PyUnicode_InternFromString("mode"))
+            || !(s->s_uid = PyUnicode_InternFromString("uid"))
+            || !(s->s_gid = PyUnicode_InternFromString("gid"))
+            || !(s->s_size = PyUnicode_InternFromString("size"))
+            || !(s->s_mtime_ns = PyUnicode_InternFromString("mtime_ns")))
         return -1;
     if (PyModule_AddIntConstant(mod, "BLOCK", BLOCK) < 0)
         return -1;
@@ -564,7 +576,10 @@ static void free_module(void *mod)
     Py_CLEAR(s->s_path);
     Py_CLEAR(s->s_abspath);
     Py_CLEAR(s->s_type);
-    Py_CLEAR(s->s_st);
+    Py_CLEAR(s->s_mode);
+    Py_CLEAR(s->s_uid);
+    Py_CLEAR(s->s_gid);
+    Py_CLEAR(s->s_size);
     Py_CLEAR(s->s_mtime_ns);
 }
 

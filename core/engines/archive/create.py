@@ -94,15 +94,14 @@ class _Writer:
 
     def write_one(self, todo: _Todo, i: int) -> None:
         item = todo.items[i]
-        if item.type == FILE and item.st.st_size <= SMALL:
+        if item.type == FILE and item.size <= SMALL:
             todo.entries[todo.order[i]] = self.add_small(item) or {}
         else:
             todo.entries[todo.order[i]] = self.add(item, todo.prevs[i]) or {}
 
     def add_small(self, item: Item) -> mf.Entry | None:
         """The hot path: one small regular file, inlined (20,000 files make it count)."""
-        st = item.st
-        size = st.st_size
+        size = item.size
         try:
             fd = _open(item.abspath)
         except OSError as e:
@@ -118,10 +117,10 @@ class _Writer:
         finally:
             os.close(fd)
         n = len(data)
-        mode = st.st_mode & 0o7777
+        mode = item.mode & 0o7777
         buf = self.tar.buf
-        mtime = st.st_mtime_ns // 1_000_000_000  # whole seconds, as tar and _fastpack take them
-        buf += file_header(item.path, mode, st.st_uid, st.st_gid, n, mtime)
+        mtime = item.mtime_ns // 1_000_000_000  # whole seconds, as tar and _fastpack take them
+        buf += file_header(item.path, mode, item.uid, item.gid, n, mtime)
         buf += data
         if n % BLOCK:
             buf += ZEROS[: BLOCK - n % BLOCK]
@@ -129,11 +128,11 @@ class _Writer:
             self.tar.flush()
         self.files += 1
         self.bytes += n
-        return {"path": item.path, "type": FILE, "mode": mode, "mtime_ns": st.st_mtime_ns,
+        return {"path": item.path, "type": FILE, "mode": mode, "mtime_ns": item.mtime_ns,
                 "size": n, "sha256": sha256(data).hexdigest(), "in": self.name}
 
     def _reread(self, item: Item, fd: int, data: bytes) -> bytes:
-        size = item.st.st_size
+        size = item.size
         while len(data) < size:
             more = os.read(fd, size - len(data))
             if not more:
@@ -144,11 +143,10 @@ class _Writer:
         return data
 
     def add(self, item: Item, prev: mf.Entry | None) -> mf.Entry | None:
-        st = item.st
-        mode = stat.S_IMODE(st.st_mode)
-        mtime = st.st_mtime_ns // 1_000_000_000
+        mode = stat.S_IMODE(item.mode)
+        mtime = item.mtime_ns // 1_000_000_000
         if item.type == DIR:
-            self.tar.add(header(item.path, DIR, mode, st.st_uid, st.st_gid, 0, mtime))
+            self.tar.add(header(item.path, DIR, mode, item.uid, item.gid, 0, mtime))
             return mf.entry_for(item)
         if item.type == SYMLINK:
             try:
@@ -156,8 +154,7 @@ class _Writer:
             except OSError as e:
                 self.warnings.append(f"Cannot read link {item.abspath}: {e.strerror}; skipped.")
                 return None
-            self.tar.add(header(item.path, SYMLINK, mode, st.st_uid, st.st_gid, 0, mtime,
-                                target))
+            self.tar.add(header(item.path, SYMLINK, mode, item.uid, item.gid, 0, mtime, target))
             return mf.entry_for(item, target)
         return self._file(item, mode, mtime)
 
@@ -180,9 +177,8 @@ class _Writer:
         return entry
 
     def _large(self, item: Item, fd: int, mode: int, mtime: int) -> tuple[str, int]:
-        st = item.st
-        size = st.st_size
-        self.tar.add(header(item.path, FILE, mode, st.st_uid, st.st_gid, size, mtime))
+        size = item.size
+        self.tar.add(header(item.path, FILE, mode, item.uid, item.gid, size, mtime))
         h = hashlib.sha256()
         buf = bytearray(CHUNK)
         view = memoryview(buf)
@@ -222,7 +218,7 @@ class _Todo:
             entries.extend([None] * len(new))
             self.items.extend(new)
             self.prevs.extend([None] * len(new))
-            sizes = [i.st.st_size for i in new if i.type == FILE]
+            sizes = [i.size for i in new if i.type == FILE]
             self.files += len(sizes)
             self.bytes += sum(sizes)
             return
@@ -237,7 +233,7 @@ class _Todo:
             self.prevs.append(p)
             if item.type == FILE:
                 self.files += 1
-                self.bytes += item.st.st_size
+                self.bytes += item.size
 
 
 def write_archive(found: Scan, excludes: list[str], out_path: Path, compression: str,

@@ -26,11 +26,10 @@ Encoded = bytes
 
 
 def entry_for(item: Item, target: str | None = None) -> Entry:
-    st = item.st
-    e: Entry = {"path": item.path, "type": item.type, "mode": stat.S_IMODE(st.st_mode),
-                "mtime_ns": st.st_mtime_ns}
+    e: Entry = {"path": item.path, "type": item.type, "mode": stat.S_IMODE(item.mode),
+                "mtime_ns": item.mtime_ns}
     if item.type == FILE:
-        e["size"] = st.st_size
+        e["size"] = item.size
     elif item.type == SYMLINK:
         e["target"] = target
     return e
@@ -40,10 +39,9 @@ def unchanged(prev: Entry | None, item: Item) -> bool:
     """Decided from lstat only: same type, size, mtime and mode."""
     if prev is None or prev["type"] != item.type:
         return False
-    st = item.st
-    if prev["mtime_ns"] != st.st_mtime_ns or prev["mode"] != stat.S_IMODE(st.st_mode):
+    if prev["mtime_ns"] != item.mtime_ns or prev["mode"] != stat.S_IMODE(item.mode):
         return False
-    return item.type != FILE or prev.get("size") == st.st_size
+    return item.type != FILE or prev.get("size") == item.size
 
 
 def build(*, backup_name: str, type_: str, parent: str | None, roots: dict[str, str],

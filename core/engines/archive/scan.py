@@ -17,10 +17,21 @@ DIR, FILE, SYMLINK = "dir", "file", "symlink"
 
 @dataclass(slots=True)  # not frozen: that triples the cost of making one, and a walk makes many
 class Item:
+    """One entry found by the walk, with what its lstat said that the archive needs."""
+
     path: str  # archive path: "top/sub/name", '/'-separated, relative
     abspath: str
     type: str
-    st: os.stat_result
+    mode: int  # st_mode: type and permission bits
+    uid: int
+    gid: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: str, abspath: str, type_: str, st: os.stat_result) -> Item:
+        return cls(path, abspath, type_, st.st_mode, st.st_uid, st.st_gid, st.st_size,
+                   st.st_mtime_ns)
 
 
 @dataclass
@@ -78,7 +89,7 @@ def start(sources: list[str]) -> Scan:
         if kind is None:
             out.warnings.append(f"Skipped {src}: not a file, folder or symbolic link.")
             continue
-        out.tops.append(Item(top, src, kind, st))
+        out.tops.append(Item.of(top, src, kind, st))
     return out
 
 
@@ -130,7 +141,7 @@ def _walk(root: str, rel_root: str, excludes: list[str], out: Scan,
                 if kind is None:
                     warn.append(f"Skipped {base + name}: not a file, folder or symbolic link.")
                     continue
-                items.append(Item(erel, base + name, kind, st))
+                items.append(Item.of(erel, base + name, kind, st))
                 if kind == DIR:
                     subdirs.append((base + name, erel))
         except OSError as err:

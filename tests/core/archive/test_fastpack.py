@@ -68,6 +68,8 @@ def odd_tree(root: Path) -> Path:
     os.utime(src / "epoch", ns=(0, 0))
     (src / "before 1970").write_text("negative mtime: pax")
     os.utime(src / "before 1970", ns=(0, -1_500_000_000))
+    (src / "half a second before").write_text("-0.5 s: -1 in whole seconds, pax")
+    os.utime(src / "half a second before", ns=(0, -500_000_000))
     if os.geteuid() == 0:
         (src / "id limit").write_text("uid 0o7777776: ustar")
         os.chown(src / "id limit", 0o7777776, 0o7777776)
@@ -287,17 +289,14 @@ def test_pack_frames_like_tarstream(tmp_path: Path, fast: object) -> None:
     assert len(entries) == 4 and problems == [] and (files, nbytes) == (2, 6)  # link: the end
     expect = bytearray()
     for item, e in zip(items, entries, strict=False):
-        st = item.st
-        mtime = st.st_mtime_ns // 10**9
+        mode, mtime = item.mode & 0o7777, item.mtime_ns // 10**9
         if item.type == DIR:
             assert e == py_entry(item)
-            expect += header(item.path, DIR, st.st_mode & 0o7777, st.st_uid, st.st_gid, 0, mtime)
+            expect += header(item.path, DIR, mode, item.uid, item.gid, 0, mtime)
             continue
         data = Path(item.abspath).read_bytes()
         assert e == py_entry(item, data)
-        expect += file_header(
-            item.path, st.st_mode & 0o7777, st.st_uid, st.st_gid, len(data), mtime
-        )
+        expect += file_header(item.path, mode, item.uid, item.gid, len(data), mtime)
         expect += data + bytes(-len(data) % BLOCK)
     assert bytes(buf[:used]) == bytes(expect)
     assert pack(items, 4, buf, 4000, IN) == (0, [], [], 0, 0)  # a link: Python's
@@ -362,7 +361,7 @@ def test_pack_releases_the_gil(tmp_path: Path, fast: object) -> None:
     fifo, regular = tmp_path / "fifo", tmp_path / "regular"
     os.mkfifo(fifo)
     regular.write_bytes(b"123456")
-    item = Item("fifo", str(fifo), FILE, regular.lstat())  # lstat said: 6 bytes
+    item = Item.of("fifo", str(fifo), FILE, regular.lstat())  # lstat said: 6 bytes
     buf = bytearray(1 << 16)
     out: list[tuple[int, list, list, int, int]] = []
     late = subprocess.Popen(["sh", "-c", f"sleep 30; printf late. > '{fifo}'"])
