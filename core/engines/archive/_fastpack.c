@@ -28,9 +28,12 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -42,6 +45,12 @@
 /* A manifest entry's JSON without its "in": the name escaped (6 bytes a character at most),
  * four integers, a SHA-256 and the keys. */
 #define JSON_MAX (6 * NAME_MAX_USTAR + 4 * 21 + 64 + 128)
+
+#ifndef Py_T_OBJECT_EX
+#include <structmember.h>
+#define Py_T_OBJECT_EX T_OBJECT_EX
+#define Py_READONLY READONLY
+#endif
 
 #ifndef O_NOFOLLOW
 #define O_NOFOLLOW 0
@@ -530,11 +539,270 @@ finally:
     return ret;
 }
 
+
+/* folder(path, rel, Item) -> (items, problems) | None
+ *
+ * One folder of the walk (scan._walk): its entries listed and lstat'ed through the folder's
+ * descriptor without the GIL, in the order of their names, as Item(rel + "/" + name,
+ * path + "/" + name, type, mode, uid, gid, size, mtime_ns) for regular files, folders and
+ * symbolic links. problems lists (name, errno) for entries whose lstat failed and (name, 0) for
+ * other kinds (fifos, sockets, devices), in the same order. None when a name is not UTF-8: then
+ * Python's order (by code point of the decoded name) is not the bytes' order, and scan._walk
+ * lists that folder itself. An unreadable folder raises OSError.
+ */
+
+typedef struct {
+    size_t name;  /* offset in the names arena while listing */
+    const char *ptr;  /* then the name itself */
+    size_t len;
+    int err;
+    struct stat st;
+} dent_t;
+
+typedef struct {
+    char *names;
+    dent_t *ents;
+} listing_t;
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const dent_t *)a)->ptr, ((const dent_t *)b)->ptr);
+}
+
+/* Lists and lstats `path` into `l`; returns the count, or -1 with errno set. */
+static Py_ssize_t list_folder(const char *path, listing_t *l)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    DIR *dir = fdopendir(fd);
+    if (!dir) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    size_t ncap = 64, nlen = 0, acap = 4096, alen = 0;
+    l->ents = malloc(ncap * sizeof(dent_t));
+    l->names = malloc(acap);
+    if (!l->ents || !l->names) {
+        closedir(dir);
+        errno = ENOMEM;
+        return -1;
+    }
+    struct dirent *de;
+    errno = 0;
+    while ((de = readdir(dir)) != NULL) {
+        const char *n = de->d_name;
+        if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0')))
+            continue;
+        size_t len = strlen(n);
+        if (nlen == ncap) {
+            dent_t *more = realloc(l->ents, (ncap *= 2) * sizeof(dent_t));
+            if (!more)
+                goto nomem;
+            l->ents = more;
+        }
+        if (alen + len + 1 > acap) {
+            while (alen + len + 1 > acap)
+                acap *= 2;
+            char *more = realloc(l->names, acap);
+            if (!more)
+                goto nomem;
+            l->names = more;
+        }
+        memcpy(l->names + alen, n, len + 1);
+        l->ents[nlen].name = alen;
+        l->ents[nlen].len = len;
+        alen += len + 1;
+        nlen++;
+        errno = 0;
+    }
+    if (errno) {
+        int e = errno;
+        closedir(dir);
+        errno = e;
+        return -1;
+    }
+    int dfd = dirfd(dir);
+    for (size_t i = 0; i < nlen; i++) {
+        dent_t *e = &l->ents[i];
+        int r;
+        do {
+            r = fstatat(dfd, l->names + e->name, &e->st, AT_SYMLINK_NOFOLLOW);
+        } while (r < 0 && errno == EINTR);
+        e->err = r < 0 ? errno : 0;
+        e->ptr = l->names + e->name;
+    }
+    closedir(dir);
+    qsort(l->ents, nlen, sizeof(dent_t), by_name);
+    return (Py_ssize_t)nlen;
+nomem:
+    closedir(dir);
+    errno = ENOMEM;
+    return -1;
+}
+
+/* Where Item keeps each field (its __slots__), so that Items are made without calling
+ * __init__: the same as object.__new__ and object.__setattr__ of each field. */
+#define ITEM_FIELDS 8
+static const char *const item_fields[ITEM_FIELDS] = {
+    "path", "abspath", "type", "mode", "uid", "gid", "size", "mtime_ns"};
+
+static int item_offsets(PyObject *cls, Py_ssize_t *offsets)
+{
+    if (!PyType_Check(cls)) {
+        PyErr_SetString(PyExc_TypeError, "Item must be a class");
+        return -1;
+    }
+    for (int i = 0; i < ITEM_FIELDS; i++) {
+        PyObject *d = PyObject_GetAttrString(cls, item_fields[i]);
+        if (!d)
+            return -1;
+        int ok = Py_IS_TYPE(d, &PyMemberDescr_Type)
+                 && ((PyMemberDescrObject *)d)->d_member->type == Py_T_OBJECT_EX
+                 && !(((PyMemberDescrObject *)d)->d_member->flags & Py_READONLY);
+        if (ok)
+            offsets[i] = ((PyMemberDescrObject *)d)->d_member->offset;
+        Py_DECREF(d);
+        if (!ok) {
+            PyErr_Format(PyExc_TypeError, "Item.%s is not a slot", item_fields[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *new_item(PyTypeObject *cls, const Py_ssize_t *offsets, PyObject **values)
+{
+    PyObject *obj = cls->tp_alloc(cls, 0);
+    if (!obj) {
+        for (int i = 0; i < ITEM_FIELDS; i++)
+            Py_DECREF(values[i]);
+        return NULL;
+    }
+    for (int i = 0; i < ITEM_FIELDS; i++)
+        *(PyObject **)((char *)obj + offsets[i]) = values[i];  /* steals */
+    return obj;
+}
+
+/* As os.stat gives ids: -1 for "none", else unsigned. */
+static PyObject *id_long(unsigned long long id)
+{
+    if (id == (unsigned long long)(uid_t)-1)
+        return PyLong_FromLong(-1);
+    return PyLong_FromUnsignedLongLong(id);
+}
+
+static PyObject *folder(PyObject *mod, PyObject *args)
+{
+    (void)mod;
+    PyObject *path, *rel, *cls;
+    if (!PyArg_ParseTuple(args, "UUO:folder", &path, &rel, &cls))
+        return NULL;
+    Py_ssize_t offsets[ITEM_FIELDS];
+    if (item_offsets(cls, offsets) < 0)
+        return NULL;
+    PyObject *fspath = PyUnicode_EncodeFSDefault(path);
+    if (!fspath)
+        return NULL;
+    listing_t l = {NULL, NULL};
+    Py_ssize_t n;
+    int err = 0;
+    Py_BEGIN_ALLOW_THREADS
+    n = list_folder(PyBytes_AS_STRING(fspath), &l);
+    err = errno;
+    Py_END_ALLOW_THREADS
+    PyObject *ret = NULL, *items = NULL, *problems = NULL, *abase = NULL, *rbase = NULL;
+    if (n < 0) {
+        errno = err;
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path);
+        goto finally;
+    }
+    Py_ssize_t plen = PyUnicode_GET_LENGTH(path);
+    if (plen > 0 && PyUnicode_READ_CHAR(path, plen - 1) == '/')
+        abase = Py_NewRef(path);
+    else
+        abase = PyUnicode_FromFormat("%U/", path);
+    rbase = PyUnicode_FromFormat("%U/", rel);
+    items = PyList_New(0);
+    problems = PyList_New(0);
+    if (!abase || !rbase || !items || !problems)
+        goto finally;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        dent_t *e = &l.ents[i];
+        PyObject *name = PyUnicode_DecodeUTF8(e->ptr, (Py_ssize_t)e->len, NULL);
+        if (!name) {  /* not UTF-8: Python's order differs from the bytes' */
+            if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError))
+                goto finally;
+            PyErr_Clear();
+            ret = Py_NewRef(Py_None);
+            goto finally;
+        }
+        const char *kind = NULL;
+        if (!e->err) {
+            if (S_ISREG(e->st.st_mode))
+                kind = "file";
+            else if (S_ISDIR(e->st.st_mode))
+                kind = "dir";
+            else if (S_ISLNK(e->st.st_mode))
+                kind = "symlink";
+        }
+        if (!kind) {
+            PyObject *p = Py_BuildValue("(Ni)", name, e->err);
+            if (!p || PyList_Append(problems, p) < 0) {
+                Py_XDECREF(p);
+                goto finally;
+            }
+            Py_DECREF(p);
+            continue;
+        }
+        PyObject *v[ITEM_FIELDS];
+        v[0] = PyUnicode_Concat(rbase, name);
+        v[1] = PyUnicode_Concat(abase, name);
+        Py_DECREF(name);
+        v[2] = PyUnicode_InternFromString(kind);
+        v[3] = PyLong_FromLong((long)e->st.st_mode);
+        v[4] = id_long(e->st.st_uid);
+        v[5] = id_long(e->st.st_gid);
+        v[6] = PyLong_FromLongLong((long long)e->st.st_size);
+        v[7] = PyLong_FromLongLong((long long)e->st.st_mtim.tv_sec * 1000000000LL
+                                   + e->st.st_mtim.tv_nsec);
+        int bad = 0;
+        for (int k = 0; k < ITEM_FIELDS; k++)
+            bad |= v[k] == NULL;
+        if (bad) {
+            for (int k = 0; k < ITEM_FIELDS; k++)
+                Py_XDECREF(v[k]);
+            goto finally;
+        }
+        PyObject *item = new_item((PyTypeObject *)cls, offsets, v);
+        if (!item || PyList_Append(items, item) < 0) {
+            Py_XDECREF(item);
+            goto finally;
+        }
+        Py_DECREF(item);
+    }
+    ret = Py_BuildValue("(OO)", items, problems);
+finally:
+    Py_XDECREF(items);
+    Py_XDECREF(problems);
+    Py_XDECREF(abase);
+    Py_XDECREF(rbase);
+    Py_DECREF(fspath);
+    free(l.ents);
+    free(l.names);
+    return ret;
+}
+
 static PyMethodDef methods[] = {
     {"pack", pack, METH_VARARGS,
      "pack(items, start, out, small, in_json) -> (used, entries, problems, files, nbytes): frame "
      "a run of small files and folders as ustar entries into out, hashing each file and writing "
      "its manifest entry (see _fastpack.c)."},
+    {"folder", folder, METH_VARARGS,
+     "folder(path, rel, Item) -> (items, problems) | None: one folder of the walk, listed and "
+     "lstat'ed without the GIL, in name order (see _fastpack.c)."},
     {NULL, NULL, 0, NULL},
 };
 

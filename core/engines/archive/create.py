@@ -14,6 +14,7 @@ from typing import Any
 
 from core.destinations import atomic_file
 from core.engines.archive import manifest as mf
+from core.engines.archive import native
 from core.engines.archive.feed import Feed
 from core.engines.archive.scan import DIR, FILE, SYMLINK, Item, Scan
 from core.engines.archive.tarstream import (
@@ -28,14 +29,8 @@ from core.engines.archive.tarstream import (
 )
 from core.progress import CancelToken, Progress, ProgressCallback
 
-# The per-file loop in C (setup.py builds it), unless the build had no compiler or libssl-dev,
-# or BACKUPDESK_FASTPACK=0 asks for the pure-Python loop below (same bytes, slower).
-try:
-    from core.engines.archive import _fastpack
-except ImportError:  # pragma: no cover - depends on the build
-    _fastpack = None  # type: ignore[assignment]
-if os.environ.get("BACKUPDESK_FASTPACK") == "0":
-    _fastpack = None  # type: ignore[assignment]
+# The per-file loop in C, or None: the pure-Python loop below (same bytes, slower).
+_fastpack = native.fastpack
 
 SMALL = 8 << 20
 CHUNK = 4 << 20

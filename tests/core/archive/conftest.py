@@ -155,10 +155,11 @@ def impl(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     """The archive writer's per-file loop: the C extension (_fastpack), or the pure-Python
     fallback used when it is not built. Without the extension the "c" cases skip, unless
     BACKUPDESK_REQUIRE_FASTPACK=1 (tests/run.sh) makes them fail."""
-    from core.engines.archive import create
+    from core.engines.archive import create, scan
 
     if request.param == "python":
         monkeypatch.setattr(create, "_fastpack", None)
+        monkeypatch.setattr(scan, "_folder", None)
     elif create._fastpack is None:
         if REQUIRE_FASTPACK:
             pytest.fail("core.engines.archive._fastpack is not built, and "

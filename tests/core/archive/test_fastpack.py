@@ -16,6 +16,7 @@ import pytest
 from core.engines.api import RunRequest
 from core.engines.archive import ArchiveEngine, create
 from core.engines.archive import manifest as mf
+from core.engines.archive import scan as scan_module
 from core.engines.archive.feed import Feed
 from core.engines.archive.scan import DIR, FILE, Item, Scan, scan
 from core.engines.archive.tarstream import BLOCK, file_header, header
@@ -113,6 +114,7 @@ def both(
         pytest.skip("core.engines.archive._fastpack is not built")
     fast = run("c")
     monkeypatch.setattr(create, "_fastpack", None)
+    monkeypatch.setattr(scan_module, "_folder", None)
     slow = run("python")
     return fast, slow
 
@@ -404,7 +406,6 @@ def test_a_missing_source_fails_before_any_work(tmp_path: Path, impl: str) -> No
 def test_a_failing_walk_fails_the_archive_and_leaves_no_thread(
     tmp_path: Path, tree: Path, impl: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from core.engines.archive import scan as scan_module
 
     def broken(*args: object) -> bool:
         raise RuntimeError("walk broke")
@@ -495,19 +496,57 @@ def test_rare_collections_nest_and_restore_the_thresholds() -> None:
         gc.set_threshold(*usual)
 
 
-def test_walk_without_folder_descriptors_finds_the_same(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Where os.scandir takes no descriptor (Windows) the walk goes by path, to the same items."""
-    from core.engines.archive import scan as scan_module
-
+def test_the_three_walks_find_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """_fastpack.folder, and Python through folder descriptors or (Windows) by path: the same
+    items in the same order, the same warnings; folders with non-UTF-8 names are Python's."""
     src = odd_tree(tmp_path / "data")
+    order = src / "order"
+    order.mkdir()
+    for name in (
+        "b",
+        "B",
+        "a",
+        "é",
+        "z",
+        "ä",
+        "日本",
+        "\U0001f600",
+        "a b",
+        "a-b",
+        "a.b",
+        "10",
+        "9",
+    ):
+        (order / name).write_text(name)
+    os.mkfifo(order / "fifo")  # "not a file, folder or symbolic link"
+    (order / "skip.tmp").mkdir()  # excluded, and not walked into
+    (order / "skip.tmp" / "inside").write_text("x")
 
-    def walked() -> tuple[list[tuple[str, str, str]], list[str]]:
+    def walked() -> tuple[list[tuple[object, ...]], list[str]]:
         found = scan([str(src)], ["*.tmp"])
-        return [(i.path, i.abspath, i.type) for i in found.items], found.warnings
+        fields = ("path", "abspath", "type", "mode", "uid", "gid", "size", "mtime_ns")
+        return [tuple(getattr(i, f) for f in fields) for i in found.items], found.warnings
 
-    by_fd = walked()
+    calls: list[str] = []
+    real = scan_module._folder
+
+    def spy(d: str, rel: str, cls: type) -> object:
+        got = real(d, rel, cls)  # type: ignore[misc]
+        calls.append("C" if got is not None else "python")
+        return got
+
+    if real is None:
+        pytest.skip("core.engines.archive._fastpack is not built")
+    monkeypatch.setattr(scan_module, "_folder", spy)
+    in_c = walked()
+    assert "C" in calls and "python" in calls  # the latin-1 name's folder
+    monkeypatch.setattr(scan_module, "_folder", None)
+    assert walked() == in_c
     monkeypatch.setattr(scan_module, "_BY_FD", False)
-    assert walked() == by_fd
-    assert ("My Files/many/f059", str(src / "many" / "f059"), FILE) in by_fd[0]
+    assert walked() == in_c
+    paths = [i[0] for i in in_c[0]]
+    assert [p.split("/")[-1] for p in paths if p.startswith("My Files/order/")] == sorted(
+        ["b", "B", "a", "é", "z", "ä", "日本", "\U0001f600", "a b", "a-b", "a.b", "10", "9"]
+    )
+    assert f"Skipped {order / 'fifo'}: not a file, folder or symbolic link." in in_c[1]
+    assert not [p for p in paths if "skip.tmp" in p]
