@@ -1,5 +1,6 @@
-/* The archive writer's per-file loop in C: open, read, SHA-256 and frame as ustar entries a run
- * of small regular files and folders, and write their manifest entries, with the GIL released.
+/* The archive engine's per-file work in C, with the GIL released: the walk's listing of a folder
+ * (folder(), further down), and the writer's loop: open, read, SHA-256 and frame as ustar
+ * entries a run of small regular files and folders, and write their manifest entries (pack()).
  *
  * pack(items, start, out, small, in_json) -> (used, entries, problems, files, nbytes)
  *

@@ -5,3 +5,6 @@ BLOCK: int
 def pack(
     items: list[Any], start: int, out: bytearray, small: int, in_json: bytes, /
 ) -> tuple[int, list[bytes | None], list[tuple[int, int]], int, int]: ...
+def folder(
+    path: str, rel: str, item: type[Any], /
+) -> tuple[list[Any], list[tuple[str, int]]] | None: ...
