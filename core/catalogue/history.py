@@ -6,6 +6,7 @@ pane, the tray and `backupdesk history` never load SQLAlchemy.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,14 +58,28 @@ def _rows(c: Conn, sql: str, params: list[Any]) -> list[HistoryRow]:
     return [_to_row(r) for r in c.rows(sql, params)]
 
 
-Where = tuple[list[str], list[Any]]
+# The jobs that match a free text are found through the error column's index; fetching them by
+# id reads one table page per job, scattered over the whole table (seconds from a cold disk
+# for tens of thousands). Up to this many are fetched by id and sorted; more are found by walking
+# the sort order's index, which stops at the page's last row.
+TEXT_BY_ID_BELOW = 5_000
 
 
-def where_clauses(flt: HistoryFilter, c: Conn) -> Where:
+@dataclass
+class Where:
+    conds: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+    few_text_matches: bool | None = None  # with a free text: are its matches fetched by id?
+    text_errors_only: tuple[str, Any] | None = None  # the text matched errors only: SQL, param
+
+    def sql(self) -> str:
+        return " WHERE " + " AND ".join(self.conds) if self.conds else ""
+
+
+def where_clauses(flt: HistoryFilter, c: Conn, *, counting: bool = False) -> Where:
     """The filter as SQL conditions and their parameters (computed once per query: free text
-    reads vocabularies)."""
-    conds: list[str] = []
-    params: list[Any] = []
+    reads vocabularies). A count visits every match anyway: it fetches text matches by id."""
+    w = Where()
     for col, values in (
         ("plan_name", flt.plans),
         ("status", flt.statuses),
@@ -73,29 +88,23 @@ def where_clauses(flt: HistoryFilter, c: Conn) -> Where:
         ("kind", flt.kinds),
     ):
         if len(values) == 1:
-            conds.append(f"{col} = ?")
+            w.conds.append(f"{col} = ?")
         elif values:
-            conds.append(f"{col} IN ({placeholders(len(values))})")
-        params.extend(values)
+            w.conds.append(f"{col} IN ({placeholders(len(values))})")
+        w.params.extend(values)
     if flt.since is not None:
-        conds.append("started_at >= ?")
-        params.append(flt.since)
+        w.conds.append("started_at >= ?")
+        w.params.append(flt.since)
     if flt.until is not None:
-        conds.append("started_at < ?")
-        params.append(flt.until)
+        w.conds.append("started_at < ?")
+        w.params.append(flt.until)
     text = flt.text.strip()
     if text:
-        cond, more = _text_condition(text, c)
-        conds.append(cond)
-        params.extend(more)
-    return conds, params
+        _text_condition(text, c, w, counting)
+    return w
 
 
-def _where_sql(where: Where) -> str:
-    return " WHERE " + " AND ".join(where[0]) if where[0] else ""
-
-
-def _text_condition(text: str, c: Conn) -> tuple[str, list[Any]]:
+def _text_condition(text: str, c: Conn, w: Where, counting: bool) -> None:
     """Free text over plan, user, engine, kind and error.
 
     The small vocabularies are matched in Python against their distinct values (each read from
@@ -111,11 +120,21 @@ def _text_condition(text: str, c: Conn) -> tuple[str, list[Any]]:
             conds.append(f"{col} IN ({placeholders(len(values))})")
             params.extend(values)
     # SQLite's LIKE ignores ASCII case by itself; ILIKE's lower() on every row costs a third more.
-    like = "LIKE" if c.sqlite else "ILIKE"
-    conds.append("id IN (SELECT id FROM jobs WHERE error IS NOT NULL"
-                 f" AND error {like} ? ESCAPE '\\')")
-    params.append(f"%{_escape_like(text)}%")
-    return "(" + " OR ".join(conds) + ")", params
+    errors = ("SELECT id FROM jobs WHERE error IS NOT NULL"
+              f" AND error {'LIKE' if c.sqlite else 'ILIKE'} ? ESCAPE '\\'")
+    like = f"%{_escape_like(text)}%"
+    by_id = True
+    if c.sqlite and not counting:
+        n = c.scalar(f"SELECT count(*) FROM ({errors} LIMIT ?) AS m", [like, TEXT_BY_ID_BELOW + 1])
+        by_id = not conds and int(n) <= TEXT_BY_ID_BELOW
+    # SQLite: a unary plus keeps the planner from fetching every match by id
+    conds.append(f"{'' if by_id else '+'}id IN ({errors})")
+    params.append(like)
+    w.conds.append("(" + " OR ".join(conds) + ")")
+    w.params.extend(params)
+    w.few_text_matches = by_id
+    if len(conds) == 1:
+        w.text_errors_only = (errors, like)
 
 
 # Columns whose index is (column, started_at, id): ties are ordered by start time.
@@ -153,8 +172,8 @@ def history_page(
     with cat.db.connect() as c:
         where = where_clauses(flt, c)
         by_index = not (c.sqlite and _few_matches(flt, sort, where, c))
-        sql = ROW_SELECT + _where_sql(where) + order_by(sort, by_index=by_index)
-        return _rows(c, sql + " LIMIT ? OFFSET ?", [*where[1], limit, offset])
+        sql = ROW_SELECT + where.sql() + order_by(sort, by_index=by_index)
+        return _rows(c, sql + " LIMIT ? OFFSET ?", [*where.params, limit, offset])
 
 
 def _few_matches(flt: HistoryFilter, sort: HistorySort, where: Where, c: Conn) -> bool:
@@ -163,21 +182,26 @@ def _few_matches(flt: HistoryFilter, sort: HistorySort, where: Where, c: Conn) -
     SQLite walks the sort column's index even when the filter keeps a handful of rows; this
     bounded count (cheap when many rows match) tells the two cases apart.
     """
+    if where.few_text_matches is not None:
+        return where.few_text_matches  # counted already; counting rows would fetch them by id
     if flt == NO_FILTER or sort.column == "started":
         return False
     fixed = {"plan": flt.plans, "status": flt.statuses, "engine": flt.engines,
              "trigger": flt.triggers, "kind": flt.kinds}.get(sort.column, ())
     if len(fixed) == 1:
         return False  # (column, started_at, id) index: the filter's own order is the sort order
-    n = c.scalar(f"SELECT count(*) FROM (SELECT 1 FROM jobs{_where_sql(where)} LIMIT ?) AS m",
-                 [*where[1], SORT_IN_MEMORY_BELOW + 1])
+    n = c.scalar(f"SELECT count(*) FROM (SELECT 1 FROM jobs{where.sql()} LIMIT ?) AS m",
+                 [*where.params, SORT_IN_MEMORY_BELOW + 1])
     return int(n) <= SORT_IN_MEMORY_BELOW
 
 
 def history_count(cat: Catalogue, flt: HistoryFilter = NO_FILTER) -> int:
     with cat.db.connect() as c:
-        where = where_clauses(flt, c)
-        return int(c.scalar("SELECT count(*) FROM jobs" + _where_sql(where), where[1]))
+        where = where_clauses(flt, c, counting=True)
+        if where.text_errors_only and replace(flt, text="") == NO_FILTER:
+            sql, like = where.text_errors_only  # from the error index alone
+            return int(c.scalar(f"SELECT count(*) FROM ({sql}) AS m", [like]))
+        return int(c.scalar("SELECT count(*) FROM jobs" + where.sql(), where.params))
 
 
 def job_rows(cat: Catalogue, ids: list[int]) -> list[HistoryRow]:

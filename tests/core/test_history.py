@@ -183,3 +183,25 @@ def test_filtered_and_sorted_pages_match_reference(filled, column):
     assert [r.id for r in got] == [r.id for r in expect]
     got_desc = all_rows(filled, flt, HistorySort(column, True))
     assert [r.id for r in got_desc] == [r.id for r in reversed(expect)]
+
+
+@pytest.mark.parametrize("by_id_below", [0, 10_000])
+@pytest.mark.parametrize("column", ["started", "size", "status"])
+def test_free_text_pages_and_counts_match_reference_both_ways(filled, monkeypatch, by_id_below,
+                                                               column):
+    # Many matches are found by walking the sort's index, few fetched by id and sorted: the
+    # rows and the count are the same either way.
+    from core.catalogue import history
+
+    monkeypatch.setattr(history, "TEXT_BY_ID_BELOW", by_id_below)
+    everything = all_rows(filled, sort=HistorySort(column, True))
+    for text, pred in (("disk", lambda r: r.error == "disk full"),
+                       ("alpha", lambda r: r.plan == "alpha"),
+                       ("0%x", lambda r: False)):
+        flt = HistoryFilter(text=text)
+        expect = [r.id for r in everything if pred(r)]
+        assert [r.id for r in all_rows(filled, flt, HistorySort(column, True))] == expect
+        assert history_count(filled, flt) == len(expect)
+        narrowed = HistoryFilter(text=text, statuses=("failed",))
+        assert history_count(filled, narrowed) == len(
+            [r for r in everything if pred(r) and r.status == "failed"])
