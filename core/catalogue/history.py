@@ -24,7 +24,7 @@ from core.catalogue.rows import (
     PlanToday,
     Stats,
 )
-from core.timeutil import iso, local_midnight_utc, to_aware, utcnow
+from core.timeutil import iso, local_midnight_utc, to_aware, to_naive_utc, utcnow
 
 __all__ = ["Banner", "HistoryFilter", "HistoryRow", "HistorySort", "JobDetail", "PlanToday",
            "Stats", "banner", "change_token", "distinct_values", "history_count", "history_page",
@@ -273,35 +273,24 @@ def stats(cat: Catalogue, days: int = 30, now: datetime | None = None) -> Stats:
 
 
 def banner(cat: Catalogue, now: datetime | None = None) -> Banner:
-    """Did today's backup run? Computed per enabled plan from the catalogue."""
-    midnight = local_midnight_utc(now)
-    backup = JobKind.BACKUP.value
-    with cat.db.connect() as c:
-        items: list[PlanToday] = []
-        for pid, name in c.rows("SELECT id, name FROM plans WHERE enabled = ? ORDER BY name",
-                                [True]):
-            last_ok = to_datetime(c.scalar(
-                "SELECT max(finished_at) FROM jobs WHERE plan_id = ? AND kind = ?"
-                " AND status = ?", [pid, backup, JobStatus.SUCCESS.value]))
-            last = c.first(
-                "SELECT status, error FROM jobs WHERE plan_id = ? AND kind = ?"
-                " AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1", [pid, backup])
-            items.append(
-                PlanToday(
-                    name,
-                    last_ok if last_ok is not None and last_ok >= midnight else None,
-                    last[0] if last else None,
-                    last[1] if last else None,
-                )
-            )
-    return _with_overdue(cat, _banner_from(items), now)
-
-
-def _with_overdue(cat: Catalogue, b: Banner, now: datetime | None) -> Banner:
-    """Overdue plans (core.status) turn an ok banner into a warning and are named first."""
+    """Did today's backup run? Computed per enabled plan from the plans' status (core.status),
+    which also tells the overdue plans."""
     from core.status import plan_statuses
 
-    late = [p.plan for p in plan_statuses(cat, to_aware(now)) if p.overdue]
+    midnight = local_midnight_utc(now)
+    statuses = plan_statuses(cat, to_aware(now))
+    items: list[PlanToday] = []
+    for st in statuses:
+        if not st.enabled:
+            continue
+        last_ok = to_naive_utc(st.last_success) if st.last_success is not None else None
+        items.append(PlanToday(st.plan, last_ok if last_ok is not None and last_ok >= midnight
+                               else None, st.last_result, st.last_error))
+    return _with_overdue(_banner_from(items), [st.plan for st in statuses if st.overdue])
+
+
+def _with_overdue(b: Banner, late: list[str]) -> Banner:
+    """Overdue plans turn an ok banner into a warning and are named first."""
     if not late:
         return b
     text = f"Overdue: {', '.join(late)} missed a scheduled backup."
