@@ -67,31 +67,28 @@ class Conn:
             out.append(p)
         return out
 
+    @contextmanager
+    def _cursor(self, sql: str, params: Sequence[Any]) -> Iterator[Any]:
+        cur = self.raw.cursor()
+        try:
+            cur.execute(self._sql(sql), self._args(params))
+            yield cur
+        finally:
+            cur.close()
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """A write; the number of rows it changed."""
-        cur = self.raw.cursor()
-        try:
-            cur.execute(self._sql(sql), self._args(params))
+        with self._cursor(sql, params) as cur:
             return int(cur.rowcount)
-        finally:
-            cur.close()
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        cur = self.raw.cursor()
-        try:
-            cur.execute(self._sql(sql), self._args(params))
+        with self._cursor(sql, params) as cur:
             return [tuple(r) for r in cur.fetchall()]
-        finally:
-            cur.close()
 
     def first(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        cur = self.raw.cursor()
-        try:
-            cur.execute(self._sql(sql), self._args(params))
+        with self._cursor(sql, params) as cur:
             r = cur.fetchone()
-            return tuple(r) if r is not None else None
-        finally:
-            cur.close()
+        return tuple(r) if r is not None else None
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         r = self.first(sql, params)

@@ -137,7 +137,6 @@ def test_a_vanished_catalogue_file_is_an_error_not_a_new_database(home):
     cfg = AppConfig.resolve(str(home))
     cfg.paths.ensure()
     cat = open_catalogue(cfg.catalogue_url)
-    cat.db.dispose()
     path = cfg.paths.data_dir / "catalogue.sqlite3"
     cat.dispose()
     path.unlink()
