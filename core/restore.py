@@ -9,13 +9,13 @@ from typing import Any
 
 from core.backups import BackupInfo, artifact_path, chain_of, get_backup
 from core.catalogue.db import Catalogue
-from core.catalogue.jobs import append_log, finish_job, start_job
+from core.catalogue.jobs import append_log, fail_job, finish_job, start_job
 from core.catalogue.models import JobKind, JobStatus, JobTrigger
 from core.destinations import copy_file_atomic
 from core.engines import dumps
 from core.engines.api import Artifact
 from core.engines.archive.restore import check_target, restore_tree, select
-from core.errors import BackupDeskError, CancelledError, EngineError, UsageError
+from core.errors import EngineError, UsageError
 from core.progress import CancelToken, ProgressCallback, no_progress
 from core.run_prep import read_manifest
 from core.verify import hash_file
@@ -89,10 +89,7 @@ def restore_backup(cat: Catalogue, backup_id: int, *, to: Path | None = None,
             append_log(cat, job_id, f"Restored {result.files} file(s) and "
                                     f"{len(result.dumps)} dump(s) to {to}.")
     except BaseException as e:
-        status = JobStatus.CANCELLED if isinstance(e, CancelledError) else JobStatus.FAILED
-        msg = str(e) if isinstance(e, BackupDeskError) else f"Internal error: {e!r}"
-        append_log(cat, job_id, f"Failed: {msg}")
-        finish_job(cat, job_id, status, error=msg)
+        fail_job(cat, job_id, e)
         raise
     finish_job(cat, job_id, JobStatus.SUCCESS, bytes=result.bytes, files=result.files)
     return result

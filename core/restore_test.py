@@ -12,10 +12,10 @@ from typing import Any
 
 from core.backups import BackupFilter, BackupInfo, list_backups
 from core.catalogue.db import Catalogue
-from core.catalogue.jobs import append_log, finish_job, start_job
+from core.catalogue.jobs import append_log, fail_job, finish_job, start_job
 from core.catalogue.models import JobKind, JobStatus, JobTrigger
 from core.engines.archive.restore import restore_tree
-from core.errors import BackupDeskError, CancelledError, EngineError, NotFoundError
+from core.errors import EngineError, NotFoundError
 from core.plans import get_plan
 from core.progress import CancelToken
 from core.restore import chain_archives
@@ -87,10 +87,7 @@ def run_restore_test(cat: Catalogue, plan_name: str, *, count: int = SAMPLE,
     try:
         _run(cat, b, count, cancel or CancelToken(), result)
     except BaseException as e:
-        status = JobStatus.CANCELLED if isinstance(e, CancelledError) else JobStatus.FAILED
-        msg = str(e) if isinstance(e, BackupDeskError) else f"Internal error: {e!r}"
-        append_log(cat, job_id, f"Failed: {msg}")
-        finish_job(cat, job_id, status, error=msg)
+        fail_job(cat, job_id, e)
         raise
     lines = [f"Restored and compared {result.checked} file(s) of backup {b.id} ({b.name})."]
     append_log(cat, job_id, "\n".join(lines + result.problems))

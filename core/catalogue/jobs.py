@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.catalogue.db import Catalogue, active_job_exists
 from core.catalogue.models import Job, JobLog, JobStatus, JobTrigger
-from core.errors import LockedError, NotFoundError
+from core.errors import BackupDeskError, CancelledError, LockedError, NotFoundError
 from core.timeutil import utcnow
 
 HEARTBEAT_EVERY = timedelta(seconds=30)
@@ -136,6 +136,15 @@ def finish_job(
             job.files = files
         if details:
             job.details = {**(job.details or {}), **details}
+
+
+def fail_job(cat: Catalogue, job_id: int, e: BaseException) -> None:
+    """End a job on the exception that stopped it: cancelled or failed, with the reason in its
+    log and error (an unexpected exception as an internal error)."""
+    status = JobStatus.CANCELLED if isinstance(e, CancelledError) else JobStatus.FAILED
+    msg = str(e) if isinstance(e, BackupDeskError) else f"Internal error: {e!r}"
+    append_log(cat, job_id, f"Failed: {msg}")
+    finish_job(cat, job_id, status, error=msg)
 
 
 def record_external_job(
