@@ -12,6 +12,7 @@ from core.catalogue.db import Catalogue
 from core.catalogue.models import Backup, BackupLocation, Destination, LocationState
 from core.destinations import copy_file_atomic, safe_delete
 from core.errors import BackupDeskError, EngineError, UsageError
+from core.fmt import count
 from core.progress import CancelToken
 
 
@@ -25,7 +26,7 @@ def describe_deletion(items: list[BackupInfo]) -> str:
     if len(items) == 1:
         return f"Backup {head.id} ({head.type}, {head.name}) will be deleted."
     rest = ", ".join(str(b.id) for b in items[1:])
-    return (f"Backup {head.id} ({head.type}) has {len(items) - 1} backup(s) depending on it "
+    return (f"Backup {head.id} ({head.type}) has {count(len(items) - 1, 'backup')} depending on it "
             f"({rest}); deleting it deletes them too.")
 
 

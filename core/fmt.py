@@ -51,3 +51,19 @@ def relative_time(dt: datetime | None, now: datetime) -> str:
             v = int(delta // div)
             return f"in {v} {unit}" if future else f"{v} {unit} ago"
     raise AssertionError("unreachable")
+
+
+_IRREGULAR = {"copy": "copies", "is": "are", "was": "were", "has": "have", "entry": "entries",
+              "directory": "directories", "this": "these"}
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """The word for a count: plural(1, "file") -> "file", plural(3, "copy") -> "copies"."""
+    if n == 1:
+        return word
+    return many or _IRREGULAR.get(word) or word + "s"
+
+
+def count(n: int, word: str, many: str | None = None) -> str:
+    """A count with its word: count(1, "job") -> "1 job", count(0, "copy") -> "0 copies"."""
+    return f"{n} {plural(n, word, many)}"

@@ -15,6 +15,7 @@ from core.catalogue.jobs import append_log, finish_job, plan_lock_key, start_job
 from core.catalogue.models import JobKind, JobStatus, JobTrigger
 from core.config import AppPaths
 from core.errors import BackupDeskError, ConfigError
+from core.fmt import count
 from core.plans import get_plan
 from core.timeutil import iso
 
@@ -93,7 +94,7 @@ def prune_plan(cat: Catalogue, paths: AppPaths, plan_name: str, *, dry_run: bool
     report.items = plan_decisions(cat, plan.name, policy, tz)
     if dry_run:
         n = len(report.to_remove)
-        report.message = f"{n} backup(s) would be removed, {len(report.items) - n} kept."
+        report.message = f"{count(n, 'backup')} would be removed, {len(report.items) - n} kept."
         return report
     report.job_id = start_job(cat, engine=plan.engine, kind=JobKind.PRUNE.value, trigger=trigger,
                               plan_id=plan.id, plan_name=plan.name, requested_by=requested_by,
@@ -107,9 +108,9 @@ def prune_plan(cat: Catalogue, paths: AppPaths, plan_name: str, *, dry_run: bool
              if i.id in report.removed] + report.errors
     append_log(cat, report.job_id, "\n".join(lines) or "Nothing to remove.")
     status = JobStatus.PARTIAL if report.errors else JobStatus.SUCCESS
-    report.message = f"Removed {len(report.removed)} backup(s)."
+    report.message = f"Removed {count(len(report.removed), 'backup')}."
     if report.errors:
-        report.message += f" {len(report.errors)} problem(s): {report.errors[0]}"
+        report.message += f" {count(len(report.errors), 'problem')}: {report.errors[0]}"
     finish_job(cat, report.job_id, status, error=report.errors[0] if report.errors else None,
                details={"removed": report.removed, "policy": policy})
     return report
@@ -145,9 +146,9 @@ def _prune_borg(cat: Catalogue, paths: AppPaths, plan_name: str, report: PruneRe
     report.items = [PruneItem(0, n, "archive", None, False, "borg prune")
                     for n in names]
     if report.dry_run:
-        report.message = f"borg prune would remove {len(names)} archive(s)."
+        report.message = f"borg prune would remove {count(len(names), 'archive')}."
         return report
-    report.message = f"borg prune removed {len(names)} archive(s)."
+    report.message = f"borg prune removed {count(len(names), 'archive')}."
     if names and get_plan(cat, plan_name).options.get("compact", True):
         compact(cat, paths, plan_name, trigger=trigger)
         report.message += " Repository compacted."

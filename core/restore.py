@@ -16,6 +16,7 @@ from core.engines import dumps
 from core.engines.api import Artifact
 from core.engines.archive.restore import check_target, restore_tree, select
 from core.errors import EngineError, UsageError
+from core.fmt import count
 from core.progress import CancelToken, ProgressCallback, no_progress
 from core.run_prep import read_manifest
 from core.verify import hash_file
@@ -86,8 +87,8 @@ def restore_backup(cat: Catalogue, backup_id: int, *, to: Path | None = None,
         else:
             assert to is not None
             _restore_files(cat, b, to, paths or [], progress, cancel, result)
-            append_log(cat, job_id, f"Restored {result.files} file(s) and "
-                                    f"{len(result.dumps)} dump(s) to {to}.")
+            append_log(cat, job_id, f"Restored {count(result.files, 'file')} and "
+                                    f"{count(len(result.dumps), 'dump')} to {to}.")
     except BaseException as e:
         fail_job(cat, job_id, e)
         raise

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core import fmt
 from core.backups import BackupFilter, BackupInfo, list_backups
 from core.catalogue.db import Catalogue
 from core.catalogue.jobs import append_log, fail_job, finish_job, start_job
@@ -89,11 +90,12 @@ def run_restore_test(cat: Catalogue, plan_name: str, *, count: int = SAMPLE,
     except BaseException as e:
         fail_job(cat, job_id, e)
         raise
-    lines = [f"Restored and compared {result.checked} file(s) of backup {b.id} ({b.name})."]
+    lines = [f"Restored and compared {fmt.count(result.checked, 'file')} of backup {b.id} "
+             f"({b.name})."]
     append_log(cat, job_id, "\n".join(lines + result.problems))
     error = None
     if result.problems:
-        error = f"{len(result.problems)} file(s) differ: {result.problems[0]}"
+        error = f"{fmt.count(len(result.problems), 'file')} differ: {result.problems[0]}"
     finish_job(cat, job_id, JobStatus.SUCCESS if result.ok else JobStatus.FAILED,
                error=error, files=result.checked,
                details={"backup_id": b.id, "problems": result.problems[:20]})

@@ -15,6 +15,7 @@ from core.catalogue.models import Backup, Plan
 from core.engines.api import DatabaseTarget
 from core.engines.archive import manifest as mf
 from core.errors import BackupDeskError, EngineError
+from core.fmt import count
 from core.secrets import SecretStore, db_secret_key
 
 
@@ -61,7 +62,7 @@ def choose_mode(cat: Catalogue, plan: Plan, mode: str) -> ModeChoice:
     chain = chain_of(cat, last.id)
     every = int(plan.options.get("full_every", 7))
     if mode == "auto" and len(chain) >= every:
-        return ModeChoice("full", notes=[f"The chain has {len(chain)} backup(s); full every "
+        return ModeChoice("full", notes=[f"The chain has {count(len(chain), 'backup')}; full every "
                                          f"{every} runs: making a full backup."])
     try:
         for b in chain:

@@ -28,6 +28,7 @@ from core.config import AppPaths
 from core.destinations import check_destination
 from core.engines.api import Engine, RunRequest, RunResult
 from core.errors import BackupDeskError, CancelledError, ConfigError, DestinationError
+from core.fmt import count
 from core.plans import get_plan
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 from core.record import record_backup
@@ -185,7 +186,7 @@ class _Job:
         dests = [d for d in plan.destinations if d.enabled]
         if not dests:
             raise ConfigError(f"Plan {plan.name!r} has no enabled destination.")
-        self.log(f"Backup of plan {plan.name!r} to {len(dests)} destination(s).")
+        self.log(f"Backup of plan {plan.name!r} to {count(len(dests), 'destination')}.")
         choice = choose_mode(self.cat, plan, mode)
         need = expected_size(self.cat, plan, choice.mode)
         checks = [check_destination(d.location, need) for d in dests]
@@ -265,7 +266,7 @@ class _Job:
         problems = errors + result.warnings
         error = None
         if status != JobStatus.SUCCESS:
-            error = (f"{len(problems)} problem(s): " + "; ".join(problems[:3])
+            error = (f"{count(len(problems), 'problem')}: " + "; ".join(problems[:3])
                      + (" ..." if len(problems) > 3 else ""))
         self.log(f"Finished: {status.value}.")
         finish_job(self.cat, self.job_id, status, error=error, bytes=result.size,

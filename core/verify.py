@@ -18,6 +18,7 @@ from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobKind, JobStatus, LocationState
 from core.engines.api import Artifact
 from core.errors import CancelledError, NotFoundError
+from core.fmt import count
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 from core.timeutil import utcnow
 
@@ -193,7 +194,7 @@ def verify_backups(cat: Catalogue, ids: list[int] | None = None, *,
         lines = [f"backup {r.backup_id} at {r.destination}: {r.state}" for r in report.locations]
         append_log(cat, job_id, "\n".join(lines) or "Nothing to verify.")
         finish_job(cat, job_id, JobStatus.FAILED if bad else JobStatus.SUCCESS,
-                   error=f"{len(bad)} copy(ies) missing, damaged or corrupt." if bad else None,
+                   error=f"{count(len(bad), 'copy')} missing, damaged or corrupt." if bad else None,
                    bytes=report.bytes, details={"backup_ids": [b.id for b in items]})
     return report
 

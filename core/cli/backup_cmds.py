@@ -11,7 +11,7 @@ from typing import Any
 from core.catalogue.enums import BACKUP_STATUSES, JobTrigger
 from core.cli.context import CliContext, print_json, print_table
 from core.errors import UsageError
-from core.fmt import human_bytes, local_time
+from core.fmt import count, human_bytes, local_time, plural
 from core.progress import CancelToken
 
 
@@ -140,7 +140,8 @@ def _verify(ctx: CliContext, a: argparse.Namespace) -> int:
                   + (f" ({'; '.join(bad)})" if bad else ""))
     if not report.all_ok:
         n = sum(1 for r in report.locations if r.state != "ok")
-        print(f"backupdesk: {n} copy(ies) are missing, damaged or corrupt.", file=sys.stderr)
+        print(f"backupdesk: {count(n, 'copy')} {plural(n, 'is')} missing, damaged or corrupt.",
+              file=sys.stderr)
         return 1
     return 0
 
@@ -156,8 +157,8 @@ def _restore(ctx: CliContext, a: argparse.Namespace) -> int:
     elif res.loaded_into:
         print(f"Loaded the dump of backup {a.id} into {res.loaded_into}.")
     else:
-        print(f"Restored {res.files} file(s) and {len(res.dumps)} dump(s) of backup {a.id} "
-              f"to {a.to}.")
+        print(f"Restored {count(res.files, 'file')} and {count(len(res.dumps), 'dump')} "
+              f"of backup {a.id} to {a.to}.")
     return 0
 
 
@@ -168,7 +169,7 @@ def _copy_out(ctx: CliContext, a: argparse.Namespace) -> int:
     if a.json:
         print_json([str(p) for p in paths])
     else:
-        print(f"Copied {len(paths)} file(s) to {a.to}.")
+        print(f"Copied {count(len(paths), 'file')} to {a.to}.")
     return 0
 
 
@@ -191,7 +192,7 @@ def _delete(ctx: CliContext, a: argparse.Namespace) -> int:
         print_json({"deleted": report.deleted, "removed_paths": report.removed_paths,
                     "errors": report.errors})
     else:
-        print(f"Deleted {len(report.deleted)} backup(s).")
+        print(f"Deleted {count(len(report.deleted), 'backup')}.")
     for e in report.errors:
         print(f"backupdesk: {e}", file=sys.stderr)
     return 1 if report.errors else 0

@@ -9,6 +9,7 @@ from typing import Any
 
 from core.cli.context import CliContext, print_json, print_table
 from core.errors import UsageError
+from core.fmt import count
 
 KINDS = ("backup", "verify", "restore_test")
 
@@ -174,7 +175,7 @@ def _restore_test(ctx: CliContext, a: argparse.Namespace) -> int:
     if a.json:
         print_json(r.to_json())
     else:
-        print(f"Restored and compared {r.checked} file(s) of backup {r.backup_id}: "
+        print(f"Restored and compared {count(r.checked, 'file')} of backup {r.backup_id}: "
               + ("all match." if r.ok else f"{len(r.problems)} differ."))
         for p in r.problems:
             print(f"  {p}")

@@ -17,6 +17,7 @@ import zstandard
 from core.destinations import tmp_name
 from core.engines.archive.scan import DIR, FILE, SYMLINK
 from core.errors import EngineError, UsageError
+from core.fmt import count
 from core.progress import CancelToken, Progress, ProgressCallback
 
 CHUNK = 1 << 20
@@ -112,7 +113,7 @@ def restore_tree(entries: list[dict[str, Any]], open_archive: OpenArchive, targe
                                   e["path"]))
                 cancel.raise_if_cancelled()
         if wanted:
-            raise EngineError(f"The archive of backup {name} lacks {len(wanted)} file(s), "
+            raise EngineError(f"The archive of backup {name} lacks {count(len(wanted), 'file')}, "
                               f"e.g. {next(iter(wanted))}.")
     for e in links:
         p = target / e["path"]

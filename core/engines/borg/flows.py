@@ -14,6 +14,7 @@ from core.engines.borg import ops, records
 from core.engines.borg.jobs import JobEnd, RepoJob, run_job
 from core.engines.borg.repo import archive_name, archive_prefix
 from core.errors import BackupDeskError, CancelledError, ConfigError
+from core.fmt import count
 from core.plans import get_plan
 from core.progress import CancelToken, ProgressCallback, no_progress
 from core.timeutil import utcnow
@@ -51,7 +52,7 @@ def run_borg_plan(cat: Catalogue, paths: AppPaths, plan: str | Plan, *,
         job.log(res.log)
         st: ops.ArchiveStats = res.data
         state["backup_id"] = records.record_archive(job.cat, p, job.job_id, s.location, st)
-        job.log(f"Archive {st.name}: {st.files} file(s), {st.original_size} bytes original, "
+        job.log(f"Archive {st.name}: {count(st.files, 'file')}, {st.original_size} bytes original, "
                 f"{st.compressed_size} compressed, {st.deduplicated_size} deduplicated.")
         problems = list(res.warnings)
         for step in _after_create(job, p):
@@ -63,7 +64,7 @@ def run_borg_plan(cat: Catalogue, paths: AppPaths, plan: str | Plan, *,
                 job.log(f"Failed: {e}")
                 problems.append(str(e))
         end.status = JobStatus.PARTIAL if problems else JobStatus.SUCCESS
-        end.error = (f"{len(problems)} problem(s): " + "; ".join(problems[:3])) if problems \
+        end.error = (f"{count(len(problems), 'problem')}: " + "; ".join(problems[:3])) if problems \
             else None
         end.bytes, end.files = st.original_size, st.files
         end.details = {"backup_id": state["backup_id"], "type": "archive",
@@ -196,7 +197,7 @@ def list_archives(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *,
 
     def body(job: RepoJob, end: JobEnd) -> list[ops.ArchiveEntry]:
         items = ops.list_archives(job.settings, job.env, job.cancel)
-        job.log(f"{len(items)} archive(s).")
+        job.log(f"{count(len(items), 'archive')}.")
         end.details = {"archives": len(items)}
         return items
 

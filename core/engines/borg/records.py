@@ -14,6 +14,7 @@ from core.catalogue.models import Backup, BackupLocation, JobKind, JobStatus, Lo
 from core.engines.borg import ops
 from core.engines.borg.process import BorgEnv
 from core.engines.borg.repo import RepoSettings
+from core.fmt import count
 from core.progress import CancelToken
 from core.timeutil import utcnow
 
@@ -88,7 +89,8 @@ class RefreshReport:
     gone: list[int] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{self.archives} archive(s) in the repository; {len(self.new_backups)} made "
+        return (f"{count(self.archives, 'archive')} in the repository; "
+                f"{len(self.new_backups)} made "
                 f"outside Backup Desk recorded; {len(self.gone)} no longer there.")
 
 

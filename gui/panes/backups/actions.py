@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from core.fmt import count
 from core.verify import VerifyReport
 from gui.errors import error_text, show_error
 from gui.panes.backups.controller import RestoreRequest, needs_overwrite, read_paths
@@ -168,14 +169,14 @@ class BackupActions:
             assert isinstance(result, VerifyReport)
             bad = [r for r in result.locations if r.state != "ok"]
             if not bad:
-                return "ok", f"All {len(result.locations)} copy(ies) verified ok."
+                return "ok", f"All {count(len(result.locations), 'copy')} verified ok."
             lines = ", ".join(f"backup {r.backup_id} at {r.destination}: {r.state}"
                               for r in bad[:3])
-            return "error", f"{len(bad)} of {len(result.locations)} copy(ies) failed: {lines}."
+            return "error", f"{len(bad)} of {count(len(result.locations), 'copy')} failed: {lines}."
         if kind == "restore":
             where = result.loaded_into or "the folder"
-            return "ok", (f"Restored backup {result.backup_id}: {result.files} file(s), "
-                          f"{len(result.dumps)} dump(s) into {where} (job {result.job_id}).")
+            return "ok", (f"Restored backup {result.backup_id}: {count(result.files, 'file')}, "
+                          f"{count(len(result.dumps), 'dump')} into {where} (job {result.job_id}).")
         if kind == "check":
             plan, job, data = result
             what = "repository and archive data" if data else "repository"
@@ -183,9 +184,9 @@ class BackupActions:
         if kind == "break-lock":
             return "ok", f"Broke the lock of {result}."
         if kind == "copy":
-            return "ok", f"Copied {len(result)} file(s), each checked against its SHA-256."
+            return "ok", f"Copied {count(len(result), 'file')}, each checked against its SHA-256."
         if result.errors:
-            return "warning", (f"Deleted {len(result.deleted)} backup(s); "
+            return "warning", (f"Deleted {count(len(result.deleted), 'backup')}; "
                                + " ".join(result.errors))
-        return "ok", (f"Deleted {len(result.deleted)} backup(s) and "
-                      f"{len(result.removed_paths)} folder(s).")
+        return "ok", (f"Deleted {count(len(result.deleted), 'backup')} and "
+                      f"{count(len(result.removed_paths), 'folder')}.")

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.backups import BackupInfo
+from core.fmt import count
 from core.progress import Progress
 from gui.context import AppContext
 from gui.panes.backups.actions import BackupActions
@@ -233,7 +234,7 @@ class BackupsPane(QWidget):
         first = ", ".join(f"backup {b.id} at {loc.destination}: {loc.state}"
                           for b, loc in bad[:3])
         more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
-        self.banner.set_state("error", f"{len(bad)} copy(ies) missing or corrupt: "
+        self.banner.set_state("error", f"{count(len(bad), 'copy')} missing or corrupt: "
                                        f"{first}{more}.")
 
     def selected(self) -> list[BackupInfo]:

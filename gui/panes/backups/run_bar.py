@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from core.fmt import count
 from core.progress import Progress
 from gui.context import AppContext
 from gui.run_controller import describe, run_controller
@@ -120,7 +121,7 @@ class RunBar(QWidget):
         if outcome.error:
             text += f" {outcome.error}"
         if outcome.warnings:
-            text += f" {len(outcome.warnings)} warning(s): {outcome.warnings[0]}"
+            text += f" {count(len(outcome.warnings), 'warning')}: {outcome.warnings[0]}"
         self.show_outcome(level, text)
 
     def _failed(self, plan: str, message: str) -> None:

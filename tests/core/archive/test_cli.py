@@ -134,7 +134,7 @@ def test_delete_chain_and_files(home: Path, tree: Path, tmp_path: Path,
     _, items = jrun(capsys, "backups", "--json")
     full = items[0]
     r = cli("delete", str(full["id"]), "--files", home=home)  # stdin is not a terminal
-    assert r.returncode == 2 and "--yes" in r.stderr and "2 backup(s) depending" in r.stderr
+    assert r.returncode == 2 and "--yes" in r.stderr and "2 backups depending" in r.stderr
     code, rep = jrun(capsys, "delete", str(full["id"]), "--files", "--yes", "--json")
     assert code == 0 and sorted(rep["deleted"]) == sorted(b["id"] for b in items)
     assert [p for p in d1.rglob("*") if p.is_file()] == []

@@ -141,7 +141,7 @@ def test_delete_full_says_the_chain_goes_and_removes_files(qtbot, pane, backups,
     monkeypatch.setattr(pane, "exec_dialog", confirm)
     pane.select(backups["full"])
     wait_op(qtbot, pane, pane.delete_button.click)
-    assert "1 backup(s) depending on it" in shown[0]
+    assert "1 backup depending on it" in shown[0]
     assert list_backups(app_ctx.catalogue) == []
     assert not any(f.exists() for f in folders)
     qtbot.waitUntil(lambda: pane.stack.currentIndex() == 1, timeout=10000)
