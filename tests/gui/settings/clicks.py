@@ -41,7 +41,7 @@ def open_pane(qtbot: Any, window: Any, title: str) -> QWidget:
             rect = nav.visualItemRect(nav.item(row))
             qtbot.mouseClick(nav.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
             key = title.lower()
-            qtbot.waitUntil(lambda: window.pane(key) is window.stack.currentWidget(),
+            qtbot.waitUntil(lambda k=key: window.pane(k) is window.stack.currentWidget(),
                             timeout=5000)
             pane: QWidget = window.stack.currentWidget()
             return pane
