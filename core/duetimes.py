@@ -49,7 +49,7 @@ def zone_problem(name: str) -> str | None:
         return None
     if any(z.startswith(name) for z in zone_names()):
         return f"{name!r} is not a time zone yet: keep typing, e.g. Europe/Rome."
-    return f"{name!r} is not a time zone: use an IANA name such as Europe/Rome."
+    return f"Unknown time zone {name!r}: use an IANA name such as Europe/Rome."
 
 
 def local_zone() -> tzinfo:

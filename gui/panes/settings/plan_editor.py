@@ -27,7 +27,7 @@ from gui.errors import error_text
 from gui.panes.backups.guard import guarded
 from gui.panes.settings.archive_box import ArchiveBox
 from gui.panes.settings.borg_box import BorgBox
-from gui.panes.settings.plan_form import PlanForm, Saved, save_plan
+from gui.panes.settings.plan_form import PlanForm, Saved, save_plan, secret_place
 from gui.panes.settings.schedules_box import SchedulesBox
 
 
@@ -94,7 +94,7 @@ class PlanEditor(QWidget):
         self.schedules = SchedulesBox(ctx)
         self.schedule = self.schedules.fields["backup"]
         self.archive = ArchiveBox(ctx)
-        self.borg = BorgBox()
+        self.borg = BorgBox(ctx=ctx)
         self.save_button = QPushButton("Save plan")
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -124,6 +124,8 @@ class PlanEditor(QWidget):
         self.engine.currentTextChanged.connect(self._engine)
         self.save_button.clicked.connect(self.save)
         self.load(None)
+        ctx.workers.submit(secret_place, ctx.config.paths,
+                           on_result=guarded(self, self.borg.set_secret_place))
 
     def _engine(self, engine: str) -> None:
         self.archive.setVisible(engine == "archive")
@@ -182,6 +184,8 @@ class PlanEditor(QWidget):
             f.options = self.archive.options()
         else:
             f.options = self.borg.options()
+            if problem := self.borg.passphrase_problem():
+                raise ConfigError(problem)
             f.passphrase = self.borg.passphrase.text()
             f.borg_setup = self.borg.setup_choice()
         return f

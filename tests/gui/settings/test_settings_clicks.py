@@ -46,10 +46,9 @@ def test_time_zone_typed_key_by_key_is_checked_inline(qtbot, window):
     assert "Europe/Rome" in box.fields["backup"].info.text() or not box.fields["backup"].text()
 
 
-@pytest.mark.skipif(shutil.which("borg") is None, reason="needs the borg binary")
-def test_new_borg_repository_records_only_the_init(qtbot, window, home, tmp_path):
+def new_borg_plan(qtbot, window, tmp_path, repo: Path):
     src = tmp_path / "src"
-    src.mkdir()
+    src.mkdir(exist_ok=True)
     (src / "a.txt").write_text("a\n")
     pane = settings(qtbot, window)
     ed = pane.editor
@@ -57,14 +56,36 @@ def test_new_borg_repository_records_only_the_init(qtbot, window, home, tmp_path
     type_into(qtbot, ed.name, "photos")
     choose(qtbot, ed.engine, "borg")
     ed.sources.add([str(src)])
-    type_into(qtbot, ed.borg.repository, str(tmp_path / "repo"))
-    choose(qtbot, ed.borg.setup, "Create a new repository (borg init)")
+    type_into(qtbot, ed.borg.repository, str(repo))
+    return ed
+
+
+@pytest.mark.skipif(shutil.which("borg") is None, reason="needs the borg binary")
+def test_new_borg_repository_records_only_the_init(qtbot, window, home, tmp_path):
+    ed = new_borg_plan(qtbot, window, tmp_path, tmp_path / "repo")
+    # Nothing at that path: the editor offers to create the repository by itself.
+    qtbot.waitUntil(lambda: ed.borg.setup.currentText().startswith("Create"), timeout=5000)
     type_into(qtbot, ed.borg.passphrase, SECRET)
-    if getattr(ed.borg, "passphrase_again", None) is not None:
-        type_into(qtbot, ed.borg.passphrase_again, SECRET)
+    assert ed.borg.passphrase_again.isVisible()  # asked twice, as the welcome does
+    assert "readable only by you" in ed.borg.secret_note.text()  # the 0600 file, said so
+    type_into(qtbot, ed.borg.passphrase_again, SECRET + "x")
+    click(qtbot, ed.save_button)
+    assert "differ" in ed.message.text() and jobs(home) == []
+    type_into(qtbot, ed.borg.passphrase_again, SECRET)
     with qtbot.waitSignal(ed.saved, timeout=60000):
         click(qtbot, ed.save_button)
     assert (tmp_path / "repo" / "config").is_file()
-    kinds = jobs(home)
-    assert [k for k, _s, _t in kinds] == ["init"], kinds
-    assert all(s == "success" for _k, s, _t in kinds), kinds
+    assert jobs(home) == [("init", "success", "manual")]
+
+
+@pytest.mark.skipif(shutil.which("borg") is None, reason="needs the borg binary")
+def test_existing_repository_that_is_not_there_records_no_job(qtbot, window, home, tmp_path):
+    ed = new_borg_plan(qtbot, window, tmp_path, tmp_path / "nothing")
+    qtbot.waitUntil(lambda: ed.borg.setup.currentText().startswith("Create"), timeout=5000)
+    choose(qtbot, ed.borg.setup, "Use an existing repository")
+    type_into(qtbot, ed.borg.passphrase, SECRET)
+    with qtbot.waitSignal(ed.failed, timeout=20000):
+        click(qtbot, ed.save_button)
+    assert "no borg repository" in ed.message.text()
+    assert jobs(home) == []  # no failed refresh job, hence no notification of one
+    assert not (tmp_path / "nothing").exists()
