@@ -59,9 +59,8 @@ class Saved:
 def save_plan(cat: Catalogue, paths: AppPaths, form: PlanForm, original: str | None) -> Saved:
     """Create the plan (original None) or replace the settings of the plan named `original`."""
     from core import plans
-    from core.secrets import SecretStore
-
     from core.errors import ConfigError
+    from core.secrets import SecretStore
 
     if form.engine == "borg" and form.borg_setup and original is None:
         problem = setup_problem(str(form.options.get("repository", "")), form.borg_setup)
