@@ -15,7 +15,6 @@ from core.catalogue.db import Catalogue
 from core.catalogue.models import Destination, Plan, Schedule
 from core.config import AppPaths
 from core.errors import ConfigError, NotFoundError, UsageError
-from core.overlap import check_overlap
 from core.secrets import SecretStore, db_secret_key
 from core.timeutil import iso
 
@@ -46,8 +45,6 @@ def _validated(engine: str, sources: list[str], destinations: list[str],
     dests = [str(Path(p).expanduser().absolute()) for p in destinations]
     if engine != "borg" and not dests:
         raise ConfigError("A plan needs at least one destination (--dest).")
-    repo = str(opts.get("repository") or "") if engine == "borg" else ""
-    check_overlap(srcs, dests + ([repo] if repo and "://" not in repo else []))
     return opts, passwords, srcs, dests
 
 
