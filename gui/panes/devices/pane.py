@@ -73,8 +73,9 @@ class DevicesPane(QWidget):
         split.addWidget(self.view)
         split.addWidget(self.detail)
         split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
-        split.setSizes([900, 340])
+        split.setStretchFactor(1, 2)
+        split.setSizes([760, 480])
+        self.detail.setMinimumWidth(360)
 
         grid = QWidget()
         glay = QVBoxLayout(grid)
@@ -82,11 +83,18 @@ class DevicesPane(QWidget):
         glay.addWidget(self.header)
         glay.addLayout(bar)
         glay.addWidget(split, 1)
-        self.empty = EmptyState(
+        empty_state = EmptyState(
             "No remote nodes yet",
             "Add the lab nodes whose backup daemons you want to watch, in Settings or with:\n"
             "backupdesk node add NAME --mysql http://HOST:8090 --rsync http://HOST:8093",
         )
+        self.add_node_button = QPushButton("&Add node…")
+        self.add_node_button.clicked.connect(self.add_node)
+        self.empty = QWidget()  # the empty state, with its button
+        elay = QVBoxLayout(self.empty)
+        elay.addWidget(empty_state, 1)
+        elay.addWidget(self.add_node_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        elay.addStretch(1)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(grid)
@@ -124,6 +132,16 @@ class DevicesPane(QWidget):
         self.controller.set_nodes(nodes)
         n = len(self.controller.targets)
         self.view.set_placeholder(f"Polling {n} node{'s' if n != 1 else ''}…")
+
+    def add_node(self) -> None:
+        """Settings, Remote nodes, a blank form (through the main window when there is one)."""
+        window = self.window()
+        show = getattr(window, "show_pane", None)
+        if show is None:
+            return
+        settings = show("settings")
+        settings.tabs.setCurrentWidget(settings.nodes)
+        settings.nodes.edit_new()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
