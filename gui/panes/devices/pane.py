@@ -51,7 +51,8 @@ class DevicesPane(QWidget):
         self.sort = QComboBox()
         for key, label in SORTS.items():
             self.sort.addItem(label, key)
-        self.refresh_button = QPushButton("Poll now")
+        self.refresh_button = QPushButton("&Poll now")
+        self.refresh_button.setToolTip("Ask every node's daemons now (F5)")
         bar = QHBoxLayout()
         bar.addWidget(self.search, 1)
         bar.addWidget(self.sort)
@@ -132,6 +133,10 @@ class DevicesPane(QWidget):
         self.controller.set_nodes(nodes)
         n = len(self.controller.targets)
         self.view.set_placeholder(f"Polling {n} node{'s' if n != 1 else ''}…")
+
+    def refresh_now(self) -> None:
+        """F5: poll every node now."""
+        self.controller.refresh()
 
     def add_node(self) -> None:
         """Settings, Remote nodes, a blank form (through the main window when there is one)."""

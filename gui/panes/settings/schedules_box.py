@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import BackupDeskError
+from core.schedules import friendly
 from gui import theme
 from gui.context import AppContext
 from gui.panes.backups.guard import guarded
@@ -135,7 +136,8 @@ class SchedulesBox(QGroupBox):
         """Show a plan's schedules (plan_json()["schedules"])."""
         by_kind = {s.get("kind"): s for s in schedules}
         for kind, f in self.fields.items():
-            f.set_text(str(by_kind[kind]["expression"]) if kind in by_kind else "")
+            f.set_text(friendly(str(by_kind[kind]["expression"]))
+                       if kind in by_kind else "")
         first = next((by_kind[k] for k in KINDS if k in by_kind), {})
         self.zone.setText(str(first.get("timezone") or ""))
         policy = first.get("missed_policy") or "catch_up"
