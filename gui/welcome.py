@@ -57,8 +57,9 @@ class WelcomeDialog(QDialog):
         self.sources = QListWidget()
         self.sources.addItems(s.sources)
         self.sources.setMaximumHeight(90)
-        if not s.sources:
-            self.sources.setToolTip("Add the folders to back up.")
+        self.no_source = QLabel("No folder yet: add the folders to back up.")
+        self.no_source.setStyleSheet("color: palette(placeholder-text);")
+        self.no_source.setVisible(not s.sources)
         add_src = QPushButton("&Add folder…")
         add_src.clicked.connect(self._add_source)
         rm_src = QPushButton("Re&move")
@@ -68,6 +69,7 @@ class WelcomeDialog(QDialog):
         src_buttons.addWidget(rm_src)
         src_buttons.addStretch(1)
         src_box = QVBoxLayout()
+        src_box.addWidget(self.no_source)
         src_box.addWidget(self.sources)
         src_box.addLayout(src_buttons)
         self.destination = QLineEdit(s.destination)
@@ -90,8 +92,8 @@ class WelcomeDialog(QDialog):
         for edit in (self.passphrase, self.passphrase_again):
             edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.passphrase_note = QLabel(
-            f"<tt>{REPOSITORY}</tt> in that folder is encrypted with this passphrase.<br>"
-            "<b>Without it your backups cannot be read</b>: keep a copy somewhere<br>"
+            f"<tt>{REPOSITORY}</tt> in that folder is encrypted with this passphrase. "
+            "<b>Without it your backups cannot be read</b>: keep a copy somewhere "
             f"safe (a password manager). Backup Desk keeps it {s.secret_place}.")
         self.passphrase_note.setWordWrap(True)
         self.borg.toggled.connect(self._engine_changed)
@@ -104,7 +106,9 @@ class WelcomeDialog(QDialog):
         self.form = form = QFormLayout()
         form.addRow("Plan &name", self.name)
         form.addRow("Back up", src_box)
-        form.addRow("&Save to", dest_row)
+        save_to = QLabel("&Save to")
+        save_to.setBuddy(self.destination)
+        form.addRow(save_to, dest_row)
         form.addRow("Kind", engine_box)
         form.addRow("&Passphrase", self.passphrase)
         form.addRow("A&gain", self.passphrase_again)
@@ -201,10 +205,13 @@ class WelcomeDialog(QDialog):
         d = QFileDialog.getExistingDirectory(self, "Folder to back up", os.path.expanduser("~"))
         if d and d not in self.source_list():
             self.sources.addItem(d)
+            self.sources.setCurrentRow(self.sources.count() - 1)
+        self.no_source.setVisible(not self.source_list())
 
     def _remove_source(self) -> None:
         for item in self.sources.selectedItems():
             self.sources.takeItem(self.sources.row(item))
+        self.no_source.setVisible(not self.source_list())
 
     def _choose_destination(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Where to save backups",

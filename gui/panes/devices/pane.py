@@ -91,11 +91,10 @@ class DevicesPane(QWidget):
         )
         self.add_node_button = QPushButton("&Add node…")
         self.add_node_button.clicked.connect(self.add_node)
-        self.empty = QWidget()  # the empty state, with its button
-        elay = QVBoxLayout(self.empty)
-        elay.addWidget(empty_state, 1)
-        elay.addWidget(self.add_node_button, 0, Qt.AlignmentFlag.AlignHCenter)
-        elay.addStretch(1)
+        self.empty = empty_state
+        elay = empty_state.layout()
+        assert isinstance(elay, QVBoxLayout)
+        elay.insertWidget(3, self.add_node_button, 0, Qt.AlignmentFlag.AlignHCenter)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(grid)
