@@ -33,6 +33,9 @@ def render_pane(config: AppConfig, pane: str, out: Path, size: tuple[int, int]) 
         from gui.eventloop import wait_until
 
         wait_until(ready, 20, poll_ms=50)
+        pick = getattr(shown, "screenshot_select", None)
+        if callable(pick):  # show the pane's detail too
+            pick()
         settle(app, ctx)
     if not window.grab().save(str(out), "PNG"):
         raise BackupDeskError(f"Cannot write {out}.")

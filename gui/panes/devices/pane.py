@@ -162,6 +162,11 @@ class DevicesPane(QWidget):
         return bool(services) and all(
             st.state != "pending" for node in services.values() for st in node.values())
 
+    def screenshot_select(self) -> None:
+        """Select the first tile, so that a screenshot shows the detail panel too."""
+        if self.model.rowCount():
+            self.select(self.model.index(0).data(KEY_ROLE))
+
     def shutdown(self) -> None:
         self.breathe.stop()
         self.controller.stop()

@@ -42,12 +42,13 @@ def state_label(d: DeviceView) -> str:
 
 def tile_texts(d: DeviceView, bold: QFontMetrics, plain: QFontMetrics, width: int
                ) -> tuple[str, str]:
-    """The tile's two lines, elided in the middle: ETHOSCOPE_0…_042 stays told apart from
-    ETHOSCOPE_0…_043 (the full text is in the tooltip)."""
+    """The tile's two lines. The name is elided in the middle: INCUBATO…COPE_042 stays told
+    apart from INCUBATO…COPE_043 (the full text is in the tooltip); the state line keeps its
+    start."""
     mark = "\u26a0 " if d.state == "invalid" else ""
-    middle = Qt.TextElideMode.ElideMiddle
-    return (bold.elidedText(mark + d.name, middle, width),
-            plain.elidedText(f"{state_label(d)} · {d.target}", middle, width))
+    return (bold.elidedText(mark + d.name, Qt.TextElideMode.ElideMiddle, width),
+            plain.elidedText(f"{state_label(d)} · {d.target}", Qt.TextElideMode.ElideRight,
+                             width))
 
 
 def tile_colour(state: str, processing: bool, phase: float = 0.0) -> QColor:
