@@ -132,3 +132,39 @@ def test_new_plan_by_keyboard_save_in_sight_schedule_as_written(qtbot, window, t
     qtbot.waitUntil(lambda: bool(seen), timeout=5000)
     assert "papers" in seen[0]
     assert [p["name"] for p in settings.plans.plans] == ["papers"]
+
+
+def test_screenshot_in_dark_and_light(home, catalogue, tmp_path):
+    """`screenshot --theme`: the window really is dark or light (pixels, not settings)."""
+    shades = {}
+    for theme in ("dark", "light"):
+        out = tmp_path / f"s-{theme}.png"
+        r = subprocess.run([sys.executable, "-m", "core", "screenshot", "--pane", "settings",
+                            "--theme", theme, "--out", str(out), "--size", "900x600"],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        img = QImage(str(out))
+        shades[theme] = img.pixelColor(80, 400).lightness()  # the navigation's background
+    assert shades["dark"] < 80 < 200 < shades["light"]
+
+
+def test_meaningful_colours_follow_the_palette(qapp):
+    from PySide6.QtGui import QColor, QPalette
+
+    from gui import theme
+    from gui.panes.devices.tile import tile_colour
+    from gui.style import TRIGGER_COLOURS
+
+    old = qapp.palette()
+    try:
+        dark = QPalette()
+        dark.setColor(QPalette.ColorRole.Window, QColor("#202326"))
+        qapp.setPalette(dark)
+        assert theme.is_dark()
+        dark_bg, dark_fg = theme.COLOURS["chip_cli_bg"][1], theme.COLOURS["chip_cli_fg"][1]
+        assert TRIGGER_COLOURS["cli"] == (dark_bg, dark_fg)
+        assert QColor(theme.colour("banner_warning_bg")).lightness() < 80
+        assert tile_colour("offline", False).lightness() > QColor("#202326").lightness() + 20
+    finally:
+        qapp.setPalette(old)
+    assert not theme.is_dark() and QColor(theme.colour("banner_warning_bg")).lightness() > 200
