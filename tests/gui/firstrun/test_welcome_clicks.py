@@ -3,16 +3,20 @@ with the real secret store (the 0600 file: no OS keyring here) and the real borg
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog
 
+from core.config import AppPaths
 from core.plans import get_plan, list_plans
 from core.secrets import FORCE_FILE_ENV
+from gui.firstrun import default_excludes
 from gui.welcome import WelcomeDialog, offer_welcome
 from tests.gui.settings.clicks import click, type_into
 
@@ -94,5 +98,41 @@ def test_no_documents_proposes_no_source_and_home_into_backups_is_refused(
         click(qtbot, dlg.create_only)
     plan = get_plan(window.ctx.catalogue, dlg.name.text())
     assert ".venv" in plan.excludes
-    assert any(e.endswith(".local/share/backupdesk") or "/data" in e for e in plan.excludes) \
-        or not home.is_relative_to(user_home)
+
+
+def state_tree(root: Path) -> tuple[Path, AppPaths]:
+    """A home folder holding a document, a virtual environment and Backup Desk's own state."""
+    (root / "notes").mkdir(parents=True)
+    (root / "notes" / "a.txt").write_text("a\n")
+    (root / "proj" / ".venv" / "lib").mkdir(parents=True)
+    (root / "proj" / ".venv" / "lib" / "x.py").write_text("x\n")
+    paths = AppPaths.resolve(str(root / ".backupdesk")).ensure()
+    (paths.data_dir / "catalogue.sqlite3").write_text("db\n")
+    return root, paths
+
+
+def test_default_excludes_keep_state_and_venvs_out_of_an_archive(tmp_path):
+    from core.engines.archive.scan import scan
+
+    root, paths = state_tree(tmp_path / "me")
+    got = scan([str(root)], default_excludes([str(root)], paths, "archive"))
+    names = {i.path for i in got.items}
+    assert "me/notes/a.txt" in names
+    assert not [n for n in names if ".venv" in n or ".backupdesk/data" in n], names
+
+
+@pytest.mark.skipif(shutil.which("borg") is None, reason="needs the borg binary")
+def test_default_excludes_keep_state_and_venvs_out_of_borg(tmp_path):
+    root, paths = state_tree(tmp_path / "me")
+    repo = tmp_path / "repo"
+    env = {**os.environ, "BORG_BASE_DIR": str(tmp_path / "base"),
+           "BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK": "yes"}
+    subprocess.run(["borg", "init", "-e", "none", str(repo)], check=True, env=env,
+                   capture_output=True)
+    argv = ["borg", "create", "--list", "--dry-run", f"{repo}::a", str(root)]
+    for pattern in default_excludes([str(root)], paths, "borg"):
+        argv += ["--exclude", pattern]
+    out = subprocess.run(argv, capture_output=True, text=True, env=env, check=True).stderr
+    kept = [line for line in out.splitlines() if not line.startswith("x ")]  # x: excluded
+    assert any(line.endswith("notes/a.txt") for line in kept)
+    assert not [line for line in kept if ".venv" in line or ".backupdesk/data" in line], out
