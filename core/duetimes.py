@@ -8,7 +8,9 @@ whose hour field is `*` follow real time: every real hour is run once, the gap h
 
 from __future__ import annotations
 
+import functools
 import os
+import zoneinfo
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,10 +27,29 @@ def zone(name: str | None) -> tzinfo:
     """The named IANA zone, or the local zone (with its DST rules) when `name` is empty."""
     if not name:
         return local_zone()
+    if name not in zone_names():
+        raise ConfigError(f"Unknown time zone {name!r}.")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as e:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as e:
         raise ConfigError(f"Unknown time zone {name!r}.") from e
+
+
+@functools.cache
+def zone_names() -> frozenset[str]:
+    """Every IANA zone name installed (read once; a prefix such as `Europe` is a folder, not
+    a zone, and is not in it)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def zone_problem(name: str) -> str | None:
+    """Why `name` (as typed so far) is not a time zone, or None; opens no file once
+    zone_names() has been read."""
+    if not name or name in zone_names():
+        return None
+    if any(z.startswith(name) for z in zone_names()):
+        return f"{name!r} is not a time zone yet: keep typing, e.g. Europe/Rome."
+    return f"Unknown time zone {name!r}: use an IANA name such as Europe/Rome."
 
 
 def local_zone() -> tzinfo:

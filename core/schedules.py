@@ -66,6 +66,34 @@ def from_preset(text: str) -> str | None:
     return None
 
 
+_NUM = re.compile(r"\d{1,2}$")
+
+
+def friendly(expr: str) -> str:
+    """The preset phrase for a cron expression when there is one ("30 4 * * 1" -> "weekly on
+    mon at 04:30"), else the expression itself; from_preset(friendly(e)) == e."""
+    fields = expr.split()
+    if len(fields) != 5:
+        return expr
+    if expr == PRESETS["hourly"]:
+        return "hourly"
+    if expr == "* * * * *":
+        return "every 1 minute"
+    mi, h, dom, mon, dow = fields
+    if mi.startswith("*/") and mi[2:].isdigit() and fields[1:] == ["*"] * 4:
+        return f"every {int(mi[2:])} minutes"
+    if not (_NUM.match(mi) and _NUM.match(h)) or int(h) > 23 or int(mi) > 59 or mon != "*":
+        return expr
+    at = f"at {int(h):02d}:{int(mi):02d}"
+    if dom == "*" and dow == "*":
+        return f"daily {at}"
+    if dom == "*" and dow.isdigit() and int(dow) < len(DAYS):
+        return f"weekly on {DAYS[int(dow)]} {at}"
+    if dow == "*" and _NUM.match(dom) and 1 <= int(dom) <= 31:
+        return f"monthly on {int(dom)} {at}"
+    return expr
+
+
 def normalise(expr: str) -> str:
     """A preset word or a cron expression, as the cron expression to store."""
     e = " ".join(expr.strip().split())

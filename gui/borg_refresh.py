@@ -56,7 +56,9 @@ def refresh_in_child(cat: Any, config: AppConfig) -> int:
 
     if not plan_names(cat, engine="borg", enabled_only=True):
         return 0
-    proc = subprocess.Popen([*self_command(), "refresh", "--json"], env=config.child_env(),
+    # --by-app: labelled as the app's refresh, and no History row when nothing changed.
+    proc = subprocess.Popen([*self_command(), "refresh", "--json", "--by-app"],
+                            env=config.child_env(),
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     _children.add(proc)

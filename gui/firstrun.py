@@ -22,6 +22,10 @@ class Suggestion:
     engine: str  # "borg" or "archive"
     borg_path: str | None
     schedule_time: str  # HH:MM, daily
+    secret_place: str = "kept by Backup Desk"  # where a passphrase goes (plan_form.secret_place)
+
+
+VENV_EXCLUDES = (".venv", "venv", ".virtualenvs")  # virtual environments: rebuilt, not restored
 
 
 def borg_runnable() -> str | None:
@@ -70,12 +74,13 @@ def documents_dir(home: Path) -> Path:
 
 
 def suggest(home: Path, borg: str | None, media: list[Path]) -> Suggestion:
+    """Documents into ~/Backups (or removable media); with no Documents folder no source at
+    all: the home folder into a folder inside it would back up its own backups."""
     docs = documents_dir(home)
-    sources = [str(docs if docs.is_dir() else home)]
     dest_root = media[0] if media else home
     return Suggestion(
-        name=docs.name if docs.is_dir() else "Home",
-        sources=sources,
+        name=docs.name if docs.is_dir() else "My files",
+        sources=[str(docs)] if docs.is_dir() else [],
         destination=str(dest_root / "Backups"),
         engine="borg" if borg else "archive",
         borg_path=borg,
@@ -90,9 +95,29 @@ def first_run_suggestion(cat: object, paths: AppPaths) -> Suggestion | None:
     from core.catalogue.history import plan_names
 
     assert isinstance(cat, Catalogue)
+    from dataclasses import replace
+
+    from gui.panes.settings.plan_form import secret_place
+
     if (paths.config_dir / MARKER).exists() or plan_names(cat):
         return None
-    return suggest(Path.home(), borg_runnable(), removable_media(getpass.getuser()))
+    s = suggest(Path.home(), borg_runnable(), removable_media(getpass.getuser()))
+    return replace(s, secret_place=secret_place(paths))
+
+
+def default_excludes(sources: list[str], paths: AppPaths, engine: str) -> list[str]:
+    """Backup Desk's own state folders inside a source, and virtual environments, as exclude
+    globs the engine understands (archive: NAME/relative path; borg: full path patterns)."""
+    out: list[str] = []
+    for d in (paths.data_dir, paths.config_dir, paths.log_dir, paths.state_dir):
+        for s in sources:
+            src = Path(s).expanduser().absolute()
+            if d.is_relative_to(src) and d != src:
+                rel = d.relative_to(src).as_posix()
+                out.append(f"{src.name}/{rel}" if engine == "archive"
+                           else f"{str(src).lstrip('/')}/{rel}")
+    out += list(VENV_EXCLUDES) if engine == "archive" else [f"*/{v}" for v in VENV_EXCLUDES]
+    return list(dict.fromkeys(out))
 
 
 def mark_done(paths: AppPaths) -> None:
@@ -110,12 +135,17 @@ def create_first_plan(cat: object, paths: AppPaths, name: str, engine: str,
     again and the error is raised."""
     from core.catalogue.db import Catalogue
     from core.errors import ConfigError
+    from core.overlap import check_overlap
     from core.plans import add_plan
 
     assert isinstance(cat, Catalogue)
     if engine == "borg" and (problem := passphrase_problem(passphrase, passphrase)):
         raise ConfigError(problem)
+    if not sources:
+        raise ConfigError("Add at least one folder to back up.")
     dest = Path(destination).expanduser()
+    check_overlap(sources, [str(dest)])  # before the folder is made
+    excludes = default_excludes(sources, paths, engine)
     dest.mkdir(parents=True, exist_ok=True)
     if engine == "borg":
         from core.secrets import SecretStore
@@ -125,10 +155,10 @@ def create_first_plan(cat: object, paths: AppPaths, name: str, engine: str,
         options = {"repository": str(dest / REPOSITORY), "encryption": "repokey",
                    "passphrase": passphrase}  # core.plans moves it to the secret store
         plan = add_plan(cat, name, "borg", sources=sources, destinations=[],
-                        schedule=schedule, options=options, secrets=store)
+                        excludes=excludes, schedule=schedule, options=options, secrets=store)
         set_up_repository(cat, paths, plan, True, store)
     else:
         plan = add_plan(cat, name, "archive", sources=sources, destinations=[str(dest)],
-                        schedule=schedule)
+                        excludes=excludes, schedule=schedule)
     mark_done(paths)
     return plan.name

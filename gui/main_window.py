@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QPaintEvent
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
+    QMessageBox,
     QStackedWidget,
     QWidget,
 )
@@ -69,6 +76,109 @@ class MainWindow(QMainWindow):
         self.nav.blockSignals(True)
         self.nav.setCurrentRow(0)
         self.nav.blockSignals(False)
+        self.actions_by_name: dict[str, QAction] = {}
+        self._menus()
+
+    # -- menu bar and shortcuts -----------------------------------------------------------------
+    def _action(self, menu: QMenu, name: str, text: str, keys: str | QKeySequence.StandardKey,
+                slot: Callable[..., object]) -> QAction:
+        act = QAction(text, self)
+        act.setShortcut(QKeySequence(keys))
+        act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        act.triggered.connect(slot)
+        menu.addAction(act)
+        self.actions_by_name[name] = act
+        return act
+
+    def _menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "refresh", "&Refresh", "F5", self.refresh_pane)
+        self._action(file, "search", "&Search…", QKeySequence.StandardKey.Find,
+                     self.focus_search)
+        file.addSeparator()
+        self._action(file, "quit", "&Quit", QKeySequence.StandardKey.Quit, self._quit)
+        view = bar.addMenu("&View")
+        for i, spec in enumerate(PANES):
+            self._action(view, f"pane-{spec.key}", f"&{i + 1} {spec.title}", f"Ctrl+{i + 1}",
+                         lambda _c=False, k=spec.key: self.show_pane(k))
+        plan = bar.addMenu("&Plan")
+        self._action(plan, "new-plan", "&New plan…", QKeySequence.StandardKey.New,
+                     self.new_plan)
+        self._action(plan, "run-now", "&Run now", "Ctrl+R", self.run_now)
+        self._action(plan, "delete", "&Delete…", QKeySequence.StandardKey.Delete,
+                     self.delete_selected)
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "guide", "&User guide", QKeySequence.StandardKey.HelpContents,
+                     self.open_guide)
+        self._action(help_menu, "about", "&About Backup Desk", "", self.about)
+
+    def current_pane(self) -> QWidget | None:
+        return self._panes.get(PANES[self.stack.currentIndex()].key)
+
+    def _pane_call(self, method: str) -> bool:
+        """Call the current pane's method if it has one; True if it did."""
+        fn = getattr(self.current_pane(), method, None)
+        if callable(fn):
+            fn()
+            return True
+        return False
+
+    def _click(self, *texts: str) -> bool:
+        """Click the current pane's visible, enabled button with one of these texts."""
+        pane = self.current_pane()
+        for b in pane.findChildren(QAbstractButton) if pane is not None else []:
+            if b.text().replace("&", "") in texts and b.isVisible() and b.isEnabled():
+                b.click()
+                return True
+        return False
+
+    def refresh_pane(self) -> None:
+        if not self._pane_call("refresh_now"):
+            self._pane_call("refresh")
+
+    def focus_search(self) -> None:
+        pane = self.current_pane()
+        for edit in pane.findChildren(QLineEdit) if pane is not None else []:
+            if edit.placeholderText().startswith("Search") and edit.isVisible():
+                edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+                edit.selectAll()
+                return
+
+    def new_plan(self) -> None:
+        settings = self.show_pane("settings")
+        getattr(settings, "new_plan", lambda: None)()
+
+    def run_now(self) -> None:
+        if not self._pane_call("run_now_shortcut") and not self._click("Run now"):
+            self.statusBar().showMessage("Select a plan in Settings to run it now.", 5000)
+
+    def delete_selected(self) -> None:
+        if isinstance(QApplication.focusWidget(), QLineEdit):
+            return  # Delete inside a text field deletes text (the field gets it first anyway)
+        if not self._pane_call("delete_selected"):
+            self._click("Delete…")
+
+    def open_guide(self) -> None:
+        guide = user_guide()
+        if guide is None or not QDesktopServices.openUrl(QUrl.fromLocalFile(str(guide))):
+            self.statusBar().showMessage(
+                "The user guide (README.md) is not installed here; see "
+                "`backupdesk --help`.", 8000)
+
+    def about(self) -> QMessageBox:
+        box = QMessageBox(QMessageBox.Icon.Information, "About Backup Desk",
+                          about_text(self.ctx), QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("about")
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
+
+    def _quit(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
 
     def _select_row(self, row: int) -> None:
         if row < 0:
@@ -109,3 +219,25 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         super().closeEvent(event)
+
+
+def about_text(ctx: AppContext) -> str:
+    import html
+
+    return (f"<h3>Backup Desk {html.escape(__version__)}</h3>"
+            "<p>One desktop app for Borg repositories, archive backups and remote backup "
+            "daemons.</p>"
+            f"<p><b>Catalogue:</b> {html.escape(ctx.config.catalogue_url)}<br>"
+            f"<b>Configuration:</b> {html.escape(str(ctx.config.paths.config_dir))}</p>"
+            "<p>Licence: GNU General Public License, version 3 or later (GPL-3.0-or-later). "
+            "This program comes with absolutely no warranty.</p>")
+
+
+def user_guide() -> Path | None:
+    """README.md, the user guide: beside the code (checkout, editable install), in the
+    resources, or where the .deb puts the documentation."""
+    from gui.resources import resource
+
+    candidates = [Path(__file__).resolve().parents[1] / "README.md", resource("README.md"),
+                  Path("/usr/share/doc/backupdesk/README.md")]
+    return next((c for c in candidates if c is not None and c.is_file()), None)

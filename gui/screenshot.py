@@ -22,6 +22,9 @@ def render_pane(config: AppConfig, pane: str, out: Path, size: tuple[int, int]) 
     config.paths.ensure()
     ctx.set_catalogue(open_catalogue(config.catalogue_url))
     window.resize(*size)
+    if pane == "welcome":
+        grab_welcome(app, ctx, window, out)
+        return
     shown = window.show_pane(pane)
     window.show()
     settle(app, ctx)
@@ -30,12 +33,39 @@ def render_pane(config: AppConfig, pane: str, out: Path, size: tuple[int, int]) 
         from gui.eventloop import wait_until
 
         wait_until(ready, 20, poll_ms=50)
+        pick = getattr(shown, "screenshot_select", None)
+        if callable(pick):  # show the pane's detail too
+            pick()
         settle(app, ctx)
     if not window.grab().save(str(out), "PNG"):
         raise BackupDeskError(f"Cannot write {out}.")
     window.close()
     ctx.shutdown()
     QApplication.processEvents()
+
+
+def grab_welcome(app: object, ctx: object, window: object, out: Path) -> None:
+    """The first-run welcome as this home would offer it (whether or not plans exist)."""
+    from dataclasses import replace
+
+    from PySide6.QtWidgets import QWidget
+
+    from gui.context import AppContext
+    from gui.firstrun import borg_runnable, removable_media, suggest
+    from gui.panes.settings.plan_form import secret_place
+    from gui.welcome import WelcomeDialog
+
+    assert isinstance(ctx, AppContext) and isinstance(window, QWidget)
+    import getpass
+
+    s = suggest(Path.home(), borg_runnable(), removable_media(getpass.getuser()))
+    dlg = WelcomeDialog(ctx, replace(s, secret_place=secret_place(ctx.config.paths)), window)
+    dlg.show()
+    settle(app, ctx)
+    if not dlg.grab().save(str(out), "PNG"):
+        raise BackupDeskError(f"Cannot write {out}.")
+    dlg.close()
+    ctx.shutdown()
 
 
 def settle(app: object, ctx: object, timeout: float = 10.0) -> None:

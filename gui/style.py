@@ -1,6 +1,9 @@
-"""Colours that carry meaning, in one place."""
+"""Colours that carry meaning, in one place. The trigger chips follow the light or dark palette
+(gui.theme.COLOURS chip_*); status chips are saturated and read on both."""
 
 from __future__ import annotations
+
+from gui import theme
 
 STATUS_COLOURS = {
     "success": ("#1e7b3a", "#ffffff"),
@@ -11,10 +14,24 @@ STATUS_COLOURS = {
     "running": ("#1565c0", "#ffffff"),
     "queued": ("#90a4ae", "#ffffff"),
 }
-TRIGGER_COLOURS = {
-    "manual": ("#e3ecfa", "#1d4e9e"),
-    "scheduled": ("#e6f4ea", "#1e6b34"),
-    "external": ("#f3e8fd", "#6a1b9a"),
-    "cli": ("#eceff1", "#37474f"),
-}
-TRIGGER_LABELS: dict[str, str] = {}
+
+
+class _ThemedChips(dict[str, tuple[str, str]]):
+    """trigger -> (background, text) in the palette's light or dark variant, at paint time."""
+
+    def get(self, key: str, default: tuple[str, str] | None = None  # type: ignore[override]
+            ) -> tuple[str, str] | None:
+        if f"chip_{key}_bg" not in theme.COLOURS:
+            return default
+        return theme.colour(f"chip_{key}_bg"), theme.colour(f"chip_{key}_fg")
+
+    def __getitem__(self, key: str) -> tuple[str, str]:
+        got = self.get(key)
+        if got is None:
+            raise KeyError(key)
+        return got
+
+
+TRIGGER_COLOURS = _ThemedChips(
+    {k: ("", "") for k in ("manual", "scheduled", "external", "cli", "app")})
+TRIGGER_LABELS: dict[str, str] = {"app": "app (at start)"}

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QProgressBar,
     QPushButton,
     QRadioButton,
     QTimeEdit,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui import theme
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.firstrun import (
@@ -55,25 +57,29 @@ class WelcomeDialog(QDialog):
         self.sources = QListWidget()
         self.sources.addItems(s.sources)
         self.sources.setMaximumHeight(90)
-        add_src = QPushButton("Add folder…")
+        self.no_source = QLabel("No folder yet: add the folders to back up.")
+        self.no_source.setStyleSheet("color: palette(placeholder-text);")
+        self.no_source.setVisible(not s.sources)
+        add_src = QPushButton("&Add folder…")
         add_src.clicked.connect(self._add_source)
-        rm_src = QPushButton("Remove")
+        rm_src = QPushButton("Re&move")
         rm_src.clicked.connect(self._remove_source)
         src_buttons = QHBoxLayout()
         src_buttons.addWidget(add_src)
         src_buttons.addWidget(rm_src)
         src_buttons.addStretch(1)
         src_box = QVBoxLayout()
+        src_box.addWidget(self.no_source)
         src_box.addWidget(self.sources)
         src_box.addLayout(src_buttons)
         self.destination = QLineEdit(s.destination)
-        browse = QPushButton("Choose…")
+        browse = QPushButton("C&hoose…")
         browse.clicked.connect(self._choose_destination)
         dest_row = QHBoxLayout()
         dest_row.addWidget(self.destination, 1)
         dest_row.addWidget(browse)
-        self.borg = QRadioButton("Borg repository (deduplicated, encrypted)")
-        self.archive = QRadioButton("Archive files (tar + zstd, readable anywhere)")
+        self.borg = QRadioButton("&Borg repository (deduplicated, encrypted)")
+        self.archive = QRadioButton("Ar&chive files (tar + zstd, readable anywhere)")
         self.borg.setEnabled(s.borg_path is not None)
         if s.borg_path is None:
             self.borg.setToolTip("Install borgbackup to use Borg repositories.")
@@ -86,9 +92,10 @@ class WelcomeDialog(QDialog):
         for edit in (self.passphrase, self.passphrase_again):
             edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.passphrase_note = QLabel(
-            f"<tt>{REPOSITORY}</tt> in that folder is encrypted with this passphrase.<br>"
-            "<b>Without it your backups cannot be read</b>: keep a copy somewhere<br>"
-            "safe (a password manager). Backup Desk keeps it in the OS keyring.")
+            f"<tt>{REPOSITORY}</tt> in that folder is encrypted with this passphrase. "
+            "<b>Without it your backups cannot be read</b>: keep a copy somewhere "
+            f"safe (a password manager). Backup Desk keeps it {s.secret_place}.")
+        self.passphrase_note.setWordWrap(True)
         self.borg.toggled.connect(self._engine_changed)
         self.time = QTimeEdit(QTime.fromString(s.schedule_time, "HH:mm"))
         self.time.setDisplayFormat("HH:mm")
@@ -97,23 +104,33 @@ class WelcomeDialog(QDialog):
         when.addWidget(self.time)
         when.addStretch(1)
         self.form = form = QFormLayout()
-        form.addRow("Plan name", self.name)
+        form.addRow("Plan &name", self.name)
         form.addRow("Back up", src_box)
-        form.addRow("Save to", dest_row)
+        save_to = QLabel("&Save to")
+        save_to.setBuddy(self.destination)
+        form.addRow(save_to, dest_row)
         form.addRow("Kind", engine_box)
-        form.addRow("Passphrase", self.passphrase)
-        form.addRow("Again", self.passphrase_again)
+        form.addRow("&Passphrase", self.passphrase)
+        form.addRow("A&gain", self.passphrase_again)
         form.addRow("", self.passphrase_note)
         form.addRow("When", when)
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c62828;")
+        self.error.setStyleSheet(f"color: {theme.colour('error_text')};")
         self.error.hide()
+        # While the plan is made (borg init takes seconds): say so, the window stays live.
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(8)
+        self.progress_label = QLabel()
+        self.progress.hide()
+        self.progress_label.hide()
         buttons = QDialogButtonBox()
-        self.run_now = buttons.addButton("Create and run now",
+        self.run_now = buttons.addButton("Create and &run now",
                                          QDialogButtonBox.ButtonRole.AcceptRole)
-        self.create_only = buttons.addButton("Create", QDialogButtonBox.ButtonRole.ApplyRole)
-        self.not_now = buttons.addButton("Not now", QDialogButtonBox.ButtonRole.RejectRole)
+        self.create_only = buttons.addButton("Cr&eate", QDialogButtonBox.ButtonRole.ApplyRole)
+        self.not_now = buttons.addButton("Not no&w", QDialogButtonBox.ButtonRole.RejectRole)
         self.run_now.setDefault(True)
         self.run_now.clicked.connect(lambda: self.submit(run_now=True))
         self.create_only.clicked.connect(lambda: self.submit(run_now=False))
@@ -122,6 +139,8 @@ class WelcomeDialog(QDialog):
         lay.addWidget(intro)
         lay.addLayout(form)
         lay.addWidget(self.error)
+        lay.addWidget(self.progress_label)
+        lay.addWidget(self.progress)
         lay.addWidget(buttons)
         self._engine_changed()
         self.resize(560, self.sizeHint().height())
@@ -176,15 +195,23 @@ class WelcomeDialog(QDialog):
     def _busy(self, busy: bool) -> None:
         for b in (self.run_now, self.create_only, self.not_now):
             b.setEnabled(not busy)
+        self.progress_label.setText(
+            f"Creating the encrypted repository {REPOSITORY} (borg init)… this takes a few "
+            "seconds." if self.engine() == "borg" else "Creating the plan…")
+        self.progress_label.setVisible(busy)
+        self.progress.setVisible(busy)
 
     def _add_source(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Folder to back up", os.path.expanduser("~"))
         if d and d not in self.source_list():
             self.sources.addItem(d)
+            self.sources.setCurrentRow(self.sources.count() - 1)
+        self.no_source.setVisible(not self.source_list())
 
     def _remove_source(self) -> None:
         for item in self.sources.selectedItems():
             self.sources.takeItem(self.sources.row(item))
+        self.no_source.setVisible(not self.source_list())
 
     def _choose_destination(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Where to save backups",

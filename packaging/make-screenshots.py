@@ -87,6 +87,9 @@ def main() -> None:
     p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     p.add_argument("--exe", help="the backupdesk executable (default: this checkout)")
     p.add_argument("--keep", action="store_true", help="keep the generated home")
+    p.add_argument("--pane", action="append", choices=(*PANES, "welcome"),
+                   help="only these panes (repeatable; default: the four panes)")
+    p.add_argument("--dark", action="store_true", help="also PANE-dark.png in the dark theme")
     a = p.parse_args()
     exe = [a.exe] if a.exe else [sys.executable, "-m", "core"]
     out = Path(a.out)
@@ -96,9 +99,10 @@ def main() -> None:
     try:
         home = build_home(exe, work)
         farm = add_nodes(exe, home)
-        for pane in PANES:
-            print(cli(exe, home, "screenshot", "--pane", pane, "--out",
-                      str(out / f"{pane}.png")).strip())
+        for pane in a.pane or PANES:
+            for theme, suffix in (("light", ""), ("dark", "-dark"))[:2 if a.dark else 1]:
+                print(cli(exe, home, "screenshot", "--pane", pane, "--theme", theme, "--out",
+                          str(out / f"{pane}{suffix}.png")).strip())
     finally:
         if farm is not None:
             farm.stop()  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ class JobTrigger(enum.StrEnum):
     SCHEDULED = "scheduled"
     EXTERNAL = "external"
     CLI = "cli"
+    APP = "app"  # the app's own housekeeping (the refresh of borg repositories at start-up)
 
 
 class JobKind(enum.StrEnum):

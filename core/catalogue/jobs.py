@@ -138,6 +138,17 @@ def finish_job(
             job.details = {**(job.details or {}), **details}
 
 
+def discard_job(cat: Catalogue, job_id: int) -> None:
+    """Forget a finished job that changed nothing (the app's refresh at start-up), log and all."""
+    with cat.session() as s:
+        log = s.get(JobLog, job_id)
+        if log is not None:
+            s.delete(log)
+        job = s.get(Job, job_id)
+        if job is not None and job.status != JobStatus.RUNNING.value:
+            s.delete(job)
+
+
 def fail_job(cat: Catalogue, job_id: int, e: BaseException) -> None:
     """End a job on the exception that stopped it: cancelled or failed, with the reason in its
     log and error (an unexpected exception as an internal error)."""

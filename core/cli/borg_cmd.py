@@ -24,6 +24,7 @@ def register(sub: Any) -> None:
                      help="only this plan (default: every enabled borg plan; a repository busy "
                           "with another job is skipped)")
     ref.add_argument("--json", action="store_true")
+    ref.add_argument("--by-app", action="store_true", help=argparse.SUPPRESS)  # gui.borg_refresh
     ref.set_defaults(func=_refresh)
 
     chk = sub.add_parser("check", help="borg check of a plan's repository (a verify job)")
@@ -77,7 +78,8 @@ def _refresh(ctx: CliContext, a: argparse.Namespace) -> int:
     from core.plans import get_plan
 
     if not a.plan:  # every enabled borg plan; a busy repository is skipped, errors reported
-        reports = _cancellable(refresh_all, ctx.catalogue, ctx.config.paths, trigger=CLI,
+        reports = _cancellable(refresh_all, ctx.catalogue, ctx.config.paths,
+                               trigger=JobTrigger.APP.value if a.by_app else CLI,
                                secrets=_secrets(ctx))
         rows = [({"plan": name, "error": str(r)} if isinstance(r, BackupDeskError)
                  else _report(name, r)) for name, r in reports.items()]

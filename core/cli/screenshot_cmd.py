@@ -10,7 +10,8 @@ from typing import Any
 from core.cli.context import CliContext
 from core.errors import UsageError
 
-PANES = ("history", "backups", "devices", "settings")
+PANES = ("history", "backups", "devices", "settings", "welcome")
+THEMES = ("system", "light", "dark")
 
 
 def register(sub: Any) -> None:
@@ -18,6 +19,8 @@ def register(sub: Any) -> None:
     p.add_argument("--pane", required=True, choices=PANES)
     p.add_argument("--out", required=True, metavar="FILE.png")
     p.add_argument("--size", default="1280x800", metavar="WxH")
+    p.add_argument("--theme", default="system", choices=THEMES,
+                   help="light or dark palette (default: the system's)")
     p.set_defaults(func=run)
 
 
@@ -28,6 +31,10 @@ def run(ctx: CliContext, a: argparse.Namespace) -> int:
     out = Path(a.out)
     if not out.parent.exists():
         raise UsageError(f"Folder {out.parent} does not exist.")
+    if a.theme != "system":
+        import os
+
+        os.environ["BACKUPDESK_THEME"] = a.theme  # gui.theme.THEME_ENV
     from gui.screenshot import render_pane
 
     render_pane(ctx.config, a.pane, out, (int(m.group(1)), int(m.group(2))))

@@ -20,8 +20,14 @@ MAX_EPOCH_S = 1e11
 
 
 def when(value: Any, now: float | None = None) -> str:
+    """A daemon's time as words; its sentinels 0 (never, or a backup under way) and -1 (the
+    backup crashed) are not dates."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return "never" if value is None else "invalid time"
+    if value == 0:
+        return "never"
+    if value == -1:
+        return "crashed"
     if not math.isfinite(value) or abs(value) > MAX_EPOCH_S:
         return "invalid time"
     now = time.time() if now is None else now
@@ -45,7 +51,7 @@ def side_line(device: dict[str, Any], slot: str) -> str:
     progress: dict[str, Any] = side["progress"] if isinstance(side.get("progress"), dict) else {}
     status = progress.get("status") if isinstance(progress.get("status"), str) else "no status"
     message = progress.get("message")
-    text = f"{label}: {status} ({side.get('status', 'unknown')})"
+    text = f"{label}: {status} ({side.get('status') or 'unknown'})"
     if isinstance(message, str) and message.strip():
         text += f" - {message.strip()[:200]}"
     return text

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from core.catalogue.db import Catalogue
 from core.catalogue.models import JobKind, JobStatus, JobTrigger, Plan
 from core.config import AppPaths
-from core.engines.borg import ops, records
+from core.engines.borg import ops, records, stamps
 from core.engines.borg.jobs import JobEnd, RepoJob, run_job
 from core.engines.borg.repo import archive_name, archive_prefix
 from core.errors import BackupDeskError, CancelledError, ConfigError
@@ -176,8 +176,18 @@ def check(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *,
 def refresh(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *,
             trigger: str = JobTrigger.MANUAL.value, secrets: Any = None,
             cancel: CancelToken | None = None) -> records.RefreshReport:
-    """Find archives made outside Backup Desk (a refresh job)."""
+    """Find archives made outside Backup Desk (a refresh job). The app's own refresh at
+    start-up (trigger "app") leaves no job behind when nothing changed, and starts none when
+    a local repository is at the transaction our last job left it at."""
+    from core.catalogue.jobs import discard_job
+    from core.engines.borg.repo import RepoSettings
+
     p = _plan(cat, plan)
+    by_app = trigger == JobTrigger.APP.value
+    state_dir = (paths or AppPaths.resolve()).state_dir
+    location = RepoSettings.from_options(dict(p.options)).location
+    if by_app and stamps.unchanged(state_dir, location):
+        return records.RefreshReport()
 
     def body(job: RepoJob, end: JobEnd) -> records.RefreshReport:
         rep = _refresh_step(job, p)
@@ -185,8 +195,11 @@ def refresh(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *,
                        "gone": rep.gone}
         return rep
 
-    rep: records.RefreshReport = run_job(cat, p, JobKind.REFRESH.value, body, paths=paths,
-                                         secrets=secrets, trigger=trigger, cancel=cancel)[1]
+    job_id, rep = run_job(cat, p, JobKind.REFRESH.value, body, paths=paths, secrets=secrets,
+                          trigger=trigger, cancel=cancel)
+    if by_app and not rep.new_backups and not rep.gone:
+        discard_job(cat, job_id)
+    assert isinstance(rep, records.RefreshReport)
     return rep
 
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from core.fmt import human_bytes
 from core.grid.board import STATES, ServiceState
 from core.grid.describe import STATE_LABELS
-from gui.panes.devices.tile import COLOURS
+from gui.panes.devices.tile import COLOURS, tile_colour
 
 SERVICE_COLOURS = {"ok": "#2e9d4f", "down": "#d64541", "pending": "#9aa0a6"}
 INLINE_NODES = 6
@@ -92,7 +92,8 @@ class DeviceHeader(QWidget):
 
     def set_counts(self, counts: dict[str, int]) -> None:
         for state, lab in self.counts.items():
-            lab.setText(_chip(COLOURS[state], f"{STATE_LABELS[state]} {counts.get(state, 0)}"))
+            lab.setText(_chip(tile_colour(state, False).name(),
+                              f"{STATE_LABELS[state]} {counts.get(state, 0)}"))
         self.processing.setText(_chip(COLOURS["processing"],
                                       f"Backing up {counts.get('processing', 0)}"))
 

@@ -18,9 +18,33 @@ from PySide6.QtWidgets import (
 
 from core.grid import nodes
 from core.grid.nodes import MAX_INTERVAL_S, MIN_INTERVAL_S, NodeSpec
+from gui import theme
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.panes.devices.signals import node_signals
+
+
+def test_connection(spec: NodeSpec) -> str:
+    """Ask each daemon of the node once, as the poller does; one line per daemon. Worker."""
+    import asyncio
+
+    from core.grid.poller import Limits, Poller
+
+    spec = nodes.validate(spec)
+    endpoints = [e for t in nodes.targets_for(spec) for e in t.endpoints]
+    if not endpoints:
+        return "Give at least one daemon's address."
+
+    async def ask() -> list[str]:
+        poller = Poller(Limits(connect_s=3, read_s=5, total_s=8))
+        try:
+            results = await asyncio.gather(*(poller.fetch(e) for e in endpoints))
+        finally:
+            await poller.aclose()
+        return [f"{r.endpoint.label}: answers ({r.elapsed_s * 1000:.0f} ms)" if r.ok
+                else f"{r.endpoint.label}: {r.error or 'no answer'}" for r in results]
+
+    return "\n".join(asyncio.run(ask()))
 
 
 class NodeEditor(QWidget):
@@ -45,25 +69,29 @@ class NodeEditor(QWidget):
         self.enabled.setChecked(True)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #9b1c1c;")
+        self.message.setStyleSheet(f"color: {theme.colour('error_text')};")
         form = QFormLayout()
-        form.addRow("Name", self.name)
-        form.addRow("MySQL daemon", self.mysql)
-        form.addRow("rsync daemon", self.rsync)
-        form.addRow("Agent", self.agent)
-        form.addRow("Token file", self.token)
-        form.addRow("Poll every", self.interval)
+        form.addRow("&Name", self.name)
+        form.addRow("&MySQL daemon", self.mysql)
+        form.addRow("&rsync daemon", self.rsync)
+        form.addRow("A&gent", self.agent)
+        form.addRow("&Token file", self.token)
+        form.addRow("Poll &every", self.interval)
         form.addRow("", self.enabled)
-        self.new_button = QPushButton("New")
-        self.save_button = QPushButton("Save")
-        self.remove_button = QPushButton("Remove")
+        self.new_button = QPushButton("Ne&w")
+        self.save_button = QPushButton("&Save")
+        self.remove_button = QPushButton("Remo&ve")
+        self.test_button = QPushButton("Test &connection")
+        self.test_result = QLabel()
+        self.test_result.setWordWrap(True)
         buttons = QHBoxLayout()
-        for b in (self.new_button, self.save_button, self.remove_button):
+        for b in (self.new_button, self.save_button, self.remove_button, self.test_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         right = QVBoxLayout()
         right.addLayout(form)
         right.addLayout(buttons)
+        right.addWidget(self.test_result)
         right.addWidget(self.message)
         right.addStretch(1)
         lay = QHBoxLayout(self)
@@ -73,6 +101,7 @@ class NodeEditor(QWidget):
         self.new_button.clicked.connect(self.clear)
         self.save_button.clicked.connect(self.save)
         self.remove_button.clicked.connect(self.remove)
+        self.test_button.clicked.connect(self.test)
         if ctx.catalogue is not None:
             self.reload()
         else:
@@ -136,6 +165,25 @@ class NodeEditor(QWidget):
             return nodes.update_node(cat, old, spec)
 
         self.ctx.workers.submit(work, on_result=self._done, on_error=self._failed)
+
+    def test(self) -> None:
+        self.test_button.setEnabled(False)
+        self.test_result.setText("Asking the daemons…")
+
+        def shown(text: str) -> None:
+            self.test_button.setEnabled(True)
+            self.test_result.setText(text)
+
+        def failed(e: BaseException) -> None:
+            shown(error_text(e))
+
+        self.ctx.workers.submit(test_connection, self.spec(), on_result=shown,
+                                on_error=failed)
+
+    def edit_new(self) -> None:
+        """A blank form with the cursor in Name (the Devices pane's "Add node")."""
+        self.clear()
+        self.name.setFocus()
 
     def remove(self) -> None:
         cat = self.ctx.catalogue

@@ -51,7 +51,8 @@ class DevicesPane(QWidget):
         self.sort = QComboBox()
         for key, label in SORTS.items():
             self.sort.addItem(label, key)
-        self.refresh_button = QPushButton("Poll now")
+        self.refresh_button = QPushButton("&Poll now")
+        self.refresh_button.setToolTip("Ask every node's daemons now (F5)")
         bar = QHBoxLayout()
         bar.addWidget(self.search, 1)
         bar.addWidget(self.sort)
@@ -73,8 +74,9 @@ class DevicesPane(QWidget):
         split.addWidget(self.view)
         split.addWidget(self.detail)
         split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
-        split.setSizes([900, 340])
+        split.setStretchFactor(1, 2)
+        split.setSizes([760, 480])
+        self.detail.setMinimumWidth(360)
 
         grid = QWidget()
         glay = QVBoxLayout(grid)
@@ -82,11 +84,17 @@ class DevicesPane(QWidget):
         glay.addWidget(self.header)
         glay.addLayout(bar)
         glay.addWidget(split, 1)
-        self.empty = EmptyState(
+        empty_state = EmptyState(
             "No remote nodes yet",
             "Add the lab nodes whose backup daemons you want to watch, in Settings or with:\n"
             "backupdesk node add NAME --mysql http://HOST:8090 --rsync http://HOST:8093",
         )
+        self.add_node_button = QPushButton("&Add node…")
+        self.add_node_button.clicked.connect(self.add_node)
+        self.empty = empty_state
+        elay = empty_state.layout()
+        assert isinstance(elay, QVBoxLayout)
+        elay.insertWidget(3, self.add_node_button, 0, Qt.AlignmentFlag.AlignHCenter)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(grid)
@@ -125,6 +133,20 @@ class DevicesPane(QWidget):
         n = len(self.controller.targets)
         self.view.set_placeholder(f"Polling {n} node{'s' if n != 1 else ''}…")
 
+    def refresh_now(self) -> None:
+        """F5: poll every node now."""
+        self.controller.refresh()
+
+    def add_node(self) -> None:
+        """Settings, Remote nodes, a blank form (through the main window when there is one)."""
+        window = self.window()
+        show = getattr(window, "show_pane", None)
+        if show is None:
+            return
+        settings = show("settings")
+        settings.tabs.setCurrentWidget(settings.nodes)
+        settings.nodes.edit_new()
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self.nodes is not None:
@@ -139,6 +161,11 @@ class DevicesPane(QWidget):
         services = self._services
         return bool(services) and all(
             st.state != "pending" for node in services.values() for st in node.values())
+
+    def screenshot_select(self) -> None:
+        """Select the first tile, so that a screenshot shows the detail panel too."""
+        if self.model.rowCount():
+            self.select(self.model.index(0).data(KEY_ROLE))
 
     def shutdown(self) -> None:
         self.breathe.stop()

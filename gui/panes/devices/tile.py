@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QListView,
     QStyle,
@@ -15,7 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.grid.board import DeviceView
 from core.grid.describe import STATE_LABELS
+from gui import theme
 from gui.panes.devices.model import DEVICE_ROLE
 
 COLOURS = {
@@ -28,7 +30,25 @@ COLOURS = {
     "invalid": "#7e57c2",
 }
 TEXT_ON = {"partial": "#2b2100", "unknown": "#1d1d1f"}
-TILE = QSize(168, 66)
+TILE = QSize(176, 66)
+
+
+def state_label(d: DeviceView) -> str:
+    label = STATE_LABELS.get(d.state) or d.state or STATE_LABELS["unknown"]
+    if d.processing and d.state not in ("offline", "invalid"):
+        label = f"Backing up · {label.lower()}"
+    return label
+
+
+def tile_texts(d: DeviceView, bold: QFontMetrics, plain: QFontMetrics, width: int
+               ) -> tuple[str, str]:
+    """The tile's two lines. The name is elided in the middle: INCUBATO…COPE_042 stays told
+    apart from INCUBATO…COPE_043 (the full text is in the tooltip); the state line keeps its
+    start."""
+    mark = "\u26a0 " if d.state == "invalid" else ""
+    return (bold.elidedText(mark + d.name, Qt.TextElideMode.ElideMiddle, width),
+            plain.elidedText(f"{state_label(d)} · {d.target}", Qt.TextElideMode.ElideRight,
+                             width))
 
 
 def tile_colour(state: str, processing: bool, phase: float = 0.0) -> QColor:
@@ -36,6 +56,8 @@ def tile_colour(state: str, processing: bool, phase: float = 0.0) -> QColor:
     if processing and state not in ("offline", "invalid"):
         c = QColor(COLOURS["processing"])
         return c.lighter(100 + int(18 * (1 + math.sin(phase)) / 2))
+    if state == "offline":
+        return QColor(theme.colour("tile_offline"))
     return QColor(COLOURS.get(state, COLOURS["unknown"]))
 
 
@@ -75,17 +97,10 @@ class TileDelegate(QStyledItemDelegate):
         text = rect.adjusted(10, 6, -10, -6)
         bold = QFont(option.font)
         bold.setBold(True)
+        name, sub = tile_texts(d, QFontMetrics(bold), QFontMetrics(option.font), text.width())
         painter.setFont(bold)
-        mark = "\u26a0 " if d.state == "invalid" else ""
-        name = painter.fontMetrics().elidedText(mark + d.name, Qt.TextElideMode.ElideRight,
-                                                text.width())
         painter.drawText(text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, name)
         painter.setFont(option.font)
-        label = STATE_LABELS.get(d.state, d.state)
-        if d.processing and d.state not in ("offline", "invalid"):
-            label = f"Backing up · {label.lower()}"
-        sub = painter.fontMetrics().elidedText(f"{label} · {d.target}",
-                                               Qt.TextElideMode.ElideRight, text.width())
         painter.drawText(text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, sub)
         painter.restore()
 

@@ -27,7 +27,7 @@ class KeepRulesBox(QWidget):
             grid.addWidget(QLabel(unit), i // 3, (i % 3) * 2)
             grid.addWidget(spin, i // 3, (i % 3) * 2 + 1)
         self.hint = QLabel("— = rule not used; no rule at all keeps every backup.")
-        self.hint.setStyleSheet("color: palette(mid);")
+        self.hint.setStyleSheet("color: palette(placeholder-text);")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(grid)

@@ -79,9 +79,14 @@ class SettingsPane(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.editor)
+        editor_side = QWidget()
+        el = QVBoxLayout(editor_side)
+        el.setContentsMargins(0, 0, 0, 0)
+        el.addWidget(scroll, 1)
+        el.addWidget(self.editor.button_bar)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.plans)
-        split.addWidget(scroll)
+        split.addWidget(editor_side)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 3)
         self.plans.setMaximumWidth(320)
@@ -102,6 +107,7 @@ class SettingsPane(QWidget):
         lay = QVBoxLayout(self)
         lay.addWidget(self.tabs)
         self.plans.selected.connect(self.editor.load)
+        self.plans.new_button.clicked.connect(lambda: self.editor.name.setFocus())
         self.plans.delete_button.clicked.connect(self.delete_current)
         self.plans.run_button.clicked.connect(self.run_current)
         self.editor.saved.connect(self.plans.reload)
@@ -109,6 +115,25 @@ class SettingsPane(QWidget):
             self.plans.reload()
         else:
             ctx.catalogue_ready.connect(self.plans.reload)
+
+    # -- the main window's shortcuts ------------------------------------------------------------
+    def new_plan(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.plans.new()
+        self.editor.name.setFocus()
+
+    def refresh(self) -> None:
+        self.plans.reload()
+        self.nodes.reload()
+
+    def run_now_shortcut(self) -> None:
+        self.run_current()
+
+    def delete_selected(self) -> None:
+        if self.tabs.currentWidget() is self.nodes:
+            self.nodes.remove()
+        else:
+            self.delete_current()
 
     def run_current(self) -> None:
         name = self.plans.current_name()

@@ -22,12 +22,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import BackupDeskError
+from gui import theme
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.panes.backups.guard import guarded
 from gui.panes.settings.archive_box import ArchiveBox
 from gui.panes.settings.borg_box import BorgBox
-from gui.panes.settings.plan_form import PlanForm, Saved, save_plan
+from gui.panes.settings.plan_form import PlanForm, Saved, save_plan, secret_place
 from gui.panes.settings.schedules_box import SchedulesBox
 
 
@@ -63,7 +64,11 @@ class SourceList(QWidget):
 
     def add(self, paths: list[str]) -> None:
         have = set(self.values())
-        self.list.addItems([p for p in paths if p and p not in have])
+        new = [p for p in paths if p and p not in have]
+        self.list.addItems(new)
+        if new:  # the new row is where the eye and the keyboard go next
+            self.list.setCurrentRow(self.list.count() - 1)
+            self.list.setFocus()
 
     def values(self) -> list[str]:
         return [self.list.item(i).text() for i in range(self.list.count())]
@@ -94,23 +99,31 @@ class PlanEditor(QWidget):
         self.schedules = SchedulesBox(ctx)
         self.schedule = self.schedules.fields["backup"]
         self.archive = ArchiveBox(ctx)
-        self.borg = BorgBox()
-        self.save_button = QPushButton("Save plan")
+        self.borg = BorgBox(ctx=ctx)
+        self.save_button = QPushButton("&Save plan")
+        self.save_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Forget the changes: show the plan as it is saved")
+        self._plan: dict[str, Any] | None = None
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.notice = QLabel()
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("color: #7a5a00;")
+        self.notice.setStyleSheet(f"color: {theme.colour('warn_text')};")
         self.notice.setVisible(False)
         general = QGroupBox("Plan")
         form = QFormLayout(general)
-        form.addRow("Name", self.name)
-        form.addRow("Engine", self.engine)
+        form.addRow("&Name", self.name)
+        form.addRow("&Engine", self.engine)
         form.addRow("", self.enabled)
         form.addRow("Sources", self.sources)
-        form.addRow("Exclude", self.excludes)
-        buttons = QHBoxLayout()
+        form.addRow("E&xclude", self.excludes)
+        # Save and Cancel stay in sight: the Settings pane puts this bar below its scroll area.
+        self.button_bar = QWidget()
+        buttons = QHBoxLayout(self.button_bar)
+        buttons.setContentsMargins(0, 4, 0, 0)
         buttons.addWidget(self.save_button)
+        buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.message, 1)
         lay = QVBoxLayout(self)
         lay.addWidget(self.title)
@@ -118,12 +131,14 @@ class PlanEditor(QWidget):
         lay.addWidget(self.archive)
         lay.addWidget(self.borg)
         lay.addWidget(self.schedules)
-        lay.addLayout(buttons)
         lay.addWidget(self.notice)
         lay.addStretch(1)
         self.engine.currentTextChanged.connect(self._engine)
         self.save_button.clicked.connect(self.save)
+        self.cancel_button.clicked.connect(lambda: self.load(self._plan))
         self.load(None)
+        ctx.workers.submit(secret_place, ctx.config.paths,
+                           on_result=guarded(self, self.borg.set_secret_place))
 
     def _engine(self, engine: str) -> None:
         self.archive.setVisible(engine == "archive")
@@ -133,6 +148,7 @@ class PlanEditor(QWidget):
     def load(self, plan: dict[str, Any] | None) -> None:
         """Show a saved plan (plan_json), or an empty form for a new one."""
         p = plan or {}
+        self._plan = plan
         self.original = p.get("name")
         self.plan_id = p.get("id")
         self.title.setText(f"<h3>{'Edit plan ' + p['name'] if plan else 'New plan'}</h3>")
@@ -182,6 +198,8 @@ class PlanEditor(QWidget):
             f.options = self.archive.options()
         else:
             f.options = self.borg.options()
+            if problem := self.borg.passphrase_problem():
+                raise ConfigError(problem)
             f.passphrase = self.borg.passphrase.text()
             f.borg_setup = self.borg.setup_choice()
         return f
@@ -205,7 +223,7 @@ class PlanEditor(QWidget):
         self.save_button.setEnabled(True)
         self.load(result.plan)
         self.borg.passphrase.clear()
-        self.message.setStyleSheet("color: #1e6b34;")
+        self.message.setStyleSheet(f"color: {theme.colour('ok_text')};")
         self.message.setText(f"Saved plan {result.plan['name']!r}.")
         if result.notice:
             self.notice.setText(result.notice)
@@ -216,7 +234,7 @@ class PlanEditor(QWidget):
     def _failed(self, e: BaseException) -> None:
         self.save_button.setEnabled(True)
         text = error_text(e)
-        self.message.setStyleSheet("color: #9b1c1c;")
+        self.message.setStyleSheet(f"color: {theme.colour('error_text')};")
         self.message.setText(text)
         self.failed.emit(text)
 

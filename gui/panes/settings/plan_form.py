@@ -59,8 +59,13 @@ class Saved:
 def save_plan(cat: Catalogue, paths: AppPaths, form: PlanForm, original: str | None) -> Saved:
     """Create the plan (original None) or replace the settings of the plan named `original`."""
     from core import plans
+    from core.errors import ConfigError
     from core.secrets import SecretStore
 
+    if form.engine == "borg" and form.borg_setup and original is None:
+        problem = setup_problem(str(form.options.get("repository", "")), form.borg_setup)
+        if problem:
+            raise ConfigError(problem)
     store = SecretStore(paths)
     options = dict(form.options)
     if form.engine == "borg" and form.passphrase:
@@ -106,6 +111,45 @@ def _save_schedules(cat: Catalogue, plan: Any, form: PlanForm, new: bool,
         if new:
             plans.remove_plan(cat, plan.name, secrets=store)  # forgets its passwords too
         raise
+
+
+def secret_place(paths: AppPaths) -> str:
+    """Where passphrases go, as the end of a sentence: the truth, not the hope. Worker (the
+    keyring probe may take a while)."""
+    from core.secrets import SecretStore
+
+    store = SecretStore(paths)
+    if store.uses_fallback:
+        return f"in {store.file}, readable only by you (no OS keyring here)"
+    return "in the OS keyring"
+
+
+def repository_state(location: str) -> str | None:
+    """"repository" when a local path holds a borg repository, "missing" when it holds none,
+    None when that cannot be told without borg (a remote one, an empty field). Worker."""
+    from pathlib import Path
+
+    from core.engines.borg.repo import is_remote
+
+    if not location or is_remote(location):
+        return None
+    try:
+        config = (Path(location).expanduser() / "config").read_text(errors="replace")
+    except OSError:
+        return "missing"
+    return "repository" if "[repository]" in config else "missing"
+
+
+def setup_problem(location: str, setup: str) -> str | None:
+    """Why the chosen repository step cannot work, told before any plan or job is recorded."""
+    state = repository_state(location)
+    if setup == "existing" and state == "missing":
+        return (f"There is no borg repository at {location} yet: choose "
+                "\u201cCreate a new repository\u201d, or correct the path.")
+    if setup == "init" and state == "repository":
+        return (f"{location} already holds a borg repository: choose "
+                "\u201cUse an existing repository\u201d.")
+    return None
 
 
 def set_up_repository(cat: Catalogue, paths: AppPaths, plan: Any, create: bool,

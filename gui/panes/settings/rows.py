@@ -18,11 +18,15 @@ from PySide6.QtWidgets import (
 )
 
 from core.fmt import human_bytes
+from gui import theme
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.panes.backups.guard import guarded
 
-OK_STYLE, BAD_STYLE = "color: #1e6b34;", "color: #9b1c1c;"
+
+def _style(name: str) -> str:
+    return f"color: {theme.colour(name)};"
+
 
 
 class Row(QWidget):
@@ -46,7 +50,8 @@ class Row(QWidget):
     def show_status(self, ok: bool | None, text: str) -> None:
         self.ok = ok
         self.status.setText(text)
-        self.status.setStyleSheet(OK_STYLE if ok else BAD_STYLE if ok is False else "")
+        self.status.setStyleSheet(_style("ok_text") if ok else _style("error_text")
+                                  if ok is False else "")
         self.status.setVisible(bool(text))
 
 
@@ -62,7 +67,7 @@ class RowList(QWidget):
         self.column = QVBoxLayout()
         self.column.setContentsMargins(0, 0, 0, 0)
         self.add_button = QPushButton(add_text)
-        self.add_button.clicked.connect(lambda: self.add_row(""))
+        self.add_button.clicked.connect(self._add_clicked)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(self.column)
@@ -82,6 +87,9 @@ class RowList(QWidget):
         self.column.addWidget(row)
         row.edit.setText(text)
         return row
+
+    def _add_clicked(self) -> None:
+        self.add_row("").edit.setFocus()  # type into the new row at once
 
     def remove_row(self, row: Row) -> None:
         self.rows.remove(row)

@@ -8,6 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from core.errors import BackupDeskError
+from gui import theme
 
 
 def to_expression(text: str) -> str:
@@ -71,7 +72,7 @@ class ScheduleField(QWidget):
         if self.valid and self.empty and not self.edit.text().strip():
             text = self.empty
         self.info.setText(text)
-        self.info.setStyleSheet("" if self.valid else "color: #9b1c1c;")
+        self.info.setStyleSheet("" if self.valid else f"color: {theme.colour('error_text')};")
         self.validity.emit(self.valid)
 
     def text(self) -> str:

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import BackupDeskError
+from core.schedules import friendly
+from gui import theme
 from gui.context import AppContext
 from gui.panes.backups.guard import guarded
 from gui.panes.settings.schedule_field import ScheduleField
@@ -37,9 +39,9 @@ class ScheduleSet:
 
 
 def zone_names() -> list[str]:
-    import zoneinfo
+    from core import duetimes
 
-    return sorted(zoneinfo.available_timezones())
+    return sorted(duetimes.zone_names())  # also reads them once for zone_problem()
 
 
 class SchedulesBox(QGroupBox):
@@ -90,12 +92,15 @@ class SchedulesBox(QGroupBox):
         from core import duetimes
 
         name = self.zone.text().strip()
+        problem = duetimes.zone_problem(name)
         try:
-            tz = duetimes.zone(name) if name else None
+            tz = duetimes.zone(name) if name and problem is None else None
         except BackupDeskError as e:
+            problem = str(e)
+        if problem is not None:
             self.zone_ok = False
-            self.zone_info.setText(str(e) + " Use an IANA name such as Europe/Rome.")
-            self.zone_info.setStyleSheet("color: #9b1c1c;")
+            self.zone_info.setText(problem)
+            self.zone_info.setStyleSheet(f"color: {theme.colour('error_text')};")
             self.zone_info.setVisible(True)
             return
         self.zone_ok = True
@@ -131,7 +136,8 @@ class SchedulesBox(QGroupBox):
         """Show a plan's schedules (plan_json()["schedules"])."""
         by_kind = {s.get("kind"): s for s in schedules}
         for kind, f in self.fields.items():
-            f.set_text(str(by_kind[kind]["expression"]) if kind in by_kind else "")
+            f.set_text(friendly(str(by_kind[kind]["expression"]))
+                       if kind in by_kind else "")
         first = next((by_kind[k] for k in KINDS if k in by_kind), {})
         self.zone.setText(str(first.get("timezone") or ""))
         policy = first.get("missed_policy") or "catch_up"

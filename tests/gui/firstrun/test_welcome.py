@@ -24,7 +24,7 @@ def test_suggests_documents_and_the_engine(tmp_path: Path) -> None:
     media = tmp_path / "media" / "USB"
     media.mkdir(parents=True)
     assert suggest(tmp_path / "nowhere", None, [media]).destination == str(media / "Backups")
-    assert suggest(tmp_path / "nowhere", None, []).sources == [str(tmp_path / "nowhere")]
+    assert suggest(tmp_path / "nowhere", None, []).sources == []  # never the home itself
 
 
 def test_localised_documents_folder(tmp_path: Path) -> None:
@@ -114,7 +114,7 @@ def test_offered_on_an_empty_catalogue_only(qtbot, window, tmp_path: Path) -> No
     qtbot.waitUntil(lambda: window.findChild(WelcomeDialog) is None, timeout=10000)
     src = make_sources(tmp_path)
     add_plan(window.ctx.catalogue, "p", "archive", sources=[str(src)],
-             destinations=[str(tmp_path)])
+             destinations=[str(tmp_path / "Backups")])
     assert offer_welcome(window.ctx, window) is not None
     qtbot.waitUntil(lambda: not window.ctx.workers.busy(), timeout=10000)  # outcome delivered
     assert window.findChild(WelcomeDialog) is None

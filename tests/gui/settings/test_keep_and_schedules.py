@@ -91,8 +91,8 @@ def test_three_schedules_with_zone_and_missed_policy(qtbot, pane, home, tmp_path
     # reopened: every field shows again; clearing verify removes that schedule only
     pane.plans.new()
     show_plan(qtbot, pane, "docs")
-    assert box.fields["verify"].text() == "0 4 * * 0"
-    assert box.fields["restore_test"].text() == "0 5 1 * *"
+    assert box.fields["verify"].text() == "weekly on sun at 04:00"  # as written, not cron
+    assert box.fields["restore_test"].text() == "monthly on 1 at 05:00"
     assert box.zone.text() == "Europe/Rome" and box.missed.currentData() == "skip"
     box.fields["verify"].set_text("")
     box.zone.setText("")

@@ -236,6 +236,7 @@ def test_new_borg_plan_inits_the_repository_and_keeps_the_passphrase(qtbot, pane
     b.keep["weekly"].setValue(4)
     b.compact.setChecked(False)
     b.passphrase.setText("correct horse")
+    b.passphrase_again.setText("correct horse")
     save(qtbot, ed)
     data = plan_show(home, "vault")
     assert data["engine"] == "borg"
