@@ -139,6 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     except Exception as e:
+        clear = ctx.catalogue_error(e)
+        if clear is not None:
+            log.error("%s", clear, exc_info=e)
+            print(f"backupdesk: {clear}", file=sys.stderr)
+            return clear.exit_code
         log.exception("unexpected error")
         print(f"backupdesk: internal error: {type(e).__name__}: {e} "
               f"(details in {config.paths.log_dir})", file=sys.stderr)
