@@ -54,6 +54,11 @@ class ArchiveMissingError(BorgError):
     """The archive is not in the repository."""
 
 
+def _stop(text: str) -> str:
+    """The full stop a sentence needs after `text`."""
+    return "" if text.endswith(("?", "!", ".")) else "."
+
+
 def _user() -> str:
     import getpass
 
@@ -103,8 +108,12 @@ def classify(msgid: str | None, message: str, repo: str, *, had_passphrase: bool
         return RepositoryBusyError(f"The repository {repo} is busy: another borg process holds "
                                    "its lock. Retry when it has finished.", m)
     if m.startswith("ConnectionClosed") or m in ("SSHConnectionError", "RPCError"):
-        return ConnectionFailedError(f"Could not reach the repository {repo} over ssh: "
-                                     f"{text or 'the connection closed'}.", m)
+        said = text or "the connection closed"
+        return ConnectionFailedError(
+            f"Could not reach the repository {repo} over ssh: {said}{_stop(said)} Check that "
+            "the host answers ssh on that port (a silent one is given up after a short "
+            "timeout), that the login works without a prompt, and that borg is installed "
+            "there.", m)
     if m == "Repository.InsufficientFreeSpaceError" or "No space left" in message:
         return DiskFullError(f"The disk holding {repo} (or borg's cache) is full.", m)
     if m in ("Archive.DoesNotExist",):
