@@ -18,6 +18,7 @@ import pytest
 
 from core.cli.main import main
 from core.engines.borg.process import SSH_CONNECT_TIMEOUT
+from tests.core.as_nobody import main_as_nobody
 from tests.core.borg.conftest import PASSPHRASE, needs_borg
 
 # Bounds for a whole command on a silent host: the connect timeout, borg's start and exit.
@@ -245,44 +246,28 @@ def test_kill_9_of_a_run_ends_its_borg(home: Path, tmp_path: Path) -> None:
 
 
 def test_lock_permission_denied_is_not_busy(tmp_path: Path, source_tree: Path) -> None:
-    """A repository of root's, used by `nobody` (forked from this root process, setuid)."""
+    """A repository of root's (made by its cron job), used by `nobody`."""
     if os.geteuid() != 0:
         pytest.skip("needs root to run borg as another user")
     import pwd
 
-    nobody = pwd.getpwnam("nobody")
+    from core.catalogue import open_catalogue
+    from core.config import AppConfig
+
     repo = tmp_path / "roots-repo"
     subprocess.run(["borg", "init", "--encryption", "none", str(repo)], check=True,
                    capture_output=True, stdin=subprocess.DEVNULL)
-    subprocess.run(["chmod", "-R", "a+rX", str(repo)], check=True)
-    opened: list[tuple[Path, int]] = []
-    for d in reversed(tmp_path.parents):  # traversable, as a shared disk would be
-        opened.append((d, d.stat().st_mode & 0o7777))
-        d.chmod(opened[-1][1] | 0o011)
-    tmp_path.chmod(0o755)
+    subprocess.run(["chmod", "-R", "a+rX", str(repo), str(source_tree)], check=True)
     home = tmp_path / "nobodys-home"
-    home.mkdir()
-    os.chown(home, nobody.pw_uid, nobody.pw_gid)
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        try:
-            sys.stderr = os.fdopen(w, "w")
-            os.setgid(nobody.pw_gid)
-            os.setuid(nobody.pw_uid)
-            os.environ["HOME"] = str(home)
-            rc = main(["--home", str(home), "plan", "add", "x", "--engine", "borg", "--repo",
-                       str(repo), "--source", str(source_tree), "--existing"])
-            sys.stderr.flush()
-            os._exit(rc)
-        finally:
-            os._exit(99)
-    os.close(w)
-    with os.fdopen(r) as f:
-        err = f.read()
-    _, status = os.waitpid(pid, 0)
-    for d, mode in reversed(opened):
-        d.chmod(mode)
-    assert os.waitstatus_to_exitcode(status) == 1, err
+    cfg = AppConfig.resolve(str(home))
+    cfg.paths.ensure()
+    open_catalogue(cfg.catalogue_url).dispose()  # made (migrated) here: nobody only uses it
+    nobody = pwd.getpwnam("nobody")
+    for p in [home, *home.rglob("*")]:
+        os.chown(p, nobody.pw_uid, nobody.pw_gid)
+    rc, err = main_as_nobody(["--home", str(home), "plan", "add", "x", "--engine", "borg",
+                              "--repo", str(repo), "--source", str(source_tree), "--existing"],
+                             tmp_path, {"HOME": str(home)})
+    assert rc == 1, err
     assert err.count("\n") == 1 and "permission denied" in err, err
     assert "busy" not in err and "owner" in err, err

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from core.catalogue import integrity
 from core.cli.main import main
 from tests.bench.seed_history import seed
+from tests.core.as_nobody import main_as_nobody
 
 PAGE = 4096
 
@@ -97,39 +97,13 @@ def test_unreadable_file_is_an_error(home: Path, filled: Path,
 
 
 def test_unreadable_file_as_another_user(home: Path, filled: Path) -> None:
-    """As root: `nobody` runs a command on root's 0600 catalogue (forked, then setuid)."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to run a command as another user")
-    import pwd
-
-    nobody = pwd.getpwnam("nobody")
-    opened: list[tuple[Path, int]] = []
-    for d in [*reversed(home.parents), home]:  # traversable, as a shared folder would be
-        opened.append((d, d.stat().st_mode & 0o7777))
-        d.chmod(opened[-1][1] | 0o011)
+    """`nobody` runs a command on root's 0600 catalogue."""
     for d in ("data", "logs", "config", "state"):
         (home / d).chmod(0o777)
     for f in (home / "logs").iterdir():  # root's log: nobody starts its own
         f.unlink()
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        try:
-            sys.stderr = os.fdopen(w, "w")
-            os.setgid(nobody.pw_gid)
-            os.setuid(nobody.pw_uid)
-            rc = main(["--home", str(home), "plan", "list"])
-            sys.stderr.flush()
-            os._exit(rc)
-        finally:
-            os._exit(99)
-    os.close(w)
-    with os.fdopen(r) as f:
-        err = f.read()
-    _, status = os.waitpid(pid, 0)
-    for d, mode in reversed(opened):
-        d.chmod(mode)
-    assert os.waitstatus_to_exitcode(status) == 1, err
+    rc, err = main_as_nobody(["--home", str(home), "plan", "list"], home)
+    assert rc == 1, err
     assert err.count("\n") == 1 and "internal error" not in err, err
     assert str(_file(home)) in err and "permissions" in err, err
 
