@@ -154,11 +154,10 @@ class _Stopper:
 def run_borg(argv: Sequence[str], benv: BorgEnv, repo: str, *,
              on_event: EventCallback | None = None, on_line: LineCallback | None = None,
              cancel: CancelToken | None = None, cwd: str | None = None,
-             check: bool = True, grace: float = CANCEL_GRACE,
-             timeout: float | None = None) -> BorgResult:
+             check: bool = True, grace: float = CANCEL_GRACE) -> BorgResult:
     """Run borg; raises the classified error if it fails (rc 2, or rc 1 with an error line
-    or without a warning when `check`), CancelledError if cancelled, BorgError when it runs
-    longer than `timeout` seconds. rc 1 with a warning is a success."""
+    or without a warning when `check`), CancelledError if cancelled. rc 1 with a warning is
+    a success."""
     fd = _passphrase_fd(benv.passphrase)
     try:
         proc = subprocess.Popen(
@@ -177,13 +176,9 @@ def run_borg(argv: Sequence[str], benv: BorgEnv, repo: str, *,
     group = _Group(proc)
     messages: list[dict[str, Any]] = []
     stopper = _Stopper(proc, cancel, grace) if cancel is not None else None
-    timer = threading.Timer(timeout, group.expire) if timeout is not None else None
     reader = threading.Thread(target=_read_stderr, args=(proc, messages, on_event),
                               name="borg-stderr", daemon=True)
     reader.start()
-    if timer is not None:
-        timer.daemon = True
-        timer.start()
     out = b""
     try:
         assert proc.stdout is not None
@@ -202,14 +197,9 @@ def run_borg(argv: Sequence[str], benv: BorgEnv, repo: str, *,
         group.close()
         if stopper is not None:
             stopper.done.set()
-        if timer is not None:
-            timer.cancel()
     result = BorgResult(rc, out, messages)
     if stopper is not None and stopper.fired:
         raise CancelledError("Cancelled by the user; borg stopped and released its lock.")
-    if group.timed_out:
-        raise BorgError(f"borg did not finish on {repo} within {timeout:.0f} s and was "
-                        "stopped.")
     if rc == 0 or (rc == 1 and not _error(messages) and result.warnings):
         return result
     if not check:
@@ -289,7 +279,6 @@ class _Group:
 
     def __init__(self, proc: subprocess.Popen[bytes]) -> None:
         self.proc = proc
-        self.timed_out = False  # ended by the call's timeout
         r, self._alive = os.pipe()  # both ends close-on-exec: no other child holds them
         pg = proc.pid
         script = (f"read _; kill -TERM -{pg} 2>/dev/null || exit 0; sleep {TERM_GRACE:.0f}; "
@@ -325,14 +314,11 @@ class _Group:
         return self.proc.wait()
 
     def end(self) -> None:
-        """SIGTERM to the group, SIGKILL after TERM_GRACE; the caller reaps borg."""
+        """SIGTERM to the group, SIGKILL after TERM_GRACE (an error or interrupt here); the
+        caller reaps borg."""
         self._signal(signal.SIGTERM)
         self._exited(TERM_GRACE)
         self._signal(signal.SIGKILL)
-
-    def expire(self) -> None:
-        self.timed_out = True
-        self.end()
 
     def _signal(self, sig: int) -> None:
         if self.proc.returncode is not None:
