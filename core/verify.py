@@ -16,6 +16,7 @@ from typing import Any
 from core.backups import BackupFilter, BackupInfo, LocationInfo, list_backups
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobKind, JobStatus, LocationState
+from core.config import AppPaths
 from core.engines.api import Artifact
 from core.errors import CancelledError, NotFoundError
 from core.fmt import count
@@ -164,7 +165,8 @@ SKIPPED = (LocationState.FAILED.value, LocationState.DELETED.value)
 def verify_backups(cat: Catalogue, ids: list[int] | None = None, *,
                    progress: ProgressCallback = no_progress,
                    cancel: CancelToken | None = None,
-                   trigger: str | None = None) -> VerifyReport:
+                   trigger: str | None = None,
+                   paths: AppPaths | None = None) -> VerifyReport:
     """Verify the given backups (all when `ids` is None) and store the results; with a
     `trigger`, the run is also recorded as a verify job in the history."""
     from core.catalogue.jobs import append_log, finish_job
@@ -182,7 +184,7 @@ def verify_backups(cat: Catalogue, ids: list[int] | None = None, *,
             from core.engines.borg.verify import check_archives
 
             report.locations += check_archives(cat, [b for b in items if b.engine == "borg"],
-                                               progress=progress, cancel=cancel)
+                                               progress=progress, cancel=cancel, paths=paths)
         store(cat, report)
     except BaseException as e:
         if job_id is not None:

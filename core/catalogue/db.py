@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from core.catalogue import integrity
 from core.catalogue.dbapi import Db
 from core.errors import CatalogueError
 
@@ -39,8 +40,12 @@ class Catalogue:
     `session()` create the SQLAlchemy engine on first use.
     """
 
-    def __init__(self, url: str, engine: Engine | None = None) -> None:
+    def __init__(self, url: str, engine: Engine | None = None, *,
+                 checked_file: Path | None = None) -> None:
         self._url = url
+        # The catalogue file found whole on open; remembered as whole again on dispose
+        # unless a read found it damaged meanwhile.
+        self._checked_file = checked_file
         self._engine = engine
         self._sessions: sessionmaker[Session] | None = None
         self._lock = threading.Lock()
@@ -81,6 +86,22 @@ class Catalogue:
         self.db.dispose()
         if self._engine is not None:
             self._engine.dispose()
+        if self._checked_file is not None:
+            integrity.remember_whole(self._checked_file)
+            self._checked_file = None
+
+    def damage_in(self, e: BaseException) -> CatalogueError | None:
+        """If `e` comes from a damaged catalogue file: the error to show (the file is
+        remembered as damaged, so no later command writes to it); else None."""
+        path = self.db.sqlite_file
+        if path is None or _database_error(e) is None:
+            return None
+        problem = integrity.quick_check(path) if path.exists() else "the file is gone"
+        if problem is None:
+            return None
+        self._checked_file = None
+        integrity.mark_damaged(path, problem)
+        return integrity.damaged(path, problem)
 
 
 def _hide_password(url: str) -> str:
@@ -118,15 +139,37 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(u.database)
 
 
-def _prepare_sqlite_file(path: Path) -> None:
+def _create_sqlite_file(path: Path) -> None:
+    """A new, valid (non-empty) SQLite file, made aside and linked in: the final name never
+    holds an empty file, which would read as a catalogue that lost everything."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    os.close(fd)
+    try:
+        conn = sqlite3.connect(tmp)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")  # writes the header page
+        finally:
+            conn.close()
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process made it first
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _prepare_sqlite_file(path: Path) -> bool:
+    """Make the folder and a new file if there is none; True when the file was there."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-        os.close(fd)
+    existed = path.exists()
+    if not existed:
+        _create_sqlite_file(path)
     for suffix in ("", "-wal", "-shm"):
         p = path.with_name(path.name + suffix)
         if p.exists() and (p.stat().st_mode & 0o077):
             p.chmod(0o600)
+    return existed
 
 
 def make_engine(url: str) -> Engine:
@@ -216,10 +259,13 @@ def open_catalogue(url: str, *, migrate: bool = True, recover: bool = True) -> C
         path = _sqlite_path(url)
     if path is not None:
         try:
-            _prepare_sqlite_file(path)
-        except OSError as e:
-            raise CatalogueError(f"Cannot create catalogue file {path}: {e.strerror}.") from e
-    cat = Catalogue(url)
+            existed = _prepare_sqlite_file(path)
+        except (OSError, sqlite3.Error) as e:
+            raise CatalogueError(f"Cannot create catalogue file {path}: "
+                                 f"{getattr(e, 'strerror', None) or e}.") from e
+        if existed:
+            integrity.check_file(path)
+    cat = Catalogue(url, checked_file=path)
     try:
         if migrate:
             plain = cat.db.sqlite_file is not None
@@ -231,8 +277,11 @@ def open_catalogue(url: str, *, migrate: bool = True, recover: bool = True) -> C
 
             recover_interrupted(cat)
     except Exception as e:
+        damage = cat.damage_in(e)
         reason = _database_error(e)
         cat.dispose()
+        if damage is not None:
+            raise damage from e
         if reason is None:
             raise
         raise CatalogueError(f"Cannot open catalogue {cat.url}: {reason}") from e

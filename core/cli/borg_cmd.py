@@ -169,7 +169,7 @@ def _archives(ctx: CliContext, a: argparse.Namespace) -> int:
 
 def _break_lock(ctx: CliContext, a: argparse.Namespace) -> int:
     from core.engines.borg import ops
-    from core.engines.borg.jobs import plan_passphrase
+    from core.engines.borg.jobs import plan_passphrase, with_home
     from core.engines.borg.repo import RepoSettings
     from core.plans import get_plan
 
@@ -178,6 +178,7 @@ def _break_lock(ctx: CliContext, a: argparse.Namespace) -> int:
                          "make sure none runs, then add --yes.")
     plan = get_plan(ctx.catalogue, a.plan)
     s = RepoSettings.from_options(dict(plan.options))
-    ops.break_lock(s, s.env(plan_passphrase(plan, _secrets(ctx), ctx.config.paths)))
+    paths = ctx.config.paths
+    ops.break_lock(s, with_home(s.env(plan_passphrase(plan, _secrets(ctx), paths)), paths))
     print(f"Broke the lock of {s.location}.", file=sys.stderr)
     return 0

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core.config import AppConfig
+from core.errors import BackupDeskError
 
 if TYPE_CHECKING:
     from core.catalogue.db import Catalogue
@@ -28,6 +29,10 @@ class CliContext:
             self._catalogue = open_catalogue(self.config.catalogue_url)
             startup.end()
         return self._catalogue
+
+    def catalogue_error(self, e: BaseException) -> BackupDeskError | None:
+        """The clear error for `e` if it comes from a damaged catalogue, else None."""
+        return self._catalogue.damage_in(e) if self._catalogue is not None else None
 
     def close(self) -> None:
         if self._catalogue is not None:

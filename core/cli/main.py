@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from core import __version__
 from core.cli.context import CliContext
-from core.config import AppConfig
+from core.config import HOME_ENV, AppConfig
 from core.errors import BackupDeskError
 
 log = logging.getLogger("backupdesk")
@@ -124,6 +125,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = AppConfig.resolve(args.home, args.catalogue)
     ctx = CliContext(config)
     func = getattr(args, "func", _run_gui)
+    # The given home is this process's home: code that resolves the app's folders without
+    # being handed them (AppPaths.resolve()) finds it too, and so do child processes.
+    saved_home = os.environ.get(HOME_ENV)
+    if config.paths.home is not None:
+        os.environ[HOME_ENV] = str(config.paths.home)
     try:
         from core.logsetup import setup_logging
 
@@ -139,12 +145,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     except Exception as e:
+        clear = ctx.catalogue_error(e)
+        if clear is not None:
+            log.error("%s", clear, exc_info=e)
+            print(f"backupdesk: {clear}", file=sys.stderr)
+            return clear.exit_code
         log.exception("unexpected error")
         print(f"backupdesk: internal error: {type(e).__name__}: {e} "
               f"(details in {config.paths.log_dir})", file=sys.stderr)
         return 1
     finally:
         ctx.close()
+        if saved_home is None:
+            os.environ.pop(HOME_ENV, None)
+        else:
+            os.environ[HOME_ENV] = saved_home
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ def test_unusable_catalogue_gives_a_clear_error(tmp_path):
     with pytest.raises(CatalogueError, match="Cannot create catalogue file"):
         open_catalogue(f"sqlite:///{blocker}/cat.sqlite3")
     (tmp_path / "junk.sqlite3").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(CatalogueError, match="Cannot open catalogue"):
+    with pytest.raises(CatalogueError, match=r"is damaged \(not an SQLite database"):
         open_catalogue(f"sqlite:///{tmp_path / 'junk.sqlite3'}")
 
 

@@ -38,6 +38,10 @@ class RepositoryBusyError(BorgError, LockedError):
     """Another process holds borg's lock on the repository."""
 
 
+class RepositoryPermissionError(BorgError):
+    """This user may not write to the repository (its lock): not a lock held by another."""
+
+
 class ConnectionFailedError(BorgError):
     """The ssh connection to the repository's host failed."""
 
@@ -48,6 +52,20 @@ class DiskFullError(BorgError):
 
 class ArchiveMissingError(BorgError):
     """The archive is not in the repository."""
+
+
+def _stop(text: str) -> str:
+    """The full stop a sentence needs after `text`."""
+    return "" if text.endswith(("?", "!", ".")) else "."
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no name for this uid
+        return "your user"
 
 
 def _exception_line(detail: str) -> str:
@@ -79,12 +97,23 @@ def classify(msgid: str | None, message: str, repo: str, *, had_passphrase: bool
     if m in ("Repository.AlreadyExists", "Repository.PathAlreadyExists"):
         return RepositoryExistsError(f"{repo} exists already; use it as an existing repository "
                                      "instead of creating one.", m)
-    if m in ("LockTimeout", "LockFailed", "LockError", "LockErrorT", "NotLocked", "NotMyLock"):
+    lock_ids = ("LockTimeout", "LockFailed", "LockError", "LockErrorT", "NotLocked", "NotMyLock")
+    if m in lock_ids and ("Permission denied" in message or "Errno 13" in message):
+        return RepositoryPermissionError(
+            f"Backup Desk may not take the lock of the repository {repo}: permission denied. "
+            f"It belongs to another user (a repository written by root's cron job is root's): "
+            f"run Backup Desk as the repository's owner, or give {_user()} write access to "
+            f"it (e.g. `sudo chown -R {_user()} {repo}`).", m)
+    if m in lock_ids:
         return RepositoryBusyError(f"The repository {repo} is busy: another borg process holds "
                                    "its lock. Retry when it has finished.", m)
     if m.startswith("ConnectionClosed") or m in ("SSHConnectionError", "RPCError"):
-        return ConnectionFailedError(f"Could not reach the repository {repo} over ssh: "
-                                     f"{text or 'the connection closed'}.", m)
+        said = text or "the connection closed"
+        return ConnectionFailedError(
+            f"Could not reach the repository {repo} over ssh: {said}{_stop(said)} Check that "
+            "the host answers ssh on that port (a silent one is given up after a short "
+            "timeout), that the login works without a prompt, and that borg is installed "
+            "there.", m)
     if m == "Repository.InsufficientFreeSpaceError" or "No space left" in message:
         return DiskFullError(f"The disk holding {repo} (or borg's cache) is full.", m)
     if m in ("Archive.DoesNotExist",):

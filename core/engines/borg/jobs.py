@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.catalogue.db import Catalogue
@@ -14,6 +14,7 @@ from core.catalogue.jobs import HEARTBEAT_EVERY, append_log, finish_job, heartbe
 from core.catalogue.models import JobStatus, JobTrigger, Plan
 from core.config import AppPaths
 from core.engines.borg import stamps
+from core.engines.borg.binary import check_binary
 from core.engines.borg.process import BorgEnv
 from core.engines.borg.repo import PASSPHRASE_ENV, RepoSettings, lock_key, passphrase_key
 from core.errors import BackupDeskError, CancelledError
@@ -31,6 +32,16 @@ def plan_passphrase(plan: Plan, secrets: SecretStore | None, paths: AppPaths | N
     if value is None:
         value = os.environ.get(PASSPHRASE_ENV)
     return value
+
+
+def with_home(env: BorgEnv, paths: AppPaths) -> BorgEnv:
+    """With a Backup Desk home, borg keeps its cache, keys and security data under it too
+    (unless BORG_BASE_DIR says where)."""
+    import os
+
+    if paths.home is None or "BORG_BASE_DIR" in os.environ or "BORG_BASE_DIR" in env.extra:
+        return env
+    return replace(env, extra={**env.extra, "BORG_BASE_DIR": str(paths.home / "borg")})
 
 
 @dataclass
@@ -119,18 +130,20 @@ def repo_job(cat: Catalogue, plan: Plan, kind: str, *, paths: AppPaths | None = 
     """Start a job holding the repository's lock; the body fills the JobEnd. A
     BackupDeskError from the body fails (or cancels) the job and is raised again."""
     s = settings or RepoSettings.from_options(dict(plan.options))
-    env = s.env(plan_passphrase(plan, secrets, paths))
+    paths = paths or AppPaths.resolve()
+    env = with_home(s.env(plan_passphrase(plan, secrets, paths)), paths)
     job_id = start_job(cat, engine="borg", kind=kind, trigger=trigger, plan_id=plan.id,
                        plan_name=plan.name, requested_by=requested_by,
                        lock_key=lock_key(s.location),
                        details={"repository": s.location, **(details or {})})
-    state_dir = (paths or AppPaths.resolve()).state_dir
+    state_dir = paths.state_dir
     job = RepoJob(cat, job_id, s, env, plan, cancel or CancelToken(), progress,
                   unchanged=stamps.unchanged(state_dir, s.location))
     end = JobEnd()
     beat = _Beat(job)
     beat.thread.start()
     try:
+        check_binary(s.binary, state_dir)
         yield job, end
     except CancelledError as e:
         job.log(f"Cancelled: {e}")

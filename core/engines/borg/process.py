@@ -1,6 +1,12 @@
 """Run one borg process: stdin closed, secrets through a file descriptor, `--log-json` lines
 parsed from stderr, stdout read whole (`--json`) or line by line (`--json-lines`), cancel by
-SIGINT then SIGTERM/SIGKILL to the process group."""
+SIGINT then SIGTERM/SIGKILL to the process group.
+
+borg runs in a process group of its own (with its ssh), which ends with the call however it
+ends: when borg exits (what it left behind is ended), on an error or interrupt here, and when
+this process dies, even by SIGKILL: a watcher (`sh`) waits for the end of a pipe that only we
+hold open and then ends the group. ssh gets a connect timeout and keep-alives, so a host that
+accepts and never answers fails the call instead of hanging it."""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.engines.borg.errors import INSTALL_HINT, BorgMissingError, classify
+from core.engines.borg.errors import INSTALL_HINT, BorgError, BorgMissingError, classify
 from core.errors import CancelledError
 from core.progress import CancelToken
 
@@ -33,6 +39,12 @@ SAFE_ANSWERS = {
     "BORG_DISPLAY_PASSPHRASE": "no",
 }
 CANCEL_GRACE = 20.0  # seconds between SIGINT and SIGTERM to the process group
+TERM_GRACE = 5.0  # seconds between SIGTERM and SIGKILL to the process group
+# ssh options added to the borg rsh unless it sets them itself: a silent host fails the
+# connection after SSH_CONNECT_TIMEOUT s, a silent connection after 15 s x 4.
+SSH_CONNECT_TIMEOUT = 15
+SSH_OPTIONS = {"ConnectTimeout": str(SSH_CONNECT_TIMEOUT), "ServerAliveInterval": "15",
+               "ServerAliveCountMax": "4"}
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 PIPE_SIZE = 1 << 20
 BATCH_BYTES, BATCH_PAUSE = 32 << 10, 0.002
@@ -77,12 +89,21 @@ def event_path(ev: Mapping[str, Any]) -> str:
     return str(ev.get("path") or "")
 
 
+def ssh_command(rsh: str | None) -> str:
+    """The borg rsh with SSH_OPTIONS added where it does not set them."""
+    cmd = rsh or "ssh"
+    low = cmd.lower()
+    for opt, value in SSH_OPTIONS.items():
+        if opt.lower() not in low:
+            cmd += f" -o {opt}={value}"
+    return cmd
+
+
 def build_env(benv: BorgEnv, fd: int | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
     env.update(SAFE_ANSWERS)
     env.update(benv.extra)
-    if benv.rsh:
-        env["BORG_RSH"] = benv.rsh
+    env["BORG_RSH"] = ssh_command(benv.rsh or env.get("BORG_RSH"))
     if fd is not None:
         env["BORG_PASSPHRASE_FD"] = str(fd)
     return env
@@ -135,7 +156,8 @@ def run_borg(argv: Sequence[str], benv: BorgEnv, repo: str, *,
              cancel: CancelToken | None = None, cwd: str | None = None,
              check: bool = True, grace: float = CANCEL_GRACE) -> BorgResult:
     """Run borg; raises the classified error if it fails (rc 2, or rc 1 with an error line
-    when `check`), CancelledError if cancelled. rc 1 (warnings) is a success."""
+    or without a warning when `check`), CancelledError if cancelled. rc 1 with a warning is
+    a success."""
     fd = _passphrase_fd(benv.passphrase)
     try:
         proc = subprocess.Popen(
@@ -145,9 +167,13 @@ def run_borg(argv: Sequence[str], benv: BorgEnv, repo: str, *,
         )
     except FileNotFoundError:
         raise BorgMissingError(f"borg ({argv[0]}) is not installed. {INSTALL_HINT}") from None
+    except OSError as e:
+        raise BorgMissingError(f"{argv[0]} cannot be run as borg: {e.strerror}. "
+                               f"{INSTALL_HINT}") from None
     finally:
         if fd is not None:
             os.close(fd)
+    group = _Group(proc)
     messages: list[dict[str, Any]] = []
     stopper = _Stopper(proc, cancel, grace) if cancel is not None else None
     reader = threading.Thread(target=_read_stderr, args=(proc, messages, on_event),
@@ -160,26 +186,32 @@ def run_borg(argv: Sequence[str], benv: BorgEnv, repo: str, *,
             _read_lines(proc.stdout.fileno(), on_line)
         else:
             out = proc.stdout.read()
-        rc = proc.wait()
+        rc = group.wait()
         reader.join()
     except BaseException:
-        _kill(proc)
+        group.end()
+        group.proc.wait()
         reader.join()
         raise
     finally:
+        group.close()
         if stopper is not None:
             stopper.done.set()
     result = BorgResult(rc, out, messages)
     if stopper is not None and stopper.fired:
         raise CancelledError("Cancelled by the user; borg stopped and released its lock.")
-    if rc == 0 or (rc == 1 and not _error(messages)):
+    if rc == 0 or (rc == 1 and not _error(messages) and result.warnings):
         return result
     if not check:
         return result
     err = _error(messages)
     detail = "\n".join(str(m.get("message", "")) for m in messages)
-    raise classify(err.get("msgid") if err else None, str(err.get("message", "")) if err else "",
-                   repo, had_passphrase=benv.passphrase is not None, rc=rc, detail=detail)
+    if err is None:  # no error line in borg's contract: its own last words, or the exit code
+        last = [ln for ln in detail.splitlines() if ln.strip()][-3:]
+        said = f": {' / '.join(last)}" if last else " and said nothing"
+        raise BorgError(f"{argv[0]} failed on {repo} (exit code {rc}){said}.")
+    raise classify(err.get("msgid"), str(err.get("message", "")), repo,
+                   had_passphrase=benv.passphrase is not None, rc=rc, detail=detail)
 
 
 def _read_lines(fd: int, on_line: LineCallback) -> None:
@@ -242,10 +274,66 @@ def _salvage(raw: bytes) -> dict[str, Any] | None:
     return {"type": "log_message", "levelname": "INFO", "message": text} if text else None
 
 
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
+class _Group:
+    """borg's process group, ended with the call: see the module's docstring."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        r, self._alive = os.pipe()  # both ends close-on-exec: no other child holds them
+        pg = proc.pid
+        script = (f"read _; kill -TERM -{pg} 2>/dev/null || exit 0; sleep {TERM_GRACE:.0f}; "
+                  f"kill -KILL -{pg} 2>/dev/null")
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
+            self._watcher: subprocess.Popen[bytes] | None = subprocess.Popen(
+                ["/bin/sh", "-c", script], stdin=r, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, start_new_session=True)
+        except OSError:
+            self._watcher = None  # no sh: borg still ends with every call that returns
+        finally:
+            os.close(r)
+
+    def _exited(self, timeout: float | None) -> bool:
+        """Wait until borg exits, without reaping it: until then its pid (the group's id)
+        cannot be reused, so signals to the group reach only what borg left in it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        flags = os.WEXITED | os.WNOWAIT | (os.WNOHANG if timeout is not None else 0)
+        while True:
+            try:
+                if os.waitid(os.P_PID, self.proc.pid, flags) is not None:
+                    return True
+            except ChildProcessError:
+                return True  # reaped by another thread
+            if deadline is None or time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
+    def wait(self) -> int:
+        """borg's exit code, once what it left in its group (an ssh) is ended too."""
+        self._exited(None)
+        self._signal(signal.SIGKILL)
+        return self.proc.wait()
+
+    def end(self) -> None:
+        """SIGTERM to the group, SIGKILL after TERM_GRACE (an error or interrupt here); the
+        caller reaps borg."""
+        self._signal(signal.SIGTERM)
+        self._exited(TERM_GRACE)
+        self._signal(signal.SIGKILL)
+
+    def _signal(self, sig: int) -> None:
+        if self.proc.returncode is not None:
+            return  # reaped: the id may be someone else's now
+        try:
+            os.killpg(self.proc.pid, sig)
         except (ProcessLookupError, PermissionError):
             pass
-        proc.wait()
+
+    def close(self) -> None:
+        """The call is over: the watcher goes without touching the group."""
+        if self._watcher is not None:
+            self._watcher.kill()
+            self._watcher.wait()
+            self._watcher = None
+        if self._alive >= 0:
+            os.close(self._alive)
+            self._alive = -1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.backups import BackupInfo
 from core.catalogue.db import Catalogue
 from core.catalogue.models import JobKind, LocationState
+from core.config import AppPaths
 from core.engines.borg import commands as cmd
 from core.engines.borg.backups import _plan_of, _settings
 from core.engines.borg.errors import ArchiveMissingError, BorgError, RepositoryMissingError
@@ -20,7 +21,8 @@ SKIPPED = (LocationState.FAILED.value, LocationState.DELETED.value)
 
 def check_archives(cat: Catalogue, items: list[BackupInfo], *,
                    progress: ProgressCallback = no_progress,
-                   cancel: CancelToken | None = None) -> list[LocationResult]:
+                   cancel: CancelToken | None = None,
+                   paths: AppPaths | None = None) -> list[LocationResult]:
     """One check job per archive; results for core.verify.store."""
     out: list[LocationResult] = []
     for b in items:
@@ -42,7 +44,7 @@ def check_archives(cat: Catalogue, items: list[BackupInfo], *,
         r = LocationResult(b.id, loc.id, loc.destination, loc.path)
         try:
             run_job(cat, plan, JobKind.CHECK.value, body, settings=s, progress=progress,
-                    cancel=cancel, details={"backup_id": b.id})
+                    cancel=cancel, details={"backup_id": b.id}, paths=paths)
             r.artifacts.append(ArtifactResult(b.name, LocationState.OK.value))
         except CancelledError:
             raise
