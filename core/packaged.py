@@ -1,0 +1,23 @@
+"""The data files shipped with the code (resources/ in the checkout, the package
+`backupdesk_resources` once installed, also in the PyInstaller bundle)."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+
+PACKAGE = "backupdesk_resources"
+
+
+def resource_root() -> Traversable | None:
+    try:
+        return files(PACKAGE)
+    except ModuleNotFoundError:
+        return None
+
+
+def resource_text(*parts: str) -> str:
+    root = resource_root()
+    if root is None:
+        raise FileNotFoundError(f"{PACKAGE} is not installed")
+    return root.joinpath(*parts).read_text(encoding="utf-8")
