@@ -134,6 +134,8 @@ class DesktopNotifier:
             router.conn.close()
 
 
-def job_actions(job_id: int | None) -> list[Action]:
-    """The actions of a failed job's notification."""
-    return [("open", "Open"), ("retry", "Retry")] if job_id is not None else [("open", "Open")]
+def job_actions(job_id: int | None, failed: bool = True) -> list[Action]:
+    """A notification's actions: a click on it ("default") opens the app as "Open" does;
+    a failed job's also offers "Retry"."""
+    opening = [("default", "Open"), ("open", "Open")]
+    return [*opening, ("retry", "Retry")] if failed and job_id is not None else opening

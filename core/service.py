@@ -151,7 +151,7 @@ class BackgroundService:
             self._notifier = DesktopNotifier(on_action=self._action)
         try:
             ref = str(ev.job_id) if ev.job_id is not None else "-"
-            actions = job_actions(ev.job_id) if ev.kind == "failure" else [("open", "Open")]
+            actions = job_actions(ev.job_id, ev.kind == "failure")
             self._notifier.notify(ev.title, ev.message, actions=actions, ref=ref,
                                   urgency=2 if ev.kind == "failure" else 1)
         except NotifyError as e:

@@ -42,7 +42,7 @@ class Notifications(QObject):
         self.ctx.workers.submit(lambda: [alerts.emit(ev) for ev in events])
 
     def show_event(self, ev: Event) -> None:
-        actions = job_actions(ev.job_id) if ev.kind == "failure" else [("open", "Open")]
+        actions = job_actions(ev.job_id, ev.kind == "failure")
         ref = str(ev.job_id) if ev.job_id is not None else "-"
 
         def send() -> int:
