@@ -1,0 +1,108 @@
+"""The window and the background service: the status bar and Settings show whether it runs
+and warn when scheduled plans have nothing to run them; Start/Stop start and stop the real
+process; the tray backs up now and asks on Quit whether the service stops too."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from core.cli.main import main
+from core.service import running_pid
+
+
+@pytest.fixture
+def plans(home, tmp_path):
+    for name in ("docs", "photos"):
+        src = tmp_path / name
+        src.mkdir()
+        (src / "a.txt").write_text(name)
+        extra = ["--schedule", "daily at 03:00"] if name == "docs" else []
+        assert main(["plan", "add", name, "--engine", "archive", "--source", str(src),
+                     "--dest", str(tmp_path / f"{name}-dest"), *extra]) == 0
+
+
+@pytest.fixture
+def stop_service(app_ctx):
+    yield
+    if running_pid(app_ctx.config.paths) is not None:
+        from core.service_control import stop
+
+        stop(app_ctx.config)
+
+
+def test_status_bar_warns_and_settings_start_and_stop_the_service(
+        qtbot, window, app_ctx, plans, stop_service) -> None:
+    from gui.panes.settings.service_box import ServiceBox
+    from gui.service_watch import ServiceIndicator
+
+    indicator = ServiceIndicator(app_ctx)
+    window.statusBar().addPermanentWidget(indicator)
+    qtbot.waitUntil(lambda: indicator.text() != "", timeout=15000)
+    assert indicator.text() == ("⚠ Background service stopped: 1 scheduled plan will not run "
+                                "once this window closes. Start it in Settings.")
+
+    pane = window.show_pane("settings")
+    tab = [pane.tabs.tabText(i) for i in range(pane.tabs.count())].index("Background service")
+    pane.tabs.setCurrentIndex(tab)
+    box = pane.tabs.currentWidget()
+    assert isinstance(box, ServiceBox)
+    qtbot.waitUntil(box.start_button.isEnabled, timeout=15000)
+    assert "1 plan with a schedule: nothing runs it once this window closes" in box.state.text()
+
+    qtbot.mouseClick(box.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: box.stop_button.isEnabled(), timeout=30000)
+    pid = running_pid(app_ctx.config.paths)
+    assert pid is not None and f"process {pid}" in box.state.text()
+    assert box.message.text() == "Background service started as a background process."
+    assert indicator.text() == "● Background service running"
+
+    qtbot.mouseClick(box.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: box.start_button.isEnabled(), timeout=60000)
+    assert running_pid(app_ctx.config.paths) is None
+    assert box.message.text() == "Background service stopped."
+
+
+def _answer(button_text: str) -> None:
+    def answer() -> None:
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, QMessageBox) and w.isVisible():
+                for b in w.buttons():
+                    if b.text() == button_text:
+                        b.click()
+                        return
+        QTimer.singleShot(50, answer)
+
+    QTimer.singleShot(50, answer)
+
+
+def test_tray_backs_up_now_and_asks_on_quit(qtbot, window, app_ctx, plans, stop_service,
+                                            monkeypatch) -> None:
+    from core.service_control import start
+    from gui import tray as tray_mod
+    from gui.service_watch import service_watch
+
+    tray = tray_mod.Tray(app_ctx, window)
+    tray.refresh()
+    qtbot.waitUntil(lambda: tray.plans == ["docs", "photos"], timeout=15000)
+    labels = [a.text() for a in tray.backup_menu.actions() if not a.isSeparator()]
+    assert labels == ["All plans", "docs", "photos"]
+    photos = [a for a in tray.backup_menu.actions() if a.text() == "photos"][0]
+    with qtbot.waitSignal(app_ctx.jobs_changed, timeout=30000):
+        photos.trigger()
+    qtbot.waitUntil(lambda: tray.state_action.text().startswith("Last backup: photos success"),
+                    timeout=60000)
+
+    quits: list[bool] = []
+    monkeypatch.setattr(tray_mod.QApplication, "quit", lambda: quits.append(True))
+    start(app_ctx.config)
+    watch = service_watch(app_ctx)
+    watch.refresh()
+    qtbot.waitUntil(lambda: watch.status is not None and watch.status.running, timeout=15000)
+    _answer("Cancel")
+    tray.quit()
+    assert quits == [] and not app_ctx.property("stop_service_on_quit")
+    _answer("Quit and stop the service")
+    tray.quit()
+    assert quits == [True] and app_ctx.property("stop_service_on_quit")
