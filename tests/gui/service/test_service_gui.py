@@ -88,7 +88,7 @@ def test_tray_backs_up_now_and_asks_on_quit(qtbot, window, app_ctx, plans, stop_
     qtbot.waitUntil(lambda: tray.plans == ["docs", "photos"], timeout=15000)
     labels = [a.text() for a in tray.backup_menu.actions() if not a.isSeparator()]
     assert labels == ["All plans", "docs", "photos"]
-    photos = [a for a in tray.backup_menu.actions() if a.text() == "photos"][0]
+    photos = next(a for a in tray.backup_menu.actions() if a.text() == "photos")
     with qtbot.waitSignal(app_ctx.jobs_changed, timeout=30000):
         photos.trigger()
     qtbot.waitUntil(lambda: tray.state_action.text().startswith("Last backup: photos success"),
