@@ -7,10 +7,14 @@ GIL. It needs a C compiler, the Python headers and libssl-dev; where they are mi
 goes on without it and the archive writer uses its pure-Python path.
 """
 
-from setuptools import Extension, find_packages, setup
+from setuptools import Extension, find_namespace_packages, setup
+
+RESOURCES = ["backupdesk_resources", *(f"backupdesk_resources.{d}"
+                                       for d in ("icons", "styles", "service"))]
 
 setup(
-    packages=[*find_packages(include=["core", "core.*", "gui", "gui.*"]), "backupdesk_resources"],
+    # namespace packages: core/catalogue/migrations holds no __init__.py
+    packages=[*find_namespace_packages(include=["core", "core.*", "gui", "gui.*"]), *RESOURCES],
     package_dir={"backupdesk_resources": "resources"},
     ext_modules=[
         Extension(
