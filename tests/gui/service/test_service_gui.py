@@ -106,3 +106,49 @@ def test_tray_backs_up_now_and_asks_on_quit(qtbot, window, app_ctx, plans, stop_
     _answer("Quit and stop the service")
     tray.quit()
     assert quits == [True] and app_ctx.property("stop_service_on_quit")
+
+
+def test_closing_the_window_leaves_scheduled_work_to_the_service(app_ctx, plans,
+                                                                 stop_service) -> None:
+    from gui.app import _on_exit
+
+    assert running_pid(app_ctx.config.paths) is None
+    _on_exit(app_ctx)  # run_app calls it once the window has closed
+    assert running_pid(app_ctx.config.paths) is not None
+
+
+@pytest.fixture
+def farm():
+    from tests.core.grid.daemons import DaemonFarm
+
+    f = DaemonFarm().start()
+    yield f
+    f.stop()
+
+
+def test_devices_poll_and_alert_from_start_up_without_opening_the_pane(
+        qtbot, window, app_ctx, farm) -> None:
+    from core.grid.nodes import NodeSpec, add_node
+    from gui.app import _poll_devices_from_start
+    from tests.core.grid.daemons import Behaviour, mysql_body, rsync_body
+
+    m = farm.add(Behaviour(body=mysql_body(40)))
+    r = farm.add(Behaviour(body=rsync_body(40)))
+    add_node(app_ctx.catalogue, NodeSpec("lab", mysql_url=m, rsync_url=r))
+    notes: list[str] = []
+    app_ctx.notify.connect(lambda t, _m: notes.append(t))  # no session bus here: the fallback
+    shown = window.stack.currentIndex()
+    _poll_devices_from_start(app_ctx, window)
+    qtbot.waitUntil(lambda: window.pane("devices") is not None, timeout=15000)
+    pane = window.pane("devices")
+    assert window.stack.currentIndex() == shown and window.stack.currentWidget() is not pane
+    qtbot.waitUntil(lambda: pane.model.rowCount() == 40, timeout=30000)
+    for url in (m, r):
+        farm.set(url, Behaviour(body={"detail": "maintenance"}, status=503))
+    with qtbot.waitSignal(app_ctx.notify, timeout=30000):
+        pane.controller.refresh()
+    with qtbot.waitSignal(pane.controller.batch_ready, timeout=30000):
+        pane.controller.refresh()
+    qtbot.wait(500)
+    assert notes == ["40 devices on lab are offline"]
+    pane.shutdown()
