@@ -83,13 +83,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
                      "backupdesk_resources/service/backupdesk.service"):
         assert packaged in names
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    # the wheel first: pip must not see (and uninstall) the test venv's editable install
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin/python"),
+                    "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True,
+                   cwd=tmp, timeout=300)
     site = Path(subprocess.run([str(venv / "bin/python"), "-c",
                                 "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                capture_output=True, text=True, check=True).stdout.strip())
     (site / "borrowed-test-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin/python"),
-                    "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True,
-                   cwd=tmp, timeout=300)
     return venv
 
 
