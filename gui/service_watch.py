@@ -94,7 +94,8 @@ class ServiceIndicator(QLabel):
         text = st.text()
         if st.unattended_gap:
             self.setText(f"⚠ {text}. Start it in Settings.")
-            self.setStyleSheet("color: #c62828;")
+            dark = self.palette().window().color().lightness() < 128
+            self.setStyleSheet(f"color: {'#ef5350' if dark else '#c62828'};")
         else:
             self.setText(("● " if st.running else "○ ") + text)
             self.setStyleSheet("")

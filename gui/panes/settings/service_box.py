@@ -37,6 +37,7 @@ class ServiceBox(QGroupBox):
         lay.addWidget(self.about)
         lay.addLayout(buttons)
         lay.addWidget(self.message)
+        lay.addStretch(1)
         self.start_button.clicked.connect(self._start)
         self.stop_button.clicked.connect(self._stop)
         self.watch.changed.connect(self.show_status)
