@@ -18,6 +18,7 @@ from core.cli.main import main
 from core.config import AppConfig
 from tests.core.grid.daemons import Behaviour, DaemonFarm, mysql_body, rsync_body
 from tests.fixtures.desktop import Desktop, desktop  # noqa: F401 (fixture)
+from tests.fixtures.processes import end
 
 
 @pytest.fixture
@@ -33,15 +34,6 @@ def _service(desktop: Desktop, home: Path) -> subprocess.Popen[str]:  # noqa: F8
                          stderr=subprocess.PIPE, text=True)
     assert p.stderr is not None and "running" in p.stderr.readline()
     return p
-
-
-def _end(p: subprocess.Popen[str]) -> None:
-    p.terminate()
-    try:
-        p.wait(30)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
 
 
 def _due_now(home: Path) -> None:
@@ -92,7 +84,7 @@ def test_a_failed_scheduled_backup_is_one_notification_whose_open_shows_the_job(
             conn.settimeout(30)
             assert conn.recv(100) == b"show job 1\n"
     finally:
-        _end(proc)
+        end(proc)
         listener.close()
 
 
@@ -117,4 +109,4 @@ def test_a_node_going_down_with_40_devices_is_one_notification(
         assert desktop.notify_calls().count("member=Notify") == 1
         assert desktop.shown() == 1
     finally:
-        _end(proc)
+        end(proc)

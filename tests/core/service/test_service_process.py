@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from core.cli.main import main
 from core.config import AppConfig
 from core.service import running_pid
+from tests.fixtures.processes import end
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -82,13 +83,7 @@ def service(home: Path):  # type: ignore[no-untyped-def]
 
     yield start
     for p in procs:
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        end(p)
     assert running_pid(paths) is None
 
 
@@ -151,5 +146,4 @@ def test_window_and_service_never_both_start_a_due_run(home, tmp_path, service):
         assert _backups(home) == [("success", "scheduled")]
         assert window.poll() is None, window.stderr.read() if window.stderr else ""
     finally:
-        window.terminate()
-        window.wait(30)
+        end(window)
