@@ -106,14 +106,9 @@ class ServiceStatus:
 
 
 def scheduled_plans(cat: Catalogue) -> int:
-    from sqlalchemy import distinct, func, select
+    from core.catalogue.service_q import scheduled_plan_count
 
-    from core.catalogue.models import Plan, Schedule
-
-    with cat.session() as s:
-        q = (select(func.count(distinct(Schedule.plan_id))).join(Plan, Plan.id == Schedule.plan_id)
-             .where(Schedule.enabled.is_(True), Plan.enabled.is_(True)))
-        return int(s.execute(q).scalar_one())
+    return scheduled_plan_count(cat)
 
 
 def status(cat: Catalogue | None, config: AppConfig) -> ServiceStatus:
