@@ -152,3 +152,48 @@ def test_devices_poll_and_alert_from_start_up_without_opening_the_pane(
     qtbot.wait(500)
     assert notes == ["40 devices on lab are offline"]
     pane.shutdown()
+
+
+def test_first_run_sets_the_service_up_once_after_the_welcome(qtbot, window, app_ctx,
+                                                              stop_service) -> None:
+    from core.service_control import FIRST_RUN_MARK, stop
+    from gui.app import _set_up_service_after_welcome
+
+    paths = app_ctx.config.paths
+    _set_up_service_after_welcome(app_ctx, window, None)  # no welcome was needed
+    qtbot.waitUntil(lambda: running_pid(paths) is not None, timeout=30000)
+    qtbot.waitUntil(lambda: "Background service started" in window.statusBar().currentMessage(),
+                    timeout=10000)
+    assert (paths.state_dir / FIRST_RUN_MARK).exists()
+    stop(app_ctx.config)  # the user stops it: a later start of the window leaves it stopped
+    _set_up_service_after_welcome(app_ctx, window, None)
+    qtbot.wait(1500)
+    assert running_pid(paths) is None
+
+
+def test_a_notification_action_opens_the_job_and_retry_runs_its_plan(
+        qtbot, window, app_ctx, plans) -> None:
+    from core.catalogue.jobs import finish_job, start_job
+    from gui.single_instance import InstanceServer, forward_to_running, server_name, show_message
+
+    jid = start_job(app_ctx.catalogue, engine="archive", kind="backup", plan_name="photos")
+    finish_job(app_ctx.catalogue, jid, "failed")
+    server = InstanceServer(server_name(app_ctx.config), window)
+    assert server.listen()
+    from gui.notifier import open_job
+
+    server.job_requested.connect(lambda job, retry: open_job(app_ctx, window, job, retry=retry))
+    window.hide()
+    with qtbot.waitSignal(server.job_requested, timeout=10000) as got:
+        assert forward_to_running(server.name, message=show_message(jid, retry=True))
+    assert got.args == [jid, True]
+    qtbot.waitUntil(window.isVisible, timeout=10000)
+    history = window.pane("history")
+    assert window.stack.currentWidget() is history
+    assert history._shown_job == jid  # its detail (log, error) is what the pane shows
+    from core.catalogue.history import last_backup
+
+    qtbot.waitUntil(lambda: (lambda b: b is not None and b.id != jid
+                             and b.status == "success")(last_backup(app_ctx.catalogue)),
+                    timeout=60000)
+    server.close()
