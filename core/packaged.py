@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import sys
 from importlib.resources import files
 from importlib.resources.abc import Traversable
+from pathlib import Path
 
 PACKAGE = "backupdesk_resources"
 
@@ -13,6 +15,9 @@ def resource_root() -> Traversable | None:
     try:
         return files(PACKAGE)
     except ModuleNotFoundError:
+        bundle = getattr(sys, "_MEIPASS", None)  # the spec copies it there as data
+        if bundle and (Path(bundle) / PACKAGE).is_dir():
+            return Path(bundle) / PACKAGE
         return None
 
 
