@@ -9,7 +9,8 @@ from __future__ import annotations
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon
 
-from core.catalogue.history import HistoryRow, banner, last_backup
+from core.catalogue.db import Catalogue
+from core.catalogue.history import HistoryRow, banner, last_backup, plan_names
 from core.fmt import local_time
 from gui.context import AppContext
 from gui.icons import state_icon
@@ -19,11 +20,8 @@ STATUS_STATE = {"success": "ok", "running": "running", "partial": "warning", "fa
                 "interrupted": "error", "cancelled": "warning"}
 
 
-def _tray_state(cat: object) -> tuple[HistoryRow | None, object, list[str]]:
-    from core.plans import list_plans
-
-    plans = [p.name for p in list_plans(cat)]  # type: ignore[arg-type]
-    return last_backup(cat), banner(cat), plans  # type: ignore[arg-type]
+def _tray_state(cat: Catalogue) -> tuple[HistoryRow | None, object, list[str]]:
+    return last_backup(cat), banner(cat), plan_names(cat, enabled_only=True)
 
 
 class Tray(QSystemTrayIcon):
