@@ -75,7 +75,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src, wheels, venv = tmp / "src", tmp / "wheels", tmp / "venv"
     _copy_checkout(src)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                    "-w", str(wheels), str(src)], check=True, cwd=tmp, timeout=600)
+                    "--no-build-isolation", "-w", str(wheels), str(src)], check=True,
+                   cwd=tmp, timeout=600)
     [wheel] = wheels.glob("backupdesk-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for packaged in ("backupdesk_resources/styles/dark.json",
