@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,8 @@ from core.scheduler_service import SchedulerService
 log = logging.getLogger(__name__)
 
 LOCK_FILE = "service.lock"
+LOGIN_WAIT_S = 60.0
+PROBE_EVERY_S = 300.0
 
 
 def lock_path(paths: AppPaths) -> Path:
@@ -119,7 +122,11 @@ def status(cat: Catalogue | None, config: AppConfig) -> ServiceStatus:
 
 
 class BackgroundService:
-    """The scheduler, the grid watch and desktop notifications of one process."""
+    """The scheduler, the grid watch and desktop notifications of one process.
+
+    Desktop alerts are claimed (core.alerts) only while a notification server answers: at
+    login the service may start before the desktop's server, and an alert it cannot show is
+    left for the window (tray) or a later start."""
 
     def __init__(self, config: AppConfig, cat: Catalogue, *,
                  notify: Callable[[Event], None] | None = None, **scheduler: Any) -> None:
@@ -127,34 +134,60 @@ class BackgroundService:
 
         self.config, self.cat = config, cat
         self._notifier: Any = None
-        self.alerts = Alerts(config.paths, desktop_event=notify or self._notify)
+        self._show = notify or self._notify
+        self.alerts = Alerts(config.paths, desktop_event=self._show)
         self.grid = GridWatch(cat, self.alerts)
         self.scheduler = SchedulerService(cat, config.paths, alerts=self.alerts,
                                           on_tick=self._tick, **scheduler)
         self._warned = False
+        self._probed_at = -PROBE_EVERY_S
 
     def _tick(self, _now: datetime) -> None:
+        if self._show == self._notify and time.monotonic() - self._probed_at >= PROBE_EVERY_S:
+            self.alerts.desktop = self._show if self.desktop_ready() else None
         try:
             self.grid.refresh_nodes()
         except Exception:
             log.exception("reading the remote nodes failed")
 
-    def _notify(self, ev: Event) -> None:
-        from core.desktop_notify import DesktopNotifier, NotifyError, job_actions
+    def _notifier_or_new(self) -> Any:
+        from core.desktop_notify import DesktopNotifier
 
         if self._notifier is None:
             self._notifier = DesktopNotifier(on_action=self._action)
+        return self._notifier
+
+    def desktop_ready(self) -> bool:
+        """A notification server answers (probed at most every few minutes)."""
+        from core.desktop_notify import NotifyError
+
+        self._probed_at = time.monotonic()
+        try:
+            self._notifier_or_new().server()
+            return True
+        except NotifyError as e:
+            self._give_up(e)
+            return False
+
+    def _give_up(self, e: Exception) -> None:
+        if not self._warned:
+            log.warning("desktop notifications cannot be shown: %s", e)
+            self._warned = True
+        if self._notifier is not None:
+            self._notifier.close()
+            self._notifier = None
+
+    def _notify(self, ev: Event) -> None:
+        from core.desktop_notify import NotifyError, job_actions
+
         try:
             ref = str(ev.job_id) if ev.job_id is not None else "-"
             actions = job_actions(ev.job_id, ev.kind == "failure")
-            self._notifier.notify(ev.title, ev.message, actions=actions, ref=ref,
-                                  urgency=2 if ev.kind == "failure" else 1)
+            self._notifier_or_new().notify(ev.title, ev.message, actions=actions, ref=ref,
+                                           urgency=2 if ev.kind == "failure" else 1)
         except NotifyError as e:
-            if not self._warned:
-                log.warning("desktop notifications cannot be shown: %s", e)
-                self._warned = True
-            self._notifier.close()
-            self._notifier = None
+            self._give_up(e)
+            self.alerts.desktop = None  # until a probe finds a server again
 
     def _action(self, action: str, ref: str) -> None:
         """A click on a notification's button: open the window on the job."""
@@ -163,7 +196,19 @@ class BackgroundService:
         job = int(ref) if ref.isdigit() else None
         service_control.open_window(self.config, job=job, retry=action == "retry")
 
+    def wait_for_desktop(self, timeout: float = LOGIN_WAIT_S) -> None:
+        """At login the desktop's notification server may come up after us: wait a little
+        for it (not without a session bus: a server, a container)."""
+        if not os.environ.get("DBUS_SESSION_BUS_ADDRESS") or self._show != self._notify:
+            return
+        deadline = time.monotonic() + timeout
+        while not self.desktop_ready() and time.monotonic() < deadline:
+            if self.scheduler.scheduler.stopped:
+                return
+            time.sleep(2.0)
+
     def run(self) -> None:
+        self.wait_for_desktop()
         self._tick(datetime.now())
         self.scheduler.run()
         self.scheduler.wait_jobs()

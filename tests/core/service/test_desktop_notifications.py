@@ -110,3 +110,24 @@ def test_a_node_going_down_with_40_devices_is_one_notification(
         assert desktop.shown() == 1
     finally:
         end(proc)
+
+
+def test_the_service_claims_desktop_alerts_only_while_a_server_answers(
+        desktop: Desktop, catalogue, home: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+) -> None:
+    from core.alerts import AlertSettings, Event
+    from core.service import BackgroundService
+
+    AlertSettings(desktop=True).save(AppConfig.resolve(str(home)).paths.ensure())
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+    svc = BackgroundService(AppConfig.resolve(str(home)), catalogue)
+    svc._tick(datetime.now())  # (at login: before the desktop's notification server)
+    ev = Event("overdue-1-never", "overdue", "docs is overdue", "No backup yet.")
+    assert svc.alerts.emit(ev) is False  # not claimed: the window may still show it
+
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", desktop.env["DBUS_SESSION_BUS_ADDRESS"])
+    svc._probed_at -= 3600  # the next probe is due
+    svc._tick(datetime.now())
+    assert svc.alerts.emit(ev) is True
+    desktop.wait_for('string "docs is overdue"')
+    svc.stop()
