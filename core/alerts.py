@@ -75,6 +75,9 @@ class Event:
     kind: str  # failure, overdue, success
     title: str
     message: str
+    job_id: int | None = None  # the job a notification's actions open or retry
+    # >0: a repeatable event (a device state): sent again only after this many seconds
+    repeat_after: int = 0
 
 
 def send_mail(s: AlertSettings, password: str | None, subject: str, body: str,
@@ -107,14 +110,17 @@ def send_mail(s: AlertSettings, password: str | None, subject: str, body: str,
 
 
 class Alerts:
-    """Sends each event once; `desktop` shows a notification (the GUI's tray), if any."""
+    """Sends each event once; `desktop` shows a notification (title, message), or
+    `desktop_event` the whole event (with its job, for the notification's actions)."""
 
     def __init__(self, paths: AppPaths, *, desktop: Callable[[str, str], None] | None = None,
+                 desktop_event: Callable[[Event], None] | None = None,
                  secrets: SecretStore | None = None,
                  settings: Callable[[], AlertSettings] | None = None,
                  ssl_context: ssl.SSLContext | None = None) -> None:
         self.paths = paths
-        self.desktop = desktop
+        self.desktop: Callable[[Event], None] | None = desktop_event or (
+            (lambda ev: desktop(ev.title, ev.message)) if desktop is not None else None)
         self._secrets = secrets
         self._settings = settings or (lambda: AlertSettings.load(paths))
         self.ssl_context = ssl_context
@@ -123,11 +129,17 @@ class Alerts:
     def claims_dir(self) -> Path:
         return self.paths.state_dir / "alerts"
 
-    def claim(self, key: str) -> bool:
-        """True the first time any process claims `key`."""
+    def claim(self, key: str, repeat_after: int = 0, now: float | None = None) -> bool:
+        """True the first time any process claims `key`; with `repeat_after`, the first time
+        within that many seconds (claimed per period; the previous period's claim counts)."""
         d = self.claims_dir
         d.mkdir(parents=True, exist_ok=True)
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
+        if repeat_after > 0:
+            period = int((now if now is not None else time.time()) // repeat_after)
+            if (d / f"{safe}@{period - 1}").exists():
+                return False
+            safe = f"{safe}@{period}"
         try:
             fd = os.open(d / safe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         except FileExistsError:
@@ -141,11 +153,11 @@ class Alerts:
         desktop = s.desktop and self.desktop is not None
         if not s.wants(event.kind) or not (desktop or s.email):
             return False  # unclaimed: a process that can show it may still do so
-        if not self.claim(event.key):
+        if not self.claim(event.key, event.repeat_after):
             return False
         if desktop and self.desktop is not None:
             try:
-                self.desktop(event.title, event.message)
+                self.desktop(event)
             except Exception:
                 log.exception("desktop notification failed")
         if s.email:
@@ -180,10 +192,11 @@ def job_event(job_id: int | str, plan: str, status: str, error: str | None, kind
         word = "had problems" if status == "partial" else "failed"
         return Event(f"job-{job_id}", "failure", f"{plan}: {what} {word}",
                      f"The {how}{what} of {plan} {word} (job {job_id}): "
-                     f"{error or 'no detail'}")
+                     f"{error or 'no detail'}", job_id if isinstance(job_id, int) else None)
     if status == "success":
         return Event(f"job-{job_id}", "success", f"{plan}: {what} done",
-                     f"The {how}{what} of {plan} succeeded (job {job_id}).")
+                     f"The {how}{what} of {plan} succeeded (job {job_id}).",
+                     job_id if isinstance(job_id, int) else None)
     return None
 
 

@@ -25,12 +25,13 @@ class SchedulerService:
                  missed_after: timedelta = MISSED_AFTER, max_sleep: float = MAX_SLEEP,
                  on_finished: Callable[[scheduled_jobs.Finished], None] | None = None,
                  on_started: Callable[[Due], None] | None = None,
-                 on_overdue: Callable[[list[str]], None] | None = None) -> None:
+                 on_overdue: Callable[[list[str]], None] | None = None,
+                 on_tick: Callable[[datetime], None] | None = None) -> None:
         self.cat, self.paths = cat, paths
         self.alerts = alerts if alerts is not None else Alerts(paths)
         self.grace = grace
         self.on_finished, self.on_started = on_finished, on_started
-        self.on_overdue = on_overdue
+        self.on_overdue, self.on_tick = on_overdue, on_tick
         self._overdue_at: datetime | None = None
         self._failures_since = utcnow()  # jobs that failed before we started were not ours
         self._threads: list[threading.Thread] = []
@@ -56,6 +57,11 @@ class SchedulerService:
             self.on_finished(done)
 
     def _on_tick(self, now: datetime) -> None:
+        if self.on_tick is not None:
+            try:
+                self.on_tick(now)
+            except Exception:
+                log.exception("tick hook failed")
         try:
             self._failures_since = scheduled_jobs.alert_failures(self.cat, self.alerts,
                                                                  self._failures_since)

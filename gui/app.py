@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
@@ -58,24 +59,81 @@ def build_window(config: AppConfig) -> tuple[AppContext, MainWindow]:
 def _after_first_paint(ctx: AppContext, window: MainWindow, instance: str | None = None) -> None:
     from gui.icons import app_icon
     from gui.jobwatch import JobWatcher
+    from gui.notifier import notifications, open_job
 
     ctx.open_catalogue()
     window.setWindowIcon(app_icon())
+    notifications(ctx).window = window
     if instance is not None:
         from gui.single_instance import InstanceServer, bring_forward
 
         server = InstanceServer(instance, window)
         server.show_requested.connect(lambda: bring_forward(window))
+        server.job_requested.connect(lambda job, retry: open_job(ctx, window, job, retry=retry))
         server.listen()
     JobWatcher(ctx)
     from gui.scheduler_host import SchedulerHost
+    from gui.service_watch import ServiceIndicator
 
     SchedulerHost(ctx, window)  # due plans start on time while the window or tray is open
+    window.statusBar().addPermanentWidget(ServiceIndicator(ctx))
     if QSystemTrayIcon.isSystemTrayAvailable():
         from gui.tray import Tray
 
         window.tray = Tray(ctx, window)
         window.tray.show()
+
+
+def _poll_devices_from_start(ctx: AppContext, window: MainWindow) -> None:
+    """The Devices pane (and its poller and alerts) starts as soon as a node is enabled, not
+    when the pane is first opened."""
+    from core.grid.nodes import list_nodes
+    from gui.panes import PANES
+    from gui.panes.devices.signals import node_signals
+
+    def build(any_enabled: bool) -> None:
+        if not any_enabled or window.pane("devices") is not None:
+            return
+        keep = window.stack.currentIndex()
+        window._select_row([p.key for p in PANES].index("devices"))
+        window.stack.setCurrentIndex(keep)
+
+    def check() -> None:
+        cat = ctx.catalogue
+        if cat is not None and window.pane("devices") is None:
+            ctx.workers.submit(lambda: any(n.enabled for n in list_nodes(cat)),
+                               on_result=build)
+
+    check()
+    node_signals(ctx).nodes_changed.connect(check)
+
+
+def _set_up_service_after_welcome(ctx: AppContext, window: MainWindow, welcome: Any) -> None:
+    """First run: once the welcome is answered, enable the background service (systemd user
+    unit where there is one)."""
+    from PySide6.QtWidgets import QDialog
+
+    from core.service_control import set_up_once
+
+    def say(text: str | None) -> None:
+        if text:
+            window.statusBar().showMessage(text, 20000)
+
+    def set_up() -> None:
+        ctx.workers.submit(set_up_once, ctx.config, on_result=say,
+                           on_error=lambda e: say(str(e)))
+
+    def after_offer() -> None:
+        dialog = window.findChild(QDialog, "welcome")
+        if dialog is not None and dialog.isVisible():
+            dialog.finished.connect(lambda _code: set_up())
+        else:
+            set_up()
+
+    if welcome is None:
+        set_up()
+    else:
+        welcome.signals.finished.connect(after_offer)
 
 
 def _rss_kib() -> int:
@@ -114,27 +172,51 @@ def _report_and_exit(app: QApplication, ctx: AppContext, window: MainWindow,
     QTimer.singleShot(1000, done)
 
 
-def _catalogue_opened(ctx: AppContext, window: MainWindow, *, welcome: bool = True) -> None:
-    """First-run welcome, and the borg repositories' outside archives (imported only now:
-    neither is needed for the first paint)."""
+def _catalogue_opened(ctx: AppContext, window: MainWindow, *, welcome: bool = True,
+                      job: int | None = None, retry: bool = False) -> None:
+    """First-run welcome then the background service, the device grid, and the borg
+    repositories' outside archives (imported only now: none is needed for the first paint)."""
     from gui.borg_refresh import refresh_borg_repositories
 
     if welcome:
         from gui.welcome import offer_welcome
 
-        offer_welcome(ctx, window)
+        _set_up_service_after_welcome(ctx, window, offer_welcome(ctx, window))
+    _poll_devices_from_start(ctx, window)
     refresh_borg_repositories(ctx)
+    if job is not None:
+        from gui.notifier import open_job
+
+        open_job(ctx, window, job, retry=retry)
 
 
-def run_app(config: AppConfig, *, exit_after_start: bool = False) -> int:
+def _on_exit(ctx: AppContext) -> None:
+    """Closing the window never stops scheduled work: start the background service when plans
+    have schedules and it does not run; stop it only when the tray's Quit asked for that."""
+    import logging
+
+    from core import service_control
+    from core.service import status
+
+    try:
+        if ctx.property("stop_service_on_quit"):
+            service_control.stop(ctx.config)
+        elif ctx.catalogue is not None and status(ctx.catalogue, ctx.config).unattended_gap:
+            service_control.start(ctx.config)
+    except Exception as e:
+        logging.getLogger(__name__).warning("background service on exit: %s", e)
+
+
+def run_app(config: AppConfig, *, exit_after_start: bool = False, job: int | None = None,
+            retry: bool = False) -> int:
     import time
 
-    from gui.single_instance import forward_to_running, server_name
+    from gui.single_instance import forward_to_running, server_name, show_message
 
     app = create_app()
     install_qt_message_handler()
     instance = server_name(config)
-    if forward_to_running(instance):
+    if forward_to_running(instance, message=show_message(job, retry)):
         return 0  # the running window came forward
     install_excepthook()
     ctx, window = build_window(config)
@@ -153,8 +235,10 @@ def run_app(config: AppConfig, *, exit_after_start: bool = False) -> int:
         ctx.catalogue_ready.connect(ready)
         ctx.catalogue_failed.connect(lambda e: app.exit(1))
     else:
-        ctx.catalogue_ready.connect(lambda: _catalogue_opened(ctx, window))
+        ctx.catalogue_ready.connect(lambda: _catalogue_opened(ctx, window, job=job, retry=retry))
     window.show()
     code = app.exec()
+    if not exit_after_start:
+        _on_exit(ctx)
     ctx.shutdown()
     return int(code)

@@ -1,24 +1,21 @@
-"""Where the files of resources/ are: next to the code in a checkout or an editable install,
-under the bundle's data folder (sys._MEIPASS) in a PyInstaller build."""
+"""Where the files of resources/ are: the package `backupdesk_resources` (core.packaged), in a
+checkout, an installed wheel and the PyInstaller bundle alike."""
 
 from __future__ import annotations
 
-import sys
 from functools import cache
 from pathlib import Path
+
+from core.packaged import resource_root
 
 
 @cache
 def resource_dir() -> Path | None:
-    candidates = []
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        candidates.append(Path(bundle) / "resources")
-    candidates.append(Path(__file__).resolve().parents[1] / "resources")
-    for c in candidates:
-        if (c / "icons").is_dir():
-            return c
-    return None
+    root = resource_root()
+    if root is None:
+        return None
+    path = Path(str(root))  # a folder on disk in every install this app supports
+    return path if (path / "icons").is_dir() else None
 
 
 def resource(*parts: str) -> Path | None:

@@ -1,7 +1,8 @@
 """Runs the core scheduler loop while the GUI is open (also from the tray).
 
 The loop and the jobs it starts run in Python threads; results and desktop notifications reach
-the GUI thread through queued signals.
+the GUI thread through queued signals. The background service (core.service) may run the same
+schedules meanwhile: the scheduler's claims start each due run once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ class SchedulerHost(QObject):
     started = Signal(str, str)  # plan, kind
     finished = Signal(object)  # core.scheduled_jobs.Finished
     overdue_changed = Signal(list)  # names of overdue plans
-    _desktop = Signal(str, str)
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None, *,
                  clock: Any = None, alerts: Any = None) -> None:
@@ -26,7 +26,6 @@ class SchedulerHost(QObject):
         self._clock, self._alerts = clock, alerts
         self.service: Any = None
         self._late: list[str] | None = None
-        self._desktop.connect(ctx.notify)
         self.finished.connect(lambda _f: ctx.jobs_changed.emit())
         # The banner and the tray re-read their state when a plan becomes (or stops being) late.
         self.overdue_changed.connect(lambda _late: ctx.jobs_changed.emit())
@@ -41,11 +40,11 @@ class SchedulerHost(QObject):
     def start(self) -> None:
         if self.service is not None or self.ctx.catalogue is None:
             return
-        from core.alerts import Alerts
         from core.scheduler_service import SchedulerService
+        from gui.notifier import notifications
 
         paths = self.ctx.config.paths
-        alerts = self._alerts or Alerts(paths, desktop=self._desktop.emit)
+        alerts = self._alerts or notifications(self.ctx).alerts()
         self.service = SchedulerService(
             self.ctx.catalogue, paths, clock=self._clock, alerts=alerts,
             on_started=lambda d: self.started.emit(d.plan, d.kind),

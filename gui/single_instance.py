@@ -37,7 +37,14 @@ def server_name(config: AppConfig) -> str:
     return os.path.join(base, f"backupdesk-{os.getuid()}-{key:08x}.sock")
 
 
-def forward_to_running(name: str, timeout_ms: int = 500) -> bool:
+def show_message(job: int | None = None, retry: bool = False) -> bytes:
+    """"show", or "show job ID [retry]": open the window on a job (a notification's action)."""
+    if job is None:
+        return SHOW
+    return f"show job {job}{' retry' if retry else ''}\n".encode()
+
+
+def forward_to_running(name: str, timeout_ms: int = 500, message: bytes = SHOW) -> bool:
     """Ask a running instance to show its window; False when none answers."""
     if UNIX:
         import socket
@@ -46,7 +53,7 @@ def forward_to_running(name: str, timeout_ms: int = 500) -> bool:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
                 s.settimeout(timeout_ms / 1000)
                 s.connect(name)
-                s.sendall(SHOW)
+                s.sendall(message)
             return True
         except OSError:
             return False
@@ -56,7 +63,7 @@ def forward_to_running(name: str, timeout_ms: int = 500) -> bool:
     sock.connectToServer(name)
     if not sock.waitForConnected(timeout_ms):
         return False
-    sock.write(SHOW)
+    sock.write(message)
     ok = sock.waitForBytesWritten(timeout_ms)
     sock.disconnectFromServer()
     return bool(ok)
@@ -71,9 +78,11 @@ def bring_forward(window: QWidget) -> None:
 
 
 class InstanceServer(QObject):
-    """Listens for later starts; emits show_requested for each "show" received."""
+    """Listens for later starts; emits show_requested for each "show" received, and
+    job_requested for "show job ID [retry]"."""
 
     show_requested = Signal()
+    job_requested = Signal(int, bool)  # job id, retry
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         from PySide6.QtNetwork import QLocalServer
@@ -114,5 +123,9 @@ class InstanceServer(QObject):
 
     def _read(self, conn: QLocalSocket) -> None:
         while conn.canReadLine():
-            if bytes(conn.readLine().data()) == SHOW:
-                self.show_requested.emit()
+            words = bytes(conn.readLine().data()).decode(errors="replace").split()
+            if words[:1] != ["show"]:
+                continue
+            self.show_requested.emit()
+            if len(words) >= 3 and words[1] == "job" and words[2].isdigit():
+                self.job_requested.emit(int(words[2]), words[3:4] == ["retry"])

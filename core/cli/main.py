@@ -43,7 +43,7 @@ COMMANDS = {
     "delete": "core.cli.backup_cmds",
     **dict.fromkeys(("refresh", "check", "compact", "repo-init", "repo-info", "archives",
                      "break-lock"), "core.cli.borg_cmd"),
-    **dict.fromkeys(("scheduler", "schedule", "prune", "status", "restore-test",
+    **dict.fromkeys(("service", "scheduler", "schedule", "prune", "status", "restore-test",
                      "notify-test"), "core.cli.schedule_cmd"),
 }
 _GLOBAL_WITH_VALUE = ("--home", "--catalogue")
@@ -94,6 +94,8 @@ def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParse
     gui.add_argument("--exit-after-start", action="store_true",
                      help="open the window, wait until the catalogue is loaded and idle, print "
                           "start-up figures as JSON and exit (smoke tests, benchmarks)")
+    gui.add_argument("--job", type=int, metavar="ID", help="open on this job (notifications)")
+    gui.add_argument("--retry", action="store_true", help="with --job: run its plan again")
     gui.set_defaults(func=_run_gui)
     for name in COMMAND_MODULES if modules is None else modules:
         importlib.import_module(name).register(sub)
@@ -103,7 +105,8 @@ def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParse
 def _run_gui(ctx: CliContext, args: argparse.Namespace) -> int:
     from gui.app import run_app
 
-    return run_app(ctx.config, exit_after_start=getattr(args, "exit_after_start", False))
+    return run_app(ctx.config, exit_after_start=getattr(args, "exit_after_start", False),
+                   job=getattr(args, "job", None), retry=getattr(args, "retry", False))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,5 @@
-"""`backupdesk scheduler|schedule|prune|status|restore-test|notify`."""
+"""`backupdesk service|schedule|prune|status|restore-test|notify-test` (and `scheduler`, the
+old name of `service run`)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,26 @@ KINDS = ("backup", "verify", "restore_test")
 
 
 def register(sub: Any) -> None:
-    sch = sub.add_parser("scheduler", help="run due plans on time, headless (servers, "
-                                           "logged-out desktops)")
-    sch.add_argument("--once", action="store_true",
-                     help="start what is due now, wait for it and exit (for a cron line)")
-    sch.add_argument("--missed-after", type=int, default=2, metavar="MIN",
-                     help="a run found later than this is a missed run (default 2)")
-    sch.set_defaults(func=_scheduler)
+    sv = sub.add_parser("service", help="the background service: scheduled backups, verifies "
+                                        "and restore tests, device alerts, overdue checks")
+    vsub = sv.add_subparsers(dest="service_command", metavar="ACTION", required=True,
+                             parser_class=type(sv))
+    _run_options(vsub.add_parser("run", help="run it in this terminal (what systemd and the "
+                                             "autostart entry run)"))
+    vsub.add_parser("start", help="start it in the background").set_defaults(
+        func=_service_start)
+    vsub.add_parser("stop", help="stop it").set_defaults(func=_service_stop)
+    vst = vsub.add_parser("status", help="whether it runs, and what it would run")
+    vst.add_argument("--json", action="store_true")
+    vst.set_defaults(func=_service_status)
+    vin = vsub.add_parser("install", help="install the systemd user unit and the autostart "
+                                          "entry for this user")
+    vin.add_argument("--enable", action="store_true", help="also enable the unit (at login)")
+    vin.set_defaults(func=_service_install)
+    vsub.add_parser("uninstall", help="stop it and remove the unit and the autostart entry"
+                    ).set_defaults(func=_service_uninstall)
+    # the old name of `service run`, for existing cron lines and units
+    _run_options(sub.add_parser("scheduler"))
 
     sc = sub.add_parser("schedule", help="set, clear or list plans' schedules")
     ssub = sc.add_subparsers(dest="schedule_command", metavar="ACTION", required=True,
@@ -71,28 +85,111 @@ def register(sub: Any) -> None:
     nt.set_defaults(func=_notify_test)
 
 
-def _scheduler(ctx: CliContext, a: argparse.Namespace) -> int:
+def _run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--once", action="store_true",
+                   help="start what is due now, wait for it and exit (for a cron line)")
+    p.add_argument("--missed-after", type=int, default=2, metavar="MIN",
+                   help="a run found later than this is a missed run (default 2)")
+    p.add_argument("--autostart", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=_service_run)
+
+
+def _service_run(ctx: CliContext, a: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from core.scheduler_service import SchedulerService
+    from core.service import BackgroundService, ServiceLock
 
     if a.missed_after < 0:
         raise UsageError("--missed-after must not be negative.")
-    svc = SchedulerService(ctx.catalogue, ctx.config.paths,
-                           missed_after=timedelta(minutes=a.missed_after))
+    if a.autostart:
+        from core.service_control import autostart_should_skip
+
+        if autostart_should_skip():
+            return 0  # the systemd user unit runs it
+    missed = timedelta(minutes=a.missed_after)
     if a.once:
-        svc.once()
+        from core.scheduler_service import SchedulerService
+
+        SchedulerService(ctx.catalogue, ctx.config.paths, missed_after=missed).once()
         return 0
+    lock = ServiceLock(ctx.config.paths)
+    if not lock.acquire():
+        print("backupdesk service: already running for this state folder.", file=sys.stderr)
+        return 0
+    svc = BackgroundService(ctx.config, ctx.catalogue, missed_after=missed)
 
     def stop(*_: object) -> None:
-        svc.scheduler.stop()
+        svc.scheduler.scheduler.stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print("backupdesk scheduler: running; stop with Ctrl+C or SIGTERM.", file=sys.stderr,
+    print("backupdesk service: running; stop with Ctrl+C or SIGTERM.", file=sys.stderr,
           flush=True)
-    svc.run()
-    svc.wait_jobs()
+    try:
+        svc.run()
+    finally:
+        svc.stop()
+        lock.release()
+    return 0
+
+
+def _service_start(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import service_control
+
+    print(service_control.start(ctx.config))
+    return 0
+
+
+def _service_stop(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import service_control
+
+    print(service_control.stop(ctx.config))
+    return 0
+
+
+def _service_status(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.service import status
+
+    st = status(ctx.catalogue, ctx.config)
+    if a.json:
+        print_json({"running": st.running, "pid": st.pid, "systemd": st.systemd,
+                    "scheduled_plans": st.scheduled_plans})
+    else:
+        print(st.text() + (f" (pid {st.pid})." if st.running else "."))
+    return 0 if st.running else 3
+
+
+def _service_install(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import service_control
+
+    exe = _executable()
+    for p in service_control.install_units(exe, enable=a.enable):
+        print(f"Installed {p}")
+    return 0
+
+
+def _executable() -> str:
+    """The absolute path of the running backupdesk command (venv script or bundle)."""
+    import shutil
+    from pathlib import Path
+
+    if getattr(sys, "frozen", False):
+        return sys.executable
+    here = Path(sys.argv[0])
+    if here.name == "backupdesk" and here.exists():
+        return str(here.resolve())
+    found = shutil.which("backupdesk")
+    if found is None:
+        raise UsageError("Cannot tell where the backupdesk command is; run this as "
+                         "`backupdesk service install` from the installed command.")
+    return str(Path(found).resolve())
+
+
+def _service_uninstall(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import service_control
+
+    for p in service_control.uninstall_units():
+        print(f"Removed {p}")
     return 0
 
 

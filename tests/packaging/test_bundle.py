@@ -61,5 +61,8 @@ def test_deb_contents(deb: Path) -> None:
     for path in ("./opt/backupdesk/backupdesk", "./usr/bin/backupdesk",
                  "./usr/share/applications/backupdesk.desktop",
                  "./usr/share/icons/hicolor/scalable/apps/backupdesk.svg",
-                 "./opt/backupdesk/_internal/core/catalogue/migrations/script.py.mako"):
+                 "./opt/backupdesk/_internal/core/catalogue/migrations/script.py.mako",
+                 "./opt/backupdesk/_internal/backupdesk_resources/styles/dark.json",
+                 "./usr/lib/systemd/user/backupdesk.service",
+                 "./etc/xdg/autostart/backupdesk-service.desktop"):
         assert f" {path}" in files or files.find(path) >= 0, path

@@ -194,19 +194,10 @@ class DevicesPane(QWidget):
             self.breathe.stop()
 
     def _notify(self, alerts: list[Alert]) -> None:
-        first = [a for a in alerts if a.first_sight]
-        for a in alerts:
-            if not a.first_sight:
-                title = f"{a.name} is offline" if a.state == "offline" else f"{a.name} failed"
-                self.ctx.notify.emit(title, a.message)
-        if len(first) == 1:
-            a = first[0]
-            self.ctx.notify.emit(f"{a.name}: {a.state}", a.message)
-        elif first:
-            names = ", ".join(a.name for a in first[:5])
-            more = f" and {len(first) - 5} more" if len(first) > 5 else ""
-            self.ctx.notify.emit(f"{len(first)} devices need attention",
-                                 f"In error or offline: {names}{more}.")
+        from core.grid_watch import grid_events
+        from gui.notifier import notifications
+
+        notifications(self.ctx).send(grid_events(alerts))  # one per node and state
 
     def _breathe(self) -> None:
         self.delegate.phase += 0.5

@@ -1,4 +1,6 @@
-"""Notifications settings: desktop and email (SMTP with STARTTLS), which events, a test mail."""
+"""Notifications settings: desktop and email (SMTP with STARTTLS), which events, a test mail.
+It says which way desktop notifications go (the D-Bus server, else the tray), or that neither
+exists here."""
 
 from __future__ import annotations
 
@@ -42,6 +44,29 @@ def _save(paths: Any, settings: Any, password: str | None) -> None:
             store.delete(PASSWORD_KEY)
 
 
+def _probe_server() -> str | None:
+    """The desktop notification server's name, or None when none answers."""
+    from core.desktop_notify import DesktopNotifier, NotifyError
+
+    n = DesktopNotifier(timeout=2.0)
+    try:
+        return n.server()
+    except NotifyError:
+        return None
+    finally:
+        n.close()
+
+
+def desktop_route(server: str | None, tray: bool) -> str:
+    if server:
+        return f"Desktop notifications are shown by {server}."
+    if tray:
+        return ("No notification server answers on this desktop: notifications appear as "
+                "tray messages instead.")
+    return ("Desktop notifications cannot be shown here: no notification server answers and "
+            "there is no system tray. Use email to be told about failed backups.")
+
+
 def _test_mail(paths: Any, settings: Any, password: str | None) -> str:
     from core.alerts import Alerts, send_mail
 
@@ -55,7 +80,11 @@ class NotificationsBox(QGroupBox):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__("Notifications", parent)
         self.ctx = ctx
-        self.desktop = QCheckBox("Desktop notifications (tray)")
+        self.desktop = QCheckBox("Desktop notifications")
+        self.route = QLabel("Looking for a notification server…")
+        self.route.setObjectName("notification-route")
+        self.route.setWordWrap(True)
+        self.can_show = True
         self.email = QCheckBox("Email")
         self.host = QLineEdit(placeholderText="smtp.example.org")
         self.port = QSpinBox(minimum=1, maximum=65535, value=587)
@@ -81,6 +110,7 @@ class NotificationsBox(QGroupBox):
 
         form = QFormLayout()
         form.addRow(self.desktop)
+        form.addRow(self.route)
         form.addRow(self.email)
         form.addRow("SMTP server", self.host)
         form.addRow("Port", self.port)
@@ -108,6 +138,17 @@ class NotificationsBox(QGroupBox):
         self._enable_mail(False)
         ctx.workers.submit(_load, ctx.config.paths, on_result=self._loaded,
                            on_error=self._failed)
+        ctx.workers.submit(_probe_server, on_result=self._route)
+
+    def _route(self, server: str | None) -> None:
+        from PySide6.QtWidgets import QSystemTrayIcon
+
+        tray = QSystemTrayIcon.isSystemTrayAvailable()
+        self.route.setText(desktop_route(server, tray))
+        self.can_show = bool(server) or tray
+        if not self.can_show:
+            self.desktop.setChecked(False)
+        self.desktop.setEnabled(self.can_show)
 
     def _mark_password(self, _text: str) -> None:
         self._password_changed = True
@@ -119,7 +160,7 @@ class NotificationsBox(QGroupBox):
 
     def _loaded(self, result: tuple[Any, bool]) -> None:
         s, has_password = result
-        self.desktop.setChecked(s.desktop)
+        self.desktop.setChecked(s.desktop and self.can_show)
         self.email.setChecked(s.email)
         self.host.setText(s.smtp_host)
         self.port.setValue(int(s.smtp_port))

@@ -103,6 +103,9 @@ class SettingsPane(QWidget):
         self.tabs.addTab(plans_tab, "Plans")
         self.tabs.addTab(self.nodes, "Remote nodes")
         self.tabs.addTab(self.notifications, "Notifications")
+        from gui.panes.settings.service_box import ServiceBox
+
+        self.tabs.addTab(ServiceBox(ctx), "Background service")
         self.tabs.addTab(self.storage, "Where state lives")
         lay = QVBoxLayout(self)
         lay.addWidget(self.tabs)

@@ -213,7 +213,8 @@ def test_other_sections(pane):
     from gui.panes.devices.node_editor import NodeEditor
 
     titles = [pane.tabs.tabText(i) for i in range(pane.tabs.count())]
-    assert titles == ["Plans", "Remote nodes", "Notifications", "Where state lives"]
+    assert titles == ["Plans", "Remote nodes", "Notifications", "Background service",
+                      "Where state lives"]
     assert isinstance(pane.nodes, NodeEditor)
     assert type(pane.notifications).__name__ in ("NotificationsBox", "QLabel")
     assert str(pane.ctx.config.paths.log_dir) in pane.storage.label.text()
