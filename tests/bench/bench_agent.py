@@ -2,8 +2,9 @@
 
 Runs `backupdesk serve` as a user does (default options) and, alternating with it, a baseline:
 the agent of git revision --base (its ThreadingHTTPServer), served from the same catalogue.
-1. M idle connections (default 2,000) to the fresh server, connected and silent: the serving
-   process's RSS and thread count before and after, and how many it has closed 15 s later.
+1. M idle connections (default 2,000) to the fresh server, connected at once and silent: how
+   many connected within 20 s, the serving process's RSS and thread count before and after,
+   and how many it has closed 15 s later.
 2. N concurrent authorised clients on 127.0.0.1 (default 1,000), all started at once: how many
    got a whole 200 answer within 5 s, and the slowest answer.
 Figures are medians over the runs. The machine may be shared: compare with the baseline.
@@ -18,7 +19,6 @@ import os
 import re
 import resource
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -137,27 +137,36 @@ async def concurrent(port: int, n: int, limit_s: float = 5.0) -> tuple[int, floa
     return len(ok), max(ok, default=float("nan"))
 
 
-def idle(pid: int, port: int, n: int) -> dict[str, float]:
-    before = proc_status(pid)
-    socks = []
-    for _ in range(n):
-        socks.append(socket.create_connection(("127.0.0.1", port), timeout=10))
-    time.sleep(2.0)
-    after = proc_status(pid)
-    time.sleep(13.0)
-    closed = 0
-    for s in socks:
-        s.setblocking(False)
+Conn = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+async def _open_idle(port: int, n: int, within_s: float) -> list[Conn]:
+    async def one() -> Conn | None:
         try:
-            if s.recv(1) == b"":
-                closed += 1
-        except BlockingIOError:
-            pass
-        except OSError:
-            closed += 1
-        s.close()
-    return {"rss_mib": (after[0] - before[0]) / 1024, "rss_total_mib": after[0] / 1024,
-            "threads_before": before[1], "threads_after": after[1], "closed_after_15s": closed}
+            async with asyncio.timeout(within_s):
+                return await asyncio.open_connection("127.0.0.1", port)
+        except (TimeoutError, OSError):
+            return None
+
+    return [c for c in await asyncio.gather(*(one() for _ in range(n))) if c is not None]
+
+
+async def _idle(pid: int, port: int, n: int) -> dict[str, float]:
+    before = proc_status(pid)
+    conns = await _open_idle(port, n, 20.0)
+    await asyncio.sleep(2.0)
+    after = proc_status(pid)
+    await asyncio.sleep(13.0)
+    closed = sum(1 for r, _ in conns if r.at_eof())
+    for _, w in conns:
+        w.close()
+    return {"connected": len(conns), "rss_mib": (after[0] - before[0]) / 1024,
+            "rss_total_mib": after[0] / 1024, "threads_before": before[1],
+            "threads_after": after[1], "closed_after_15s": closed}
+
+
+def idle(pid: int, port: int, n: int) -> dict[str, float]:
+    return asyncio.run(_idle(pid, port, n))
 
 
 def main() -> None:
@@ -189,7 +198,8 @@ def main() -> None:
         rows = results[kind]
         med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
         print(f"  {label}: answered within 5 s {med['answered_5s']:.0f}/{a.clients}, slowest "
-              f"{med['slowest_s']:.2f} s; idle: +{med['rss_mib']:.1f} MiB RSS (total "
+              f"{med['slowest_s']:.2f} s; idle: {med['connected']:.0f} connected within 20 s, "
+              f"+{med['rss_mib']:.1f} MiB RSS (total "
               f"{med['rss_total_mib']:.1f} MiB), threads {med['threads_before']:.0f} -> "
               f"{med['threads_after']:.0f}, closed by the server after 15 s "
               f"{med['closed_after_15s']:.0f}; tracebacks on stderr {med['tracebacks']:.0f}")
