@@ -6,7 +6,8 @@ the agent of git revision --base (its ThreadingHTTPServer), served from the same
    many connected within 20 s, the serving process's RSS and thread count before and after,
    and how many it has closed 15 s later.
 2. N concurrent authorised clients on 127.0.0.1 (default 1,000), all started at once: how many
-   got a whole 200 answer within 5 s, and the slowest answer.
+   got a whole 200 answer within 5 s, the slowest answer, and the server's CPU time for them
+   (the clients run in this process and, on a small machine, take most of the wall time).
 Figures are medians over the runs. The machine may be shared: compare with the baseline.
 """
 
@@ -100,6 +101,11 @@ def stop(proc: subprocess.Popen[str]) -> str:
     return err
 
 
+def cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def proc_status(pid: int) -> tuple[int, int]:
     """(RSS in KiB, threads) of the process."""
     text = Path(f"/proc/{pid}/status").read_text()
@@ -185,8 +191,9 @@ def main() -> None:
             proc, port = start(kind, home, token, old)
             try:
                 row: dict[str, Any] = idle(proc.pid, port, a.idle)
+                cpu0 = cpu_s(proc.pid)
                 ok, slowest = asyncio.run(concurrent(port, a.clients))
-                row.update(answered_5s=ok, slowest_s=slowest)
+                row.update(answered_5s=ok, slowest_s=slowest, server_cpu_s=cpu_s(proc.pid) - cpu0)
             finally:
                 err = stop(proc)
             row["tracebacks"] = err.count("Traceback")
@@ -198,7 +205,7 @@ def main() -> None:
         rows = results[kind]
         med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
         print(f"  {label}: answered within 5 s {med['answered_5s']:.0f}/{a.clients}, slowest "
-              f"{med['slowest_s']:.2f} s; idle: {med['connected']:.0f} connected within 20 s, "
+              f"{med['slowest_s']:.2f} s, server CPU {med['server_cpu_s']:.2f} s; idle: {med['connected']:.0f} connected within 20 s, "
               f"+{med['rss_mib']:.1f} MiB RSS (total "
               f"{med['rss_total_mib']:.1f} MiB), threads {med['threads_before']:.0f} -> "
               f"{med['threads_after']:.0f}, closed by the server after 15 s "
