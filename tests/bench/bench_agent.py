@@ -205,7 +205,8 @@ def main() -> None:
         rows = results[kind]
         med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
         print(f"  {label}: answered within 5 s {med['answered_5s']:.0f}/{a.clients}, slowest "
-              f"{med['slowest_s']:.2f} s, server CPU {med['server_cpu_s']:.2f} s; idle: {med['connected']:.0f} connected within 20 s, "
+              f"{med['slowest_s']:.2f} s, server CPU {med['server_cpu_s']:.2f} s; "
+              f"idle: {med['connected']:.0f} connected within 20 s, "
               f"+{med['rss_mib']:.1f} MiB RSS (total "
               f"{med['rss_total_mib']:.1f} MiB), threads {med['threads_before']:.0f} -> "
               f"{med['threads_after']:.0f}, closed by the server after 15 s "
