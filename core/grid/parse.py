@@ -1,9 +1,10 @@
 """A daemon's body made safe once, where it is parsed.
 
 - Text that cannot be encoded (bytes that are not UTF-8, lone UTF-16 surrogates from `\\ud800`
-  escapes) becomes U+FFFD in every string, keys included, so nothing downstream meets it.
+  escapes) becomes U+FFFD in every string, keys included, so nothing downstream meets it. Two
+  device ids that only differed there stay two devices (the second gets a `#2` suffix).
 - Nesting is limited per device: a device deeper than MAX_DEPTH levels is replaced by a small
-  entry that the merge marks invalid (`TOO_DEEP`), and its neighbours stay as they were. Anything
+  entry that the merge marks invalid (`INVALID_KEY`), and its neighbours stay as they were. Anything
   else nested that deep is cut. Deeper than Python's own json parser goes (about 1,000 levels),
   the too-deep parts are cut from the text first.
 """
@@ -83,6 +84,10 @@ def _clean_devices(devices: dict[str, Any], fix_text: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for device_id, entry in devices.items():
         key = _text(device_id) if fix_text else device_id
+        n = 1
+        while key in out:
+            n += 1
+            key = f"{_text(device_id)}#{n}"
         cleaned, deep = _clean(entry, 0, fix_text)
         if deep:
             name = entry.get("name") if isinstance(entry, dict) else None
