@@ -12,6 +12,7 @@ import socket
 import threading
 from typing import Any
 
+import uvicorn
 from sqlalchemy import func, select
 
 from core.catalogue.db import Catalogue
@@ -94,8 +95,6 @@ class AgentHTTPServer:
 
     def __init__(self, sock: socket.socket, catalogue: Catalogue, token: str,
                  limits: ServeLimits) -> None:
-        import uvicorn
-
         self.socket = sock
         self.server_port: int = sock.getsockname()[1]
         self.catalogue = catalogue
