@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,9 @@ def run_grid(ctx: CliContext, a: argparse.Namespace) -> int:
 
     target = _grid_target(a)
     t = a.timeout
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a name gets '?'
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
     update = asyncio.run(poll_once(target, Limits(connect_s=min(3.0, t), read_s=t, total_s=t)))
     for r in update.results.values():
         if not r.ok:

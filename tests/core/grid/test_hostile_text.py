@@ -147,3 +147,15 @@ def test_grid_process_writes_valid_utf8_in_the_c_locale(farm: DaemonFarm, home: 
                        capture_output=True, env=env, timeout=60)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout.decode("utf-8"))["unified_devices"]["x\ufffd"]["name"] == "y\ufffd"
+
+
+def test_grid_process_on_an_ascii_terminal_replaces_what_it_cannot_show(farm: DaemonFarm,
+                                                                         home: Path) -> None:
+    body = {"caf\u00e9": {"name": "\u00e9t\u00e9", "progress": {"status": "success"}}}
+    url = farm.add(Behaviour(body=body))
+    env = dict(os.environ, PYTHONIOENCODING="ascii", BACKUPDESK_HOME=str(home))
+    for extra in (["--json"], []):
+        p = subprocess.run([sys.executable, "-m", "core", "grid", "--mysql", url, *extra],
+                           capture_output=True, env=env, timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert b"caf?" in p.stdout and b"?t?" in p.stdout
