@@ -93,13 +93,11 @@ def status_document(cat: Catalogue) -> dict[str, Any]:
 class AgentHTTPServer:
     """uvicorn on a socket bound here, so that a busy port is a clear error before serving."""
 
-    def __init__(self, sock: socket.socket, catalogue: Catalogue, token: str,
-                 limits: ServeLimits) -> None:
+    def __init__(self, sock: socket.socket, app: AgentApp, limits: ServeLimits) -> None:
         self.socket = sock
         self.server_port: int = sock.getsockname()[1]
-        self.catalogue = catalogue
         config = uvicorn.Config(
-            AgentApp(token, lambda: status_document(catalogue)), loop="asyncio", ws="none",
+            app, loop="asyncio", ws="none",
             http=protocol_class(limits), lifespan="off", log_config=None, access_log=False,
             server_header=False, proxy_headers=False, backlog=limits.backlog,
             timeout_keep_alive=limits.keep_alive_s, timeout_graceful_shutdown=2)
@@ -125,22 +123,28 @@ class AgentHTTPServer:
         self.socket.close()
 
 
-def make_server(catalogue: Catalogue, token: str, bind: str = "127.0.0.1", port: int = 8093,
-                limits: ServeLimits | None = None) -> AgentHTTPServer:
-    limits = limits or ServeLimits()
+def listen_socket(bind: str, port: int, backlog: int) -> socket.socket:
+    """A listening socket; BackupDeskError with a sentence when the address cannot be had."""
     try:
         info = socket.getaddrinfo(bind, port, type=socket.SOCK_STREAM)[0]
         sock = socket.socket(info[0], socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(info[4])
-            sock.listen(limits.backlog)
+            sock.listen(backlog)
         except OSError:
             sock.close()
             raise
     except OSError as e:
         raise BackupDeskError(f"Cannot listen on {bind}:{port}: {e.strerror or e}.") from e
-    return AgentHTTPServer(sock, catalogue, token, limits)
+    return sock
+
+
+def make_server(catalogue: Catalogue, token: str, bind: str = "127.0.0.1", port: int = 8093,
+                limits: ServeLimits | None = None) -> AgentHTTPServer:
+    limits = limits or ServeLimits()
+    app = AgentApp(token, lambda: status_document(catalogue))
+    return AgentHTTPServer(listen_socket(bind, port, limits.backlog), app, limits)
 
 
 def serve_in_thread(server: AgentHTTPServer) -> threading.Thread:

@@ -28,7 +28,9 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 class ServeLimits:
     backlog: int = 2048
     max_connections: int = 4096
-    request_timeout_s: float = 10.0  # to send a whole request, from connecting or the last answer
+    # To send a whole request, from connecting or the last answer; an answer the client does not
+    # read gets twice as long before the connection is dropped.
+    request_timeout_s: float = 10.0
     keep_alive_s: int = 5
 
 
@@ -99,6 +101,7 @@ async def _send_bytes(send: Send, status: int, data: bytes,
 def protocol_class(limits: ServeLimits) -> type[H11Protocol]:
     class Protocol(H11Protocol):
         _deadline: asyncio.TimerHandle | None = None
+        _stalled = False
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -118,14 +121,20 @@ def protocol_class(limits: ServeLimits) -> type[H11Protocol]:
                 self._deadline.cancel()
             super().connection_lost(exc)
 
-        def _arm(self) -> None:
+        def _arm(self, stalled: bool = False) -> None:
             if self._deadline is not None:
                 self._deadline.cancel()
+            self._stalled = stalled
             self._deadline = self.loop.call_later(limits.request_timeout_s, self._expired)
 
         def _expired(self) -> None:
             self._deadline = None
-            if self.cycle is None or self.cycle.response_complete:  # no request under way
-                self.transport.close()
+            idle = self.cycle is None or self.cycle.response_complete
+            if idle and not self.transport.get_write_buffer_size():
+                self.transport.close()  # no request came
+            elif self._stalled:  # a request or an answer the client does not take
+                self.transport.abort()
+            else:
+                self._arm(stalled=True)
 
     return Protocol

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -20,8 +21,8 @@ import httpx
 import pytest
 
 from core.catalogue.db import Catalogue
-from core.grid.agent import AgentHTTPServer, make_server, serve_in_thread
-from core.grid.agent_http import ServeLimits
+from core.grid.agent import AgentHTTPServer, listen_socket, make_server, serve_in_thread
+from core.grid.agent_http import AgentApp, ServeLimits
 from core.plans import add_plan
 
 TOKEN = "tok-serve"
@@ -115,6 +116,30 @@ def test_a_dribbling_request_is_closed(small: int) -> None:
                 break
             time.sleep(0.1)
         assert closed_by_server(s, 1.0)
+
+
+def test_an_answer_the_client_does_not_read_is_dropped() -> None:
+    big = {"devices": {f"plan{i}": {"name": "x" * 1000} for i in range(20000)}}  # 20.5 MB
+    limits = ServeLimits(request_timeout_s=0.5)
+    server = AgentHTTPServer(listen_socket("127.0.0.1", 0, 16), AgentApp(TOKEN, lambda: big),
+                             limits)
+    t = serve_in_thread(server)
+    try:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(("127.0.0.1", server.server_port))
+            s.sendall(REQUEST)
+            time.sleep(3.0)  # not reading: the server is stuck with most of the answer
+            s.settimeout(10)
+            got = 0
+            with contextlib.suppress(ConnectionResetError):
+                while chunk := s.recv(1 << 20):
+                    got += len(chunk)
+        assert 0 < got < 20_000_000
+    finally:
+        server.shutdown()
+        server.server_close()
+        t.join(5)
 
 
 def test_connections_beyond_the_cap_are_closed_and_then_served_again(small: int) -> None:
