@@ -1,23 +1,47 @@
-"""Logging to a rotating file under the app's log dir."""
+"""Logging to a rotating file under the app's log dir: the folder 0700, its files 0600 (a log
+names plans, paths and hosts; other local users have no business reading it)."""
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
+import os
 from pathlib import Path
 
 LOG_NAME = "backupdesk.log"
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Creates each log file 0600, whatever the umask; rotation renames keep the mode."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
+def make_private(log_dir: Path) -> None:
+    """The folder 0700 and the files in it 0600, also when an older version made them 0644."""
+    try:
+        os.chmod(log_dir, 0o700)
+        for p in log_dir.iterdir():
+            if p.is_file() and not p.is_symlink():
+                os.chmod(p, 0o600)
+    except OSError:
+        pass  # not ours to change (a folder shared on purpose): logging goes on
+
+
 def setup_logging(log_dir: Path, *, verbose: bool = False) -> Path:
     log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private(log_dir)
     path = log_dir / LOG_NAME
     root = logging.getLogger()
     for h in list(root.handlers):
         if getattr(h, "_backupdesk", False):
             root.removeHandler(h)
             h.close()
-    handler = logging.handlers.RotatingFileHandler(
+    handler = PrivateRotatingFileHandler(
         path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8", delay=True
     )
     handler.setFormatter(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from core.catalogue.enums import BACKUP_STATUSES, JobTrigger
+from core.cli import db_password
 from core.cli.context import CliContext, print_json, print_table
 from core.errors import UsageError
 from core.fmt import count, human_bytes, local_time, plural
@@ -48,6 +49,7 @@ def register(sub: Any) -> None:
     rst.add_argument("--overwrite", action="store_true", help="allow a non-empty target")
     rst.add_argument("--into-database", metavar="URL",
                      help="load the PostgreSQL or MySQL dump into this database")
+    db_password.add_flag(rst, "the --into-database URL")
     rst.add_argument("--dump", metavar="NAME", help="which dump, if the backup has several")
     rst.add_argument("--json", action="store_true")
     rst.set_defaults(func=_restore)
@@ -149,8 +151,13 @@ def _verify(ctx: CliContext, a: argparse.Namespace) -> int:
 def _restore(ctx: CliContext, a: argparse.Namespace) -> int:
     from core.restore import restore_backup
 
+    into = a.into_database
+    if a.database_password_stdin:
+        if into is None:
+            raise UsageError(f"{db_password.FLAG} goes with --into-database.")
+        into = db_password.fill_in([into])[0]
     res = restore_backup(ctx.catalogue, a.id, to=a.to, paths=a.path, overwrite=a.overwrite,
-                         into_database=a.into_database, dump=a.dump,
+                         into_database=into, dump=a.dump,
                          trigger=JobTrigger.CLI.value)
     if a.json:
         print_json(res.to_json())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,9 @@ def run_grid(ctx: CliContext, a: argparse.Namespace) -> int:
 
     target = _grid_target(a)
     t = a.timeout
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a name gets '?'
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
     update = asyncio.run(poll_once(target, Limits(connect_s=min(3.0, t), read_s=t, total_s=t)))
     for r in update.results.values():
         if not r.ok:
@@ -169,6 +173,7 @@ def _node_remove(ctx: CliContext, a: argparse.Namespace) -> int:
 
 def run_serve(ctx: CliContext, a: argparse.Namespace) -> int:
     from core.grid.agent import make_server
+    from core.grid.agent_http import ServeLimits
 
     if not 0 <= a.port < 65536:
         raise UsageError("--port must be between 0 (any free port) and 65535.")
@@ -178,15 +183,35 @@ def run_serve(ctx: CliContext, a: argparse.Namespace) -> int:
         raise UsageError(f"{e} Create one with: head -c 32 /dev/urandom | base64 > "
                          f"{a.token_file}; chmod 600 {a.token_file}") from e
     _warn_exposure(a.bind, a.token_file)
-    server = make_server(ctx.catalogue, token, a.bind, a.port)
+    limits = ServeLimits(max_connections=_open_files_allowed(ServeLimits().max_connections))
+    server = make_server(ctx.catalogue, token, a.bind, a.port, limits)
     print(f"Serving this machine's plans on http://{a.bind}:{server.server_port}/status "
           "(Ctrl+C stops).",
           flush=True)
     try:
         server.serve_forever()
+    except KeyboardInterrupt:
+        pass
     finally:
         server.server_close()
     return 0
+
+
+def _open_files_allowed(wanted: int) -> int:
+    """Raise the soft limit on open files towards `wanted` connections (plus room for the
+    catalogue and logs); the connections that fit."""
+    import resource
+
+    room = 64
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted + room if hard == resource.RLIM_INFINITY else min(hard, wanted + room)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return wanted if soft == resource.RLIM_INFINITY else max(1, min(wanted, soft - room))
 
 
 def _warn_exposure(bind: str, token_file: str) -> None:

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from core import engines
+from core.cli import db_password
 from core.cli.context import CliContext, print_json, print_table
 
 
@@ -28,6 +29,7 @@ def register(sub: Any) -> None:
     add.add_argument("--json", action="store_true", help="print the new plan as JSON")
     for spec in engines.engines().values():
         spec.add_plan_options(add)
+    db_password.add_flag(add, "each --database URL that has none")
     add.set_defaults(func=_add)
 
     ls = psub.add_parser("list", help="list plans")
@@ -51,6 +53,8 @@ def _add(ctx: CliContext, a: argparse.Namespace) -> int:
     spec = engines.get(a.engine)
     store = SecretStore(ctx.config.paths)
     options = spec.options_from_args(a)
+    if a.database_password_stdin:
+        options["databases"] = db_password.fill_in(list(options.get("databases") or []))
     plan = plans.add_plan(
         ctx.catalogue, a.name, a.engine, sources=a.source, destinations=a.dest,
         excludes=a.exclude, schedule=a.schedule, options=options, secrets=store,

@@ -1,24 +1,25 @@
 """Backup Desk's own read-only agent: this machine's plans in the rsync daemon's format.
 
 `GET /status` with `Authorization: Bearer TOKEN` answers `{devices, disk_usage_summary}`, one
-device per plan. Anything else is refused. It listens on 127.0.0.1 unless told otherwise.
+device per plan. Anything else is refused. It listens on 127.0.0.1 unless told otherwise, served
+by uvicorn (core.grid.agent_http).
 """
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
+import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import uvicorn
 from sqlalchemy import func, select
 
 from core.catalogue.db import Catalogue
 from core.catalogue.models import Backup, Job, JobKind, JobStatus, Plan
 from core.errors import BackupDeskError
 from core.fmt import human_bytes
+from core.grid.agent_http import AgentApp, ServeLimits, protocol_class
 from core.timeutil import to_aware
 
 log = logging.getLogger(__name__)
@@ -89,67 +90,61 @@ def status_document(cat: Catalogue) -> dict[str, Any]:
         "total_size_human": human_bytes(total_bytes)}}}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: AgentHTTPServer
-    server_version = "BackupDeskAgent"
-    sys_version = ""
+class AgentHTTPServer:
+    """uvicorn on a socket bound here, so that a busy port is a clear error before serving."""
 
-    def _send(self, code: int, body: dict[str, Any], extra: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        for k, v in (extra or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+    def __init__(self, sock: socket.socket, app: AgentApp, limits: ServeLimits) -> None:
+        self.socket = sock
+        self.server_port: int = sock.getsockname()[1]
+        config = uvicorn.Config(
+            app, loop="asyncio", ws="none",
+            http=protocol_class(limits), lifespan="off", log_config=None, access_log=False,
+            server_header=False, proxy_headers=False, backlog=limits.backlog,
+            timeout_keep_alive=limits.keep_alive_s, timeout_graceful_shutdown=2)
+        self._server = uvicorn.Server(config)
+        self._serving = threading.Event()
+        self._done = threading.Event()
 
-    def _authorised(self) -> bool:
-        header = self.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            token.strip().encode(), self.server.token.encode())
-
-    def do_GET(self) -> None:
-        if not self._authorised():
-            self._send(401, {"error": "A valid bearer token is required."},
-                       {"WWW-Authenticate": 'Bearer realm="backupdesk"'})
-            return
-        if self.path.split("?")[0] not in ("/status", "/"):
-            self._send(404, {"error": f"No such resource: {self.path[:100]}"})
-            return
+    def serve_forever(self) -> None:
+        """Serve until `shutdown()` (or, on the main thread, SIGINT or SIGTERM)."""
+        self._serving.set()
         try:
-            self._send(200, status_document(self.server.catalogue))
-        except Exception as e:
-            log.exception("agent status failed")
-            self._send(500, {"error": f"The agent cannot read its catalogue: {e}",
-                             "service": "rsync_backup"})
+            self._server.run(sockets=[self.socket])
+        finally:
+            self._done.set()
 
-    def _refuse(self) -> None:
-        self._send(405, {"error": "The agent is read-only."}, {"Allow": "GET"})
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop serving, and wait for it when it was serving."""
+        self._server.should_exit = True
+        if self._serving.is_set():
+            self._done.wait(timeout)
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = _refuse
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("agent %s: " + format, self.address_string(), *args)
-
-
-class AgentHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], catalogue: Catalogue, token: str) -> None:
-        self.catalogue = catalogue
-        self.token = token
-        super().__init__(address, _Handler)
+    def server_close(self) -> None:
+        self.socket.close()
 
 
-def make_server(catalogue: Catalogue, token: str, bind: str = "127.0.0.1",
-                port: int = 8093) -> AgentHTTPServer:
+def listen_socket(bind: str, port: int, backlog: int) -> socket.socket:
+    """A listening socket; BackupDeskError with a sentence when the address cannot be had."""
     try:
-        return AgentHTTPServer((bind, port), catalogue, token)
+        info = socket.getaddrinfo(bind, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(info[0], socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(info[4])
+            sock.listen(backlog)
+        except OSError:
+            sock.close()
+            raise
     except OSError as e:
         raise BackupDeskError(f"Cannot listen on {bind}:{port}: {e.strerror or e}.") from e
+    return sock
+
+
+def make_server(catalogue: Catalogue, token: str, bind: str = "127.0.0.1", port: int = 8093,
+                limits: ServeLimits | None = None) -> AgentHTTPServer:
+    limits = limits or ServeLimits()
+    app = AgentApp(token, lambda: status_document(catalogue))
+    return AgentHTTPServer(listen_socket(bind, port, limits.backlog), app, limits)
 
 
 def serve_in_thread(server: AgentHTTPServer) -> threading.Thread:

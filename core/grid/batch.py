@@ -8,6 +8,7 @@ from typing import Any
 
 from core.grid.board import Alert, Board, DeviceState, DeviceView, ServiceState
 from core.grid.cycle import TargetUpdate
+from core.grid.memory import DeviceMemory
 
 CHUNK = 150
 
@@ -37,10 +38,11 @@ class Batch:
 
 
 class Collector:
-    """Thread-safe: `add` from the poller, `set_targets` and `take` from anywhere."""
+    """Thread-safe: `add` from the poller, `set_targets` and `take` from anywhere. With a
+    `memory` (core.grid.memory), a node down at start-up shows the devices it last reported."""
 
-    def __init__(self) -> None:
-        self._board = Board()
+    def __init__(self, memory: DeviceMemory | None = None) -> None:
+        self._board = Board(memory)
         self._lock = threading.Lock()
         self._pending = Batch()
         self._changed: dict[str, DeviceState] = {}

@@ -2,6 +2,8 @@
 
 A device missing from an answer is offline when every daemon it was known on is down, kept as
 it was while such a daemon has not answered yet, and dropped when they answered without it.
+With a DeviceMemory, the devices a target last reported (in an earlier run too) show as offline
+when all its daemons are down.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.grid.cycle import TargetUpdate
-from core.grid.merge import MYSQL, RSYNC, SIDES
+from core.grid.memory import DeviceMemory
+from core.grid.merge import MYSQL, RSYNC, SIDES, unify
 
 STATES = ("error", "offline", "invalid", "partial", "unknown", "success")
 ALERT_STATES = frozenset({"error", "offline"})
@@ -103,7 +106,8 @@ def raw_entry(body: Any, slot: str, device_id: str) -> Any:
 
 
 class Board:
-    def __init__(self) -> None:
+    def __init__(self, memory: DeviceMemory | None = None) -> None:
+        self.memory = memory
         self.devices: dict[str, DeviceState] = {}
         self.services: dict[str, dict[str, ServiceState]] = {}
         self.disk: dict[str, dict[str, Any]] = {}
@@ -119,6 +123,8 @@ class Board:
             if t not in names:
                 del self.services[t]
                 self.disk.pop(t, None)
+        if self.memory is not None:
+            self.memory.forget_others(names)
         return gone
 
     def counts(self) -> dict[str, int]:
@@ -168,7 +174,34 @@ class Board:
                 del self.devices[key]
                 self._slots.pop(key, None)
                 change.removed.append(key)
+        if self.memory is not None and update.complete:
+            if update.answered():
+                self.memory.remember(tname, self._reported(tname))
+            else:
+                self._recall(update, change)
         return change
+
+    def _reported(self, tname: str) -> dict[str, dict[str, Any]]:
+        return {d.device_id: {"name": d.name, "slots": sorted(self._slots.get(k, ()))}
+                for k, d in self.devices.items() if d.target == tname}
+
+    def _recall(self, update: TargetUpdate, change: Change) -> None:
+        """Every daemon of the target is down: its remembered devices not on the board yet
+        come back as offline."""
+        target = update.target
+        down = set(update.down())
+        assert self.memory is not None
+        for device_id, known in self.memory.devices(target.name).items():
+            key = f"{target.name}/{device_id}"
+            slots = frozenset(s for s in known["slots"] if s in SIDES)
+            if key in self.devices or not slots or not slots <= down:
+                continue
+            device = unify(device_id, {}, ())
+            device["name"] = known["name"]
+            why = "; ".join(update.results[s].error for s in sorted(slots))
+            self._slots[key] = slots
+            self._put(DeviceState(key, target.name, target.node, device_id, known["name"],
+                                  "offline", False, device, {}, why), change)
 
     def _put(self, new: DeviceState, change: Change) -> None:
         old = self.devices.get(new.key)

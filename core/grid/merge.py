@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.grid.parse import INVALID_KEY
+
 MYSQL = "mysql_backup"
 RSYNC = "rsync_backup"
 SIDES = (MYSQL, RSYNC)
@@ -84,6 +86,8 @@ def _number(value: Any) -> int | float | None:
 def _invalid_reason(entry: Any) -> str | None:
     if not isinstance(entry, dict):
         return f"entry is a JSON {type(entry).__name__}, not an object"
+    if isinstance(entry.get(INVALID_KEY), str):
+        return str(entry[INVALID_KEY])
     for key in ("progress", "synced", "metadata"):
         value = entry.get(key)
         if value is not None and not isinstance(value, dict):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import ssl
 import time
 from collections.abc import Callable, Iterable
@@ -24,7 +23,8 @@ import httpx
 from core.errors import BackupDeskError
 from core.fmt import human_bytes
 from core.grid.adapters import Endpoint
-from core.grid.merge import is_error_body
+from core.grid.merge import RSYNC, is_error_body
+from core.grid.parse import parse
 
 ClientFactory = Callable[[httpx.Limits, httpx.Timeout], httpx.AsyncClient]
 
@@ -82,9 +82,10 @@ def _where(url: str) -> str:
     return parts.netloc or url
 
 
-def parse_json(data: bytes, url: str) -> Any:
+def parse_json(data: bytes, url: str, slot: str = RSYNC) -> Any:
+    """The body, parsed and cleaned once (core.grid.parse); FetchError if it is not JSON."""
     try:
-        return json.loads(data)
+        return parse(data, "devices" if slot == RSYNC else None)
     except (ValueError, RecursionError) as e:
         head = data[:60].decode("utf-8", "replace").replace("\n", " ")
         if not data.strip():
@@ -189,7 +190,7 @@ class Poller:
                     raise FetchError(too_big)
                 chunks.append(chunk)
         data = b"".join(chunks)
-        return resp.status_code, parse_json(data, ep.url), size
+        return resp.status_code, parse_json(data, ep.url, ep.slot), size
 
     def _semaphores(self) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:
         if self._fast is None or self._open is None:

@@ -20,6 +20,7 @@ from typing import Any
 from core.grid import frames
 from core.grid.adapters import Target
 from core.grid.batch import Batch, Collector
+from core.grid.memory import DeviceMemory
 from core.grid.poller import Limits
 from core.grid.service import GridService
 
@@ -27,8 +28,9 @@ log = logging.getLogger(__name__)
 FLUSH_S = 0.15
 
 
-def worker_main(sock: socket.socket, limits: Limits | None) -> None:
-    collector = Collector()
+def worker_main(sock: socket.socket, limits: Limits | None,
+                memory: Path | None = None) -> None:
+    collector = Collector(DeviceMemory(memory) if memory is not None else None)
     stop = threading.Event()
     wake = threading.Event()
 
@@ -75,10 +77,10 @@ def worker_main(sock: socket.socket, limits: Limits | None) -> None:
 
 def child_main() -> None:
     """Entry of the worker process: argv[1] is the socket's file descriptor, argv[2] the
-    pickled Limits (hex)."""
+    pickled Limits (hex), argv[3] (if any) the device memory's path."""
     sock = socket.socket(fileno=int(sys.argv[1]))
     limits = pickle.loads(bytes.fromhex(sys.argv[2]))
-    worker_main(sock, limits)
+    worker_main(sock, limits, Path(sys.argv[3]) if len(sys.argv) > 3 else None)
 
 
 class WorkerProcess:
@@ -89,8 +91,10 @@ class WorkerProcess:
     script, which breaks scripts that build the pane at module level.
     """
 
-    def __init__(self, limits: Limits | None = None) -> None:
+    def __init__(self, limits: Limits | None = None, memory: Path | None = None) -> None:
+        """`memory`: the file of core.grid.memory (memory_path(paths)), or None for none."""
         self._limits = limits
+        self._memory = memory
         self._proc: subprocess.Popen[bytes] | None = None
         self._sock: socket.socket | None = None
         self._reader = frames.FrameReader()
@@ -115,7 +119,8 @@ class WorkerProcess:
         head = ([sys.executable, "--grid-worker"] if getattr(sys, "frozen", False)
                 else [sys.executable, "-c", code])
         self._proc = subprocess.Popen(
-            [*head, str(theirs.fileno()), pickle.dumps(self._limits).hex()],
+            [*head, str(theirs.fileno()), pickle.dumps(self._limits).hex(),
+             *([str(self._memory)] if self._memory is not None else [])],
             pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL, close_fds=True)
         theirs.close()
         self._sock = ours

@@ -82,3 +82,16 @@ def parse(url: str) -> DbUrl:
 def redact(url: str) -> str:
     """Remove a password from a URL, even one we cannot otherwise parse."""
     return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1@", url)
+
+
+def with_password(url: str, password: str) -> str:
+    """`url` with `password` in it (for a password read from stdin, never from argv)."""
+    db = parse(url)
+    if db.kind == "sqlite":
+        raise ConfigError(f"{db.label} takes no password.")
+    if db.password is not None:
+        raise ConfigError(f"{redact(url)!r} has a password already; give it in one place only.")
+    scheme, _, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    user, _, host = netloc.rpartition("@")
+    return f"{scheme}://{user}:{quote(password, safe='')}@{host}{slash}{path}"
