@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Sequence
+from pathlib import Path
 
 from core.alerts import Alerts, Event
 from core.catalogue.db import Catalogue
 from core.grid.adapters import Target
 from core.grid.board import Alert, Board
 from core.grid.cycle import TargetUpdate
+from core.grid.memory import DeviceMemory
 from core.grid.nodes import enabled_targets, list_nodes
 from core.grid.poller import Limits
 from core.grid.service import GridService
@@ -74,9 +76,10 @@ def grid_events(alerts: Sequence[Alert]) -> list[Event]:
 class GridWatch:
     """Polls the catalogue's enabled nodes on a thread; alerts through `alerts`."""
 
-    def __init__(self, cat: Catalogue, alerts: Alerts, *, limits: Limits | None = None) -> None:
+    def __init__(self, cat: Catalogue, alerts: Alerts, *, limits: Limits | None = None,
+                 memory: Path | None = None) -> None:
         self.cat, self.alerts = cat, alerts
-        self.board = Board()
+        self.board = Board(DeviceMemory(memory) if memory is not None else None)
         self._targets: list[Target] | None = None
         self._grid = GridService(self._update, limits=limits)
 

@@ -130,13 +130,14 @@ class BackgroundService:
 
     def __init__(self, config: AppConfig, cat: Catalogue, *,
                  notify: Callable[[Event], None] | None = None, **scheduler: Any) -> None:
+        from core.grid.memory import memory_path
         from core.grid_watch import GridWatch
 
         self.config, self.cat = config, cat
         self._notifier: Any = None
         self._show = notify or self._notify
         self.alerts = Alerts(config.paths, desktop_event=self._show)
-        self.grid = GridWatch(cat, self.alerts)
+        self.grid = GridWatch(cat, self.alerts, memory=memory_path(config.paths))
         self.scheduler = SchedulerService(cat, config.paths, alerts=self.alerts,
                                           on_tick=self._tick, **scheduler)
         self._warned = False

@@ -9,12 +9,14 @@ of this process instead (simpler, but its CPU work competes with the GUI's).
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
 from core.grid.adapters import Target
 from core.grid.batch import Batch, Collector
 from core.grid.cycle import TargetUpdate
+from core.grid.memory import DeviceMemory
 from core.grid.nodes import NodeSpec, enabled_targets
 from core.grid.poller import Limits
 from core.grid.service import GridService
@@ -30,15 +32,18 @@ class GridController(QObject):
     _dirty = Signal()
 
     def __init__(self, limits: Limits | None = None, parent: QObject | None = None,
-                 in_process: bool = False) -> None:
+                 in_process: bool = False, memory: Path | None = None) -> None:
+        """`memory`: the devices each node last reported (core.grid.memory), shown offline
+        while all of a node's daemons are down."""
         super().__init__(parent)
         self._limits = limits
+        self._memory = memory
         self._in_process = in_process or not WorkerProcess.available()
         self._targets: list[Target] = []
         self._worker: WorkerProcess | None = None
         self._notifier: QSocketNotifier | None = None
         self._service: GridService | None = None
-        self._collector = Collector()
+        self._collector = Collector(DeviceMemory(memory) if memory is not None else None)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(int(FLUSH_S * 1000))
@@ -91,7 +96,7 @@ class GridController(QObject):
 
     # -- worker process -------------------------------------------------------------------------
     def _start_worker(self) -> None:
-        self._worker = WorkerProcess(self._limits)
+        self._worker = WorkerProcess(self._limits, self._memory)
         self._worker.start()
         self._notifier = QSocketNotifier(self._worker.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._readable)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.grid.board import Alert, ServiceState
+from core.grid.memory import memory_path
 from core.grid.nodes import NodeSpec, list_nodes
 from gui.context import AppContext
 from gui.panes.devices.controller import Batch, GridController
@@ -36,7 +37,7 @@ class DevicesPane(QWidget):
                  controller: GridController | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.controller = controller or GridController()
+        self.controller = controller or GridController(memory=memory_path(ctx.config.paths))
         self.controller.setParent(self)
         self.model = DeviceModel(self)
         self.delegate = TileDelegate(self)

@@ -6,6 +6,7 @@ import pytest
 
 from core.catalogue.db import Catalogue
 from core.config import AppConfig
+from core.grid.memory import memory_path
 from core.grid.poller import Limits
 from gui.context import AppContext
 from gui.panes.devices.controller import GridController
@@ -33,8 +34,9 @@ def ctx(qtbot: object, home: object) -> Iterator[AppContext]:
 def make_pane(ctx: AppContext, qtbot: object) -> Iterator[object]:
     panes: list[DevicesPane] = []
 
-    def make() -> DevicesPane:
-        pane = DevicesPane(ctx, controller=GridController(limits=LIMITS))
+    def make(remember: bool = False) -> DevicesPane:
+        memory = memory_path(ctx.config.paths) if remember else None
+        pane = DevicesPane(ctx, controller=GridController(limits=LIMITS, memory=memory))
         qtbot.addWidget(pane)  # type: ignore[attr-defined]
         panes.append(pane)
         return pane

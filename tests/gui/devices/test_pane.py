@@ -6,12 +6,15 @@ from typing import Any
 from pytestqt.qtbot import QtBot
 
 from core.catalogue.db import Catalogue
+from core.grid.memory import memory_path
 from core.grid.nodes import NodeSpec, add_node
 from gui.context import AppContext
+from gui.panes.devices.controller import GridController
 from gui.panes.devices.model import DEVICE_ROLE, STATE_ROLE
 from gui.panes.devices.pane import DevicesPane
 from gui.panes.devices.tile import tile_colour
 from tests.core.grid.daemons import Behaviour, DaemonFarm, mysql_body, rsync_body
+from tests.gui.devices.conftest import LIMITS
 from tests.gui.devices.helpers import mixed_lab
 
 MakePane = Callable[[], DevicesPane]
@@ -207,3 +210,30 @@ def test_showing_the_pane_picks_up_nodes_added_elsewhere(
     pane.show()
     qtbot.waitUntil(lambda: pane.model.rowCount() == 2, timeout=10000)
     assert [t.name for t in pane.controller.targets] == ["late"]
+
+
+def test_a_node_down_at_start_shows_its_last_devices_offline(
+        ready_ctx: AppContext, farm: DaemonFarm, qtbot: QtBot) -> None:
+    """Both daemons down when the window starts: the devices the node reported last time are
+    offline tiles and count in the header's Offline (no Devices pane opened in between)."""
+    assert ready_ctx.catalogue is not None
+    m = farm.add(Behaviour(body=mysql_body(2)))
+    r = farm.add(Behaviour(body=rsync_body(2)))
+    add_node(ready_ctx.catalogue, NodeSpec("n1", mysql_url=m, rsync_url=r))
+    memory = memory_path(ready_ctx.config.paths)
+    first = DevicesPane(ready_ctx, controller=GridController(limits=LIMITS, memory=memory))
+    qtbot.addWidget(first)
+    qtbot.waitUntil(lambda: set(states(first).values()) == {"success"}, timeout=10000)
+    assert len(states(first)) == 2
+    first.shutdown()
+
+    for url in (m, r):
+        farm.set(url, Behaviour(body={"detail": "down"}, status=503))
+    second = DevicesPane(ready_ctx, controller=GridController(limits=LIMITS, memory=memory))
+    qtbot.addWidget(second)
+    try:
+        qtbot.waitUntil(lambda: len(states(second)) == 2, timeout=10000)
+        assert set(states(second).values()) == {"offline"}
+        assert "Offline 2" in second.header.counts["offline"].text()
+    finally:
+        second.shutdown()
