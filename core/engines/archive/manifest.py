@@ -25,9 +25,10 @@ Entry = dict[str, Any]
 Encoded = bytes
 
 
-def entry_for(item: Item, target: str | None = None) -> Entry:
+def entry_for(item: Item, user: str, group: str, target: str | None = None) -> Entry:
     e: Entry = {"path": item.path, "type": item.type, "mode": stat.S_IMODE(item.mode),
-                "mtime_ns": item.mtime_ns}
+                "mtime_ns": item.mtime_ns, "ctime_ns": item.ctime_ns, "ino": item.ino,
+                "uid": item.uid, "gid": item.gid, "user": user, "group": group}
     if item.type == FILE:
         e["size"] = item.size
     elif item.type == SYMLINK:
@@ -36,10 +37,13 @@ def entry_for(item: Item, target: str | None = None) -> Entry:
 
 
 def unchanged(prev: Entry | None, item: Item) -> bool:
-    """Decided from lstat only: same type, size, mtime and mode."""
+    """Decided from lstat only: same type, size, mtime, mode, and the same inode and ctime, so
+    that a rewrite keeping size and mtime (`touch -r`) is read again, as are new owners, links
+    or extended attributes. An entry of an older manifest, without ctime, counts as changed."""
     if prev is None or prev["type"] != item.type:
         return False
-    if prev["mtime_ns"] != item.mtime_ns or prev["mode"] != stat.S_IMODE(item.mode):
+    if (prev["mtime_ns"] != item.mtime_ns or prev.get("ctime_ns") != item.ctime_ns
+            or prev.get("ino") != item.ino or prev["mode"] != stat.S_IMODE(item.mode)):
         return False
     return item.type != FILE or prev.get("size") == item.size
 

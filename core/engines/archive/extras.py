@@ -1,0 +1,111 @@
+"""What a file has beyond its content and lstat: extended attributes (POSIX ACLs among them) and
+holes, found on its open descriptor, and their pax records as GNU tar writes and reads them."""
+
+from __future__ import annotations
+
+import base64
+import errno
+import os
+import struct
+from typing import Any
+
+from core.engines.archive.owners import Owners
+
+ACL_XATTRS = {"system.posix_acl_access": "SCHILY.acl.access",
+              "system.posix_acl_default": "SCHILY.acl.default"}
+_ACL_TAGS = {1: "user", 2: "user", 4: "group", 8: "group", 0x10: "mask", 0x20: "other"}
+_NAMED = (2, 8)  # ACL_USER, ACL_GROUP: entries with an id
+
+
+def xattrs(target: int | str) -> dict[str, bytes]:
+    """The extended attributes of an open descriptor or (not followed) path; {} where the file
+    system has none."""
+    follow = not isinstance(target, str)
+    try:
+        names = os.listxattr(target, follow_symlinks=follow)
+    except OSError as e:
+        if e.errno in (errno.ENOTSUP, errno.EOPNOTSUPP):
+            return {}
+        raise
+    out: dict[str, bytes] = {}
+    for name in sorted(names):
+        try:
+            out[name] = os.getxattr(target, name, follow_symlinks=follow)
+        except OSError as e:
+            if e.errno != errno.ENODATA:  # removed meanwhile
+                raise
+    return out
+
+
+def maybe_sparse(size: int, blocks: int) -> bool:
+    return blocks * 512 < size
+
+
+def has_hole(fd: int, size: int) -> bool:
+    """The same test as _fastpack.c's for_python."""
+    try:
+        hole = os.lseek(fd, 0, os.SEEK_HOLE)
+    except OSError:
+        return False
+    finally:
+        os.lseek(fd, 0, os.SEEK_SET)
+    return hole < size
+
+
+def data_extents(fd: int, size: int) -> list[tuple[int, int]]:
+    """(offset, length) of each run of data, in order; GNU tar's map ends with a run of length
+    0 at the end of a file that ends in a hole."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    while pos < size:
+        try:
+            start = os.lseek(fd, pos, os.SEEK_DATA)
+        except OSError as e:
+            if e.errno == errno.ENXIO:  # only a hole from here on
+                break
+            raise
+        if start >= size:
+            break
+        end = min(os.lseek(fd, start, os.SEEK_HOLE), size)
+        out.append((start, end - start))
+        pos = end
+    if not out or sum(out[-1]) < size:
+        out.append((size, 0))
+    return out
+
+
+def sparse_map(extents: list[tuple[int, int]]) -> bytes:
+    """GNU sparse format 1.0's map: the block(s) before the data."""
+    text = b"%d\n" % len(extents) + b"".join(b"%d\n%d\n" % e for e in extents)
+    return text + bytes(-len(text) % 512)
+
+
+def acl_text(value: bytes, owners: Owners) -> str:
+    """A system.posix_acl_* value in the text form GNU tar stores (acl_to_text, one entry a
+    line, names where known)."""
+    lines = []
+    for off in range(4, len(value) - 7, 8):
+        tag, perm, ident = struct.unpack_from("<HHI", value, off)
+        kind = _ACL_TAGS.get(tag, "?")
+        who = ""
+        if tag in _NAMED:
+            who = (owners.user(ident) if tag == 2 else owners.group(ident)) or str(ident)
+        rwx = "".join(c if perm & bit else "-" for c, bit in (("r", 4), ("w", 2), ("x", 1)))
+        lines.append(f"{kind}:{who}:{rwx}\n")
+    return "".join(lines)
+
+
+def pax_records(attrs: dict[str, bytes], owners: Owners) -> dict[str, str]:
+    """ACLs as text, then every attribute as it is, as GNU tar --xattrs --acls writes them."""
+    pax = {ACL_XATTRS[n]: acl_text(v, owners) for n, v in attrs.items() if n in ACL_XATTRS}
+    for name, value in attrs.items():
+        pax["SCHILY.xattr." + name] = value.decode("utf-8", "surrogateescape")
+    return pax
+
+
+def to_json(attrs: dict[str, bytes]) -> dict[str, str]:
+    return {n: base64.b64encode(v).decode() for n, v in attrs.items()}
+
+
+def from_json(data: Any) -> dict[str, bytes]:
+    return {str(n): base64.b64decode(v) for n, v in (data or {}).items()}
