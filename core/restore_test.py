@@ -111,7 +111,9 @@ def _run(cat: Catalogue, b: BackupInfo, count: int, cancel: CancelToken,
         target = Path(tmp) / "restore"
         for e in chosen:
             (target / e["path"]).parent.mkdir(parents=True, exist_ok=True)
-        restore_tree(chosen, open_archive, target, progress=lambda p: None, cancel=cancel)
+        stats = restore_tree(chosen, open_archive, target, progress=lambda p: None,
+                             cancel=cancel)
+        result.problems += stats.problems
         for e in chosen:
             problem = compare(e, target / e["path"])
             result.checked += 1

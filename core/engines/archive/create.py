@@ -268,21 +268,12 @@ class _Writer:
         h = hashlib.sha256()
         pos = 0
         for off, n in extents:
-            _zeros(h, off - pos)
+            extras.hash_zeros(h, off - pos)
             self._large(item, fd, off, n, h)
             pos = off + n
-        _zeros(h, item.size - pos)
+        extras.hash_zeros(h, item.size - pos)
         self.tar.pad(stored)
         return str(h.hexdigest()), item.size
-
-
-_ZERO_CHUNK = bytes(CHUNK)
-
-
-def _zeros(h: Any, n: int) -> None:
-    while n > 0:
-        h.update(_ZERO_CHUNK[:min(n, CHUNK)])
-        n -= CHUNK
 
 
 class _Todo:

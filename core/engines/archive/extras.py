@@ -103,6 +103,16 @@ def pax_records(attrs: dict[str, bytes], owners: Owners) -> dict[str, str]:
     return pax
 
 
+_ZERO_CHUNK = bytes(1 << 20)
+
+
+def hash_zeros(h: Any, n: int) -> None:
+    """Feeds n zero bytes to a hash: the holes of a sparse file."""
+    while n > 0:
+        h.update(_ZERO_CHUNK[:min(n, len(_ZERO_CHUNK))])
+        n -= len(_ZERO_CHUNK)
+
+
 def to_json(attrs: dict[str, bytes]) -> dict[str, str]:
     return {n: base64.b64encode(v).decode() for n, v in attrs.items()}
 
