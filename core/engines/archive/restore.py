@@ -229,10 +229,8 @@ def _restore(t: _Target, entries: list[dict[str, Any]], open_archive: OpenArchiv
                 group = wanted.pop(member.name, [])
                 if not group or not member.isfile():
                     continue
-                src = tf.extractfile(member)
-                assert src is not None
                 first = group[0]
-                if attempt(first, _write_file, t, src, member, first, stats.problems):
+                if attempt(first, _write_file, t, tf, member, first, stats.problems):
                     stats.files += 1
                     stats.bytes += int(first["size"])
                 for other in group[1:]:
@@ -295,7 +293,7 @@ def _unlink_quietly(name: str, fd: int) -> None:
         pass
 
 
-def _write_file(t: _Target, src: IO[bytes], member: tarfile.TarInfo, e: dict[str, Any],
+def _write_file(t: _Target, tf: tarfile.TarFile, member: tarfile.TarInfo, e: dict[str, Any],
                 problems: list[str]) -> None:
     """Written under a short temporary name in its folder, renamed once complete and checked:
     never a half-written file under the final name, and never through a symbolic link."""
@@ -305,7 +303,12 @@ def _write_file(t: _Target, src: IO[bytes], member: tarfile.TarInfo, e: dict[str
     fd = os.open(tmp, _NEW, 0o600, dir_fd=dfd)
     try:
         try:
-            digest = _copy_sparse(src, fd, member) if member.sparse else _copy(src, fd)
+            if member.sparse:
+                digest = _copy_sparse(tf, fd, member)
+            else:
+                src = tf.extractfile(member)
+                assert src is not None
+                digest = _copy(src, fd)
             if digest != e["sha256"]:
                 raise Refused(f"{e['path']} does not match its checksum in the manifest; the "
                               "archive is damaged.")
@@ -328,14 +331,17 @@ def _copy(src: IO[bytes], fd: int) -> str:
     return h.hexdigest()
 
 
-def _copy_sparse(src: IO[bytes], fd: int, member: tarfile.TarInfo) -> str:
-    """Only the runs of data are written: the holes between them stay holes."""
+def _copy_sparse(tf: tarfile.TarFile, fd: int, member: tarfile.TarInfo) -> str:
+    """Only the runs of data are written: the holes between them stay holes. The runs are read
+    as stored, one after the other (tarfile's reader of sparse members needs a seekable file)."""
     h = hashlib.sha256()
     pos = 0
     runs: list[tuple[int, int]] = list(member.sparse or [])  # type: ignore[arg-type]
+    src = tf.fileobj
+    assert src is not None
+    src.seek(member.offset_data)
     for off, n in runs:
         extras.hash_zeros(h, off - pos)
-        src.seek(off)
         left = n
         while left:
             chunk = src.read(min(CHUNK, left))
