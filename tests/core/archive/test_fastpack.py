@@ -72,8 +72,8 @@ def odd_tree(root: Path) -> Path:
     os.utime(src / "before 1970", ns=(0, -1_500_000_000))
     (src / "half a second before").write_text("-0.5 s: -1 in whole seconds, pax")
     os.utime(src / "half a second before", ns=(0, -500_000_000))
-    (src / "year 2400").write_text("past a signed 64-bit count of ns: pax")
-    os.utime(src / "year 2400", ns=(0, 13_569_465_600 * 10**9 + 1))
+    (sizes / "year 2400").write_text("past a signed 64-bit count of ns: pax")  # read by C
+    os.utime(sizes / "year 2400", ns=(0, 13_569_465_600 * 10**9 + 1))
     if os.geteuid() == 0:
         (src / "id limit").write_text("uid 0o7777776: ustar")
         os.chown(src / "id limit", 0o7777776, 0o7777776)
