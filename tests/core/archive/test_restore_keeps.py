@@ -310,3 +310,40 @@ def test_far_mtimes_are_stored_and_restored(tmp_path: Path, impl: str) -> None:
     assert os.stat(out / "src/dir").st_mtime_ns == FAR[2][0]
     raw = json.loads((tmp_path / "store/b1/manifest.json").read_bytes())
     assert raw == m1
+
+
+# The CLI: one entry that fails does not stop the others; exit 3
+
+
+def test_cli_restores_the_rest_and_exits_3(home: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from core.cli.main import main
+    from tests.core.archive.test_cli import add, jrun
+
+    src = tmp_path / "src"
+    names = long_names(src)
+    add("long", src, tmp_path / "dest")
+    code, job = jrun(capsys, "run", "long", "--json")
+    assert code == 0, job
+    bid = str(job["backup_id"])
+    one = tmp_path / "one"
+    deep = f"src/{'d' * 255}/{names[3]}"
+    assert main(["restore", bid, "--to", str(one), "--path", deep]) == 0
+    assert (one / deep).read_text() == "deep " + names[3]
+    out = tmp_path / "out"
+    (out / "src" / names[1]).mkdir(parents=True)  # a folder where the backup has a file
+    capsys.readouterr()
+    assert main(["restore", bid, "--to", str(out), "--overwrite"]) == 3
+    err = capsys.readouterr().err
+    assert err == (f"backupdesk: Cannot restore src/{names[1]}: a folder is in the way.\n")
+    for n in names:
+        assert (out / "src" / ("d" * 255) / n).read_text() == "deep " + n
+        if n != names[1]:
+            assert (out / "src" / n).read_text() == n
+    code, res = jrun(capsys, "restore", bid, "--to", str(out), "--overwrite", "--json")
+    assert code == 3 and res["problems"] == [f"Cannot restore src/{names[1]}: a folder is in "
+                                             "the way."]
+    code, jobs = jrun(capsys, "history", "--json")
+    assert code == 0
+    restores = [j for j in jobs if j["kind"] == "restore"]
+    assert restores[0]["status"] == "partial" and "1 entry not restored" in restores[0]["error"]
