@@ -257,6 +257,8 @@ class _Writer:
         content's, holes as zeros."""
         head, _, base = item.path.rpartition("/")
         fake = f"{head}/GNUSparseFile.0/{base}" if head else f"GNUSparseFile.0/{base}"
+        if len(fake) > 100 or not fake.isascii():  # no pax "path": it would win over the name
+            fake = "GNUSparseFile.0/sparse-file"
         smap = extras.sparse_map(extents)
         stored = len(smap) + sum(n for _, n in extents)
         pax = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0", "GNU.sparse.name": item.path,
