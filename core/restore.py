@@ -14,6 +14,7 @@ from core.catalogue.models import JobKind, JobStatus, JobTrigger
 from core.destinations import copy_file_atomic
 from core.engines import dumps
 from core.engines.api import Artifact
+from core.engines.archive import owners
 from core.engines.archive.restore import check_target, restore_tree, select
 from core.errors import EngineError, UsageError
 from core.fmt import count
@@ -125,7 +126,7 @@ def _restore_files(cat: Catalogue, b: BackupInfo, to: Path, paths: list[str],
     open_archive = chain_archives(cat, b)
     if entries:
         stats = restore_tree(entries, open_archive, to, progress=progress, cancel=cancel,
-                             numeric_owner=numeric_owner)
+                             names=owners.Names(manifest, numeric_owner))
         result.files, result.bytes, result.problems = stats.files, stats.bytes, stats.problems
     for a in want_dumps:
         out = to / dumps_dir

@@ -53,7 +53,7 @@
 #define FOR_PYTHON (-3)
 /* A manifest entry's JSON without its "in": the name escaped (6 bytes a character at most),
  * four integers, a SHA-256 and the keys. */
-#define JSON_MAX (6 * NAME_MAX_USTAR + 2 * 6 * 32 + 8 * 21 + 64 + 256)
+#define JSON_MAX (6 * NAME_MAX_USTAR + 8 * 21 + 64 + 256)
 
 #ifndef Py_T_OBJECT_EX
 #include <structmember.h>
@@ -208,10 +208,6 @@ static void entry_json(job_t *j, char *buf, const char *in_json, Py_ssize_t in_l
     p = put_int(p, j->uid);
     p = put(p, ",\"gid\":");
     p = put_int(p, j->gid);
-    p = put(p, ",\"user\":");
-    p = put_ascii_string(p, j->uname, j->unamelen);
-    p = put(p, ",\"group\":");
-    p = put_ascii_string(p, j->gname, j->gnamelen);
     if (!j->is_dir) {
         p = put(p, ",\"size\":");
         p = put_int(p, j->n);

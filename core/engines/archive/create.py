@@ -50,6 +50,7 @@ class ArchiveOutcome:
     sha256: str
     warnings: list[str] = field(default_factory=list)
     writer: str = "python"  # "c" when _fastpack wrote the small files and folders
+    owners: Owners = field(default_factory=Owners)  # the names of the ids written
 
 
 def _open(path: str) -> int:
@@ -132,7 +133,6 @@ class _Writer:
         self.bytes += n
         return {"path": item.path, "type": FILE, "mode": mode, "mtime_ns": item.mtime_ns,
                 "ctime_ns": item.ctime_ns, "ino": item.ino, "uid": item.uid, "gid": item.gid,
-                "user": user, "group": group,
                 "size": n, "sha256": sha256(data).hexdigest(), "in": self.name}
 
     @staticmethod
@@ -165,7 +165,7 @@ class _Writer:
                 attrs = {}
             self.tar.add(header(item.path, DIR, mode, item.uid, item.gid, 0, mtime, "", user,
                                 group, extras.pax_records(attrs, self.owners)))
-            entry = mf.entry_for(item, user, group)
+            entry = mf.entry_for(item)
             if attrs:
                 entry["xattrs"] = extras.to_json(attrs)
             return entry
@@ -177,12 +177,12 @@ class _Writer:
                 return None
             self.tar.add(header(item.path, SYMLINK, mode, item.uid, item.gid, 0, mtime, target,
                                 user, group))
-            return mf.entry_for(item, user, group, target)
+            return mf.entry_for(item, target)
         first = self.linked.get((item.dev, item.ino)) if item.nlink > 1 else None
         if first is not None:  # a hard link to a file already in this archive
             self.tar.add(header(item.path, "hardlink", mode, item.uid, item.gid, 0, mtime,
                                 first["path"], user, group))
-            entry = mf.entry_for(item, user, group)
+            entry = mf.entry_for(item)
             entry.update(size=first["size"], sha256=first["sha256"], link=first["path"],
                          **{"in": self.name})
             return entry
@@ -216,7 +216,7 @@ class _Writer:
             self.warnings.append(f"Cannot read {item.abspath}: {e.strerror}; skipped.")
             return None
         self.files += 1
-        entry = mf.entry_for(item, user, group)
+        entry = mf.entry_for(item)
         entry["size"], entry["sha256"], entry["in"] = size, sha, self.name
         if attrs:
             entry["xattrs"] = extras.to_json(attrs)
@@ -346,7 +346,7 @@ def write_archive(found: Scan, excludes: list[str], out_path: Path, compression:
     deleted = sorted(p for p in todo.prev if p not in seen)
     return ArchiveOutcome([e for e in todo.entries if e], deleted, len(todo.items), w.files,
                           w.bytes, sink.size, sink.h.hexdigest(), w.warnings,
-                          "c" if fast else "python")
+                          "c" if fast else "python", w.owners)
 
 
 class _FastLoop:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import grp
 import pwd
+from typing import Any
 
 
 class Owners:
@@ -35,22 +37,38 @@ class Owners:
         return name
 
 
-def ids_for(entry: dict[str, object], numeric: bool) -> tuple[int, int] | None:
-    """The uid and gid to restore an entry with: by name where this system knows it (unless
-    `numeric`), else the stored number; None for a manifest that has no owners."""
-    if "uid" not in entry:
+class Names:
+    """A manifest's owner names ("users" and "groups": id as a string -> name), as restore
+    maps them to this system's ids."""
+
+    def __init__(self, manifest: dict[str, Any] | None = None, numeric: bool = False) -> None:
+        self.users: dict[str, str] = dict((manifest or {}).get("users") or {})
+        self.groups: dict[str, str] = dict((manifest or {}).get("groups") or {})
+        self.numeric = numeric
+
+    def ids_for(self, entry: dict[str, Any]) -> tuple[int, int] | None:
+        """The uid and gid to restore an entry with: by name where this system knows it
+        (unless `numeric`), else the stored number; None for an entry without owners."""
+        if "uid" not in entry:
+            return None
+        uid, gid = int(entry["uid"]), int(entry["gid"])
+        if self.numeric:
+            return uid, gid
+        by_user, by_group = _uid(self.users.get(str(uid), "")), _gid(self.groups.get(str(gid), ""))
+        return (uid if by_user is None else by_user, gid if by_group is None else by_group)
+
+
+@functools.cache
+def _uid(name: str) -> int | None:
+    try:
+        return pwd.getpwnam(name).pw_uid if name else None
+    except KeyError:
         return None
-    uid, gid = int(str(entry["uid"])), int(str(entry["gid"]))
-    if not numeric:
-        user, group = str(entry.get("user") or ""), str(entry.get("group") or "")
-        if user:
-            try:
-                uid = pwd.getpwnam(user).pw_uid
-            except KeyError:
-                pass
-        if group:
-            try:
-                gid = grp.getgrnam(group).gr_gid
-            except KeyError:
-                pass
-    return uid, gid
+
+
+@functools.cache
+def _gid(name: str) -> int | None:
+    try:
+        return grp.getgrnam(name).gr_gid if name else None
+    except KeyError:
+        return None

@@ -100,12 +100,12 @@ class _Target:
     """The target folder, reached only through folder descriptors opened with O_NOFOLLOW: no
     symbolic link below the target is ever followed, whatever an earlier restore left there."""
 
-    def __init__(self, root: Path, numeric_owner: bool) -> None:
+    def __init__(self, root: Path, names: owners.Names) -> None:
         root.mkdir(parents=True, exist_ok=True)
         self.root = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         self.fds: dict[str, int] = {}
         self.as_root = os.geteuid() == 0
-        self.numeric_owner = numeric_owner
+        self.names = names
 
     def close(self) -> None:
         for fd in self.fds.values():
@@ -163,7 +163,7 @@ class _Target:
 
     def meta(self, fd: int, e: dict[str, Any], problems: list[str]) -> None:
         """Owner, mode, extended attributes (ACLs among them), mtime of an open file or folder."""
-        ids = owners.ids_for(e, self.numeric_owner) if self.as_root else None
+        ids = self.names.ids_for(e) if self.as_root else None
         if ids is not None:
             os.fchown(fd, *ids)
         os.fchmod(fd, e["mode"])  # after chown, which clears set-id bits
@@ -178,10 +178,11 @@ class _Target:
 
 def restore_tree(entries: list[dict[str, Any]], open_archive: OpenArchive, target: Path, *,
                  progress: ProgressCallback, cancel: CancelToken,
-                 numeric_owner: bool = False) -> RestoreStats:
-    """Restores what it can; each entry that fails is in stats.problems, the rest restored."""
+                 names: owners.Names | None = None) -> RestoreStats:
+    """Restores what it can; each entry that fails is in stats.problems, the rest restored.
+    As root, owners too, by `names` (the manifest's owner names; by number without them)."""
     stats = RestoreStats()
-    t = _Target(target, numeric_owner)
+    t = _Target(target, names or owners.Names())
     try:
         _restore(t, entries, open_archive, stats, progress, cancel)
     finally:
@@ -263,7 +264,7 @@ def _symlink(t: _Target, e: dict[str, Any]) -> None:
     tmp = _tmp()
     os.symlink(e["target"], tmp, dir_fd=fd)
     try:
-        ids = owners.ids_for(e, t.numeric_owner) if t.as_root else None
+        ids = t.names.ids_for(e) if t.as_root else None
         if ids is not None:
             os.chown(tmp, *ids, dir_fd=fd, follow_symlinks=False)
         os.utime(tmp, ns=(e["mtime_ns"], e["mtime_ns"]), dir_fd=fd, follow_symlinks=False)

@@ -13,6 +13,7 @@ import pytest
 
 from core.engines.api import RunRequest, RunResult
 from core.engines.archive import ArchiveEngine
+from core.engines.archive.owners import Names
 from core.engines.archive.restore import RestoreStats, restore_tree, select
 from core.errors import CancelledError, UsageError
 from core.progress import CancelToken, Progress, no_progress
@@ -38,7 +39,7 @@ def restore(tmp: Path, manifest: dict, target: Path, paths: list[str] | None = N
             ok: bool = True) -> RestoreStats:
     entries = select(manifest["entries"], paths or [])
     stats = restore_tree(entries, lambda n: archive_of(tmp, n), target, progress=no_progress,
-                         cancel=CancelToken())
+                         cancel=CancelToken(), names=Names(manifest))
     assert not ok or stats.problems == []
     return stats
 

@@ -283,7 +283,7 @@ NAMES = (OWN.users, OWN.groups)
 
 def py_entry(item: Item, data: bytes | None = None) -> bytes:
     """What the Python loop records for `item`, as manifest.dumps writes it."""
-    e = mf.entry_for(item, OWN.user(item.uid), OWN.group(item.gid))
+    e = mf.entry_for(item)
     if data is not None:
         e.update(size=len(data), sha256=hashlib.sha256(data).hexdigest(), **{"in": 'b1 \u00e9"'})
     return json.dumps(e, separators=(",", ":")).encode()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from core.engines.archive.owners import Names
 from core.engines.archive.restore import restore_tree
 from core.progress import CancelToken, no_progress
 from tests.core.archive.test_engine import archive_of, restore, run
@@ -58,8 +59,9 @@ def test_a_manifest_without_ctime_reads_every_file_once(tmp_path: Path, impl: st
     (src / "y").write_bytes(b"y")
     _, m1 = run(tmp_path, src, "b1")
     for e in m1["entries"]:  # as an older Backup Desk wrote it
-        for key in ("ctime_ns", "ino", "uid", "gid", "user", "group"):
+        for key in ("ctime_ns", "ino", "uid", "gid"):
             e.pop(key)
+    del m1["users"], m1["groups"]
     _, m2 = run(tmp_path, src, "b2", previous=m1)
     assert {e["path"]: e.get("in") for e in m2["entries"] if e["type"] == "file"} == {
         "src/d/x": "b2", "src/y": "b2"}
@@ -231,8 +233,10 @@ def test_owners_by_name_else_number(tmp_path: Path) -> None:
     (src / "g").write_text("y")
     _, m1 = run(tmp_path, src, "b1")
     # As another machine made it: "nobody" had id 9999 there; "ghost" is unknown here.
-    entry(m1, "src/f").update(uid=9999, gid=9998, user="nobody", group="nogroup")
-    entry(m1, "src/g").update(uid=7777, gid=7778, user="ghost", group="ghosts")
+    entry(m1, "src/f").update(uid=9999, gid=9998)
+    entry(m1, "src/g").update(uid=7777, gid=7778)
+    m1["users"].update({"9999": "nobody", "7777": "ghost"})
+    m1["groups"].update({"9998": "nogroup", "7778": "ghosts"})
     by_name, by_number = tmp_path / "n", tmp_path / "m"
     restore(tmp_path, m1, by_name)
     nobody, nogroup = pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid
@@ -241,7 +245,8 @@ def test_owners_by_name_else_number(tmp_path: Path) -> None:
     assert (os.stat(by_name / "src/g").st_uid, os.stat(by_name / "src/g").st_gid) == (7777, 7778)
     entries = m1["entries"]
     stats = restore_tree(entries, lambda n: archive_of(tmp_path, n), by_number,
-                         progress=no_progress, cancel=CancelToken(), numeric_owner=True)
+                         progress=no_progress, cancel=CancelToken(),
+                         names=Names(m1, numeric=True))
     assert stats.problems == []
     assert (os.stat(by_number / "src/f").st_uid, os.stat(by_number / "src/f").st_gid) == (
         9999, 9998)
