@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import grp
 import pwd
+from collections.abc import Callable
 from typing import Any
 
 
@@ -17,24 +17,21 @@ class Owners:
         self.groups: dict[int, str] = {}
 
     def user(self, uid: int) -> str:
-        name = self.users.get(uid)
-        if name is None:
-            try:
-                name = pwd.getpwuid(uid).pw_name
-            except (KeyError, OverflowError):
-                name = ""  # no such user here: the number alone, as GNU tar does
-            self.users[uid] = name
-        return name
+        return _name(self.users, uid, lambda i: pwd.getpwuid(i).pw_name)
 
     def group(self, gid: int) -> str:
-        name = self.groups.get(gid)
-        if name is None:
-            try:
-                name = grp.getgrgid(gid).gr_name
-            except (KeyError, OverflowError):
-                name = ""
-            self.groups[gid] = name
-        return name
+        return _name(self.groups, gid, lambda i: grp.getgrgid(i).gr_name)
+
+
+def _name(cache: dict[int, str], ident: int, lookup: Callable[[int], str]) -> str:
+    name = cache.get(ident)
+    if name is None:
+        try:
+            name = lookup(ident)
+        except (KeyError, OverflowError):
+            name = ""  # no such user or group here: the number alone, as GNU tar does
+        cache[ident] = name
+    return name
 
 
 class Names:
@@ -45,6 +42,8 @@ class Names:
         self.users: dict[str, str] = dict((manifest or {}).get("users") or {})
         self.groups: dict[str, str] = dict((manifest or {}).get("groups") or {})
         self.numeric = numeric
+        self._uids: dict[str, int | None] = {}  # this system's ids by name, looked up once
+        self._gids: dict[str, int | None] = {}
 
     def ids_for(self, entry: dict[str, Any]) -> tuple[int, int] | None:
         """The uid and gid to restore an entry with: by name where this system knows it
@@ -54,21 +53,19 @@ class Names:
         uid, gid = int(entry["uid"]), int(entry["gid"])
         if self.numeric:
             return uid, gid
-        by_user, by_group = _uid(self.users.get(str(uid), "")), _gid(self.groups.get(str(gid), ""))
+        by_user = _id(self._uids, self.users.get(str(uid), ""), lambda n: pwd.getpwnam(n).pw_uid)
+        by_group = _id(self._gids, self.groups.get(str(gid), ""),
+                       lambda n: grp.getgrnam(n).gr_gid)
         return (uid if by_user is None else by_user, gid if by_group is None else by_group)
 
 
-@functools.cache
-def _uid(name: str) -> int | None:
-    try:
-        return pwd.getpwnam(name).pw_uid if name else None
-    except KeyError:
+def _id(cache: dict[str, int | None], name: str, lookup: Callable[[str], int]) -> int | None:
+    """This system's id for a user or group name, None if it has no such name."""
+    if not name:
         return None
-
-
-@functools.cache
-def _gid(name: str) -> int | None:
-    try:
-        return grp.getgrnam(name).gr_gid if name else None
-    except KeyError:
-        return None
+    if name not in cache:
+        try:
+            cache[name] = lookup(name)
+        except KeyError:
+            cache[name] = None
+    return cache[name]

@@ -105,13 +105,19 @@ def test_names_up_to_name_max_restore(tmp_path: Path, impl: str) -> None:
 # Symbolic links below the target
 
 
-def test_a_symlink_below_the_target_is_never_followed(tmp_path: Path) -> None:
-    src, elsewhere, out = tmp_path / "src", tmp_path / "elsewhere", tmp_path / "out"
+def lnk_backup(tmp_path: Path) -> tuple[Path, Path, dict]:
+    """A backup of src/lnk/evil and src/ok; the target folder and a folder beside it."""
+    src, elsewhere = tmp_path / "src", tmp_path / "elsewhere"
     (src / "lnk").mkdir(parents=True)
     (src / "lnk" / "evil").write_text("must stay inside")
     (src / "ok").write_text("fine")
     elsewhere.mkdir()
     _, m1 = run(tmp_path, src, "b1")
+    return tmp_path / "out", elsewhere, m1
+
+
+def test_a_symlink_below_the_target_is_never_followed(tmp_path: Path) -> None:
+    out, elsewhere, m1 = lnk_backup(tmp_path)
     (out / "src").mkdir(parents=True)
     (out / "src" / "lnk").symlink_to(elsewhere)  # left by an earlier restore
     files = [e for e in m1["entries"] if e["type"] == "file"]  # no folder entries
@@ -128,12 +134,7 @@ def test_a_symlink_below_the_target_is_never_followed(tmp_path: Path) -> None:
 
 
 def test_a_symlink_then_a_file_through_it_in_one_backup(tmp_path: Path) -> None:
-    src, elsewhere, out = tmp_path / "src", tmp_path / "elsewhere", tmp_path / "out"
-    (src / "lnk").mkdir(parents=True)
-    (src / "lnk" / "evil").write_text("x")
-    (src / "ok").write_text("fine")
-    elsewhere.mkdir()
-    _, m1 = run(tmp_path, src, "b1")
+    out, elsewhere, m1 = lnk_backup(tmp_path)
     for e in m1["entries"]:  # a manifest where src/lnk is a link and src/lnk/evil a file
         if e["path"] == "src/lnk":
             e.update(type="symlink", target=str(elsewhere))
@@ -187,6 +188,15 @@ def acl(path: Path, kind: str = "access") -> bytes:
     return os.getxattr(path, f"system.posix_acl_{kind}")
 
 
+def same_holes_xattrs_acls(got: Path, src: Path) -> None:
+    st = os.stat(got / "sparse")
+    assert st.st_size == 64 << 20 and st.st_blocks * 512 < 1 << 20
+    assert (got / "sparse").read_bytes() == (src / "sparse").read_bytes()
+    assert os.getxattr(got / "dense", "user.color") == b"blue\x00\xff"
+    assert acl(got / "dense") == acl(src / "dense")
+    assert acl(got / "sub", "default") == acl(src / "sub", "default")
+
+
 @pytest.fixture
 def xsrc(tmp_path: Path) -> Path:
     if not xattr_supported(tmp_path):
@@ -206,12 +216,7 @@ def test_owners_links_holes_xattrs_acls_restore(tmp_path: Path, xsrc: Path, impl
     got = out / "src"
     assert os.stat(got / "a").st_ino == os.stat(got / "sub/b").st_ino == os.stat(got / "c").st_ino
     assert os.stat(got / "a").st_nlink == 3 and (got / "c").read_bytes() == b"linked content"
-    st = os.stat(got / "sparse")
-    assert st.st_size == 64 << 20 and st.st_blocks * 512 < 1 << 20
-    assert (got / "sparse").read_bytes() == (xsrc / "sparse").read_bytes()
-    assert os.getxattr(got / "dense", "user.color") == b"blue\x00\xff"
-    assert acl(got / "dense") == acl(xsrc / "dense")
-    assert acl(got / "sub", "default") == acl(xsrc / "sub", "default")
+    same_holes_xattrs_acls(got, xsrc)
     assert os.getxattr(got / "sub", "user.dir") == b"folder attr"
     if ROOT:
         for name in ("owned", "unnamed", "a"):
@@ -268,12 +273,7 @@ def test_gnu_tar_reads_our_archives(tmp_path: Path, xsrc: Path, impl: str) -> No
                     "-C", str(out)], check=True)
     got = out / "src"
     assert os.stat(got / "a").st_ino == os.stat(got / "sub/b").st_ino
-    st = os.stat(got / "sparse")
-    assert st.st_size == 64 << 20 and st.st_blocks * 512 < 1 << 20
-    assert (got / "sparse").read_bytes() == (xsrc / "sparse").read_bytes()
-    assert os.getxattr(got / "dense", "user.color") == b"blue\x00\xff"
-    assert acl(got / "dense") == acl(xsrc / "dense")
-    assert acl(got / "sub", "default") == acl(xsrc / "sub", "default")
+    same_holes_xattrs_acls(got, xsrc)
     if ROOT:
         assert os.stat(got / "owned").st_uid == pwd.getpwnam("nobody").pw_uid
         assert os.stat(got / "unnamed").st_uid == 4242
