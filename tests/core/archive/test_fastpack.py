@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import stat
+import subprocess
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -74,6 +75,13 @@ def odd_tree(root: Path) -> Path:
     os.utime(src / "half a second before", ns=(0, -500_000_000))
     (sizes / "year 2400").write_text("past a signed 64-bit count of ns: pax")  # read by C
     os.utime(sizes / "year 2400", ns=(0, 13_569_465_600 * 10**9 + 1))
+    # What C hands to Python once it has opened them: pax records (holes, xattrs, ACLs).
+    with open(sizes / "s sparse", "wb") as f:
+        f.truncate(1 << 20)
+        f.write(b"head")
+    os.setxattr(sizes / "s1", "user.note", b"xattr")
+    os.setxattr(sizes, "user.folder", b"on the folder")
+    subprocess.run(["setfacl", "-m", "u:nobody:r", str(sizes / "s511")], check=True)
     if os.geteuid() == 0:
         (src / "id limit").write_text("uid 0o7777776: ustar")
         os.chown(src / "id limit", 0o7777776, 0o7777776)
