@@ -132,11 +132,15 @@ class _Target:
                 raise Refused(f"its folder {rel} is not there (not in this backup as a "
                               "folder).") from None
             raise
-        if len(self.fds) >= 256:  # a bounded cache: entries come folder by folder
-            for old in list(self.fds)[:128]:
-                os.close(self.fds.pop(old))
         self.fds[rel] = fd
         return fd
+
+    def trim(self) -> None:
+        """Between entries (never while one holds descriptors): a bounded cache, the oldest
+        closed first (entries come folder by folder)."""
+        if len(self.fds) > 256:
+            for old in list(self.fds)[:128]:
+                os.close(self.fds.pop(old))
 
     def parent(self, path: str) -> tuple[int, str]:
         head, _, name = path.rpartition("/")
@@ -198,6 +202,7 @@ def _restore(t: _Target, entries: list[dict[str, Any]], open_archive: OpenArchiv
     failed: set[str] = set()
 
     def attempt(e: dict[str, Any], fn: Callable[..., None], *args: Any) -> bool:
+        t.trim()
         try:
             fn(*args)
             return True

@@ -352,3 +352,19 @@ def test_cli_restores_the_rest_and_exits_3(home: Path, tmp_path: Path,
     assert code == 0
     restores = [j for j in jobs if j["kind"] == "restore"]
     assert restores[0]["status"] == "partial" and "1 entry not restored" in restores[0]["error"]
+
+
+def test_many_folders_and_hard_links_across_them(tmp_path: Path) -> None:
+    """More folders than the restore keeps open at once, hard links reaching back across them."""
+    src = tmp_path / "src"
+    for i in range(300):
+        (src / f"d{i:03d}").mkdir(parents=True)
+        (src / f"d{i:03d}" / "f").write_text(str(i))
+    for i in range(0, 300, 7):
+        os.link(src / f"d{i:03d}" / "f", src / f"d{299 - i:03d}" / f"link to {i}")
+    _, m1 = run(tmp_path, src, "b1")
+    out = tmp_path / "out"
+    restore(tmp_path, m1, out)
+    for i in range(0, 300, 7):
+        a, b = out / f"src/d{i:03d}/f", out / f"src/d{299 - i:03d}/link to {i}"
+        assert os.stat(a).st_ino == os.stat(b).st_ino and b.read_text() == str(i)
