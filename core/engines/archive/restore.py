@@ -176,7 +176,7 @@ class _Target:
                 os.setxattr(fd, name, value)
             except OSError as err:
                 problems.append(f"{e['path']}: extended attribute {name} not restored "
-                                f"({err.strerror}).")
+                                f"({err.strerror or err}).")
         os.utime(fd, ns=(e["mtime_ns"], e["mtime_ns"]))
 
 
@@ -211,7 +211,7 @@ def _restore(t: _Target, entries: list[dict[str, Any]], open_archive: OpenArchiv
             stats.problems.append(msg if msg.startswith("Cannot") else
                                   f"Cannot restore {e['path']}: {msg}")
         except OSError as err:
-            stats.problems.append(f"Cannot restore {e['path']}: {err.strerror}.")
+            stats.problems.append(f"Cannot restore {e['path']}: {err.strerror or err}.")
         failed.add(e["path"])
         return False
 
