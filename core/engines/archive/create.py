@@ -137,9 +137,14 @@ class _Writer:
 
     @staticmethod
     def _has_extras(fd: int, item: Item) -> bool:
-        """Extended attributes or holes: pax records (the same test as _fastpack's)."""
-        return bool(os.listxattr(fd)) or (extras.maybe_sparse(item.size, item.blocks)
-                                          and extras.has_hole(fd, item.size))
+        """Extended attributes or holes: pax records (the same test as _fastpack's, where a
+        failing flistxattr counts as none)."""
+        try:
+            if os.listxattr(fd):
+                return True
+        except OSError:
+            pass
+        return extras.maybe_sparse(item.size, item.blocks) and extras.has_hole(fd, item.size)
 
     def _reread(self, item: Item, fd: int, data: bytes) -> bytes:
         size = item.size
