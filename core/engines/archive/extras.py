@@ -7,6 +7,7 @@ import base64
 import errno
 import os
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from core.engines.archive.owners import Owners
@@ -93,6 +94,17 @@ def acl_text(value: bytes, owners: Owners) -> str:
         rwx = "".join(c if perm & bit else "-" for c, bit in (("r", 4), ("w", 2), ("x", 1)))
         lines.append(f"{kind}:{who}:{rwx}\n")
     return "".join(lines)
+
+
+def remap_acl(value: bytes, uid: Callable[[int], int], gid: Callable[[int], int]) -> bytes:
+    """A system.posix_acl_* value with its named users and groups given this system's ids (as
+    GNU tar's ACL text, by name, would)."""
+    out = bytearray(value)
+    for off in range(4, len(value) - 7, 8):
+        tag, _, ident = struct.unpack_from("<HHI", value, off)
+        if tag in _NAMED:
+            struct.pack_into("<I", out, off + 4, uid(ident) if tag == 2 else gid(ident))
+    return bytes(out)
 
 
 def pax_records(attrs: dict[str, bytes], owners: Owners) -> dict[str, str]:

@@ -50,13 +50,20 @@ class Names:
         (unless `numeric`), else the stored number; None for an entry without owners."""
         if "uid" not in entry:
             return None
-        uid, gid = int(entry["uid"]), int(entry["gid"])
+        return self.uid(int(entry["uid"])), self.gid(int(entry["gid"]))
+
+    def uid(self, uid: int) -> int:
+        """This system's uid for a stored one (of an owner or of an ACL's named user)."""
         if self.numeric:
-            return uid, gid
-        by_user = _id(self._uids, self.users.get(str(uid), ""), lambda n: pwd.getpwnam(n).pw_uid)
-        by_group = _id(self._gids, self.groups.get(str(gid), ""),
-                       lambda n: grp.getgrnam(n).gr_gid)
-        return (uid if by_user is None else by_user, gid if by_group is None else by_group)
+            return uid
+        found = _id(self._uids, self.users.get(str(uid), ""), lambda n: pwd.getpwnam(n).pw_uid)
+        return uid if found is None else found
+
+    def gid(self, gid: int) -> int:
+        if self.numeric:
+            return gid
+        found = _id(self._gids, self.groups.get(str(gid), ""), lambda n: grp.getgrnam(n).gr_gid)
+        return gid if found is None else found
 
 
 def _id(cache: dict[str, int | None], name: str, lookup: Callable[[str], int]) -> int | None:

@@ -172,6 +172,8 @@ class _Target:
             os.fchown(fd, *ids)
         os.fchmod(fd, e["mode"])  # after chown, which clears set-id bits
         for name, value in extras.from_json(e.get("xattrs")).items():
+            if name in extras.ACL_XATTRS and self.as_root:
+                value = extras.remap_acl(value, self.names.uid, self.names.gid)
             try:
                 os.setxattr(fd, name, value)
             except OSError as err:

@@ -368,3 +368,27 @@ def test_many_folders_and_hard_links_across_them(tmp_path: Path) -> None:
     for i in range(0, 300, 7):
         a, b = out / f"src/d{i:03d}/f", out / f"src/d{299 - i:03d}/link to {i}"
         assert os.stat(a).st_ino == os.stat(b).st_ino and b.read_text() == str(i)
+
+
+@pytest.mark.skipif(not ROOT, reason="only root restores owners")
+def test_acl_named_users_restore_by_name(tmp_path: Path, xsrc: Path) -> None:
+    import base64
+    import struct
+
+    _, m1 = run(tmp_path, xsrc, "b1")
+    nobody = pwd.getpwnam("nobody").pw_uid
+    e = entry(m1, "src/dense")
+    raw = bytearray(base64.b64decode(e["xattrs"]["system.posix_acl_access"]))
+    for off in range(4, len(raw), 8):  # as made where nobody was 9999
+        tag, _, ident = struct.unpack_from("<HHI", raw, off)
+        if tag == 2 and ident == nobody:
+            struct.pack_into("<I", raw, off + 4, 9999)
+    e["xattrs"]["system.posix_acl_access"] = base64.b64encode(bytes(raw)).decode()
+    m1["users"]["9999"] = "nobody"
+    restore(tmp_path, m1, tmp_path / "out")
+    assert acl(tmp_path / "out/src/dense") == acl(xsrc / "dense")
+    numeric = tmp_path / "numeric"
+    stats = restore_tree(m1["entries"], lambda n: archive_of(tmp_path, n), numeric,
+                         progress=no_progress, cancel=CancelToken(),
+                         names=Names(m1, numeric=True))
+    assert stats.problems == [] and acl(numeric / "src/dense") == bytes(raw)
