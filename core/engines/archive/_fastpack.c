@@ -621,9 +621,10 @@ finally:
  *
  * One folder of the walk (scan._walk): its entries listed and lstat'ed through the folder's
  * descriptor without the GIL, in the order of their names, as Item(rel + "/" + name,
- * path + "/" + name, type, mode, uid, gid, size, mtime_ns) for regular files, folders and
- * symbolic links. problems lists (name, errno) for entries whose lstat failed and (name, 0) for
- * other kinds (fifos, sockets, devices), in the same order. None when a name is not UTF-8: then
+ * path + "/" + name, type, mode, uid, gid, size, mtime_ns, ctime_ns, ino, dev, nlink, blocks)
+ * for regular files, folders and symbolic links (times in ns as Python ints of any size).
+ * problems lists (name, errno) for entries whose lstat failed and (name, 0) for other kinds
+ * (fifos, sockets, devices), in the same order. None when a name is not UTF-8: then
  * Python's order (by code point of the decoded name) is not the bytes' order, and scan._walk
  * lists that folder itself. An unreadable folder raises OSError.
  */
