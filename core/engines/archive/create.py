@@ -139,11 +139,8 @@ class _Writer:
     def _has_extras(fd: int, item: Item) -> bool:
         """Extended attributes or holes: pax records (the same test as _fastpack's, where a
         failing flistxattr counts as none)."""
-        try:
-            if os.listxattr(fd):
-                return True
-        except OSError:
-            pass
+        if extras.xattrs_of(fd):
+            return True
         return extras.maybe_sparse(item.size, item.blocks) and extras.has_hole(fd, item.size)
 
     def _reread(self, item: Item, fd: int, data: bytes) -> bytes:
@@ -238,20 +235,20 @@ class _Writer:
         h = h or hashlib.sha256()
         buf = bytearray(CHUNK)
         view = memoryview(buf)
-        pos = start
-        while left:
-            n = os.preadv(fd, [view[:min(CHUNK, left)]], pos)
-            if not n:
-                self.warnings.append(f"{item.abspath} shrank while it was read; "
-                                     "the missing end is stored as zeros.")
-                view[:left] = bytes(min(CHUNK, left))
-                n = min(CHUNK, left)
-            h.update(view[:n])
-            self.tar.add_large(view[:n])
-            left -= n
-            pos += n
-            self.bytes += n
-            self.report(item.path)
+        with open(fd, "rb", buffering=0, closefd=False) as f:
+            f.seek(start)
+            while left:
+                n = f.readinto(view[:min(CHUNK, left)])
+                if not n:
+                    self.warnings.append(f"{item.abspath} shrank while it was read; "
+                                         "the missing end is stored as zeros.")
+                    view[:left] = bytes(min(CHUNK, left))
+                    n = min(CHUNK, left)
+                h.update(view[:n])
+                self.tar.add_large(view[:n])
+                left -= n
+                self.bytes += n
+                self.report(item.path)
         if length is None:
             self.tar.pad(item.size)
         return str(h.hexdigest())

@@ -18,12 +18,21 @@ _ACL_TAGS = {1: "user", 2: "user", 4: "group", 8: "group", 0x10: "mask", 0x20: "
 _NAMED = (2, 8)  # ACL_USER, ACL_GROUP: entries with an id
 
 
+def xattrs_of(fd: int) -> bool:
+    """Whether an open file has extended attributes (a failing listxattr says none, as in
+    _fastpack)."""
+    try:
+        return bool(_listxattr(fd))
+    except OSError:
+        return False
+
+
 def xattrs(target: int | str) -> dict[str, bytes]:
     """The extended attributes of an open descriptor or (not followed) path; {} where the file
-    system has none."""
+    system or the system has none."""
     follow = not isinstance(target, str)
     try:
-        names = os.listxattr(target, follow_symlinks=follow)
+        names = _listxattr(target, follow_symlinks=follow)
     except OSError as e:
         if e.errno in (errno.ENOTSUP, errno.EOPNOTSUPP):
             return {}
@@ -38,14 +47,23 @@ def xattrs(target: int | str) -> dict[str, bytes]:
     return out
 
 
+def _no_xattrs(target: int | str, follow_symlinks: bool = True) -> list[str]:
+    return []
+
+
+_listxattr = getattr(os, "listxattr", _no_xattrs)  # Linux only
+_SEEK_HOLE, _SEEK_DATA = getattr(os, "SEEK_HOLE", None), getattr(os, "SEEK_DATA", None)
+
+
 def maybe_sparse(size: int, blocks: int) -> bool:
-    return blocks * 512 < size
+    return _SEEK_HOLE is not None and blocks * 512 < size
 
 
 def has_hole(fd: int, size: int) -> bool:
     """The same test as _fastpack.c's for_python."""
+    assert _SEEK_HOLE is not None
     try:
-        hole = os.lseek(fd, 0, os.SEEK_HOLE)
+        hole = os.lseek(fd, 0, _SEEK_HOLE)
     except OSError:
         return False
     finally:
@@ -56,18 +74,19 @@ def has_hole(fd: int, size: int) -> bool:
 def data_extents(fd: int, size: int) -> list[tuple[int, int]]:
     """(offset, length) of each run of data, in order; GNU tar's map ends with a run of length
     0 at the end of a file that ends in a hole."""
+    assert _SEEK_HOLE is not None and _SEEK_DATA is not None
     out: list[tuple[int, int]] = []
     pos = 0
     while pos < size:
         try:
-            start = os.lseek(fd, pos, os.SEEK_DATA)
+            start = os.lseek(fd, pos, _SEEK_DATA)
         except OSError as e:
             if e.errno == errno.ENXIO:  # only a hole from here on
                 break
             raise
         if start >= size:
             break
-        end = min(os.lseek(fd, start, os.SEEK_HOLE), size)
+        end = min(os.lseek(fd, start, _SEEK_HOLE), size)
         out.append((start, end - start))
         pos = end
     if not out or sum(out[-1]) < size:

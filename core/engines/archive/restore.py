@@ -87,8 +87,26 @@ class Refused(Exception):
     """One entry that cannot be restored; the others go on."""
 
 
-_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
+# Folders as descriptors where the system takes names relative to one (not on Windows); else as
+# paths, each component checked with lstat first (the same refusals, without the race-proofing).
+_BY_FD = hasattr(os, "O_DIRECTORY") and {os.open, os.stat, os.mkdir, os.unlink, os.symlink,
+                                         os.rename, os.link, os.utime} <= os.supports_dir_fd
+Dir = int | str  # a folder's descriptor, or its path
+
+
+def _at(d: Dir, name: str) -> tuple[str, dict[str, Any]]:
+    """`name` in folder `d`, as the path and keywords of an os call."""
+    return (name, {"dir_fd": d}) if isinstance(d, int) else (os.path.join(d, name), {})
+
+
+def _move(d: Dir, src: str, dst: str) -> None:
+    if isinstance(d, int):
+        os.replace(src, dst, src_dir_fd=d, dst_dir_fd=d)
+    else:
+        os.replace(os.path.join(d, src), os.path.join(d, dst))
 
 
 def _tmp() -> str:
@@ -102,18 +120,22 @@ class _Target:
 
     def __init__(self, root: Path, names: owners.Names) -> None:
         root.mkdir(parents=True, exist_ok=True)
-        self.root = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        self.fds: dict[str, int] = {}
-        self.as_root = os.geteuid() == 0
+        self.by_fd = _BY_FD
+        self.root: Dir = (os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+                          if self.by_fd else str(root.resolve()))
+        self.fds: dict[str, Dir] = {}
+        self.as_root = getattr(os, "geteuid", lambda: -1)() == 0
         self.names = names
 
     def close(self) -> None:
         for fd in self.fds.values():
-            os.close(fd)
+            if isinstance(fd, int):
+                os.close(fd)
         self.fds.clear()
-        os.close(self.root)
+        if isinstance(self.root, int):
+            os.close(self.root)
 
-    def folder(self, rel: str) -> int:
+    def folder(self, rel: str) -> Dir:
         """The descriptor of the folder at `rel` ("" for the target)."""
         if not rel:
             return self.root
@@ -123,7 +145,7 @@ class _Target:
         head, _, name = rel.rpartition("/")
         parent = self.folder(head)
         try:
-            fd = os.open(name, _DIR, dir_fd=parent)
+            fd = _open_folder(parent, name)
         except OSError as e:
             if e.errno in (errno.ELOOP, errno.ENOTDIR):
                 raise Refused(f"{rel} is a symbolic link or a file, not a folder; nothing is "
@@ -140,46 +162,50 @@ class _Target:
         closed first (entries come folder by folder)."""
         if len(self.fds) > 256:
             for old in list(self.fds)[:128]:
-                os.close(self.fds.pop(old))
+                fd = self.fds.pop(old)
+                if isinstance(fd, int):
+                    os.close(fd)
 
-    def parent(self, path: str) -> tuple[int, str]:
+    def parent(self, path: str) -> tuple[Dir, str]:
         head, _, name = path.rpartition("/")
         return self.folder(head), name
 
     def mkdir(self, path: str) -> None:
-        fd, name = self.parent(path)
+        n, at = _at(*self.parent(path))
         try:
-            st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            st = os.stat(n, follow_symlinks=False, **at)
         except FileNotFoundError:
-            os.mkdir(name, 0o700, dir_fd=fd)
+            os.mkdir(n, 0o700, **at)
             return
-        if not stat.S_ISDIR(st.st_mode):  # a file or a link where the backup has a folder
-            os.unlink(name, dir_fd=fd)
-            os.mkdir(name, 0o700, dir_fd=fd)
+        if not stat.S_ISDIR(st.st_mode) or _is_link(st):  # where the backup has a folder
+            os.unlink(n, **at)
+            os.mkdir(n, 0o700, **at)
 
-    def not_a_folder(self, fd: int, name: str, path: str) -> None:
+    def not_a_folder(self, d: Dir, name: str, path: str) -> None:
+        n, at = _at(d, name)
         try:
-            st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            st = os.stat(n, follow_symlinks=False, **at)
         except FileNotFoundError:
             return
         if stat.S_ISDIR(st.st_mode):
             raise Refused(f"Cannot restore {path}: a folder is in the way.")
 
-    def meta(self, fd: int, e: dict[str, Any], problems: list[str]) -> None:
-        """Owner, mode, extended attributes (ACLs among them), mtime of an open file or folder."""
+    def meta(self, f: int | str, e: dict[str, Any], problems: list[str]) -> None:
+        """Owner, mode, extended attributes (ACLs among them), mtime of a file or folder: an
+        open descriptor, or (without descriptors) its path."""
         ids = self.names.ids_for(e) if self.as_root else None
         if ids is not None:
-            os.fchown(fd, *ids)
-        os.fchmod(fd, e["mode"])  # after chown, which clears set-id bits
+            os.chown(f, *ids)
+        os.chmod(f, e["mode"])  # after chown, which clears set-id bits
         for name, value in extras.from_json(e.get("xattrs")).items():
             if name in extras.ACL_XATTRS and self.as_root:
                 value = extras.remap_acl(value, self.names.uid, self.names.gid)
             try:
-                os.setxattr(fd, name, value)
-            except OSError as err:
+                os.setxattr(f, name, value)
+            except (OSError, AttributeError) as err:  # AttributeError: no xattrs on this system
                 problems.append(f"{e['path']}: extended attribute {name} not restored "
-                                f"({err.strerror or err}).")
-        os.utime(fd, ns=(e["mtime_ns"], e["mtime_ns"]))
+                                f"({getattr(err, 'strerror', None) or err}).")
+        os.utime(f, ns=(e["mtime_ns"], e["mtime_ns"]))
 
 
 def restore_tree(entries: list[dict[str, Any]], open_archive: OpenArchive, target: Path, *,
@@ -261,42 +287,65 @@ def _restore(t: _Target, entries: list[dict[str, Any]], open_archive: OpenArchiv
             attempt(e, _dir_meta, t, e, stats.problems)
 
 
+def _open_folder(parent: Dir, name: str) -> Dir:
+    if isinstance(parent, int):
+        return os.open(name, _DIR, dir_fd=parent)
+    path = os.path.join(parent, name)
+    st = os.stat(path, follow_symlinks=False)
+    if _is_link(st):
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
+    if not stat.S_ISDIR(st.st_mode):
+        raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), path)
+    return path
+
+
+def _is_link(st: os.stat_result) -> bool:
+    """A symbolic link, or on Windows a junction too."""
+    return stat.S_ISLNK(st.st_mode) or bool(getattr(st, "st_reparse_tag", 0))
+
+
 def _dir_meta(t: _Target, e: dict[str, Any], problems: list[str]) -> None:
     t.meta(t.folder(e["path"]), e, problems)
 
 
 def _symlink(t: _Target, e: dict[str, Any]) -> None:
-    fd, name = t.parent(e["path"])
-    t.not_a_folder(fd, name, e["path"])
+    d, name = t.parent(e["path"])
+    t.not_a_folder(d, name, e["path"])
     tmp = _tmp()
-    os.symlink(e["target"], tmp, dir_fd=fd)
+    n, at = _at(d, tmp)
+    os.symlink(e["target"], n, **at)
     try:
         ids = t.names.ids_for(e) if t.as_root else None
         if ids is not None:
-            os.chown(tmp, *ids, dir_fd=fd, follow_symlinks=False)
-        os.utime(tmp, ns=(e["mtime_ns"], e["mtime_ns"]), dir_fd=fd, follow_symlinks=False)
-        os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
+            os.chown(n, *ids, follow_symlinks=False, **at)
+        if os.utime in os.supports_follow_symlinks:
+            os.utime(n, ns=(e["mtime_ns"], e["mtime_ns"]), follow_symlinks=False, **at)
+        _move(d, tmp, name)
     except BaseException:
-        _unlink_quietly(tmp, fd)
+        _unlink_quietly(d, tmp)
         raise
 
 
 def _link(t: _Target, first: str, e: dict[str, Any]) -> None:
-    sfd, sname = t.parent(first)
-    fd, name = t.parent(e["path"])
-    t.not_a_folder(fd, name, e["path"])
+    sd, sname = t.parent(first)
+    d, name = t.parent(e["path"])
+    t.not_a_folder(d, name, e["path"])
     tmp = _tmp()
-    os.link(sname, tmp, src_dir_fd=sfd, dst_dir_fd=fd, follow_symlinks=False)
+    if isinstance(sd, int) and isinstance(d, int):
+        os.link(sname, tmp, src_dir_fd=sd, dst_dir_fd=d, follow_symlinks=False)
+    else:
+        os.link(os.path.join(str(sd), sname), os.path.join(str(d), tmp))
     try:
-        os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
+        _move(d, tmp, name)
     except BaseException:
-        _unlink_quietly(tmp, fd)
+        _unlink_quietly(d, tmp)
         raise
 
 
-def _unlink_quietly(name: str, fd: int) -> None:
+def _unlink_quietly(d: Dir, name: str) -> None:
+    n, at = _at(d, name)
     try:
-        os.unlink(name, dir_fd=fd)
+        os.unlink(n, **at)
     except OSError:
         pass
 
@@ -305,10 +354,11 @@ def _write_file(t: _Target, tf: tarfile.TarFile, member: tarfile.TarInfo, e: dic
                 problems: list[str]) -> None:
     """Written under a short temporary name in its folder, renamed once complete and checked:
     never a half-written file under the final name, and never through a symbolic link."""
-    dfd, name = t.parent(e["path"])
-    t.not_a_folder(dfd, name, e["path"])
+    d, name = t.parent(e["path"])
+    t.not_a_folder(d, name, e["path"])
     tmp = _tmp()
-    fd = os.open(tmp, _NEW, 0o600, dir_fd=dfd)
+    n, at = _at(d, tmp)
+    fd = os.open(n, _NEW, 0o600, **at)
     try:
         try:
             if member.sparse:
@@ -320,12 +370,15 @@ def _write_file(t: _Target, tf: tarfile.TarFile, member: tarfile.TarInfo, e: dic
             if digest != e["sha256"]:
                 raise Refused(f"{e['path']} does not match its checksum in the manifest; the "
                               "archive is damaged.")
-            t.meta(fd, e, problems)
+            if t.by_fd:
+                t.meta(fd, e, problems)
         finally:
             os.close(fd)
-        os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+        if not t.by_fd:
+            t.meta(n, e, problems)
+        _move(d, tmp, name)
     except BaseException:
-        _unlink_quietly(tmp, dfd)
+        _unlink_quietly(d, tmp)
         raise
 
 
@@ -356,7 +409,10 @@ def _copy_sparse(tf: tarfile.TarFile, fd: int, member: tarfile.TarInfo) -> str:
             if not chunk:
                 raise Refused(f"{member.name} is cut short in the archive; it is damaged.")
             h.update(chunk)
-            os.pwrite(fd, chunk, off + n - left)
+            os.lseek(fd, off + n - left, os.SEEK_SET)
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view):]
             left -= len(chunk)
         pos = off + n
     extras.hash_zeros(h, member.size - pos)

@@ -22,6 +22,16 @@ from tests.core.archive.test_engine import archive_of, restore, run
 ROOT = os.geteuid() == 0
 
 
+@pytest.fixture(params=["fd", "path"])
+def reach(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """How the restore reaches folders: by descriptors (Linux, macOS), or by paths checked
+    component by component (Windows, which has no *at calls)."""
+    from core.engines.archive import restore as restore_module
+
+    monkeypatch.setattr(restore_module, "_BY_FD", request.param == "fd")
+    return str(request.param)
+
+
 def entry(manifest: dict, path: str) -> dict:
     return next(e for e in manifest["entries"] if e["path"] == path)
 
@@ -87,7 +97,7 @@ def long_names(src: Path) -> list[str]:
     return names
 
 
-def test_names_up_to_name_max_restore(tmp_path: Path, impl: str) -> None:
+def test_names_up_to_name_max_restore(tmp_path: Path, impl: str, reach: str) -> None:
     src = tmp_path / "src"
     names = long_names(src)
     _, m1 = run(tmp_path, src, "b1")
@@ -116,7 +126,7 @@ def lnk_backup(tmp_path: Path) -> tuple[Path, Path, dict]:
     return tmp_path / "out", elsewhere, m1
 
 
-def test_a_symlink_below_the_target_is_never_followed(tmp_path: Path) -> None:
+def test_a_symlink_below_the_target_is_never_followed(tmp_path: Path, reach: str) -> None:
     out, elsewhere, m1 = lnk_backup(tmp_path)
     (out / "src").mkdir(parents=True)
     (out / "src" / "lnk").symlink_to(elsewhere)  # left by an earlier restore
@@ -133,7 +143,7 @@ def test_a_symlink_below_the_target_is_never_followed(tmp_path: Path) -> None:
     assert not (out / "src" / "lnk").is_symlink()
 
 
-def test_a_symlink_then_a_file_through_it_in_one_backup(tmp_path: Path) -> None:
+def test_a_symlink_then_a_file_through_it_in_one_backup(tmp_path: Path, reach: str) -> None:
     out, elsewhere, m1 = lnk_backup(tmp_path)
     for e in m1["entries"]:  # a manifest where src/lnk is a link and src/lnk/evil a file
         if e["path"] == "src/lnk":
@@ -206,7 +216,8 @@ def xsrc(tmp_path: Path) -> Path:
     return src
 
 
-def test_owners_links_holes_xattrs_acls_restore(tmp_path: Path, xsrc: Path, impl: str) -> None:
+def test_owners_links_holes_xattrs_acls_restore(tmp_path: Path, xsrc: Path, impl: str,
+                                                reach: str) -> None:
     _, m1 = run(tmp_path, xsrc, "b1")
     assert entry(m1, "src/sub/b")["link"] == "src/a" and entry(m1, "src/sparse")["sparse"]
     size = archive_of(tmp_path, "b1").stat().st_size
@@ -354,7 +365,7 @@ def test_cli_restores_the_rest_and_exits_3(home: Path, tmp_path: Path,
     assert restores[0]["status"] == "partial" and "1 entry not restored" in restores[0]["error"]
 
 
-def test_many_folders_and_hard_links_across_them(tmp_path: Path) -> None:
+def test_many_folders_and_hard_links_across_them(tmp_path: Path, reach: str) -> None:
     """More folders than the restore keeps open at once, hard links reaching back across them."""
     src = tmp_path / "src"
     for i in range(300):
