@@ -14,6 +14,7 @@ from core.catalogue.models import JobKind, JobStatus, JobTrigger
 from core.destinations import copy_file_atomic
 from core.engines import dumps
 from core.engines.api import Artifact
+from core.engines.archive import owners
 from core.engines.archive.restore import check_target, restore_tree, select
 from core.errors import EngineError, UsageError
 from core.fmt import count
@@ -32,10 +33,12 @@ class RestoreResult:
     bytes: int = 0
     dumps: list[str] = field(default_factory=list)
     loaded_into: str | None = None
+    problems: list[str] = field(default_factory=list)  # what was not restored, one line each
 
     def to_json(self) -> dict[str, Any]:
         return {"job_id": self.job_id, "backup_id": self.backup_id, "files": self.files,
-                "bytes": self.bytes, "dumps": self.dumps, "loaded_into": self.loaded_into}
+                "bytes": self.bytes, "dumps": self.dumps, "loaded_into": self.loaded_into,
+                "problems": self.problems}
 
 
 def chain_archives(cat: Catalogue, b: BackupInfo) -> Callable[[str], Path]:
@@ -57,10 +60,14 @@ def chain_archives(cat: Catalogue, b: BackupInfo) -> Callable[[str], Path]:
 def restore_backup(cat: Catalogue, backup_id: int, *, to: Path | None = None,
                    paths: list[str] | None = None, overwrite: bool = False,
                    into_database: str | None = None, dump: str | None = None,
-                   trigger: str = JobTrigger.MANUAL.value,
+                   trigger: str = JobTrigger.MANUAL.value, numeric_owner: bool = False,
                    progress: ProgressCallback = no_progress,
                    cancel: CancelToken | None = None) -> RestoreResult:
-    """Restore into the folder `to`, or load a dump into the database `into_database`."""
+    """Restore into the folder `to`, or load a dump into the database `into_database`.
+
+    Entries that cannot be restored are in result.problems (the job ends partial); the others
+    are restored. As root, owners are restored by name where this system knows it, else by
+    number (always by number with `numeric_owner`)."""
     cancel = cancel or CancelToken()
     b = get_backup(cat, backup_id)
     if b.engine == "borg" and to is not None and into_database is None:
@@ -86,19 +93,26 @@ def restore_backup(cat: Catalogue, backup_id: int, *, to: Path | None = None,
             append_log(cat, job_id, f"Loaded into {result.loaded_into}.")
         else:
             assert to is not None
-            _restore_files(cat, b, to, paths or [], progress, cancel, result)
+            _restore_files(cat, b, to, paths or [], progress, cancel, result, numeric_owner)
             append_log(cat, job_id, f"Restored {count(result.files, 'file')} and "
                                     f"{count(len(result.dumps), 'dump')} to {to}.")
+            for line in result.problems:
+                append_log(cat, job_id, line)
     except BaseException as e:
         fail_job(cat, job_id, e)
         raise
-    finish_job(cat, job_id, JobStatus.SUCCESS, bytes=result.bytes, files=result.files)
+    if result.problems:
+        finish_job(cat, job_id, JobStatus.PARTIAL, bytes=result.bytes, files=result.files,
+                   error=f"{count(len(result.problems), 'entry', 'entries')} not restored; "
+                         f"the first: {result.problems[0]}")
+    else:
+        finish_job(cat, job_id, JobStatus.SUCCESS, bytes=result.bytes, files=result.files)
     return result
 
 
 def _restore_files(cat: Catalogue, b: BackupInfo, to: Path, paths: list[str],
                    progress: ProgressCallback, cancel: CancelToken,
-                   result: RestoreResult) -> None:
+                   result: RestoreResult, numeric_owner: bool) -> None:
     manifest = read_manifest(b)
     roots = manifest.get("roots", {})
     dumps_dir = DUMPS_DIR if DUMPS_DIR not in roots else f"{DUMPS_DIR}-dumps"
@@ -111,8 +125,9 @@ def _restore_files(cat: Catalogue, b: BackupInfo, to: Path, paths: list[str],
         raise UsageError("Nothing in this backup matches the given paths.")
     open_archive = chain_archives(cat, b)
     if entries:
-        stats = restore_tree(entries, open_archive, to, progress=progress, cancel=cancel)
-        result.files, result.bytes = stats.files, stats.bytes
+        stats = restore_tree(entries, open_archive, to, progress=progress, cancel=cancel,
+                             names=owners.Names(manifest, numeric_owner))
+        result.files, result.bytes, result.problems = stats.files, stats.bytes, stats.problems
     for a in want_dumps:
         out = to / dumps_dir
         out.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from core.backups import BackupFilter, BackupInfo, list_backups
 from core.catalogue.db import Catalogue
 from core.catalogue.jobs import append_log, fail_job, finish_job, start_job
 from core.catalogue.models import JobKind, JobStatus, JobTrigger
+from core.engines.archive.owners import Names
 from core.engines.archive.restore import restore_tree
 from core.errors import EngineError, NotFoundError
 from core.plans import get_plan
@@ -111,7 +112,9 @@ def _run(cat: Catalogue, b: BackupInfo, count: int, cancel: CancelToken,
         target = Path(tmp) / "restore"
         for e in chosen:
             (target / e["path"]).parent.mkdir(parents=True, exist_ok=True)
-        restore_tree(chosen, open_archive, target, progress=lambda p: None, cancel=cancel)
+        stats = restore_tree(chosen, open_archive, target, progress=lambda p: None,
+                             cancel=cancel, names=Names(manifest))
+        result.problems += stats.problems
         for e in chosen:
             problem = compare(e, target / e["path"])
             result.checked += 1

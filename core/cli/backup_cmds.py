@@ -51,6 +51,8 @@ def register(sub: Any) -> None:
                      help="load the PostgreSQL or MySQL dump into this database")
     db_password.add_flag(rst, "the --into-database URL")
     rst.add_argument("--dump", metavar="NAME", help="which dump, if the backup has several")
+    rst.add_argument("--numeric-owner", action="store_true",
+                     help="as root, restore owners by number, not by user and group name")
     rst.add_argument("--json", action="store_true")
     rst.set_defaults(func=_restore)
 
@@ -158,15 +160,19 @@ def _restore(ctx: CliContext, a: argparse.Namespace) -> int:
         into = db_password.fill_in([into])[0]
     res = restore_backup(ctx.catalogue, a.id, to=a.to, paths=a.path, overwrite=a.overwrite,
                          into_database=into, dump=a.dump,
-                         trigger=JobTrigger.CLI.value)
+                         trigger=JobTrigger.CLI.value, numeric_owner=a.numeric_owner)
+    for line in res.problems:
+        print(f"backupdesk: {line}", file=sys.stderr)
     if a.json:
         print_json(res.to_json())
     elif res.loaded_into:
         print(f"Loaded the dump of backup {a.id} into {res.loaded_into}.")
     else:
         print(f"Restored {count(res.files, 'file')} and {count(len(res.dumps), 'dump')} "
-              f"of backup {a.id} to {a.to}.")
-    return 0
+              f"of backup {a.id} to {a.to}"
+              + (f"; {count(len(res.problems), 'entry', 'entries')} not restored."
+                 if res.problems else "."))
+    return 3 if res.problems else 0
 
 
 def _copy_out(ctx: CliContext, a: argparse.Namespace) -> int:

@@ -51,6 +51,10 @@ class ArchiveEngine:
         changed = 0
         roots: dict[str, str] = {}
         writer = None
+        # Owner names by id: the previous manifest's (its unchanged entries come along), and
+        # those looked up now.
+        users: dict[str, str] = dict(previous.get("users", {})) if previous else {}
+        groups: dict[str, str] = dict(previous.get("groups", {})) if previous else {}
         if req.sources and wants(opts, "files"):
             progress(Progress("scanning", message="Looking for new and changed files"))
             found = start(req.sources)
@@ -60,6 +64,8 @@ class ArchiveEngine:
             out = write_archive(found, req.excludes, req.work_dir / name, compression,
                                 req.backup_name, previous, progress, cancel)
             entries, deleted, changed, writer = out.entries, out.deleted, out.changed, out.writer
+            users.update((str(k), v) for k, v in out.owners.users.items() if v)
+            groups.update((str(k), v) for k, v in out.owners.groups.items() if v)
             result.files, result.source_bytes = out.files, out.bytes_read
             result.warnings += found.warnings + out.warnings
             result.artifacts.append(Artifact(name, "files", out.size, out.sha256,
@@ -84,6 +90,7 @@ class ArchiveEngine:
             parent=previous["backup"] if previous else None, roots=roots, entries=entries,
             deleted=deleted, changed=changed, created_at=iso(utcnow()) or "",
             artifacts=[a.to_json() for a in result.artifacts], warnings=result.warnings,
+            users=users, groups=groups,
         )
         data = mf.dumps(manifest)
         with atomic_file(req.work_dir / mf.MANIFEST_NAME) as f:

@@ -2,18 +2,24 @@
  * (folder(), further down), and the writer's loop: open, read, SHA-256 and frame as ustar
  * entries a run of small regular files and folders, and write their manifest entries (pack()).
  *
- * pack(items, start, out, small, in_json) -> (used, entries, problems, files, nbytes)
+ * pack(items, start, out, small, in_json, users, groups)
+ *     -> (used, entries, problems, files, nbytes)
  *
- *   items    the scan's list of Item (path, abspath, type, mode, uid, gid, size, mtime_ns)
+ *   items    the scan's list of Item (path, abspath, type, mode, uid, gid, size, mtime_ns,
+ *            ctime_ns, ino, dev, nlink, blocks)
  *   start    first index to take
  *   out      a writable buffer (bytearray) the tar bytes are written to, from offset 0
  *   small    the largest st_size taken (bigger files are left to Python)
  *   in_json  the backup's name as JSON (the manifest entries' "in")
+ *   users    dict uid -> user name (Python fills it; an id not in it is left to Python)
+ *   groups   dict gid -> group name
  *
  * Items are taken from `start` on while each is a folder or a regular file of at most `small`
  * bytes that plain ustar can hold (ASCII name of at most 100 bytes, folder names with their '/',
- * ids and mtime in range) and the worst case of its entry still fits in `out`. The first item that
- * is not taken ends the batch; the caller writes that one itself (or flushes and calls again).
+ * ids, owner names and mtime in range), not a hard link, and the worst case of its entry still
+ * fits in `out`. The first item that is not taken ends the batch; the caller writes that one
+ * itself (or flushes and calls again). So does an item found to have extended attributes or
+ * holes once opened: those need pax records, which only Python writes.
  *
  * entries has one value per item taken: its manifest entry as JSON bytes, exactly what
  * json.dumps(entry, separators=(",", ":")) gives for the dict manifest.entry_for and create.py
@@ -35,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -43,9 +50,10 @@
 #define MAX_OCTAL 077777777777LL /* 8**11 - 1: eleven octal digits */
 #define MAX_ID 07777777LL        /* ids must be below this (seven digits) */
 #define NAME_MAX_USTAR 100
+#define FOR_PYTHON (-3)
 /* A manifest entry's JSON without its "in": the name escaped (6 bytes a character at most),
  * four integers, a SHA-256 and the keys. */
-#define JSON_MAX (6 * NAME_MAX_USTAR + 4 * 21 + 64 + 128)
+#define JSON_MAX (6 * NAME_MAX_USTAR + 8 * 21 + 64 + 256)
 
 #ifndef Py_T_OBJECT_EX
 #include <structmember.h>
@@ -71,6 +79,7 @@
 typedef struct {
     EVP_MD *sha256;
     PyObject *s_path, *s_abspath, *s_type, *s_mode, *s_uid, *s_gid, *s_size, *s_mtime_ns;
+    PyObject *s_ctime_ns, *s_ino, *s_nlink, *s_blocks;
 } state_t;
 
 typedef struct {
@@ -78,7 +87,9 @@ typedef struct {
     PyObject *name;     /* owned: the archive path (an ASCII str) */
     const char *nameptr;
     Py_ssize_t namelen;
-    long long mode, uid, gid, size, mtime, mtime_ns;
+    long long mode, uid, gid, size, mtime, mtime_ns, ctime_ns, ino, blocks;
+    const char *uname, *gname;  /* ASCII, at most 32 bytes (borrowed from the names dicts) */
+    Py_ssize_t unamelen, gnamelen;
     int is_dir;
     /* results */
     long long n;
@@ -115,6 +126,8 @@ static void ustar(unsigned char *h, const job_t *j, long long size)
     octal((char *)h + 136, 11, (unsigned long long)j->mtime);
     h[156] = j->is_dir ? '5' : '0';
     memcpy(h + 257, "ustar\0" "00", 8);
+    memcpy(h + 265, j->uname, (size_t)j->unamelen);
+    memcpy(h + 297, j->gname, (size_t)j->gnamelen);
     memset(h + 148, ' ', 8);
     unsigned long sum = 0;
     for (int i = 0; i < BLOCK; i++)
@@ -187,6 +200,14 @@ static void entry_json(job_t *j, char *buf, const char *in_json, Py_ssize_t in_l
     p = put_int(p, j->mode);
     p = put(p, ",\"mtime_ns\":");
     p = put_int(p, j->mtime_ns);
+    p = put(p, ",\"ctime_ns\":");
+    p = put_int(p, j->ctime_ns);
+    p = put(p, ",\"ino\":");
+    p = put_int(p, j->ino);
+    p = put(p, ",\"uid\":");
+    p = put_int(p, j->uid);
+    p = put(p, ",\"gid\":");
+    p = put_int(p, j->gid);
     if (!j->is_dir) {
         p = put(p, ",\"size\":");
         p = put_int(p, j->n);
@@ -263,13 +284,34 @@ static int open_file(folder_t *f, const char *path)
     return open_at(f->fd, slash + 1);
 }
 
-/* Open, read, hash and frame one file at out[0:]; returns the bytes used (0 on error). */
+/* What only Python writes (pax records): extended attributes (POSIX ACLs among them), holes.
+ * The same test as create.py's _Writer.extras. */
+static int for_python(int fd, const job_t *j)
+{
+    if (flistxattr(fd, NULL, 0) > 0)
+        return 1;
+    if (j->blocks * 512 < j->size) {
+        off_t hole = lseek(fd, 0, SEEK_HOLE);
+        lseek(fd, 0, SEEK_SET);
+        if (hole >= 0 && hole < j->size)
+            return 1;
+    }
+    return 0;
+}
+
+/* Open, read, hash and frame one file at out[0:]; returns the bytes used (0 on error, or with
+ * err FOR_PYTHON when the file is left to Python). */
 static Py_ssize_t pack_file(job_t *j, unsigned char *out, folder_t *folder, EVP_MD_CTX *ctx,
                             const EVP_MD *md)
 {
     int fd = open_file(folder, PyBytes_AS_STRING(j->fsname));
     if (fd < 0) {
         j->err = errno;
+        return 0;
+    }
+    if (for_python(fd, j)) {
+        j->err = FOR_PYTHON;
+        close(fd);
         return 0;
     }
     unsigned char *data = out + BLOCK;
@@ -336,8 +378,28 @@ static int int_attr(PyObject *item, PyObject *name, long long *out)
     return ok;
 }
 
+/* The owner's name from one of the dicts uid -> name Python fills (create.Owners): 1 with a
+ * name ustar holds, 0 if none is known yet or it needs pax, -1 on error (raised). */
+static int owner_name(PyObject *names, PyObject *item, PyObject *attr, const char **ptr,
+                      Py_ssize_t *len)
+{
+    PyObject *id = PyObject_GetAttr(item, attr);
+    if (!id)
+        return -1;
+    PyObject *name = PyDict_GetItemWithError(names, id);  /* borrowed; the dict keeps it */
+    Py_DECREF(id);
+    if (!name)
+        return PyErr_Occurred() ? -1 : 0;
+    if (!PyUnicode_Check(name) || PyUnicode_READY(name) < 0 || !PyUnicode_IS_ASCII(name))
+        return 0;
+    *len = PyUnicode_GET_LENGTH(name);
+    *ptr = (const char *)PyUnicode_1BYTE_DATA(name);
+    return *len <= 32;
+}
+
 /* Fills `j` from one Item if C can write it: 1 taken, 0 not for C, -1 error (raised). */
-static int take(state_t *s, PyObject *item, long long small, job_t *j)
+static int take(state_t *s, PyObject *item, long long small, PyObject *users, PyObject *groups,
+                job_t *j)
 {
     int ok = 0, r;
     PyObject *type = NULL, *path = NULL, *abspath = NULL;
@@ -348,12 +410,18 @@ static int take(state_t *s, PyObject *item, long long small, job_t *j)
         j->is_dir = 1;
     else if (!(PyUnicode_Check(type) && PyUnicode_CompareWithASCIIString(type, "file") == 0))
         goto done;
-    long long mode;
+    long long mode, nlink;
     if ((r = int_attr(item, s->s_mode, &mode)) <= 0
             || (r = int_attr(item, s->s_uid, &j->uid)) <= 0
             || (r = int_attr(item, s->s_gid, &j->gid)) <= 0
             || (r = int_attr(item, s->s_size, &j->size)) <= 0
-            || (r = int_attr(item, s->s_mtime_ns, &j->mtime_ns)) <= 0) {
+            || (r = int_attr(item, s->s_mtime_ns, &j->mtime_ns)) <= 0
+            || (r = int_attr(item, s->s_ctime_ns, &j->ctime_ns)) <= 0
+            || (r = int_attr(item, s->s_ino, &j->ino)) <= 0
+            || (r = int_attr(item, s->s_nlink, &nlink)) <= 0
+            || (r = int_attr(item, s->s_blocks, &j->blocks)) <= 0
+            || (r = owner_name(users, item, s->s_uid, &j->uname, &j->unamelen)) <= 0
+            || (r = owner_name(groups, item, s->s_gid, &j->gname, &j->gnamelen)) <= 0) {
         if (r < 0)
             goto error;
         goto done;
@@ -361,26 +429,25 @@ static int take(state_t *s, PyObject *item, long long small, job_t *j)
     j->mode = mode & 07777;
     j->mtime = j->mtime_ns / 1000000000LL;  /* whole seconds; negative ones are not taken */
     if (j->uid < 0 || j->uid >= MAX_ID || j->gid < 0 || j->gid >= MAX_ID || j->mtime_ns < 0
-            || j->mtime > MAX_OCTAL || j->size < 0 || (!j->is_dir && j->size > small))
+            || j->mtime > MAX_OCTAL || j->size < 0 || (!j->is_dir && j->size > small)
+            || (!j->is_dir && nlink > 1))  /* hard links: Python's */
         goto done;
     if (!(path = PyObject_GetAttr(item, s->s_path)))
         goto error;
     j->nameptr = ascii_name(path, NAME_MAX_USTAR - j->is_dir, &j->namelen);
     if (!j->nameptr)
         goto done;
-    if (!j->is_dir) {
-        if (!(abspath = PyObject_GetAttr(item, s->s_abspath)))
-            goto error;
-        if (!PyUnicode_Check(abspath))
-            goto done;
-        if (!(j->fsname = PyUnicode_EncodeFSDefault(abspath))) {
-            PyErr_Clear();  /* not encodable: Python's own open reports it */
-            goto done;
-        }
-        if ((Py_ssize_t)strlen(PyBytes_AS_STRING(j->fsname)) != PyBytes_GET_SIZE(j->fsname)) {
-            Py_CLEAR(j->fsname);  /* an embedded NUL: likewise */
-            goto done;
-        }
+    if (!(abspath = PyObject_GetAttr(item, s->s_abspath)))
+        goto error;
+    if (!PyUnicode_Check(abspath))
+        goto done;
+    if (!(j->fsname = PyUnicode_EncodeFSDefault(abspath))) {
+        PyErr_Clear();  /* not encodable: Python's own open reports it */
+        goto done;
+    }
+    if ((Py_ssize_t)strlen(PyBytes_AS_STRING(j->fsname)) != PyBytes_GET_SIZE(j->fsname)) {
+        Py_CLEAR(j->fsname);  /* an embedded NUL: likewise */
+        goto done;
     }
     j->name = path;
     path = NULL;
@@ -443,11 +510,12 @@ error:
 static PyObject *pack(PyObject *mod, PyObject *args)
 {
     state_t *s = get_state(mod);
-    PyObject *items;
+    PyObject *items, *users, *groups;
     Py_ssize_t start;
     Py_buffer out, in;
     long long small;
-    if (!PyArg_ParseTuple(args, "O!nw*Ly*:pack", &PyList_Type, &items, &start, &out, &small, &in))
+    if (!PyArg_ParseTuple(args, "O!nw*Ly*O!O!:pack", &PyList_Type, &items, &start, &out, &small,
+                          &in, &PyDict_Type, &users, &PyDict_Type, &groups))
         return NULL;
     PyObject *ret = NULL, *res = NULL;
     Py_ssize_t cap = 0, count = 0, need = 0;
@@ -471,7 +539,7 @@ static PyObject *pack(PyObject *mod, PyObject *args)
         }
         PyObject *item = PyList_GET_ITEM(items, i);
         Py_INCREF(item);
-        int took = take(s, item, small, &jobs[count]);
+        int took = take(s, item, small, users, groups, &jobs[count]);
         Py_DECREF(item);
         if (took < 0)
             goto finally;
@@ -485,7 +553,7 @@ static PyObject *pack(PyObject *mod, PyObject *args)
         need += worst_case(&jobs[count]);
         count++;
     }
-    Py_ssize_t used = 0, per_json = JSON_MAX + in.len;
+    Py_ssize_t used = 0, per_json = JSON_MAX + in.len, taken = count;
     long long files = 0, nbytes = 0;
     int hash_failed = 0;
     if (count) {
@@ -503,10 +571,18 @@ static PyObject *pack(PyObject *mod, PyObject *args)
         for (Py_ssize_t i = 0; i < count; i++) {
             job_t *j = &jobs[i];
             if (j->is_dir) {
+                if (llistxattr(PyBytes_AS_STRING(j->fsname), NULL, 0) > 0) {
+                    taken = i;  /* its xattrs or default ACL: Python's, and the batch ends */
+                    break;
+                }
                 ustar(buf + used, j, 0);
                 used += BLOCK;
             } else {
                 used += pack_file(j, buf + used, &folder, ctx, s->sha256);
+                if (j->err == FOR_PYTHON) {
+                    taken = i;
+                    break;
+                }
                 if (j->err == -2)
                     hash_failed = 1;
                 if (j->err > 0)
@@ -526,7 +602,7 @@ static PyObject *pack(PyObject *mod, PyObject *args)
         goto finally;
     }
     /* 3. With the GIL again: the results. */
-    if (!(res = results(jobs, count)))
+    if (!(res = results(jobs, taken)))
         goto finally;
     ret = Py_BuildValue("(nOOLL)", used, PyTuple_GET_ITEM(res, 0), PyTuple_GET_ITEM(res, 1),
                         files, nbytes);
@@ -545,9 +621,10 @@ finally:
  *
  * One folder of the walk (scan._walk): its entries listed and lstat'ed through the folder's
  * descriptor without the GIL, in the order of their names, as Item(rel + "/" + name,
- * path + "/" + name, type, mode, uid, gid, size, mtime_ns) for regular files, folders and
- * symbolic links. problems lists (name, errno) for entries whose lstat failed and (name, 0) for
- * other kinds (fifos, sockets, devices), in the same order. None when a name is not UTF-8: then
+ * path + "/" + name, type, mode, uid, gid, size, mtime_ns, ctime_ns, ino, dev, nlink, blocks)
+ * for regular files, folders and symbolic links (times in ns as Python ints of any size).
+ * problems lists (name, errno) for entries whose lstat failed and (name, 0) for other kinds
+ * (fifos, sockets, devices), in the same order. None when a name is not UTF-8: then
  * Python's order (by code point of the decoded name) is not the bytes' order, and scan._walk
  * lists that folder itself. An unreadable folder raises OSError.
  */
@@ -646,9 +723,10 @@ nomem:
 
 /* Where Item keeps each field (its __slots__), so that Items are made without calling
  * __init__: the same as object.__new__ and object.__setattr__ of each field. */
-#define ITEM_FIELDS 8
+#define ITEM_FIELDS 13
 static const char *const item_fields[ITEM_FIELDS] = {
-    "path", "abspath", "type", "mode", "uid", "gid", "size", "mtime_ns"};
+    "path", "abspath", "type", "mode", "uid", "gid", "size", "mtime_ns", "ctime_ns", "ino",
+    "dev", "nlink", "blocks"};
 
 static int item_offsets(PyObject *cls, Py_ssize_t *offsets)
 {
@@ -693,6 +771,26 @@ static PyObject *id_long(unsigned long long id)
     if (id == (unsigned long long)(uid_t)-1)
         return PyLong_FromLong(-1);
     return PyLong_FromUnsignedLongLong(id);
+}
+
+/* A time in nanoseconds as os.stat gives it: a Python int, whatever its size (2400-01-01 is
+ * past what a signed 64-bit count of nanoseconds holds). */
+static PyObject *ns_long(struct timespec t)
+{
+    long long ns;
+    if (!__builtin_mul_overflow((long long)t.tv_sec, 1000000000LL, &ns)
+            && !__builtin_add_overflow(ns, (long long)t.tv_nsec, &ns))
+        return PyLong_FromLongLong(ns);
+    PyObject *sec = PyLong_FromLongLong((long long)t.tv_sec), *giga = NULL, *prod = NULL;
+    PyObject *frac = NULL, *ret = NULL;
+    if (sec && (giga = PyLong_FromLong(1000000000L)) && (prod = PyNumber_Multiply(sec, giga))
+            && (frac = PyLong_FromLong((long)t.tv_nsec)))
+        ret = PyNumber_Add(prod, frac);
+    Py_XDECREF(sec);
+    Py_XDECREF(giga);
+    Py_XDECREF(prod);
+    Py_XDECREF(frac);
+    return ret;
 }
 
 static PyObject *folder(PyObject *mod, PyObject *args)
@@ -767,8 +865,12 @@ static PyObject *folder(PyObject *mod, PyObject *args)
         v[4] = id_long(e->st.st_uid);
         v[5] = id_long(e->st.st_gid);
         v[6] = PyLong_FromLongLong((long long)e->st.st_size);
-        v[7] = PyLong_FromLongLong((long long)e->st.st_mtim.tv_sec * 1000000000LL
-                                   + e->st.st_mtim.tv_nsec);
+        v[7] = ns_long(e->st.st_mtim);
+        v[8] = ns_long(e->st.st_ctim);
+        v[9] = PyLong_FromUnsignedLongLong((unsigned long long)e->st.st_ino);
+        v[10] = PyLong_FromUnsignedLongLong((unsigned long long)e->st.st_dev);
+        v[11] = PyLong_FromUnsignedLongLong((unsigned long long)e->st.st_nlink);
+        v[12] = PyLong_FromLongLong((long long)e->st.st_blocks);
         int bad = 0;
         for (int k = 0; k < ITEM_FIELDS; k++)
             bad |= v[k] == NULL;
@@ -822,7 +924,11 @@ static int exec_module(PyObject *mod)
             || !(s->s_uid = PyUnicode_InternFromString("uid"))
             || !(s->s_gid = PyUnicode_InternFromString("gid"))
             || !(s->s_size = PyUnicode_InternFromString("size"))
-            || !(s->s_mtime_ns = PyUnicode_InternFromString("mtime_ns")))
+            || !(s->s_mtime_ns = PyUnicode_InternFromString("mtime_ns"))
+            || !(s->s_ctime_ns = PyUnicode_InternFromString("ctime_ns"))
+            || !(s->s_ino = PyUnicode_InternFromString("ino"))
+            || !(s->s_nlink = PyUnicode_InternFromString("nlink"))
+            || !(s->s_blocks = PyUnicode_InternFromString("blocks")))
         return -1;
     if (PyModule_AddIntConstant(mod, "BLOCK", BLOCK) < 0)
         return -1;
@@ -850,6 +956,10 @@ static void free_module(void *mod)
     Py_CLEAR(s->s_gid);
     Py_CLEAR(s->s_size);
     Py_CLEAR(s->s_mtime_ns);
+    Py_CLEAR(s->s_ctime_ns);
+    Py_CLEAR(s->s_ino);
+    Py_CLEAR(s->s_nlink);
+    Py_CLEAR(s->s_blocks);
 }
 
 static PyModuleDef_Slot slots[] = {

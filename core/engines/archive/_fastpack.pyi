@@ -3,7 +3,8 @@ from typing import Any
 BLOCK: int
 
 def pack(
-    items: list[Any], start: int, out: bytearray, small: int, in_json: bytes, /
+    items: list[Any], start: int, out: bytearray, small: int, in_json: bytes,
+    users: dict[int, str], groups: dict[int, str], /
 ) -> tuple[int, list[bytes | None], list[tuple[int, int]], int, int]: ...
 def folder(
     path: str, rel: str, item: type[Any], /

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from core.destinations import atomic_file
+from core.engines.archive import extras, native
 from core.engines.archive import manifest as mf
-from core.engines.archive import native
 from core.engines.archive.feed import Feed
+from core.engines.archive.owners import Owners
 from core.engines.archive.scan import DIR, FILE, SYMLINK, Item, Scan
 from core.engines.archive.tarstream import (
     BLOCK,
@@ -49,6 +50,7 @@ class ArchiveOutcome:
     sha256: str
     warnings: list[str] = field(default_factory=list)
     writer: str = "python"  # "c" when _fastpack wrote the small files and folders
+    owners: Owners = field(default_factory=Owners)  # the names of the ids written
 
 
 def _open(path: str) -> int:
@@ -68,6 +70,9 @@ class _Writer:
         self.files = self.bytes = 0
         self.warnings: list[str] = []
         self._last = 0.0
+        self.owners = Owners()
+        # The first of each set of hard links written to this archive, by (st_dev, st_ino).
+        self.linked: dict[tuple[int, int], mf.Entry] = {}
 
     def report(self, current: str, force: bool = False) -> None:
         now = time.monotonic()
@@ -89,7 +94,7 @@ class _Writer:
 
     def write_one(self, todo: _Todo, i: int) -> None:
         item = todo.items[i]
-        if item.type == FILE and item.size <= SMALL:
+        if item.type == FILE and item.size <= SMALL and item.nlink == 1:
             todo.entries[todo.order[i]] = self.add_small(item) or {}
         else:
             todo.entries[todo.order[i]] = self.add(item, todo.prevs[i]) or {}
@@ -103,6 +108,8 @@ class _Writer:
             self.warnings.append(f"Cannot read {item.abspath}: {e.strerror}; skipped.")
             return None
         try:
+            if self._has_extras(fd, item):
+                return self._file(item, fd)
             data = os.read(fd, size + 1)
             if len(data) != size:
                 data = self._reread(item, fd, data)
@@ -115,7 +122,8 @@ class _Writer:
         mode = item.mode & 0o7777
         buf = self.tar.buf
         mtime = item.mtime_ns // 1_000_000_000  # whole seconds, as tar and _fastpack take them
-        buf += file_header(item.path, mode, item.uid, item.gid, n, mtime)
+        user, group = self.owners.user(item.uid), self.owners.group(item.gid)
+        buf += file_header(item.path, mode, item.uid, item.gid, n, mtime, user, group)
         buf += data
         if n % BLOCK:
             buf += ZEROS[: BLOCK - n % BLOCK]
@@ -124,7 +132,16 @@ class _Writer:
         self.files += 1
         self.bytes += n
         return {"path": item.path, "type": FILE, "mode": mode, "mtime_ns": item.mtime_ns,
+                "ctime_ns": item.ctime_ns, "ino": item.ino, "uid": item.uid, "gid": item.gid,
                 "size": n, "sha256": sha256(data).hexdigest(), "in": self.name}
+
+    @staticmethod
+    def _has_extras(fd: int, item: Item) -> bool:
+        """Extended attributes or holes: pax records (the same test as _fastpack's, where a
+        failing flistxattr counts as none)."""
+        if extras.xattrs_of(fd):
+            return True
+        return extras.maybe_sparse(item.size, item.blocks) and extras.has_hole(fd, item.size)
 
     def _reread(self, item: Item, fd: int, data: bytes) -> bytes:
         size = item.size
@@ -140,45 +157,86 @@ class _Writer:
     def add(self, item: Item, prev: mf.Entry | None) -> mf.Entry | None:
         mode = stat.S_IMODE(item.mode)
         mtime = item.mtime_ns // 1_000_000_000
+        user, group = self.owners.user(item.uid), self.owners.group(item.gid)
         if item.type == DIR:
-            self.tar.add(header(item.path, DIR, mode, item.uid, item.gid, 0, mtime))
-            return mf.entry_for(item)
+            try:
+                attrs = extras.xattrs(item.abspath)
+            except OSError as e:
+                self.warnings.append(f"Cannot read the extended attributes of {item.abspath}: "
+                                     f"{e.strerror}; stored without them.")
+                attrs = {}
+            self.tar.add(header(item.path, DIR, mode, item.uid, item.gid, 0, mtime, "", user,
+                                group, extras.pax_records(attrs, self.owners)))
+            entry = mf.entry_for(item)
+            if attrs:
+                entry["xattrs"] = extras.to_json(attrs)
+            return entry
         if item.type == SYMLINK:
             try:
                 target = os.readlink(item.abspath)
             except OSError as e:
                 self.warnings.append(f"Cannot read link {item.abspath}: {e.strerror}; skipped.")
                 return None
-            self.tar.add(header(item.path, SYMLINK, mode, item.uid, item.gid, 0, mtime, target))
+            self.tar.add(header(item.path, SYMLINK, mode, item.uid, item.gid, 0, mtime, target,
+                                user, group))
             return mf.entry_for(item, target)
-        return self._file(item, mode, mtime)
-
-    def _file(self, item: Item, mode: int, mtime: int) -> mf.Entry | None:
+        first = self.linked.get((item.dev, item.ino)) if item.nlink > 1 else None
+        if first is not None:  # a hard link to a file already in this archive
+            self.tar.add(header(item.path, "hardlink", mode, item.uid, item.gid, 0, mtime,
+                                first["path"], user, group))
+            entry = mf.entry_for(item)
+            entry.update(size=first["size"], sha256=first["sha256"], link=first["path"],
+                         **{"in": self.name})
+            return entry
         try:
             fd = _open(item.abspath)
         except OSError as e:
             self.warnings.append(f"Cannot read {item.abspath}: {e.strerror}; skipped.")
             return None
         try:
-            sha, size = self._large(item, fd, mode, mtime)
+            return self._file(item, fd)
+        finally:
+            os.close(fd)
+
+    def _file(self, item: Item, fd: int) -> mf.Entry | None:
+        """A file with what only pax holds (or a big one, or one with hard links), from `fd`."""
+        mode, mtime = stat.S_IMODE(item.mode), item.mtime_ns // 1_000_000_000
+        user, group = self.owners.user(item.uid), self.owners.group(item.gid)
+        try:
+            attrs = extras.xattrs(fd)
+            holes = (extras.data_extents(fd, item.size)
+                     if extras.maybe_sparse(item.size, item.blocks)
+                     and extras.has_hole(fd, item.size) else None)
+            pax = extras.pax_records(attrs, self.owners)
+            if holes is None:
+                self.tar.add(header(item.path, FILE, mode, item.uid, item.gid, item.size, mtime,
+                                    "", user, group, pax))
+                sha, size = self._large(item, fd), item.size
+            else:
+                sha, size = self._sparse(item, fd, holes, pax, user, group)
         except OSError as e:
             self.warnings.append(f"Cannot read {item.abspath}: {e.strerror}; skipped.")
             return None
-        finally:
-            os.close(fd)
         self.files += 1
         entry = mf.entry_for(item)
         entry["size"], entry["sha256"], entry["in"] = size, sha, self.name
+        if attrs:
+            entry["xattrs"] = extras.to_json(attrs)
+        if holes is not None:
+            entry["sparse"] = True
+        if item.nlink > 1:
+            self.linked[(item.dev, item.ino)] = entry
         return entry
 
-    def _large(self, item: Item, fd: int, mode: int, mtime: int) -> tuple[str, int]:
-        size = item.size
-        self.tar.add(header(item.path, FILE, mode, item.uid, item.gid, size, mtime))
-        h = hashlib.sha256()
+    def _large(self, item: Item, fd: int, start: int = 0, length: int | None = None,
+               h: Any = None) -> str:
+        """Streams `length` bytes from `start` (the whole file by default) after its header."""
+        left = item.size if length is None else length
+        h = h or hashlib.sha256()
         buf = bytearray(CHUNK)
         view = memoryview(buf)
-        left = size
         with open(fd, "rb", buffering=0, closefd=False) as f:
+            f.seek(start)
             while left:
                 n = f.readinto(view[:min(CHUNK, left)])
                 if not n:
@@ -191,8 +249,35 @@ class _Writer:
                 left -= n
                 self.bytes += n
                 self.report(item.path)
-        self.tar.pad(size)
-        return h.hexdigest(), size
+        if length is None:
+            self.tar.pad(item.size)
+        return str(h.hexdigest())
+
+    def _sparse(self, item: Item, fd: int, extents: list[tuple[int, int]], pax: dict[str, str],
+                user: str, group: str) -> tuple[str, int]:
+        """GNU sparse format 1.0: the map, then only the runs of data; the hash is the whole
+        content's, holes as zeros."""
+        head, _, base = item.path.rpartition("/")
+        fake = f"{head}/GNUSparseFile.0/{base}" if head else f"GNUSparseFile.0/{base}"
+        if len(fake) > 100 or not fake.isascii():  # no pax "path": it would win over the name
+            fake = "GNUSparseFile.0/sparse-file"
+        smap = extras.sparse_map(extents)
+        stored = len(smap) + sum(n for _, n in extents)
+        pax = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0", "GNU.sparse.name": item.path,
+               "GNU.sparse.realsize": str(item.size), **pax}
+        mode, mtime = stat.S_IMODE(item.mode), item.mtime_ns // 1_000_000_000
+        self.tar.add(header(fake, FILE, mode, item.uid, item.gid, stored, mtime, "", user, group,
+                            pax))
+        self.tar.add(smap)
+        h = hashlib.sha256()
+        pos = 0
+        for off, n in extents:
+            extras.hash_zeros(h, off - pos)
+            self._large(item, fd, off, n, h)
+            pos = off + n
+        extras.hash_zeros(h, item.size - pos)
+        self.tar.pad(stored)
+        return str(h.hexdigest()), item.size
 
 
 class _Todo:
@@ -263,7 +348,7 @@ def write_archive(found: Scan, excludes: list[str], out_path: Path, compression:
     deleted = sorted(p for p in todo.prev if p not in seen)
     return ArchiveOutcome([e for e in todo.entries if e], deleted, len(todo.items), w.files,
                           w.bytes, sink.size, sink.h.hexdigest(), w.warnings,
-                          "c" if fast else "python")
+                          "c" if fast else "python", w.owners)
 
 
 class _FastLoop:
@@ -275,6 +360,7 @@ class _FastLoop:
         self.buf = bytearray(BATCH)
         self.view = memoryview(self.buf)
         self.in_json = json.dumps(w.name).encode()
+        self.owners = w.owners
 
     def write(self, todo: _Todo, start: int) -> int:
         assert _fastpack is not None
@@ -283,8 +369,9 @@ class _FastLoop:
         i, end = start, len(items)
         while i < end:
             w.report(items[i].path)
-            used, done, problems, files, nbytes = pack(items, i, buf, SMALL, in_json)
-            if not done:  # not for C (a link, a big file, a long or non-ASCII name)
+            used, done, problems, files, nbytes = pack(items, i, buf, SMALL, in_json,
+                                                       self.owners.users, self.owners.groups)
+            if not done:  # not for C (a link, a big file, a long or non-ASCII name, pax...)
                 w.write_one(todo, i)
                 i += 1
                 continue

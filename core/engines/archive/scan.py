@@ -29,11 +29,19 @@ class Item:
     gid: int
     size: int
     mtime_ns: int
+    # What tells a rewrite that kept size and mtime (as GNU tar's listed-incremental and borg's
+    # files cache do), and the hard links and holes of a file.
+    ctime_ns: int
+    ino: int
+    dev: int
+    nlink: int
+    blocks: int  # 512-byte blocks allocated: fewer than the size needs means holes
 
     @classmethod
     def of(cls, path: str, abspath: str, type_: str, st: os.stat_result) -> Item:
         return cls(path, abspath, type_, st.st_mode, st.st_uid, st.st_gid, st.st_size,
-                   st.st_mtime_ns)
+                   st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, st.st_nlink,
+                   getattr(st, "st_blocks", (st.st_size + 511) // 512))
 
 
 @dataclass

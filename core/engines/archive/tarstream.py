@@ -16,7 +16,7 @@ FLUSH_AT = 1 << 20
 ZEROS = bytes(BLOCK)
 _MAX_OCTAL = 8**11 - 1
 _MAGIC = b"ustar\x0000"
-_TAIL = bytes(BLOCK - 265)
+_TAIL = bytes(BLOCK - 265 - 64)  # after the owner names
 _CHK_BASE = 8 * 32 + sum(_MAGIC)  # the checksum field counts as spaces
 
 
@@ -76,11 +76,19 @@ class _Passthrough:
 
 
 def _ustar(name: bytes, mode: int, uid: int, gid: int, size: int, mtime: int, flag: bytes,
-           link: bytes) -> bytes:
+           link: bytes, owners: bytes) -> bytes:
     fields = b"%07o\0%07o\0%07o\0%011o\0%011o\0" % (mode, uid, gid, size, mtime)
-    chk = _CHK_BASE + sum(name) + sum(fields) + flag[0] + sum(link)
+    chk = _CHK_BASE + sum(name) + sum(fields) + flag[0] + sum(link) + sum(owners)
     return b"".join((name, bytes(100 - len(name)), fields, b"%06o\0 " % chk, flag, link,
-                     bytes(100 - len(link)), _MAGIC, _TAIL))
+                     bytes(100 - len(link)), _MAGIC, owners, _TAIL))
+
+
+def _owners(uname: str, gname: str) -> bytes | None:
+    """ustar's two 32-byte owner name fields, or None if a name needs pax."""
+    if len(uname) > 32 or len(gname) > 32 or not (uname.isascii() and gname.isascii()):
+        return None
+    u, g = uname.encode(), gname.encode()
+    return b"".join((u, bytes(32 - len(u)), g, bytes(32 - len(g))))
 
 
 _MAX_ID = 0o7777777
@@ -88,30 +96,41 @@ _CHK_FILE = _CHK_BASE + ord("0")
 _LINK_NONE = bytes(100)
 
 
-def file_header(name: str, mode: int, uid: int, gid: int, size: int, mtime: int) -> bytes:
+def file_header(name: str, mode: int, uid: int, gid: int, size: int, mtime: int,
+                uname: str = "", gname: str = "") -> bytes:
     """`header()` for a regular file, with the common case inlined."""
     if (len(name) <= 100 and name.isascii() and size <= _MAX_OCTAL and 0 <= mtime <= _MAX_OCTAL
-            and uid < _MAX_ID and gid < _MAX_ID):
+            and 0 <= uid < _MAX_ID and 0 <= gid < _MAX_ID
+            and (owners := _owners(uname, gname)) is not None):
         nb = name.encode()
         fields = b"%07o\0%07o\0%07o\0%011o\0%011o\0" % (mode, uid, gid, size, mtime)
-        chk = _CHK_FILE + sum(nb) + sum(fields)
+        chk = _CHK_FILE + sum(nb) + sum(fields) + sum(owners)
         return b"".join((nb, bytes(100 - len(nb)), fields, b"%06o\0 " % chk, b"0", _LINK_NONE,
-                         _MAGIC, _TAIL))
-    return header(name, "file", mode, uid, gid, size, mtime)
+                         _MAGIC, owners, _TAIL))
+    return header(name, "file", mode, uid, gid, size, mtime, "", uname, gname)
+
+
+FLAGS = {"file": b"0", "hardlink": b"1", "dir": b"5", "symlink": b"2"}
 
 
 def header(name: str, type_: str, mode: int, uid: int, gid: int, size: int, mtime: int,
-           link: str = "") -> bytes:
-    """One entry's header; pax extended headers only when ustar cannot hold it."""
-    flag = {"file": b"0", "dir": b"5", "symlink": b"2"}[type_]
+           link: str = "", uname: str = "", gname: str = "",
+           pax: dict[str, str] | None = None) -> bytes:
+    """One entry's header; pax extended headers when ustar cannot hold it or `pax` has records
+    (extended attributes, ACLs, sparse maps: GNU tar's keywords)."""
+    flag = FLAGS[type_]
     arcname = name + "/" if type_ == "dir" else name
-    if (arcname.isascii() and link.isascii() and len(arcname) <= 100 and len(link) <= 100
-            and 0 <= size <= _MAX_OCTAL and 0 <= mtime <= _MAX_OCTAL
-            and uid < 0o7777777 and gid < 0o7777777):
-        return _ustar(arcname.encode(), mode, uid, gid, size, mtime, flag, link.encode())
+    if (not pax and arcname.isascii() and link.isascii() and len(arcname) <= 100
+            and len(link) <= 100 and 0 <= size <= _MAX_OCTAL and 0 <= mtime <= _MAX_OCTAL
+            and 0 <= uid < _MAX_ID and 0 <= gid < _MAX_ID
+            and (owners := _owners(uname, gname)) is not None):
+        return _ustar(arcname.encode(), mode, uid, gid, size, mtime, flag, link.encode(), owners)
     ti = tarfile.TarInfo(arcname)
     ti.type = flag
     ti.mode, ti.uid, ti.gid, ti.size, ti.mtime, ti.linkname = mode, uid, gid, size, mtime, link
+    ti.uname, ti.gname = uname, gname
+    if pax:
+        ti.pax_headers = dict(pax)
     return ti.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
 
 

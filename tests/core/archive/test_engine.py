@@ -13,8 +13,9 @@ import pytest
 
 from core.engines.api import RunRequest, RunResult
 from core.engines.archive import ArchiveEngine
-from core.engines.archive.restore import restore_tree, select
-from core.errors import CancelledError, EngineError, UsageError
+from core.engines.archive.owners import Names
+from core.engines.archive.restore import RestoreStats, restore_tree, select
+from core.errors import CancelledError, UsageError
 from core.progress import CancelToken, Progress, no_progress
 from tests.core.archive.conftest import snapshot
 
@@ -34,10 +35,13 @@ def archive_of(tmp: Path, name: str) -> Path:
     return next((tmp / "store" / name).glob("files.tar*"))
 
 
-def restore(tmp: Path, manifest: dict, target: Path, paths: list[str] | None = None) -> None:
+def restore(tmp: Path, manifest: dict, target: Path, paths: list[str] | None = None,
+            ok: bool = True) -> RestoreStats:
     entries = select(manifest["entries"], paths or [])
-    restore_tree(entries, lambda n: archive_of(tmp, n), target, progress=no_progress,
-                 cancel=CancelToken())
+    stats = restore_tree(entries, lambda n: archive_of(tmp, n), target, progress=no_progress,
+                         cancel=CancelToken(), names=Names(manifest))
+    assert not ok or stats.problems == []
+    return stats
 
 
 @pytest.mark.parametrize("compression", ["zstd:3", "gzip:6", "none"])
@@ -158,10 +162,15 @@ def test_damaged_archive_is_detected(tmp_path: Path, tree: Path) -> None:
     pos = data.find(b"accents")
     data[pos] ^= 0xFF
     arc.write_bytes(bytes(data))
-    with pytest.raises(EngineError, match=r"checksum|damaged"):
-        restore(tmp_path, m1, tmp_path / "out")
-    leftovers = [p for p in (tmp_path / "out").rglob("*") if ".bdtmp-" in p.name]
+    stats = restore(tmp_path, m1, tmp_path / "out", ok=False)
+    assert stats.problems == ["Cannot restore My Files/docs/naïve café.txt: My Files/docs/naïve "
+                              "café.txt does not match its checksum in the manifest; the archive "
+                              "is damaged."]
+    leftovers = [p for p in (tmp_path / "out").rglob("*") if p.name.startswith(".bd-")]
     assert leftovers == []
+    assert not (tmp_path / "out" / "My Files/docs/naïve café.txt").exists()
+    restored = (tmp_path / "out" / "My Files/run me.sh").read_bytes()
+    assert restored == (tree / "run me.sh").read_bytes()
 
 
 def test_cancel_leaves_no_file_under_a_final_name(tmp_path: Path, tree: Path, impl: str) -> None:
