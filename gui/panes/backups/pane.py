@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -281,10 +280,6 @@ class BackupsPane(QWidget):
         if frac is not None:
             self.op_bar.setRange(0, 1000)
             self.op_bar.setValue(int(frac * 1000))
-
-    def ask(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, title, text)
-        return answer == QMessageBox.StandardButton.Yes
 
     def exec_dialog(self, dialog: Any) -> bool:
         return bool(dialog.exec())

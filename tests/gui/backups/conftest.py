@@ -82,3 +82,13 @@ def borg_window(qtbot, window, app_ctx, tmp_path, monkeypatch):
     click_row(qtbot, pane.tree, pane.model.index_of(out.backup_id))
     qtbot.waitUntil(lambda: pane.current() is not None, timeout=5000)
     return {"window": window, "pane": pane, "src": src / "Documents", "id": out.backup_id}
+
+
+@pytest.fixture
+def archive_window(qtbot, window, backups):
+    """The real main window on its Backups pane over the archive plan "docs" (full + inc)."""
+    from tests.gui.backups.person import open_pane
+
+    pane = open_pane(qtbot, window, "Backups")
+    qtbot.waitUntil(lambda: len(pane.model.items) == 2, timeout=10000)
+    return pane

@@ -8,15 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QApplication,
+    QCheckBox,
     QDialog,
+    QDialogButtonBox,
     QLineEdit,
+    QRadioButton,
     QWidget,
 )
 
@@ -27,7 +29,10 @@ OFFSCREEN = pytest.mark.qt_log_ignore("This plugin does not support")
 
 def click(qtbot: Any, widget: QWidget) -> None:
     assert widget.isVisible() and widget.isEnabled(), f"{widget!r} cannot be clicked"
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+    if isinstance(widget, QCheckBox | QRadioButton):  # on its box, not the empty space after
+        qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=QPoint(8, widget.height() // 2))
+    else:
+        qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
 def type_text(qtbot: Any, edit: QLineEdit, text: str) -> None:
@@ -50,7 +55,8 @@ def open_pane(qtbot: Any, window: Any, title: str) -> Any:
     """Click the pane's entry in the navigation list; return the pane once it is built."""
     nav = window.nav
     item = next(nav.item(i) for i in range(nav.count()) if nav.item(i).text() == title)
-    qtbot.mouseClick(nav.viewport(), Qt.MouseButton.LeftButton, pos=nav.visualItemRect(item).center())
+    qtbot.mouseClick(nav.viewport(), Qt.MouseButton.LeftButton,
+                     pos=nav.visualItemRect(item).center())
     key = item.data(Qt.ItemDataRole.UserRole)
     qtbot.waitUntil(lambda: window.pane(key) is not None and window.pane(key).isVisible(),
                     timeout=10000)
@@ -67,11 +73,16 @@ def when_dialog(qtbot: Any, answer: Callable[[QWidget], None],
 
     def poll() -> None:
         left[0] -= 1
-        w = QApplication.activeModalWidget()
-        if isinstance(w, kind) and w.isVisible() and w not in seen:
+        shown = [w for w in QApplication.topLevelWidgets()
+                 if isinstance(w, kind) and w.isVisible() and w.isModal() and w not in seen]
+        if shown:
             timer.stop()
-            seen.append(w)
-            answer(w)
+            seen.append(shown[-1])
+            try:
+                answer(shown[-1])
+            except BaseException:
+                shown[-1].close()  # a failed answer must not leave the test waiting
+                raise
         elif left[0] <= 0:
             timer.stop()
 
@@ -88,16 +99,23 @@ def button(dialog: QWidget, text: str) -> QAbstractButton:
     """The dialog's button whose text (without the mnemonic &) is `text`."""
     found = [b for b in dialog.findChildren(QAbstractButton)
              if b.text().replace("&", "") == text and b.isVisible()]
-    assert found, f"no button {text!r} in {[b.text() for b in dialog.findChildren(QAbstractButton)]}"
+    assert found, f"no button {text!r} in {dialog!r}"
     return found[0]
 
 
 def pick_folder(qtbot: Any, folder: Path) -> Callable[[QWidget], None]:
     """Answer a folder chooser: type the path into its name field, press Enter."""
     def answer(dlg: QWidget) -> None:
-        edit = next(e for e in dlg.findChildren(QLineEdit) if e.isVisible())
-        type_text(qtbot, edit, str(folder))
-        qtbot.keyClick(edit, Qt.Key.Key_Return)
+        edit = dlg.findChild(QLineEdit, "fileNameEdit")
+        # Pasted, not typed: Qt's own chooser selects matching entries while one types and
+        # quotes them into the field ("/" "tmp"…), which is Qt's behaviour, not the app's.
+        click(qtbot, edit)
+        edit.setText(str(folder))
+        box = dlg.findChild(QDialogButtonBox)
+        ok = next(b for b in box.buttons()
+                  if box.buttonRole(b) == QDialogButtonBox.ButtonRole.AcceptRole)
+        qtbot.waitUntil(ok.isEnabled, timeout=5000)
+        click(qtbot, ok)
     return answer
 
 

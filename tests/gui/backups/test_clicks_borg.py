@@ -5,12 +5,21 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel
 
-from tests.gui.backups.person import OFFSCREEN, click, click_row, pick_folder, shot, when_dialog
+from tests.gui.backups.person import (
+    OFFSCREEN,
+    button,
+    click,
+    click_row,
+    pick_folder,
+    shot,
+    type_text,
+    when_dialog,
+)
 
-pytestmark = [pytest.mark.borg,
-              pytest.mark.skipif(shutil.which("borg") is None, reason="needs the borg binary"), OFFSCREEN]
+pytestmark = [pytest.mark.borg, OFFSCREEN,
+              pytest.mark.skipif(shutil.which("borg") is None, reason="needs the borg binary")]
 
 
 def _browser(qtbot, pane):
@@ -64,3 +73,38 @@ def test_browse_contents_restore_selected_by_clicks(qtbot, borg_window, tmp_path
     assert (target / "Documents" / "a.txt").read_text() == "alpha\n"
     assert not list(target.rglob("b.txt"))
     w.close()
+
+
+def test_restore_dialog_of_a_borg_backup_offers_browse_contents(qtbot, borg_window, tmp_path):
+    """Defect 10: the Restore dialog said "no manifest"; it offers Browse contents, and a whole
+    restore lands under the source's base name (Documents/…), as an archive restore does."""
+    from gui.panes.backups.browser import ArchiveBrowser
+    from gui.panes.backups.dialogs import RestoreDialog
+
+    pane = borg_window["pane"]
+    texts: list[str] = []
+
+    def browse(dlg):
+        texts.extend(w.text() for w in dlg.findChildren(QLabel) if w.isVisible())
+        click(qtbot, button(dlg, "Browse contents…"))
+
+    when_dialog(qtbot, browse, RestoreDialog)
+    click(qtbot, pane.restore_button)
+    qtbot.waitUntil(lambda: any(isinstance(w, ArchiveBrowser) and w.isVisible()
+                                for w in QApplication.topLevelWidgets()), timeout=10000)
+    assert texts and not any("manifest" in t for t in texts), texts
+    for w in QApplication.topLevelWidgets():
+        if isinstance(w, ArchiveBrowser):
+            w.close()
+
+    target = tmp_path / "whole"
+
+    def whole(dlg):
+        type_text(qtbot, dlg.folder.edit, str(target))
+        click(qtbot, button(dlg, "Restore"))
+
+    when_dialog(qtbot, whole, RestoreDialog)
+    with qtbot.waitSignal(pane.ops.done, timeout=60000):
+        click(qtbot, pane.restore_button)
+    assert sorted(str(p.relative_to(target)) for p in target.rglob("*")) == [
+        "Documents", "Documents/a.txt", "Documents/sub", "Documents/sub/b.txt"]

@@ -65,29 +65,6 @@ def test_verify_all_marks_a_corrupted_file_and_shows_a_banner(qtbot, pane, backu
     qtbot.waitUntil(lambda: pane.model.index(0, COL_STATUS).data() == "damaged", timeout=10000)
 
 
-def test_restore_writes_the_tree_and_asks_before_overwriting(qtbot, pane, backups, tmp_path,
-                                                             monkeypatch):
-    target = tmp_path / "restored"
-    target.mkdir()
-    (target / "keep.txt").write_text("there before\n")
-    asked: list[str] = []
-    monkeypatch.setattr(pane, "ask", lambda title, text: asked.append(text) or True)
-
-    def fill(dlg):
-        qtbot.waitUntil(lambda: dlg.tree.topLevelItemCount() > 0, timeout=10000)
-        dlg.folder.edit.setText(str(target))
-        return True
-
-    monkeypatch.setattr(pane, "exec_dialog", fill)
-    pane.select(backups["inc"])
-    wait_op(qtbot, pane, pane.restore_button.click)
-    assert asked and "not empty" in asked[0]
-    assert (target / "Docs" / "a.txt").read_text() == "alpha\n"
-    assert (target / "Docs" / "sub" / "b.txt").read_text() == "beta\n"
-    assert (target / "Docs" / "c.txt").read_text() == "gamma\n"
-    assert "Restored backup" in pane.message.text()
-
-
 def test_restore_selected_paths_only(qtbot, pane, backups, tmp_path, monkeypatch):
     from PySide6.QtCore import Qt
 

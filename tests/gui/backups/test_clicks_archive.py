@@ -1,0 +1,72 @@
+"""Issue 16, archive backups in the real main window, driven by mouse and keyboard."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from gui.panes.backups.dialogs import RestoreDialog
+from tests.gui.backups.person import (
+    OFFSCREEN,
+    button,
+    click,
+    click_row,
+    type_text,
+    when_dialog,
+)
+
+pytestmark = OFFSCREEN
+
+
+def _tick(qtbot, tree, item) -> None:
+    """Click the item, then Space ticks its box (as a keyboard user does)."""
+    rect = tree.visualItemRect(item)
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.keyClick(tree, Qt.Key.Key_Space)
+
+
+def test_folder_not_empty_defaults_to_no_and_keeps_the_ticks(qtbot, archive_window, backups,
+                                                             tmp_path):
+    """Defect 11: Enter on "Folder not empty" means No, and the dialog stays with its ticks."""
+    pane = archive_window
+    target = tmp_path / "busy"
+    target.mkdir()
+    (target / "keep.txt").write_text("there before\n")
+    click_row(qtbot, pane.tree, pane.model.index_of(backups["inc"]))
+    steps: list[str] = []
+
+    def press_enter(box):
+        steps.append(box.text())
+        assert box.defaultButton() is box.button(QMessageBox.StandardButton.No)
+        qtbot.keyClick(box, Qt.Key.Key_Return)
+
+    def press_yes(box):
+        steps.append(box.text())
+        click(qtbot, box.button(QMessageBox.StandardButton.Yes))
+
+    def fill(dlg):
+        qtbot.waitUntil(lambda: dlg.tree.topLevelItemCount() > 0, timeout=10000)
+        type_text(qtbot, dlg.folder.edit, str(target))
+        click(qtbot, dlg.whole)
+        top = dlg.tree.topLevelItem(0)
+        dlg.tree.expandItem(top)
+        sub = next(top.child(i) for i in range(top.childCount()) if top.child(i).text(0) == "sub")
+        _tick(qtbot, dlg.tree, sub)
+        assert dlg.selected_paths() == ["Docs/sub"]
+        when_dialog(qtbot, press_enter, QMessageBox)
+        click(qtbot, button(dlg, "Restore"))
+        qtbot.waitUntil(lambda: len(steps) == 1, timeout=10000)
+        assert dlg.isVisible(), "No closed the Restore dialog"
+        assert dlg.selected_paths() == ["Docs/sub"], "the ticked files were lost"
+        assert "not empty" in dlg.problem.text()
+        when_dialog(qtbot, press_yes, QMessageBox)
+        click(qtbot, button(dlg, "Restore"))
+
+    when_dialog(qtbot, fill, RestoreDialog)
+    with qtbot.waitSignal(pane.ops.done, timeout=30000):
+        click(qtbot, pane.restore_button)
+    assert len(steps) == 2 and "not empty" in steps[0]
+    assert (target / "Docs" / "sub" / "b.txt").read_text() == "beta\n"
+    assert not (target / "Docs" / "a.txt").exists()
+    assert (target / "keep.txt").read_text() == "there before\n"
+    assert pane.message.text().startswith("Restored backup"), pane.message.text()
