@@ -68,6 +68,8 @@ def _display(r: HistoryRow, col: int) -> str:
 class HistoryModel(QAbstractTableModel):
     # Emitted after the first page of a new filter/sort has arrived.
     loaded = Signal()
+    # Emitted when rows came or went outside a reload (jobs arriving live).
+    rows_changed = Signal()
     count_changed = Signal(int)
     failed = Signal(object)
 
@@ -129,18 +131,12 @@ class HistoryModel(QAbstractTableModel):
     def _first_page(self, gen: int, rows: list[HistoryRow]) -> None:
         if gen != self._generation:
             return
-        cat = self._catalogue
-        if len(rows) < PAGE:
-            self._counted(gen, len(rows))
-        elif cat is not None:  # counted after the page, so that the two do not compete
-            self._workers.submit(_q().history_count, cat, self._filter,
-                                 on_result=lambda n: self._counted(gen, n),
-                                 on_error=self._failed)
         self.beginResetModel()
         self._rows = rows
         self._exhausted = len(rows) < PAGE
         self._fetching = False
         self.endResetModel()
+        self._recount(gen)  # counted after the page, so that the two do not compete
         self.loaded.emit()
         self._refresh_if_stale()
 
@@ -224,6 +220,17 @@ class HistoryModel(QAbstractTableModel):
             new_indexes.append(self.index(row, p.column()) if row >= 0 else QModelIndex())
         self.changePersistentIndexList(persistent, new_indexes)
         self.layoutChanged.emit()
+        self._recount(gen)
+        self.rows_changed.emit()
+
+    def _recount(self, gen: int) -> None:
+        """The total after jobs came or went: known when everything is loaded, else counted."""
+        if self._exhausted:
+            self._counted(gen, len(self._rows))
+        elif self._catalogue is not None:
+            self._workers.submit(_q().history_count, self._catalogue, self._filter,
+                                 on_result=lambda n: self._counted(gen, n),
+                                 on_error=self._failed)
 
     def update_jobs(self, fresh: list[HistoryRow]) -> None:
         """Replace rows of the given jobs in place (live progress)."""
