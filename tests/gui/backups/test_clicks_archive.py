@@ -11,6 +11,8 @@ from tests.gui.backups.person import (
     button,
     click,
     click_row,
+    colour_at,
+    shot,
     type_text,
     when_dialog,
 )
@@ -70,3 +72,34 @@ def test_folder_not_empty_defaults_to_no_and_keeps_the_ticks(qtbot, archive_wind
     assert not (target / "Docs" / "a.txt").exists()
     assert (target / "keep.txt").read_text() == "there before\n"
     assert pane.message.text().startswith("Restored backup"), pane.message.text()
+
+
+def _red_banners(pane):
+    from gui.widgets import Banner
+
+    return [b for b in pane.findChildren(Banner)
+            if b.isVisibleTo(pane) and b.property("level") == "error"]
+
+
+def test_one_red_banner_per_outcome_with_a_close_button(qtbot, archive_window, backups,
+                                                        tmp_path):
+    """Defect 7: two red banners said the same thing and none could be dismissed."""
+    pane = archive_window
+    d2 = backups["dests"][1]
+    victim = next(p for p in d2.rglob("*") if p.is_file())
+    victim.write_bytes(b"garbage")
+    for _ in range(2):
+        with qtbot.waitSignal(pane.ops.done, timeout=30000):
+            click(qtbot, pane.verify_all_button)
+        qtbot.waitUntil(lambda: len(_red_banners(pane)) == 1, timeout=10000)
+        qtbot.wait(300)  # the reload after the verify has painted
+        assert len(_red_banners(pane)) == 1, [b.text() for b in _red_banners(pane)]
+    banner = _red_banners(pane)[0]
+    assert "corrupt" in banner.text() or "missing" in banner.text()
+    image = shot(pane, tmp_path / "banner.png")
+    assert colour_at(pane, image, banner).name() == "#fde8e8"  # the red chip is drawn
+    click(qtbot, banner.close_button)
+    assert _red_banners(pane) == []
+    with qtbot.waitSignal(pane.ops.done, timeout=30000):
+        click(qtbot, pane.verify_all_button)
+    qtbot.waitUntil(lambda: len(_red_banners(pane)) == 1, timeout=10000)
