@@ -159,6 +159,9 @@ class JobLog(Base):
 
 class Backup(Base):
     __tablename__ = "backups"
+    # Ids are never reused after a delete (logs, banners and scripts name backups by id).
+    # PostgreSQL's sequence never reuses; SQLite needs AUTOINCREMENT (migration 0003).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[int | None] = mapped_column(
