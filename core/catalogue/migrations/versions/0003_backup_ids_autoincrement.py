@@ -9,6 +9,8 @@ largest id after it is deleted unless the table is AUTOINCREMENT, which only a r
 table can add. The rebuild runs with foreign keys off (else dropping the old table would cascade
 to backup_locations), which SQLite allows only outside a transaction.
 """
+from typing import Any
+
 from alembic import op
 
 
@@ -22,7 +24,7 @@ def _rebuild(autoincrement: bool) -> None:
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
         return
-    raw = bind.connection.driver_connection
+    raw: Any = bind.connection.driver_connection
     if raw.in_transaction:
         raw.commit()  # the steps before this one are complete
     raw.execute("PRAGMA foreign_keys=OFF")
