@@ -20,3 +20,36 @@ def test_count_and_empty_state_follow_live_jobs(qtbot, watched_window, home, doc
         qtbot.waitUntil(lambda want=want: pane.count_label.text() == want, timeout=10000)
         assert not pane.empty.isVisible()
     shot(watched_window, tmp_path / "history.png")
+
+
+def test_banner_names_a_damaged_copy_of_the_latest_backup(qtbot, watched_window, home,
+                                                          tmp_path):
+    """Defect 5: the banner stayed green while a copy of the latest backup was corrupt."""
+    from tests.gui.backups.person import colour_at
+
+    src = tmp_path / "Documents"
+    src.mkdir()
+    (src / "a.txt").write_text("alpha\n" * 1000)
+    d1, d2 = tmp_path / "d1", tmp_path / "d2"
+    assert cli(home, "plan", "add", "docs", "--engine", "archive", "--source", str(src),
+               "--dest", str(d1), "--dest", str(d2)).returncode == 0
+    assert cli(home, "run", "docs").returncode == 0
+    pane = open_pane(qtbot, watched_window, "History")
+    qtbot.waitUntil(lambda: pane.banner.property("level") == "ok", timeout=10000)
+    for f in d2.rglob("*.zst"):  # one byte flipped: same size, wrong SHA-256
+        data = bytearray(f.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        f.write_bytes(bytes(data))
+    assert cli(home, "verify", "--all").returncode != 0
+    qtbot.waitUntil(lambda: pane.banner.property("level") == "warning", timeout=20000)
+    text = pane.banner.text()
+    assert "docs" in text and str(d2) in text and "corrupt" in text, text
+    image = shot(watched_window, tmp_path / "history-warning.png")
+    assert colour_at(watched_window, image, pane.banner).name() == "#fff7e0"  # yellow chip
+    for f in d1.rglob("*.zst"):
+        f.unlink()
+    assert cli(home, "verify", "--all").returncode != 0
+    qtbot.waitUntil(lambda: pane.banner.property("level") == "error", timeout=20000)
+    assert "missing at " + str(d1) in pane.banner.text(), pane.banner.text()
+    image = shot(watched_window, tmp_path / "history-error.png")
+    assert colour_at(watched_window, image, pane.banner).name() == "#fde8e8"  # red chip
