@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from core.backups import BackupInfo
 from gui.errors import error_text
 from gui.panes.backups.controller import RestoreRequest, needs_overwrite
+from gui.panes.backups.filters import type_label
 from gui.panes.backups.guard import guarded
 from gui.workers import Workers
 
@@ -93,7 +94,8 @@ class RestoreDialog(QDialog):
                                              "mysql://user@host:3306/db")
         self.to_db.setEnabled(self.dump.count() > 0)
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"<b>{info.plan}</b>: {info.type} backup {info.id}, {info.name}"))
+        lay.addWidget(QLabel(f"<b>{info.plan}</b>: {type_label(info.type)} backup {info.id}, "
+                             f"{info.name}"))
         lay.addWidget(self.to_folder)
         lay.addWidget(self.folder)
         lay.addWidget(self.whole)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QV
 from core.fmt import count
 from core.progress import Progress
 from gui.context import AppContext
+from gui.panes.backups.filters import type_label
 from gui.run_controller import describe, run_controller
 from gui.widgets import Banner
 
@@ -116,7 +117,8 @@ class RunBar(QWidget):
             self.show_busy(outcome.error, lambda: self.runs.start(plan))
             return
         level = OUTCOME_LEVELS.get(outcome.status, "error")
-        what = f"backup {outcome.backup_id} ({outcome.type})" if outcome.backup_id else "no backup"
+        what = (f"backup {outcome.backup_id} ({type_label(outcome.type or '')})"
+                if outcome.backup_id else "no backup")
         text = f"Run of {plan!r}: {outcome.status}, {what}, job {outcome.job_id}."
         if outcome.error:
             text += f" {outcome.error}"

@@ -108,3 +108,13 @@ def test_restore_dialog_of_a_borg_backup_offers_browse_contents(qtbot, borg_wind
         click(qtbot, pane.restore_button)
     assert sorted(str(p.relative_to(target)) for p in target.rglob("*")) == [
         "Documents", "Documents/a.txt", "Documents/sub", "Documents/sub/b.txt"]
+
+
+def test_a_borg_backup_reads_as_a_snapshot_not_an_archive(borg_window):
+    """Defect 15: the borg backup type "archive" clashed with the archive engine's name."""
+    from gui.panes.backups.model import COL_TYPE
+
+    pane = borg_window["pane"]
+    idx = pane.model.index_of(borg_window["id"])
+    assert pane.model.index(idx.row(), COL_TYPE, idx.parent()).data() == "borg snapshot"
+    assert "borg snapshot" in pane.detail.findChild(QLabel).text()
