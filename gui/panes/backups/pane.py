@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from core.backups import BackupInfo
 from core.fmt import count
-from core.progress import Progress
+from core.progress import Progress, describe
 from gui.context import AppContext
 from gui.panes.backups.actions import BackupActions
 from gui.panes.backups.controller import BackupsController
@@ -44,7 +44,7 @@ from gui.panes.backups.model import (
     BackupTreeModel,
 )
 from gui.panes.backups.run_bar import RunBar
-from gui.run_controller import describe, run_controller
+from gui.run_controller import run_controller
 from gui.widgets import Banner, EmptyState
 
 DAMAGED_STATES = ("missing", "corrupt", "size_mismatch")

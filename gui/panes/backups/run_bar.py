@@ -9,10 +9,10 @@ from typing import Any
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from core.fmt import count
-from core.progress import Progress
+from core.progress import Progress, describe
 from gui.context import AppContext
 from gui.panes.backups.filters import type_label
-from gui.run_controller import describe, run_controller
+from gui.run_controller import run_controller
 from gui.widgets import Banner
 
 OUTCOME_LEVELS = {"success": "ok", "partial": "warning", "cancelled": "none"}
