@@ -353,6 +353,31 @@ def last_backup(cat: Catalogue) -> HistoryRow | None:
     return found[0] if found else None
 
 
+@dataclass(frozen=True)
+class RunningJob:
+    """A job running now in any process, as its last heartbeat tells it."""
+
+    id: int
+    plan: str
+    kind: str
+    trigger: str
+    host: str
+    pid: int | None
+    started_at: datetime | None  # naive UTC
+    phase: str | None
+    bytes: int | None
+    files: int | None
+
+
+def running_jobs(cat: Catalogue) -> list[RunningJob]:
+    with cat.db.connect() as c:
+        rows = c.rows('SELECT id, plan_name, kind, "trigger", host, pid, started_at, phase,'
+                      " bytes, files FROM jobs WHERE status = ? ORDER BY id",
+                      [JobStatus.RUNNING.value])
+    return [RunningJob(r[0], r[1], r[2], r[3], r[4], r[5], to_datetime(r[6]), r[7], r[8], r[9])
+            for r in rows]
+
+
 def change_token(cat: Catalogue) -> tuple[Any, ...]:
     """Cheap fingerprint of the job table: changes when a job is added, progresses or ends."""
     with cat.db.connect() as c:

@@ -17,7 +17,8 @@ from core.errors import BackupDeskError, CancelledError, LockedError, NotFoundEr
 from core.fmt import local_time
 from core.timeutil import utcnow
 
-HEARTBEAT_EVERY = timedelta(seconds=30)
+# Also how often a running job's progress reaches the catalogue (every window shows it).
+HEARTBEAT_EVERY = timedelta(seconds=1)
 # A running job whose process cannot be checked (another host) is presumed dead after this.
 STALE_AFTER = timedelta(minutes=5)
 

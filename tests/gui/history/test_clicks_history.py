@@ -53,3 +53,46 @@ def test_banner_names_a_damaged_copy_of_the_latest_backup(qtbot, watched_window,
     assert "missing at " + str(d1) in pane.banner.text(), pane.banner.text()
     image = shot(watched_window, tmp_path / "history-error.png")
     assert colour_at(watched_window, image, pane.banner).name() == "#fde8e8"  # red chip
+
+
+WRITER = """
+import sys, time
+from core.catalogue import open_catalogue
+from core.catalogue.jobs import finish_job, heartbeat, start_job
+from core.config import AppConfig
+cat = open_catalogue(AppConfig.resolve(sys.argv[1]).catalogue_url)
+jid = start_job(cat, engine="archive", kind="backup", trigger="cli", plan_name="big")
+for i in range(1, 400):
+    heartbeat(cat, jid, phase="archiving", bytes=i * 3 * 2**20, files=i)
+    if open(sys.argv[2]).read() == "stop":
+        break
+    time.sleep(0.05)
+finish_job(cat, jid, "success", bytes=i * 3 * 2**20, files=i)
+"""
+
+
+def test_a_terminal_run_shows_its_progress_in_the_window(qtbot, watched_window, home,
+                                                         tmp_path):
+    """Defect 9: a `backupdesk run` from a terminal showed only "running" in the window.
+    A real backup here ends within a second, before a heartbeat; so another process writes
+    the heartbeats as the runner does (core.catalogue.jobs), for as long as the test needs."""
+    import subprocess
+    import sys
+
+    pane = open_pane(qtbot, watched_window, "Backups")
+    flag = tmp_path / "flag"
+    flag.write_text("")
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(home), str(flag)])
+    try:
+        qtbot.waitUntil(lambda: any("MiB" in r.label.text()
+                                    for r in pane.run_bar.others.values()), timeout=30000)
+        row = next(iter(pane.run_bar.others.values()))
+        text = row.label.text()
+        assert "big" in text and "Archiving" in text and " file" in text, text
+        assert "elapsed" in text and "from cli" in text, text
+        assert not row.cancel_button.isVisible()
+        shot(watched_window, tmp_path / "backups-running.png")
+    finally:
+        flag.write_text("stop")
+        assert proc.wait(timeout=60) == 0
+    qtbot.waitUntil(lambda: not pane.run_bar.others, timeout=20000)

@@ -1,4 +1,4 @@
-"""backup ids are never reused: SQLite AUTOINCREMENT on backups
+"""backup ids are never reused: SQLite AUTOINCREMENT on backups; jobs.phase for the heartbeat
 
 Revision ID: 0003
 Revises: 0002
@@ -11,6 +11,7 @@ to backup_locations), which SQLite allows only outside a transaction.
 """
 from typing import Any
 
+import sqlalchemy as sa
 from alembic import op
 
 
@@ -44,8 +45,11 @@ def _rebuild(autoincrement: bool) -> None:
 
 
 def upgrade() -> None:
+    op.add_column('jobs', sa.Column('phase', sa.String(length=32), nullable=True))
     _rebuild(True)
 
 
 def downgrade() -> None:
     _rebuild(False)
+    with op.batch_alter_table('jobs') as b:
+        b.drop_column('phase')
