@@ -176,8 +176,9 @@ pane = w.show_pane("history")
 pane_ref.append(pane)
 pane.table.viewport().installEventFilter(spy)
 wait_until(lambda: bool(painted), 30, poll_ms=1)
+late = (time.perf_counter() - painted[0]) * 1000
 print(json.dumps({"open_ms": (painted[0] - t) * 1000,
-                  "process_ms": (time.time() - t0) * 1000 - (time.perf_counter() - painted[0]) * 1000}))
+                  "process_ms": (time.time() - t0) * 1000 - late}))
 ctx.workers.wait(10000)
 """
 
@@ -210,8 +211,9 @@ view.resize(1110, 700)
 view.show()
 while not painted:
     app.processEvents()
+late = (time.perf_counter() - painted[0]) * 1000
 print(json.dumps({"open_ms": (painted[0] - t) * 1000,
-                  "process_ms": (time.time() - t0) * 1000 - (time.perf_counter() - painted[0]) * 1000}))
+                  "process_ms": (time.time() - t0) * 1000 - late}))
 """
 
 
