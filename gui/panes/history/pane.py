@@ -107,6 +107,7 @@ class HistoryPane(QWidget):
         ctx.catalogue_failed.connect(self._failed)
         ctx.jobs_changed.connect(self.refresh)
         self._shown_job: int | None = None
+        self._summary_due = False
         self.empty.setVisible(False)
         if ctx.catalogue is not None:
             self._catalogue_ready()
@@ -115,8 +116,8 @@ class HistoryPane(QWidget):
     def _catalogue_ready(self) -> None:
         cat = self.ctx.catalogue
         assert cat is not None
+        self._summary_due = True  # after the first page: the page goes first on screen
         self.model.set_catalogue(cat)
-        self._refresh_summary()
 
     def refresh(self) -> None:
         """Jobs changed somewhere: update the rows on screen, the banner and the stats."""
@@ -142,6 +143,9 @@ class HistoryPane(QWidget):
         self.model.set_filter(flt)
 
     def _loaded(self) -> None:
+        if self._summary_due:
+            self._summary_due = False
+            self._refresh_summary()
         self._show_empty()
         if self._shown_job is not None:
             row = self.model.row_of(self._shown_job)
