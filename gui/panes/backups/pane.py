@@ -275,8 +275,8 @@ class BackupsPane(QWidget):
         self._selection()
 
     def _op_progress(self, kind: str, p: Progress) -> None:
-        self.op_label.setText(describe(p))
         frac = p.fraction
+        self.op_label.setText(describe(p) + (f" · {frac:.0%}" if frac is not None else ""))
         if frac is not None:
             self.op_bar.setRange(0, 1000)
             self.op_bar.setValue(int(frac * 1000))

@@ -103,3 +103,36 @@ def test_one_red_banner_per_outcome_with_a_close_button(qtbot, archive_window, b
     with qtbot.waitSignal(pane.ops.done, timeout=30000):
         click(qtbot, pane.verify_all_button)
     qtbot.waitUntil(lambda: len(_red_banners(pane)) == 1, timeout=10000)
+
+
+def test_copy_out_says_how_much_and_where(qtbot, archive_window, backups, tmp_path):
+    """What people expect: Copy out says how much it copied and where the files went."""
+    from gui.panes.backups.dialogs import CopyOutDialog
+
+    pane = archive_window
+    click_row(qtbot, pane.tree, pane.model.index_of(backups["full"]))
+    out = tmp_path / "out"
+
+    def fill(dlg):
+        type_text(qtbot, dlg.folder.edit, str(out))
+        click(qtbot, button(dlg, "Copy out"))
+
+    when_dialog(qtbot, fill, CopyOutDialog)
+    with qtbot.waitSignal(pane.ops.done, timeout=30000):
+        click(qtbot, pane.copy_button)
+    text = pane.message.text()
+    copied = [p for p in out.rglob("*") if p.is_file()]
+    assert copied and text.startswith(f"Copied {len(copied)} files (") and str(out) in text, text
+
+
+def test_backups_are_listed_newest_first(qtbot, window, backups, catalogue, home):
+    """What people expect: Backups lists newest first, like the History."""
+    from core.config import AppPaths
+    from core.runner import run_plan
+    from tests.gui.backups.person import open_pane
+
+    newer = run_plan(catalogue, AppPaths.resolve(str(home)), "docs", mode="full")
+    pane = open_pane(qtbot, window, "Backups")
+    qtbot.waitUntil(lambda: len(pane.model.items) == 3, timeout=10000)
+    top = [pane.model.info(pane.model.index(r, 0)).id for r in range(pane.model.rowCount())]
+    assert top == [newer.backup_id, backups["full"]]
