@@ -15,6 +15,7 @@ from PySide6.QtCore import (
 
 from core.catalogue.rows import HistoryFilter, HistoryRow, HistorySort
 from core.fmt import human_bytes, human_duration, local_time
+from core.timeutil import utcnow
 from gui.workers import Workers
 
 if TYPE_CHECKING:
@@ -55,6 +56,8 @@ def _display(r: HistoryRow, col: int) -> str:
     if col == COL_STARTED:
         return local_time(r.started_at, "%Y-%m-%d %H:%M:%S")
     if col == COL_DURATION:
+        if r.status == "running" and r.started_at is not None and r.duration_ms is None:
+            return human_duration(int((utcnow() - r.started_at).total_seconds() * 1000)) + " so far"
         return human_duration(r.duration_ms)
     if col == COL_SIZE:
         return human_bytes(r.bytes)
