@@ -11,6 +11,13 @@ BANNER_STYLES = {
     "error": ("#fde8e8", "#9b1c1c", "#f3a5a5"),
     "none": ("#eef1f5", "#3c4858", "#cfd6df"),
 }
+# The same levels on a dark window: dark fills, light text (no light chip glaring).
+BANNER_STYLES_DARK = {
+    "ok": ("#173d24", "#a8e0b9", "#2f6b43"),
+    "warning": ("#3d3210", "#f2d98a", "#6e5a1c"),
+    "error": ("#4a1c1c", "#f7b4b4", "#7d2c2c"),
+    "none": ("#2a2f36", "#cfd6df", "#444b55"),
+}
 
 
 class EmptyState(QWidget):
@@ -57,7 +64,9 @@ class Banner(QFrame):
         return self.label.text()
 
     def set_state(self, level: str, text: str) -> None:
-        bg, fg, border = BANNER_STYLES.get(level, BANNER_STYLES["none"])
+        dark = self.palette().window().color().lightness() < 128
+        styles = BANNER_STYLES_DARK if dark else BANNER_STYLES
+        bg, fg, border = styles.get(level, styles["none"])
         self.setProperty("level", level)
         self.label.setText(text)
         self.setStyleSheet(
