@@ -103,6 +103,19 @@ def button(dialog: QWidget, text: str) -> QAbstractButton:
     return found[0]
 
 
+def into_folder(qtbot: Any, pane: Any, start: QAbstractButton, dialog: type[QWidget],
+                folder: Path, ok: str, timeout_ms: int = 60000) -> None:
+    """Click `start`, type `folder` into the dialog that opens, press `ok`; wait for the
+    pane's operation to end."""
+    def answer(dlg: Any) -> None:
+        type_text(qtbot, dlg.folder.edit, str(folder))
+        click(qtbot, button(dlg, ok))
+
+    when_dialog(qtbot, answer, dialog)
+    with qtbot.waitSignal(pane.ops.done, timeout=timeout_ms):
+        click(qtbot, start)
+
+
 def pick_folder(qtbot: Any, folder: Path) -> Callable[[QWidget], None]:
     """Answer a folder chooser: type the path into its name field, press Enter."""
     def answer(dlg: QWidget) -> None:

@@ -12,6 +12,7 @@ from tests.gui.backups.person import (
     click,
     click_row,
     colour_at,
+    into_folder,
     shot,
     type_text,
     when_dialog,
@@ -112,14 +113,7 @@ def test_copy_out_says_how_much_and_where(qtbot, archive_window, backups, tmp_pa
     pane = archive_window
     click_row(qtbot, pane.tree, pane.model.index_of(backups["full"]))
     out = tmp_path / "out"
-
-    def fill(dlg):
-        type_text(qtbot, dlg.folder.edit, str(out))
-        click(qtbot, button(dlg, "Copy out"))
-
-    when_dialog(qtbot, fill, CopyOutDialog)
-    with qtbot.waitSignal(pane.ops.done, timeout=30000):
-        click(qtbot, pane.copy_button)
+    into_folder(qtbot, pane, pane.copy_button, CopyOutDialog, out, "Copy out")
     text = pane.message.text()
     copied = [p for p in out.rglob("*") if p.is_file()]
     assert copied and text.startswith(f"Copied {len(copied)} files (") and str(out) in text, text

@@ -12,9 +12,9 @@ from tests.gui.backups.person import (
     button,
     click,
     click_row,
+    into_folder,
     pick_folder,
     shot,
-    type_text,
     when_dialog,
 )
 
@@ -98,14 +98,7 @@ def test_restore_dialog_of_a_borg_backup_offers_browse_contents(qtbot, borg_wind
             w.close()
 
     target = tmp_path / "whole"
-
-    def whole(dlg):
-        type_text(qtbot, dlg.folder.edit, str(target))
-        click(qtbot, button(dlg, "Restore"))
-
-    when_dialog(qtbot, whole, RestoreDialog)
-    with qtbot.waitSignal(pane.ops.done, timeout=60000):
-        click(qtbot, pane.restore_button)
+    into_folder(qtbot, pane, pane.restore_button, RestoreDialog, target, "Restore")
     assert sorted(str(p.relative_to(target)) for p in target.rglob("*")) == [
         "Documents", "Documents/a.txt", "Documents/sub", "Documents/sub/b.txt"]
 
