@@ -200,7 +200,7 @@ class BackupsPane(QWidget):
         items = self.model.items
         filtered = self.filters.value() != type(self.filters.value())()
         self.stack.setCurrentIndex(1 if not items and not filtered else 0)
-        self.count_label.setText(f"{len(items)} backup{'s' if len(items) != 1 else ''}")
+        self.count_label.setText(count(len(items), "backup"))
         self.tree.expandAll()
         self._damage_banner(items)
         self._reselect()
