@@ -33,6 +33,24 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
+def describe(p: Progress) -> str:
+    """One line for a progress report: the phase, then what is known of the amounts."""
+    from core.fmt import count, human_bytes
+
+    parts = [p.phase.capitalize()]
+    if p.bytes_total:
+        parts.append(f"{human_bytes(p.bytes_done)} of {human_bytes(p.bytes_total)}")
+    elif p.bytes_done:
+        parts.append(human_bytes(p.bytes_done))
+    if p.files_total:
+        parts.append(f"{p.files_done} of {count(p.files_total, 'file')}")
+    elif p.files_done:
+        parts.append(count(p.files_done, "file"))
+    text = " · ".join(parts)
+    detail = p.message or p.current
+    return f"{text} · {detail}" if detail else text
+
+
 def no_progress(_: Progress) -> None:
     """A progress callback that ignores everything."""
 

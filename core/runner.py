@@ -92,7 +92,8 @@ class _Heartbeat:
             p = self.last
             try:
                 if p is not None:
-                    heartbeat(self.cat, self.job_id, bytes=p.bytes_done, files=p.files_done)
+                    heartbeat(self.cat, self.job_id, bytes=p.bytes_done, files=p.files_done,
+                              phase=p.phase[:32])
                 else:
                     heartbeat(self.cat, self.job_id)
             except Exception:  # a missed heartbeat is logged, never fatal

@@ -10,30 +10,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from core.fmt import human_bytes
-from core.progress import Progress
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.workers import Task
 
 NAME = "run-controller"
 PHASES = ("scanning", "archiving", "dumping", "copying", "verifying")
-
-
-def describe(p: Progress) -> str:
-    """One line for a progress report: the phase, then what is known of the amounts."""
-    parts = [p.phase.capitalize()]
-    if p.bytes_total:
-        parts.append(f"{human_bytes(p.bytes_done)} of {human_bytes(p.bytes_total)}")
-    elif p.bytes_done:
-        parts.append(human_bytes(p.bytes_done))
-    if p.files_total:
-        parts.append(f"{p.files_done} of {p.files_total} files")
-    elif p.files_done:
-        parts.append(f"{p.files_done} files")
-    text = " · ".join(parts)
-    detail = p.message or p.current
-    return f"{text} · {detail}" if detail else text
 
 
 class RunController(QObject):

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 BANNER_STYLES = {
     "ok": ("#e6f4ea", "#1e6b34", "#9bd3ae"),
     "warning": ("#fff7e0", "#7a5a00", "#f0d27a"),
     "error": ("#fde8e8", "#9b1c1c", "#f3a5a5"),
     "none": ("#eef1f5", "#3c4858", "#cfd6df"),
+}
+# The same levels on a dark window: dark fills, light text (no light chip glaring).
+BANNER_STYLES_DARK = {
+    "ok": ("#173d24", "#a8e0b9", "#2f6b43"),
+    "warning": ("#3d3210", "#f2d98a", "#6e5a1c"),
+    "error": ("#4a1c1c", "#f7b4b4", "#7d2c2c"),
+    "none": ("#2a2f36", "#cfd6df", "#444b55"),
 }
 
 
@@ -31,21 +38,44 @@ class EmptyState(QWidget):
         lay.addStretch(2)
 
 
-class Banner(QLabel):
-    """A coloured one-line status banner."""
+class Banner(QFrame):
+    """A coloured status banner with a close button. Each banner holds one outcome: the next
+    set_state replaces it (and shows it again if it was closed)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, closable: bool = True) -> None:
         super().__init__(parent)
-        self.setWordWrap(True)
         self.setObjectName("banner")
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.close_button = QToolButton()
+        self.close_button.setText("✕")
+        self.close_button.setToolTip("Dismiss")
+        self.close_button.setAutoRaise(True)
+        self.close_button.setVisible(closable)
+        self.close_button.clicked.connect(self.dismiss)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(12, 6, 6, 6)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self.set_state("none", "")
 
+    def text(self) -> str:
+        return self.label.text()
+
     def set_state(self, level: str, text: str) -> None:
-        bg, fg, border = BANNER_STYLES.get(level, BANNER_STYLES["none"])
+        dark = self.palette().window().color().lightness() < 128
+        styles = BANNER_STYLES_DARK if dark else BANNER_STYLES
+        bg, fg, border = styles.get(level, styles["none"])
         self.setProperty("level", level)
-        self.setText(text)
+        self.label.setText(text)
         self.setStyleSheet(
-            f"QLabel#banner {{ background: {bg}; color: {fg}; border: 1px solid {border};"
-            " border-radius: 6px; padding: 8px 12px; font-weight: 600; }"
+            f"QFrame#banner {{ background: {bg}; border: 1px solid {border};"
+            f" border-radius: 6px; }} QFrame#banner QLabel {{ color: {fg}; font-weight: 600;"
+            f" background: transparent; border: none; }} QFrame#banner QToolButton {{"
+            f" color: {fg}; border: none; }}"
         )
         self.setVisible(bool(text))
+
+    def dismiss(self) -> None:
+        self.setVisible(False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.catalogue.db import Catalogue
 from core.catalogue.dbapi import Conn, placeholders, to_datetime, to_json
@@ -25,6 +25,9 @@ from core.catalogue.rows import (
     Stats,
 )
 from core.timeutil import iso, local_midnight_utc, to_aware, to_naive_utc, utcnow
+
+if TYPE_CHECKING:
+    from core.status import PlanStatus
 
 __all__ = ["Banner", "HistoryFilter", "HistoryRow", "HistorySort", "JobDetail", "PlanToday",
            "Stats", "banner", "change_token", "distinct_values", "history_count", "history_page",
@@ -286,7 +289,27 @@ def banner(cat: Catalogue, now: datetime | None = None) -> Banner:
         last_ok = to_naive_utc(st.last_success) if st.last_success is not None else None
         items.append(PlanToday(st.plan, last_ok if last_ok is not None and last_ok >= midnight
                                else None, st.last_result, st.last_error))
-    return _with_overdue(_banner_from(items), [st.plan for st in statuses if st.overdue])
+    b = _with_overdue(_banner_from(items), [st.plan for st in statuses if st.overdue])
+    return _with_damage(b, [st for st in statuses if st.enabled and st.damaged])
+
+
+STATE_WORDS = {"size_mismatch": "damaged (wrong size)"}
+
+
+def _with_damage(b: Banner, damaged: list[PlanStatus]) -> Banner:
+    """A damaged or missing copy of a plan's latest backup is named: yellow while another copy
+    is healthy, red when none is."""
+    if not damaged:
+        return b
+    parts = [f"the latest backup of {st.plan} (backup {st.latest_backup}) is "
+             + ", ".join(f"{STATE_WORDS.get(state, state)} at {dest}" for dest, state in st.damaged)
+             for st in damaged]
+    text = "; ".join(parts)
+    text = text[0].upper() + text[1:] + "."
+    level = "error" if any(st.healthy_copies == 0 for st in damaged) else "warning"
+    if b.level == "error":
+        level = "error"
+    return Banner(level, text if b.level in ("ok", "none") else f"{b.text} {text}", b.plans)
 
 
 def _with_overdue(b: Banner, late: list[str]) -> Banner:
@@ -328,6 +351,31 @@ def last_backup(cat: Catalogue) -> HistoryRow | None:
         found = _rows(c, ROW_SELECT + " WHERE kind = ? AND finished_at IS NOT NULL"
                       " ORDER BY started_at DESC, id DESC LIMIT 1", [JobKind.BACKUP.value])
     return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class RunningJob:
+    """A job running now in any process, as its last heartbeat tells it."""
+
+    id: int
+    plan: str
+    kind: str
+    trigger: str
+    host: str
+    pid: int | None
+    started_at: datetime | None  # naive UTC
+    phase: str | None
+    bytes: int | None
+    files: int | None
+
+
+def running_jobs(cat: Catalogue) -> list[RunningJob]:
+    with cat.db.connect() as c:
+        rows = c.rows('SELECT id, plan_name, kind, "trigger", host, pid, started_at, phase,'
+                      " bytes, files FROM jobs WHERE status = ? ORDER BY id",
+                      [JobStatus.RUNNING.value])
+    return [RunningJob(r[0], r[1], r[2], r[3], r[4], r[5], to_datetime(r[6]), r[7], r[8], r[9])
+            for r in rows]
 
 
 def change_token(cat: Catalogue) -> tuple[Any, ...]:

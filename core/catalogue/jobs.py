@@ -14,9 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from core.catalogue.db import Catalogue, active_job_exists
 from core.catalogue.models import Job, JobLog, JobStatus, JobTrigger
 from core.errors import BackupDeskError, CancelledError, LockedError, NotFoundError
+from core.fmt import local_time
 from core.timeutil import utcnow
 
-HEARTBEAT_EVERY = timedelta(seconds=30)
+# Also how often a running job's progress reaches the catalogue (every window shows it).
+HEARTBEAT_EVERY = timedelta(seconds=1)
 # A running job whose process cannot be checked (another host) is presumed dead after this.
 STALE_AFTER = timedelta(minutes=5)
 
@@ -77,7 +79,7 @@ def start_job(
     except IntegrityError as e:
         holder = _lock_holder(cat, lock_key) if lock_key else None
         who = (
-            f" (job {holder.id}, started {holder.started_at:%Y-%m-%d %H:%M} UTC by "
+            f" (job {holder.id}, started {local_time(holder.started_at, '%Y-%m-%d %H:%M %Z')} by "
             f"{holder.requested_by} on {holder.host})"
             if holder and holder.started_at
             else ""

@@ -112,6 +112,9 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # What a running job is doing (scanning, writing…), from its heartbeat: any process's
+    # window shows it.
+    phase: Mapped[str | None] = mapped_column(String(32), nullable=True)
     duration_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     files: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
@@ -159,6 +162,9 @@ class JobLog(Base):
 
 class Backup(Base):
     __tablename__ = "backups"
+    # Ids are never reused after a delete (logs, banners and scripts name backups by id).
+    # PostgreSQL's sequence never reuses; SQLite needs AUTOINCREMENT (migration 0003).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[int | None] = mapped_column(

@@ -72,6 +72,7 @@ def register(sub: Any) -> None:
 
 
 def _run(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.cli.progress_bar import run_progress
     from core.plans import get_plan
     from core.runner import run_plan
     from core.secrets import SecretStore
@@ -86,8 +87,10 @@ def _run(ctx: CliContext, a: argparse.Namespace) -> int:
     cancel = CancelToken()
     old = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     try:
-        outcome = run_plan(cat, ctx.config.paths, a.plan, mode=a.mode,
-                           trigger=JobTrigger.CLI.value, cancel=cancel, secrets=secrets)
+        with run_progress(a.plan, json=a.json) as progress:
+            outcome = run_plan(cat, ctx.config.paths, a.plan, mode=a.mode,
+                               trigger=JobTrigger.CLI.value, cancel=cancel, secrets=secrets,
+                               progress=progress)
     finally:
         signal.signal(signal.SIGINT, old)
     if a.json:

@@ -1,6 +1,11 @@
 """History with a million jobs: first page, filters and sorts in the pane, memory, and the CLI.
 
-    python -m tests.bench.bench_history [--jobs 1000000]
+    python -m tests.bench.bench_history [--jobs 1000000] [--open-runs 7]
+
+`open`: each run is two fresh processes, alternating: the app (QApplication, catalogue, main
+window, then a click on History) and a bare QTableView over the same first-page query with the
+sqlite3 module. Each reports the time from the pane (or view) being opened to its first page
+being painted, and from the process start to that paint.
 
 Pane timings are from the user's action (pane created, filter or sort set) to the rows being in
 the model (the `loaded` signal), with the real worker pool and SQLite catalogue. Baselines taken
@@ -140,13 +145,111 @@ def bench_cli(home: str, runs: int = 9) -> None:
           f"{b:.0f} ms (ratio {o / b:.2f}; target <= 300 ms)")
 
 
+OPEN_APP = r"""
+import json, sys, time
+t0 = float(sys.argv[2])
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from core.catalogue import open_catalogue
+from core.config import AppConfig
+from gui.context import AppContext
+from gui.eventloop import wait_until
+from gui.main_window import MainWindow
+cfg = AppConfig.resolve(sys.argv[1])
+ctx = AppContext(cfg)
+ctx.set_catalogue(open_catalogue(cfg.catalogue_url))
+w = MainWindow(ctx)
+w.resize(1280, 800)
+w.show()
+wait_until(lambda: w._painted, 30, poll_ms=1)
+painted = []
+class Spy(QObject):
+    def eventFilter(self, obj, ev):
+        if ev.type() == QEvent.Type.Paint and pane_ref and pane_ref[0].model.rowCount() > 0:
+            painted.append(time.perf_counter())
+        return False
+spy = Spy()
+pane_ref = []
+t = time.perf_counter()
+pane = w.show_pane("history")
+pane_ref.append(pane)
+pane.table.viewport().installEventFilter(spy)
+wait_until(lambda: bool(painted), 30, poll_ms=1)
+late = (time.perf_counter() - painted[0]) * 1000
+print(json.dumps({"open_ms": (painted[0] - t) * 1000,
+                  "process_ms": (time.time() - t0) * 1000 - late}))
+ctx.workers.wait(10000)
+"""
+
+OPEN_BARE = r"""
+import json, sqlite3, sys, time
+t0 = float(sys.argv[2])
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QApplication, QTableView
+app = QApplication([])
+painted = []
+class Spy(QObject):
+    def eventFilter(self, obj, ev):
+        if ev.type() == QEvent.Type.Paint and model.rowCount() > 0:
+            painted.append(time.perf_counter())
+        return False
+t = time.perf_counter()
+c = sqlite3.connect(sys.argv[1] + "/data/catalogue.sqlite3")
+rows = c.execute('SELECT id, plan_name, engine, kind, "trigger", status, requested_by, started_at,'
+                 " finished_at, duration_ms, bytes, files, error FROM jobs"
+                 " ORDER BY started_at DESC, id DESC LIMIT 200").fetchall()
+model = QStandardItemModel(0, 10)
+for r in rows:
+    model.appendRow([QStandardItem("" if v is None else str(v)) for v in r[1:11]])
+view = QTableView()
+view.setModel(model)
+spy = Spy()
+view.viewport().installEventFilter(spy)
+view.resize(1110, 700)
+view.show()
+while not painted:
+    app.processEvents()
+late = (time.perf_counter() - painted[0]) * 1000
+print(json.dumps({"open_ms": (painted[0] - t) * 1000,
+                  "process_ms": (time.time() - t0) * 1000 - late}))
+"""
+
+
+def bench_open(home: str, runs: int = 7) -> None:
+    """The History pane as a person opens it against a bare QTableView, alternating processes."""
+    import json
+
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    out: dict[str, list[dict[str, float]]] = {"app": [], "bare": []}
+    for i in range(runs * 2):
+        kind = ("app", "bare")[i % 2]
+        code = OPEN_APP if kind == "app" else OPEN_BARE
+        r = subprocess.run([sys.executable, "-c", code, home, repr(time.time())], env=env,
+                           capture_output=True, text=True, check=True, timeout=120)
+        out[kind].append(json.loads(r.stdout.strip().splitlines()[-1]))
+    med = {k: {f: statistics.median(x[f] for x in v) for f in ("open_ms", "process_ms")}
+           for k, v in out.items()}
+    a, b = med["app"], med["bare"]
+    print(f"History pane opened -> first page painted: median {a['open_ms']:.1f} ms; bare "
+          f"QTableView over the same query: {b['open_ms']:.1f} ms (ratio "
+          f"{a['open_ms'] / b['open_ms']:.2f}; targets <= 100 ms and <= 1.5x) [{runs} runs each]")
+    print(f"process start -> first page painted: app {a['process_ms']:.0f} ms, bare "
+          f"{b['process_ms']:.0f} ms")
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--jobs", type=int, default=1_000_000)
+    p.add_argument("--open-runs", type=int, default=7)
+    p.add_argument("--only-open", action="store_true", help="only the pane-opening comparison")
     a = p.parse_args()
     home = str(million_job_home(a.jobs))
-    bench_cli(home)
-    bench_pane(home)
+    bench_open(home, a.open_runs)
+    if not a.only_open:
+        bench_cli(home)
+        bench_pane(home)
 
 
 if __name__ == "__main__":

@@ -95,3 +95,15 @@ def test_running_jobs_update_live(qtbot, app_ctx, pane):
     qtbot.waitUntil(lambda: pane.model.index(0, COL_STATUS).data() == "success", timeout=10000)
     assert pane.model.index(0, COL_SIZE).data() == "4.0 KiB"
     watcher.stop()
+
+
+def test_a_running_job_shows_its_elapsed_time(qtbot, pane):
+    """Issue 16: a running job shows how long it has been running."""
+    from gui.panes.history.model import COL_DURATION
+
+    add_job(pane.ctx.catalogue, status="running", plan="live",
+            started=utcnow() - timedelta(minutes=2, seconds=5))
+    pane.refresh()
+    qtbot.waitUntil(lambda: pane.model.rowCount() == 1, timeout=10000)
+    assert pane.model.index(0, COL_DURATION).data().startswith("2 min 0")
+    assert pane.model.index(0, COL_DURATION).data().endswith("so far")

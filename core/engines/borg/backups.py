@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +54,13 @@ def restore_archive(cat: Catalogue, backup_id: int, to: Path, *, paths: list[str
     def body(job: RepoJob, end: JobEnd) -> tuple[int, int]:
         what = ", ".join(paths) if paths else "everything"
         job.log(f"Extracting {what} of archive {b.name} into {to}.")
-        job.log(ops.extract(job.settings, job.env, b.name, to, paths or [], job.report,
-                            job.cancel).log)
+        staging = to / f".backupdesk-extract-{job.job_id}"
+        try:
+            job.log(ops.extract(job.settings, job.env, b.name, staging, paths or [],
+                                job.report, job.cancel).log)
+            place_extracted(staging, to, list(plan.sources))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         files = total = 0
         for f in to.rglob("*"):
             if f.is_file() and not f.is_symlink():
@@ -69,6 +76,36 @@ def restore_archive(cat: Catalogue, backup_id: int, to: Path, *, paths: list[str
                                      settings=_settings(plan, b),
                                      details={"backup_id": b.id})
     return job_id, files, total
+
+
+def place_extracted(staging: Path, to: Path, sources: list[str]) -> None:
+    """Move what borg extracted (full original paths) into `to` as the archive engine lays a
+    restore out: each source under its base name (`Documents/…`); anything else keeps its path."""
+    from core.engines.archive.scan import top_names
+
+    for name, src in top_names(sources).items():
+        root = staging / src.strip("/")
+        if root.exists() and src.strip("/"):
+            _merge(root, to / name)
+            for parent in root.parents:  # the now empty folders above it
+                if parent == staging or any(parent.iterdir()):
+                    break
+                parent.rmdir()
+    for entry in list(staging.iterdir()) if staging.is_dir() else []:
+        _merge(entry, to / entry.name)
+
+
+def _merge(src: Path, dst: Path) -> None:
+    """Rename `src` to `dst`; folders that exist on both sides are merged, files replaced."""
+    if src.is_dir() and not src.is_symlink() and dst.is_dir() and not dst.is_symlink():
+        for child in list(src.iterdir()):
+            _merge(child, dst / child.name)
+        src.rmdir()
+        return
+    if dst.is_dir() and not dst.is_symlink():
+        shutil.rmtree(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(src, dst)
 
 
 def delete_archive(cat: Catalogue, backup_id: int, *, trigger: str = JobTrigger.MANUAL.value,

@@ -103,7 +103,7 @@ class _Beat:
                 self.job.flush()
                 if p is not None:
                     heartbeat(self.job.cat, self.job.job_id, bytes=p.bytes_done,
-                              files=p.files_done)
+                              files=p.files_done, phase=p.phase[:32])
                 else:
                     heartbeat(self.job.cat, self.job.job_id)
             except Exception:  # a missed heartbeat is never fatal

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from core.fmt import count
+from core.fmt import count, human_bytes
 from core.verify import VerifyReport
 from gui.errors import error_text, show_error
-from gui.panes.backups.controller import RestoreRequest, needs_overwrite, read_paths
+from gui.panes.backups.controller import RestoreRequest, read_paths
 from gui.panes.backups.dialogs import (
     CopyOutDialog,
     DeleteDialog,
@@ -74,31 +74,19 @@ class BackupActions:
         info = self.pane.current()
         if info is None or self.cat is None:
             return
-        dlg = RestoreDialog(info, self.pane)
-        self.pane.ctx.workers.submit(
-            read_paths, self.cat, info.id, on_result=guarded(dlg, dlg.set_paths),
-            on_error=guarded(dlg, lambda e: dlg.set_paths_error(error_text(e))))
+        dlg = RestoreDialog(info, self.pane, self.pane.ctx.workers)
+        if info.engine != "borg":  # a borg archive has no manifest: Browse contents lists it
+            self.pane.ctx.workers.submit(
+                read_paths, self.cat, info.id, on_result=guarded(dlg, dlg.set_paths),
+                on_error=guarded(dlg, lambda e: dlg.set_paths_error(error_text(e))))
         if not self.pane.exec_dialog(dlg):
+            if dlg.wants_browse:
+                self.browse()
             return
-        req = dlg.request()
+        req = dlg.accepted_request or dlg.request()
         if isinstance(req, str):
             self.pane.message.set_state("error", req)
             return
-        if req.to is None:
-            self.start_restore(req)
-            return
-        target = req.to
-        self.pane.ctx.workers.submit(
-            needs_overwrite, target,
-            on_result=guarded(self.pane, lambda full: self._maybe_overwrite(req, full)))
-
-    def _maybe_overwrite(self, req: RestoreRequest, full: bool) -> None:
-        if full:
-            if not self.pane.ask("Folder not empty",
-                                 f"{req.to} is not empty. Restore into it anyway, replacing "
-                                 "files that have the same names?"):
-                return
-            req.overwrite = True
         self.start_restore(req)
 
     def start_restore(self, req: RestoreRequest) -> None:
@@ -170,9 +158,7 @@ class BackupActions:
             bad = [r for r in result.locations if r.state != "ok"]
             if not bad:
                 return "ok", f"All {count(len(result.locations), 'copy')} verified ok."
-            lines = ", ".join(f"backup {r.backup_id} at {r.destination}: {r.state}"
-                              for r in bad[:3])
-            return "error", f"{len(bad)} of {count(len(result.locations), 'copy')} failed: {lines}."
+            return "none", ""  # the damage banner names the bad copies: one red banner
         if kind == "restore":
             where = result.loaded_into or "the folder"
             return "ok", (f"Restored backup {result.backup_id}: {count(result.files, 'file')}, "
@@ -184,7 +170,8 @@ class BackupActions:
         if kind == "break-lock":
             return "ok", f"Broke the lock of {result}."
         if kind == "copy":
-            return "ok", f"Copied {count(len(result), 'file')}, each checked against its SHA-256."
+            return "ok", (f"Copied {count(result.files, 'file')} ({human_bytes(result.bytes)}) "
+                          f"into {result.into}, each checked against its SHA-256.")
         if result.errors:
             return "warning", (f"Deleted {count(len(result.deleted), 'backup')}; "
                                + " ".join(result.errors))

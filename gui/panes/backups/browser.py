@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.engines.borg.tree import ArchiveTree
+from core.fmt import count
 from core.progress import CancelToken, Progress
 from gui.context import AppContext
 from gui.errors import error_text
@@ -68,7 +69,7 @@ class ArchiveBrowser(QDialog):
         header.resizeSection(COL_MODIFIED, 140)
         self.restore_button = QPushButton("Restore selected…")
         self.restore_button.setEnabled(False)
-        self.restore_button.clicked.connect(self.restore_selected)
+        self.restore_button.clicked.connect(lambda: self.restore_selected())  # not clicked(bool)
         close = QPushButton("Close")
         close.clicked.connect(self.close)
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -89,6 +90,7 @@ class ArchiveBrowser(QDialog):
         self.listing: CancelToken | None = None
         self.restoring: CancelToken | None = None
         self.finished_listing = False
+        self._target: Path | None = None
         self._start()
 
     def _describe(self) -> None:
@@ -168,7 +170,8 @@ class ArchiveBrowser(QDialog):
                 return
             target = Path(chosen)
         self.restore_button.setEnabled(False)
-        self.status.setText(f"Restoring {len(paths)} item(s) into {target}…")
+        self._target = target
+        self.status.setText(f"Restoring {count(len(paths), 'item')} into {target}…")
         self.restoring = self.ctx.workers.submit(
             _restore, cat, self.backup_id, target, paths, on_result=self._restored,
             on_error=self._restore_failed, on_progress=self._restore_progress,
@@ -180,7 +183,8 @@ class ArchiveBrowser(QDialog):
 
     def _restored(self, result: Any) -> None:
         self.restoring = None
-        self.status.setText(f"Restored {result.files:,} file(s). The job is in the History.")
+        self.status.setText(f"Restored {count(result.files, 'file')} into {self._target}. "
+                            f"The job is in the History.")
         self.ctx.jobs_changed.emit()
         self._selection_changed()
 

@@ -25,7 +25,9 @@ def load_backups(cat: Catalogue, flt: BackupFilter) -> tuple[list[tuple[int, Bac
                                                              dict[str, list[str]]]:
     """The filtered tree, every plan and destination known (for the filter menus), and the
     plans that exist now (for Run now)."""
-    tree = as_tree(list_backups(cat, flt))
+    newest_first = sorted(list_backups(cat, flt), key=lambda b: (b.created_at, b.id),
+                          reverse=True)  # as the History lists jobs
+    tree = as_tree(newest_first)
     with cat.db.connect() as c:
         plans = sorted(p for p in c.column("SELECT DISTINCT plan_name FROM backups") if p)
         dests = sorted(d for d in c.column("SELECT DISTINCT destination FROM backup_locations")
@@ -60,6 +62,25 @@ def read_paths(cat: Catalogue, backup_id: int) -> list[str]:
     paths = [str(e["path"]) for e in entries]
     paths += [f"{DUMPS_DIR}/{a.name}" for a in b.artifacts if a.kind == "database"]
     return paths
+
+
+@dataclass
+class CopyResult:
+    files: int
+    bytes: int
+    into: str  # the folder that holds what was copied
+
+
+def copy_files(cat: Catalogue, backup_id: int, to: Path, *, chain: bool = False,
+               cancel: Any = None) -> CopyResult:
+    """Copy out (core), then what the user is told: how much, and where it went."""
+    import os
+
+    from core.backup_ops import copy_out
+
+    paths = copy_out(cat, backup_id, to, chain=chain, cancel=cancel)
+    into = os.path.commonpath([str(p.parent) for p in paths]) if paths else str(to)
+    return CopyResult(len(paths), sum(p.stat().st_size for p in paths if p.is_file()), into)
 
 
 class BackupsController(QObject):
@@ -119,9 +140,7 @@ class BackupsController(QObject):
                             into_database=req.into_database, dump=req.dump, progress=True)
 
     def copy_out(self, backup_id: int, to: Path, chain: bool) -> bool:
-        from core.backup_ops import copy_out
-
-        return self._submit("copy", copy_out, backup_id, to, chain=chain)
+        return self._submit("copy", copy_files, backup_id, to, chain=chain)
 
     def delete(self, backup_id: int, files: bool) -> bool:
         """Core deletes a borg archive in its repository whatever `files` says."""

@@ -6,8 +6,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from core.backups import BackupInfo
-from core.fmt import human_bytes, local_time
+from core.fmt import count, human_bytes, local_time
 from gui.icons import state_icon
+from gui.panes.backups.filters import type_label
 
 LOCATION_ICONS = {"ok": "ok", "unverified": "none", "missing": "error", "corrupt": "error",
                   "size_mismatch": "error", "failed": "warning", "deleted": "none"}
@@ -34,14 +35,15 @@ class BackupDetail(QWidget):
             self.summary.setText("Select a backup to see where its copies are.")
             return
         parent = f", parent {b.parent_id}" if b.parent_id is not None else ""
-        files = f", {b.files} files" if b.files is not None else ""
-        lines = [f"<b>Backup {b.id}</b> of <b>{b.plan}</b> ({b.engine}, {b.type}{parent}), "
+        files = f", {count(b.files, 'file')}" if b.files is not None else ""
+        kind = type_label(b.type)
+        lines = [f"<b>Backup {b.id}</b> of <b>{b.plan}</b> ({b.engine}, {kind}{parent}), "
                  f"{local_time(b.created_at, '%Y-%m-%d %H:%M:%S')}, "
                  f"{human_bytes(b.size)}{files}",
                  f"SHA-256 <tt>{b.sha256 or '—'}</tt>"]
         warnings = b.details.get("warnings") or []
         if warnings:
-            lines.append(f"{len(warnings)} warning(s): {warnings[0]}")
+            lines.append(f"{count(len(warnings), 'warning')}: {warnings[0]}")
         self.summary.setText("<br>".join(lines))
         for loc in b.locations:
             bad = [n for n, s in (loc.verify_result.get("artifacts") or {}).items() if s != "ok"]

@@ -25,7 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from core.backups import BackupInfo
-from gui.panes.backups.controller import RestoreRequest
+from gui.errors import error_text
+from gui.panes.backups.controller import RestoreRequest, needs_overwrite
+from gui.panes.backups.filters import type_label
+from gui.panes.backups.guard import guarded
+from gui.workers import Workers
 
 LOADABLE = (".pgdump", ".sql")
 
@@ -62,9 +66,13 @@ def _buttons(dialog: QDialog, ok: str) -> QDialogButtonBox:
 class RestoreDialog(QDialog):
     """Whole backup or selected paths into a folder, or a dump into a database."""
 
-    def __init__(self, info: BackupInfo, parent: QWidget | None = None) -> None:
+    def __init__(self, info: BackupInfo, parent: QWidget | None = None,
+                 workers: Workers | None = None) -> None:
         super().__init__(parent)
         self.info = info
+        self.workers = workers
+        self.accepted_request: RestoreRequest | None = None
+        self.wants_browse = False
         self.setWindowTitle(f"Restore backup {info.id}")
         self.to_folder = QRadioButton("Into a folder")
         self.to_db = QRadioButton("Load a database dump into a database")
@@ -86,7 +94,8 @@ class RestoreDialog(QDialog):
                                              "mysql://user@host:3306/db")
         self.to_db.setEnabled(self.dump.count() > 0)
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"<b>{info.plan}</b>: {info.type} backup {info.id}, {info.name}"))
+        lay.addWidget(QLabel(f"<b>{info.plan}</b>: {type_label(info.type)} backup {info.id}, "
+                             f"{info.name}"))
         lay.addWidget(self.to_folder)
         lay.addWidget(self.folder)
         lay.addWidget(self.whole)
@@ -97,16 +106,75 @@ class RestoreDialog(QDialog):
         db.addWidget(self.dump)
         db.addWidget(self.url, 1)
         lay.addLayout(db)
-        lay.addWidget(_buttons(self, "Restore"))
+        self.problem = QLabel()
+        self.problem.setObjectName("problem")
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #b3261e;")
+        self.problem.setVisible(False)
+        lay.addWidget(self.problem)
+        self.buttons = _buttons(self, "&Restore")
+        lay.addWidget(self.buttons)
+        if info.engine == "borg":
+            self._borg_layout()
         self.whole.toggled.connect(lambda on: self.tree.setEnabled(not on))
         self.to_folder.toggled.connect(self._mode)
         self._mode()
         self.resize(620, 520)
 
+    def _borg_layout(self) -> None:
+        """A borg archive has no manifest: its files are picked in the archive browser."""
+        self.whole.setEnabled(False)
+        self.whole.setText("The whole backup (to pick files, use Browse contents…)")
+        self.tree.setVisible(False)
+        self.tree_note.setVisible(False)
+        browse = self.buttons.addButton("&Browse contents…",
+                                        QDialogButtonBox.ButtonRole.ActionRole)
+        browse.clicked.connect(self._browse)
+
+    def _browse(self) -> None:
+        self.wants_browse = True
+        self.reject()
+
+    def accept(self) -> None:
+        """Restore only with what it needs; a folder that is not empty is confirmed first
+        (No is the default, and No keeps this dialog open with what is ticked)."""
+        req = self.request()
+        if isinstance(req, str):
+            self._problem(req)
+            return
+        if req.to is None or self.workers is None:
+            self._accept(req)
+            return
+        self.setEnabled(False)
+        self.workers.submit(needs_overwrite, req.to,
+                            on_result=guarded(self, lambda full: self._checked(req, full)),
+                            on_error=guarded(self, lambda e: self._problem(error_text(e))))
+
+    def _checked(self, req: RestoreRequest, full: bool) -> None:
+        self.setEnabled(True)
+        if full:
+            box = overwrite_box(req.to, self)
+            box.exec()
+            if not confirmed(box):
+                self._problem(f"{req.to} is not empty: choose another folder, or confirm "
+                              "replacing its files.")
+                return
+            req.overwrite = True
+        self._accept(req)
+
+    def _problem(self, text: str) -> None:
+        self.setEnabled(True)
+        self.problem.setText(text)
+        self.problem.setVisible(True)
+
+    def _accept(self, req: RestoreRequest) -> None:
+        self.accepted_request = req
+        super().accept()
+
     def _mode(self) -> None:
         files = self.to_folder.isChecked()
-        for w in (self.folder, self.whole):
-            w.setEnabled(files)
+        self.folder.setEnabled(files)
+        self.whole.setEnabled(files and self.info.engine != "borg")
         self.tree.setEnabled(files and not self.whole.isChecked())
         self.dump.setEnabled(not files)
         self.url.setEnabled(not files)
@@ -228,6 +296,16 @@ def break_lock_box(plan: str, parent: QWidget | None = None) -> QMessageBox:
         "Only do this when no borg process uses the repository (on this computer or any "
         "other): breaking the lock of a running borg damages the repository. A lock left by "
         "a crashed or killed borg is safe to break.")
+    box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    return box
+
+
+def overwrite_box(folder: Path | None, parent: QWidget | None = None) -> QMessageBox:
+    """Restore into a folder that holds files? No is the default."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Folder not empty",
+                      f"{folder} is not empty. Restore into it anyway, replacing files that "
+                      "have the same names?", parent=parent)
     box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
     box.setDefaultButton(QMessageBox.StandardButton.No)
     return box

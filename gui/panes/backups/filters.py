@@ -8,11 +8,19 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QWidget
 from core.backups import STATUSES, BackupFilter
 
 TYPES = ["full", "incremental", "archive"]  # archive: a borg archive
+# What the user reads: "archive" is also the name of an engine, so a borg archive is a snapshot.
+TYPE_LABELS = {"archive": "borg snapshot"}
+
+
+def type_label(kind: str) -> str:
+    return TYPE_LABELS.get(kind, kind)
 
 
 def _combo(all_label: str, items: list[str], tip: str) -> QComboBox:
     c = QComboBox()
-    c.addItems([all_label, *items])
+    c.addItem(all_label)
+    for item in items:
+        c.addItem(type_label(item) if items is TYPES else item, item)
     c.setToolTip(tip)
     c.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
     return c
@@ -36,7 +44,8 @@ class BackupFilterBar(QWidget):
 
     @staticmethod
     def _pick(c: QComboBox) -> tuple[str, ...]:
-        return (c.currentText(),) if c.currentIndex() > 0 else ()
+        value = c.currentData() or c.currentText()
+        return (str(value),) if c.currentIndex() > 0 else ()
 
     def value(self) -> BackupFilter:
         return BackupFilter(plans=self._pick(self.plan), types=self._pick(self.type),

@@ -17,6 +17,7 @@ from PySide6.QtCore import (
 from core.backups import BackupFilter, BackupInfo
 from core.fmt import human_bytes, local_time
 from gui.icons import state_icon
+from gui.panes.backups.filters import type_label
 from gui.panes.backups.guard import guarded
 from gui.workers import Workers
 
@@ -172,7 +173,7 @@ class BackupTreeModel(QAbstractItemModel):
         if col == COL_PLAN:
             return b.plan
         if col == COL_TYPE:
-            return b.type
+            return type_label(b.type)
         if col == COL_PARENT:
             return str(b.parent_id) if b.parent_id is not None else ""
         if col == COL_SIZE:

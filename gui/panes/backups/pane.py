@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from core.backups import BackupInfo
 from core.fmt import count
-from core.progress import Progress
+from core.progress import Progress, describe
 from gui.context import AppContext
 from gui.panes.backups.actions import BackupActions
 from gui.panes.backups.controller import BackupsController
@@ -45,7 +44,7 @@ from gui.panes.backups.model import (
     BackupTreeModel,
 )
 from gui.panes.backups.run_bar import RunBar
-from gui.run_controller import describe, run_controller
+from gui.run_controller import run_controller
 from gui.widgets import Banner, EmptyState
 
 DAMAGED_STATES = ("missing", "corrupt", "size_mismatch")
@@ -201,7 +200,7 @@ class BackupsPane(QWidget):
         items = self.model.items
         filtered = self.filters.value() != type(self.filters.value())()
         self.stack.setCurrentIndex(1 if not items and not filtered else 0)
-        self.count_label.setText(f"{len(items)} backup{'s' if len(items) != 1 else ''}")
+        self.count_label.setText(count(len(items), "backup"))
         self.tree.expandAll()
         self._damage_banner(items)
         self._reselect()
@@ -276,15 +275,11 @@ class BackupsPane(QWidget):
         self._selection()
 
     def _op_progress(self, kind: str, p: Progress) -> None:
-        self.op_label.setText(describe(p))
         frac = p.fraction
+        self.op_label.setText(describe(p) + (f" · {frac:.0%}" if frac is not None else ""))
         if frac is not None:
             self.op_bar.setRange(0, 1000)
             self.op_bar.setValue(int(frac * 1000))
-
-    def ask(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, title, text)
-        return answer == QMessageBox.StandardButton.Yes
 
     def exec_dialog(self, dialog: Any) -> bool:
         return bool(dialog.exec())

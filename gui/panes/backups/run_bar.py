@@ -3,24 +3,41 @@ a borg repository busy with another process offers Retry."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from core.fmt import count
-from core.progress import Progress
+from core.progress import Progress, describe
+from core.timeutil import to_aware
 from gui.context import AppContext
-from gui.run_controller import describe, run_controller
+from gui.panes.backups.filters import type_label
+from gui.panes.backups.guard import guarded
+from gui.run_controller import run_controller
 from gui.widgets import Banner
 
 OUTCOME_LEVELS = {"success": "ok", "partial": "warning", "cancelled": "none"}
 
 
+def elapsed(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
 class RunRow(QWidget):
-    def __init__(self, plan: str, parent: QWidget | None = None) -> None:
+    """A run of this window (with Cancel), or of another process (`job` set, no Cancel)."""
+
+    def __init__(self, plan: str, parent: QWidget | None = None, started: float | None = None,
+                 job: int | None = None) -> None:
         super().__init__(parent)
         self.plan = plan
+        self.job = job
+        self.started = time.time() if started is None else started
+        self.text = "starting…"
         self.label = QLabel(f"<b>{plan}</b>: starting…")
         self.bar = QProgressBar()
         self.bar.setRange(0, 0)
@@ -31,9 +48,15 @@ class RunRow(QWidget):
         lay.addWidget(self.label, 1)
         lay.addWidget(self.bar)
         lay.addWidget(self.cancel_button)
+        self.cancel_button.setVisible(job is None)
+
+    def tick(self) -> None:
+        self.label.setText(f"<b>{self.plan}</b>: {self.text} · "
+                           f"{elapsed(time.time() - self.started)} elapsed")
 
     def show_progress(self, p: Progress) -> None:
-        self.label.setText(f"<b>{self.plan}</b>: {describe(p)}")
+        self.text = describe(p)
+        self.tick()
         frac = p.fraction
         if frac is None:
             self.bar.setRange(0, 0)
@@ -64,8 +87,59 @@ class RunBar(QWidget):
         self.runs.progress.connect(self._progress)
         self.runs.finished.connect(self._finished)
         self.runs.failed.connect(self._failed)
+        self.ctx = ctx
+        self.others: dict[int, RunRow] = {}  # job id -> a run of another process
+        self.clock = QTimer(self)
+        self.clock.setInterval(1000)
+        self.clock.timeout.connect(self._tick)
         for plan in self.runs.running():
             self._started(plan)
+        ctx.jobs_changed.connect(self._look_elsewhere)
+        if ctx.catalogue is not None:
+            self._look_elsewhere()
+        else:
+            ctx.catalogue_ready.connect(self._look_elsewhere)
+
+    def _tick(self) -> None:
+        rows = [*self.rows.values(), *self.others.values()]
+        for row in rows:
+            row.tick()
+        if not rows:
+            self.clock.stop()
+
+    def _look_elsewhere(self) -> None:
+        """Runs of other processes (a terminal, the scheduler): their heartbeat's progress."""
+        if self.ctx.catalogue is not None:
+            from core.catalogue.history import running_jobs
+
+            self.ctx.workers.submit(running_jobs, self.ctx.catalogue,
+                                    on_result=guarded(self, self._show_others))
+
+    def _show_others(self, jobs: list[Any]) -> None:
+        mine = set(self.runs.running())
+        seen = set()
+        for j in jobs:
+            if j.kind != "backup" or j.plan in mine:
+                continue
+            seen.add(j.id)
+            row = self.others.get(j.id)
+            if row is None:
+                start = to_aware(j.started_at)
+                row = RunRow(j.plan, job=j.id,
+                             started=start.timestamp() if start else time.time())
+                row.setToolTip(f"Job {j.id}, started from {j.trigger} on {j.host} "
+                               f"(process {j.pid})")
+                self.others[j.id] = row
+                self.lay.insertWidget(0, row)
+            row.show_progress(Progress(j.phase or "running", bytes_done=j.bytes or 0,
+                                       files_done=j.files or 0,
+                                       message=f"from {j.trigger}"))
+        for jid in [k for k in self.others if k not in seen]:
+            gone = self.others.pop(jid)
+            gone.setParent(None)
+            gone.deleteLater()
+        if self.others:
+            self.clock.start()
 
     def show_outcome(self, level: str, text: str) -> None:
         self._retry_fn = None
@@ -91,6 +165,7 @@ class RunBar(QWidget):
         row.cancel_button.clicked.connect(lambda: self._cancel(row))
         self.rows[plan] = row
         self.lay.insertWidget(0, row)
+        self.clock.start()
 
     def _cancel(self, row: RunRow) -> None:
         row.cancel_button.setEnabled(False)
@@ -116,7 +191,8 @@ class RunBar(QWidget):
             self.show_busy(outcome.error, lambda: self.runs.start(plan))
             return
         level = OUTCOME_LEVELS.get(outcome.status, "error")
-        what = f"backup {outcome.backup_id} ({outcome.type})" if outcome.backup_id else "no backup"
+        what = (f"backup {outcome.backup_id} ({type_label(outcome.type or '')})"
+                if outcome.backup_id else "no backup")
         text = f"Run of {plan!r}: {outcome.status}, {what}, job {outcome.job_id}."
         if outcome.error:
             text += f" {outcome.error}"

@@ -15,6 +15,7 @@ from PySide6.QtCore import (
 
 from core.catalogue.rows import HistoryFilter, HistoryRow, HistorySort
 from core.fmt import human_bytes, human_duration, local_time
+from core.timeutil import utcnow
 from gui.workers import Workers
 
 if TYPE_CHECKING:
@@ -55,6 +56,8 @@ def _display(r: HistoryRow, col: int) -> str:
     if col == COL_STARTED:
         return local_time(r.started_at, "%Y-%m-%d %H:%M:%S")
     if col == COL_DURATION:
+        if r.status == "running" and r.started_at is not None and r.duration_ms is None:
+            return human_duration(int((utcnow() - r.started_at).total_seconds() * 1000)) + " so far"
         return human_duration(r.duration_ms)
     if col == COL_SIZE:
         return human_bytes(r.bytes)
@@ -68,6 +71,8 @@ def _display(r: HistoryRow, col: int) -> str:
 class HistoryModel(QAbstractTableModel):
     # Emitted after the first page of a new filter/sort has arrived.
     loaded = Signal()
+    # Emitted when rows came or went outside a reload (jobs arriving live).
+    rows_changed = Signal()
     count_changed = Signal(int)
     failed = Signal(object)
 
@@ -129,18 +134,12 @@ class HistoryModel(QAbstractTableModel):
     def _first_page(self, gen: int, rows: list[HistoryRow]) -> None:
         if gen != self._generation:
             return
-        cat = self._catalogue
-        if len(rows) < PAGE:
-            self._counted(gen, len(rows))
-        elif cat is not None:  # counted after the page, so that the two do not compete
-            self._workers.submit(_q().history_count, cat, self._filter,
-                                 on_result=lambda n: self._counted(gen, n),
-                                 on_error=self._failed)
         self.beginResetModel()
         self._rows = rows
         self._exhausted = len(rows) < PAGE
         self._fetching = False
         self.endResetModel()
+        self._recount(gen)  # counted after the page, so that the two do not compete
         self.loaded.emit()
         self._refresh_if_stale()
 
@@ -224,6 +223,17 @@ class HistoryModel(QAbstractTableModel):
             new_indexes.append(self.index(row, p.column()) if row >= 0 else QModelIndex())
         self.changePersistentIndexList(persistent, new_indexes)
         self.layoutChanged.emit()
+        self._recount(gen)
+        self.rows_changed.emit()
+
+    def _recount(self, gen: int) -> None:
+        """The total after jobs came or went: known when everything is loaded, else counted."""
+        if self._exhausted:
+            self._counted(gen, len(self._rows))
+        elif self._catalogue is not None:
+            self._workers.submit(_q().history_count, self._catalogue, self._filter,
+                                 on_result=lambda n: self._counted(gen, n),
+                                 on_error=self._failed)
 
     def update_jobs(self, fresh: list[HistoryRow]) -> None:
         """Replace rows of the given jobs in place (live progress)."""

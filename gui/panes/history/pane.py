@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from core.catalogue.rows import Banner as BannerData
 from core.catalogue.rows import HistoryFilter, Stats
-from core.fmt import human_bytes
+from core.fmt import human_bytes, plural
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.panes.history.delegates import status_delegate, trigger_delegate
@@ -99,6 +99,7 @@ class HistoryPane(QWidget):
 
         self.filters.changed.connect(self._filter_changed)
         self.model.loaded.connect(self._loaded)
+        self.model.rows_changed.connect(self._show_empty)
         self.model.count_changed.connect(self._count)
         self.model.failed.connect(self._failed)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -106,6 +107,7 @@ class HistoryPane(QWidget):
         ctx.catalogue_failed.connect(self._failed)
         ctx.jobs_changed.connect(self.refresh)
         self._shown_job: int | None = None
+        self._summary_due = False
         self.empty.setVisible(False)
         if ctx.catalogue is not None:
             self._catalogue_ready()
@@ -114,8 +116,8 @@ class HistoryPane(QWidget):
     def _catalogue_ready(self) -> None:
         cat = self.ctx.catalogue
         assert cat is not None
+        self._summary_due = True  # after the first page: the page goes first on screen
         self.model.set_catalogue(cat)
-        self._refresh_summary()
 
     def refresh(self) -> None:
         """Jobs changed somewhere: update the rows on screen, the banner and the stats."""
@@ -141,6 +143,16 @@ class HistoryPane(QWidget):
         self.model.set_filter(flt)
 
     def _loaded(self) -> None:
+        if self._summary_due:
+            self._summary_due = False
+            self._refresh_summary()
+        self._show_empty()
+        if self._shown_job is not None:
+            row = self.model.row_of(self._shown_job)
+            if row >= 0:
+                self.table.selectRow(row)
+
+    def _show_empty(self) -> None:
         empty = self.model.rowCount() == 0
         self.empty.setVisible(empty)
         if empty:
@@ -148,13 +160,9 @@ class HistoryPane(QWidget):
                 "No jobs match these filters." if self.model.filter != HistoryFilter()
                 else "No jobs yet. Jobs appear here when a plan runs — from this window, the "
                      "scheduler, or `backupdesk run` in a terminal.")
-        if self._shown_job is not None:
-            row = self.model.row_of(self._shown_job)
-            if row >= 0:
-                self.table.selectRow(row)
 
     def _count(self, n: int) -> None:
-        self.count_label.setText(f"{n:,} job{'s' if n != 1 else ''}")
+        self.count_label.setText(f"{n:,} {plural(n, 'job')}")
 
     def _show_banner(self, b: BannerData) -> None:
         self.banner.set_state(b.level, b.text)
@@ -165,7 +173,7 @@ class HistoryPane(QWidget):
     def _show_stats(self, s: Stats) -> None:
         rate = f"{s.success_rate:.0%}" if s.success_rate is not None else "—"
         self.stats_label.setText(
-            f"<b>Last 30 days:</b> {s.jobs:,} jobs · success rate {rate} · "
+            f"<b>Last 30 days:</b> {s.jobs:,} {plural(s.jobs, 'job')} · success rate {rate} · "
             f"{human_bytes(s.bytes) or '0 B'} written")
 
     def _failed(self, e: object) -> None:

@@ -277,7 +277,7 @@ def test_heartbeat_while_running(catalogue: Any, paths: AppPaths, tree: Path, tm
     def spy(cat: Any, job_id: int, **fields: Any) -> None:
         real_heartbeat(cat, job_id, **fields)
         beats.append(fields)
-        if fields == {"bytes": 5, "files": 1}:
+        if fields == {"bytes": 5, "files": 1, "phase": "archiving"}:
             seen.set()
 
     def slow_run(self: Any, req: Any, progress: Any, cancel: Any) -> Any:
@@ -290,7 +290,7 @@ def test_heartbeat_while_running(catalogue: Any, paths: AppPaths, tree: Path, tm
     monkeypatch.setattr(ArchiveEngine, "run", slow_run)
     add_plan(catalogue, "p", "archive", sources=[str(tree)], destinations=[str(tmp_path / "d")])
     assert run_plan(catalogue, paths, "p").status == "success"
-    assert {"bytes": 5, "files": 1} in beats
+    assert {"bytes": 5, "files": 1, "phase": "archiving"} in beats  # the phase too (#16)
 
 
 def test_cancel_while_copying_leaves_nothing_anywhere(catalogue: Any, paths: AppPaths,

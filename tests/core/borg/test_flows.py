@@ -74,12 +74,13 @@ def test_create_refresh_restore_delete(home: Path, catalogue: Any, tmp_path: Pat
     inner = str(source_tree / "docs" / "deep").lstrip("/")
     assert main(["--home", str(home), "restore", str(bid), "--to", str(part),
                  "--path", inner]) == 0
-    restored = part / inner / "b.txt"
+    top = source_tree.name  # each source restores under its base name, as with archives
+    restored = part / top / "docs" / "deep" / "b.txt"
     assert restored.read_text() == "bravo\n" * 100
-    assert not (part / str(source_tree).lstrip("/") / "top.bin").exists()
+    assert not (part / top / "top.bin").exists() and sorted(os.listdir(part)) == [top]
     whole = tmp_path / "whole"
     assert main(["--home", str(home), "restore", str(bid), "--to", str(whole)]) == 0
-    assert (whole / str(source_tree).lstrip("/") / "top.bin").read_bytes() == \
+    assert (whole / top / "top.bin").read_bytes() == \
         (source_tree / "top.bin").read_bytes()
 
     # Delete the archive in the repository.

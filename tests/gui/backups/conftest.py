@@ -55,3 +55,40 @@ def borg_pane(qtbot, app_ctx, tmp_path, monkeypatch):
     qtbot.waitUntil(lambda: len(pane.model.items) == 1, timeout=10000)
     pane.select(pane.model.items[0].id)
     return pane
+
+
+@pytest.fixture
+def borg_window(qtbot, window, app_ctx, tmp_path, monkeypatch):
+    """The real main window on its Backups pane, with one borg backup of plan "vault" made by
+    core (borg create runs outside the window) and selected by a click on its row."""
+    from core.engines.borg.flows import run_borg_plan, setup_repository
+    from tests.gui.backups.person import click_row, open_pane
+
+    monkeypatch.setenv("BORG_BASE_DIR", str(tmp_path / "borg-base"))
+    monkeypatch.setenv("BACKUPDESK_SECRETS_FILE_ONLY", "1")
+    src = tmp_path / "src"
+    (src / "Documents" / "sub").mkdir(parents=True)
+    (src / "Documents" / "a.txt").write_text("alpha\n")
+    (src / "Documents" / "sub" / "b.txt").write_text("beta\n")
+    plan = add_plan(app_ctx.catalogue, "vault", "borg", sources=[str(src / "Documents")],
+                    destinations=[], options={"repository": str(tmp_path / "repo"),
+                                              "encryption": "none"})
+    paths = app_ctx.config.paths
+    setup_repository(app_ctx.catalogue, paths, plan, create=True)
+    out = run_borg_plan(app_ctx.catalogue, paths, plan)
+    assert out.status == "success" and out.backup_id
+    pane = open_pane(qtbot, window, "Backups")
+    qtbot.waitUntil(lambda: len(pane.model.items) == 1, timeout=10000)
+    click_row(qtbot, pane.tree, pane.model.index_of(out.backup_id))
+    qtbot.waitUntil(lambda: pane.current() is not None, timeout=5000)
+    return {"window": window, "pane": pane, "src": src / "Documents", "id": out.backup_id}
+
+
+@pytest.fixture
+def archive_window(qtbot, window, backups):
+    """The real main window on its Backups pane over the archive plan "docs" (full + inc)."""
+    from tests.gui.backups.person import open_pane
+
+    pane = open_pane(qtbot, window, "Backups")
+    qtbot.waitUntil(lambda: len(pane.model.items) == 2, timeout=10000)
+    return pane

@@ -72,7 +72,7 @@ def test_browse_and_restore_selected(qtbot: Any, app_ctx: Any, borg_backup: tupl
     w.restore_selected(target)
     qtbot.waitUntil(lambda: w.restoring is None, timeout=30000)
     assert "Restored" in w.status.text(), w.status.text()
-    base = target / str(src).strip("/")
+    base = target / src.name  # each source under its base name, as an archive restore
     assert (base / "readme.txt").read_text() == "hello\n"
     assert (base / "dir1" / "inner" / "f4.txt").read_text() == "1-4\n"
     assert not (base / "dir0").exists()
