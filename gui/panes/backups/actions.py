@@ -161,8 +161,13 @@ class BackupActions:
             return "none", ""  # the damage banner names the bad copies: one red banner
         if kind == "restore":
             where = result.loaded_into or "the folder"
-            return "ok", (f"Restored backup {result.backup_id}: {count(result.files, 'file')}, "
-                          f"{count(len(result.dumps), 'dump')} into {where} (job {result.job_id}).")
+            text = (f"Restored backup {result.backup_id}: {count(result.files, 'file')}, "
+                    f"{count(len(result.dumps), 'dump')} into {where} (job {result.job_id}).")
+            if result.problems:
+                n = len(result.problems)
+                return "warning", (f"{text} {count(n, 'entry', 'entries')} not restored "
+                                   f"(the job's log lists them): {result.problems[0]}")
+            return "ok", text
         if kind == "check":
             plan, job, data = result
             what = "repository and archive data" if data else "repository"

@@ -130,3 +130,29 @@ def test_backups_are_listed_newest_first(qtbot, window, backups, catalogue, home
     qtbot.waitUntil(lambda: len(pane.model.items) == 3, timeout=10000)
     top = [pane.model.info(pane.model.index(r, 0)).id for r in range(pane.model.rowCount())]
     assert top == [newer.backup_id, backups["full"]]
+
+
+def test_a_restore_with_entries_not_restored_says_so(qtbot, archive_window, backups, tmp_path):
+    """A restore that could not write some entries is a warning naming them, not "ok"."""
+    pane = archive_window
+    target = tmp_path / "busy"
+    (target / "Docs" / "a.txt" / "inside").mkdir(parents=True)  # a folder where a file goes
+    (target / "Docs" / "a.txt" / "inside" / "x").write_text("keep\n")
+    click_row(qtbot, pane.tree, pane.model.index_of(backups["inc"]))
+
+    def press_yes(box):
+        click(qtbot, box.button(QMessageBox.StandardButton.Yes))
+
+    def fill(dlg):
+        qtbot.waitUntil(lambda: dlg.tree.topLevelItemCount() > 0, timeout=10000)
+        type_text(qtbot, dlg.folder.edit, str(target))
+        when_dialog(qtbot, press_yes, QMessageBox)
+        click(qtbot, button(dlg, "Restore"))
+
+    when_dialog(qtbot, fill, RestoreDialog)
+    with qtbot.waitSignal(pane.ops.done, timeout=30000):
+        click(qtbot, pane.restore_button)
+    assert (target / "Docs" / "sub" / "b.txt").read_text() == "beta\n"
+    assert (target / "Docs" / "a.txt" / "inside" / "x").read_text() == "keep\n"
+    assert pane.message.property("level") == "warning", pane.message.text()
+    assert "1 entry not restored" in pane.message.text() and "a.txt" in pane.message.text()
