@@ -5,20 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-BANNER_STYLES = {
-    "ok": ("#e6f4ea", "#1e6b34", "#9bd3ae"),
-    "warning": ("#fff7e0", "#7a5a00", "#f0d27a"),
-    "error": ("#fde8e8", "#9b1c1c", "#f3a5a5"),
-    "none": ("#eef1f5", "#3c4858", "#cfd6df"),
-}
-# The same levels on a dark window: dark fills, light text (no light chip glaring).
-BANNER_STYLES_DARK = {
-    "ok": ("#173d24", "#a8e0b9", "#2f6b43"),
-    "warning": ("#3d3210", "#f2d98a", "#6e5a1c"),
-    "error": ("#4a1c1c", "#f7b4b4", "#7d2c2c"),
-    "none": ("#2a2f36", "#cfd6df", "#444b55"),
-}
+from gui import theme
 
+LEVELS = ("ok", "warning", "error", "none")
 
 class EmptyState(QWidget):
     """An honest empty pane: what will be here and how to get there."""
@@ -45,10 +34,10 @@ class Banner(QFrame):
     def __init__(self, parent: QWidget | None = None, closable: bool = True) -> None:
         super().__init__(parent)
         self.setObjectName("banner")
-        self.label = QLabel()
+        self.label = QLabel(self)
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.close_button = QToolButton()
+        self.close_button = QToolButton(self)  # parented: shown alone it would be a window
         self.close_button.setText("✕")
         self.close_button.setToolTip("Dismiss")
         self.close_button.setAutoRaise(True)
@@ -64,9 +53,8 @@ class Banner(QFrame):
         return self.label.text()
 
     def set_state(self, level: str, text: str) -> None:
-        dark = self.palette().window().color().lightness() < 128
-        styles = BANNER_STYLES_DARK if dark else BANNER_STYLES
-        bg, fg, border = styles.get(level, styles["none"])
+        tone = level if level in LEVELS else "none"
+        bg, fg, border = (theme.colour(f"banner_{tone}_{part}") for part in ("bg", "fg", "border"))
         self.setProperty("level", level)
         self.label.setText(text)
         self.setStyleSheet(

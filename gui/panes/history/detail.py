@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from core.catalogue.rows import JobDetail
 from core.fmt import human_bytes, human_duration, local_time
+from gui import theme
 
 
 class JobDetailPanel(QWidget):
@@ -66,7 +67,8 @@ class JobDetailPanel(QWidget):
             ("Files", f"{r.files:,}" if r.files is not None else "—"),
         ]
         if r.error:
-            rows.append(("Error", f"<span style='color:#b71c1c'>{html.escape(r.error)}</span>"))
+            red = theme.colour("error_text")
+            rows.append(("Error", f"<span style='color:{red}'>{html.escape(r.error)}</span>"))
         body = "".join(
             f"<tr><td style='padding-right:12px;color:palette(placeholder-text)'>{k}</td>"
             f"<td>{v if k == 'Error' else html.escape(v)}</td></tr>"
