@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -124,24 +125,40 @@ def create(s: RepoSettings, env: BorgEnv, archive: str, sources: Sequence[str],
     return _res(r, ArchiveStats.from_json(r.json()["archive"]))
 
 
-def prune(s: RepoSettings, env: BorgEnv, prefix: str | None, keep: dict[str, int] | None = None,
+_PRUNE_LINE = re.compile(r"^(Would prune|Pruning archive|Keeping archive)(?: \([^)]*\))?:"
+                         r"\s*(.*?)\s+\w{3}, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[([0-9a-f]+)\]\s*$")
+
+
+def prune(s: RepoSettings, env: BorgEnv, glob: str | None, keep: dict[str, int] | None = None,
           *, dry_run: bool = False, cancel: CancelToken | None = None) -> OpResult:
-    """Prune the plan's archives (those starting with `prefix`) by its keep rules; `data` is
-    the list of archive names that were (or, with dry_run, would be) pruned."""
+    """Prune the archives matching `glob` by the keep rules; `data` is (pruned, kept): the
+    ArchiveEntry (name, id) lists of those pruned (or, with dry_run, that would be) and kept."""
     rules = keep if keep is not None else s.keep
     if not rules:
-        return OpResult(["No keep rules: nothing pruned."], [], [])
-    glob = f"{prefix}*" if prefix else None
+        return OpResult(["No keep rules: nothing pruned."], [], ([], []))
     r = run_borg(cmd.prune(s.location, rules, glob=glob, binary=s.binary, dry_run=dry_run),
                  env, s.location, cancel=cancel)
-    pruned = []
+    pruned: list[ArchiveEntry] = []
+    kept: list[ArchiveEntry] = []
     for m in r.messages:
-        text = str(m.get("message", ""))
-        if text.startswith(("Pruning archive", "Would prune")):
-            rest = text.split(":", 1)[1].strip() if ":" in text else ""
-            if rest:
-                pruned.append(rest.split()[0])
-    return _res(r, pruned)
+        hit = _PRUNE_LINE.match(str(m.get("message", "")))
+        if hit:
+            (kept if hit.group(1) == "Keeping archive" else pruned).append(
+                ArchiveEntry(hit.group(3), hit.group(2), None))
+    return _res(r, (pruned, kept))
+
+
+def delete_archives(s: RepoSettings, env: BorgEnv, names: Sequence[str],
+                    cancel: CancelToken | None = None) -> OpResult:
+    """Delete exactly these archives, in one borg transaction."""
+    argv = cmd.delete(s.location, names[0], *names[1:], binary=s.binary)
+    return _res(run_borg(argv, env, s.location, cancel=cancel))
+
+
+def rename(s: RepoSettings, env: BorgEnv, old: str, new: str,
+           cancel: CancelToken | None = None) -> OpResult:
+    return _res(run_borg(cmd.rename(s.location, old, new, binary=s.binary), env, s.location,
+                         cancel=cancel))
 
 
 def compact(s: RepoSettings, env: BorgEnv, progress: ProgressCallback = no_progress,
@@ -183,8 +200,7 @@ def extract(s: RepoSettings, env: BorgEnv, archive: str, to: Path,
 
 def delete_archive(s: RepoSettings, env: BorgEnv, archive: str,
                    cancel: CancelToken | None = None) -> OpResult:
-    return _res(run_borg(cmd.delete(s.location, archive, binary=s.binary), env, s.location,
-                         cancel=cancel))
+    return delete_archives(s, env, [archive], cancel)
 
 
 def break_lock(s: RepoSettings, env: BorgEnv) -> OpResult:

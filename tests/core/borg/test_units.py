@@ -86,8 +86,8 @@ def test_locations() -> None:
         normalise_location("ftp://host/x")
     from datetime import datetime
 
-    assert archive_name("My plan/1", datetime(2026, 1, 2, 3, 4, 5, 67000)) == \
-        "My-plan-1-2026-01-02T03.04.05.067"
+    assert archive_name("My plan/1", 7, datetime(2026, 1, 2, 3, 4, 5, 67000)) == \
+        "My-plan-1~bd7~2026-01-02T03.04.05.067"
     assert borg_time("2026-11-24T10:17:14.000000+00:00") == datetime(2026, 11, 24, 10, 17, 14)
 
 
