@@ -14,6 +14,7 @@ from typing import Any
 
 from core import placement
 from core.catalogue.db import Catalogue
+from core.catalogue.dest_records import ended_jobs, recorded_paths, set_marker
 from core.catalogue.history import job_rows
 from core.catalogue.jobs import (
     HEARTBEAT_EVERY,
@@ -25,7 +26,12 @@ from core.catalogue.jobs import (
 )
 from core.catalogue.models import JobKind, JobStatus, JobTrigger, LocationState, Plan
 from core.config import AppPaths
-from core.destinations import check_destination
+from core.destinations import (
+    adopt_destination,
+    check_destination,
+    require_mounted,
+    safe_delete,
+)
 from core.engines.api import Engine, RunRequest, RunResult
 from core.errors import BackupDeskError, CancelledError, ConfigError, DestinationError
 from core.fmt import count
@@ -144,6 +150,7 @@ class _Job:
         self.primary: Path | None = None
         # Folders put in place but not yet recorded: removed if the job ends before recording.
         self.unrecorded: list[tuple[Path, Path]] = []
+        self.refused: list[placement.Placed] = []  # destinations skipped, with the reason
 
     def log(self, text: str) -> None:
         stamp = utcnow().strftime("%H:%M:%S")
@@ -189,17 +196,17 @@ class _Job:
         self.log(f"Backup of plan {plan.name!r} to {count(len(dests), 'destination')}.")
         choice = choose_mode(self.cat, plan, mode)
         need = expected_size(self.cat, plan, choice.mode)
-        checks = [check_destination(d.location, need) for d in dests]
-        bad = [c.message for c in checks if not c.ok]
-        if bad:
-            raise DestinationError(" ".join(bad))
+        plan_dir = placement.plan_dir_name(plan.name, plan.id)
+        usable, self.refused = self._usable(dests, need)
+        if not usable:
+            raise DestinationError(" ".join(r.error for r in self.refused))
         for note in choice.notes:
             self.log(note)
+        recorded = recorded_paths(self.cat, plan.id)
+        for d in usable:
+            self._clean(Path(d.location).expanduser(), plan_dir, recorded)
         name = f"{utcnow():%Y%m%dT%H%M%SZ}-{choice.mode}-job{self.job_id}"
-        plan_dir = placement.plan_dir_name(plan.name, plan.id)
-        self.primary = Path(dests[0].location).expanduser()
-        self.primary.mkdir(parents=True, exist_ok=True)
-        placement.clean_stale(self.primary, plan_dir, plan.id)
+        self.primary = Path(usable[0].location).expanduser()
         self.staging = placement.staging_dir(self.primary, plan_dir, plan.id, name)
         req = RunRequest(plan.id, plan.name, list(plan.sources), list(plan.excludes),
                          dict(plan.options), database_targets(plan, self.secrets),
@@ -209,13 +216,60 @@ class _Job:
         self.cancel.raise_if_cancelled()
         for w in result.warnings:
             self.log(f"Warning: {w}")
-        placed = self._place(result, plan_dir, name, dests)
+        placed = self._place(result, plan_dir, name, usable)
         backup_id = record_backup(self.cat, plan, self.job_id, name, result,
                                   choice.parent_id, placed)
         self.unrecorded = []
         if plan.options.get("verify_after", True):
             self._verify(backup_id)
         return self._finish(backup_id, result, dests)
+
+    def _usable(self, dests: list[Any], need: int
+                ) -> tuple[list[Any], list[placement.Placed]]:
+        """The destinations this run can write to; the others, each with its reason."""
+        usable, refused = [], []
+        for d in dests:
+            try:
+                check = check_destination(d.location, need)
+                if not check.ok:
+                    raise DestinationError(check.message)
+                self._confirm_mounted(d)
+                usable.append(d)
+            except DestinationError as e:
+                refused.append(placement.Placed(d.id, d.location, "", False, str(e)))
+                self.log(f"Skipping {d.location}: {e}")
+        return usable, refused
+
+    def _confirm_mounted(self, d: Any) -> None:
+        """The destination's marker matches; one set up by an older version (no marker) is
+        adopted when its folder already holds this plan's recorded backups."""
+        marker = (d.options or {}).get("marker")
+        if marker:
+            require_mounted(d.location, str(marker))
+            return
+        root = Path(d.location).expanduser()
+        parent = root / placement.plan_dir_name(self.plan.name, self.plan.id)
+        recorded = recorded_paths(self.cat, self.plan.id)
+        if parent.is_dir() and any(str(c) in recorded for c in parent.iterdir()):
+            set_marker(self.cat, d.id, adopt_destination(root))
+            self.log(f"Destination {d.location}: marker written (set up by an older version).")
+            return
+        raise DestinationError(
+            f"Destination {d.location} not mounted: it has no Backup Desk marker and holds "
+            "no backup of this plan. If it is new, set it up: save the plan in the editor, "
+            f"or run `backupdesk plan create-dest {self.plan.name}`.")
+
+    def _clean(self, root: Path, plan_dir: str, recorded: set[str]) -> None:
+        """Remove what interrupted runs of this plan left in a destination (we hold the plan's
+        lock, so none of them is still running)."""
+        temp, unrecorded = placement.leftovers(root, plan_dir, self.plan.id, recorded)
+        ended = ended_jobs(self.cat, self.plan.id, unrecorded.values())
+        for path in temp + [p for p, job in unrecorded.items() if job in ended]:
+            try:
+                safe_delete(root, path)
+                self.log(f"Removed {path}, left by an interrupted run.")
+            except DestinationError as e:
+                self.log(f"Could not remove {path}, left by an interrupted run: {e}")
 
     def _place(self, result: RunResult, plan_dir: str, name: str,
                dests: list[Any]) -> list[placement.Placed]:
@@ -224,7 +278,9 @@ class _Job:
         placement.promote(self.staging, first)
         self.staging = None
         self.unrecorded.append((self.primary, first))
-        placed = [placement.Placed(dests[0].id, dests[0].location, str(first), True)]
+        placement.pause_point("placed")
+        placed = [placement.Placed(dests[0].id, dests[0].location, str(first), True),
+                  *self.refused]
         self.log(f"Stored at {first}.")
         for d in dests[1:]:
             self.cancel.raise_if_cancelled()
