@@ -213,6 +213,7 @@ class _Job:
                          choice.mode, name, self.staging, choice.previous_manifest)
         self.log(f"Writing a {choice.mode} backup {name}.")
         result = self.engine.run(req, self.progress, self.cancel)
+        placement.pause_point("written")
         self.cancel.raise_if_cancelled()
         for w in result.warnings:
             self.log(f"Warning: {w}")

@@ -66,7 +66,7 @@ def killed_at(point: str, home: Path, tmp_path: Path, plan: str) -> None:
         proc.wait(timeout=60)
 
 
-@pytest.mark.parametrize("point", ["placed", "copying"])
+@pytest.mark.parametrize("point", ["written", "placed", "copying"])
 def test_sigkill_leaves_nothing_after_the_next_run(catalogue: Any, paths: AppPaths, home: Path,
                                                    src: Path, tmp_path: Path,
                                                    point: str) -> None:
@@ -75,7 +75,9 @@ def test_sigkill_leaves_nothing_after_the_next_run(catalogue: Any, paths: AppPat
     killed_at(point, home, tmp_path, "p")
     left = folders(d1 / "p") + folders(d2 / "p")
     assert left, "the kill left nothing to clean: the test did not hit its window"
-    if point == "copying":
+    if point == "written":
+        assert any(n.startswith(".staging-") for n in folders(d1 / "p"))
+    elif point == "copying":
         assert any(n.startswith(".partial-") for n in folders(d2 / "p"))
     else:
         assert any(n.endswith("-job1") for n in folders(d1 / "p"))
