@@ -120,3 +120,22 @@ def test_outside_archive_made_between_create_and_prune_is_recorded(
     assert main(["--home", str(home), "run", "vm"]) == 0
     assert "cron-between" in names(repo)
     assert any(b.name == "cron-between" for b in backups(catalogue))
+
+
+def test_delete_refuses_an_archive_that_took_a_recorded_name(home: Path, catalogue: Any,
+                                                             tmp_path: Path, source_tree: Path,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    from core.engines.borg.backups import delete_archive
+    from core.errors import ConfigError
+
+    repo = tmp_path / "repo"
+    two_plans(home, repo, source_tree, monkeypatch)
+    assert main(["--home", str(home), "run", "vm"]) == 0
+    b = backups(catalogue)[0]
+    subprocess.run(["borg", "delete", f"{repo}::{b.name}"], env=borg_env(), check=True,
+                   capture_output=True)
+    outside_create(str(repo), b.name, source_tree)  # a script reuses the name
+    with pytest.raises(ConfigError, match="not the one backup"):
+        delete_archive(catalogue, b.id, app_paths=AppPaths.resolve(str(home)))
+    assert b.name in names(repo)
