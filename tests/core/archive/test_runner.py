@@ -235,18 +235,10 @@ def test_restore_chain_via_catalogue(catalogue: Any, paths: AppPaths, tree: Path
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Any:
     """A real 4 MiB file system (tmpfs), if this process may mount one."""
-    import subprocess
+    from tests.fixtures.tmpfs import small_tmpfs
 
-    mnt = tmp_path / "tiny"
-    mnt.mkdir()
-    if os.geteuid() != 0 or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)],
-            capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here")
-    try:
+    with small_tmpfs(tmp_path / "tiny", "4m") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
 
 
 def test_real_disk_full(catalogue: Any, paths: AppPaths, tree: Path, tmp_path: Path,

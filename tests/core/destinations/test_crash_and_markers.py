@@ -20,6 +20,7 @@ from core.config import AppPaths
 from core.destinations import MARKER, check_destination
 from core.plans import add_plan
 from core.runner import run_plan
+from tests.fixtures.tmpfs import small_tmpfs
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -149,17 +150,9 @@ def test_pseudo_file_systems_are_refused() -> None:
 
 @pytest.fixture
 def full_disk(tmp_path: Path) -> Any:
-    """A real 64 KiB file system (tmpfs) filled to the last byte, if we may mount one."""
-    mnt = tmp_path / "full"
-    mnt.mkdir()
-    if os.geteuid() != 0 or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)],
-            capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here")
-    try:
+    """A real 64 KiB file system (tmpfs), to be filled to the last byte."""
+    with small_tmpfs(tmp_path / "full", "64k") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
 
 
 def test_a_full_disk_is_refused_before_the_run(catalogue: Any, paths: AppPaths, src: Path,
