@@ -206,13 +206,8 @@ class _Job:
         for d in usable:
             self._clean(Path(d.location).expanduser(), plan_dir, recorded)
         name = f"{utcnow():%Y%m%dT%H%M%SZ}-{choice.mode}-job{self.job_id}"
-        self.primary = Path(usable[0].location).expanduser()
-        self.staging = placement.staging_dir(self.primary, plan_dir, plan.id, name)
-        req = RunRequest(plan.id, plan.name, list(plan.sources), list(plan.excludes),
-                         dict(plan.options), database_targets(plan, self.secrets),
-                         choice.mode, name, self.staging, choice.previous_manifest)
         self.log(f"Writing a {choice.mode} backup {name}.")
-        result = self.engine.run(req, self.progress, self.cancel)
+        result, usable = self._write(plan, choice, name, plan_dir, usable)
         placement.pause_point("written")
         self.cancel.raise_if_cancelled()
         for w in result.warnings:
@@ -224,6 +219,29 @@ class _Job:
         if plan.options.get("verify_after", True):
             self._verify(backup_id)
         return self._finish(backup_id, result, dests)
+
+    def _write(self, plan: Plan, choice: Any, name: str, plan_dir: str, usable: list[Any]
+               ) -> tuple[RunResult, list[Any]]:
+        """Write the backup into a staging folder of the first usable destination; if that
+        destination fails (full, gone), into the next. The result and the destinations left."""
+        while True:
+            d = usable[0]
+            self.primary = Path(d.location).expanduser()
+            try:
+                self.staging = placement.staging_dir(self.primary, plan_dir, plan.id, name)
+                req = RunRequest(plan.id, plan.name, list(plan.sources), list(plan.excludes),
+                                 dict(plan.options), database_targets(plan, self.secrets),
+                                 choice.mode, name, self.staging, choice.previous_manifest)
+                return self.engine.run(req, self.progress, self.cancel), usable
+            except DestinationError as e:
+                if len(usable) == 1:
+                    raise
+                if self.staging is not None:
+                    placement.discard(self.primary, self.staging)
+                    self.staging = None
+                self.refused.append(placement.Placed(d.id, d.location, "", False, str(e)))
+                self.log(f"Writing to {d.location} failed: {e} Trying {usable[1].location}.")
+                usable = usable[1:]
 
     def _usable(self, dests: list[Any], need: int
                 ) -> tuple[list[Any], list[placement.Placed]]:

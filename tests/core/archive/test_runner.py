@@ -255,6 +255,13 @@ def test_real_disk_full(catalogue: Any, paths: AppPaths, tree: Path, tmp_path: P
     assert [p for p in tiny_disk.rglob("*") if p.is_file() and p.name != MARKER] == []
     b = get_backup(catalogue, out.backup_id)
     assert [loc.state for loc in b.locations] == ["ok", "failed"]
+    # The small disk first: it fills while the backup is written there, so it goes to the next.
+    add_plan(catalogue, "small-first", "archive", sources=[str(tree)],
+             destinations=[str(tiny_disk), str(tmp_path / "big2")])
+    first = run_plan(catalogue, paths, "small-first")
+    assert first.status == "partial" and "No space left" in (first.error or "")
+    assert len(list((tmp_path / "big2" / "small-first").iterdir())) == 1
+    assert [p for p in tiny_disk.rglob("*") if p.is_file() and p.name != MARKER] == []
     # Now the plan's size is known: the full disk is skipped up front, the healthy one written.
     again = run_plan(catalogue, paths, "two", mode="full")
     assert again.status == "partial" and "bytes free" in (again.error or "")
