@@ -14,7 +14,7 @@ from typing import Any
 
 from core import placement
 from core.catalogue.db import Catalogue
-from core.catalogue.dest_records import ended_jobs, recorded_paths, set_marker
+from core.catalogue.dest_records import interrupted_jobs, recorded_paths, set_marker
 from core.catalogue.history import job_rows
 from core.catalogue.jobs import (
     HEARTBEAT_EVERY,
@@ -282,8 +282,8 @@ class _Job:
         """Remove what interrupted runs of this plan left in a destination (we hold the plan's
         lock, so none of them is still running)."""
         temp, unrecorded = placement.leftovers(root, plan_dir, self.plan.id, recorded)
-        ended = ended_jobs(self.cat, self.plan.id, unrecorded.values())
-        for path in temp + [p for p, job in unrecorded.items() if job in ended]:
+        killed = interrupted_jobs(self.cat, self.plan.id, unrecorded.values())
+        for path in temp + [p for p, job in unrecorded.items() if job in killed]:
             try:
                 safe_delete(root, path)
                 self.log(f"Removed {path}, left by an interrupted run.")

@@ -18,15 +18,18 @@ def recorded_paths(cat: Catalogue, plan_id: int) -> set[str]:
                              .where(Backup.plan_id == plan_id)))
 
 
-def ended_jobs(cat: Catalogue, plan_id: int, ids: Iterable[int]) -> set[int]:
-    """Those of `ids` that are the plan's jobs and no longer running."""
+def interrupted_jobs(cat: Catalogue, plan_id: int, ids: Iterable[int]) -> set[int]:
+    """Those of `ids` that are the plan's jobs and were interrupted (their process was killed
+    before it could record or remove what it wrote). A job that ended in any other way
+    recorded its backup or removed it; a folder of it that is no longer recorded was kept on
+    purpose ("record only" delete)."""
     wanted = list(set(ids))
     if not wanted:
         return set()
     with cat.session() as s:
         return set(s.scalars(select(Job.id).where(
             Job.id.in_(wanted), Job.plan_id == plan_id,
-            Job.status.not_in([JobStatus.RUNNING.value, JobStatus.QUEUED.value]))))
+            Job.status == JobStatus.INTERRUPTED.value)))
 
 
 def set_marker(cat: Catalogue, destination_id: int, marker: str) -> None:

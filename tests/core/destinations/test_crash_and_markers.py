@@ -171,3 +171,18 @@ def test_a_full_disk_is_refused_before_the_run(catalogue: Any, paths: AppPaths, 
     out = run_plan(catalogue, paths, "p")
     assert out.status == "partial" and "no free space" in (out.error or "")
     assert sorted(p.name for p in full_disk.iterdir()) == [MARKER, "filler"]
+
+
+def test_a_backup_deleted_record_only_keeps_its_folder(catalogue: Any, paths: AppPaths,
+                                                       src: Path, tmp_path: Path) -> None:
+    """Only what killed runs left is removed: a folder kept on purpose stays."""
+    from core.backup_ops import delete_backups
+
+    d = tmp_path / "d"
+    add_plan(catalogue, "p", "archive", sources=[str(src)], destinations=[str(d)])
+    first = run_plan(catalogue, paths, "p")
+    assert first.backup_id is not None
+    kept = folders(d / "p")
+    delete_backups(catalogue, first.backup_id, files=False)
+    assert run_plan(catalogue, paths, "p", mode="full").status == "success"
+    assert set(kept) < set(folders(d / "p"))
