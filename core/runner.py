@@ -267,9 +267,8 @@ class _Job:
             require_mounted(d.location, str(marker))
             return
         root = Path(d.location).expanduser()
-        parent = root / placement.plan_dir_name(self.plan.name, self.plan.id)
-        recorded = recorded_paths(self.cat, self.plan.id)
-        if parent.is_dir() and any(str(c) in recorded for c in parent.iterdir()):
+        mine = [Path(p) for p in recorded_paths(self.cat, self.plan.id) if p]
+        if any(p.is_relative_to(root) and p.is_dir() for p in mine):
             set_marker(self.cat, d.id, adopt_destination(root))
             self.log(f"Destination {d.location}: marker written (set up by an older version).")
             return
