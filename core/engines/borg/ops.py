@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +14,7 @@ from core.engines.borg import commands as cmd
 from core.engines.borg.process import BorgEnv, BorgResult, event_path, run_borg
 from core.engines.borg.repo import RepoSettings
 from core.engines.borg.tree import ArchiveTree
+from core.errors import EngineError
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 
 
@@ -125,8 +126,9 @@ def create(s: RepoSettings, env: BorgEnv, archive: str, sources: Sequence[str],
     return _res(r, ArchiveStats.from_json(r.json()["archive"]))
 
 
+_PRUNE_VERBS = ("Would prune", "Pruning archive", "Keeping archive")
 _PRUNE_LINE = re.compile(r"^(Would prune|Pruning archive|Keeping archive)(?: \([^)]*\))?:"
-                         r"\s*(.*?)\s+\w{3}, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[([0-9a-f]+)\]\s*$")
+                         r"\s*(.*?)\s+\S+ \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[([0-9a-f]+)\]\s*$")
 
 
 def prune(s: RepoSettings, env: BorgEnv, glob: str | None, keep: dict[str, int] | None = None,
@@ -138,14 +140,22 @@ def prune(s: RepoSettings, env: BorgEnv, glob: str | None, keep: dict[str, int] 
         return OpResult(["No keep rules: nothing pruned."], [], ([], []))
     r = run_borg(cmd.prune(s.location, rules, glob=glob, binary=s.binary, dry_run=dry_run),
                  env, s.location, cancel=cancel)
+    return _res(r, parse_prune_list(str(m.get("message", "")) for m in r.messages))
+
+
+def parse_prune_list(lines: Iterable[str]) -> tuple[list[ArchiveEntry], list[ArchiveEntry]]:
+    """(pruned, kept) from `borg prune --list` messages; a listed archive that cannot be read
+    stops everything (a prune must never act on a list it did not understand)."""
     pruned: list[ArchiveEntry] = []
     kept: list[ArchiveEntry] = []
-    for m in r.messages:
-        hit = _PRUNE_LINE.match(str(m.get("message", "")))
+    for text in lines:
+        hit = _PRUNE_LINE.match(text)
+        if hit is None and text.startswith(_PRUNE_VERBS):
+            raise EngineError(f"Cannot read borg's prune list ({text!r}); nothing pruned.")
         if hit:
             (kept if hit.group(1) == "Keeping archive" else pruned).append(
                 ArchiveEntry(hit.group(3), hit.group(2), None))
-    return _res(r, (pruned, kept))
+    return pruned, kept
 
 
 def delete_archives(s: RepoSettings, env: BorgEnv, names: Sequence[str],
