@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import shutil
 import uuid
@@ -71,7 +72,14 @@ def check_destination(location: str, need_bytes: int = 0) -> DestinationCheck:
     if not os.access(probe, os.W_OK | os.X_OK):
         what = "is not writable" if exists else f"cannot be created ({probe} is not writable)"
         return DestinationCheck(location, False, f"Destination {location} {what}.", None, exists)
+    pseudo = pseudo_fs(probe)
+    if pseudo:
+        return DestinationCheck(location, False, f"Destination {location} is on a {pseudo} "
+                                "pseudo file system, which cannot hold backups.", None, exists)
     free = shutil.disk_usage(probe).free
+    if free == 0:
+        return DestinationCheck(location, False, f"Destination {location} has no free space.",
+                                free, exists)
     if need_bytes and free < need_bytes:
         return DestinationCheck(
             location, False,
@@ -81,16 +89,97 @@ def check_destination(location: str, need_bytes: int = 0) -> DestinationCheck:
     return DestinationCheck(location, True, "ok" if exists else "will be created", free, exists)
 
 
-def require_destination(location: str, need_bytes: int = 0) -> Path:
-    check = check_destination(location, need_bytes)
+# Kernel and virtual file systems: writable as root, but nothing written there is kept.
+PSEUDO_FS = frozenset({
+    "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs",
+    "tracefs", "pstore", "bpf", "configfs", "fusectl", "mqueue", "hugetlbfs", "efivarfs",
+    "binfmt_misc", "selinuxfs", "rpc_pipefs", "nsfs", "autofs", "ramfs",
+})
+
+
+def _mount_fstype(path: Path) -> str | None:
+    """The type of the file system holding `path`, from /proc/self/mountinfo (Linux)."""
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return None
+    best, fstype = -1, None
+    target = str(path.resolve())
+    for line in lines:
+        left, sep, right = line.partition(" - ")
+        fields = left.split()
+        if not sep or len(fields) < 5:
+            continue
+        mnt = fields[4].replace("\\040", " ")
+        inside = target == mnt or target.startswith(mnt.rstrip("/") + "/")
+        if inside and len(mnt) >= best:
+            best, fstype = len(mnt), right.split()[0]
+    return fstype
+
+
+def pseudo_fs(path: Path) -> str | None:
+    """The name of the pseudo file system holding `path`, or None for a real one."""
+    fstype = _mount_fstype(path)
+    if fstype in PSEUDO_FS:
+        return fstype
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return None
+    if st.f_blocks == 0 and fstype != "tmpfs":  # no blocks at all: a virtual file system
+        return fstype or "virtual"
+    return None
+
+
+MARKER = ".backupdesk-destination"
+
+
+def read_marker(root: Path) -> str | None:
+    """The id in the destination's marker file; None if there is none (or it is unreadable)."""
+    try:
+        data = json.loads((root / MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+    value = data.get("id") if isinstance(data, dict) else None
+    return str(value) if value else None
+
+
+def create_destination(location: str) -> str:
+    """Set a destination up (the explicit step: a plan's creation, or the editor's save):
+    create its folder and its marker file; a folder that has a marker keeps its id."""
+    check = check_destination(location)
     if not check.ok:
         raise DestinationError(check.message)
-    path = Path(location).expanduser()
+    root = Path(location).expanduser()
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        root.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise DestinationError(f"Cannot create destination {location}: {e.strerror}.") from e
-    return path
+    return adopt_destination(root)
+
+
+def adopt_destination(root: Path) -> str:
+    """The marker id of an existing destination folder, written now if it has none."""
+    known = read_marker(root)
+    if known:
+        return known
+    marker = uuid.uuid4().hex
+    with atomic_file(root / MARKER) as f:
+        f.write(json.dumps({"id": marker, "app": "Backup Desk"}).encode() + b"\n")
+    return marker
+
+
+def require_mounted(location: str, marker: str) -> Path:
+    """The destination's folder, if it holds the marker written when it was set up."""
+    root = Path(location).expanduser()
+    found = read_marker(root) if root.is_dir() else None
+    if found == marker:
+        return root
+    why = "its folder is missing" if not root.is_dir() else (
+        "its folder has no Backup Desk marker" if found is None
+        else "its folder belongs to another destination")
+    raise DestinationError(f"Destination {location} not mounted: {why} (is the disk plugged "
+                           "in?). Nothing was written there.")
 
 
 def fsync_dir(path: Path) -> None:

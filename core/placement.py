@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.destinations import copy_file_atomic, fsync_dir, require_destination, safe_delete
+from core.destinations import copy_file_atomic, fsync_dir, safe_delete
 from core.engines.api import Artifact
 from core.errors import BackupDeskError, CancelledError, DestinationError
 from core.progress import CancelToken, Progress, ProgressCallback
@@ -32,9 +31,11 @@ class Placed:
 
 
 def staging_dir(dest_root: Path, plan_dir: str, plan_id: int, backup_name: str) -> Path:
+    """A new staging folder in the plan's folder (the destination itself is never created)."""
     d = dest_root / plan_dir / f"{STAGING_PREFIX}p{plan_id}-{backup_name}"
     try:
-        d.mkdir(parents=True, exist_ok=False)
+        d.parent.mkdir(exist_ok=True)
+        d.mkdir()
     except OSError as e:
         raise DestinationError(f"Cannot write to {dest_root}: {e.strerror}.") from e
     return d
@@ -62,8 +63,9 @@ def promote(staging: Path, final: Path) -> None:
 def copy_to(source_dir: Path, artifacts: list[Artifact], dest_root: str, plan_dir: str,
             plan_id: int, backup_name: str, progress: ProgressCallback,
             cancel: CancelToken) -> Path:
-    """Copy the artifacts to another destination, checking each copy's hash."""
-    root = require_destination(dest_root, sum(a.size for a in artifacts))
+    """Copy the artifacts to another (checked, mounted) destination, checking each copy's
+    hash."""
+    root = Path(dest_root).expanduser()
     parent = root / plan_dir
     partial = parent / f"{PARTIAL_PREFIX}p{plan_id}-{backup_name}"
     total = sum(a.size for a in artifacts)
@@ -74,9 +76,12 @@ def copy_to(source_dir: Path, artifacts: list[Artifact], dest_root: str, plan_di
         progress(Progress("copying", done[0], total, current=dest_root))
 
     try:
-        partial.mkdir(parents=True, exist_ok=False)
-        for a in artifacts:
+        parent.mkdir(exist_ok=True)
+        partial.mkdir()
+        for i, a in enumerate(artifacts):
             res = copy_file_atomic(source_dir / a.name, partial / a.name, cancel, on_bytes)
+            if i == 0:
+                pause_point("copying")
             if res.sha256 != a.sha256 or res.size != a.size:
                 raise DestinationError(f"The copy of {a.name} at {dest_root} does not match "
                                        "the original.")
@@ -91,12 +96,36 @@ def copy_to(source_dir: Path, artifacts: list[Artifact], dest_root: str, plan_di
         raise DestinationError(f"Copying to {dest_root} failed: {e.strerror}.") from e
 
 
-def clean_stale(dest_root: Path, plan_dir: str, plan_id: int) -> None:
-    """Remove staging and partial folders left by a crashed run of this plan (we hold its lock)."""
+_JOB_SUFFIX = re.compile(r"-job(\d+)$")
+
+
+def leftovers(dest_root: Path, plan_dir: str, plan_id: int, recorded: set[str]
+              ) -> tuple[list[Path], dict[Path, int]]:
+    """What interrupted runs of the plan left in a destination: its staging and partial
+    folders, and backup folders under a final name that the catalogue never recorded (with the
+    job that wrote each)."""
     parent = dest_root / plan_dir
     if not parent.is_dir():
-        return
+        return [], {}
     mine = (f"{STAGING_PREFIX}p{plan_id}-", f"{PARTIAL_PREFIX}p{plan_id}-")
+    temp: list[Path] = []
+    unrecorded: dict[Path, int] = {}
     for child in parent.iterdir():
-        if child.name.startswith(mine) and child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child, ignore_errors=True)
+        if not child.is_dir() or child.is_symlink():
+            continue
+        if child.name.startswith(mine):
+            temp.append(child)
+        elif str(child) not in recorded and (m := _JOB_SUFFIX.search(child.name)):
+            unrecorded[child] = int(m.group(1))
+    return temp, unrecorded
+
+
+def pause_point(name: str) -> None:
+    """Fault tests only: with BACKUPDESK_PAUSE_AT=name, say so in BACKUPDESK_PAUSE_FILE and
+    wait there (for a SIGKILL) for at most ten minutes."""
+    if os.environ.get("BACKUPDESK_PAUSE_AT") != name:
+        return
+    import threading
+
+    Path(os.environ["BACKUPDESK_PAUSE_FILE"]).write_text(name)
+    threading.Event().wait(600)

@@ -14,6 +14,7 @@ from core import engines, schedules
 from core.catalogue.db import Catalogue
 from core.catalogue.models import Destination, Plan, Schedule
 from core.config import AppPaths
+from core.destinations import create_destination
 from core.errors import ConfigError, NotFoundError, UsageError
 from core.secrets import SecretStore, db_secret_key
 from core.timeutil import iso
@@ -67,7 +68,8 @@ def add_plan(
     opts, passwords, srcs, dests = _validated(engine, sources, destinations, options)
     plan = Plan(name=name, engine=engine, sources=srcs, excludes=list(excludes or []),
                 options=opts)
-    plan.destinations = [Destination(kind="local", location=d, position=i)
+    plan.destinations = [Destination(kind="local", location=d, position=i,
+                                     options={"marker": create_destination(d)})
                          for i, d in enumerate(dests)]
     if schedule:
         plan.schedules = [Schedule(kind="backup", expression=schedules.normalise(schedule))]
@@ -137,7 +139,8 @@ def _replace_destinations(plan: Plan, dests: list[str]) -> None:
     by_location = {d.location: d for d in plan.destinations}
     kept = []
     for i, loc in enumerate(dests):
-        d = by_location.pop(loc, None) or Destination(kind="local", location=loc)
+        d = by_location.pop(loc, None) or Destination(
+            kind="local", location=loc, options={"marker": create_destination(loc)})
         d.position = i
         kept.append(d)
     plan.destinations = kept

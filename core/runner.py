@@ -14,6 +14,7 @@ from typing import Any
 
 from core import placement
 from core.catalogue.db import Catalogue
+from core.catalogue.dest_records import interrupted_jobs, recorded_paths, set_marker
 from core.catalogue.history import job_rows
 from core.catalogue.jobs import (
     HEARTBEAT_EVERY,
@@ -25,7 +26,12 @@ from core.catalogue.jobs import (
 )
 from core.catalogue.models import JobKind, JobStatus, JobTrigger, LocationState, Plan
 from core.config import AppPaths
-from core.destinations import check_destination
+from core.destinations import (
+    adopt_destination,
+    check_destination,
+    require_mounted,
+    safe_delete,
+)
 from core.engines.api import Engine, RunRequest, RunResult
 from core.errors import BackupDeskError, CancelledError, ConfigError, DestinationError
 from core.fmt import count
@@ -145,6 +151,7 @@ class _Job:
         self.primary: Path | None = None
         # Folders put in place but not yet recorded: removed if the job ends before recording.
         self.unrecorded: list[tuple[Path, Path]] = []
+        self.refused: list[placement.Placed] = []  # destinations skipped, with the reason
 
     def log(self, text: str) -> None:
         stamp = utcnow().strftime("%H:%M:%S")
@@ -190,33 +197,98 @@ class _Job:
         self.log(f"Backup of plan {plan.name!r} to {count(len(dests), 'destination')}.")
         choice = choose_mode(self.cat, plan, mode)
         need = expected_size(self.cat, plan, choice.mode)
-        checks = [check_destination(d.location, need) for d in dests]
-        bad = [c.message for c in checks if not c.ok]
-        if bad:
-            raise DestinationError(" ".join(bad))
+        plan_dir = placement.plan_dir_name(plan.name, plan.id)
+        usable, self.refused = self._usable(dests, need)
+        if not usable:
+            raise DestinationError(" ".join(r.error for r in self.refused))
         for note in choice.notes:
             self.log(note)
+        recorded = recorded_paths(self.cat, plan.id)
+        for d in usable:
+            self._clean(Path(d.location).expanduser(), plan_dir, recorded)
         name = f"{utcnow():%Y%m%dT%H%M%SZ}-{choice.mode}-job{self.job_id}"
-        plan_dir = placement.plan_dir_name(plan.name, plan.id)
-        self.primary = Path(dests[0].location).expanduser()
-        self.primary.mkdir(parents=True, exist_ok=True)
-        placement.clean_stale(self.primary, plan_dir, plan.id)
-        self.staging = placement.staging_dir(self.primary, plan_dir, plan.id, name)
-        req = RunRequest(plan.id, plan.name, list(plan.sources), list(plan.excludes),
-                         dict(plan.options), database_targets(plan, self.secrets),
-                         choice.mode, name, self.staging, choice.previous_manifest)
         self.log(f"Writing a {choice.mode} backup {name}.")
-        result = self.engine.run(req, self.progress, self.cancel)
+        result, usable = self._write(plan, choice, name, plan_dir, usable)
+        placement.pause_point("written")
         self.cancel.raise_if_cancelled()
         for w in result.warnings:
             self.log(f"Warning: {w}")
-        placed = self._place(result, plan_dir, name, dests)
+        placed = self._place(result, plan_dir, name, usable)
         backup_id = record_backup(self.cat, plan, self.job_id, name, result,
                                   choice.parent_id, placed)
         self.unrecorded = []
         if plan.options.get("verify_after", True):
             self._verify(backup_id)
         return self._finish(backup_id, result, dests)
+
+    def _write(self, plan: Plan, choice: Any, name: str, plan_dir: str, usable: list[Any]
+               ) -> tuple[RunResult, list[Any]]:
+        """Write the backup into a staging folder of the first usable destination; if that
+        destination fails (full, gone), into the next. The result and the destinations left."""
+        while True:
+            d = usable[0]
+            self.primary = Path(d.location).expanduser()
+            try:
+                self.staging = placement.staging_dir(self.primary, plan_dir, plan.id, name)
+                req = RunRequest(plan.id, plan.name, list(plan.sources), list(plan.excludes),
+                                 dict(plan.options), database_targets(plan, self.secrets),
+                                 choice.mode, name, self.staging, choice.previous_manifest)
+                return self.engine.run(req, self.progress, self.cancel), usable
+            except DestinationError as e:
+                if len(usable) == 1:
+                    raise
+                if self.staging is not None:
+                    placement.discard(self.primary, self.staging)
+                    self.staging = None
+                self.refused.append(placement.Placed(d.id, d.location, "", False, str(e)))
+                self.log(f"Writing to {d.location} failed: {e} Trying {usable[1].location}.")
+                usable = usable[1:]
+
+    def _usable(self, dests: list[Any], need: int
+                ) -> tuple[list[Any], list[placement.Placed]]:
+        """The destinations this run can write to; the others, each with its reason."""
+        usable, refused = [], []
+        for d in dests:
+            try:
+                check = check_destination(d.location, need)
+                if not check.ok:
+                    raise DestinationError(check.message)
+                self._confirm_mounted(d)
+                usable.append(d)
+            except DestinationError as e:
+                refused.append(placement.Placed(d.id, d.location, "", False, str(e)))
+                self.log(f"Skipping {d.location}: {e}")
+        return usable, refused
+
+    def _confirm_mounted(self, d: Any) -> None:
+        """The destination's marker matches; one set up by an older version (no marker) is
+        adopted when its folder already holds this plan's recorded backups."""
+        marker = (d.options or {}).get("marker")
+        if marker:
+            require_mounted(d.location, str(marker))
+            return
+        root = Path(d.location).expanduser()
+        mine = [Path(p) for p in recorded_paths(self.cat, self.plan.id) if p]
+        if any(p.is_relative_to(root) and p.is_dir() for p in mine):
+            set_marker(self.cat, d.id, adopt_destination(root))
+            self.log(f"Destination {d.location}: marker written (set up by an older version).")
+            return
+        raise DestinationError(
+            f"Destination {d.location} not mounted: it has no Backup Desk marker and holds "
+            "no backup of this plan. If it is new, set it up: save the plan in the editor, "
+            f"or run `backupdesk plan create-dest {self.plan.name}`.")
+
+    def _clean(self, root: Path, plan_dir: str, recorded: set[str]) -> None:
+        """Remove what interrupted runs of this plan left in a destination (we hold the plan's
+        lock, so none of them is still running)."""
+        temp, unrecorded = placement.leftovers(root, plan_dir, self.plan.id, recorded)
+        killed = interrupted_jobs(self.cat, self.plan.id, unrecorded.values())
+        for path in temp + [p for p, job in unrecorded.items() if job in killed]:
+            try:
+                safe_delete(root, path)
+                self.log(f"Removed {path}, left by an interrupted run.")
+            except DestinationError as e:
+                self.log(f"Could not remove {path}, left by an interrupted run: {e}")
 
     def _place(self, result: RunResult, plan_dir: str, name: str,
                dests: list[Any]) -> list[placement.Placed]:
@@ -225,7 +297,9 @@ class _Job:
         placement.promote(self.staging, first)
         self.staging = None
         self.unrecorded.append((self.primary, first))
-        placed = [placement.Placed(dests[0].id, dests[0].location, str(first), True)]
+        placement.pause_point("placed")
+        placed = [placement.Placed(dests[0].id, dests[0].location, str(first), True),
+                  *self.refused]
         self.log(f"Stored at {first}.")
         for d in dests[1:]:
             self.cancel.raise_if_cancelled()

@@ -21,7 +21,7 @@ def register(sub: Any) -> None:
     add.add_argument("--source", action="append", default=[], metavar="PATH",
                      help="file or folder to back up (repeatable)")
     add.add_argument("--dest", action="append", default=[], metavar="PATH",
-                     help="destination folder (repeatable)")
+                     help="destination folder (repeatable); created, with its marker file")
     add.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                      help="exclude pattern (repeatable)")
     add.add_argument("--schedule", metavar="EXPR",
@@ -40,6 +40,13 @@ def register(sub: Any) -> None:
     show.add_argument("name")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=_show)
+
+    cd = psub.add_parser("create-dest", help="set up a plan's destination folders again "
+                         "(create the folder and its marker), e.g. after replacing a disk")
+    cd.add_argument("name")
+    cd.add_argument("--dest", action="append", default=[], metavar="PATH",
+                    help="only this destination (repeatable; default: all of the plan's)")
+    cd.set_defaults(func=_create_dest)
 
     rm = psub.add_parser("remove", help="remove a plan (its history stays)")
     rm.add_argument("name")
@@ -112,6 +119,25 @@ def _show(ctx: CliContext, a: argparse.Namespace) -> int:
         print(f"schedule: {sc['expression']} (next: {', '.join(sc['next_runs'][:2])})")
     for k, v in sorted(data["options"].items()):
         print(f"{k}: {v}")
+    return 0
+
+
+def _create_dest(ctx: CliContext, a: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from core import plans
+    from core.catalogue.dest_records import set_marker
+    from core.destinations import create_destination
+
+    plan = plans.get_plan(ctx.catalogue, a.name)
+    wanted = {str(Path(d).expanduser().absolute()) for d in a.dest}
+    chosen = [d for d in plan.destinations if not wanted or d.location in wanted]
+    if not chosen or len(chosen) < len(wanted):
+        print(f"backupdesk: plan {plan.name!r} has no such destination.", file=sys.stderr)
+        return 2
+    for d in chosen:
+        set_marker(ctx.catalogue, d.id, create_destination(d.location))
+        print(f"Destination {d.location} set up.")
     return 0
 
 

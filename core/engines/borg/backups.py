@@ -11,7 +11,7 @@ from core.backups import BackupInfo, get_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.models import Backup, JobKind, JobTrigger, Plan
 from core.config import AppPaths
-from core.engines.borg import ops
+from core.engines.borg import ops, records
 from core.engines.borg.jobs import JobEnd, RepoJob, plan_passphrase, run_job
 from core.engines.borg.repo import RepoSettings
 from core.engines.borg.tree import ArchiveTree
@@ -116,12 +116,18 @@ def delete_archive(cat: Catalogue, backup_id: int, *, trigger: str = JobTrigger.
     s = _settings(plan, b)
 
     def body(job: RepoJob, end: JobEnd) -> None:
+        found = ops.archive_info(s, job.env, b.name, job.cancel).id
+        if b.details.get("id") and found != b.details["id"]:
+            raise ConfigError(f"Delete refused: the archive named {b.name} in {s.location} is "
+                              f"not the one backup {b.id} recorded (another archive took its "
+                              "name). Nothing was deleted; refresh the plan.")
         job.log(f"Deleting archive {b.name} from {s.location}.")
         job.log(ops.delete_archive(s, job.env, b.name, job.cancel).log)
         with cat.session() as sess:
             row = sess.get(Backup, b.id)
             if row is not None:
                 sess.delete(row)
+        job.log(records.refresh(cat, plan, s, job.env, job.cancel).summary())
         end.details = {"backup_id": b.id, "archive": b.name}
 
     return run_job(cat, plan, JobKind.DELETE.value, body, paths=app_paths, secrets=secrets,

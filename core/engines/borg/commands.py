@@ -84,8 +84,12 @@ def extract(repo: str, archive: str, paths: Sequence[str] = (), *, binary: str =
     return [*argv, archive_ref(repo, archive), *(p.lstrip("/") for p in paths)]
 
 
-def delete(repo: str, archive: str, *, binary: str = BORG) -> list[str]:
-    return [*_base("delete", binary), archive_ref(repo, archive)]
+def delete(repo: str, archive: str, *more: str, binary: str = BORG) -> list[str]:
+    return [*_base("delete", binary), archive_ref(repo, archive), *more]
+
+
+def rename(repo: str, archive: str, new_name: str, *, binary: str = BORG) -> list[str]:
+    return [*_base("rename", binary), archive_ref(repo, archive), new_name]
 
 
 def break_lock(repo: str, *, binary: str = BORG) -> list[str]:

@@ -12,7 +12,7 @@ from core.catalogue.models import JobKind, JobStatus, JobTrigger, Plan
 from core.config import AppPaths
 from core.engines.borg import ops, records, stamps
 from core.engines.borg.jobs import JobEnd, RepoJob, run_job
-from core.engines.borg.repo import archive_name, archive_prefix
+from core.engines.borg.repo import archive_glob, archive_name, tagged_name
 from core.errors import BackupDeskError, CancelledError, ConfigError
 from core.fmt import count
 from core.plans import get_plan
@@ -45,7 +45,7 @@ def run_borg_plan(cat: Catalogue, paths: AppPaths, plan: str | Plan, *,
     def body(job: RepoJob, end: JobEnd) -> None:
         state["job_id"] = job.job_id
         s = job.settings
-        name = archive_name(p.name, utcnow())
+        name = archive_name(p.name, p.id, utcnow())
         job.log(f"Creating archive {name} in {s.location}.")
         res = ops.create(s, job.env, name, list(p.sources), list(p.excludes),
                          job.report if job.listening else no_progress, job.cancel)
@@ -91,7 +91,7 @@ def _after_create(job: RepoJob, p: Plan) -> list[Callable[[], object]]:
     if s.compact and s.prune and s.keep:
         steps.append(lambda: job.log(ops.compact(s, job.env, job.report, job.cancel).log
                                      or ["Compacted."]))
-    if job.unchanged:  # nobody else wrote since our last job: nothing outside to find
+    if job.unchanged and not steps:  # nobody wrote since our last job: nothing to find
         steps.append(lambda: job.log("No outside changes to the repository since the last "
                                      "job; refresh skipped."))
     else:
@@ -100,14 +100,43 @@ def _after_create(job: RepoJob, p: Plan) -> list[Callable[[], object]]:
 
 
 def _prune_step(job: RepoJob, p: Plan, dry_run: bool = False) -> list[str]:
+    """Prune the plan's archives, and only those: borg's dry-run list is checked against the
+    archives the catalogue knows this plan made, and exactly those are deleted."""
     s = job.settings
-    job.log(f"Pruning archives {archive_prefix(p.name)}* with {_keep_text(s.keep)}.")
-    res = ops.prune(s, job.env, archive_prefix(p.name), dry_run=dry_run, cancel=job.cancel)
+    if not dry_run:
+        _tag_old_archives(job, p)
+    ours = records.plan_archives(job.cat, p.id, s.location)
+    job.log(f"Pruning archives {archive_glob(p.id)} with {_keep_text(s.keep)}.")
+    res = ops.prune(s, job.env, archive_glob(p.id), dry_run=True, cancel=job.cancel)
     job.log(res.log)
-    if not dry_run and res.data:
-        records.mark_gone(job.cat, s.location, archive_names=list(res.data))
-    names: list[str] = res.data
+    would, kept = res.data
+    # A stranger that would be kept still takes one of the plan's keep slots: refuse too.
+    strangers = sorted(a.name for a in [*would, *kept] if a.id not in ours)
+    if strangers:
+        raise ConfigError(f"Prune refused: {count(len(strangers), 'archive')} that Backup Desk "
+                          f"did not make for plan {p.name!r} match its archive names: "
+                          + ", ".join(strangers[:10]) + ". Nothing was deleted; rename "
+                          "or delete them with borg.")
+    names = [a.name for a in would]
+    if dry_run or not names:
+        return names
+    job.log(ops.delete_archives(s, job.env, names, job.cancel).log)
+    records.mark_gone(job.cat, s.location, archive_names=names)
     return names
+
+
+def _tag_old_archives(job: RepoJob, p: Plan) -> None:
+    """Archives the plan made before names carried its tag get it (recognised by their
+    catalogue record, never by name), so that its keep rules cover them."""
+    s = job.settings
+    for old_id, old in records.plan_archives(job.cat, p.id, s.location).items():
+        new = tagged_name(old, p.name, p.id)
+        if new == old:
+            continue
+        job.log(f"Renaming archive {old} to {new}.")
+        ops.rename(s, job.env, old, new, job.cancel)
+        records.renamed(job.cat, s.location, old_id, ops.archive_info(s, job.env, new,
+                                                                       job.cancel))
 
 
 def _refresh_step(job: RepoJob, p: Plan) -> records.RefreshReport:
@@ -129,6 +158,8 @@ def prune(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *, dry_run: 
 
     def body(job: RepoJob, end: JobEnd) -> list[str]:
         names = _prune_step(job, p, dry_run)
+        if not dry_run:
+            _refresh_step(job, p)
         end.details = {"pruned": names, "dry_run": dry_run}
         return names
 

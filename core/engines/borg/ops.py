@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from core.engines.borg import commands as cmd
 from core.engines.borg.process import BorgEnv, BorgResult, event_path, run_borg
 from core.engines.borg.repo import RepoSettings
 from core.engines.borg.tree import ArchiveTree
+from core.errors import EngineError
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 
 
@@ -124,24 +126,49 @@ def create(s: RepoSettings, env: BorgEnv, archive: str, sources: Sequence[str],
     return _res(r, ArchiveStats.from_json(r.json()["archive"]))
 
 
-def prune(s: RepoSettings, env: BorgEnv, prefix: str | None, keep: dict[str, int] | None = None,
+_PRUNE_VERBS = ("Would prune", "Pruning archive", "Keeping archive")
+_PRUNE_LINE = re.compile(r"^(Would prune|Pruning archive|Keeping archive)(?: \([^)]*\))?:"
+                         r"\s*(.*?)\s+\S+ \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[([0-9a-f]+)\]\s*$")
+
+
+def prune(s: RepoSettings, env: BorgEnv, glob: str | None, keep: dict[str, int] | None = None,
           *, dry_run: bool = False, cancel: CancelToken | None = None) -> OpResult:
-    """Prune the plan's archives (those starting with `prefix`) by its keep rules; `data` is
-    the list of archive names that were (or, with dry_run, would be) pruned."""
+    """Prune the archives matching `glob` by the keep rules; `data` is (pruned, kept): the
+    ArchiveEntry (name, id) lists of those pruned (or, with dry_run, that would be) and kept."""
     rules = keep if keep is not None else s.keep
     if not rules:
-        return OpResult(["No keep rules: nothing pruned."], [], [])
-    glob = f"{prefix}*" if prefix else None
+        return OpResult(["No keep rules: nothing pruned."], [], ([], []))
     r = run_borg(cmd.prune(s.location, rules, glob=glob, binary=s.binary, dry_run=dry_run),
                  env, s.location, cancel=cancel)
-    pruned = []
-    for m in r.messages:
-        text = str(m.get("message", ""))
-        if text.startswith(("Pruning archive", "Would prune")):
-            rest = text.split(":", 1)[1].strip() if ":" in text else ""
-            if rest:
-                pruned.append(rest.split()[0])
-    return _res(r, pruned)
+    return _res(r, parse_prune_list(str(m.get("message", "")) for m in r.messages))
+
+
+def parse_prune_list(lines: Iterable[str]) -> tuple[list[ArchiveEntry], list[ArchiveEntry]]:
+    """(pruned, kept) from `borg prune --list` messages; a listed archive that cannot be read
+    stops everything (a prune must never act on a list it did not understand)."""
+    pruned: list[ArchiveEntry] = []
+    kept: list[ArchiveEntry] = []
+    for text in lines:
+        hit = _PRUNE_LINE.match(text)
+        if hit is None and text.startswith(_PRUNE_VERBS):
+            raise EngineError(f"Cannot read borg's prune list ({text!r}); nothing pruned.")
+        if hit:
+            (kept if hit.group(1) == "Keeping archive" else pruned).append(
+                ArchiveEntry(hit.group(3), hit.group(2), None))
+    return pruned, kept
+
+
+def delete_archives(s: RepoSettings, env: BorgEnv, names: Sequence[str],
+                    cancel: CancelToken | None = None) -> OpResult:
+    """Delete exactly these archives, in one borg transaction."""
+    argv = cmd.delete(s.location, names[0], *names[1:], binary=s.binary)
+    return _res(run_borg(argv, env, s.location, cancel=cancel))
+
+
+def rename(s: RepoSettings, env: BorgEnv, old: str, new: str,
+           cancel: CancelToken | None = None) -> OpResult:
+    return _res(run_borg(cmd.rename(s.location, old, new, binary=s.binary), env, s.location,
+                         cancel=cancel))
 
 
 def compact(s: RepoSettings, env: BorgEnv, progress: ProgressCallback = no_progress,
@@ -183,8 +210,7 @@ def extract(s: RepoSettings, env: BorgEnv, archive: str, to: Path,
 
 def delete_archive(s: RepoSettings, env: BorgEnv, archive: str,
                    cancel: CancelToken | None = None) -> OpResult:
-    return _res(run_borg(cmd.delete(s.location, archive, binary=s.binary), env, s.location,
-                         cancel=cancel))
+    return delete_archives(s, env, [archive], cancel)
 
 
 def break_lock(s: RepoSettings, env: BorgEnv) -> OpResult:

@@ -13,7 +13,7 @@ from core.catalogue.jobs import record_external_job
 from core.catalogue.models import Backup, BackupLocation, JobKind, JobStatus, LocationState, Plan
 from core.engines.borg import ops
 from core.engines.borg.process import BorgEnv
-from core.engines.borg.repo import RepoSettings
+from core.engines.borg.repo import RepoSettings, tagged_name
 from core.fmt import count
 from core.progress import CancelToken
 from core.timeutil import utcnow
@@ -23,14 +23,18 @@ def external_ref(archive_id: str) -> str:
     return f"borg:{archive_id}"
 
 
+MADE_BY = "backupdesk"
+
+
 def record_archive(cat: Catalogue, plan: Plan, job_id: int | None, location: str,
-                   st: ops.ArchiveStats) -> int:
+                   st: ops.ArchiveStats, *, outside: bool = False) -> int:
     b = Backup(
         plan_id=plan.id, plan_name=plan.name, job_id=job_id, engine="borg", type="archive",
         name=st.name, created_at=st.start or utcnow(), size=st.compressed_size,
         original_size=st.original_size, deduplicated_size=st.deduplicated_size, files=st.files,
         external_id=st.id,
-        details={"repository": location, "archive": st.name, **st.to_json()},
+        details={"repository": location, "archive": st.name, **st.to_json(),
+                 **({} if outside else {"made_by": MADE_BY})},
     )
     b.locations = [BackupLocation(destination=location, path=f"{location}::{st.name}",
                                   state=LocationState.UNVERIFIED.value,
@@ -38,6 +42,44 @@ def record_archive(cat: Catalogue, plan: Plan, job_id: int | None, location: str
     with cat.session() as s:
         s.add(b)
     return b.id
+
+
+def _made_by_app(b: Backup) -> bool:
+    """Made by a job of this app, not found by a refresh (older records have no marker: their
+    job then tells, an outside archive's job carries the archive's id as external_ref)."""
+    if (b.details or {}).get("made_by") == MADE_BY:
+        return True
+    return b.job is not None and b.job.external_ref is None
+
+
+def plan_archives(cat: Catalogue, plan_id: int, location: str) -> dict[str, str]:
+    """The archives this plan made in the repository and still has: id -> name."""
+    out: dict[str, str] = {}
+    with cat.session() as s:
+        rows = s.scalars(select(Backup).where(Backup.engine == "borg",
+                                              Backup.plan_id == plan_id)
+                         .options(selectinload(Backup.locations), selectinload(Backup.job)))
+        for b in rows:
+            if (b.details or {}).get("repository") != location or not b.external_id:
+                continue
+            if _made_by_app(b) and any(loc.state != LocationState.DELETED.value
+                                       for loc in b.locations):
+                out[b.external_id] = b.name
+    return out
+
+
+def renamed(cat: Catalogue, location: str, old_id: str, st: ops.ArchiveStats) -> None:
+    """The archive recorded as `old_id` is now `st` (borg rename gives it a new id)."""
+    with cat.session() as s:
+        for b in s.scalars(select(Backup).where(Backup.external_id == old_id)
+                           .options(selectinload(Backup.locations))):
+            if (b.details or {}).get("repository") != location:
+                continue
+            b.name, b.external_id = st.name, st.id
+            b.details = {**(b.details or {}), "archive": st.name, "id": st.id,
+                         "made_by": MADE_BY}
+            for loc in b.locations:
+                loc.path = f"{location}::{st.name}"
 
 
 def mark_gone(cat: Catalogue, location: str, archive_names: list[str] | None = None,
@@ -105,10 +147,14 @@ def refresh(cat: Catalogue, plan: Plan, s: RepoSettings, env: BorgEnv,
     with cat.session() as sess:
         known = set(sess.scalars(select(Backup.external_id)
                                  .where(Backup.external_id.in_(ids))))
+    renames = _lost_renames(cat, plan, s.location, archives, ids)
     for a in archives:
         if a.id in known:
             continue
         st = ops.archive_info(s, env, a.name, cancel)
+        if a.name in renames:  # a rename whose run stopped before recording it
+            renamed(cat, s.location, renames[a.name], st)
+            continue
         started = st.start or a.start or utcnow()
         job_id = record_external_job(
             cat, external_ref=external_ref(a.id), engine="borg", kind=JobKind.BACKUP.value,
@@ -122,6 +168,20 @@ def refresh(cat: Catalogue, plan: Plan, s: RepoSettings, env: BorgEnv,
         if job_id is None:
             continue  # another process recorded it first
         report.new_jobs.append(job_id)
-        report.new_backups.append(record_archive(cat, plan, job_id, s.location, st))
+        report.new_backups.append(record_archive(cat, plan, job_id, s.location, st,
+                                                 outside=True))
     report.gone = mark_gone(cat, s.location, keep_ids=ids)
     return report
+
+
+def _lost_renames(cat: Catalogue, plan: Plan, location: str, archives: list[ops.ArchiveEntry],
+                  ids: set[str]) -> dict[str, str]:
+    """Tagged name -> recorded id, for the plan's archives whose recorded id is gone and whose
+    tagged name is in the repository."""
+    names = {a.name for a in archives}
+    out: dict[str, str] = {}
+    for old_id, old_name in plan_archives(cat, plan.id, location).items():
+        new = tagged_name(old_name, plan.name, plan.id)
+        if old_id not in ids and new != old_name and new in names:
+            out[new] = old_id
+    return out

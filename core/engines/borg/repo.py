@@ -48,14 +48,34 @@ def is_remote(location: str) -> bool:
     return location.startswith("ssh://")
 
 
-def archive_prefix(plan_name: str) -> str:
-    """The plan's archives start with this; prune only ever touches them."""
-    clean = re.sub(r"[^A-Za-z0-9._-]+", "-", plan_name).strip("-") or "plan"
-    return f"{clean}-"
+def _clean(plan_name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", plan_name).strip("-") or "plan"
 
 
-def archive_name(plan_name: str, now: datetime) -> str:
-    return f"{archive_prefix(plan_name)}{now:%Y-%m-%dT%H.%M.%S}.{now.microsecond // 1000:03d}"
+def archive_tag(plan_id: int) -> str:
+    """In every archive name the plan makes: `~` is in no host name, no `{now}` and none of
+    borg's placeholders, so a cron script's `{hostname}-{now}` cannot carry it."""
+    return f"~bd{plan_id}~"
+
+
+def archive_glob(plan_id: int) -> str:
+    """The plan's archives for borg's --glob-archives (the catalogue still vets each one)."""
+    return f"*{archive_tag(plan_id)}*"
+
+
+def archive_name(plan_name: str, plan_id: int, now: datetime) -> str:
+    return (f"{_clean(plan_name)}{archive_tag(plan_id)}{now:%Y-%m-%dT%H.%M.%S}."
+            f"{now.microsecond // 1000:03d}")
+
+
+def tagged_name(old: str, plan_name: str, plan_id: int) -> str:
+    """The name an archive of the plan from before the tag gets (`docs-2026-…` ->
+    `docs~bd3~2026-…`); an already tagged name stays."""
+    if archive_tag(plan_id) in old:
+        return old
+    clean = _clean(plan_name)
+    rest = old[len(clean) + 1:] if old.startswith(f"{clean}-") else old
+    return f"{clean}{archive_tag(plan_id)}{rest}"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ def dump(db: DbUrl, final: Path, cancel: CancelToken) -> None:
     tmp = tmp_name(final)
     try:
         if db.kind == "sqlite":
-            sqlite.dump(db, tmp)
+            sqlite.dump(db, tmp, cancel)
         elif db.kind == "postgresql":
             postgres.dump(db, tmp, cancel)
         else:

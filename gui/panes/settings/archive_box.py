@@ -52,6 +52,11 @@ class ArchiveBox(QGroupBox):
         form.addRow("Databases", self.databases)
         form.addRow("Compression", comp)
         form.addRow("Destinations", self.destinations)
+        hint = QLabel("Saving sets each new folder up (creates it, with a marker file). A "
+                      "destination missing later, such as an unplugged disk, is skipped, "
+                      "never re-created.")
+        hint.setWordWrap(True)
+        form.addRow("", hint)
         form.addRow("Full backup every", self.full_every)
         form.addRow("", self.verify_after)
         form.addRow("Keep", self.keep)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from core.cli.main import main
+from core.destinations import MARKER
 from tests.core.archive.conftest import snapshot
 
 REPO = Path(__file__).resolve().parents[3]
@@ -137,7 +138,7 @@ def test_delete_chain_and_files(home: Path, tree: Path, tmp_path: Path,
     assert r.returncode == 2 and "--yes" in r.stderr and "2 backups depending" in r.stderr
     code, rep = jrun(capsys, "delete", str(full["id"]), "--files", "--yes", "--json")
     assert code == 0 and sorted(rep["deleted"]) == sorted(b["id"] for b in items)
-    assert [p for p in d1.rglob("*") if p.is_file()] == []
+    assert [p for p in d1.rglob("*") if p.is_file() and p.name != MARKER] == []
     _, items = jrun(capsys, "backups", "--json")
     assert items == []
 
@@ -175,9 +176,11 @@ def test_exit_codes_in_a_subprocess(home: Path, tree: Path, tmp_path: Path) -> N
     r = cli("run", "ok", home=home)
     assert r.returncode == 0, r.stderr
     f = tmp_path / "file"
+    assert cli("plan", "add", "bad", "--engine", "archive", "--source", str(tree), "--dest",
+               str(f), home=home).returncode == 0
+    (f / MARKER).unlink()
+    f.rmdir()
     f.write_text("x")
-    cli("plan", "add", "bad", "--engine", "archive", "--source", str(tree), "--dest", str(f),
-        home=home)
     r = cli("run", "bad", home=home)
     assert r.returncode == 1 and "is not a folder" in r.stderr
     cat = open_catalogue(AppConfig.resolve(str(home)).catalogue_url)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from core.cli.main import main
+from core.destinations import MARKER
 from tests.core.archive.conftest import MariaDb
 
 
@@ -22,7 +23,7 @@ def jrun(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
 
 
 def files_under(p: Path) -> list[Path]:
-    return [x for x in p.rglob("*") if x.is_file()] if p.exists() else []
+    return [x for x in p.rglob("*") if x.is_file() and x.name != MARKER] if p.exists() else []
 
 
 @pytest.mark.postgres

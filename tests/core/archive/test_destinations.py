@@ -14,8 +14,8 @@ from core.destinations import (
     atomic_file,
     check_destination,
     copy_file_atomic,
+    create_destination,
     is_inside,
-    require_destination,
     safe_delete,
 )
 from core.errors import CancelledError, DestinationError
@@ -38,7 +38,7 @@ def test_check_refusals(tmp_path: Path) -> None:
     huge = check_destination(str(tmp_path), need_bytes=1 << 60)
     assert not huge.ok and "free" in huge.message
     with pytest.raises(DestinationError, match="not a folder"):
-        require_destination(str(f))
+        create_destination(str(f))
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")

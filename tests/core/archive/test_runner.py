@@ -14,6 +14,7 @@ from core.backups import BackupFilter, get_backup, list_backups
 from core.catalogue.jobs import plan_lock_key, start_job
 from core.catalogue.models import Job
 from core.config import AppPaths
+from core.destinations import MARKER
 from core.errors import LockedError
 from core.plans import add_plan
 from core.progress import CancelToken, Progress
@@ -81,16 +82,23 @@ def test_second_start_is_refused(catalogue: Any, paths: AppPaths, tree: Path,
     assert len(jobs(catalogue)) == 1
 
 
-def test_bad_destination_fails_before_any_work(catalogue: Any, paths: AppPaths, tree: Path,
-                                               tmp_path: Path) -> None:
-    f = tmp_path / "a file"
-    f.write_text("x")
+def test_bad_destination_does_not_block_the_healthy_one(catalogue: Any, paths: AppPaths,
+                                                         tree: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "a file"
     add_plan(catalogue, "p", "archive", sources=[str(tree)],
-             destinations=[str(tmp_path / "ok"), str(f)])
+             destinations=[str(bad), str(tmp_path / "ok")])
+    shutil.rmtree(bad)
+    bad.write_text("x")
     out = run_plan(catalogue, paths, "p")
-    assert out.status == "failed" and out.exit_code == 1
-    assert out.error and "is not a folder" in out.error
-    assert not (tmp_path / "ok").exists()
+    assert out.status == "partial" and out.exit_code == 3
+    assert out.error and "is not a folder" in out.error and str(bad) in out.error
+    assert len(list((tmp_path / "ok" / "p").iterdir())) == 1
+    add_plan(catalogue, "only-bad", "archive", sources=[str(tree)],
+             destinations=[str(tmp_path / "b2")])
+    shutil.rmtree(tmp_path / "b2")
+    (tmp_path / "b2").write_text("x")
+    out = run_plan(catalogue, paths, "only-bad")
+    assert out.status == "failed" and out.error and "is not a folder" in out.error
     no_running(catalogue)
 
 
@@ -141,7 +149,7 @@ def test_cancel_ends_cancelled_without_files(catalogue: Any, paths: AppPaths, tr
 
     out = run_plan(catalogue, paths, "p", progress=progress, cancel=token)
     assert out.status == "cancelled" and out.exit_code == 1
-    assert [p for p in d1.rglob("*") if p.is_file()] == []
+    assert [p for p in d1.rglob("*") if p.is_file() and p.name != MARKER] == []
     assert list_backups(catalogue) == []
     no_running(catalogue)
 
@@ -177,7 +185,7 @@ def test_disk_full_fails_cleanly(catalogue: Any, paths: AppPaths, tree: Path, tm
     add_plan(catalogue, "p", "archive", sources=[str(tree)], destinations=[str(tmp_path / "d")])
     out = run_plan(catalogue, paths, "p")
     assert out.status == "failed" and "No space left" in (out.error or "")
-    assert [p for p in (tmp_path / "d").rglob("*") if p.is_file()] == []
+    assert [p for p in (tmp_path / "d").rglob("*") if p.is_file() and p.name != MARKER] == []
     no_running(catalogue)
 
 
@@ -227,18 +235,10 @@ def test_restore_chain_via_catalogue(catalogue: Any, paths: AppPaths, tree: Path
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Any:
     """A real 4 MiB file system (tmpfs), if this process may mount one."""
-    import subprocess
+    from tests.fixtures.tmpfs import small_tmpfs
 
-    mnt = tmp_path / "tiny"
-    mnt.mkdir()
-    if os.geteuid() != 0 or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)],
-            capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here")
-    try:
+    with small_tmpfs(tmp_path / "tiny", "4m") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
 
 
 def test_real_disk_full(catalogue: Any, paths: AppPaths, tree: Path, tmp_path: Path,
@@ -246,19 +246,27 @@ def test_real_disk_full(catalogue: Any, paths: AppPaths, tree: Path, tmp_path: P
     add_plan(catalogue, "alone", "archive", sources=[str(tree)], destinations=[str(tiny_disk)])
     out = run_plan(catalogue, paths, "alone")
     assert out.status == "failed" and "No space left" in (out.error or "")
-    assert [p for p in tiny_disk.rglob("*") if p.is_file()] == []
+    assert [p for p in tiny_disk.rglob("*") if p.is_file() and p.name != MARKER] == []
     add_plan(catalogue, "two", "archive", sources=[str(tree)],
              destinations=[str(tmp_path / "big"), str(tiny_disk)])
     out = run_plan(catalogue, paths, "two")
     assert out.status == "partial" and out.exit_code == 3
-    assert "bytes free" in (out.error or "")
-    assert [p for p in tiny_disk.rglob("*") if p.is_file()] == []
+    assert "No space left" in (out.error or "")
+    assert [p for p in tiny_disk.rglob("*") if p.is_file() and p.name != MARKER] == []
     b = get_backup(catalogue, out.backup_id)
     assert [loc.state for loc in b.locations] == ["ok", "failed"]
-    # Now the plan's size is known: the next run is refused before any work.
+    # The small disk first: it fills while the backup is written there, so it goes to the next.
+    add_plan(catalogue, "small-first", "archive", sources=[str(tree)],
+             destinations=[str(tiny_disk), str(tmp_path / "big2")])
+    first = run_plan(catalogue, paths, "small-first")
+    assert first.status == "partial" and "No space left" in (first.error or "")
+    assert len(list((tmp_path / "big2" / "small-first").iterdir())) == 1
+    assert [p for p in tiny_disk.rglob("*") if p.is_file() and p.name != MARKER] == []
+    # Now the plan's size is known: the full disk is skipped up front, the healthy one written.
     again = run_plan(catalogue, paths, "two", mode="full")
-    assert again.status == "failed" and "bytes free" in (again.error or "")
-    assert again.backup_id is None
+    assert again.status == "partial" and "bytes free" in (again.error or "")
+    assert again.backup_id is not None
+    assert len(list((tmp_path / "big" / "two").iterdir())) == 2
     no_running(catalogue)
 
 
@@ -305,7 +313,7 @@ def test_cancel_while_copying_leaves_nothing_anywhere(catalogue: Any, paths: App
 
     out = run_plan(catalogue, paths, "p", progress=progress, cancel=token)
     assert out.status == "cancelled"
-    assert [p for p in d1.rglob("*") if p.is_file()] == []
-    assert [p for p in d2.rglob("*") if p.is_file()] == []
+    assert [p for p in d1.rglob("*") if p.is_file() and p.name != MARKER] == []
+    assert [p for p in d2.rglob("*") if p.is_file() and p.name != MARKER] == []
     assert list_backups(catalogue) == []
     no_running(catalogue)

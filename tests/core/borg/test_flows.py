@@ -55,7 +55,7 @@ def test_create_refresh_restore_delete(home: Path, catalogue: Any, tmp_path: Pat
     assert out["status"] == "success" and out["files"] == 3  # the *.tmp file is excluded
     b = backups(catalogue)[0]
     assert b.engine == "borg" and b.original_size and b.deduplicated_size and b.files == 3
-    assert b.details["archive"] == b.name and b.name.startswith("docs-")
+    assert b.details["archive"] == b.name and b.name.startswith("docs~bd")
     assert all(PASSPHRASE not in ((j.details and json.dumps(j.details)) or "") for j in
                jobs(catalogue))
 
@@ -106,16 +106,16 @@ def test_prune_compact_check_verify(home: Path, catalogue: Any, tmp_path: Path,
         (source_tree / "new.txt").write_text(str(len(jobs(catalogue))))
         assert main(["--home", str(home), "run", "docs"]) == 0
     live = [b for b in backups(catalogue) if b.locations and b.locations[0].state != "deleted"]
-    assert len([b for b in live if b.name.startswith("docs-")]) == 1
+    assert len([b for b in live if b.name.startswith("docs~bd")]) == 1
     assert any(b.name == "other-prefix" for b in live)
     run = [j for j in jobs(catalogue) if j.kind == "backup" and j.trigger == "cli"][-1]
     with catalogue.session() as s:
         log = s.get(Job, run.id).log.text
-    assert "Pruning archive" in log and "Finished: success" in log
+    assert "Would prune" in log and "Finished: success" in log
 
     assert main(["--home", str(home), "compact", "docs"]) == 0
     assert main(["--home", str(home), "check", "docs", "--verify-data"]) == 0
-    bid = next(b.id for b in live if b.name.startswith("docs-"))
+    bid = next(b.id for b in live if b.name.startswith("docs~bd"))
     assert main(["--home", str(home), "verify", str(bid)]) == 0
     assert next(b for b in backups(catalogue) if b.id == bid).locations[0].state == "ok"
     from core.config import AppPaths

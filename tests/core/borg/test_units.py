@@ -86,8 +86,8 @@ def test_locations() -> None:
         normalise_location("ftp://host/x")
     from datetime import datetime
 
-    assert archive_name("My plan/1", datetime(2026, 1, 2, 3, 4, 5, 67000)) == \
-        "My-plan-1-2026-01-02T03.04.05.067"
+    assert archive_name("My plan/1", 7, datetime(2026, 1, 2, 3, 4, 5, 67000)) == \
+        "My-plan-1~bd7~2026-01-02T03.04.05.067"
     assert borg_time("2026-11-24T10:17:14.000000+00:00") == datetime(2026, 11, 24, 10, 17, 14)
 
 
@@ -114,3 +114,18 @@ def test_tree_implicit_parents_and_undecodable_names() -> None:
     assert x is not None and len(t.child_ids(0)) == 1 and t.mtime[x] == 5.0
     (child,) = t.child_ids(x)
     assert t.path(child).encode("utf-8", "surrogateescape") == raw
+
+
+def test_prune_list_is_read_in_any_locale_or_refused() -> None:
+    from core.engines.borg.ops import parse_prune_list
+    from core.errors import EngineError
+
+    ids = ["a" * 64, "b" * 64]
+    pruned, kept = parse_prune_list([
+        f"Would prune:     vm~bd1~x y                 ven., 2026-12-04 05:23:08 [{ids[0]}]",
+        f"Keeping archive (rule: daily #1):     vm~bd1~z  Fri, 2026-12-04 05:24:08 [{ids[1]}]",
+        "unrelated line"])
+    assert [(a.name, a.id) for a in pruned] == [("vm~bd1~x y", ids[0])]
+    assert [(a.name, a.id) for a in kept] == [("vm~bd1~z", ids[1])]
+    with pytest.raises(EngineError, match="Cannot read borg's prune list"):
+        parse_prune_list(["Would prune:     something borg changed"])

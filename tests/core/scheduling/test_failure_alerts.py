@@ -9,14 +9,17 @@ from tests.core.scheduling.test_service import service
 
 
 def test_a_failed_command_line_run_is_alerted_once(catalogue, home, tmp_path):
+    import shutil
+
     from core.config import AppPaths
 
     blocker = tmp_path / "not-a-folder"
-    blocker.write_text("x")
     src = tmp_path / "src"
     src.mkdir()
     add_plan(catalogue, "cron-job", "archive", sources=[str(src)],
              destinations=[str(blocker)])
+    shutil.rmtree(blocker)
+    blocker.write_text("x")
     add_plan(catalogue, "fine", "archive", sources=[str(src)],
              destinations=[str(tmp_path / "d")])
     sent: list[str] = []
