@@ -3,6 +3,7 @@ under Xvfb. The bus is watched with dbus-monitor; dunst says how many it got."""
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -59,7 +60,7 @@ def test_a_failed_scheduled_backup_is_one_notification_whose_open_shows_the_job(
     (src / "a.txt").write_text("a")
     assert main(["plan", "add", "docs", "--engine", "archive", "--source", str(src),
                  "--dest", str(dest), "--schedule", "daily at 03:00"]) == 0
-    dest.rmdir() if dest.is_dir() else None
+    shutil.rmtree(dest)  # plan add set it up (with its marker): now a file stands there
     dest.write_text("a file where the backups should go")
     _due_now(home)
     # stands in for the running window: the action's `backupdesk gui --job N` forwards to it

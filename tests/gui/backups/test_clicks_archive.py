@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from core.destinations import MARKER
 from gui.panes.backups.dialogs import RestoreDialog
 from tests.gui.backups.person import (
     OFFSCREEN,
@@ -87,7 +88,7 @@ def test_one_red_banner_per_outcome_with_a_close_button(qtbot, archive_window, b
     """Defect 7: two red banners said the same thing and none could be dismissed."""
     pane = archive_window
     d2 = backups["dests"][1]
-    victim = next(p for p in d2.rglob("*") if p.is_file())
+    victim = next(p for p in sorted(d2.rglob("*")) if p.is_file() and p.name != MARKER)
     victim.write_bytes(b"garbage")
     for _ in range(2):
         with qtbot.waitSignal(pane.ops.done, timeout=30000):
