@@ -16,6 +16,7 @@ from core.catalogue.models import Destination, Plan, Schedule
 from core.config import AppPaths
 from core.destinations import create_destination
 from core.errors import ConfigError, NotFoundError, UsageError
+from core.overlap import check_overlap
 from core.secrets import SecretStore, db_secret_key
 from core.timeutil import iso
 
@@ -46,6 +47,7 @@ def _validated(engine: str, sources: list[str], destinations: list[str],
     dests = [str(Path(p).expanduser().absolute()) for p in destinations]
     if engine != "borg" and not dests:
         raise ConfigError("A plan needs at least one destination (--dest).")
+    check_overlap(srcs, dests)
     return opts, passwords, srcs, dests
 
 

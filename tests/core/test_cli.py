@@ -54,7 +54,7 @@ def test_errors_are_one_line_with_exit_codes(home, tmp_path):
     r = run_cli("plan", "show", "nope", env_home=home)
     assert r.returncode == 1
     assert r.stderr == "backupdesk: No plan named 'nope'.\n"
-    r = run_cli("plan", "add", "x", "--engine", "archive", "--source", str(tmp_path),
+    r = run_cli("plan", "add", "x", "--engine", "archive", "--source", str(tmp_path / "src"),
                 "--dest", str(tmp_path / "d"), "--schedule", "every tuesday", env_home=home)
     assert r.returncode == 1 and r.stderr.count("\n") == 1
     assert "Invalid schedule 'every tuesday'" in r.stderr
@@ -113,3 +113,17 @@ def test_catalogue_url_on_postgresql(pg_catalogue_url, tmp_path, capsys):
     assert main([*args, "history", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
     assert not (tmp_path / "h" / "data" / "catalogue.sqlite3").exists()
+
+
+def test_plan_add_refuses_a_destination_inside_a_source_and_the_reverse(home, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    r = run_cli("plan", "add", "x", "--engine", "archive", "--source", str(src),
+                "--dest", str(src / "backups"), env_home=home)
+    assert r.returncode == 1 and r.stderr.count("\n") == 1
+    assert "is inside the source" in r.stderr
+    assert not (src / "backups").exists()  # nothing set up for a refused plan
+    r = run_cli("plan", "add", "x", "--engine", "archive", "--source", str(src),
+                "--dest", str(tmp_path), env_home=home)
+    assert r.returncode == 1 and "is inside the destination" in r.stderr
+    assert run_cli("plan", "list", "--json", env_home=home).stdout.strip() == "[]"

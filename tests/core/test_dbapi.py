@@ -57,9 +57,9 @@ def test_datetime_parameters_compare_like_stored_values(catalogue):
 
 def test_plan_names_by_engine_and_state(catalogue, tmp_path):
     for name in ("b", "a"):
-        add_plan(catalogue, name, "archive", sources=[str(tmp_path)],
+        add_plan(catalogue, name, "archive", sources=[str(tmp_path / "src")],
                  destinations=[str(tmp_path / "d")])
-    update_plan(catalogue, "b", sources=[str(tmp_path)], destinations=[str(tmp_path / "d")],
+    update_plan(catalogue, "b", sources=[str(tmp_path / "src")], destinations=[str(tmp_path / "d")],
                 enabled=False)
     assert plan_names(catalogue) == ["a", "b"]
     assert plan_names(catalogue, enabled_only=True) == ["a"]
@@ -122,7 +122,8 @@ def test_idle_reads_do_not_load_sqlalchemy(home, tmp_path):
     cfg = AppConfig.resolve(str(home))
     cfg.paths.ensure()
     cat = open_catalogue(cfg.catalogue_url)
-    add_plan(cat, "docs", "archive", sources=[str(tmp_path)], destinations=[str(tmp_path / "d")])
+    add_plan(cat, "docs", "archive", sources=[str(tmp_path / "src")],
+             destinations=[str(tmp_path / "d")])
     set_schedule(cat, "docs", "daily at 02:00")
     for status in ("success", "failed"):
         jid = start_job(cat, engine="archive", kind="backup", plan_name="docs")

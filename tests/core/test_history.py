@@ -113,7 +113,7 @@ def test_stats_over_thirty_days(catalogue):
 
 
 def _plan(cat, name):
-    return plans.add_plan(cat, name, "archive", sources=["/tmp"], destinations=["/tmp/d"]).id
+    return plans.add_plan(cat, name, "archive", sources=["/tmp/src"], destinations=["/tmp/d"]).id
 
 
 def test_banner_levels(catalogue):

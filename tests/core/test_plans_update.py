@@ -108,9 +108,9 @@ def test_kept_destination_keeps_its_backups_deletable(catalogue, home, tmp_path,
 
 
 def test_borg_passphrase_goes_to_the_secret_store(catalogue, tmp_path, store):
-    plan = add_plan(catalogue, "vault", "borg", sources=[str(tmp_path)], destinations=[],
+    plan = add_plan(catalogue, "vault", "borg", sources=[str(tmp_path / "src")], destinations=[],
                     options={"repository": str(tmp_path / "repo")}, secrets=store)
-    updated = update_plan(catalogue, "vault", sources=[str(tmp_path)], destinations=[],
+    updated = update_plan(catalogue, "vault", sources=[str(tmp_path / "src")], destinations=[],
                           options={"repository": str(tmp_path / "repo"), "passphrase": "pw2",
                                    "keep": {"daily": 3}}, secrets=store)
     assert "passphrase" not in updated.options and updated.options["keep"] == {"daily": 3}

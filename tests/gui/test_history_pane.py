@@ -66,7 +66,7 @@ def test_banner_stats_and_detail(qtbot, pane):
     from core import plans
 
     cat = pane.ctx.catalogue
-    p = plans.add_plan(cat, "nightly", "archive", sources=["/tmp"], destinations=["/tmp/d"])
+    p = plans.add_plan(cat, "nightly", "archive", sources=["/tmp/src"], destinations=["/tmp/d"])
     add_job(cat, plan="nightly", plan_id=p.id, status="failed", error="disk full",
             started=local_midnight_utc() + timedelta(minutes=1))
     pane.refresh()

@@ -16,7 +16,8 @@ def test_an_idle_window_does_not_load_sqlalchemy(home, tmp_path):
     cfg = AppConfig.resolve(str(home))
     cfg.paths.ensure()
     cat = open_catalogue(cfg.catalogue_url)
-    add_plan(cat, "docs", "archive", sources=[str(tmp_path)], destinations=[str(tmp_path / "d")])
+    add_plan(cat, "docs", "archive", sources=[str(tmp_path / "src")],
+             destinations=[str(tmp_path / "d")])
     set_schedule(cat, "docs", "*/5 * * * *")  # the window's scheduler claims its first due time
     for status in ("success", "failed"):
         jid = start_job(cat, engine="archive", kind="backup", plan_name="docs")

@@ -36,7 +36,7 @@ def start(catalogue: Catalogue, limits: ServeLimits) -> tuple[AgentHTTPServer, t
 
 @pytest.fixture
 def planned(catalogue: Catalogue, tmp_path: Path) -> Catalogue:
-    add_plan(catalogue, "docs", "archive", sources=[str(tmp_path)],
+    add_plan(catalogue, "docs", "archive", sources=[str(tmp_path / "src")],
              destinations=[str(tmp_path / "out")])
     return catalogue
 

@@ -91,7 +91,7 @@ def test_node_add_list_remove(capsys: pytest.CaptureFixture[str], home: Path) ->
 
 @pytest.fixture
 def agent(catalogue: Catalogue, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    plan = add_plan(catalogue, "docs", "archive", sources=[str(tmp_path)],
+    plan = add_plan(catalogue, "docs", "archive", sources=[str(tmp_path / "src")],
                     destinations=[str(tmp_path / "out")])
     job = start_job(catalogue, engine="archive", kind="backup", plan_id=plan.id,
                     plan_name="docs")
@@ -136,7 +136,7 @@ def test_agent_requires_the_token_and_is_read_only(agent: tuple[str, Path], tmp_
 
 
 def test_status_document_without_jobs(catalogue: Catalogue, tmp_path: Path) -> None:
-    add_plan(catalogue, "idle", "archive", sources=[str(tmp_path)],
+    add_plan(catalogue, "idle", "archive", sources=[str(tmp_path / "src")],
              destinations=[str(tmp_path / "o")])
     doc = status_document(catalogue)
     (entry,) = doc["devices"].values()

@@ -22,7 +22,8 @@ NOW = datetime(2026, 6, 2, 12, 0, tzinfo=UTC)
 
 
 def plan_with_schedule(cat, tmp_path, expr="daily at 02:00"):
-    add_plan(cat, "docs", "archive", sources=[str(tmp_path)], destinations=[str(tmp_path)])
+    add_plan(cat, "docs", "archive", sources=[str(tmp_path / "src")],
+             destinations=[str(tmp_path / "d")])
     with cat.session() as s:
         s.query(Plan).update({"created_at": datetime(2026, 5, 1)})
         pid = s.query(Plan.id).scalar()

@@ -80,7 +80,7 @@ def test_host_reports_overdue_plans(qtbot, home, catalogue, tmp_path):
     from gui.context import AppContext
     from gui.scheduler_host import SchedulerHost
 
-    add_plan(catalogue, "late", "archive", sources=[str(tmp_path)],
+    add_plan(catalogue, "late", "archive", sources=[str(tmp_path / "src")],
              destinations=[str(tmp_path / "d")])
     with catalogue.session() as s:
         s.query(Plan).update({"created_at": datetime(2020, 1, 1)})

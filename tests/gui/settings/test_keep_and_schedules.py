@@ -32,7 +32,8 @@ def new_archive_plan(pane, tmp_path, name="docs"):
     ed = pane.editor
     pane.plans.new()
     ed.name.setText(name)
-    ed.sources.add([str(tmp_path)])
+    (tmp_path / "src").mkdir(exist_ok=True)
+    ed.sources.add([str(tmp_path / "src")])
     ed.archive.destinations.add_row(str(tmp_path / "d1"))
     return ed
 
@@ -46,7 +47,7 @@ def test_archive_keep_rules_are_saved_as_plan_add_saves_them(qtbot, pane, home, 
     save(qtbot, ed)
     env = {**os.environ, FORCE_FILE_ENV: "1"}
     out = subprocess.run([sys.executable, "-m", "core", "--home", str(home), "plan", "add",
-                          "cli", "--engine", "archive", "--source", str(tmp_path), "--dest",
+                          "cli", "--engine", "archive", "--source", str(tmp_path / "src"), "--dest",
                           str(tmp_path / "d1"), "--keep-daily", "7", "--keep-weekly", "4",
                           "--keep-monthly", "6"], capture_output=True, text=True, timeout=60,
                          env=env)
@@ -162,7 +163,8 @@ def test_schedules_with_different_zones_are_flagged(qtbot, pane, tmp_path):
     from core.schedule_store import set_schedule
 
     cat = pane.ctx.catalogue
-    add_plan(cat, "docs", "archive", sources=[str(tmp_path)], destinations=[str(tmp_path / "d")],
+    add_plan(cat, "docs", "archive", sources=[str(tmp_path / "src")],
+             destinations=[str(tmp_path / "d")],
              schedule="daily")
     set_schedule(cat, "docs", "weekly", kind="verify", timezone="Europe/Rome")
     show_plan(qtbot, pane, "docs")

@@ -94,7 +94,7 @@ def test_editing_a_plan_keeps_passwords_and_changes_options(qtbot, pane, home, t
     from core.plans import add_plan
 
     store = SecretStore(AppPaths.resolve(str(home)))
-    plan = add_plan(pane.ctx.catalogue, "docs", "archive", sources=[str(tmp_path)],
+    plan = add_plan(pane.ctx.catalogue, "docs", "archive", sources=[str(tmp_path / "src")],
                     destinations=[str(tmp_path / "d1")],
                     options={"databases": ["postgresql://u:pw@db.example/sales"]},
                     secrets=store)
@@ -178,7 +178,7 @@ def test_delete_plan_after_asking(qtbot, pane, tmp_path, monkeypatch):
     from core.errors import NotFoundError
     from core.plans import add_plan
 
-    add_plan(pane.ctx.catalogue, "docs", "archive", sources=[str(tmp_path)],
+    add_plan(pane.ctx.catalogue, "docs", "archive", sources=[str(tmp_path / "src")],
              destinations=[str(tmp_path / "d")])
     show_plan(qtbot, pane, "docs")
     monkeypatch.setattr(pane, "ask", lambda *_: True)
