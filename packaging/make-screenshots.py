@@ -63,6 +63,7 @@ def build_home(exe: list[str], work: Path) -> Path:
     cli(exe, home, "run", "Lab data", "--full", ok=(0, 3))
     make_tree(lab / "new", 6, 5)
     cli(exe, home, "run", "Lab data", ok=(0, 3))
+    shutil.rmtree(work / "nas")  # plan add set it up
     (work / "nas").write_text("not a folder")  # the only destination unusable: failed
     cli(exe, home, "run", "Scans", ok=(0, 1, 3))
     return home
