@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from core.backups import BackupFilter, BackupInfo, as_tree, list_backups
 from core.catalogue.db import Catalogue
-from core.progress import Progress
+from core.progress import Progress, no_progress
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.panes.backups.guard import guarded
@@ -72,13 +72,14 @@ class CopyResult:
 
 
 def copy_files(cat: Catalogue, backup_id: int, to: Path, *, chain: bool = False,
-               cancel: Any = None) -> CopyResult:
+               cancel: Any = None, progress: Any = None) -> CopyResult:
     """Copy out (core), then what the user is told: how much, and where it went."""
     import os
 
     from core.backup_ops import copy_out
 
-    paths = copy_out(cat, backup_id, to, chain=chain, cancel=cancel)
+    paths = copy_out(cat, backup_id, to, chain=chain, cancel=cancel,
+                     progress=progress or no_progress)
     into = os.path.commonpath([str(p.parent) for p in paths]) if paths else str(to)
     return CopyResult(len(paths), sum(p.stat().st_size for p in paths if p.is_file()), into)
 
@@ -140,7 +141,7 @@ class BackupsController(QObject):
                             into_database=req.into_database, dump=req.dump, progress=True)
 
     def copy_out(self, backup_id: int, to: Path, chain: bool) -> bool:
-        return self._submit("copy", copy_files, backup_id, to, chain=chain)
+        return self._submit("copy", copy_files, backup_id, to, chain=chain, progress=True)
 
     def delete(self, backup_id: int, files: bool) -> bool:
         """Core deletes a borg archive in its repository whatever `files` says."""
