@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import pty
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,11 +15,9 @@ import pytest
 from core import backup_ops
 from core.backup_ops import copy_out
 from core.backups import get_backup
-from core.config import AppPaths
 from core.errors import CancelledError
-from core.plans import add_plan
 from core.progress import CancelToken, Progress
-from core.runner import run_plan
+from tests.core.helpers import on_a_terminal, random_backup
 
 MIB = 1 << 20
 
@@ -31,15 +25,7 @@ MIB = 1 << 20
 @pytest.fixture
 def backup(catalogue, home: Path, tmp_path: Path) -> int:
     """A real archive backup of 12 MiB of incompressible data (a few 4 MiB chunks to copy)."""
-    src = tmp_path / "Documents"
-    src.mkdir()
-    for i in range(6):
-        (src / f"f{i}.bin").write_bytes(os.urandom(2 * MIB))
-    add_plan(catalogue, "docs", "archive", sources=[str(src)],
-             destinations=[str(tmp_path / "dest")], options={"verify_after": False})
-    out = run_plan(catalogue, AppPaths.resolve(str(home)), "docs")
-    assert out.status == "success" and out.backup_id
-    return out.backup_id
+    return random_backup(catalogue, home, tmp_path / "Documents", "docs", 6, 2 * MIB)
 
 
 def _finals(folder: Path) -> list[str]:
@@ -103,28 +89,8 @@ def _argv(home: Path, backup: int, to: Path, *extra: str) -> list[str]:
 
 
 def test_a_terminal_gets_a_progress_bar(home: Path, backup: int, tmp_path: Path) -> None:
-    main, child = pty.openpty()
-    env = {**os.environ, "COLUMNS": "120", "TERM": "xterm-256color"}
-    proc = subprocess.Popen(_argv(home, backup, tmp_path / "out"), stdin=child, stdout=child,
-                            stderr=child, env=env)
-    os.close(child)
-    seen = b""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([main], [], [], 1.0)
-        if ready:
-            try:
-                chunk = os.read(main, 65536)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-        elif proc.poll() is not None:
-            break
-    os.close(main)
-    assert proc.wait(timeout=30) == 0
-    text = seen.decode("utf-8", "replace")
+    code, text = on_a_terminal(_argv(home, backup, tmp_path / "out"))
+    assert code == 0, text[-2000:]
     assert "━" in text, text[-2000:]  # the bar is drawn
     assert f"backup {backup}" in text and "%" in text and "Copying" in text
     assert f"Copied 2 files to {tmp_path / 'out'}." in text

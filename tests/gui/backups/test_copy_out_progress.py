@@ -4,16 +4,13 @@ the pane while it runs, then how much was copied and where."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-from core.config import AppPaths
-from core.plans import add_plan
-from core.runner import run_plan
 from gui.panes.backups.dialogs import CopyOutDialog
+from tests.core.helpers import random_backup
 from tests.gui.backups.person import OFFSCREEN, click_row, into_folder, open_pane, shot
 
 pytestmark = OFFSCREEN
@@ -24,15 +21,7 @@ BYTES_OF = re.compile(r"\d+(\.\d+)? (B|KiB|MiB|GiB) of \d+(\.\d+)? MiB")
 @pytest.fixture
 def big_backup(catalogue, home, tmp_path) -> int:
     """A real archive backup of 24 MiB of incompressible data: several 4 MiB chunks."""
-    src = tmp_path / "Photos"
-    src.mkdir()
-    for i in range(6):
-        (src / f"p{i}.raw").write_bytes(os.urandom(4 * MIB))
-    add_plan(catalogue, "photos", "archive", sources=[str(src)],
-             destinations=[str(tmp_path / "dest")], options={"verify_after": False})
-    out = run_plan(catalogue, AppPaths.resolve(str(home)), "photos")
-    assert out.status == "success" and out.backup_id
-    return out.backup_id
+    return random_backup(catalogue, home, tmp_path / "Photos", "photos", 6, 4 * MIB)
 
 
 def _copy_watching(qtbot, pane, out: Path, picture: Path) -> list[tuple[str, int, bool]]:
