@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from core.catalogue.db import Catalogue
 from core.catalogue.models import Backup, BackupLocation, Destination, LocationState
 from core.destinations import copy_file_atomic, safe_delete
 from core.errors import BackupDeskError, EngineError, UsageError
-from core.fmt import count
+from core.fmt import count, human_bytes
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 
 
@@ -148,6 +149,24 @@ def copy_out(cat: Catalogue, backup_id: int, to: Path, *, chain: bool = False,
         meter.files += 1
         meter.report(force=True)
     return out
+
+
+@dataclass(frozen=True)
+class Copied:
+    """What a copy out tells the user: how much, and the folder that holds it."""
+
+    files: int
+    bytes: int
+    into: str
+
+    @classmethod
+    def of(cls, paths: list[Path], to: Path) -> Copied:
+        into = os.path.commonpath([str(p.parent) for p in paths]) if paths else str(to)
+        return cls(len(paths), sum(p.stat().st_size for p in paths if p.is_file()), into)
+
+    def sentence(self) -> str:
+        return (f"Copied {count(self.files, 'file')} ({human_bytes(self.bytes)}) into "
+                f"{self.into}, each checked against its SHA-256.")
 
 
 def _copy_one(b: BackupInfo, name: str, sha256: str, folder: Path,

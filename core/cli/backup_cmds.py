@@ -179,7 +179,7 @@ def _restore(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _copy_out(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.backup_ops import copy_out
+    from core.backup_ops import Copied, copy_out
     from core.cli.progress_bar import run_progress
 
     cancel = CancelToken()
@@ -193,7 +193,7 @@ def _copy_out(ctx: CliContext, a: argparse.Namespace) -> int:
     if a.json:
         print_json([str(p) for p in paths])
     else:
-        print(f"Copied {count(len(paths), 'file')} to {a.to}.")
+        print(Copied.of(paths, a.to).sentence())
     return 0
 
 

@@ -88,12 +88,14 @@ def _argv(home: Path, backup: int, to: Path, *extra: str) -> list[str]:
             "--to", str(to), *extra]
 
 
-def test_a_terminal_gets_a_progress_bar(home: Path, backup: int, tmp_path: Path) -> None:
+def test_a_terminal_gets_a_progress_bar(catalogue, home: Path, backup: int,
+                                        tmp_path: Path) -> None:
     code, text = on_a_terminal(_argv(home, backup, tmp_path / "out"))
     assert code == 0, text[-2000:]
     assert "━" in text, text[-2000:]  # the bar is drawn
     assert f"backup {backup}" in text and "%" in text and "Copying" in text
-    assert f"Copied 2 files to {tmp_path / 'out'}." in text
+    into = tmp_path / "out" / get_backup(catalogue, backup).name
+    assert f"Copied 2 files (12.0 MiB) into {into}, each checked" in text, text[-2000:]
 
 
 def test_a_pipe_gets_plain_lines_and_json_gets_none(home: Path, backup: int,

@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from core.backup_ops import Copied
 from core.backups import BackupFilter, BackupInfo, as_tree, list_backups
 from core.catalogue.db import Catalogue
 from core.progress import Progress, no_progress
@@ -64,24 +65,14 @@ def read_paths(cat: Catalogue, backup_id: int) -> list[str]:
     return paths
 
 
-@dataclass
-class CopyResult:
-    files: int
-    bytes: int
-    into: str  # the folder that holds what was copied
-
-
 def copy_files(cat: Catalogue, backup_id: int, to: Path, *, chain: bool = False,
-               cancel: Any = None, progress: Any = None) -> CopyResult:
+               cancel: Any = None, progress: Any = None) -> Copied:
     """Copy out (core), then what the user is told: how much, and where it went."""
-    import os
-
     from core.backup_ops import copy_out
 
     paths = copy_out(cat, backup_id, to, chain=chain, cancel=cancel,
                      progress=progress or no_progress)
-    into = os.path.commonpath([str(p.parent) for p in paths]) if paths else str(to)
-    return CopyResult(len(paths), sum(p.stat().st_size for p in paths if p.is_file()), into)
+    return Copied.of(paths, to)
 
 
 class BackupsController(QObject):
