@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from core.backup_ops import Copied
 from core.backups import BackupFilter, BackupInfo, as_tree, list_backups
 from core.catalogue.db import Catalogue
 from core.progress import Progress, no_progress
@@ -20,6 +19,9 @@ from gui.context import AppContext
 from gui.errors import error_text
 from gui.panes.backups.guard import guarded
 from gui.workers import Task
+
+if TYPE_CHECKING:
+    from core.backup_ops import Copied
 
 
 def load_backups(cat: Catalogue, flt: BackupFilter) -> tuple[list[tuple[int, BackupInfo]],
@@ -68,7 +70,7 @@ def read_paths(cat: Catalogue, backup_id: int) -> list[str]:
 def copy_files(cat: Catalogue, backup_id: int, to: Path, *, chain: bool = False,
                cancel: Any = None, progress: Any = None) -> Copied:
     """Copy out (core), then what the user is told: how much, and where it went."""
-    from core.backup_ops import copy_out
+    from core.backup_ops import Copied, copy_out
 
     paths = copy_out(cat, backup_id, to, chain=chain, cancel=cancel,
                      progress=progress or no_progress)
