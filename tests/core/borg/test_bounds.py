@@ -4,7 +4,8 @@ create/extract/check by a watchdog on borg's silence. Each ends borg's process g
 A `borg serve` that completes the login and then hangs cannot be made here without
 controlling the remote side, so BACKUPDESK_BORG points at a small script that stands in for
 it: `--version` and the calls before the hang go to the real borg, the call that talks to the
-hung repository starts a child (standing in for the ssh in borg's group) and sleeps."""
+hung repository starts a child (standing in for the ssh in borg's group) and sleeps. The last
+test makes the same hang with a real sshd: a remote command that logs in and never answers."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from tests.core.borg.conftest import PASSPHRASE, needs_borg
-from tests.core.borg.test_surroundings import _backupdesk
+from tests.core.borg.conftest import PASSPHRASE, Sshd, needs_borg
+from tests.core.borg.test_surroundings import _backupdesk, _processes
 
 pytestmark = [pytest.mark.borg, needs_borg]
 
@@ -95,3 +96,29 @@ def test_a_backup_to_a_repository_that_goes_silent_is_stopped(home: Path, tmp_pa
     assert job is not None and job.status == "failed" and "said nothing" in (job.error or "")
     r = _backupdesk(home, "run", "far")  # the real borg: nothing was left locked
     assert r.returncode == 0, r.stderr
+
+
+def test_a_borg_serve_that_hangs_after_the_login_is_given_up(home: Path, tmp_path: Path,
+                                                            source_tree: Path,
+                                                            sshd: Sshd) -> None:
+    """Real ssh and sshd; the remote command (BORG_REMOTE_PATH) logs in and never answers, as
+    a hung `borg serve` would: sshd keeps answering ssh's keep-alives, so only our bound
+    ends the call."""
+    repo = tmp_path / "repo"
+    _init(repo)
+    pids = tmp_path / "remote-pid"
+    serve = tmp_path / "hung-serve"
+    serve.write_text(f"#!/bin/sh\necho $$ > {pids}\nexec sleep 3600\n")
+    serve.chmod(0o755)
+    try:
+        r = _backupdesk(home, "plan", "add", "far", "--engine", "borg", "--repo",
+                        sshd.url(repo), "--rsh", sshd.rsh, "--source", str(source_tree),
+                        "--existing", BACKUPDESK_PASSPHRASE=PASSPHRASE,
+                        BORG_REMOTE_PATH=str(serve), BACKUPDESK_BORG_TIMEOUT="5")
+        assert r.returncode == 1 and r.stderr.count("\n") == 1, r.stderr
+        assert f"on {sshd.url(repo)} did not finish within 5 s" in r.stderr, r.stderr
+        assert pids.is_file()  # the login worked: the remote side was reached
+        assert _processes(f"-p {sshd.port}") == []  # no ssh left behind
+    finally:
+        if pids.is_file():
+            subprocess.run(["kill", pids.read_text().strip()], check=False)
