@@ -25,12 +25,14 @@ def test_verify_all_reports_what_it_could_not_reach(home: Path, tmp_path: Path,
     from core.engines.borg.repo import passphrase_key
     from core.secrets import SecretStore
 
-    h = ["--home", str(home)]
+    def cli(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        rc = main(["--home", str(home), *argv])
+        out, err = capsys.readouterr()
+        return rc, out, err
 
     def ok(*argv: str) -> str:
-        capsys.readouterr()
-        rc = main([*h, *argv])
-        out, err = capsys.readouterr()
+        rc, out, err = cli(*argv)
         assert rc == 0, (argv, err)
         return out
 
@@ -58,9 +60,7 @@ def test_verify_all_reports_what_it_could_not_reach(home: Path, tmp_path: Path,
             if any(p.name.startswith("lock") for p in repos["locked"].iterdir()):
                 break
             time.sleep(0.05)
-        capsys.readouterr()
-        rc = main([*h, "verify", "--all"])
-        out, err = capsys.readouterr()
+        rc, out, err = cli("verify", "--all")
         assert rc == 1, err
         lines = {ln.split(" at ")[0]: ln for ln in out.splitlines()}
         by_plan = {name: lines[f"backup {before[name]['id']}"] for name in before}
@@ -71,9 +71,8 @@ def test_verify_all_reports_what_it_could_not_reach(home: Path, tmp_path: Path,
         assert err.count("\n") == 1 and "3 copies could not be verified" in err, err
         assert "internal error" not in err
 
-        capsys.readouterr()
-        rc = main([*h, "verify", "--all", "--json"])
-        report = json.loads(capsys.readouterr().out)
+        rc, out, _ = cli("verify", "--all", "--json")
+        report = json.loads(out)
         assert rc == 1 and report["ok"] is False
         states = {loc["backup_id"]: loc for loc in report["locations"]}
         for name in ("moved", "locked", "wrongpw"):
