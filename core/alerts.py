@@ -21,6 +21,7 @@ from pathlib import Path
 from core.config import AppPaths
 from core.errors import BackupDeskError
 from core.secrets import SecretStore
+from core.statefile import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +59,7 @@ class AlertSettings:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def save(self, paths: AppPaths) -> None:
-        paths.config_dir.mkdir(parents=True, exist_ok=True)
-        p = paths.config_dir / SETTINGS_FILE
-        tmp = p.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-        os.replace(tmp, p)
+        write_atomic(paths.config_dir / SETTINGS_FILE, json.dumps(asdict(self), indent=2))
 
     def wants(self, kind: str) -> bool:
         return {"failure": self.on_failure, "overdue": self.on_overdue,

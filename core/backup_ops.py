@@ -12,8 +12,8 @@ from sqlalchemy import select
 from core.backups import BackupInfo, chain_of, descendants, get_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.models import Backup, BackupLocation, Destination, LocationState
-from core.destinations import copy_file_atomic, safe_delete
-from core.errors import BackupDeskError, EngineError, UsageError
+from core.destinations import copy_file_atomic, require_mounted, safe_delete
+from core.errors import BackupDeskError, DestinationError, EngineError, UsageError
 from core.fmt import count, human_bytes
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 
@@ -39,13 +39,26 @@ class DeleteReport:
     errors: list[str] = field(default_factory=list)
 
 
-def _roots(cat: Catalogue, plan_id: int | None) -> dict[int, Path]:
+def _roots(cat: Catalogue, plan_id: int | None) -> dict[int, tuple[Path, str | None]]:
+    """The plan's destination folders by id, each with its marker id (None for one set up by
+    a version without markers)."""
     if plan_id is None:
         return {}
     with cat.session() as s:
-        rows = s.execute(select(Destination.id, Destination.location)
+        rows = s.execute(select(Destination.id, Destination.location, Destination.options)
                          .where(Destination.plan_id == plan_id)).all()
-    return {i: Path(loc).expanduser() for i, loc in rows}
+    return {i: (Path(loc).expanduser(), (opts or {}).get("marker")) for i, loc, opts in rows}
+
+
+def _unmounted(root: Path, marker: str | None) -> str | None:
+    """Why nothing may be deleted under `root` now, or None."""
+    if marker is None:
+        return None if root.is_dir() else f"destination {root} is not reachable."
+    try:
+        require_mounted(str(root), marker)
+    except DestinationError:
+        return f"destination {root} is not mounted (is the disk plugged in?)."
+    return None
 
 
 def delete_backups(cat: Catalogue, backup_id: int, *, files: bool) -> DeleteReport:
@@ -66,15 +79,15 @@ def delete_backups(cat: Catalogue, backup_id: int, *, files: bool) -> DeleteRepo
                 if not loc.path or loc.state in (LocationState.FAILED.value,
                                                  LocationState.DELETED.value):
                     continue
-                root = roots.get(loc.destination_id) if loc.destination_id else None
-                if root is None:
+                known = roots.get(loc.destination_id) if loc.destination_id else None
+                if known is None:
                     report.errors.append(f"Kept {loc.path}: {loc.destination} is no longer a "
                                          f"destination of plan {b.plan!r}.")
                     failed = True
                     continue
-                if not root.is_dir():
-                    report.errors.append(f"Kept {loc.path}: destination {root} is not "
-                                         "reachable.")
+                root = known[0]
+                if why := _unmounted(*known):
+                    report.errors.append(f"Kept {loc.path}: {why}")
                     failed = True
                     continue
                 try:

@@ -19,6 +19,7 @@ from pathlib import Path
 from core.config import AppConfig
 from core.errors import BackupDeskError
 from core.service import running_pid
+from core.statefile import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -173,10 +174,7 @@ def install_units(exe: str, *, enable: bool = False) -> list[Path]:
     """Write the systemd user unit and the autostart entry for this user running `exe`."""
     written = []
     for path, name in ((user_unit_path(), UNIT), (autostart_path(), AUTOSTART)):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(_template(name, exe), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, _template(name, exe), mode=0o644)
         written.append(path)
     if systemd_available():
         _systemctl("daemon-reload")

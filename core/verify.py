@@ -1,4 +1,6 @@
-"""Verify backups: every artifact at every destination is ok, missing, size_mismatch or corrupt.
+"""Verify backups: every artifact at every destination is ok, missing, size_mismatch or corrupt,
+or unverified when the copy could not be reached (a borg repository moved away, busy, or with
+a wrong passphrase): that is no verdict on the copy, so it is reported and not stored.
 
 Hashes run in a thread pool (hashlib releases the GIL), one artifact per task, largest first.
 """
@@ -19,11 +21,12 @@ from core.catalogue.enums import JobKind, JobStatus, LocationState
 from core.config import AppPaths
 from core.engines.api import Artifact
 from core.errors import CancelledError, NotFoundError
-from core.fmt import count
+from core.fmt import count, plural
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 from core.timeutil import utcnow
 
 CHUNK = 8 << 20
+UNREACHED = LocationState.UNVERIFIED.value
 SEVERITY = {LocationState.OK.value: 0, LocationState.SIZE_MISMATCH.value: 2,
             LocationState.CORRUPT.value: 3, LocationState.MISSING.value: 4}
 
@@ -44,10 +47,12 @@ class LocationResult:
     path: str
     state: str = LocationState.OK.value
     artifacts: list[ArtifactResult] = field(default_factory=list)
+    error: str = ""  # why the copy could not be verified (state unverified)
 
     def to_json(self) -> dict[str, Any]:
         return {"backup_id": self.backup_id, "location_id": self.location_id,
                 "destination": self.destination, "path": self.path, "state": self.state,
+                **({"error": self.error} if self.error else {}),
                 "artifacts": [{"name": a.name, "state": a.state, "size": a.size,
                                **({"error": a.error} if a.error else {})}
                               for a in self.artifacts]}
@@ -61,6 +66,25 @@ class VerifyReport:
     @property
     def all_ok(self) -> bool:
         return all(loc.state == LocationState.OK.value for loc in self.locations)
+
+    @property
+    def unreached(self) -> list[LocationResult]:
+        """Copies that could not be verified."""
+        return [r for r in self.locations if r.state == UNREACHED]
+
+    @property
+    def bad(self) -> list[LocationResult]:
+        """Copies found missing, damaged or corrupt."""
+        return [r for r in self.locations if r.state not in (LocationState.OK.value, UNREACHED)]
+
+    def problem(self) -> str | None:
+        """One sentence on what is not ok; None when everything is."""
+        bad, unreached = len(self.bad), len(self.unreached)
+        parts = [f"{count(bad, 'copy')} {plural(bad, 'is')} missing, damaged or "
+                 "corrupt"] if bad else []
+        if unreached:
+            parts.append(f"{count(unreached, 'copy')} could not be verified")
+        return "; ".join(parts) + "." if parts else None
 
 
 def hash_file(path: Path, stop: threading.Event | None = None,
@@ -149,7 +173,7 @@ def store(cat: Catalogue, report: VerifyReport) -> None:
     from core.catalogue.models import BackupLocation
 
     now = utcnow()
-    by_id = {r.location_id: r for r in report.locations}
+    by_id = {r.location_id: r for r in report.locations if r.state != UNREACHED}
     with cat.session() as s:
         for loc in s.scalars(select(BackupLocation).where(BackupLocation.id.in_(by_id))):
             r = by_id[loc.id]
@@ -192,11 +216,11 @@ def verify_backups(cat: Catalogue, ids: list[int] | None = None, *,
             finish_job(cat, job_id, status, error=str(e))
         raise
     if job_id is not None:
-        bad = [r for r in report.locations if r.state != LocationState.OK.value]
-        lines = [f"backup {r.backup_id} at {r.destination}: {r.state}" for r in report.locations]
+        lines = [f"backup {r.backup_id} at {r.destination}: {r.state}"
+                 + (f" ({r.error})" if r.error else "") for r in report.locations]
         append_log(cat, job_id, "\n".join(lines) or "Nothing to verify.")
-        finish_job(cat, job_id, JobStatus.FAILED if bad else JobStatus.SUCCESS,
-                   error=f"{count(len(bad), 'copy')} missing, damaged or corrupt." if bad else None,
+        problem = report.problem()
+        finish_job(cat, job_id, JobStatus.FAILED if problem else JobStatus.SUCCESS, error=problem,
                    bytes=report.bytes, details={"backup_ids": [b.id for b in items]})
     return report
 

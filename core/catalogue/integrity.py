@@ -10,13 +10,12 @@ catalogue it opened whole, so its own writes cost no check at the next start; an
 
 from __future__ import annotations
 
-import json
-import os
 import sqlite3
 import time
 from pathlib import Path
 
 from core.errors import CatalogueError
+from core.statefile import read_json, write_json
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 FULL_CHECK_EVERY = 24 * 3600.0  # seconds: a whole file is checked again at least this often
@@ -48,11 +47,7 @@ def _stamp(path: Path) -> list[int]:
 
 
 def _read_marker(path: Path) -> dict[str, object]:
-    try:
-        data = json.loads(marker_file(path).read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json(marker_file(path))
 
 
 def _write_marker(path: Path, problem: str | None) -> None:
@@ -60,13 +55,9 @@ def _write_marker(path: Path, problem: str | None) -> None:
         stamp = _stamp(path)
     except OSError:
         return
-    m = marker_file(path)
-    tmp = m.with_name(f".{m.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump({"stamp": stamp, "checked_at": time.time(), "problem": problem}, f)
-        os.replace(tmp, m)
+        write_json(marker_file(path),
+                   {"stamp": stamp, "checked_at": time.time(), "problem": problem})
     except OSError:
         pass  # only a shortcut: without it the next open checks again
 

@@ -12,7 +12,7 @@ from core.catalogue.enums import BACKUP_STATUSES, JobTrigger
 from core.cli import db_password
 from core.cli.context import CliContext, print_json, print_table
 from core.errors import UsageError
-from core.fmt import count, human_bytes, local_time, plural
+from core.fmt import count, human_bytes, local_time
 from core.progress import CancelToken
 
 
@@ -143,12 +143,14 @@ def _verify(ctx: CliContext, a: argparse.Namespace) -> int:
     else:
         for r in report.locations:
             bad = [f"{x.name}: {x.state}" for x in r.artifacts if x.state != "ok"]
-            print(f"backup {r.backup_id} at {r.destination}: {r.state}"
-                  + (f" ({'; '.join(bad)})" if bad else ""))
-    if not report.all_ok:
-        n = sum(1 for r in report.locations if r.state != "ok")
-        print(f"backupdesk: {count(n, 'copy')} {plural(n, 'is')} missing, damaged or corrupt.",
-              file=sys.stderr)
+            if r.error:
+                print(f"backup {r.backup_id} at {r.destination}: not verified ({r.error})")
+            else:
+                print(f"backup {r.backup_id} at {r.destination}: {r.state}"
+                      + (f" ({'; '.join(bad)})" if bad else ""))
+    problem = report.problem()
+    if problem:
+        print(f"backupdesk: {problem}", file=sys.stderr)
         return 1
     return 0
 

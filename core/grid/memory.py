@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
 from core.config import AppPaths
+from core.statefile import write_atomic
 
 log = logging.getLogger(__name__)
 FILE_NAME = "grid-devices.json"
@@ -79,14 +78,6 @@ class DeviceMemory:
 
     def _write(self, text: str) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(prefix=f".{FILE_NAME}.", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    f.write(text)
-                os.replace(tmp, self.path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            write_atomic(self.path, text)
         except OSError as e:
             log.warning("cannot keep the device memory in %s: %s", self.path, e)

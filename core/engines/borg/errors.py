@@ -46,6 +46,10 @@ class ConnectionFailedError(BorgError):
     """The ssh connection to the repository's host failed."""
 
 
+class BorgTimeoutError(BorgError):
+    """borg ran past its bound (a repository that does not answer) and was stopped."""
+
+
 class DiskFullError(BorgError):
     """No space left where borg writes."""
 

@@ -6,7 +6,14 @@ borg runs in a process group of its own (with its ssh), which ends with the call
 ends: when borg exits (what it left behind is ended), on an error or interrupt here, and when
 this process dies, even by SIGKILL: a watcher (`sh`) waits for the end of a pipe that only we
 hold open and then ends the group. ssh gets a connect timeout and keep-alives, so a host that
-accepts and never answers fails the call instead of hanging it."""
+accepts and never answers fails the call instead of hanging it.
+
+Every call is bounded, since a `borg serve` that logged in and then hangs (or a local repository
+on a hung NFS mount) is not: the short calls (list, info, init, rename...) by a wall-clock
+limit, the long ones (create, extract, check, compact, delete, prune, listing an archive's
+contents) by a watchdog on borg's silence; they run with --progress, so a working borg
+speaks every few seconds. Either ends borg's process group and fails the call with
+BorgTimeoutError."""
 
 from __future__ import annotations
 
@@ -22,7 +29,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.engines.borg.errors import INSTALL_HINT, BorgError, BorgMissingError, classify
+from core.engines.borg.errors import (
+    INSTALL_HINT,
+    BorgError,
+    BorgMissingError,
+    BorgTimeoutError,
+    classify,
+)
 from core.errors import CancelledError
 from core.progress import CancelToken
 
@@ -45,6 +58,11 @@ TERM_GRACE = 5.0  # seconds between SIGTERM and SIGKILL to the process group
 SSH_CONNECT_TIMEOUT = 15
 SSH_OPTIONS = {"ConnectTimeout": str(SSH_CONNECT_TIMEOUT), "ServerAliveInterval": "15",
                "ServerAliveCountMax": "4"}
+# Bounds of a call, in seconds (0: none): a short call's whole run, a long call's silence.
+CALL_TIMEOUT_ENV, CALL_TIMEOUT = "BACKUPDESK_BORG_TIMEOUT", 300.0
+IDLE_TIMEOUT_ENV, IDLE_TIMEOUT = "BACKUPDESK_BORG_IDLE_TIMEOUT", 600.0
+# Calls whose length grows with the data or the repository: bounded by silence, not time.
+LONG_CALLS = ("create", "extract", "check", "compact", "delete", "prune")
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 PIPE_SIZE = 1 << 20
 BATCH_BYTES, BATCH_PAUSE = 32 << 10, 0.002
@@ -120,31 +138,86 @@ def _passphrase_fd(passphrase: str | None) -> int | None:
     return r
 
 
-class _Stopper:
-    """Waits for cancel while the process runs; SIGINT, then SIGTERM/SIGKILL to its group."""
+def _seconds(var: str, default: float) -> float | None:
+    """A bound from the environment (seconds; 0 or less: none), else `default`."""
+    try:
+        value = float(os.environ.get(var, "") or default)
+    except ValueError:
+        value = default
+    return value if value > 0 else None
 
-    def __init__(self, proc: subprocess.Popen[bytes], cancel: CancelToken,
-                 grace: float) -> None:
-        self.proc, self.cancel, self.grace = proc, cancel, grace
+
+@dataclass(frozen=True)
+class Bound:
+    """How long a call may run (`limit`) or stay silent (`idle`), in seconds."""
+
+    limit: float | None = None
+    idle: float | None = None
+
+    @classmethod
+    def for_call(cls, argv: Sequence[str]) -> Bound:
+        sub = argv[1] if len(argv) > 1 else ""
+        if sub in LONG_CALLS or "--json-lines" in argv:
+            return cls(idle=_seconds(IDLE_TIMEOUT_ENV, IDLE_TIMEOUT))
+        return cls(limit=_seconds(CALL_TIMEOUT_ENV, CALL_TIMEOUT))
+
+    def error(self, argv: Sequence[str], repo: str, silent: bool) -> BorgTimeoutError:
+        sub = argv[1] if len(argv) > 1 else "borg"
+        if silent:
+            what, var = f"said nothing for {self.idle:g} s", IDLE_TIMEOUT_ENV
+        else:
+            what, var = f"did not finish within {self.limit:g} s", CALL_TIMEOUT_ENV
+        return BorgTimeoutError(
+            f"borg {sub} on {repo} {what} and was stopped: check that the repository answers "
+            "(over ssh: that the host and its borg respond; a local path: that its disk or "
+            f"network mount is not hung); {var} sets the bound in seconds.")
+
+
+class _Watch:
+    """While the process runs: on cancel, SIGINT, then SIGTERM/SIGKILL to its group; past its
+    bound, SIGTERM/SIGKILL to its group (`_Group.end`)."""
+
+    def __init__(self, group: _Group, cancel: CancelToken | None, grace: float,
+                 bound: Bound) -> None:
+        self.group, self.cancel, self.grace, self.bound = group, cancel, grace, bound
         self.done = threading.Event()
-        self.fired = False
-        self.thread = threading.Thread(target=self._run, name="borg-cancel", daemon=True)
+        self.fired = False  # cancelled
+        self.timed_out: bool | None = None  # True: silent too long, False: ran too long
+        self.started = self.heard = time.monotonic()
+        self.thread = threading.Thread(target=self._run, name="borg-watch", daemon=True)
         self.thread.start()
 
+    def hear(self) -> None:
+        """borg said something."""
+        self.heard = time.monotonic()
+
     def _run(self) -> None:
+        b = self.bound
         while not self.done.is_set():
-            if self.cancel.wait(0.25):
-                break
-        else:
-            return
+            if self.cancel is not None and self.cancel.wait(0.25):
+                self._cancel()
+                return
+            if self.cancel is None:
+                self.done.wait(0.25)
+            now = time.monotonic()
+            if b.idle is not None and now - self.heard > b.idle:
+                self.timed_out = True
+            elif b.limit is not None and now - self.started > b.limit:
+                self.timed_out = False
+            if self.timed_out is not None and not self.done.is_set():
+                self.group.end()
+                return
+
+    def _cancel(self) -> None:
         self.fired = True
+        proc = self.group.proc
         for sig, wait in ((signal.SIGINT, self.grace), (signal.SIGTERM, 5.0),
                           (signal.SIGKILL, None)):
             try:
                 if sig == signal.SIGINT:
-                    self.proc.send_signal(sig)
+                    proc.send_signal(sig)
                 else:
-                    os.killpg(self.proc.pid, sig)
+                    os.killpg(proc.pid, sig)
             except (ProcessLookupError, PermissionError):
                 return
             if wait is None or self.done.wait(wait):
@@ -154,10 +227,14 @@ class _Stopper:
 def run_borg(argv: Sequence[str], benv: BorgEnv, repo: str, *,
              on_event: EventCallback | None = None, on_line: LineCallback | None = None,
              cancel: CancelToken | None = None, cwd: str | None = None,
-             check: bool = True, grace: float = CANCEL_GRACE) -> BorgResult:
+             check: bool = True, grace: float = CANCEL_GRACE,
+             bound: Bound | None = None) -> BorgResult:
     """Run borg; raises the classified error if it fails (rc 2, or rc 1 with an error line
-    or without a warning when `check`), CancelledError if cancelled. rc 1 with a warning is
-    a success."""
+    or without a warning when `check`), CancelledError if cancelled, BorgTimeoutError past
+    its bound (by default the one for its kind of call). rc 1 with a warning is a success."""
+    bound = bound or Bound.for_call(argv)
+    if bound.idle is not None and "--progress" not in argv:
+        argv = [*argv[:2], "--progress", *argv[2:]]  # a working borg speaks
     fd = _passphrase_fd(benv.passphrase)
     try:
         proc = subprocess.Popen(
@@ -175,15 +252,15 @@ def run_borg(argv: Sequence[str], benv: BorgEnv, repo: str, *,
             os.close(fd)
     group = _Group(proc)
     messages: list[dict[str, Any]] = []
-    stopper = _Stopper(proc, cancel, grace) if cancel is not None else None
-    reader = threading.Thread(target=_read_stderr, args=(proc, messages, on_event),
+    watch = _Watch(group, cancel, grace, bound)
+    reader = threading.Thread(target=_read_stderr, args=(proc, messages, on_event, watch.hear),
                               name="borg-stderr", daemon=True)
     reader.start()
     out = b""
     try:
         assert proc.stdout is not None
         if on_line is not None:
-            _read_lines(proc.stdout.fileno(), on_line)
+            _read_lines(proc.stdout.fileno(), on_line, watch.hear)
         else:
             out = proc.stdout.read()
         rc = group.wait()
@@ -194,12 +271,13 @@ def run_borg(argv: Sequence[str], benv: BorgEnv, repo: str, *,
         reader.join()
         raise
     finally:
+        watch.done.set()
         group.close()
-        if stopper is not None:
-            stopper.done.set()
     result = BorgResult(rc, out, messages)
-    if stopper is not None and stopper.fired:
+    if watch.fired:
         raise CancelledError("Cancelled by the user; borg stopped and released its lock.")
+    if watch.timed_out is not None and rc != 0:
+        raise bound.error(argv, repo, watch.timed_out)
     if rc == 0 or (rc == 1 and not _error(messages) and result.warnings):
         return result
     if not check:
@@ -214,7 +292,7 @@ def run_borg(argv: Sequence[str], benv: BorgEnv, repo: str, *,
                    had_passphrase=benv.passphrase is not None, rc=rc, detail=detail)
 
 
-def _read_lines(fd: int, on_line: LineCallback) -> None:
+def _read_lines(fd: int, on_line: LineCallback, hear: Callable[[], None]) -> None:
     """Big reads from a big pipe: borg never waits for us, and the lines cost one split."""
     try:
         fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE)
@@ -222,6 +300,7 @@ def _read_lines(fd: int, on_line: LineCallback) -> None:
         pass  # the system's limit is lower: the default size works, a bit slower
     rest = b""
     while chunk := os.read(fd, PIPE_SIZE):
+        hear()
         lines = (rest + chunk).split(b"\n")
         rest = lines.pop()
         for line in lines:
@@ -243,9 +322,10 @@ def _error(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def _read_stderr(proc: subprocess.Popen[bytes], messages: list[dict[str, Any]],
-                 on_event: EventCallback | None) -> None:
+                 on_event: EventCallback | None, hear: Callable[[], None]) -> None:
     assert proc.stderr is not None
     for raw in proc.stderr:
+        hear()
         try:
             ev = json.loads(raw)
         except ValueError:

@@ -4,12 +4,12 @@ refresh after a job can skip its `borg list`. Remote repositories are always ref
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from pathlib import Path
 
 from core.engines.borg.repo import is_remote
+from core.statefile import read_json, write_json
 
 _lock = threading.Lock()
 
@@ -34,11 +34,7 @@ def unchanged(state_dir: Path, location: str) -> bool:
     now = transaction(location)
     if now is None:
         return False
-    try:
-        data = json.loads(_file(state_dir).read_text())
-    except (OSError, ValueError):
-        return False
-    return bool(data.get(location) == now)
+    return bool(read_json(_file(state_dir)).get(location) == now)
 
 
 def remember(state_dir: Path, location: str) -> None:
@@ -47,15 +43,9 @@ def remember(state_dir: Path, location: str) -> None:
         return
     f = _file(state_dir)
     with _lock:
-        try:
-            data = json.loads(f.read_text())
-        except (OSError, ValueError):
-            data = {}
+        data = read_json(f)
         data[location] = now
         try:
-            f.parent.mkdir(parents=True, exist_ok=True)
-            tmp = f.with_name(f"{f.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-            tmp.write_text(json.dumps(data))
-            os.replace(tmp, f)
+            write_json(f, data)
         except OSError:
             pass  # an optimisation only

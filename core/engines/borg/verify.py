@@ -1,4 +1,7 @@
-"""Verify of borg backups: `borg check` of each archive (the repository checks its chunks)."""
+"""Verify of borg backups: `borg check` of each archive (the repository checks its chunks).
+
+A repository that cannot be reached (moved away, busy, a wrong passphrase, a host that does
+not answer) makes its archives "unverified" with the reason, and the others are still checked."""
 
 from __future__ import annotations
 
@@ -8,11 +11,11 @@ from core.catalogue.models import JobKind, LocationState
 from core.config import AppPaths
 from core.engines.borg import commands as cmd
 from core.engines.borg.backups import _plan_of, _settings
-from core.engines.borg.errors import ArchiveMissingError, BorgError, RepositoryMissingError
+from core.engines.borg.errors import ArchiveMissingError, BorgError
 from core.engines.borg.jobs import JobEnd, RepoJob, run_job
 from core.engines.borg.ops import progress_events
 from core.engines.borg.process import run_borg
-from core.errors import CancelledError
+from core.errors import BackupDeskError, CancelledError
 from core.progress import CancelToken, ProgressCallback, no_progress
 from core.verify import ArtifactResult, LocationResult
 
@@ -25,13 +28,15 @@ def check_archives(cat: Catalogue, items: list[BackupInfo], *,
                    paths: AppPaths | None = None) -> list[LocationResult]:
     """One check job per archive; results for core.verify.store."""
     out: list[LocationResult] = []
+    unreached: dict[str, str] = {}  # repository -> why it could not be reached
     for b in items:
         locs = [loc for loc in b.locations if loc.state not in SKIPPED]
         if not locs:
             continue
         loc = locs[0]
-        plan = _plan_of(cat, b)
-        s = _settings(plan, b)
+        r = LocationResult(b.id, loc.id, loc.destination, loc.path)
+        out.append(r)
+        repo = str(b.details.get("repository") or loc.path)
 
         def body(job: RepoJob, end: JobEnd, name: str = b.name) -> None:
             job.log(f"Checking archive {name}.")
@@ -41,20 +46,28 @@ def check_archives(cat: Catalogue, items: list[BackupInfo], *,
                              on_event=progress_events(job.report, "check"),
                              cancel=job.cancel).log_lines())
 
-        r = LocationResult(b.id, loc.id, loc.destination, loc.path)
         try:
-            run_job(cat, plan, JobKind.CHECK.value, body, settings=s, progress=progress,
-                    cancel=cancel, details={"backup_id": b.id}, paths=paths)
+            if repo in unreached:
+                raise _Unreached(unreached[repo])
+            plan = _plan_of(cat, b)
+            run_job(cat, plan, JobKind.CHECK.value, body, settings=_settings(plan, b),
+                    progress=progress, cancel=cancel, details={"backup_id": b.id}, paths=paths)
             r.artifacts.append(ArtifactResult(b.name, LocationState.OK.value))
         except CancelledError:
             raise
-        except (ArchiveMissingError, RepositoryMissingError) as e:
+        except ArchiveMissingError as e:  # the repository answered: the archive is gone
             r.artifacts.append(ArtifactResult(b.name, LocationState.MISSING.value, error=str(e)))
-        except BorgError as e:
-            if type(e) is not BorgError:  # busy, passphrase, ssh: not a verdict on the data
-                raise
-            state = LocationState.CORRUPT.value
-            r.artifacts.append(ArtifactResult(b.name, state, error=str(e)))
+        except BackupDeskError as e:
+            if type(e) is BorgError:  # borg checked and failed: a verdict on the data
+                r.artifacts.append(ArtifactResult(b.name, LocationState.CORRUPT.value,
+                                                  error=str(e)))
+            else:  # missing, busy, passphrase, ssh, timeout, no borg: no verdict
+                unreached[repo] = r.error = str(e)
+                r.state = LocationState.UNVERIFIED.value
+                continue
         r.state = r.artifacts[0].state
-        out.append(r)
     return out
+
+
+class _Unreached(BackupDeskError):
+    """The repository already failed to answer for an earlier archive."""

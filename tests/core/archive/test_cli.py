@@ -244,7 +244,7 @@ def test_delete_with_an_unreachable_destination_keeps_the_record(
     main(["run", "docs"])
     d1.rename(tmp_path / "unplugged")
     code = main(["delete", "1", "--files", "--yes"])
-    assert code == 1 and "not reachable" in capsys.readouterr().err
+    assert code == 1 and "not mounted" in capsys.readouterr().err
     _, items = jrun(capsys, "backups", "--json")
     assert [b["id"] for b in items] == [1]
     assert main(["delete", "1", "--yes"]) == 0  # the record alone

@@ -186,3 +186,28 @@ def test_a_backup_deleted_record_only_keeps_its_folder(catalogue: Any, paths: Ap
     delete_backups(catalogue, first.backup_id, files=False)
     assert run_plan(catalogue, paths, "p", mode="full").status == "success"
     assert set(kept) < set(folders(d / "p"))
+
+
+def test_delete_keeps_a_backup_whose_disk_is_unplugged(catalogue: Any, paths: AppPaths,
+                                                        src: Path, tmp_path: Path) -> None:
+    """Deleting files on an unplugged disk's empty mount point would drop the record while the
+    backup stays on the disk: the record and the files stay until the disk is back."""
+    from core.backup_ops import delete_backups
+
+    usb = tmp_path / "mnt" / "usb" / "backups"
+    add_plan(catalogue, "p", "archive", sources=[str(src)], destinations=[str(usb)])
+    out = run_plan(catalogue, paths, "p")
+    assert out.backup_id is not None
+    plugged = tmp_path / "usb-disk"
+    usb.rename(plugged)
+    usb.mkdir()  # the mount point, empty while the disk is away
+    report = delete_backups(catalogue, out.backup_id, files=True)
+    assert report.deleted == [] and "not mounted" in report.errors[0]
+    with catalogue.session() as s:
+        states = s.scalars(select(BackupLocation.state)).all()
+    assert states and "deleted" not in states
+    usb.rmdir()
+    plugged.rename(usb)
+    report = delete_backups(catalogue, out.backup_id, files=True)
+    assert report.deleted == [out.backup_id] and report.errors == []
+    assert folders(usb / "p") == []
