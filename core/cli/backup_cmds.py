@@ -181,13 +181,21 @@ def _restore(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _copy_out(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.backup_ops import copy_out
+    from core.backup_ops import Copied, copy_out
+    from core.cli.progress_bar import run_progress
 
-    paths = copy_out(ctx.catalogue, a.id, a.to, chain=a.chain)
+    cancel = CancelToken()
+    old = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
+    try:
+        with run_progress(f"backup {a.id}", json=a.json) as progress:
+            paths = copy_out(ctx.catalogue, a.id, a.to, chain=a.chain, cancel=cancel,
+                             progress=progress)
+    finally:
+        signal.signal(signal.SIGINT, old)
     if a.json:
         print_json([str(p) for p in paths])
     else:
-        print(f"Copied {count(len(paths), 'file')} to {a.to}.")
+        print(Copied.of(paths, a.to).sentence())
     return 0
 
 

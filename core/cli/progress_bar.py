@@ -1,5 +1,5 @@
-"""The progress of `backupdesk run`: a bar on a terminal, plain lines when the output is a file
-or a pipe, nothing with --json. Written to stderr; stdout keeps the result."""
+"""The progress of `backupdesk run` and `copy-out`: a bar on a terminal, plain lines when the
+output is a file or a pipe, nothing with --json. Written to stderr; stdout keeps the result."""
 
 from __future__ import annotations
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import select
+import subprocess
+import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
@@ -35,3 +41,46 @@ def add_job(cat: Catalogue, *, plan: str = "p", plan_id: int | None = None, engi
         with cat.session() as s:
             s.execute(update(Job).where(Job.id == jid).values(**values))
     return jid
+
+
+def random_backup(cat: Catalogue, home: Path, src: Path, plan: str, files: int,
+                  size: int) -> int:
+    """A real archive backup of `files` files of `size` random (incompressible) bytes, made in
+    `src`, to a destination beside it; returns its id."""
+    from core.config import AppPaths
+    from core.plans import add_plan
+    from core.runner import run_plan
+
+    src.mkdir()
+    for i in range(files):
+        (src / f"f{i}.bin").write_bytes(os.urandom(size))
+    add_plan(cat, plan, "archive", sources=[str(src)], destinations=[str(src.parent / "dest")],
+             options={"verify_after": False})
+    out = run_plan(cat, AppPaths.resolve(str(home)), plan)
+    assert out.status == "success" and out.backup_id
+    return out.backup_id
+
+
+def on_a_terminal(argv: list[str], timeout: float = 120) -> tuple[int, str]:
+    """Run `argv` with a real pty as its stdin, stdout and stderr; its exit code and all it
+    wrote."""
+    main, child = pty.openpty()
+    env = {**os.environ, "COLUMNS": "120", "TERM": "xterm-256color"}
+    proc = subprocess.Popen(argv, stdin=child, stdout=child, stderr=child, env=env)
+    os.close(child)
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main], [], [], 1.0)
+        if ready:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif proc.poll() is not None:
+            break
+    os.close(main)
+    return proc.wait(timeout=30), seen.decode("utf-8", "replace")

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.core.helpers import on_a_terminal
 
 
 @pytest.fixture
@@ -32,27 +31,8 @@ def _argv(home: Path, *extra: str) -> list[str]:
 
 
 def test_a_terminal_gets_a_progress_bar(home: Path, plan: str) -> None:
-    main, child = pty.openpty()
-    env = {**os.environ, "COLUMNS": "120", "TERM": "xterm-256color"}
-    proc = subprocess.Popen(_argv(home), stdin=child, stdout=child, stderr=child, env=env)
-    os.close(child)
-    seen = b""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([main], [], [], 1.0)
-        if ready:
-            try:
-                chunk = os.read(main, 65536)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-        elif proc.poll() is not None:
-            break
-    os.close(main)
-    assert proc.wait(timeout=30) == 0
-    text = seen.decode("utf-8", "replace")
+    code, text = on_a_terminal(_argv(home))
+    assert code == 0, text[-2000:]
     assert "━" in text, text[-2000:]  # the bar is drawn
     assert "docs" in text and "%" in text
     assert "Job 1 of plan 'docs': success" in text

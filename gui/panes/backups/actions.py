@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from core.fmt import count, human_bytes
+from core.fmt import count
 from core.verify import VerifyReport
 from gui.errors import error_text, show_error
 from gui.panes.backups.controller import RestoreRequest, read_paths
@@ -175,8 +175,7 @@ class BackupActions:
         if kind == "break-lock":
             return "ok", f"Broke the lock of {result}."
         if kind == "copy":
-            return "ok", (f"Copied {count(result.files, 'file')} ({human_bytes(result.bytes)}) "
-                          f"into {result.into}, each checked against its SHA-256.")
+            return "ok", result.sentence()
         if result.errors:
             return "warning", (f"Deleted {count(len(result.deleted), 'backup')}; "
                                + " ".join(result.errors))

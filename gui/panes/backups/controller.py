@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from core.backups import BackupFilter, BackupInfo, as_tree, list_backups
 from core.catalogue.db import Catalogue
-from core.progress import Progress
+from core.progress import Progress, no_progress
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.panes.backups.guard import guarded
 from gui.workers import Task
+
+if TYPE_CHECKING:
+    from core.backup_ops import Copied
 
 
 def load_backups(cat: Catalogue, flt: BackupFilter) -> tuple[list[tuple[int, BackupInfo]],
@@ -64,23 +67,14 @@ def read_paths(cat: Catalogue, backup_id: int) -> list[str]:
     return paths
 
 
-@dataclass
-class CopyResult:
-    files: int
-    bytes: int
-    into: str  # the folder that holds what was copied
-
-
 def copy_files(cat: Catalogue, backup_id: int, to: Path, *, chain: bool = False,
-               cancel: Any = None) -> CopyResult:
+               cancel: Any = None, progress: Any = None) -> Copied:
     """Copy out (core), then what the user is told: how much, and where it went."""
-    import os
+    from core.backup_ops import Copied, copy_out
 
-    from core.backup_ops import copy_out
-
-    paths = copy_out(cat, backup_id, to, chain=chain, cancel=cancel)
-    into = os.path.commonpath([str(p.parent) for p in paths]) if paths else str(to)
-    return CopyResult(len(paths), sum(p.stat().st_size for p in paths if p.is_file()), into)
+    paths = copy_out(cat, backup_id, to, chain=chain, cancel=cancel,
+                     progress=progress or no_progress)
+    return Copied.of(paths, to)
 
 
 class BackupsController(QObject):
@@ -140,7 +134,7 @@ class BackupsController(QObject):
                             into_database=req.into_database, dump=req.dump, progress=True)
 
     def copy_out(self, backup_id: int, to: Path, chain: bool) -> bool:
-        return self._submit("copy", copy_files, backup_id, to, chain=chain)
+        return self._submit("copy", copy_files, backup_id, to, chain=chain, progress=True)
 
     def delete(self, backup_id: int, files: bool) -> bool:
         """Core deletes a borg archive in its repository whatever `files` says."""

@@ -276,10 +276,12 @@ class BackupsPane(QWidget):
 
     def _op_progress(self, kind: str, p: Progress) -> None:
         frac = p.fraction
-        self.op_label.setText(describe(p) + (f" · {frac:.0%}" if frac is not None else ""))
-        if frac is not None:
+        permille = None if frac is None else int(frac * 1000)  # rounded down, as the bar does
+        self.op_label.setText(describe(p) + (f" · {permille // 10}%" if permille is not None
+                                             else ""))
+        if permille is not None:
             self.op_bar.setRange(0, 1000)
-            self.op_bar.setValue(int(frac * 1000))
+            self.op_bar.setValue(permille)
 
     def exec_dialog(self, dialog: Any) -> bool:
         return bool(dialog.exec())
