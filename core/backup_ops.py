@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core.backups import BackupInfo, chain_of, descendants, get_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.models import Backup, BackupLocation, Destination, LocationState
-from core.destinations import copy_file_atomic, require_mounted, safe_delete
+from core.destinations import CopyMismatch, copy_file_atomic, require_mounted, safe_delete
 from core.errors import BackupDeskError, DestinationError, EngineError, UsageError
 from core.fmt import count, human_bytes
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
@@ -194,10 +194,11 @@ def _copy_one(b: BackupInfo, name: str, sha256: str, folder: Path,
             tried.append(f"{loc.destination}: missing")
             continue
         meter.bytes = start  # a retry from another destination starts the file again
-        res = copy_file_atomic(src, folder / name, cancel, meter.add)
-        if res.sha256 == sha256:
-            return folder / name
-        (folder / name).unlink()
-        tried.append(f"{loc.destination}: corrupt")
+        try:
+            copy_file_atomic(src, folder / name, cancel, meter.add, expect_sha256=sha256)
+        except CopyMismatch:
+            tried.append(f"{loc.destination}: corrupt")
+            continue
+        return folder / name
     detail = "; ".join(tried) or "no healthy destination"
     raise EngineError(f"No good copy of {name} of backup {b.id} ({detail}).")

@@ -231,6 +231,10 @@ def atomic_file(final: Path) -> Iterator[BinaryIO]:
     fsync_dir(final.parent)
 
 
+class CopyMismatch(DestinationError):
+    """The copied bytes do not have the SHA-256 the caller expected: nothing was renamed."""
+
+
 @dataclass(frozen=True)
 class CopyResult:
     size: int
@@ -238,8 +242,10 @@ class CopyResult:
 
 
 def copy_file_atomic(src: Path, final: Path, cancel: CancelToken | None = None,
-                     on_bytes: object = None) -> CopyResult:
-    """Copy `src` to `final` through a temporary name, hashing what is written."""
+                     on_bytes: object = None, expect_sha256: str | None = None) -> CopyResult:
+    """Copy `src` to `final` through a temporary name, hashing what is written. With
+    `expect_sha256`, a copy of other content raises CopyMismatch and `final` is left as it
+    was (a bad copy never stands under the final name, not even for a moment)."""
     h = hashlib.sha256()
     size = 0
     buf = bytearray(CHUNK)
@@ -265,6 +271,8 @@ def copy_file_atomic(src: Path, final: Path, cancel: CancelToken | None = None,
             writeback.written(size)
             if callable(on_bytes):
                 on_bytes(n)
+        if expect_sha256 is not None and h.hexdigest() != expect_sha256:
+            raise CopyMismatch(f"{src} does not have the expected SHA-256.")
     return CopyResult(size, h.hexdigest())
 
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.destinations import copy_file_atomic, fsync_dir, safe_delete
+from core.destinations import CopyMismatch, copy_file_atomic, fsync_dir, safe_delete
 from core.engines.api import Artifact
 from core.errors import BackupDeskError, CancelledError, DestinationError
 from core.progress import CancelToken, Progress, ProgressCallback
@@ -79,12 +79,14 @@ def copy_to(source_dir: Path, artifacts: list[Artifact], dest_root: str, plan_di
         parent.mkdir(exist_ok=True)
         partial.mkdir()
         for i, a in enumerate(artifacts):
-            res = copy_file_atomic(source_dir / a.name, partial / a.name, cancel, on_bytes)
+            try:
+                copy_file_atomic(source_dir / a.name, partial / a.name, cancel, on_bytes,
+                                 expect_sha256=a.sha256)
+            except CopyMismatch as e:
+                raise DestinationError(f"The copy of {a.name} at {dest_root} does not match "
+                                       "the original.") from e
             if i == 0:
                 pause_point("copying")
-            if res.sha256 != a.sha256 or res.size != a.size:
-                raise DestinationError(f"The copy of {a.name} at {dest_root} does not match "
-                                       "the original.")
         final = parent / backup_name
         promote(partial, final)
         return final

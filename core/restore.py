@@ -11,7 +11,7 @@ from core.backups import BackupInfo, artifact_path, chain_of, get_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.jobs import append_log, fail_job, finish_job, start_job
 from core.catalogue.models import JobKind, JobStatus, JobTrigger
-from core.destinations import copy_file_atomic
+from core.destinations import CopyMismatch, copy_file_atomic
 from core.engines import dumps
 from core.engines.api import Artifact
 from core.engines.archive import owners
@@ -131,10 +131,11 @@ def _restore_files(cat: Catalogue, b: BackupInfo, to: Path, paths: list[str],
     for a in want_dumps:
         out = to / dumps_dir
         out.mkdir(parents=True, exist_ok=True)
-        copied = copy_file_atomic(artifact_path(b, a.name), out / a.name, cancel)
-        if copied.sha256 != a.sha256:
-            (out / a.name).unlink()
-            raise EngineError(f"The dump {a.name} of backup {b.id} is damaged.")
+        try:
+            copied = copy_file_atomic(artifact_path(b, a.name), out / a.name, cancel,
+                                      expect_sha256=a.sha256)
+        except CopyMismatch as e:
+            raise EngineError(f"The dump {a.name} of backup {b.id} is damaged.") from e
         result.dumps.append(str(out / a.name))
         result.bytes += copied.size
 

@@ -158,6 +158,12 @@ class BackupActions:
             bad = [r for r in result.locations if r.state != "ok"]
             if not bad:
                 return "ok", f"All {count(len(result.locations), 'copy')} verified ok."
+            unreached = result.unreached
+            if unreached:  # not stored, so the damage banner cannot name them
+                first = unreached[0]
+                return "warning", (f"{count(len(unreached), 'copy')} could not be verified: "
+                                   f"backup {first.backup_id} at {first.destination}: "
+                                   f"{first.error}")
             return "none", ""  # the damage banner names the bad copies: one red banner
         if kind == "restore":
             where = result.loaded_into or "the folder"

@@ -137,3 +137,21 @@ def test_writeback_on_a_pipe_gives_up_quietly() -> None:
     finally:
         os.close(r)
         os.close(w)
+
+
+def test_a_copy_with_the_wrong_sha256_never_stands_under_the_final_name(tmp_path: Path) -> None:
+    import hashlib
+
+    from core.destinations import CopyMismatch, copy_file_atomic
+
+    src = tmp_path / "src.bin"
+    src.write_bytes(b"new content\n")
+    final = tmp_path / "out" / "dump.sql"
+    final.parent.mkdir()
+    final.write_bytes(b"what was there\n")
+    with pytest.raises(CopyMismatch):
+        copy_file_atomic(src, final, expect_sha256=hashlib.sha256(b"other").hexdigest())
+    assert final.read_bytes() == b"what was there\n"
+    assert sorted(p.name for p in final.parent.iterdir()) == ["dump.sql"]  # no temporary left
+    good = copy_file_atomic(src, final, expect_sha256=hashlib.sha256(b"new content\n").hexdigest())
+    assert final.read_bytes() == b"new content\n" and good.size == 12

@@ -111,3 +111,18 @@ def test_a_borg_backup_reads_as_a_snapshot_not_an_archive(borg_window):
     idx = pane.model.index_of(borg_window["id"])
     assert pane.model.index(idx.row(), COL_TYPE, idx.parent()).data() == "borg snapshot"
     assert "borg snapshot" in pane.detail.findChild(QLabel).text()
+
+
+def test_verify_of_a_repository_that_is_away_is_a_warning_naming_it(qtbot, borg_window,
+                                                                     tmp_path):
+    """A copy that could not be verified (its repository moved away) is not stored as damaged,
+    so no damage banner names it: the result banner must, in yellow."""
+    pane = borg_window["pane"]
+    (tmp_path / "repo").rename(tmp_path / "repo-away")
+    with qtbot.waitSignal(pane.ops.done, timeout=60000):
+        click(qtbot, pane.verify_all_button)
+    qtbot.waitUntil(lambda: pane.message.isVisible(), timeout=10000)
+    assert pane.message.property("level") == "warning", pane.message.text()
+    text = pane.message.text()
+    assert text.startswith("1 copy could not be verified: backup "), text
+    assert str(tmp_path / "repo") in text
