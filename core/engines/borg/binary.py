@@ -3,7 +3,6 @@ mtime): in memory, and in a small file under the state folder across commands.""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -12,6 +11,7 @@ import threading
 from pathlib import Path
 
 from core.engines.borg.errors import INSTALL_HINT, BorgMissingError
+from core.statefile import read_json, write_json
 
 SUPPORTED = ((1, 2), (2, 0))  # from 1.2 up to, not including, 2.0 (its command line differs)
 VERSION_TIMEOUT = 30.0
@@ -66,13 +66,7 @@ def check_binary(binary: str, state_dir: Path | None = None) -> str:
             return _known[ident]
     cache = state_dir / "borg-binaries.json" if state_dir is not None else None
     key = "\0".join(map(str, ident))
-    data: dict[str, str] = {}
-    if cache is not None:
-        try:
-            loaded = json.loads(cache.read_text())
-            data = loaded if isinstance(loaded, dict) else {}
-        except (OSError, ValueError):
-            pass
+    data = read_json(cache) if cache is not None else {}
     version = data.get(key)
     if not isinstance(version, str):
         version = _ask(binary, ident[0])
@@ -80,10 +74,7 @@ def check_binary(binary: str, state_dir: Path | None = None) -> str:
             data = {k: v for k, v in data.items() if k.split("\0")[0] != ident[0]}
             data[key] = version
             try:
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-                tmp.write_text(json.dumps(data))
-                os.replace(tmp, cache)
+                write_json(cache, data)
             except OSError:
                 pass  # asked again next time
     with _lock:
