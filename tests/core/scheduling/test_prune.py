@@ -96,7 +96,7 @@ def test_nothing_is_removed_when_a_destination_is_unreachable(catalogue, home, t
     set_keep(catalogue, "docs", {"last": 1})
     shutil.rmtree(tmp_path / "d2")
     r = prune_plan(catalogue, paths, "docs")
-    assert r.removed == [] and r.errors and "not reachable" in r.errors[0]
+    assert r.removed == [] and r.errors and "not mounted" in r.errors[0]
     with catalogue.session() as s:
         assert s.get(Job, r.job_id).status == "partial"
     assert len(list_backups(catalogue, BackupFilter(plans=("docs",)))) == 2
