@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
@@ -40,6 +41,13 @@ class AppContext(QObject):
             return open_catalogue(self.config.catalogue_url)
 
         self.workers.submit(work, on_result=self._opened, on_error=self.catalogue_failed.emit)
+
+    def when_ready(self, fn: Callable[[], object]) -> None:
+        """Call `fn` now if the catalogue is open, else once it is."""
+        if self.catalogue is not None:
+            fn()
+        else:
+            self.catalogue_ready.connect(fn)
 
     def set_catalogue(self, cat: Catalogue) -> None:
         """Use an already open catalogue (tests, screenshots)."""

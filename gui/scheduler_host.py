@@ -32,10 +32,7 @@ class SchedulerHost(QObject):
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.stop)
-        if ctx.catalogue is not None:
-            self.start()
-        else:
-            ctx.catalogue_ready.connect(self.start)
+        ctx.when_ready(self.start)
 
     def start(self) -> None:
         if self.service is not None or self.ctx.catalogue is None:

@@ -27,10 +27,7 @@ class ServiceWatch(QObject):
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
-        if ctx.catalogue is not None:
-            self.refresh()
-        else:
-            ctx.catalogue_ready.connect(self.refresh)
+        ctx.when_ready(self.refresh)
 
     def refresh(self) -> None:
         if self._busy:

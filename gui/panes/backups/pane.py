@@ -94,10 +94,7 @@ class BackupsPane(QWidget):
         self._debounce.timeout.connect(self.refresh)
         ctx.jobs_changed.connect(self._jobs_changed)
         self.runs.finished.connect(lambda *_: self.refresh())
-        if ctx.catalogue is not None:
-            self.refresh()
-        else:
-            ctx.catalogue_ready.connect(self.refresh)
+        ctx.when_ready(self.refresh)
         self._selection()
 
     def _build_buttons(self) -> None:

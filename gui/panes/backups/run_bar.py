@@ -95,10 +95,7 @@ class RunBar(QWidget):
         for plan in self.runs.running():
             self._started(plan)
         ctx.jobs_changed.connect(self._look_elsewhere)
-        if ctx.catalogue is not None:
-            self._look_elsewhere()
-        else:
-            ctx.catalogue_ready.connect(self._look_elsewhere)
+        ctx.when_ready(self._look_elsewhere)
 
     def _tick(self) -> None:
         rows = [*self.rows.values(), *self.others.values()]

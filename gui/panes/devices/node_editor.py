@@ -102,10 +102,7 @@ class NodeEditor(QWidget):
         self.save_button.clicked.connect(self.save)
         self.remove_button.clicked.connect(self.remove)
         self.test_button.clicked.connect(self.test)
-        if ctx.catalogue is not None:
-            self.reload()
-        else:
-            ctx.catalogue_ready.connect(self.reload)
+        ctx.when_ready(self.reload)
 
     def reload(self) -> None:
         if self.ctx.catalogue is not None:

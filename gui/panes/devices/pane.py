@@ -115,10 +115,7 @@ class DevicesPane(QWidget):
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
-        if ctx.catalogue is not None:
-            self.reload_nodes()
-        else:
-            ctx.catalogue_ready.connect(self.reload_nodes)
+        ctx.when_ready(self.reload_nodes)
 
     # -- nodes ----------------------------------------------------------------------------------
     def reload_nodes(self) -> None:

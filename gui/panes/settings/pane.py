@@ -114,10 +114,7 @@ class SettingsPane(QWidget):
         self.plans.delete_button.clicked.connect(self.delete_current)
         self.plans.run_button.clicked.connect(self.run_current)
         self.editor.saved.connect(self.plans.reload)
-        if ctx.catalogue is not None:
-            self.plans.reload()
-        else:
-            ctx.catalogue_ready.connect(self.plans.reload)
+        ctx.when_ready(self.plans.reload)
 
     # -- the main window's shortcuts ------------------------------------------------------------
     def new_plan(self) -> None:
