@@ -1,7 +1,8 @@
-"""Engine registry: each engine names itself and adds its own plan options to the CLI.
+"""Engine registry: each engine names itself, declares what it can do and where it keeps its
+backups, and adds its own plan options to the CLI.
 
-An engine module registers an `EngineSpec`; `core.plans` and `core.cli` look engines up here
-and never special-case one.
+An engine module registers an `EngineSpec`; the job layer, `core.plans`, `core.cli` and the
+window look engines up here and never compare an engine's name.
 """
 
 from __future__ import annotations
@@ -9,7 +10,33 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
+
+
+class Capability(StrEnum):
+    """What an engine's plans and backups support (the window's buttons, the CLI's commands)."""
+
+    RUN = "run"
+    VERIFY = "verify"
+    RESTORE = "restore"
+    BROWSE = "browse"  # list an archive's contents from its repository
+    DELETE = "delete"
+    PRUNE = "prune"
+    COMPACT = "compact"
+    REFRESH = "refresh"  # find backups made outside the app
+    COPY_OUT = "copy-out"  # copy a backup's files elsewhere
+    RESTORE_TEST = "restore-test"
+    DATABASES = "databases"  # dump databases with the files
+
+
+class Storage(StrEnum):
+    """Where an engine's backups live."""
+
+    # The engine writes files (artifacts) that the job layer places at the plan's destinations.
+    ARTIFACTS = "artifacts"
+    # The engine keeps its own repository; the job layer records what it reports.
+    REPOSITORY = "repository"
 
 
 def _no_options(_: argparse.ArgumentParser) -> None:
@@ -35,6 +62,11 @@ class EngineSpec:
     # Raises ConfigError for an invalid options dict.
     validate_options: Callable[[dict[str, Any]], None] = _accept
     default_options: dict[str, Any] = field(default_factory=dict)
+    capabilities: frozenset[Capability] = frozenset()
+    storage: Storage = Storage.ARTIFACTS
+
+    def can(self, capability: Capability) -> bool:
+        return capability in self.capabilities
 
 
 _REGISTRY: dict[str, EngineSpec] = {}
@@ -59,6 +91,20 @@ def get(name: str) -> EngineSpec:
     except KeyError:
         known = ", ".join(sorted(_REGISTRY))
         raise UsageError(f"Unknown engine {name!r}; known engines: {known}.") from None
+
+
+def can(engine: str, capability: Capability) -> bool:
+    """Whether plans of `engine` support `capability` (False for an unknown engine)."""
+    _load_builtin()
+    spec = _REGISTRY.get(engine)
+    return spec is not None and capability in spec.capabilities
+
+
+def keeps_repository(engine: str) -> bool:
+    """Whether `engine` keeps its own repository (else the job layer places its artifacts)."""
+    _load_builtin()
+    spec = _REGISTRY.get(engine)
+    return spec is not None and spec.storage is Storage.REPOSITORY
 
 
 _loaded = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from core.engines import EngineSpec, register
+from core.engines import Capability, EngineSpec, Storage, register
 from core.errors import ConfigError
 
 
@@ -70,6 +70,10 @@ ARCHIVE = register(
         options_from_args=_archive_from_args,
         validate_options=_archive_validate,
         default_options={"compression": "zstd:3", "full_every": 7, "verify_after": True},
+        capabilities=frozenset({Capability.RUN, Capability.VERIFY, Capability.RESTORE,
+                                Capability.DELETE, Capability.PRUNE, Capability.COPY_OUT,
+                                Capability.RESTORE_TEST, Capability.DATABASES}),
+        storage=Storage.ARTIFACTS,
     )
 )
 
@@ -163,5 +167,9 @@ BORG = register(
         validate_options=_borg_validate,
         default_options={"encryption": "repokey", "compression": "lz4", "prune": True,
                          "compact": True},
+        capabilities=frozenset({Capability.RUN, Capability.VERIFY, Capability.RESTORE,
+                                Capability.BROWSE, Capability.DELETE, Capability.PRUNE,
+                                Capability.COMPACT, Capability.REFRESH}),
+        storage=Storage.REPOSITORY,
     )
 )
