@@ -51,10 +51,10 @@ def test_an_exception_finishes_the_job_with_its_kind_and_is_raised_again(
 
 
 def test_a_held_lock_starts_no_job(catalogue) -> None:  # type: ignore[no-untyped-def]
-    with job(catalogue, kind="backup", engine="archive", plan_name="p", lock_key="plan:9") as j:
-        with pytest.raises(LockedError, match="already running"), job(
-                catalogue, kind="prune", engine="archive", plan_name="p", lock_key="plan:9"):
-            pass
+    second = job(catalogue, kind="prune", engine="archive", plan_name="p", lock_key="plan:9")
+    with job(catalogue, kind="backup", engine="archive", plan_name="p",
+             lock_key="plan:9") as j, pytest.raises(LockedError, match="already running"), second:
+        pass
     assert [r.id for r in job_rows(catalogue, [j.id, j.id + 1])] == [j.id]
 
 
