@@ -5,22 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from core import duetimes, schedules
+from core.catalogue import schedules as rows
 from core.catalogue.db import Catalogue
-from core.catalogue.models import Plan, Schedule
+from core.catalogue.models import Schedule
 from core.errors import NotFoundError, UsageError
 
 KINDS = ("backup", "verify", "restore_test")
 POLICIES = ("catch_up", "skip")
 
 
-def _plan_id(s: Any, plan: str) -> int:
-    pid = s.scalar(select(Plan.id).where(Plan.name == plan))
+def _plan_id(cat: Catalogue, plan: str) -> int:
+    pid = rows.find_plan_id(cat, plan)
     if pid is None:
         raise NotFoundError(f"No plan named {plan!r}.")
-    return int(pid)
+    return pid
 
 
 def set_schedule(cat: Catalogue, plan: str, expression: str, *, kind: str = "backup",
@@ -35,28 +34,12 @@ def set_schedule(cat: Catalogue, plan: str, expression: str, *, kind: str = "bac
     expr = schedules.normalise(expression)
     if timezone:
         duetimes.zone(timezone)
-    with cat.session() as s:
-        pid = _plan_id(s, plan)
-        row = s.scalars(select(Schedule).where(Schedule.plan_id == pid,
-                                               Schedule.kind == kind)).first()
-        if row is None:
-            row = Schedule(plan_id=pid, kind=kind, expression=expr)
-            s.add(row)
-        if row.expression != expr or row.timezone != (timezone or None):
-            row.next_due_at = None  # the scheduler starts the new rhythm from now
-        row.expression, row.timezone, row.enabled = expr, timezone or None, enabled
-        row.missed_policy = missed or row.missed_policy or "catch_up"
-    return row
+    return rows.put_schedule(cat, _plan_id(cat, plan), kind, expr, timezone=timezone or None,
+                             enabled=enabled, missed=missed)
 
 
 def clear_schedule(cat: Catalogue, plan: str, kind: str = "backup") -> bool:
-    with cat.session() as s:
-        pid = _plan_id(s, plan)
-        rows = list(s.scalars(select(Schedule).where(Schedule.plan_id == pid,
-                                                     Schedule.kind == kind)))
-        for r in rows:
-            s.delete(r)
-    return bool(rows)
+    return rows.delete_schedules(cat, _plan_id(cat, plan), kind) > 0
 
 
 def schedule_json(sc: Schedule, plan: str, now: datetime | None = None) -> dict[str, Any]:
@@ -68,9 +51,5 @@ def schedule_json(sc: Schedule, plan: str, now: datetime | None = None) -> dict[
 
 
 def list_schedules(cat: Catalogue, plan: str | None = None) -> list[dict[str, Any]]:
-    with cat.session() as s:
-        q = select(Schedule, Plan.name).join(Plan, Plan.id == Schedule.plan_id)
-        if plan is not None:
-            q = q.where(Plan.id == _plan_id(s, plan))
-        rows = s.execute(q.order_by(Plan.name, Schedule.kind)).all()
-        return [schedule_json(sc, name) for sc, name in rows]
+    pid = _plan_id(cat, plan) if plan is not None else None
+    return [schedule_json(sc, name) for sc, name in rows.schedules_with_plans(cat, pid)]

@@ -170,7 +170,7 @@ def verify_locations(targets: list[tuple[BackupInfo, LocationInfo]], *,
 def store(cat: Catalogue, report: VerifyReport) -> None:
     from sqlalchemy import select
 
-    from core.catalogue.models import BackupLocation
+    from core.catalogue.schema import BackupLocation
 
     now = utcnow()
     by_id = {r.location_id: r for r in report.locations if r.state != UNREACHED}

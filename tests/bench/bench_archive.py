@@ -106,7 +106,7 @@ class Bench:
             shutil.rmtree(d, ignore_errors=True)
         from sqlalchemy import delete
 
-        from core.catalogue.models import Backup
+        from core.catalogue.schema import Backup
 
         with self.cat.session() as s:
             s.execute(delete(Backup).where(Backup.plan_name == name))

@@ -19,7 +19,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def fill(cat: object, n: int) -> None:
-    from core.catalogue.models import Backup, BackupLocation
+    from core.catalogue.schema import Backup, BackupLocation
     from core.timeutil import utcnow
 
     start = utcnow() - timedelta(days=n)

@@ -46,7 +46,7 @@ def make_home(root: Path, plans: int, schedule: str):  # type: ignore[no-untyped
 
 def lateness(root: Path) -> tuple[list[float], list[float]]:
     from core.alerts import Alerts, AlertSettings
-    from core.catalogue.models import Plan, Schedule
+    from core.catalogue.schema import Plan, Schedule
     from core.scheduler_service import SchedulerService
 
     cfg, cat = make_home(root, 5, "0 3 * * *")

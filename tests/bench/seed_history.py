@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import insert
 
 from core.catalogue import open_catalogue
-from core.catalogue.models import Destination, Job, JobLog, Plan
+from core.catalogue.schema import Destination, Job, JobLog, Plan
 from core.config import AppConfig
 from core.timeutil import utcnow
 

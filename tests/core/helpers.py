@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from core.catalogue.db import Catalogue
 from core.catalogue.jobs import finish_job, start_job
-from core.catalogue.models import Job
+from core.catalogue.schema import Job
 
 
 def add_job(cat: Catalogue, *, plan: str = "p", plan_id: int | None = None, engine: str = "archive",

@@ -13,7 +13,7 @@ INSERT_BACKUP = ("INSERT INTO backups (plan_name, engine, type, name, created_at
 
 
 def _new_backup(cat, name: str) -> int:
-    from core.catalogue.models import Backup
+    from core.catalogue.schema import Backup
 
     with cat.session() as s:
         b = Backup(plan_name="docs", engine="archive", type="full", name=name, details={})
@@ -23,7 +23,7 @@ def _new_backup(cat, name: str) -> int:
 
 
 def _delete(cat, backup_id: int) -> None:
-    from core.catalogue.models import Backup
+    from core.catalogue.schema import Backup
 
     with cat.session() as s:
         s.delete(s.get(Backup, backup_id))

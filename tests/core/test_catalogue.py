@@ -19,7 +19,7 @@ from core.catalogue.jobs import (
     recover_interrupted,
     start_job,
 )
-from core.catalogue.models import Job, JobLog
+from core.catalogue.schema import Job, JobLog
 from core.errors import CatalogueError, LockedError
 from core.timeutil import utcnow
 

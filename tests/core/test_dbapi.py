@@ -15,7 +15,7 @@ from sqlalchemy import select
 from core.catalogue import open_catalogue
 from core.catalogue.history import history_page, job_detail, plan_names
 from core.catalogue.jobs import append_log, finish_job, heartbeat, start_job
-from core.catalogue.models import Job
+from core.catalogue.schema import Job
 from core.config import AppConfig
 from core.plans import add_plan, update_plan
 from core.schedule_store import set_schedule

@@ -148,7 +148,7 @@ def test_delete_never_leaves_the_destination(home: Path, tree: Path, tmp_path: P
     from sqlalchemy import update
 
     from core.catalogue import open_catalogue
-    from core.catalogue.models import BackupLocation
+    from core.catalogue.schema import BackupLocation
     from core.config import AppConfig
 
     add("docs", tree, tmp_path / "d1")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core.backups import BackupFilter, get_backup, list_backups
 from core.catalogue.jobs import plan_lock_key, start_job
-from core.catalogue.models import Job
+from core.catalogue.schema import Job
 from core.config import AppPaths
 from core.destinations import MARKER
 from core.errors import LockedError
@@ -196,7 +196,7 @@ def test_incremental_request_without_full_makes_a_full(catalogue: Any, paths: Ap
     assert out.type == "full" and out.status == "success"
     (job,) = jobs(catalogue)
     with catalogue.session() as s:
-        from core.catalogue.models import JobLog
+        from core.catalogue.schema import JobLog
 
         log = s.get(JobLog, job.id).text
     assert "No earlier backup" in log

@@ -78,7 +78,7 @@ def test_a_short_call_to_a_hung_repository_fails_after_its_limit(home: Path, tmp
 def test_a_backup_to_a_repository_that_goes_silent_is_stopped(home: Path, tmp_path: Path,
                                                                source_tree: Path,
                                                                catalogue: Any) -> None:
-    from core.catalogue.models import Job
+    from core.catalogue.schema import Job
 
     repo = tmp_path / "repo"
     r = _backupdesk(home, "plan", "add", "far", "--engine", "borg", "--repo", str(repo),

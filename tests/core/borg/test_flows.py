@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core.catalogue.models import Backup, Job
+from core.catalogue.schema import Backup, Job
 from core.cli.main import main
 from tests.core.borg.conftest import PASSPHRASE, borg_env, needs_borg, outside_create
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core.catalogue.models import Job
+from core.catalogue.schema import Job
 from core.cli.main import main
 from core.engines.borg import ops
 from core.engines.borg.process import BorgEnv, run_borg

@@ -147,7 +147,7 @@ def _silent_rsh(port: int) -> str:
 
 def test_silent_ssh_port_fails_plan_add_and_run(home: Path, catalogue: Any, tmp_path: Path,
                                                source_tree: Path, silent_port: int) -> None:
-    from core.catalogue.models import Job
+    from core.catalogue.schema import Job
     from core.plans import add_plan
 
     url = f"ssh://nobody@127.0.0.1:{silent_port}{tmp_path}/repo"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core.catalogue.models import BackupLocation, Destination
+from core.catalogue.schema import BackupLocation, Destination
 from core.config import AppPaths
 from core.destinations import MARKER, check_destination
 from core.plans import add_plan

@@ -61,7 +61,7 @@ def test_schedule_prune_status(home, tmp_path, capsys):
 
 def test_scheduler_once_runs_a_due_plan_as_scheduled(home, tmp_path, capsys):
     from core.catalogue import open_catalogue
-    from core.catalogue.models import Job, Schedule
+    from core.catalogue.schema import Job, Schedule
     from core.config import AppConfig
 
     src = tmp_path / "src"

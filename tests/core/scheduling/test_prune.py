@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from core.backups import BackupFilter, list_backups
-from core.catalogue.models import Backup, Job, JobLog
+from core.catalogue.schema import Backup, Job, JobLog
 from core.config import AppPaths
 from core.plans import add_plan
 from core.prune import prune_plan
@@ -14,7 +14,7 @@ from core.runner import run_plan
 
 def set_keep(cat, name, keep):
     """Give a plan keep rules after its backups were made (runs prune by themselves)."""
-    from core.catalogue.models import Plan
+    from core.catalogue.schema import Plan
 
     with cat.session() as s:
         plan = s.scalars(select(Plan).where(Plan.name == name)).one()

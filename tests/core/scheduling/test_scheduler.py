@@ -108,7 +108,7 @@ def test_two_schedulers_on_one_catalogue_start_a_run_once(catalogue, tmp_path, h
 
 
 def test_disabled_plans_are_not_started(catalogue, tmp_path):
-    from core.catalogue.models import Plan
+    from core.catalogue.schema import Plan
 
     make_plan(catalogue, tmp_path)
     with catalogue.session() as s:

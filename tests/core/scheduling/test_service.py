@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from core.alerts import Alerts, AlertSettings
-from core.catalogue.models import Job
+from core.catalogue.schema import Job
 from core.config import AppPaths
 from core.plans import add_plan
 from core.schedule_store import set_schedule
@@ -56,7 +56,7 @@ def test_failure_and_overdue_are_each_sent_once(catalogue, home, tmp_path):
     add_plan(catalogue, "gone", "archive", sources=[str(tmp_path / "missing")],
              destinations=[str(tmp_path / "dst")])
     with catalogue.session() as s:
-        from core.catalogue.models import Plan
+        from core.catalogue.schema import Plan
 
         s.query(Plan).update({"created_at": (T0 - timedelta(days=1)).replace(tzinfo=None)})
     set_schedule(catalogue, "gone", "0 * * * *", timezone="UTC")

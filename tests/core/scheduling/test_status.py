@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.catalogue.history import banner
-from core.catalogue.models import Plan
+from core.catalogue.schema import Plan
 from core.plans import add_plan
 from core.schedule_store import set_schedule
 from core.status import is_overdue, plan_statuses

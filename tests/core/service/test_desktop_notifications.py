@@ -39,7 +39,7 @@ def _service(desktop: Desktop, home: Path) -> subprocess.Popen[str]:  # noqa: F8
 
 def _due_now(home: Path) -> None:
     from core.catalogue import open_catalogue
-    from core.catalogue.models import Schedule
+    from core.catalogue.schema import Schedule
 
     cat = open_catalogue(AppConfig.resolve(str(home)).catalogue_url)
     try:

@@ -36,7 +36,7 @@ def _plan(tmp_path: Path) -> None:
 def _due_in(home: Path, seconds: float) -> None:
     """Move the stored due time (the claim both processes race for) to `seconds` from now."""
     from core.catalogue import open_catalogue
-    from core.catalogue.models import Schedule
+    from core.catalogue.schema import Schedule
 
     cat = open_catalogue(AppConfig.resolve(str(home)).catalogue_url)
     try:
@@ -49,7 +49,7 @@ def _due_in(home: Path, seconds: float) -> None:
 
 def _backups(home: Path) -> list[tuple[str, str]]:
     from core.catalogue import open_catalogue
-    from core.catalogue.models import Job
+    from core.catalogue.schema import Job
 
     cat = open_catalogue(AppConfig.resolve(str(home)).catalogue_url)
     try:

@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import select
 
-from core.catalogue.models import Job
+from core.catalogue.schema import Job
 from gui.panes.backups.pane import BackupsPane
 
 pytestmark = pytest.mark.skipif(shutil.which("borg") is None, reason="needs the borg binary")

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import update
 
 from core.alerts import AlertSettings
-from core.catalogue.models import Schedule
+from core.catalogue.schema import Schedule
 from core.plans import add_plan
 from core.schedule_store import set_schedule
 from tests.core.scheduling.smtp_server import SmtpServer, make_cert
@@ -75,7 +75,7 @@ def test_notifications_box_saves_and_sends_a_test_mail(qtbot, app_ctx, tmp_path,
 
 
 def test_host_reports_overdue_plans(qtbot, home, catalogue, tmp_path):
-    from core.catalogue.models import Plan
+    from core.catalogue.schema import Plan
     from core.config import AppConfig
     from gui.context import AppContext
     from gui.scheduler_host import SchedulerHost

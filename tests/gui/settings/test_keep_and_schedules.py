@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.catalogue.models import Schedule
+from core.catalogue.schema import Schedule
 from core.errors import NotFoundError
 from core.plans import get_plan
 from core.secrets import FORCE_FILE_ENV
