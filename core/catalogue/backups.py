@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from core.catalogue.db import Catalogue
@@ -109,3 +110,12 @@ def filter_choices(cat: Catalogue) -> tuple[list[str], list[str], list[str]]:
                        if d)
         runnable = sorted(c.column("SELECT name FROM plans"))
     return plans, dests, runnable
+
+
+def set_verified(cat: Catalogue, results: dict[int, tuple[str, dict[str, Any]]],
+                 verified_at: datetime) -> None:
+    """Store what a verify found: location id -> (state, verify result)."""
+    with cat.db.transaction() as c:
+        for loc_id, (state, result) in results.items():
+            c.execute("UPDATE backup_locations SET state = ?, verified_at = ?, verify_result = ?"
+                      " WHERE id = ?", [state, verified_at, result, loc_id])

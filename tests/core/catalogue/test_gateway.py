@@ -1,0 +1,132 @@
+"""The catalogue's one data layer (plain SQL over the DB-API), on SQLite and PostgreSQL:
+writes with JSON, ids, unique names, cascades, locks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from core.catalogue.backups import insert_backup, load_backups, set_verified
+from core.catalogue.jobs import (
+    append_log,
+    finish_job,
+    get_job,
+    job_log,
+    recover_interrupted,
+    start_job,
+)
+from core.catalogue.models import Backup, BackupLocation
+from core.errors import ConfigError, LockedError, NotFoundError, UsageError
+from core.grid.nodes import NodeSpec, add_node, get_node, list_nodes, remove_node, update_node
+from core.plans import add_plan, get_plan, list_plans, remove_plan, update_plan
+from core.schedule_store import clear_schedule, list_schedules, set_schedule
+from core.timeutil import utcnow
+
+
+def _plan(cat, tmp_path: Path, name: str = "docs"):
+    return add_plan(cat, name, "archive", sources=[str(tmp_path / "src")],
+                    destinations=[str(tmp_path / "d1"), str(tmp_path / "d2")],
+                    schedule="daily at 02:00", options={"keep_last": 3})
+
+
+def test_plans_round_trip_with_destinations_and_schedules(any_catalogue, tmp_path):
+    cat = any_catalogue
+    plan = _plan(cat, tmp_path)
+    assert plan.id > 0 and plan.options["keep_last"] == 3
+    assert [d.location for d in plan.destinations] == [str(tmp_path / "d1"), str(tmp_path / "d2")]
+    assert all(d.options.get("marker") for d in plan.destinations)
+    assert [(s.kind, s.expression) for s in plan.schedules] == [("backup", "0 2 * * *")]
+    with pytest.raises(ConfigError, match="exists already"):
+        _plan(cat, tmp_path)
+    kept = plan.destinations[1]
+    changed = update_plan(cat, "docs", sources=[str(tmp_path / "src")],
+                          destinations=[str(tmp_path / "d2"), str(tmp_path / "d3")],
+                          schedule=None, new_name="papers", options={"keep_last": 5})
+    assert changed.name == "papers" and changed.options["keep_last"] == 5
+    assert [(d.id == kept.id, d.position) for d in changed.destinations] == [(True, 0), (False, 1)]
+    assert changed.schedules == []
+    assert [p.name for p in list_plans(cat)] == ["papers"]
+    with pytest.raises(NotFoundError):
+        get_plan(cat, "docs")
+
+
+def test_removing_a_plan_keeps_its_jobs_and_backups(any_catalogue, tmp_path):
+    cat = any_catalogue
+    plan = _plan(cat, tmp_path)
+    jid = start_job(cat, engine="archive", kind="backup", plan_id=plan.id, plan_name=plan.name)
+    finish_job(cat, jid, "success")
+    bid = insert_backup(cat, Backup(plan_id=plan.id, plan_name=plan.name, job_id=jid,
+                                    engine="archive", details={"artifacts": []},
+                                    locations=[BackupLocation(destination_id=d.id,
+                                                              destination=d.location, path="x")
+                                               for d in plan.destinations]))
+    remove_plan(cat, plan.name)
+    b = load_backups(cat, ids=[bid])[0]
+    assert (b.plan_id, b.plan_name) == (None, "docs")
+    assert [loc.destination_id for loc in b.locations] == [None, None]  # destinations gone
+    job = get_job(cat, jid)
+    assert job is not None and job.plan_id is None and job.status == "success"
+    assert list_schedules(cat) == []
+
+
+def test_backups_and_verify_results(any_catalogue, tmp_path):
+    cat = any_catalogue
+    b = Backup(plan_name="p", engine="archive", size=7, details={"artifacts": [{"name": "a"}]},
+               locations=[BackupLocation(destination="/d", path="/d/1")])
+    bid = insert_backup(cat, b)
+    assert b.locations[0].backup_id == bid
+    now = utcnow()
+    set_verified(cat, {b.locations[0].id: ("ok", {"by": "test"})}, now)
+    got = load_backups(cat, plans=["p"])[0]
+    assert got.details == {"artifacts": [{"name": "a"}]}
+    loc = got.locations[0]
+    assert (loc.state, loc.verify_result) == ("ok", {"by": "test"})
+    assert loc.verified_at is not None and abs(loc.verified_at - now) < timedelta(seconds=1)
+
+
+def test_jobs_lock_log_and_finish(any_catalogue):
+    cat = any_catalogue
+    jid = start_job(cat, engine="archive", kind="backup", plan_name="p", lock_key="plan:1",
+                    details={"a": 1})
+    with pytest.raises(LockedError, match=f"p is already running \\(job {jid},"):
+        start_job(cat, engine="archive", kind="backup", plan_name="p", lock_key="plan:1")
+    append_log(cat, jid, "one")
+    append_log(cat, jid, "two\n")
+    finish_job(cat, jid, "partial", bytes=9, details={"b": 2})
+    job = get_job(cat, jid)
+    assert job is not None
+    assert (job.status, job.bytes, job.lock_key, job.details) == ("partial", 9, None,
+                                                                  {"a": 1, "b": 2})
+    assert job_log(cat, jid) == "one\ntwo\n"
+    start_job(cat, engine="archive", kind="backup", plan_name="p", lock_key="plan:1")
+
+
+def test_a_dead_process_job_is_recovered(any_catalogue):
+    cat = any_catalogue
+    jid = start_job(cat, engine="archive", kind="backup", plan_name="p", lock_key="plan:2")
+    with cat.db.connect() as c:
+        c.execute("UPDATE jobs SET pid = ? WHERE id = ?", [2**22 + 12345, jid])
+    assert recover_interrupted(cat) == [jid]
+    job = get_job(cat, jid)
+    assert job is not None and job.status == "interrupted" and job.lock_key is None
+
+
+def test_schedules_and_nodes(any_catalogue, tmp_path):
+    cat = any_catalogue
+    _plan(cat, tmp_path)
+    sc = set_schedule(cat, "docs", "daily at 03:00", kind="verify", missed="skip")
+    again = set_schedule(cat, "docs", "daily at 04:00", kind="verify")
+    assert again.id == sc.id and again.missed_policy == "skip"
+    assert [s["kind"] for s in list_schedules(cat, "docs")] == ["backup", "verify"]
+    assert clear_schedule(cat, "docs", "verify") and not clear_schedule(cat, "docs", "verify")
+    add_node(cat, NodeSpec("n1", rsync_url="http://127.0.0.1:1/", options={"x": 1}))
+    with pytest.raises(UsageError, match="exists already"):
+        add_node(cat, NodeSpec("n1", rsync_url="http://127.0.0.1:2/"))
+    update_node(cat, "n1", NodeSpec("n2", rsync_url="http://127.0.0.1:3/", poll_interval_s=30))
+    assert [(n.name, n.poll_interval_s) for n in list_nodes(cat)] == [("n2", 30)]
+    assert get_node(cat, "n2").rsync_url == "http://127.0.0.1:3/status"
+    remove_node(cat, "n2")
+    with pytest.raises(NotFoundError):
+        remove_node(cat, "n2")
