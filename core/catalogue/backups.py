@@ -33,14 +33,20 @@ def _in(column: str, values: Sequence[Any]) -> str:
 
 
 def load_backups(cat: Catalogue, *, plans: Sequence[str] = (), types: Sequence[str] = (),
-                 ids: Sequence[int] = ()) -> list[Backup]:
+                 ids: Sequence[int] = (), external_ids: Sequence[str] = (),
+                 engine: str | None = None, plan_id: int | None = None) -> list[Backup]:
     """Backups matching every filter given, oldest first, each with its locations."""
     conds: list[str] = []
     params: list[Any] = []
-    for column, values in (("plan_name", plans), ("type", types), ("id", ids)):
+    for column, values in (("plan_name", plans), ("type", types), ("id", ids),
+                           ("external_id", external_ids)):
         if values:
             conds.append(_in(column, values))
             params.extend(values)
+    for column, value in (("engine", engine), ("plan_id", plan_id)):
+        if value is not None:
+            conds.append(f"{column} = ?")
+            params.append(value)
     where = " WHERE " + " AND ".join(conds) if conds else ""
     with cat.db.connect() as c:
         items = [_backup(r) for r in c.rows(f"{_BACKUP}{where} ORDER BY created_at, id",
@@ -119,3 +125,30 @@ def set_verified(cat: Catalogue, results: dict[int, tuple[str, dict[str, Any]]],
         for loc_id, (state, result) in results.items():
             c.execute("UPDATE backup_locations SET state = ?, verified_at = ?, verify_result = ?"
                       " WHERE id = ?", [state, verified_at, result, loc_id])
+
+
+def set_location_state(cat: Catalogue, location_id: int, state: str) -> None:
+    with cat.db.connect() as c:
+        c.execute("UPDATE backup_locations SET state = ? WHERE id = ?", [state, location_id])
+
+
+def update_backup(cat: Catalogue, b: Backup) -> None:
+    """Write back a loaded backup's name, external id and details, and its locations' path,
+    state, size and verification."""
+    with cat.db.transaction() as c:
+        c.execute("UPDATE backups SET name = ?, external_id = ?, details = ? WHERE id = ?",
+                  [b.name, b.external_id, b.details, b.id])
+        for loc in b.locations:
+            c.execute("UPDATE backup_locations SET path = ?, state = ?, size = ?,"
+                      " verified_at = ?, verify_result = ? WHERE id = ?",
+                      [loc.path, loc.state, loc.size, loc.verified_at, loc.verify_result,
+                       loc.id])
+
+
+def delete_backup(cat: Catalogue, backup_id: int) -> None:
+    """Forget a backup and its locations (its incrementals keep their records, their parent
+    link cleared)."""
+    with cat.db.transaction() as c:
+        c.execute("DELETE FROM backup_locations WHERE backup_id = ?", [backup_id])
+        c.execute("UPDATE backups SET parent_id = NULL WHERE parent_id = ?", [backup_id])
+        c.execute("DELETE FROM backups WHERE id = ?", [backup_id])

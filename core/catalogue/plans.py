@@ -61,6 +61,12 @@ def all_plans(cat: Catalogue) -> list[Plan]:
         return _plans(c)
 
 
+def destinations_of(cat: Catalogue, plan_id: int) -> list[Destination]:
+    with cat.db.connect() as c:
+        return [_dest(r) for r in c.rows(f"{_DEST} WHERE plan_id = ? ORDER BY position, id",
+                                         [plan_id])]
+
+
 def plan_id_of(c: Conn, name: str) -> int | None:
     pid = c.scalar("SELECT id FROM plans WHERE name = ?", [name])
     return int(pid) if pid is not None else None

@@ -130,3 +130,37 @@ def test_schedules_and_nodes(any_catalogue, tmp_path):
     remove_node(cat, "n2")
     with pytest.raises(NotFoundError):
         remove_node(cat, "n2")
+
+
+def test_what_the_engines_and_backup_operations_write(any_catalogue, tmp_path):
+    """The functions that replace the last ORM uses (borg records, deleting backups)."""
+    from core.catalogue.backups import delete_backup, set_location_state, update_backup
+    from core.catalogue.jobs import external_refs, record_external_job
+    from core.catalogue.plans import destinations_of
+
+    cat = any_catalogue
+    plan = _plan(cat, tmp_path)
+    assert [d.id for d in destinations_of(cat, plan.id)] == [d.id for d in plan.destinations]
+    now = utcnow()
+    outside = record_external_job(cat, external_ref="borg:x", engine="borg", kind="backup",
+                                  started_at=now, finished_at=now, plan_id=plan.id)
+    assert outside is not None
+    assert record_external_job(cat, external_ref="borg:x", engine="borg", kind="backup",
+                               started_at=now, finished_at=now) is None
+    parent = insert_backup(cat, Backup(plan_id=plan.id, engine="borg", name="a1",
+                                       external_id="x", job_id=outside,
+                                       locations=[BackupLocation(destination="r", path="r::a1")]))
+    child = insert_backup(cat, Backup(plan_id=plan.id, engine="borg", parent_id=parent))
+    assert external_refs(cat, [outside, 10**6]) == {outside: "borg:x"}
+    b = load_backups(cat, engine="borg", plan_id=plan.id, external_ids=["x"])[0]
+    b.name, b.external_id, b.details = "a2", "y", {"archive": "a2"}
+    b.locations[0].path, b.locations[0].state = "r::a2", "ok"
+    update_backup(cat, b)
+    again = load_backups(cat, ids=[parent])[0]
+    assert (again.name, again.external_id, again.details) == ("a2", "y", {"archive": "a2"})
+    assert (again.locations[0].path, again.locations[0].state) == ("r::a2", "ok")
+    set_location_state(cat, again.locations[0].id, "deleted")
+    assert load_backups(cat, ids=[parent])[0].locations[0].state == "deleted"
+    delete_backup(cat, parent)
+    assert load_backups(cat, ids=[parent]) == []
+    assert load_backups(cat, ids=[child])[0].parent_id is None
