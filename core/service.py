@@ -109,7 +109,7 @@ class ServiceStatus:
 
 
 def scheduled_plans(cat: Catalogue) -> int:
-    from core.catalogue.service_q import scheduled_plan_count
+    from core.catalogue.schedules import scheduled_plan_count
 
     return scheduled_plan_count(cat)
 

@@ -102,3 +102,12 @@ def schedules_with_plans(cat: Catalogue, plan_id: int | None = None
     with cat.db.connect() as c:
         rows = c.rows(sql + " ORDER BY p.name, s.kind", params)
     return [(schedule_from_row(r), str(r[9])) for r in rows]
+
+
+def scheduled_plan_count(cat: Catalogue) -> int:
+    """Enabled plans with at least one enabled schedule (what the background service serves)."""
+    with cat.db.connect() as c:
+        n = c.scalar("SELECT count(DISTINCT s.plan_id) FROM schedules s"
+                     " JOIN plans p ON p.id = s.plan_id WHERE s.enabled = ? AND p.enabled = ?",
+                     [True, True])
+    return int(n or 0)
