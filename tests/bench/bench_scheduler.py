@@ -25,6 +25,8 @@ from pathlib import Path
 
 from sqlalchemy import update
 
+from tests.core.helpers import orm_session
+
 
 def make_home(root: Path, plans: int, schedule: str):  # type: ignore[no-untyped-def]
     from core.catalogue import open_catalogue
@@ -51,7 +53,7 @@ def lateness(root: Path) -> tuple[list[float], list[float]]:
 
     cfg, cat = make_home(root, 5, "0 3 * * *")
     t0 = datetime.now(UTC)
-    with cat.session() as s:
+    with orm_session(cat) as s:
         for i, (sid,) in enumerate(s.query(Schedule.id).join(Plan).order_by(Plan.name)):
             due = (t0 + timedelta(seconds=2 * (i + 1))).replace(tzinfo=None)
             s.execute(update(Schedule).where(Schedule.id == sid).values(next_due_at=due))

@@ -20,10 +20,11 @@ from core.plans import add_plan
 from core.progress import CancelToken, Progress
 from core.runner import run_plan
 from tests.core.archive.conftest import snapshot
+from tests.core.helpers import orm_session
 
 
 def jobs(cat: Any) -> list[Job]:
-    with cat.session() as s:
+    with orm_session(cat) as s:
         return list(s.scalars(select(Job).order_by(Job.id)))
 
 
@@ -195,7 +196,7 @@ def test_incremental_request_without_full_makes_a_full(catalogue: Any, paths: Ap
     out = run_plan(catalogue, paths, "p", mode="incremental")
     assert out.type == "full" and out.status == "success"
     (job,) = jobs(catalogue)
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         from core.catalogue.schema import JobLog
 
         log = s.get(JobLog, job.id).text

@@ -21,6 +21,7 @@ import pytest
 
 from tests.core.borg.conftest import PASSPHRASE, Sshd, needs_borg
 from tests.core.borg.test_surroundings import _backupdesk, _processes
+from tests.core.helpers import orm_session
 
 pytestmark = [pytest.mark.borg, needs_borg]
 
@@ -91,7 +92,7 @@ def test_a_backup_to_a_repository_that_goes_silent_is_stopped(home: Path, tmp_pa
     assert r.returncode == 1, r.stderr
     assert f"borg create on {repo} said nothing for 2 s" in r.stderr, r.stderr
     assert _alive(pids) == []
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         job = s.query(Job).order_by(Job.id.desc()).first()
     assert job is not None and job.status == "failed" and "said nothing" in (job.error or "")
     r = _backupdesk(home, "run", "far")  # the real borg: nothing was left locked

@@ -19,6 +19,7 @@ from core.catalogue.schema import Job
 from core.config import AppConfig
 from core.plans import add_plan, update_plan
 from core.schedule_store import set_schedule
+from tests.core.helpers import orm_session
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def test_rows_read_back_as_sqlalchemy_wrote_them(catalogue):
     heartbeat(catalogue, jid, bytes=12, files=3)
     append_log(catalogue, jid, "line")
     finish_job(catalogue, jid, "partial", error="1 file unreadable", bytes=12, files=3)
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         job = s.get(Job, jid)
         want = (job.started_at, job.finished_at, job.heartbeat_at, job.duration_ms)
     [row] = history_page(catalogue)
@@ -46,7 +47,7 @@ def test_rows_read_back_as_sqlalchemy_wrote_them(catalogue):
 def test_datetime_parameters_compare_like_stored_values(catalogue):
     jid = start_job(catalogue, engine="archive", kind="backup", plan_name="p")
     finish_job(catalogue, jid, "success")
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         started = s.scalar(select(Job.started_at).where(Job.id == jid))
     with catalogue.db.connect() as c:
         assert c.scalar("SELECT count(*) FROM jobs WHERE started_at = ?", [started]) == 1

@@ -8,6 +8,7 @@ from core.catalogue.jobs import finish_job, plan_lock_key, start_job
 from core.plans import add_plan, get_plan
 from core.schedule_store import set_schedule
 from core.scheduler import Scheduler
+from tests.core.helpers import orm_session
 from tests.core.scheduling.clock import ManualClock
 
 
@@ -111,7 +112,7 @@ def test_disabled_plans_are_not_started(catalogue, tmp_path):
     from core.catalogue.schema import Plan
 
     make_plan(catalogue, tmp_path)
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         s.query(Plan).update({"enabled": False})
     started = []
     clock = ManualClock(T0)

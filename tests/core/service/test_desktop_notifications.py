@@ -18,6 +18,7 @@ from sqlalchemy import update
 from core.cli.main import main
 from core.config import AppConfig
 from tests.core.grid.daemons import Behaviour, DaemonFarm, mysql_body, rsync_body
+from tests.core.helpers import orm_session
 from tests.fixtures.desktop import Desktop, desktop  # noqa: F401 (fixture)
 from tests.fixtures.processes import end
 
@@ -43,7 +44,7 @@ def _due_now(home: Path) -> None:
 
     cat = open_catalogue(AppConfig.resolve(str(home)).catalogue_url)
     try:
-        with cat.session() as s:
+        with orm_session(cat) as s:
             s.execute(update(Schedule).values(
                 next_due_at=datetime.utcnow() + timedelta(seconds=2)))
     finally:

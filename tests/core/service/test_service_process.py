@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from core.cli.main import main
 from core.config import AppConfig
 from core.service import running_pid
+from tests.core.helpers import orm_session
 from tests.fixtures.processes import end
 
 
@@ -40,7 +41,7 @@ def _due_in(home: Path, seconds: float) -> None:
 
     cat = open_catalogue(AppConfig.resolve(str(home)).catalogue_url)
     try:
-        with cat.session() as s:
+        with orm_session(cat) as s:
             s.execute(update(Schedule).values(
                 next_due_at=datetime.utcnow() + timedelta(seconds=seconds)))
     finally:
@@ -53,7 +54,7 @@ def _backups(home: Path) -> list[tuple[str, str]]:
 
     cat = open_catalogue(AppConfig.resolve(str(home)).catalogue_url)
     try:
-        with cat.session() as s:
+        with orm_session(cat) as s:
             return [(j.status, j.trigger) for j in s.scalars(
                 select(Job).where(Job.kind == "backup").order_by(Job.id))]
     finally:

@@ -17,6 +17,7 @@ from core.plans import get_plan
 from core.secrets import FORCE_FILE_ENV
 from gui.panes.settings.keep_rules import KeepRulesBox
 from gui.panes.settings.pane import SettingsPane
+from tests.core.helpers import orm_session
 from tests.gui.settings.test_plan_editor import plan_show, save, show_plan
 
 
@@ -138,7 +139,7 @@ def test_saving_wakes_the_running_scheduler(qtbot, window, tmp_path, monkeypatch
     assert woken
 
     def due_set():
-        with ctx.catalogue.session() as s:
+        with orm_session(ctx.catalogue) as s:
             return s.scalars(select(Schedule.next_due_at)
                              .where(Schedule.kind == "verify")).first() is not None
 
