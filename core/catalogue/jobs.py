@@ -38,8 +38,6 @@ JOB_COLUMNS = ("id", "plan_id", "plan_name", "engine", "kind", "trigger", "statu
                "duration_ms", "bytes", "files", "error", "lock_key", "external_ref", "details")
 _SELECT = "SELECT " + ", ".join(f'"{c}"' for c in JOB_COLUMNS) + " FROM jobs"
 _DATES = {"created_at", "started_at", "finished_at", "heartbeat_at"}
-# What a heartbeat may set besides its time.
-HEARTBEAT_FIELDS = frozenset({"bytes", "files", "details", "phase"})
 
 
 def job_from_row(r: tuple[Any, ...]) -> Job:
@@ -118,10 +116,10 @@ def _lock_holder(cat: Catalogue, lock_key: str) -> Job | None:
 
 
 def heartbeat(cat: Catalogue, job_id: int, **fields: Any) -> None:
-    """Mark the job alive; `fields` may update bytes, files, phase or details."""
-    unknown = set(fields) - HEARTBEAT_FIELDS
+    """Mark the job alive; `fields` may update bytes, files, phase, details (any column)."""
+    unknown = set(fields) - set(JOB_COLUMNS[1:])
     if unknown:
-        raise TypeError(f"heartbeat cannot set {', '.join(sorted(unknown))}")
+        raise TypeError(f"jobs have no column {', '.join(sorted(unknown))}")
     names = ["heartbeat_at", *fields]
     sets = ", ".join(f'"{k}" = ?' for k in names)
     with cat.db.connect() as c:

@@ -164,3 +164,61 @@ def test_what_the_engines_and_backup_operations_write(any_catalogue, tmp_path):
     delete_backup(cat, parent)
     assert load_backups(cat, ids=[parent]) == []
     assert load_backups(cat, ids=[child])[0].parent_id is None
+
+
+WRITER = """
+import sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
+con.execute("BEGIN IMMEDIATE")
+con.execute("INSERT INTO job_logs (job_id, text) VALUES (999999, 'x')")
+print("holding", flush=True)
+time.sleep(1.5)
+con.execute("DELETE FROM job_logs WHERE job_id = 999999")
+con.execute("COMMIT")
+"""
+
+RACER = """
+import sys
+from core.catalogue import open_catalogue
+from core.catalogue.jobs import start_job
+from core.errors import LockedError
+cat = open_catalogue(sys.argv[1])
+try:
+    start_job(cat, engine="archive", kind="backup", plan_name="p", lock_key="plan:race")
+    print("won", flush=True)
+except LockedError as e:
+    print("locked:", e, flush=True)
+sys.stdin.read()  # the winner stays alive (holding its lock) until every racer has answered
+"""
+
+
+def test_writes_wait_for_a_concurrent_writer_process(catalogue, tmp_path):
+    import subprocess
+    import sys
+
+    path = catalogue.db.sqlite_file
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "holding"
+        _plan(catalogue, tmp_path)  # one transaction of several statements, after the writer's
+        jid = start_job(catalogue, engine="archive", kind="backup", plan_name="docs")
+    finally:
+        assert writer.wait(timeout=60) == 0
+    assert get_plan(catalogue, "docs").destinations and get_job(catalogue, jid) is not None
+
+
+def test_one_of_several_processes_takes_a_lock(catalogue):
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{catalogue.db.sqlite_file}"
+    procs = [subprocess.Popen([sys.executable, "-c", RACER, url], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    outs = []
+    for p in procs:
+        assert p.stdout is not None
+        outs.append(p.stdout.readline().strip())
+    for p in procs:
+        p.communicate("", timeout=60)
+    assert sorted(o.split(":")[0] for o in outs) == ["locked"] * 3 + ["won"], outs
