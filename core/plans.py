@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core import engines, schedules
+from core import engines
 from core.catalogue import plans as rows
 from core.catalogue.db import Catalogue
 from core.catalogue.dbapi import Conflict
@@ -15,6 +15,7 @@ from core.config import AppPaths
 from core.destinations import create_destination
 from core.errors import ConfigError, NotFoundError, UsageError
 from core.overlap import check_overlap
+from core.scheduling import expressions
 from core.secrets import SecretStore, db_secret_key
 from core.timeutil import iso
 
@@ -68,7 +69,7 @@ def add_plan(
                                      options={"marker": create_destination(d)})
                          for i, d in enumerate(dests)]
     if schedule:
-        plan.schedules = [Schedule(kind="backup", expression=schedules.normalise(schedule))]
+        plan.schedules = [Schedule(kind="backup", expression=expressions.normalise(schedule))]
     try:
         rows.insert_plan(cat, plan)
     except Conflict as e:
@@ -102,7 +103,7 @@ def update_plan(
     new database passwords go to `secrets`, those of removed databases are forgotten."""
     engine = _load(cat, name).engine
     opts, passwords, srcs, dests = _validated(engine, sources, destinations, options)
-    expression = schedules.normalise(schedule) if schedule and schedule.strip() else None
+    expression = expressions.normalise(schedule) if schedule and schedule.strip() else None
     target = (new_name if new_name is not None else name).strip()
     if not target:
         raise UsageError("A plan needs a name.")
@@ -192,7 +193,7 @@ def remove_plan(cat: Catalogue, name: str, secrets: SecretStore | None = None) -
 
 
 def plan_json(plan: Plan, now: datetime | None = None) -> dict[str, Any]:
-    from core.schedule_store import schedule_json
+    from core.scheduling.plan_schedules import schedule_json
 
     now_local = (now or datetime.now().astimezone()).astimezone()
     return {

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core import duetimes
 from core.catalogue.db import Catalogue
 from core.catalogue.status import plan_facts
+from core.scheduling import due_times
 from core.timeutil import iso, to_aware
 
 GRACE = timedelta(hours=1)
@@ -60,12 +60,12 @@ def plan_statuses(cat: Catalogue, now: datetime | None = None,
         prev: datetime | None = None
         nxt: datetime | None = None
         if f.schedule and f.enabled:
-            z = duetimes.zone(f.timezone)
-            prev = duetimes.previous_due(f.schedule, now - grace, z)
+            z = due_times.zone(f.timezone)
+            prev = due_times.previous_due(f.schedule, now - grace, z)
             born = to_aware(f.created_at)
             if prev is not None and born is not None and prev < born:
                 prev = None
-            nxt = duetimes.due_after(f.schedule, now, z)[0]
+            nxt = due_times.due_after(f.schedule, now, z)[0]
         last_ok = to_aware(f.last_success)
         out.append(PlanStatus(f.plan_id, f.plan, f.enabled, f.schedule, last_ok, f.last_result,
                               f.last_error, prev, nxt, is_overdue(prev, last_ok),

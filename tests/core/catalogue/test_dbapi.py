@@ -18,7 +18,7 @@ from core.catalogue.jobs import append_log, finish_job, heartbeat, start_job
 from core.catalogue.schema import Job
 from core.config import AppConfig
 from core.plans import add_plan, update_plan
-from core.schedule_store import set_schedule
+from core.scheduling.plan_schedules import set_schedule
 from tests.core.helpers import orm_session
 
 
@@ -101,7 +101,7 @@ import json, sys
 from datetime import UTC, datetime
 from core.catalogue import open_catalogue
 from core.catalogue import history
-from core.scheduler import Scheduler
+from core.scheduling.loop import Scheduler
 from core.status import plan_statuses
 cat = open_catalogue(sys.argv[1])
 history.history_page(cat, history.HistoryFilter(text="disk"), history.HistorySort("size"))

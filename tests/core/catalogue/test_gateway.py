@@ -21,7 +21,7 @@ from core.catalogue.models import Backup, BackupLocation
 from core.errors import ConfigError, LockedError, NotFoundError, UsageError
 from core.grid.nodes import NodeSpec, add_node, get_node, list_nodes, remove_node, update_node
 from core.plans import add_plan, get_plan, list_plans, remove_plan, update_plan
-from core.schedule_store import clear_schedule, list_schedules, set_schedule
+from core.scheduling.plan_schedules import clear_schedule, list_schedules, set_schedule
 from core.timeutil import utcnow
 
 

@@ -9,8 +9,8 @@ from core.alerts import Alerts, AlertSettings
 from core.catalogue.schema import Job
 from core.config import AppPaths
 from core.plans import add_plan
-from core.schedule_store import set_schedule
-from core.scheduler_service import SchedulerService
+from core.scheduling.plan_schedules import set_schedule
+from core.scheduling.runtime import SchedulerService
 from tests.core.helpers import orm_session
 from tests.core.scheduling.clock import ManualClock
 

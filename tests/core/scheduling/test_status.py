@@ -7,7 +7,7 @@ import pytest
 from core.catalogue.history import banner
 from core.catalogue.schema import Plan
 from core.plans import add_plan
-from core.schedule_store import set_schedule
+from core.scheduling.plan_schedules import set_schedule
 from core.status import is_overdue, plan_statuses
 from tests.core.helpers import add_job, orm_session
 

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from core.alerts import AlertSettings
 from core.catalogue.schema import Schedule
 from core.plans import add_plan
-from core.schedule_store import set_schedule
+from core.scheduling.plan_schedules import set_schedule
 from tests.core.helpers import orm_session
 from tests.core.scheduling.smtp_server import SmtpServer, make_cert
 
@@ -20,7 +20,7 @@ def file_secrets(monkeypatch):
 
 
 def test_host_starts_a_due_plan_and_notifies(qtbot, app_ctx, catalogue, tmp_path):
-    from gui.scheduler_host import SchedulerHost
+    from gui.window_scheduler import SchedulerHost
 
     src = tmp_path / "src"
     src.mkdir()
@@ -79,7 +79,7 @@ def test_host_reports_overdue_plans(qtbot, home, catalogue, tmp_path):
     from core.catalogue.schema import Plan
     from core.config import AppConfig
     from gui.context import AppContext
-    from gui.scheduler_host import SchedulerHost
+    from gui.window_scheduler import SchedulerHost
 
     add_plan(catalogue, "late", "archive", sources=[str(tmp_path / "src")],
              destinations=[str(tmp_path / "d")])

@@ -123,7 +123,7 @@ def test_saving_wakes_the_running_scheduler(qtbot, window, tmp_path, monkeypatch
     """The app's scheduler sleeps up to a minute; a saved schedule gets its due time at once."""
     from sqlalchemy import select
 
-    from gui.scheduler_host import SchedulerHost
+    from gui.window_scheduler import SchedulerHost
 
     monkeypatch.setenv(FORCE_FILE_ENV, "1")
     ctx = window.ctx
@@ -161,7 +161,7 @@ def test_restore_tests_only_for_engines_that_have_them(pane):
 
 def test_schedules_with_different_zones_are_flagged(qtbot, pane, tmp_path):
     from core.plans import add_plan
-    from core.schedule_store import set_schedule
+    from core.scheduling.plan_schedules import set_schedule
 
     cat = pane.ctx.catalogue
     add_plan(cat, "docs", "archive", sources=[str(tmp_path / "src")],

@@ -16,7 +16,7 @@ from core.catalogue.enums import JobTrigger
 from core.catalogue.jobs import failed_since, newest_job_id
 from core.config import AppPaths
 from core.errors import BackupDeskError, LockedError
-from core.scheduler import Due
+from core.scheduling.loop import Due
 from core.status import GRACE, plan_statuses
 
 log = logging.getLogger(__name__)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from core import duetimes, schedules
 from core.catalogue import schedules as rows
 from core.catalogue.db import Catalogue
 from core.catalogue.models import Schedule
 from core.errors import NotFoundError, UsageError
+from core.scheduling import due_times, expressions
 
 KINDS = ("backup", "verify", "restore_test")
 POLICIES = ("catch_up", "skip")
@@ -31,9 +31,9 @@ def set_schedule(cat: Catalogue, plan: str, expression: str, *, kind: str = "bac
     missed = missed.replace("-", "_") if missed else None
     if missed is not None and missed not in POLICIES:
         raise UsageError("Missed runs are either skipped (skip) or caught up once (catch-up).")
-    expr = schedules.normalise(expression)
+    expr = expressions.normalise(expression)
     if timezone:
-        duetimes.zone(timezone)
+        due_times.zone(timezone)
     return rows.put_schedule(cat, _plan_id(cat, plan), kind, expr, timezone=timezone or None,
                              enabled=enabled, missed=missed)
 
@@ -44,10 +44,10 @@ def clear_schedule(cat: Catalogue, plan: str, kind: str = "backup") -> bool:
 
 def schedule_json(sc: Schedule, plan: str, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
-    z = duetimes.zone(sc.timezone)
+    z = due_times.zone(sc.timezone)
     return {"plan": plan, "kind": sc.kind, "expression": sc.expression,
             "timezone": sc.timezone, "missed_policy": sc.missed_policy, "enabled": sc.enabled,
-            "next_runs": [t.isoformat() for t in schedules.next_runs(sc.expression, now, 5, z)]}
+            "next_runs": [t.isoformat() for t in expressions.next_runs(sc.expression, now, 5, z)]}
 
 
 def list_schedules(cat: Catalogue, plan: str | None = None) -> list[dict[str, Any]]:

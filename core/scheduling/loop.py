@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
-from core import duetimes
 from core.catalogue import schedules as rows
 from core.catalogue.db import Catalogue
 from core.catalogue.dbapi import to_datetime
+from core.scheduling import due_times
 from core.timeutil import to_aware
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class Scheduler:
         soonest: datetime | None = None
         for a in rows.active_schedules(self.cat):
             try:
-                z = duetimes.zone(a.timezone)
+                z = due_times.zone(a.timezone)
                 nxt = self._handle(a.id, a.plan_id, a.plan, a.kind, a.expression, z,
                                    a.missed_policy, a.next_due_at, now)
             except Exception:
@@ -131,14 +131,14 @@ class Scheduler:
         """`stored`: next_due_at as the database gave it (compared as such when claiming)."""
         if stored is None:
             # A new schedule starts from now: editing a plan never triggers a catch-up run.
-            first = duetimes.due_after(expr, now, tz)[0]
+            first = due_times.due_after(expr, now, tz)[0]
             self._claim(sid, None, first)
             return first
         due = to_aware(to_datetime(stored))
         assert due is not None
         if due > now:
             return due
-        following = duetimes.due_after(expr, now, tz)[0]
+        following = due_times.due_after(expr, now, tz)[0]
         if not self._claim(sid, stored, following, ran=now):
             return None  # another process took it; the next tick re-reads
         missed = now - due > self.missed_after
