@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from core.backups import BackupFilter, BackupInfo, as_tree, list_backups
+from core.catalogue.backups import filter_choices
 from core.catalogue.db import Catalogue
 from core.progress import Progress, no_progress
 from gui.context import AppContext
@@ -31,11 +32,7 @@ def load_backups(cat: Catalogue, flt: BackupFilter) -> tuple[list[tuple[int, Bac
     newest_first = sorted(list_backups(cat, flt), key=lambda b: (b.created_at, b.id),
                           reverse=True)  # as the History lists jobs
     tree = as_tree(newest_first)
-    with cat.db.connect() as c:
-        plans = sorted(p for p in c.column("SELECT DISTINCT plan_name FROM backups") if p)
-        dests = sorted(d for d in c.column("SELECT DISTINCT destination FROM backup_locations")
-                       if d)
-        runnable = sorted(c.column("SELECT name FROM plans"))
+    plans, dests, runnable = filter_choices(cat)
     return tree, {"plans": plans, "destinations": dests, "runnable": runnable}
 
 

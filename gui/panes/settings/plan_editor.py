@@ -244,7 +244,7 @@ def wake_scheduler() -> bool:
     re-read the schedules now; False when none runs."""
     from PySide6.QtWidgets import QApplication
 
-    from gui.scheduler_host import SchedulerHost
+    from gui.window_scheduler import SchedulerHost
 
     woken = False
     for w in QApplication.topLevelWidgets():

@@ -94,9 +94,10 @@ def save_plan(cat: Catalogue, paths: AppPaths, form: PlanForm, original: str | N
 
 def _save_schedules(cat: Catalogue, plan: Any, form: PlanForm, new: bool,
                     store: Any) -> None:
-    """Each kind through core.schedule_store; a new plan goes again if one cannot be saved."""
+    """Each kind through core.scheduling.plan_schedules; a new plan goes again if one cannot be
+    saved."""
     from core import plans
-    from core.schedule_store import KINDS, clear_schedule, set_schedule
+    from core.scheduling.plan_schedules import KINDS, clear_schedule, set_schedule
 
     assert form.schedules is not None
     try:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import BackupDeskError
-from core.schedules import friendly
+from core.scheduling.expressions import friendly
 from gui import theme
 from gui.context import AppContext
 from gui.panes.backups.guard import guarded
@@ -39,9 +39,9 @@ class ScheduleSet:
 
 
 def zone_names() -> list[str]:
-    from core import duetimes
+    from core.scheduling import due_times
 
-    return sorted(duetimes.zone_names())  # also reads them once for zone_problem()
+    return sorted(due_times.zone_names())  # also reads them once for zone_problem()
 
 
 class SchedulesBox(QGroupBox):
@@ -89,12 +89,12 @@ class SchedulesBox(QGroupBox):
         self.zone.setCompleter(c)
 
     def _zone_changed(self) -> None:
-        from core import duetimes
+        from core.scheduling import due_times
 
         name = self.zone.text().strip()
-        problem = duetimes.zone_problem(name)
+        problem = due_times.zone_problem(name)
         try:
-            tz = duetimes.zone(name) if name and problem is None else None
+            tz = due_times.zone(name) if name and problem is None else None
         except BackupDeskError as e:
             problem = str(e)
         if problem is not None:
