@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from core import engines
-from core.cli import db_password
+from core.cli import db_password, plan_options
 from core.cli.context import CliContext, print_json, print_table
 
 
@@ -27,8 +27,7 @@ def register(sub: Any) -> None:
     add.add_argument("--schedule", metavar="EXPR",
                      help="hourly, daily, weekly, monthly or a cron expression")
     add.add_argument("--json", action="store_true", help="print the new plan as JSON")
-    for spec in engines.engines().values():
-        spec.add_plan_options(add)
+    plan_options.add_flags(add)
     db_password.add_flag(add, "each --database URL that has none")
     add.set_defaults(func=_add)
 
@@ -57,19 +56,21 @@ def _add(ctx: CliContext, a: argparse.Namespace) -> int:
     from core import plans
     from core.secrets import SecretStore
 
-    spec = engines.get(a.engine)
     store = SecretStore(ctx.config.paths)
-    options = spec.options_from_args(a)
+    options = plan_options.options_from_args(a.engine, a)
     if a.database_password_stdin:
         options["databases"] = db_password.fill_in(list(options.get("databases") or []))
     plan = plans.add_plan(
         ctx.catalogue, a.name, a.engine, sources=a.source, destinations=a.dest,
         excludes=a.exclude, schedule=a.schedule, options=options, secrets=store,
     )
-    if a.engine == "borg":  # borg init, or check the existing repository
-        from core.engines.borg.cli_setup import set_up_plan_repository
+    if engines.keeps_repository(a.engine):  # create the repository, or check it
+        from core.catalogue.models import JobTrigger
+        from core.plan_setup import set_up_repository
 
-        set_up_plan_repository(ctx, plan, a, store)
+        set_up_repository(ctx.catalogue, ctx.config.paths, plan, trigger=JobTrigger.CLI.value,
+                          create=a.repository_setup == "init", secrets=store,
+                          missing_hint="Add --init to create a new repository there.")
     stored_secret = bool(plans.split_passwords(options)[1])
     notice = store.fallback_notice() if stored_secret else None
     if notice:
