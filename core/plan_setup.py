@@ -29,10 +29,10 @@ def setup_problem(engine: str, location: str, setup: str) -> str | None:
     """Why the chosen repository step cannot work, told before any plan or job is recorded."""
     state = repository_state(engine, location)
     if setup == "existing" and state == "missing":
-        return (f"There is no repository at {location} yet: choose "
+        return (f"There is no {engine} repository at {location} yet: choose "
                 "\u201cCreate a new repository\u201d, or correct the path.")
     if setup == "init" and state == "repository":
-        return (f"{location} already holds a repository: choose "
+        return (f"{location} already holds a {engine} repository: choose "
                 "\u201cUse an existing repository\u201d.")
     return None
 

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from core.engines.compression import Grammar
 from core.errors import ConfigError
@@ -239,6 +239,9 @@ class Secret(Option):
         return os.environ.get(self.env) if self.env else None
 
 
+OptionT = TypeVar("OptionT", bound=Option)
+
+
 @dataclass(frozen=True)
 class Schema:
     """The options of one engine's plans, and the check of the whole."""
@@ -248,6 +251,13 @@ class Schema:
 
     def get(self, name: str) -> Option | None:
         return next((o for o in self.options if o.name == name), None)
+
+    def option(self, name: str, cls: type[OptionT]) -> OptionT:
+        """The option `name`, which must be a `cls` (the plan editor's typed access)."""
+        o = self.get(name)
+        if not isinstance(o, cls):
+            raise KeyError(f"no {cls.__name__} option {name!r}")
+        return o
 
     def __contains__(self, name: str) -> bool:
         return self.get(name) is not None
