@@ -69,7 +69,7 @@ def _add(ctx: CliContext, a: argparse.Namespace) -> int:
         from core.plan_setup import set_up_repository
 
         set_up_repository(ctx.catalogue, ctx.config.paths, plan, trigger=JobTrigger.CLI.value,
-                          create=a.repository_setup == "init", secrets=store,
+                          create=getattr(a, "repository_setup", None) == "init", secrets=store,
                           missing_hint="Add --init to create a new repository there.")
     stored_secret = bool(plans.split_passwords(options)[1])
     notice = store.fallback_notice() if stored_secret else None

@@ -9,32 +9,39 @@ import argparse
 from typing import Any
 
 from core import engines
-from core.engines.schema import dest
+from core.engines.schema import Keep, dest
 from core.errors import UsageError
-
-SETUP_FLAGS = ("--init", "--existing")
 
 
 def add_flags(parser: argparse.ArgumentParser) -> None:
-    actions: dict[str, argparse.Action] = {}
-    for spec in engines.engines().values():
-        group = parser.add_argument_group(f"{spec.name} engine")
+    specs = list(engines.engines().values())
+    owners: dict[str, list[str]] = {}
+    for spec in specs:
         for o in spec.options.options:
             for flag in o.flags:
-                if flag in actions:  # declared by an earlier engine too
+                owners.setdefault(flag, []).append(spec.name)
+    shared = parser.add_argument_group(" and ".join(s.name for s in specs) + " engines")
+    added: set[str] = set()
+    for spec in specs:
+        own = parser.add_argument_group(f"{spec.name} engine")
+        for o in spec.options.options:
+            for flag in o.flags:
+                if flag in added:
                     continue
-                shown = flag == o.flags[0] and o.help
-                actions[flag] = group.add_argument(
-                    flag, dest=dest(flag), help=o.help if shown else argparse.SUPPRESS,
-                    **o.argument())
-        if spec.storage is engines.Storage.REPOSITORY and "--init" not in actions:
-            setup = group.add_mutually_exclusive_group()
-            actions["--init"] = setup.add_argument(
-                "--init", dest="repository_setup", action="store_const", const="init",
-                help="create a new repository (borg init)")
-            actions["--existing"] = setup.add_argument(
-                "--existing", dest="repository_setup", action="store_const",
-                const="existing", help="use an existing repository (the default)")
+                added.add(flag)
+                group = shared if len(owners[flag]) > 1 else own
+                # An older spelling stays hidden; each keep rule is its own flag.
+                shown = flag == o.flags[0] or isinstance(o, Keep)
+                group.add_argument(flag, dest=dest(flag), **o.argument(),
+                                   help=(o.help if flag == o.flags[0] else None) if shown
+                                   else argparse.SUPPRESS)
+        if spec.storage is engines.Storage.REPOSITORY and "--init" not in added:
+            added.add("--init")
+            setup = own.add_mutually_exclusive_group()
+            setup.add_argument("--init", dest="repository_setup", action="store_const",
+                               const="init", help="create a new repository (borg init)")
+            setup.add_argument("--existing", dest="repository_setup", action="store_const",
+                               const="existing", help="use an existing repository (the default)")
 
 
 def options_from_args(engine: str, a: argparse.Namespace) -> dict[str, Any]:

@@ -74,7 +74,7 @@ class Text(Option):
         return value
 
     def metavar(self) -> str | None:
-        return None if self.choices else self.name.upper()
+        return self.name.upper()
 
 
 @dataclass(frozen=True)

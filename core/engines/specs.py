@@ -44,7 +44,8 @@ def _repository_state(location: str) -> str | None:
     return "repository" if "[repository]" in config else "missing"
 
 
-KEEP = Keep("keep", "Keep", help="keep N backups of this period (--keep-daily 7 ...)")
+KEEP = Keep("keep", "Keep", help="keep rules, as borg prune: the newest backup of each of "
+                                 "the last N periods (the N latest for --keep-last)")
 
 ARCHIVE_OPTIONS = Schema((
     Choice("include", "Back up", help="back up the sources, the databases or both "
