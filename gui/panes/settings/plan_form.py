@@ -52,9 +52,9 @@ def save_plan(cat: Catalogue, paths: AppPaths, form: PlanForm, original: str | N
             raise ConfigError(problem)
     store = SecretStore(paths)
     options = dict(form.options)
-    for secret in engines.get(form.engine).options.secrets():
-        if form.passphrase:
-            options[secret.name] = form.passphrase  # core.plans moves it to the secret store
+    secrets = {o.name for o in engines.get(form.engine).options.secrets()}
+    if form.passphrase:  # core.plans moves it to the secret store
+        options.update(dict.fromkeys(secrets, form.passphrase))
     kwargs: dict[str, Any] = {
         "sources": form.sources, "destinations": form.destinations,
         "excludes": form.excludes, "schedule": form.schedule or None,
@@ -63,7 +63,7 @@ def save_plan(cat: Catalogue, paths: AppPaths, form: PlanForm, original: str | N
     if original is None:
         plan = plans.add_plan(cat, form.name, form.engine, **kwargs)
         if not form.enabled:
-            kwargs["options"] = {k: v for k, v in options.items() if k != "passphrase"}
+            kwargs["options"] = {k: v for k, v in options.items() if k not in secrets}
             plan = plans.update_plan(cat, plan.name, enabled=False, **kwargs)
     else:
         plan = plans.update_plan(cat, original, new_name=form.name, enabled=form.enabled,
