@@ -47,6 +47,24 @@ def register(sub: Any) -> None:
                     help="only this destination (repeatable; default: all of the plan's)")
     cd.set_defaults(func=_create_dest)
 
+    edit = psub.add_parser("edit", help="change a plan's settings: only those given change")
+    edit.add_argument("name")
+    edit.add_argument("--rename", metavar="NEW", help="a new name for the plan")
+    edit.add_argument("--source", action="append", default=[], metavar="PATH",
+                      help="file or folder to back up (repeatable; replaces the sources)")
+    edit.add_argument("--dest", action="append", default=[], metavar="PATH",
+                      help="destination folder (repeatable; replaces the destinations)")
+    edit.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                      help="exclude pattern (repeatable; replaces the excludes)")
+    edit.add_argument("--schedule", metavar="EXPR",
+                      help="the backup schedule: hourly, daily, ... or a cron expression")
+    onoff = edit.add_mutually_exclusive_group()
+    onoff.add_argument("--enable", dest="enabled", action="store_const", const=True)
+    onoff.add_argument("--disable", dest="enabled", action="store_const", const=False)
+    edit.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan_options.add_flags(edit, setup=False)
+    edit.set_defaults(func=_edit)
+
     rm = psub.add_parser("remove", help="remove a plan (its history stays)")
     rm.add_argument("name")
     rm.set_defaults(func=_remove)
@@ -79,6 +97,28 @@ def _add(ctx: CliContext, a: argparse.Namespace) -> int:
         print_json(plans.plan_json(plan))
     else:
         print(f"Plan {plan.name!r} created.")
+    return 0
+
+
+def _edit(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import plans
+    from core.secrets import SecretStore
+
+    plan = plans.get_plan(ctx.catalogue, a.name)
+    backup = [sc.expression for sc in plan.schedules if sc.kind == "backup"]
+    options = plan_options.edited_options(plan.engine, dict(plan.options), a)
+    store = SecretStore(ctx.config.paths)
+    edited = plans.update_plan(
+        ctx.catalogue, plan.name, new_name=a.rename, enabled=a.enabled,
+        sources=a.source or list(plan.sources),
+        destinations=a.dest or [d.location for d in plan.destinations],
+        excludes=a.exclude or list(plan.excludes),
+        schedule=a.schedule if a.schedule is not None else (backup[0] if backup else None),
+        options=options, secrets=store)
+    if a.json:
+        print_json(plans.plan_json(edited))
+    else:
+        print(f"Plan {edited.name!r} changed.")
     return 0
 
 

@@ -13,7 +13,8 @@ from core.engines.schema import Keep, dest
 from core.errors import UsageError
 
 
-def add_flags(parser: argparse.ArgumentParser) -> None:
+def add_flags(parser: argparse.ArgumentParser, *, setup: bool = True) -> None:
+    """Every engine's option flags; `setup`: also --init/--existing (new plans)."""
     specs = list(engines.engines().values())
     owners: dict[str, list[str]] = {}
     for spec in specs:
@@ -35,12 +36,12 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
                 group.add_argument(flag, dest=dest(flag), **o.argument(),
                                    help=(o.help if flag == o.flags[0] else None) if shown
                                    else argparse.SUPPRESS)
-        if spec.storage is engines.Storage.REPOSITORY and "--init" not in added:
+        if setup and spec.storage is engines.Storage.REPOSITORY and "--init" not in added:
             added.add("--init")
-            setup = own.add_mutually_exclusive_group()
-            setup.add_argument("--init", dest="repository_setup", action="store_const",
+            either = own.add_mutually_exclusive_group()
+            either.add_argument("--init", dest="repository_setup", action="store_const",
                                const="init", help="create a new repository (borg init)")
-            setup.add_argument("--existing", dest="repository_setup", action="store_const",
+            either.add_argument("--existing", dest="repository_setup", action="store_const",
                                const="existing", help="use an existing repository (the default)")
 
 
@@ -59,3 +60,22 @@ def options_from_args(engine: str, a: argparse.Namespace) -> dict[str, Any]:
         flag = "--init" if a.repository_setup == "init" else "--existing"
         raise UsageError(f"{flag} sets up a repository; {engine} plans keep none.")
     return spec.options.from_args(a)
+
+
+def edited_options(engine: str, stored: dict[str, Any], a: argparse.Namespace
+                   ) -> dict[str, Any]:
+    """`plan edit`: the stored options with those given changed. Keep rules are changed one
+    by one (N = 0 drops the rule); a secret only with its own flag, never from the
+    environment."""
+    spec = engines.get(engine)
+    given = options_from_args(engine, a)
+    for secret in spec.options.secrets():
+        if not secret.given(a):
+            given.pop(secret.name, None)
+    if "keep" in given:
+        keep = {**(stored.get("keep") or {}), **given["keep"]}
+        given["keep"] = {u: n for u, n in keep.items() if n}
+        if not given["keep"]:
+            del given["keep"]
+            stored.pop("keep", None)
+    return {**stored, **given}

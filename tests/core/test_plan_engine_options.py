@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ def plan_add(home: Path, tmp_path: Path, engine: str,
                           stdin=subprocess.DEVNULL)
 
 
-def plans(home: Path) -> list[dict[str, object]]:
+def plans(home: Path) -> list[dict[str, Any]]:
     r = subprocess.run([sys.executable, "-m", "core", "plan", "list", "--json"],
                        capture_output=True, text=True, timeout=60,
                        env={**os.environ, "BACKUPDESK_HOME": str(home)})
@@ -78,3 +79,38 @@ def test_a_compression_of_no_engine_is_refused(home: Path, tmp_path: Path) -> No
     assert r.returncode == 1 and r.stderr.count("\n") == 1
     assert "Unknown compression 'gzip:6' for borg plans: use lz4, zstd[,LEVEL]" in r.stderr
     assert plans(home) == []
+
+
+def edit(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "core", "plan", "edit", *args],
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "BACKUPDESK_HOME": str(home)},
+                          stdin=subprocess.DEVNULL)
+
+
+def test_plan_edit_changes_only_what_is_given(home: Path, tmp_path: Path) -> None:
+    assert plan_add(home, tmp_path, "archive", "--keep-daily", "7", "--keep-weekly", "4",
+                    "--schedule", "daily").returncode == 0
+    [before] = plans(home)
+    r = edit(home, "p", "--compression", "gzip,4", "--keep-weekly", "0", "--keep-monthly", "6",
+             "--rename", "docs")
+    assert r.returncode == 0, r.stderr
+    [after] = plans(home)
+    assert after["name"] == "docs" and after["sources"] == before["sources"]
+    assert after["destinations"] == before["destinations"]
+    def kept(plan: dict[str, Any]) -> list[tuple[object, object]]:
+        return [(s["id"], s["expression"]) for s in plan["schedules"]]
+
+    assert kept(after) == kept(before) and len(kept(before)) == 1  # the schedule stays
+    assert after["options"] == {**before["options"], "compression": "gzip:4",
+                                "keep": {"daily": 7, "monthly": 6}}
+
+
+def test_plan_edit_refuses_an_option_of_the_other_engine(home: Path, tmp_path: Path) -> None:
+    assert plan_add(home, tmp_path, "archive").returncode == 0
+    [before] = plans(home)
+    r = edit(home, "p", "--encryption", "none")
+    assert r.returncode == 2
+    assert r.stderr == ("backupdesk: --encryption is an option of borg plans, not of archive "
+                        "plans.\n")
+    assert plans(home) == [before]
