@@ -18,15 +18,7 @@ def register(sub: Any) -> None:
     add = psub.add_parser("add", help="create a plan")
     add.add_argument("name")
     add.add_argument("--engine", required=True, choices=sorted(engines.engines()))
-    add.add_argument("--source", action="append", default=[], metavar="PATH",
-                     help="file or folder to back up (repeatable)")
-    add.add_argument("--dest", action="append", default=[], metavar="PATH",
-                     help="destination folder (repeatable); created, with its marker file")
-    add.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                     help="exclude pattern (repeatable)")
-    add.add_argument("--schedule", metavar="EXPR",
-                     help="hourly, daily, weekly, monthly or a cron expression")
-    add.add_argument("--json", action="store_true", help="print the new plan as JSON")
+    _settings(add, "")
     plan_options.add_flags(add)
     db_password.add_flag(add, "each --database URL that has none")
     add.set_defaults(func=_add)
@@ -50,24 +42,29 @@ def register(sub: Any) -> None:
     edit = psub.add_parser("edit", help="change a plan's settings: only those given change")
     edit.add_argument("name")
     edit.add_argument("--rename", metavar="NEW", help="a new name for the plan")
-    edit.add_argument("--source", action="append", default=[], metavar="PATH",
-                      help="file or folder to back up (repeatable; replaces the sources)")
-    edit.add_argument("--dest", action="append", default=[], metavar="PATH",
-                      help="destination folder (repeatable; replaces the destinations)")
-    edit.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                      help="exclude pattern (repeatable; replaces the excludes)")
-    edit.add_argument("--schedule", metavar="EXPR",
-                      help="the backup schedule: hourly, daily, ... or a cron expression")
+    _settings(edit, "; a list given replaces the plan's")
     onoff = edit.add_mutually_exclusive_group()
     onoff.add_argument("--enable", dest="enabled", action="store_const", const=True)
     onoff.add_argument("--disable", dest="enabled", action="store_const", const=False)
-    edit.add_argument("--json", action="store_true", help="print the plan as JSON")
     plan_options.add_flags(edit, setup=False)
     edit.set_defaults(func=_edit)
 
     rm = psub.add_parser("remove", help="remove a plan (its history stays)")
     rm.add_argument("name")
     rm.set_defaults(func=_remove)
+
+
+def _settings(p: argparse.ArgumentParser, replaces: str) -> None:
+    """The settings every plan has (`plan add` and `plan edit`)."""
+    p.add_argument("--source", action="append", default=[], metavar="PATH",
+                   help=f"file or folder to back up (repeatable{replaces})")
+    p.add_argument("--dest", action="append", default=[], metavar="PATH",
+                   help=f"destination folder (repeatable{replaces}); created, with its marker")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                   help=f"exclude pattern (repeatable{replaces})")
+    p.add_argument("--schedule", metavar="EXPR",
+                   help="hourly, daily, weekly, monthly or a cron expression")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
 
 
 def _add(ctx: CliContext, a: argparse.Namespace) -> int:
