@@ -13,6 +13,7 @@ from core.catalogue.dbapi import Conflict
 from core.catalogue.models import Destination, Plan, Schedule
 from core.config import AppPaths
 from core.destinations import create_destination
+from core.engines.schema import Secret
 from core.errors import ConfigError, NotFoundError, UsageError
 from core.overlap import check_overlap
 from core.scheduling import expressions
@@ -33,14 +34,13 @@ def _validated(engine: str, sources: list[str], destinations: list[str],
     """A plan's checked settings: options without passwords, the passwords, absolute sources
     and destinations."""
     spec = engines.get(engine)
-    opts = {**spec.default_options, **(options or {})}
-    spec.validate_options(opts)
+    opts = spec.validate_options({**spec.default_options, **(options or {})})
     opts, passwords = split_passwords(opts)
     if not sources and not opts.get("databases"):
         raise ConfigError("A plan needs at least one source (--source) or database.")
     srcs = [str(Path(p).expanduser().absolute()) for p in sources]
     dests = [str(Path(p).expanduser().absolute()) for p in destinations]
-    if engine != "borg" and not dests:
+    if not engines.keeps_repository(engine) and not dests:
         raise ConfigError("A plan needs at least one destination (--dest).")
     check_overlap(srcs, dests)
     return opts, passwords, srcs, dests
@@ -156,9 +156,10 @@ def split_passwords(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str
     """Database URLs without their passwords, and the passwords by stored URL."""
     from core.engines.dumps.urls import parse
 
-    if "passphrase" in opts:  # a borg passphrase, kept as the secret "plan-ID:borg-passphrase"
-        rest, pw = split_passwords({k: v for k, v in opts.items() if k != "passphrase"})
-        return rest, {**pw, "borg-passphrase": str(opts["passphrase"])}
+    for o in _secret_options():  # kept as the secret "plan-ID:KEY" (a borg passphrase)
+        if o.name in opts:
+            rest, pw = split_passwords({k: v for k, v in opts.items() if k != o.name})
+            return rest, {**pw, o.key: str(opts[o.name])}
     if not opts.get("databases"):
         return opts, {}
     urls, passwords = [], {}
@@ -168,6 +169,10 @@ def split_passwords(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str
         if db.password is not None:
             passwords[db.redacted] = db.password
     return {**opts, "databases": urls}, passwords
+
+
+def _secret_options() -> list[Secret]:
+    return [o for spec in engines.engines().values() for o in spec.options.secrets()]
 
 
 def get_plan(cat: Catalogue, name: str) -> Plan:
@@ -183,8 +188,7 @@ def remove_plan(cat: Catalogue, name: str, secrets: SecretStore | None = None) -
     """Remove the plan and its schedules; its jobs and backups stay in the history."""
     plan = _load(cat, name)
     plan_id, urls = plan.id, list(plan.options.get("databases") or [])
-    if plan.engine == "borg":
-        urls.append("borg-passphrase")
+    urls += [o.key for o in engines.get(plan.engine).options.secrets()]
     rows.delete_plan(cat, plan_id)
     if any(not str(u).startswith("sqlite") for u in urls):
         store = secrets or SecretStore(AppPaths.resolve())

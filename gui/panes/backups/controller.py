@@ -84,6 +84,7 @@ class BackupsController(QObject):
         self.ctx = ctx
         self.task: Task | None = None
         self.kind = ""
+        self.error_kind = ""  # core.errors' kind of the last failure ("busy", ...)
 
     @property
     def busy(self) -> bool:
@@ -114,6 +115,7 @@ class BackupsController(QObject):
         if kind in ("verify", "restore", "delete", "check"):
             self.ctx.jobs_changed.emit()
         if error is not None:
+            self.error_kind = getattr(error, "kind", "error")
             self.failed.emit(kind, error_text(error))
         else:
             self.done.emit(kind, result)
@@ -143,8 +145,8 @@ class BackupsController(QObject):
         return self._submit("delete", work, backup_id)
 
     def check(self, plan: str, verify_data: bool) -> bool:
-        """`borg check` of a borg plan's repository, a verify job."""
-        from core.engines.borg.flows import check
+        """Check a repository plan's repository (`borg check`), a verify job."""
+        from core.jobs.repository import check
 
         paths = self.ctx.config.paths
 
@@ -156,6 +158,6 @@ class BackupsController(QObject):
         return self._submit("check", work, progress=True)
 
     def break_lock(self, plan: str) -> bool:
-        from core.engines.borg.flows import break_lock
+        from core.jobs.repository import break_lock
 
         return self._submit("break-lock", break_lock, self.ctx.config.paths, plan)

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core import engines
+from core.engines import Capability
 from core.errors import BackupDeskError
 from core.scheduling.expressions import friendly
 from gui import theme
@@ -26,7 +28,6 @@ from gui.panes.backups.guard import guarded
 from gui.panes.settings.schedule_field import ScheduleField
 
 KINDS = ("backup", "verify", "restore_test")
-RESTORE_TEST_ENGINES = ("archive",)  # core.restore_test.run_restore_test refuses the others
 MISSED = [("Run it once at the next opportunity", "catch_up"),
           ("Skip it and wait for the next due time", "skip")]
 
@@ -113,7 +114,7 @@ class SchedulesBox(QGroupBox):
     def set_engine(self, engine: str) -> None:
         """Restore tests only where core can run them; a stored one stays as it is."""
         f = self.fields["restore_test"]
-        able = engine in RESTORE_TEST_ENGINES
+        able = engines.can(engine, Capability.RESTORE_TEST)
         f.edit.setEnabled(able or bool(f.text()))
         f.empty = ("No restore test (restore a sample of the latest backup and compare it)."
                    if able else f"Restore tests of {engine} plans are not available yet.")
