@@ -1,4 +1,4 @@
-"""The runner: job life, destinations, chains, verify after, failure modes; real files."""
+"""The backup job: job life, destinations, chains, verify after, failure modes; real files."""
 
 from __future__ import annotations
 
