@@ -28,7 +28,6 @@ from core.engines import Capability, can, keeps_repository
 from core.engines.api import Engine, RunRequest, RunResult
 from core.errors import BackupDeskError, CancelledError, ConfigError, DestinationError
 from core.fmt import count
-from core.jobs import repository
 from core.jobs.lifecycle import Job, job
 from core.jobs.outcome import RunOutcome
 from core.jobs.prune import after_backup
@@ -67,6 +66,8 @@ def run_plan(cat: Catalogue, paths: AppPaths, plan_name: str, *, mode: str = "au
         raise ConfigError(f"Unknown run mode {mode!r}.")
     plan = get_plan(cat, plan_name)
     if keeps_repository(plan.engine):
+        from core.jobs import repository  # only their jobs load repository engines
+
         return repository.run_plan(cat, paths, plan, trigger=trigger, requested_by=requested_by,
                                    progress=progress, cancel=cancel, secrets=secrets)
     factory = ARTIFACT_ENGINES.get(plan.engine)

@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.backups import BackupInfo, descendants, get_backup
+from core.catalogue.backups import delete_backup, set_location_state
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import LocationState
-from core.catalogue.locations import delete_backup_record, mark_location_deleted, plan_roots
+from core.catalogue.plans import destinations_of
 from core.destinations import require_mounted, safe_delete
 from core.engines import keeps_repository
 from core.errors import BackupDeskError, DestinationError
 from core.fmt import count
-from core.jobs import repository
 
 
 def deletion_set(cat: Catalogue, backup_id: int) -> list[BackupInfo]:
@@ -41,6 +41,15 @@ class DeleteReport:
     error_kind: str | None = None  # core.errors' kind of the first error
 
 
+def _roots(cat: Catalogue, plan_id: int | None) -> dict[int, tuple[Path, str | None]]:
+    """The plan's destination folders by id, each with its marker id (None for one set up by
+    a version without markers)."""
+    if plan_id is None:
+        return {}
+    return {d.id: (Path(d.location).expanduser(), (d.options or {}).get("marker"))
+            for d in destinations_of(cat, plan_id)}
+
+
 def _unmounted(root: Path, marker: str | None) -> str | None:
     """Why nothing may be deleted under `root` now, or None."""
     if marker is None:
@@ -57,20 +66,22 @@ def delete_backups(cat: Catalogue, backup_id: int, *, files: bool) -> DeleteRepo
     destination, never anything outside the plan's registered destinations."""
     report = DeleteReport()
     if keeps_repository(get_backup(cat, backup_id).engine):  # deleted in its repository
+        from core.jobs import repository  # only their jobs load repository engines
+
         repository.delete_backup(cat, backup_id)
         report.deleted.append(backup_id)
         return report
     for b in reversed(deletion_set(cat, backup_id)):
         if files and not _delete_files(cat, b, report):
             continue
-        delete_backup_record(cat, b.id)
+        delete_backup(cat, b.id)
         report.deleted.append(b.id)
     return report
 
 
 def _delete_files(cat: Catalogue, b: BackupInfo, report: DeleteReport) -> bool:
     """Delete the backup's folder at each destination; False if any copy was kept."""
-    roots = plan_roots(cat, b.plan_id) if b.plan_id is not None else {}
+    roots = _roots(cat, b.plan_id)
     done = True
 
     def kept(error: str) -> None:
@@ -95,7 +106,7 @@ def _delete_files(cat: Catalogue, b: BackupInfo, report: DeleteReport) -> bool:
         try:
             if safe_delete(root, Path(loc.path)):
                 report.removed_paths.append(loc.path)
-            mark_location_deleted(cat, loc.id)
+            set_location_state(cat, loc.id, LocationState.DELETED.value)
         except BackupDeskError as e:
             report.errors.append(str(e))
             report.error_kind = report.error_kind or e.kind

@@ -18,7 +18,6 @@ from core.config import AppPaths
 from core.engines import Capability, can, keeps_repository
 from core.errors import BackupDeskError, ConfigError
 from core.fmt import count
-from core.jobs import repository
 from core.jobs.delete import delete_backups
 from core.jobs.lifecycle import job
 from core.plans import get_plan
@@ -145,6 +144,8 @@ def _remove(cat: Catalogue, report: PruneReport, progress: ProgressCallback) -> 
 def _prune_repository(cat: Catalogue, paths: AppPaths, plan_name: str, report: PruneReport,
                       trigger: str) -> PruneReport:
     """The engine prunes its repository, each step its own job (core.jobs.repository)."""
+    from core.jobs import repository  # only their jobs load repository engines
+
     if not report.policy:
         report.message = _no_rules(plan_name)
         return report

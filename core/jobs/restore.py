@@ -19,7 +19,6 @@ from core.engines.archive import owners
 from core.engines.archive.restore import check_target, restore_tree, select
 from core.errors import EngineError, UsageError
 from core.fmt import count
-from core.jobs import repository
 from core.jobs.lifecycle import job
 from core.progress import CancelToken, ProgressCallback, no_progress
 from core.run_prep import read_manifest
@@ -73,6 +72,8 @@ def restore_backup(cat: Catalogue, backup_id: int, *, to: Path | None = None,
     number (always by number with `numeric_owner`)."""
     b = get_backup(cat, backup_id)
     if keeps_repository(b.engine) and to is not None and into_database is None:
+        from core.jobs import repository  # only their jobs load repository engines
+
         job_id, files, size = repository.restore_backup(
             cat, b.id, to, paths=paths, overwrite=overwrite, trigger=trigger,
             progress=progress, cancel=cancel)

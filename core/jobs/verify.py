@@ -8,16 +8,15 @@ the run is a verify job in the history, with a heartbeat while it hashes.
 from __future__ import annotations
 
 from core.backups import BackupFilter, BackupInfo, list_backups
+from core.catalogue.backups import set_verified
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobKind, JobStatus, LocationState
-from core.catalogue.locations import LocationCheck, store_checks
 from core.config import AppPaths
 from core.engines import keeps_repository
 from core.errors import NotFoundError
-from core.jobs import repository
 from core.jobs.lifecycle import job
 from core.progress import CancelToken, ProgressCallback, no_progress
-from core.timeutil import utcnow
+from core.timeutil import iso, utcnow
 from core.verify import UNREACHED, VerifyReport, verify_locations
 
 SKIPPED = (LocationState.FAILED.value, LocationState.DELETED.value)
@@ -27,9 +26,11 @@ MIXED_ENGINES = "archive"
 
 def store_report(cat: Catalogue, report: VerifyReport) -> None:
     """Store each verdict; a copy that could not be reached keeps its last one."""
-    store_checks(cat, [LocationCheck(r.location_id, r.state,
-                                     {a.name: a.state for a in r.artifacts})
-                       for r in report.locations if r.state != UNREACHED], utcnow())
+    now = utcnow()
+    set_verified(cat, {r.location_id: (r.state, {"checked_at": iso(now),
+                                                 "artifacts": {a.name: a.state
+                                                               for a in r.artifacts}})
+                       for r in report.locations if r.state != UNREACHED}, now)
 
 
 def verify_backups(cat: Catalogue, ids: list[int] | None = None, *,
@@ -70,6 +71,8 @@ def _verify(cat: Catalogue, items: list[BackupInfo], progress: ProgressCallback,
                for loc in b.locations if loc.state not in SKIPPED]
     report = verify_locations(targets, progress=progress, cancel=cancel)
     if kept:
+        from core.jobs import repository  # only their jobs load repository engines
+
         report.locations += repository.verify_backups(cat, kept, progress=progress,
                                                       cancel=cancel, paths=paths)
     store_report(cat, report)

@@ -16,6 +16,8 @@ from core.catalogue.history import history_page, job_detail, job_rows
 from core.catalogue.rows import HistoryFilter, HistoryRow
 from core.config import AppPaths
 from core.engines import Capability, EngineSpec, Storage
+from core.engines.schema import Schema
+from core.engines.specs import KEEP
 from core.errors import ConfigError
 from core.jobs import repository
 from core.jobs.backup import run_plan
@@ -114,6 +116,7 @@ def test_a_prune_that_could_not_remove_records_its_error_kind(catalogue: Any, ho
 def vault(monkeypatch: pytest.MonkeyPatch) -> EngineSpec:
     """An engine registered at test time that keeps its own repository (no real one)."""
     spec = EngineSpec(name="vault", title="Vault", storage=Storage.REPOSITORY,
+                      options=Schema((KEEP,)),
                       capabilities=frozenset({Capability.RUN, Capability.PRUNE,
                                               Capability.VERIFY}))
     engines._load_builtin()
