@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from core import engines
 from core.backups import get_backup, list_backups
 from core.catalogue.history import history_page, job_detail, job_rows
 from core.catalogue.rows import HistoryFilter, HistoryRow
@@ -27,6 +26,7 @@ from core.jobs.verify import verify_backups
 from core.plans import add_plan, get_plan, update_plan
 from core.progress import Progress
 from tests.core.helpers import random_backup
+from tests.core.jobs.helpers import plan_of_engine
 
 
 def wait_for_a_heartbeat(cat: Any, kind: str) -> HistoryRow:
@@ -112,20 +112,12 @@ def test_a_prune_that_could_not_remove_records_its_error_kind(catalogue: Any, ho
     assert len(list_backups(catalogue)) == 3
 
 
-@pytest.fixture
-def vault(monkeypatch: pytest.MonkeyPatch) -> EngineSpec:
-    """An engine registered at test time that keeps its own repository (no real one)."""
-    spec = EngineSpec(name="vault", title="Vault", storage=Storage.REPOSITORY,
-                      options=Schema((KEEP,)),
-                      capabilities=frozenset({Capability.RUN, Capability.PRUNE,
-                                              Capability.VERIFY}))
-    engines._load_builtin()
-    monkeypatch.setitem(engines._REGISTRY, spec.name, spec)
-    return spec
+# An engine that keeps its own repository (no real one: only the dispatch is checked).
+VAULT = EngineSpec(name="vault", title="Vault", storage=Storage.REPOSITORY, options=Schema((KEEP,)),
+                   capabilities=frozenset({Capability.RUN, Capability.PRUNE, Capability.VERIFY}))
 
 
 def test_jobs_go_to_the_repository_door_by_storage(catalogue: Any, home: Path, tmp_path: Path,
-                                                   vault: EngineSpec,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     # Only the dispatch is checked: the repository door's functions are replaced by recorders.
     calls: list[tuple[str, Any]] = []
@@ -140,9 +132,7 @@ def test_jobs_go_to_the_repository_door_by_storage(catalogue: Any, home: Path, t
 
     monkeypatch.setattr(repository, "run_plan", run)
     monkeypatch.setattr(repository, "prune", prune)
-    (tmp_path / "src").mkdir()
-    add_plan(catalogue, "v", "vault", sources=[str(tmp_path / "src")],
-             destinations=[str(tmp_path / "repo")], options={"keep": {"last": 1}})
+    plan_of_engine(catalogue, monkeypatch, tmp_path, VAULT, "v", {"keep": {"last": 1}})
     paths = AppPaths.resolve(str(home))
     assert run_plan(catalogue, paths, "v").status == "success"
     r = prune_plan(catalogue, paths, "v")
@@ -152,13 +142,9 @@ def test_jobs_go_to_the_repository_door_by_storage(catalogue: Any, home: Path, t
 
 def test_what_an_engine_cannot_do_is_refused_by_its_capabilities(
         catalogue: Any, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = EngineSpec(name="tape", title="Tape", storage=Storage.ARTIFACTS,
+    tape = EngineSpec(name="tape", title="Tape", storage=Storage.ARTIFACTS,
                       capabilities=frozenset({Capability.VERIFY}))
-    engines._load_builtin()
-    monkeypatch.setitem(engines._REGISTRY, spec.name, spec)
-    (tmp_path / "src").mkdir()
-    add_plan(catalogue, "t", "tape", sources=[str(tmp_path / "src")],
-             destinations=[str(tmp_path / "d")])
+    plan_of_engine(catalogue, monkeypatch, tmp_path, tape, "t")
     paths = AppPaths.resolve(str(home))
     with pytest.raises(ConfigError, match="Plans of the tape engine cannot be pruned"):
         prune_plan(catalogue, paths, "t")

@@ -14,7 +14,7 @@ from core.cli.main import main
 from core.engines import Capability, EngineSpec, Storage
 from core.errors import EngineError
 from core.jobs.restore_check import run_restore_check
-from core.plans import add_plan
+from tests.core.jobs.helpers import plan_of_engine
 
 
 def _cli_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
@@ -69,15 +69,9 @@ def test_a_damaged_backup_is_an_engine_error(catalogue: Any, backed_up: Path) ->
 
 def test_an_engine_without_restore_checks_is_refused_before_any_job(
         catalogue: Any, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from core import engines
-
-    spec = EngineSpec(name="vault", title="Vault", storage=Storage.REPOSITORY,
-                      capabilities=frozenset({Capability.RUN}))
-    engines._load_builtin()
-    monkeypatch.setitem(engines._REGISTRY, spec.name, spec)
-    (tmp_path / "src").mkdir()
-    add_plan(catalogue, "v", "vault", sources=[str(tmp_path / "src")],
-             destinations=[str(tmp_path / "repo")])
+    vault = EngineSpec(name="vault", title="Vault", storage=Storage.REPOSITORY,
+                       capabilities=frozenset({Capability.RUN}))
+    plan_of_engine(catalogue, monkeypatch, tmp_path, vault, "v")
     with pytest.raises(EngineError, match="Restore tests of vault plans are not available"):
         run_restore_check(catalogue, "v")
     assert job_rows(catalogue, [1]) == []
