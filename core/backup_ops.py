@@ -66,7 +66,7 @@ def delete_backups(cat: Catalogue, backup_id: int, *, files: bool) -> DeleteRepo
     destination, never anything outside the plan's registered destinations."""
     report = DeleteReport()
     if get_backup(cat, backup_id).engine == "borg":  # an archive is deleted in its repository
-        from core.engines.borg.backups import delete_archive
+        from core.jobs.repository import delete_backup as delete_archive
 
         delete_archive(cat, backup_id)
         report.deleted.append(backup_id)

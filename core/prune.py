@@ -135,7 +135,7 @@ def _remove(cat: Catalogue, report: PruneReport) -> None:
 def _prune_borg(cat: Catalogue, paths: AppPaths, plan_name: str, report: PruneReport,
                 trigger: str, requested_by: str | None) -> PruneReport:
     try:
-        from core.engines.borg.flows import compact, prune
+        from core.jobs.repository import compact, prune
     except ImportError as e:
         raise ConfigError("Pruning borg plans is not available in this version.") from e
     if not report.policy:

@@ -71,7 +71,7 @@ def restore_backup(cat: Catalogue, backup_id: int, *, to: Path | None = None,
     cancel = cancel or CancelToken()
     b = get_backup(cat, backup_id)
     if b.engine == "borg" and to is not None and into_database is None:
-        from core.engines.borg.backups import restore_archive
+        from core.jobs.repository import restore_backup as restore_archive
 
         job_id, files, size = restore_archive(cat, b.id, to, paths=paths, overwrite=overwrite,
                                               trigger=trigger, progress=progress, cancel=cancel)

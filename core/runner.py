@@ -8,14 +8,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core import placement
 from core.catalogue.db import Catalogue
 from core.catalogue.dest_records import interrupted_jobs, recorded_paths, set_marker
-from core.catalogue.history import job_rows
 from core.catalogue.jobs import (
     HEARTBEAT_EVERY,
     append_log,
@@ -35,6 +33,7 @@ from core.destinations import (
 from core.engines.api import Engine, RunRequest, RunResult
 from core.errors import BackupDeskError, CancelledError, ConfigError, DestinationError
 from core.fmt import count
+from core.jobs.outcome import RunOutcome
 from core.plans import get_plan
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 from core.record import record_backup
@@ -55,27 +54,6 @@ def _archive() -> Engine:
 
 # Engines that write artifacts for the runner to place; Borg will register its own runner.
 ENGINES: dict[str, Callable[[], Engine]] = {"archive": _archive}
-
-
-@dataclass
-class RunOutcome:
-    job_id: int
-    status: str
-    backup_id: int | None = None
-    type: str | None = None
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    error_kind: str | None = None  # core.errors' kind of a failed run ("busy", ...)
-
-    @property
-    def exit_code(self) -> int:
-        return {JobStatus.SUCCESS.value: 0, JobStatus.PARTIAL.value: 3}.get(self.status, 1)
-
-    def to_json(self, cat: Catalogue) -> dict[str, Any]:
-        rows = job_rows(cat, [self.job_id])
-        data = rows[0].to_json() if rows else {"id": self.job_id, "status": self.status}
-        return {**data, "backup_id": self.backup_id, "type": self.type,
-                "warnings": self.warnings}
 
 
 class _Heartbeat:
@@ -117,10 +95,10 @@ def run_plan(cat: Catalogue, paths: AppPaths, plan_name: str, *, mode: str = "au
         raise ConfigError(f"Unknown run mode {mode!r}.")
     plan = get_plan(cat, plan_name)
     if plan.engine == "borg":
-        from core.engines.borg import run_borg_plan
+        from core.jobs.repository import run_plan as run_repository_plan
 
-        return run_borg_plan(cat, paths, plan, trigger=trigger, requested_by=requested_by,  # type: ignore[no-any-return]
-                             progress=progress, cancel=cancel, secrets=secrets)
+        return run_repository_plan(cat, paths, plan, trigger=trigger, requested_by=requested_by,
+                                   progress=progress, cancel=cancel, secrets=secrets)
     factory = ENGINES.get(plan.engine)
     if factory is None:
         raise ConfigError(f"Plans of the {plan.engine} engine cannot be run by this version.")

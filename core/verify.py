@@ -205,7 +205,7 @@ def verify_backups(cat: Catalogue, ids: list[int] | None = None, *,
     try:
         report = verify_locations(targets, progress=progress, cancel=cancel)
         if any(b.engine == "borg" for b in items):  # borg check of each archive
-            from core.engines.borg.verify import check_archives
+            from core.jobs.repository import verify_backups as check_archives
 
             report.locations += check_archives(cat, [b for b in items if b.engine == "borg"],
                                                progress=progress, cancel=cancel, paths=paths)

@@ -30,11 +30,11 @@ VENV_EXCLUDES = (".venv", "venv", ".virtualenvs")  # virtual environments: rebui
 
 def borg_runnable() -> str | None:
     """The borg binary, when it is installed and this version can run borg plans
-    (core.runner.run_plan hands borg plans to core.engines.borg)."""
+    (core.runner.run_plan hands borg plans to core.jobs.repository)."""
     import importlib.util
 
     path = shutil.which("borg")
-    if path is None or importlib.util.find_spec("core.engines.borg.flows") is None:
+    if path is None or importlib.util.find_spec("core.engines.borg.engine") is None:
         return None
     return path
 

@@ -64,6 +64,8 @@ class EngineSpec:
     default_options: dict[str, Any] = field(default_factory=dict)
     capabilities: frozenset[Capability] = frozenset()
     storage: Storage = Storage.ARTIFACTS
+    # Storage.REPOSITORY: the engine object (core.engines.api.RepositoryEngine), loaded on use.
+    repository_engine: Callable[[], Any] | None = None
 
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities

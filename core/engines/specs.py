@@ -158,6 +158,12 @@ def _borg_validate(opts: dict[str, Any]) -> None:
             raise ConfigError(f"Invalid keep rule {unit}={n!r}.")
 
 
+def _borg_engine() -> Any:
+    from core.engines.borg.engine import ENGINE
+
+    return ENGINE
+
+
 BORG = register(
     EngineSpec(
         name="borg",
@@ -171,5 +177,6 @@ BORG = register(
                                 Capability.BROWSE, Capability.DELETE, Capability.PRUNE,
                                 Capability.COMPACT, Capability.REFRESH}),
         storage=Storage.REPOSITORY,
+        repository_engine=_borg_engine,
     )
 )

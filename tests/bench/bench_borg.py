@@ -39,7 +39,8 @@ def bench_create(repeat: int, with_progress: bool = False) -> None:
     """with_progress: as the GUI runs a plan (borg's --progress lines parsed and reported)."""
     from core.catalogue import open_catalogue
     from core.config import AppConfig
-    from core.engines.borg.flows import run_borg_plan, setup_repository
+    from core.jobs.repository import run_plan as run_borg_plan
+    from core.jobs.repository import setup_repository
     from core.plans import add_plan
     from core.progress import Progress, no_progress
 

@@ -13,7 +13,7 @@ def set_up_plan_repository(ctx: Any, plan: Plan, a: argparse.Namespace, store: A
     """Run borg init or check the repository; the plan is removed again if that fails."""
     from core import plans
     from core.engines.borg.errors import RepositoryMissingError
-    from core.engines.borg.flows import setup_repository
+    from core.jobs.repository import setup_repository
 
     create = getattr(a, "borg_setup", None) == "init"
     try:

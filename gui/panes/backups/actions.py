@@ -140,10 +140,9 @@ class BackupActions:
         self.pane.refresh()
 
     def failed(self, kind: str, message: str) -> None:
-        from core.engines.borg.flows import is_busy
-
         self.pane.set_busy("")
-        if kind == "check" and self.last_check is not None and is_busy(message):
+        busy = self.pane.ops.error_kind == "busy"
+        if kind == "check" and self.last_check is not None and busy:
             self.pane.message.set_state("none", "")
             plan, data = self.last_check
             self.pane.run_bar.show_busy(message, lambda: self.start_check(plan, data))

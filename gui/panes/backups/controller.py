@@ -87,6 +87,7 @@ class BackupsController(QObject):
         self.ctx = ctx
         self.task: Task | None = None
         self.kind = ""
+        self.error_kind: str | None = None  # of the last failure
 
     @property
     def busy(self) -> bool:
@@ -117,6 +118,7 @@ class BackupsController(QObject):
         if kind in ("verify", "restore", "delete", "check"):
             self.ctx.jobs_changed.emit()
         if error is not None:
+            self.error_kind = getattr(error, "kind", None)  # core.errors' kind, e.g. "busy"
             self.failed.emit(kind, error_text(error))
         else:
             self.done.emit(kind, result)
@@ -147,7 +149,7 @@ class BackupsController(QObject):
 
     def check(self, plan: str, verify_data: bool) -> bool:
         """`borg check` of a borg plan's repository, a verify job."""
-        from core.engines.borg.flows import check
+        from core.jobs.repository import check
 
         paths = self.ctx.config.paths
 
@@ -159,6 +161,6 @@ class BackupsController(QObject):
         return self._submit("check", work, progress=True)
 
     def break_lock(self, plan: str) -> bool:
-        from core.engines.borg.flows import break_lock
+        from core.jobs.repository import break_lock
 
         return self._submit("break-lock", break_lock, self.ctx.config.paths, plan)

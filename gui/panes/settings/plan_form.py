@@ -159,7 +159,7 @@ def set_up_repository(cat: Catalogue, paths: AppPaths, plan: Any, create: bool,
     from core.errors import BackupDeskError
 
     try:
-        from core.engines.borg.flows import setup_repository
+        from core.jobs.repository import setup_repository
     except ImportError:
         return
     try:

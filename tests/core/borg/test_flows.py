@@ -119,7 +119,7 @@ def test_prune_compact_check_verify(home: Path, catalogue: Any, tmp_path: Path,
     assert main(["--home", str(home), "verify", str(bid)]) == 0
     assert next(b for b in backups(catalogue) if b.id == bid).locations[0].state == "ok"
     from core.config import AppPaths
-    from core.engines.borg import prune
+    from core.jobs.repository import prune
 
     assert prune(catalogue, AppPaths.resolve(str(home)), "docs", dry_run=True) == []
 

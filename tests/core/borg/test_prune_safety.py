@@ -126,8 +126,8 @@ def test_delete_refuses_an_archive_that_took_a_recorded_name(home: Path, catalog
                                                              tmp_path: Path, source_tree: Path,
                                                              monkeypatch: pytest.MonkeyPatch
                                                              ) -> None:
-    from core.engines.borg.backups import delete_archive
     from core.errors import ConfigError
+    from core.jobs.repository import delete_backup as delete_archive
 
     repo = tmp_path / "repo"
     two_plans(home, repo, source_tree, monkeypatch)

@@ -1,0 +1,186 @@
+"""Archives of repository engines in the catalogue: one Backup row each with one location (the
+repository), renamed, marked checked, marked deleted when they leave the repository.
+
+Plain SQL over the DB-API (core.catalogue.dbapi), valid in SQLite and PostgreSQL; plain values
+in, plain values out. A backup's repository is in its details ("repository").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.catalogue.db import Catalogue
+from core.catalogue.dbapi import Conn, placeholders, to_json
+from core.catalogue.enums import LocationState
+from core.timeutil import utcnow
+
+# In the details of a backup that a job of this app made (a refresh's finds have none).
+MADE_BY = "backupdesk"
+DELETED = LocationState.DELETED.value
+_CHUNK = 500  # ids per IN list
+
+
+@dataclass(frozen=True)
+class ArchiveRecord:
+    """What the catalogue keeps of an archive."""
+
+    id: str  # the engine's archive id
+    name: str
+    created_at: datetime
+    size: int  # compressed
+    original_size: int
+    deduplicated_size: int
+    files: int
+    details: dict[str, Any]  # the engine's description of the archive
+
+
+@contextmanager
+def _write(cat: Catalogue) -> Iterator[Conn]:
+    """One transaction (a catalogue file's pooled connections otherwise commit each
+    statement)."""
+    with cat.db.connect() as c:
+        own = c.sqlite and not getattr(c.raw, "in_transaction", True)
+        if own:
+            c.execute("BEGIN IMMEDIATE")
+        try:
+            yield c
+        except BaseException:
+            if own:
+                c.execute("ROLLBACK")
+            raise
+        if own:
+            c.execute("COMMIT")
+
+
+def _repo_backups(c: Conn, engine: str, location: str, *, plan_id: int | None = None
+                  ) -> list[tuple[int, str, str | None, dict[str, Any], int | None]]:
+    """(id, name, external_id, details, job_id) of the engine's backups in `location`."""
+    sql = "SELECT id, name, external_id, details, job_id FROM backups WHERE engine = ?"
+    params: list[Any] = [engine]
+    if plan_id is not None:
+        sql += " AND plan_id = ?"
+        params.append(plan_id)
+    out = []
+    for bid, name, ext, details, job_id in c.rows(sql, params):
+        d = to_json(details) or {}
+        if d.get("repository") == location:
+            out.append((bid, name, ext, d, job_id))
+    return out
+
+
+def record_archive(cat: Catalogue, *, engine: str, plan_id: int | None, plan_name: str,
+                   job_id: int | None, location: str, archive: ArchiveRecord,
+                   made_by_app: bool) -> int:
+    """A new backup for the archive; its id."""
+    details = {"repository": location, "archive": archive.name, **archive.details,
+               **({"made_by": MADE_BY} if made_by_app else {})}
+    with _write(cat) as c:
+        bid = c.scalar(
+            "INSERT INTO backups (plan_id, plan_name, job_id, engine, type, name, created_at,"
+            " size, original_size, deduplicated_size, files, external_id, details)"
+            " VALUES (?, ?, ?, ?, 'archive', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            [plan_id, plan_name, job_id, engine, archive.name, archive.created_at, archive.size,
+             archive.original_size, archive.deduplicated_size, archive.files, archive.id,
+             json.dumps(details)])
+        c.execute("INSERT INTO backup_locations (backup_id, destination, path, state, size,"
+                  " verify_result) VALUES (?, ?, ?, ?, ?, ?)",
+                  [bid, location, f"{location}::{archive.name}",
+                   LocationState.UNVERIFIED.value, archive.deduplicated_size, "{}"])
+    return int(bid)
+
+
+def known_ids(cat: Catalogue, archive_ids: Sequence[str]) -> set[str]:
+    """Those of `archive_ids` that a backup records."""
+    ids = list(archive_ids)
+    found: set[str] = set()
+    with cat.db.connect() as c:
+        for i in range(0, len(ids), _CHUNK):
+            part = ids[i:i + _CHUNK]
+            found.update(c.column("SELECT external_id FROM backups WHERE external_id IN "
+                                  f"({placeholders(len(part))})", part))
+    return found
+
+
+def plan_archives(cat: Catalogue, engine: str, plan_id: int, location: str) -> dict[str, str]:
+    """The archives this plan made in the repository and still has: id -> name. Made by a
+    job of this app (older records have no marker: their job then tells, as an outside
+    archive's job carries an external_ref), not by a refresh's find."""
+    out: dict[str, str] = {}
+    with cat.db.connect() as c:
+        rows = _repo_backups(c, engine, location, plan_id=plan_id)
+        if not rows:
+            return out
+        ids = [r[0] for r in rows]
+        live = set(c.column(f"SELECT DISTINCT backup_id FROM backup_locations WHERE backup_id IN"
+                            f" ({placeholders(len(ids))}) AND state <> ?", [*ids, DELETED]))
+        job_ids = [r[4] for r in rows if r[4] is not None]
+        ours = set(c.column(f"SELECT id FROM jobs WHERE id IN ({placeholders(len(job_ids))})"
+                            " AND external_ref IS NULL", job_ids)) if job_ids else set()
+    for bid, name, ext, details, job_id in rows:
+        if not ext or bid not in live:
+            continue
+        if details.get("made_by") == MADE_BY or job_id in ours:
+            out[ext] = name
+    return out
+
+
+def renamed(cat: Catalogue, location: str, old_id: str, new_id: str, new_name: str) -> None:
+    """The archive recorded as `old_id` is now `new_name`, with the id `new_id`."""
+    with _write(cat) as c:
+        for bid, details in c.rows("SELECT id, details FROM backups WHERE external_id = ?",
+                                   [old_id]):
+            d = to_json(details) or {}
+            if d.get("repository") != location:
+                continue
+            d.update(archive=new_name, id=new_id, made_by=MADE_BY)
+            c.execute("UPDATE backups SET name = ?, external_id = ?, details = ? WHERE id = ?",
+                      [new_name, new_id, json.dumps(d), bid])
+            c.execute("UPDATE backup_locations SET path = ? WHERE backup_id = ?",
+                      [f"{location}::{new_name}", bid])
+
+
+def mark_gone(cat: Catalogue, engine: str, location: str, *,
+              archive_names: Sequence[str] | None = None,
+              keep_ids: set[str] | None = None) -> list[int]:
+    """Mark the repository's backups deleted: those named, or those whose archive id is not in
+    `keep_ids`. Returns the ids of those that were not already."""
+    gone: list[int] = []
+    with _write(cat) as c:
+        for bid, name, ext, _, _ in _repo_backups(c, engine, location):
+            if archive_names is not None and name not in archive_names:
+                continue
+            if keep_ids is not None and ext in keep_ids:
+                continue
+            if c.execute("UPDATE backup_locations SET state = ? WHERE backup_id = ?"
+                         " AND state <> ?", [DELETED, bid, DELETED]):
+                gone.append(bid)
+    return gone
+
+
+def mark_checked(cat: Catalogue, engine: str, location: str, ok: bool, *, by: str) -> None:
+    """A check of the whole repository: its live backups are ok, or corrupt."""
+    now = utcnow()
+    result = json.dumps({"checked_at": now.isoformat() + "Z", "by": by})
+    state = LocationState.OK.value if ok else LocationState.CORRUPT.value
+    with _write(cat) as c:
+        for bid, *_ in _repo_backups(c, engine, location):
+            c.execute("UPDATE backup_locations SET state = ?, verified_at = ?, verify_result = ?"
+                      " WHERE backup_id = ? AND state <> ?", [state, now, result, bid, DELETED])
+
+
+def forget_backup(cat: Catalogue, backup_id: int) -> None:
+    """Remove a backup's record, its locations with it."""
+    with _write(cat) as c:
+        c.execute("DELETE FROM backup_locations WHERE backup_id = ?", [backup_id])
+        c.execute("DELETE FROM backups WHERE id = ?", [backup_id])
+
+
+def plan_name_of(cat: Catalogue, plan_id: int) -> str | None:
+    with cat.db.connect() as c:
+        name = c.scalar("SELECT name FROM plans WHERE id = ?", [plan_id])
+    return str(name) if name is not None else None
