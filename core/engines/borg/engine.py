@@ -19,8 +19,8 @@ from core.engines.api import (
     CreateResult,
     PruneResult,
     RepoInfo,
-    RepoTarget,
     RepositoryEngine,
+    RepoTarget,
 )
 from core.engines.borg import commands as cmd
 from core.engines.borg import ops, stamps

@@ -85,7 +85,8 @@ def test_old_style_archives_are_the_plans_by_their_record(home: Path, catalogue:
     monkeypatch.setattr(engine, "archive_name",
                         lambda name, _id, now: old(name, _id, now).replace(f"~bd{_id}~", "-"))
     real_prune = repository_plan._prune_step
-    monkeypatch.setattr(repository_plan, "_prune_step", lambda *a, **kw: [])  # as before the upgrade
+    # as before the upgrade
+    monkeypatch.setattr(repository_plan, "_prune_step", lambda *a, **kw: [])
     for i in range(2):
         (source_tree / "new.txt").write_text(str(i))
         assert main(["--home", str(home), "run", "vm"]) == 0
