@@ -18,8 +18,8 @@ from core.catalogue.dbapi import to_datetime
 from core.cli.main import main
 from core.config import AppPaths
 from core.jobs import repository
-from tests.core.borg.conftest import _isolated_borg, needs_borg, source_tree  # noqa: F401
-from tests.core.borg.test_flows import add_plan
+from tests.core.borg.conftest import needs_borg
+from tests.core.jobs.test_repository_flows import add_plan
 
 pytestmark = [pytest.mark.borg, needs_borg]
 
@@ -69,7 +69,7 @@ def _watch(cat: Any, kind: str, work: Callable[[], object]) -> list[datetime]:
 @pytest.mark.parametrize("kind,command", [("prune", "prune"), ("verify", "check"),
                                           ("restore", "extract")])
 def test_a_long_repository_job_beats(kind: str, command: str, home: Path, catalogue: Any,
-                                     tmp_path: Path, source_tree: Path,  # noqa: F811
+                                     tmp_path: Path, source_tree: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     assert add_plan(home, tmp_path / "repo", source_tree, monkeypatch, "--init",
                     "--keep-last", "1", "--no-prune") == 0

@@ -1,4 +1,5 @@
-"""Borg plans end to end on real repositories with the real borg binary."""
+"""Repository plans end to end through the job layer and the CLI, on real borg repositories
+with the real borg binary."""
 
 from __future__ import annotations
 
