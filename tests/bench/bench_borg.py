@@ -139,15 +139,18 @@ def bench_whole(repeat: int) -> None:
     run(bd_run)  # the first archives: caches warm, the tree unchanged from here on
     bd: list[float] = []
     straight: list[float] = []
+    version: list[float] = []  # the process's fixed cost: start-up and imports
     for i in range(repeat):
         for side in ((bd_run, None) if i % 2 == 0 else (None, bd_run)):
             if side is None:
                 straight.append(direct())
             else:
                 bd.append(run(side))
-    mb, md = statistics.median(bd), statistics.median(straight)
+        version.append(run([exe, "--version"]))
+    mb, md, mv = (statistics.median(x) for x in (bd, straight, version))
     print(f"whole process, unchanged 20,000-file tree: `backupdesk run` median {mb:.3f} s, "
-          f"`borg create` median {md:.3f} s, ratio {mb / md:.3f} (target <= 1.05); runs: bd "
+          f"`borg create` median {md:.3f} s, ratio {mb / md:.3f} (target <= 1.05); "
+          f"`backupdesk --version` median {mv:.3f} s; runs: bd "
           f"{', '.join(f'{x:.2f}' for x in bd)}; borg {', '.join(f'{x:.2f}' for x in straight)}")
     subprocess.run(["rm", "-rf", str(base)], check=False)
 
