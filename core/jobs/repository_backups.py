@@ -14,7 +14,7 @@ from core.catalogue.db import Catalogue
 from core.catalogue.models import JobKind, JobTrigger, LocationState, Plan
 from core.config import AppPaths
 from core.engines.api import ARCHIVE_MISSING, DAMAGED
-from core.engines.archive.scan import top_names
+from core.engines.layout import top_names
 from core.errors import BackupDeskError, CancelledError, ConfigError, UsageError
 from core.jobs.repo_session import open_repository, repo_job, repository_plan
 from core.jobs.repository_records import refresh as refresh_records
