@@ -48,14 +48,16 @@ class Opened:
 
 
 def open_repository(plan: Plan, paths: AppPaths | None, secrets: Any = None, *,
-                    location: str | None = None) -> Opened:
-    """The plan's repository (or the one a backup was recorded in), with its stored secret."""
+                    location: str | None = None, with_secret: bool = True) -> Opened:
+    """The plan's repository (or the one a backup was recorded in), with its stored secret
+    (without: the secret store, maybe a keyring, is not asked)."""
     eng = engine_of(plan.engine)
     paths = paths or AppPaths.resolve()
-    store = secrets or SecretStore(paths)
-    target = RepoTarget(plan.id, plan.name, dict(plan.options),
-                        secret=store.get(eng.secret_name(plan.id)), home=paths.home,
-                        state_dir=paths.state_dir, location=location)
+    secret = None
+    if with_secret:
+        secret = (secrets or SecretStore(paths)).get(eng.secret_name(plan.id))
+    target = RepoTarget(plan.id, plan.name, dict(plan.options), secret=secret,
+                        home=paths.home, state_dir=paths.state_dir, location=location)
     return Opened(eng, eng.open(target))
 
 

@@ -205,7 +205,7 @@ def refresh(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *,
     the repository is where our last job left it."""
     p = repository_plan(cat, plan)
     by_app = trigger == JobTrigger.APP.value
-    if by_app and open_repository(p, paths, secrets).repo.unchanged():
+    if by_app and open_repository(p, paths, with_secret=False).repo.unchanged():
         return RefreshReport()
     with repo_job(cat, p, JobKind.REFRESH.value, paths=paths, secrets=secrets,
                   trigger=trigger, cancel=cancel) as rj:

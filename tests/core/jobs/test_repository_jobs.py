@@ -90,3 +90,23 @@ def test_a_long_repository_job_beats(kind: str, command: str, home: Path, catalo
     assert beats, f"the running {kind} job was never marked alive"
     if kind == "restore":
         assert os.listdir(tmp_path / "restored")
+
+
+def test_the_apps_refresh_of_an_unchanged_repository_asks_no_secret(
+        home: Path, catalogue: Any, tmp_path: Path, source_tree: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """At start-up the window refreshes every borg plan: one whose repository is where our last
+    job left it starts nothing, and never wakes the keyring for its passphrase."""
+    from core.secrets import SecretStore
+
+    assert add_plan(home, tmp_path / "repo", source_tree, monkeypatch, "--init") == 0
+    assert main(["--home", str(home), "run", "docs"]) == 0
+    before = len(_rows(catalogue, "refresh"))
+
+    def no_keyring(*_: object) -> None:
+        raise AssertionError("the secret store was asked")
+
+    monkeypatch.setattr(SecretStore, "get", no_keyring)
+    rep = repository.refresh(catalogue, AppPaths.resolve(str(home)), "docs", trigger="app")
+    assert (rep.archives, rep.new_backups, rep.gone) == (0, [], [])
+    assert len(_rows(catalogue, "refresh")) == before
