@@ -25,8 +25,6 @@ from core.plans import list_plans
 from core.progress import CancelToken, ProgressCallback, no_progress
 from core.timeutil import utcnow
 
-CHECKED_BY = "repository check"
-
 
 def run_plan(cat: Catalogue, paths: AppPaths, plan: str | Plan, *,
              trigger: str = JobTrigger.MANUAL.value, requested_by: str | None = None,
@@ -190,9 +188,9 @@ def check(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *,
             rj.log(rj.repo.check(rj.job.progress, rj.cancel, verify_data=verify_data))
         except BackupDeskError as e:
             if e.kind == DAMAGED:
-                archives.mark_checked(cat, p.engine, loc, False, by=CHECKED_BY)
+                archives.mark_checked(cat, p.engine, loc, False, by=f"{p.engine} check")
             raise
-        archives.mark_checked(cat, p.engine, loc, True, by=CHECKED_BY)
+        archives.mark_checked(cat, p.engine, loc, True, by=f"{p.engine} check")
         rj.job.end.details = {"verify_data": verify_data}
     return rj.job.id
 
