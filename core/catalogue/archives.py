@@ -94,16 +94,20 @@ def record_archive(cat: Catalogue, *, engine: str, plan_id: int | None, plan_nam
     return int(bid)
 
 
+def _matching(c: Conn, sql: str, params: list[Any], values: Sequence[Any]) -> set[Any]:
+    """The first column of `sql` + ` (values...)`, asked in chunks of the IN list."""
+    found: set[Any] = set()
+    for i in range(0, len(values), _CHUNK):
+        part = list(values[i:i + _CHUNK])
+        found.update(c.column(f"{sql} ({placeholders(len(part))})", [*params, *part]))
+    return found
+
+
 def known_ids(cat: Catalogue, archive_ids: Sequence[str]) -> set[str]:
     """Those of `archive_ids` that a backup records."""
-    ids = list(archive_ids)
-    found: set[str] = set()
     with cat.db.connect() as c:
-        for i in range(0, len(ids), _CHUNK):
-            part = ids[i:i + _CHUNK]
-            found.update(c.column("SELECT external_id FROM backups WHERE external_id IN "
-                                  f"({placeholders(len(part))})", part))
-    return found
+        return _matching(c, "SELECT external_id FROM backups WHERE external_id IN", [],
+                         archive_ids)
 
 
 def plan_archives(cat: Catalogue, engine: str, plan_id: int, location: str) -> dict[str, str]:
@@ -113,14 +117,10 @@ def plan_archives(cat: Catalogue, engine: str, plan_id: int, location: str) -> d
     out: dict[str, str] = {}
     with cat.db.connect() as c:
         rows = _repo_backups(c, engine, location, plan_id=plan_id)
-        if not rows:
-            return out
-        ids = [r[0] for r in rows]
-        live = set(c.column(f"SELECT DISTINCT backup_id FROM backup_locations WHERE backup_id IN"
-                            f" ({placeholders(len(ids))}) AND state <> ?", [*ids, DELETED]))
-        job_ids = [r[4] for r in rows if r[4] is not None]
-        ours = set(c.column(f"SELECT id FROM jobs WHERE id IN ({placeholders(len(job_ids))})"
-                            " AND external_ref IS NULL", job_ids)) if job_ids else set()
+        live = _matching(c, "SELECT DISTINCT backup_id FROM backup_locations WHERE state <> ?"
+                         " AND backup_id IN", [DELETED], [r[0] for r in rows])
+        ours = _matching(c, "SELECT id FROM jobs WHERE external_ref IS NULL AND id IN", [],
+                         [r[4] for r in rows if r[4] is not None])
     for bid, name, ext, details, job_id in rows:
         if not ext or bid not in live:
             continue
