@@ -71,14 +71,6 @@ class DestinationError(BackupDeskError):
     kind = "destination"
 
 
-class VerifyError(BackupDeskError):
-    """Verification found missing or corrupt files."""
-
-
-class RemoteError(BackupDeskError):
-    """A remote daemon could not be reached or answered garbage."""
-
-
 class SecretError(BackupDeskError):
     """A secret could not be stored or read."""
 

@@ -7,16 +7,16 @@ in, plain values out. A backup's repository is in its details ("repository").
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.catalogue.backups import insert_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.dbapi import Conn, placeholders, to_json
 from core.catalogue.enums import LocationState
+from core.catalogue.models import Backup, BackupLocation
 from core.timeutil import utcnow
 
 # In the details of a backup that a job of this app made (a refresh's finds have none).
@@ -37,24 +37,6 @@ class ArchiveRecord:
     deduplicated_size: int
     files: int
     details: dict[str, Any]  # the engine's description of the archive
-
-
-@contextmanager
-def _write(cat: Catalogue) -> Iterator[Conn]:
-    """One transaction (a catalogue file's pooled connections otherwise commit each
-    statement)."""
-    with cat.db.connect() as c:
-        own = c.sqlite and not getattr(c.raw, "in_transaction", True)
-        if own:
-            c.execute("BEGIN IMMEDIATE")
-        try:
-            yield c
-        except BaseException:
-            if own:
-                c.execute("ROLLBACK")
-            raise
-        if own:
-            c.execute("COMMIT")
 
 
 def _repo_backups(c: Conn, engine: str, location: str, *, plan_id: int | None = None
@@ -79,19 +61,14 @@ def record_archive(cat: Catalogue, *, engine: str, plan_id: int | None, plan_nam
     """A new backup for the archive; its id."""
     details = {"repository": location, "archive": archive.name, **archive.details,
                **({"made_by": MADE_BY} if made_by_app else {})}
-    with _write(cat) as c:
-        bid = c.scalar(
-            "INSERT INTO backups (plan_id, plan_name, job_id, engine, type, name, created_at,"
-            " size, original_size, deduplicated_size, files, external_id, details)"
-            " VALUES (?, ?, ?, ?, 'archive', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            [plan_id, plan_name, job_id, engine, archive.name, archive.created_at, archive.size,
-             archive.original_size, archive.deduplicated_size, archive.files, archive.id,
-             json.dumps(details)])
-        c.execute("INSERT INTO backup_locations (backup_id, destination, path, state, size,"
-                  " verify_result) VALUES (?, ?, ?, ?, ?, ?)",
-                  [bid, location, f"{location}::{archive.name}",
-                   LocationState.UNVERIFIED.value, archive.deduplicated_size, "{}"])
-    return int(bid)
+    return insert_backup(cat, Backup(
+        plan_id=plan_id, plan_name=plan_name, job_id=job_id, engine=engine, type="archive",
+        name=archive.name, created_at=archive.created_at, size=archive.size,
+        original_size=archive.original_size, deduplicated_size=archive.deduplicated_size,
+        files=archive.files, external_id=archive.id, details=details,
+        locations=[BackupLocation(destination=location, path=f"{location}::{archive.name}",
+                                  state=LocationState.UNVERIFIED.value,
+                                  size=archive.deduplicated_size)]))
 
 
 def _matching(c: Conn, sql: str, params: list[Any], values: Sequence[Any]) -> set[Any]:
@@ -131,7 +108,7 @@ def plan_archives(cat: Catalogue, engine: str, plan_id: int, location: str) -> d
 
 def renamed(cat: Catalogue, location: str, old_id: str, new_id: str, new_name: str) -> None:
     """The archive recorded as `old_id` is now `new_name`, with the id `new_id`."""
-    with _write(cat) as c:
+    with cat.db.transaction() as c:
         for bid, details in c.rows("SELECT id, details FROM backups WHERE external_id = ?",
                                    [old_id]):
             d = to_json(details) or {}
@@ -139,7 +116,7 @@ def renamed(cat: Catalogue, location: str, old_id: str, new_id: str, new_name: s
                 continue
             d.update(archive=new_name, id=new_id, made_by=MADE_BY)
             c.execute("UPDATE backups SET name = ?, external_id = ?, details = ? WHERE id = ?",
-                      [new_name, new_id, json.dumps(d), bid])
+                      [new_name, new_id, d, bid])
             c.execute("UPDATE backup_locations SET path = ? WHERE backup_id = ?",
                       [f"{location}::{new_name}", bid])
 
@@ -150,7 +127,7 @@ def mark_gone(cat: Catalogue, engine: str, location: str, *,
     """Mark the repository's backups deleted: those named, or those whose archive id is not in
     `keep_ids`. Returns the ids of those that were not already."""
     gone: list[int] = []
-    with _write(cat) as c:
+    with cat.db.transaction() as c:
         for bid, name, ext, _, _ in _repo_backups(c, engine, location):
             if archive_names is not None and name not in archive_names:
                 continue
@@ -165,22 +142,9 @@ def mark_gone(cat: Catalogue, engine: str, location: str, *,
 def mark_checked(cat: Catalogue, engine: str, location: str, ok: bool, *, by: str) -> None:
     """A check of the whole repository: its live backups are ok, or corrupt."""
     now = utcnow()
-    result = json.dumps({"checked_at": now.isoformat() + "Z", "by": by})
+    result = {"checked_at": now.isoformat() + "Z", "by": by}
     state = LocationState.OK.value if ok else LocationState.CORRUPT.value
-    with _write(cat) as c:
+    with cat.db.transaction() as c:
         for bid, *_ in _repo_backups(c, engine, location):
             c.execute("UPDATE backup_locations SET state = ?, verified_at = ?, verify_result = ?"
                       " WHERE backup_id = ? AND state <> ?", [state, now, result, bid, DELETED])
-
-
-def forget_backup(cat: Catalogue, backup_id: int) -> None:
-    """Remove a backup's record, its locations with it."""
-    with _write(cat) as c:
-        c.execute("DELETE FROM backup_locations WHERE backup_id = ?", [backup_id])
-        c.execute("DELETE FROM backups WHERE id = ?", [backup_id])
-
-
-def plan_name_of(cat: Catalogue, plan_id: int) -> str | None:
-    with cat.db.connect() as c:
-        name = c.scalar("SELECT name FROM plans WHERE id = ?", [plan_id])
-    return str(name) if name is not None else None

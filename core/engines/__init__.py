@@ -1,5 +1,5 @@
-"""Engine registry: each engine names itself, declares what it can do and where it keeps its
-backups, and adds its own plan options to the CLI.
+"""Engine registry: each engine names itself, declares what it can do, where it keeps its
+backups and its plan options (core.engines.schema).
 
 An engine module registers an `EngineSpec`; the job layer, `core.plans`, `core.cli` and the
 window look engines up here and never compare an engine's name.
@@ -7,11 +7,12 @@ window look engines up here and never compare an engine's name.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from core.engines.schema import Schema
 
 
 class Capability(StrEnum):
@@ -39,36 +40,34 @@ class Storage(StrEnum):
     REPOSITORY = "repository"
 
 
-def _no_options(_: argparse.ArgumentParser) -> None:
-    pass
-
-
-def _empty(_: argparse.Namespace) -> dict[str, Any]:
-    return {}
-
-
-def _accept(_: dict[str, Any]) -> None:
-    pass
+def _same_glob(source: str | None, relative: str) -> str:
+    return relative
 
 
 @dataclass(frozen=True)
 class EngineSpec:
     name: str
-    title: str
-    # Adds engine options to `plan add`; defaults must be None so that unset stays unset.
-    add_plan_options: Callable[[argparse.ArgumentParser], None] = _no_options
-    # Turns parsed `plan add` options into the plan's options dict.
-    options_from_args: Callable[[argparse.Namespace], dict[str, Any]] = _empty
-    # Raises ConfigError for an invalid options dict.
-    validate_options: Callable[[dict[str, Any]], None] = _accept
-    default_options: dict[str, Any] = field(default_factory=dict)
+    title: str  # what a person chooses (the welcome's and the plan editor's choice)
+    # The plan options: defaults, checks, `plan add` flags, the editor's choices.
+    options: Schema = field(default_factory=lambda: Schema(()))
     capabilities: frozenset[Capability] = frozenset()
     storage: Storage = Storage.ARTIFACTS
+    program: str | None = None  # a program the engine runs, that must be installed
+    # An exclude pattern for `relative` below the source folder `source` (None: below any).
+    exclude_glob: Callable[[str | None, str], str] = _same_glob
     # Storage.REPOSITORY: the engine object (core.engines.api.RepositoryEngine), loaded on use.
     repository_engine: Callable[[], Any] | None = None
 
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities
+
+    @property
+    def default_options(self) -> dict[str, Any]:
+        return self.options.defaults()
+
+    def validate_options(self, opts: dict[str, Any]) -> dict[str, Any]:
+        """`opts` in canonical spelling; ConfigError for an invalid or foreign one."""
+        return self.options.validate(opts, self.name)
 
 
 _REGISTRY: dict[str, EngineSpec] = {}

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.backups import BackupInfo, get_backup
-from core.catalogue import archives
+from core.catalogue.backups import delete_backup as forget_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.models import JobKind, JobTrigger, LocationState, Plan
+from core.catalogue.plans import plan_by_id
 from core.config import AppPaths
 from core.engines.api import ARCHIVE_MISSING, DAMAGED
 from core.engines.layout import top_names
@@ -27,11 +28,11 @@ SKIPPED = (LocationState.FAILED.value, LocationState.DELETED.value)
 
 
 def _plan_of(cat: Catalogue, b: BackupInfo) -> Plan:
-    name = archives.plan_name_of(cat, b.plan_id) if b.plan_id is not None else None
-    if name is None:
+    plan = plan_by_id(cat, b.plan_id) if b.plan_id is not None else None
+    if plan is None:
         raise ConfigError(f"Backup {b.id} belongs to a plan that was removed; its repository "
                           f"({b.details.get('repository')}) needs a plan to be opened.")
-    return repository_plan(cat, name)
+    return repository_plan(cat, plan)
 
 
 def _location(b: BackupInfo) -> str | None:
@@ -118,7 +119,7 @@ def delete_backup(cat: Catalogue, backup_id: int, *, trigger: str = JobTrigger.M
                               "its name). Nothing was deleted; refresh the plan.")
         j.log(f"Deleting archive {b.name} from {repo.location}.")
         j.log(repo.delete([b.name], j.cancel))
-        archives.forget_backup(cat, b.id)
+        forget_backup(cat, b.id)
         j.log(refresh_records(cat, plan, repo, j.cancel).summary())
         j.end.details = {"backup_id": b.id, "archive": b.name}
     return j.id

@@ -198,4 +198,6 @@ class RunBar(QWidget):
     def _failed(self, plan: str, message: str) -> None:
         if plan not in self.runs.running():
             self._drop(plan)
+        # A repository held by another process ends as a failed run (error kind "busy", in
+        # _finished); what fails before a job (plan already running, a bad plan) is said here.
         self.show_outcome("error", f"Run of {plan!r}: {message}")
