@@ -1,4 +1,4 @@
-"""What running a plan gives back: the job, its status, the backup it made."""
+"""What a backup job ends with, whichever engine ran it (core.jobs.backup, core.jobs.repository)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.catalogue.db import Catalogue
+from core.catalogue.enums import JobStatus
 from core.catalogue.history import job_rows
-from core.catalogue.models import JobStatus
 
 
 @dataclass

@@ -28,13 +28,13 @@ from core.timeutil import utcnow
 def _plan(cat, tmp_path: Path, name: str = "docs"):
     return add_plan(cat, name, "archive", sources=[str(tmp_path / "src")],
                     destinations=[str(tmp_path / "d1"), str(tmp_path / "d2")],
-                    schedule="daily at 02:00", options={"keep_last": 3})
+                    schedule="daily at 02:00", options={"keep": {"last": 3}})
 
 
 def test_plans_round_trip_with_destinations_and_schedules(any_catalogue, tmp_path):
     cat = any_catalogue
     plan = _plan(cat, tmp_path)
-    assert plan.id > 0 and plan.options["keep_last"] == 3
+    assert plan.id > 0 and plan.options["keep"] == {"last": 3}
     assert [d.location for d in plan.destinations] == [str(tmp_path / "d1"), str(tmp_path / "d2")]
     assert all(d.options.get("marker") for d in plan.destinations)
     assert [(s.kind, s.expression) for s in plan.schedules] == [("backup", "0 2 * * *")]
@@ -43,8 +43,8 @@ def test_plans_round_trip_with_destinations_and_schedules(any_catalogue, tmp_pat
     kept = plan.destinations[1]
     changed = update_plan(cat, "docs", sources=[str(tmp_path / "src")],
                           destinations=[str(tmp_path / "d2"), str(tmp_path / "d3")],
-                          schedule=None, new_name="papers", options={"keep_last": 5})
-    assert changed.name == "papers" and changed.options["keep_last"] == 5
+                          schedule=None, new_name="papers", options={"keep": {"last": 5}})
+    assert changed.name == "papers" and changed.options["keep"] == {"last": 5}
     assert [(d.id == kept.id, d.position) for d in changed.destinations] == [(True, 0), (False, 1)]
     assert changed.schedules == []
     assert [p.name for p in list_plans(cat)] == ["papers"]

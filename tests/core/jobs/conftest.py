@@ -1,5 +1,13 @@
-"""Jobs of repository engines run real borg: its isolation and source tree fixtures."""
+from __future__ import annotations
 
-from tests.core.borg.conftest import _isolated_borg, source_tree
+from pathlib import Path
 
-__all__ = ["_isolated_borg", "source_tree"]
+import pytest
+
+from core.config import AppPaths
+from tests.core.archive.conftest import tree  # noqa: F401  (a real file tree to back up)
+
+
+@pytest.fixture
+def paths(home: Path) -> AppPaths:
+    return AppPaths.resolve(str(home))

@@ -19,7 +19,7 @@ from core.cli.main import main
 from core.config import AppPaths
 from core.jobs import repository
 from tests.core.borg.conftest import needs_borg
-from tests.core.jobs.test_repository_flows import add_plan
+from tests.core.jobs.repository.test_flows import add_plan
 
 pytestmark = [pytest.mark.borg, needs_borg]
 

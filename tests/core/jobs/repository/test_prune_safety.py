@@ -15,7 +15,7 @@ from core.config import AppPaths
 from core.engines.borg import engine, ops
 from core.jobs import repository, repository_plan
 from tests.core.borg.conftest import borg_env, needs_borg, outside_create
-from tests.core.jobs.test_repository_flows import add_plan, backups
+from tests.core.jobs.repository.test_flows import add_plan, backups
 
 pytestmark = [pytest.mark.borg, needs_borg]
 
