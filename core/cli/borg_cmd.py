@@ -168,17 +168,11 @@ def _archives(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _break_lock(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.engines.borg import ops
-    from core.engines.borg.jobs import plan_passphrase, with_home
-    from core.engines.borg.repo import RepoSettings
-    from core.plans import get_plan
+    from core.jobs.repository import break_lock
 
     if not a.yes:
         raise UsageError("Breaking a lock that a running borg holds damages the repository: "
                          "make sure none runs, then add --yes.")
-    plan = get_plan(ctx.catalogue, a.plan)
-    s = RepoSettings.from_options(dict(plan.options))
-    paths = ctx.config.paths
-    ops.break_lock(s, with_home(s.env(plan_passphrase(plan, _secrets(ctx), paths)), paths))
-    print(f"Broke the lock of {s.location}.", file=sys.stderr)
+    location = break_lock(ctx.catalogue, ctx.config.paths, a.plan, secrets=_secrets(ctx))
+    print(f"Broke the lock of {location}.", file=sys.stderr)
     return 0

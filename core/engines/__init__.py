@@ -55,6 +55,8 @@ class EngineSpec:
     program: str | None = None  # a program the engine runs, that must be installed
     # An exclude pattern for `relative` below the source folder `source` (None: below any).
     exclude_glob: Callable[[str | None, str], str] = _same_glob
+    # Storage.REPOSITORY: the engine object (core.engines.api.RepositoryEngine), loaded on use.
+    repository_engine: Callable[[], Any] | None = None
 
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities

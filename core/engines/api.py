@@ -1,8 +1,17 @@
-"""What the runner hands an engine and what it gets back; engines never touch the catalogue."""
+"""An engine's contract with the job layer: typed requests in, typed results out, a progress
+callback and a cancel token. Engines never touch the catalogue or the job layer; core.jobs runs
+them inside a job and records what they return.
+
+Two kinds of engine (core.engines.Storage): an `Engine` writes artifacts that the job layer
+places at the plan's destinations; a `RepositoryEngine` keeps its own repository and reports
+archives.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -71,3 +80,148 @@ class Engine(Protocol):
     def run(self, req: RunRequest, progress: ProgressCallback, cancel: CancelToken) -> RunResult:
         """Write the backup's artifacts into req.work_dir; raise BackupDeskError on failure."""
         ...
+
+
+# Engines that keep their own repository (Storage.REPOSITORY).
+
+# Error kinds (core.errors' BackupDeskError.kind) a repository engine raises and the job layer
+# tells apart; its other failures mean "the repository could not be read", no verdict.
+ARCHIVE_MISSING = "archive-missing"  # the repository answered: no such archive
+DAMAGED = "damaged"  # a check ran and found damage
+
+
+@dataclass(frozen=True)
+class RepoTarget:
+    """A plan's repository as the job layer hands it to the engine: plain values, no ORM."""
+
+    plan_id: int
+    plan_name: str
+    options: dict[str, Any]
+    secret: str | None = None  # the plan's stored secret, named by engine.secret_name()
+    home: Path | None = None  # Backup Desk's home: the engine keeps its own state under it
+    state_dir: Path | None = None  # for the engine's small state files (caches, stamps)
+    location: str | None = None  # a backup's recorded repository, over the plan's option
+
+
+@dataclass(frozen=True)
+class ArchiveEntry:
+    id: str
+    name: str
+    start: datetime | None
+
+
+@dataclass(frozen=True)
+class ArchiveStats:
+    id: str
+    name: str
+    start: datetime | None
+    end: datetime | None
+    original_size: int
+    compressed_size: int
+    deduplicated_size: int
+    files: int
+    hostname: str = ""
+    username: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "original_size": self.original_size,
+                "compressed_size": self.compressed_size,
+                "deduplicated_size": self.deduplicated_size, "files": self.files,
+                "hostname": self.hostname, "username": self.username}
+
+
+@dataclass
+class CreateResult:
+    stats: ArchiveStats
+    log: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PruneResult:
+    """The plan's archives that its keep rules prune (or, dry run, would) and keep."""
+
+    pruned: list[ArchiveEntry]
+    kept: list[ArchiveEntry]
+    log: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RepoInfo:
+    encryption: str  # e.g. "repokey", "none"
+    stored_bytes: int
+    data: dict[str, Any]  # the engine's own description (`backupdesk info --json`)
+    log: list[str] = field(default_factory=list)
+
+
+class Repository(Protocol):
+    """One plan's repository, opened by RepositoryEngine.open(). Methods that change the
+    repository expect the caller to hold `lock_key` (the job layer's job lock)."""
+
+    location: str  # one spelling per repository
+    lock_key: str
+    keep: dict[str, int]  # the plan's keep rules; none: nothing is pruned
+    prune_after_run: bool
+    compact_after_run: bool
+
+    def ready(self) -> None:
+        """Raise ToolMissingError when the engine's program cannot be used."""
+
+    def unchanged(self) -> bool:
+        """Nobody wrote to the repository since remember() (False when it cannot tell)."""
+
+    def remember(self) -> None:
+        """Note the repository's state after one of our jobs (see unchanged())."""
+
+    def init(self, cancel: CancelToken) -> list[str]:
+        """Create the repository; its log."""
+
+    def info(self, cancel: CancelToken, *, adopt: bool = False) -> RepoInfo:
+        """The repository's description; `adopt`: the user chose this existing repository."""
+
+    def create(self, sources: Sequence[str], excludes: Sequence[str], when: datetime,
+               progress: ProgressCallback, cancel: CancelToken) -> CreateResult:
+        """Make an archive of the plan, named by the engine for the plan at `when`."""
+
+    def prune(self, *, dry_run: bool, cancel: CancelToken) -> PruneResult:
+        """The archives of the plan's naming that its keep rules prune; with dry_run nothing
+        changes. The job layer vets the list against its record before it deletes."""
+
+    def plan_name(self, archive: str) -> str:
+        """The name `archive` (made by this plan) gets under the plan's current naming."""
+
+    def delete(self, archives: Sequence[str], cancel: CancelToken) -> list[str]:
+        """Delete exactly these archives, at once."""
+
+    def rename(self, old: str, new: str, cancel: CancelToken) -> list[str]: ...
+
+    def compact(self, progress: ProgressCallback, cancel: CancelToken) -> list[str]: ...
+
+    def check(self, progress: ProgressCallback, cancel: CancelToken, *,
+              verify_data: bool = False, archive: str | None = None) -> list[str]:
+        """Check the repository (or one archive); damage raises an error of kind DAMAGED."""
+
+    def list_archives(self, cancel: CancelToken) -> list[ArchiveEntry]: ...
+
+    def archive_info(self, archive: str, cancel: CancelToken) -> ArchiveStats:
+        """An error of kind ARCHIVE_MISSING when there is no such archive."""
+
+    def extract(self, archive: str, to: Path, paths: Sequence[str],
+                progress: ProgressCallback, cancel: CancelToken) -> list[str]:
+        """Extract into the folder `to` (full original paths)."""
+
+    def break_lock(self, cancel: CancelToken) -> list[str]: ...
+
+    def browse(self, archive: str, sink: Any, progress: ProgressCallback,
+               cancel: CancelToken) -> Any:
+        """Stream the archive's listing into `sink` (the engine's tree type); returns it."""
+
+
+class RepositoryEngine(Protocol):
+    name: str
+
+    def secret_name(self, plan_id: int) -> str:
+        """The secret store's key of a plan's repository secret (its passphrase)."""
+
+    def open(self, target: RepoTarget) -> Repository:
+        """The plan's repository (ConfigError for invalid options); runs nothing yet."""

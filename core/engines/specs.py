@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.engines import Capability, EngineSpec, Storage, register
 from core.engines import compression as comp
 from core.engines.schema import (
@@ -118,6 +120,12 @@ ARCHIVE = register(
     )
 )
 
+def _borg_engine() -> Any:
+    from core.engines.borg.engine import ENGINE
+
+    return ENGINE
+
+
 BORG = register(
     EngineSpec(
         name="borg",
@@ -128,6 +136,7 @@ BORG = register(
                                 Capability.COMPACT, Capability.REFRESH}),
         storage=Storage.REPOSITORY,
         program="borg",
+        repository_engine=_borg_engine,
         exclude_glob=_borg_exclude,
     )
 )

@@ -1,15 +1,17 @@
 """Jobs of engines that keep their own repository (`Storage.REPOSITORY`): run, prune, compact,
-check, refresh, restore, delete, browse. The rest of the app calls these names only.
+check, refresh, list, info, set-up, break-lock, verify, restore, delete, browse. The rest of
+the app calls these names only.
 
-(Being moved here from core.engines.borg: for now the names point at the borg flows.)
+Each job goes through core.jobs.lifecycle; the engine object comes from the engine registry
+(core.jobs.repo_session) and takes typed requests (core.engines.api); what it returns is
+recorded through core.catalogue.archives (core.jobs.repository_records).
 """
 
 from __future__ import annotations
 
-from core.engines.borg.backups import browse
-from core.engines.borg.backups import delete_archive as delete_backup
-from core.engines.borg.backups import restore_archive as restore_backup
-from core.engines.borg.flows import (
+from core.jobs.outcome import RunOutcome
+from core.jobs.repository_backups import browse, delete_backup, restore_backup, verify_backups
+from core.jobs.repository_plan import (
     break_lock,
     check,
     compact,
@@ -18,11 +20,11 @@ from core.engines.borg.flows import (
     refresh,
     refresh_all,
     repo_info,
+    run_plan,
     setup_repository,
 )
-from core.engines.borg.flows import run_borg_plan as run_plan
-from core.engines.borg.verify import check_archives as verify_backups
+from core.jobs.repository_records import RefreshReport
 
-__all__ = ["break_lock", "browse", "check", "compact", "delete_backup", "list_archives",
-           "prune", "refresh", "refresh_all", "repo_info", "restore_backup", "run_plan",
-           "setup_repository", "verify_backups"]
+__all__ = ["RefreshReport", "RunOutcome", "break_lock", "browse", "check", "compact",
+           "delete_backup", "list_archives", "prune", "refresh", "refresh_all", "repo_info",
+           "restore_backup", "run_plan", "setup_repository", "verify_backups"]

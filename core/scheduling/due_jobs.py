@@ -49,7 +49,7 @@ def _verify(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
 
     plan = get_plan(cat, due.plan)
     if plan.engine == "borg":
-        from core.engines.borg.flows import check
+        from core.jobs.repository import check
 
         check_id = check(cat, paths, plan.name, trigger=SCHEDULED)
         found = job_rows(cat, [check_id])

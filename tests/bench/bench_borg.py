@@ -3,6 +3,9 @@
 create: on the archive engine's 20,000-file tree, a backup through Backup Desk (run_plan: the
         whole job, prune/compact off) vs the same `borg create` run directly, both for the first
         archive and for a second with nothing changed; interleaved, best of N, same run.
+whole:  as a user runs it: the whole `backupdesk run` process of a borg plan (default options:
+        repokey, lz4, no keep rules; secrets in the 0600 file) vs the whole `borg create` of the
+        same unchanged 20,000-file tree into its own repository; alternating, median, same run.
 browse: on an archive of 1,000,000 entries (built once under BACKUPDESK_BENCH_DIR and kept):
         `borg list --json-lines` alone (baseline) vs the browser's core (stream into the
         ArchiveTree, first top-level entry, whole tree) and its peak RSS; then the Qt model on
@@ -39,7 +42,8 @@ def bench_create(repeat: int, with_progress: bool = False) -> None:
     """with_progress: as the GUI runs a plan (borg's --progress lines parsed and reported)."""
     from core.catalogue import open_catalogue
     from core.config import AppConfig
-    from core.engines.borg.flows import run_borg_plan, setup_repository
+    from core.jobs.repository import run_plan as run_borg_plan
+    from core.jobs.repository import setup_repository
     from core.plans import add_plan
     from core.progress import Progress, no_progress
 
@@ -98,6 +102,56 @@ def bench_create(repeat: int, with_progress: bool = False) -> None:
     print(f"fixed cost per job (second archive): {1000 * (min(second_bd) - min(second_direct)):.0f}"
           " ms (target <= 50 ms)")
     cat.dispose()
+    subprocess.run(["rm", "-rf", str(base)], check=False)
+
+
+PASSPHRASE = "bench passphrase, not a secret"
+
+
+def bench_whole(repeat: int) -> None:
+    base = Path(tempfile.mkdtemp(prefix="bd-borg-whole-", dir="/tmp"))
+    tree, home = base / "tree", base / "home"
+    make_tree(tree, 20_000)
+    env = {**os.environ, "BORG_PASSPHRASE": PASSPHRASE, "BACKUPDESK_PASSPHRASE": PASSPHRASE,
+           "BACKUPDESK_SECRETS_FILE_ONLY": "1"}
+    env.pop("BORG_BASE_DIR", None)
+    env["HOME"] = str(base / "user")  # the direct borg's cache and keys, as a user's
+    exe = str(Path(sys.executable).with_name("backupdesk"))
+
+    def run(argv: list[str]) -> float:
+        t = time.perf_counter()
+        subprocess.run(argv, check=True, env=env, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return time.perf_counter() - t
+
+    run(["borg", "init", "-e", "repokey", str(base / "direct")])
+    run([exe, "--home", str(home), "plan", "add", "bench", "--engine", "borg", "--repo",
+         str(base / "bd"), "--source", str(tree), "--init"])
+    bd_run = [exe, "--home", str(home), "run", "bench"]
+    n = [0]
+
+    def direct() -> float:
+        n[0] += 1
+        return run(["borg", "create", "--compression", "lz4", f"{base / 'direct'}::a{n[0]}",
+                    str(tree)])
+
+    direct()
+    run(bd_run)  # the first archives: caches warm, the tree unchanged from here on
+    bd: list[float] = []
+    straight: list[float] = []
+    version: list[float] = []  # the process's fixed cost: start-up and imports
+    for i in range(repeat):
+        for side in ((bd_run, None) if i % 2 == 0 else (None, bd_run)):
+            if side is None:
+                straight.append(direct())
+            else:
+                bd.append(run(side))
+        version.append(run([exe, "--version"]))
+    mb, md, mv = (statistics.median(x) for x in (bd, straight, version))
+    print(f"whole process, unchanged 20,000-file tree: `backupdesk run` median {mb:.3f} s, "
+          f"`borg create` median {md:.3f} s, ratio {mb / md:.3f} (target <= 1.05); "
+          f"`backupdesk --version` median {mv:.3f} s; runs: bd "
+          f"{', '.join(f'{x:.2f}' for x in bd)}; borg {', '.join(f'{x:.2f}' for x in straight)}")
     subprocess.run(["rm", "-rf", str(base)], check=False)
 
 
@@ -222,8 +276,8 @@ def bench_browse_qt() -> None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("what", nargs="?", default="all",
-                    choices=("create", "create-progress", "browse", "browse-qt", "all",
-                             "prepare"))
+                    choices=("create", "create-progress", "whole", "browse", "browse-qt",
+                             "all", "prepare"))
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
     if a.what == "prepare":
@@ -232,6 +286,8 @@ def main() -> int:
         bench_create(a.repeat)
     if a.what in ("create-progress", "all"):
         bench_create(a.repeat, with_progress=True)
+    if a.what in ("whole", "all"):
+        bench_whole(max(a.repeat, 7))
     if a.what in ("browse", "all"):
         bench_browse(a.repeat)
     if a.what in ("browse-qt", "all"):

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from operator import attrgetter
-from pathlib import Path
 
 from core.engines.archive import native
+from core.engines.layout import top_names
 from core.errors import ConfigError
 
 DIR, FILE, SYMLINK = "dir", "file", "symlink"
@@ -51,18 +51,6 @@ class Scan:
     warnings: list[str] = field(default_factory=list)
     # The sources' own lstat, taken by start() and walked by walk().
     tops: list[Item] = field(default_factory=list)
-
-
-def top_names(sources: list[str]) -> dict[str, str]:
-    """Each source becomes a top-level entry named after its base name, made unique."""
-    names: dict[str, str] = {}
-    for src in sources:
-        base = Path(src).name or "root"
-        name, n = base, 2
-        while name in names:
-            name, n = f"{base}-{n}", n + 1
-        names[name] = src
-    return names
 
 
 def _excluded(rel: str, name: str, patterns: list[str]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from core.engines.api import ARCHIVE_MISSING, DAMAGED
 from core.errors import EngineError, LockedError, ToolMissingError
 
 INSTALL_HINT = ("Install it with `sudo apt install borgbackup` (Debian, Ubuntu) or "
@@ -58,6 +59,14 @@ class DiskFullError(BorgError):
 
 class ArchiveMissingError(BorgError):
     """The archive is not in the repository."""
+
+    kind = ARCHIVE_MISSING
+
+
+class DamageFoundError(BorgError):
+    """`borg check` ran and found damage (borg's failure without a msgid)."""
+
+    kind = DAMAGED
 
 
 def _stop(text: str) -> str:

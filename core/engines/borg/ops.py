@@ -1,4 +1,4 @@
-"""Borg operations on a repository. They never touch the catalogue (see core.borg_runner)."""
+"""Borg operations on a repository, one borg command each (the engine object: engine.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from core.engines.api import ArchiveEntry, ArchiveStats
 from core.engines.borg import commands as cmd
 from core.engines.borg.process import BorgEnv, BorgResult, event_path, run_borg
 from core.engines.borg.repo import RepoSettings
@@ -59,40 +60,14 @@ def progress_events(progress: ProgressCallback, phase: str,
     return on_event
 
 
-@dataclass(frozen=True)
-class ArchiveStats:
-    id: str
-    name: str
-    start: datetime | None
-    end: datetime | None
-    original_size: int
-    compressed_size: int
-    deduplicated_size: int
-    files: int
-    hostname: str = ""
-    username: str = ""
-
-    @classmethod
-    def from_json(cls, a: dict[str, Any]) -> ArchiveStats:
-        st = a.get("stats") or {}
-        return cls(str(a["id"]), str(a["name"]), borg_time(a.get("start")),
-                   borg_time(a.get("end")), int(st.get("original_size") or 0),
-                   int(st.get("compressed_size") or 0), int(st.get("deduplicated_size") or 0),
-                   int(st.get("nfiles") or 0), str(a.get("hostname") or ""),
-                   str(a.get("username") or ""))
-
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "original_size": self.original_size,
-                "compressed_size": self.compressed_size,
-                "deduplicated_size": self.deduplicated_size, "files": self.files,
-                "hostname": self.hostname, "username": self.username}
-
-
-@dataclass(frozen=True)
-class ArchiveEntry:
-    id: str
-    name: str
-    start: datetime | None
+def archive_stats(a: dict[str, Any]) -> ArchiveStats:
+    """An archive of borg's `--json` output."""
+    st = a.get("stats") or {}
+    return ArchiveStats(str(a["id"]), str(a["name"]), borg_time(a.get("start")),
+                        borg_time(a.get("end")), int(st.get("original_size") or 0),
+                        int(st.get("compressed_size") or 0),
+                        int(st.get("deduplicated_size") or 0), int(st.get("nfiles") or 0),
+                        str(a.get("hostname") or ""), str(a.get("username") or ""))
 
 
 @dataclass
@@ -123,7 +98,7 @@ def create(s: RepoSettings, env: BorgEnv, archive: str, sources: Sequence[str],
                       excludes=excludes, binary=s.binary, progress=progress is not no_progress)
     r = run_borg(argv, env, s.location, on_event=progress_events(progress, "create"),
                  cancel=cancel)
-    return _res(r, ArchiveStats.from_json(r.json()["archive"]))
+    return _res(r, archive_stats(r.json()["archive"]))
 
 
 _PRUNE_VERBS = ("Would prune", "Pruning archive", "Keeping archive")
@@ -196,7 +171,7 @@ def list_archives(s: RepoSettings, env: BorgEnv,
 def archive_info(s: RepoSettings, env: BorgEnv, archive: str,
                  cancel: CancelToken | None = None) -> ArchiveStats:
     r = run_borg(cmd.info(s.location, archive, binary=s.binary), env, s.location, cancel=cancel)
-    return ArchiveStats.from_json(r.json()["archives"][0])
+    return archive_stats(r.json()["archives"][0])
 
 
 def extract(s: RepoSettings, env: BorgEnv, archive: str, to: Path,

@@ -12,7 +12,7 @@ import pytest
 
 from core.cli.main import main
 from tests.core.borg.conftest import borg_env, needs_borg
-from tests.core.borg.test_flows import add_plan, backups
+from tests.core.jobs.repository.test_flows import add_plan, backups
 
 pytestmark = [pytest.mark.borg, needs_borg]
 

@@ -106,7 +106,8 @@ def test_passphrase_goes_through_a_descriptor(tmp_path: Path) -> None:
 
 def test_cancelled_job_ends_cancelled(home: Path, catalogue: Any, tmp_path: Path) -> None:
     from core.config import AppPaths
-    from core.engines.borg.flows import run_borg_plan, setup_repository
+    from core.jobs.repository import run_plan as run_borg_plan
+    from core.jobs.repository import setup_repository
     from core.plans import add_plan
 
     src = tmp_path / "big"

@@ -61,7 +61,8 @@ def borg_pane(qtbot, app_ctx, tmp_path, monkeypatch):
 def borg_window(qtbot, window, app_ctx, tmp_path, monkeypatch):
     """The real main window on its Backups pane, with one borg backup of plan "vault" made by
     core (borg create runs outside the window) and selected by a click on its row."""
-    from core.engines.borg.flows import run_borg_plan, setup_repository
+    from core.jobs.repository import run_plan as run_borg_plan
+    from core.jobs.repository import setup_repository
     from tests.gui.backups.person import click_row, open_pane
 
     monkeypatch.setenv("BORG_BASE_DIR", str(tmp_path / "borg-base"))

@@ -16,7 +16,8 @@ pytestmark = [pytest.mark.borg,
 def borg_backup(home: Path, catalogue: Any, tmp_path: Path,
                 monkeypatch: pytest.MonkeyPatch) -> tuple[int, Path]:
     from core.config import AppPaths
-    from core.engines.borg.flows import run_borg_plan, setup_repository
+    from core.jobs.repository import run_plan as run_borg_plan
+    from core.jobs.repository import setup_repository
     from core.plans import add_plan
 
     monkeypatch.setenv("BORG_BASE_DIR", str(tmp_path / "borg-base"))

@@ -32,7 +32,7 @@ def start_window(qtbot: Any, window: Any) -> None:
 def test_start_up_refresh_is_the_apps_and_quiet(qtbot, window, home, catalogue, tmp_path,
                                                   monkeypatch):
     from core.config import AppPaths
-    from core.engines.borg.flows import setup_repository
+    from core.jobs.repository import setup_repository
     from core.plans import add_plan
 
     monkeypatch.setenv("BORG_BASE_DIR", str(tmp_path / "borg-base"))

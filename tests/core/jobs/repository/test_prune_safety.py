@@ -12,9 +12,10 @@ import pytest
 
 from core.cli.main import main
 from core.config import AppPaths
-from core.engines.borg import flows, ops
+from core.engines.borg import engine, ops
+from core.jobs import repository, repository_plan
 from tests.core.borg.conftest import borg_env, needs_borg, outside_create
-from tests.core.borg.test_flows import add_plan, backups
+from tests.core.jobs.repository.test_flows import add_plan, backups
 
 pytestmark = [pytest.mark.borg, needs_borg]
 
@@ -45,7 +46,7 @@ def test_outside_archives_survive_every_prune(home: Path, catalogue: Any, tmp_pa
         (source_tree / "new.txt").write_text(str(i))
         for plan in ("vm", "lab"):
             assert main(["--home", str(home), "run", plan]) == 0
-            assert not set(flows.prune(catalogue, paths, plan, dry_run=True)) & set(OUTSIDE)
+            assert not set(repository.prune(catalogue, paths, plan, dry_run=True)) & set(OUTSIDE)
     left = names(repo)
     assert set(OUTSIDE) <= set(left)
     assert len([n for n in left if n not in OUTSIDE]) == 2  # keep-last 1 for each plan
@@ -80,11 +81,12 @@ def test_old_style_archives_are_the_plans_by_their_record(home: Path, catalogue:
     with the same shape of name are not."""
     repo = tmp_path / "repo"
     two_plans(home, repo, source_tree, monkeypatch)
-    old = flows.archive_name
-    monkeypatch.setattr(flows, "archive_name",
+    old = engine.archive_name
+    monkeypatch.setattr(engine, "archive_name",
                         lambda name, _id, now: old(name, _id, now).replace(f"~bd{_id}~", "-"))
-    real_prune = flows._prune_step
-    monkeypatch.setattr(flows, "_prune_step", lambda *a, **kw: [])  # as before the upgrade
+    real_prune = repository_plan._prune_step
+    # as before the upgrade
+    monkeypatch.setattr(repository_plan, "_prune_step", lambda *a, **kw: [])
     for i in range(2):
         (source_tree / "new.txt").write_text(str(i))
         assert main(["--home", str(home), "run", "vm"]) == 0
@@ -92,8 +94,8 @@ def test_old_style_archives_are_the_plans_by_their_record(home: Path, catalogue:
     assert len(old_names) == 2
     for n in OUTSIDE:
         outside_create(str(repo), n, source_tree)
-    monkeypatch.setattr(flows, "archive_name", old)
-    monkeypatch.setattr(flows, "_prune_step", real_prune)
+    monkeypatch.setattr(engine, "archive_name", old)
+    monkeypatch.setattr(repository_plan, "_prune_step", real_prune)
     assert main(["--home", str(home), "run", "vm"]) == 0
     left = names(repo)
     assert set(OUTSIDE) <= set(left) and not set(old_names) & set(left)
@@ -126,8 +128,8 @@ def test_delete_refuses_an_archive_that_took_a_recorded_name(home: Path, catalog
                                                              tmp_path: Path, source_tree: Path,
                                                              monkeypatch: pytest.MonkeyPatch
                                                              ) -> None:
-    from core.engines.borg.backups import delete_archive
     from core.errors import ConfigError
+    from core.jobs.repository import delete_backup as delete_archive
 
     repo = tmp_path / "repo"
     two_plans(home, repo, source_tree, monkeypatch)

@@ -1,4 +1,5 @@
-"""Borg plans end to end on real repositories with the real borg binary."""
+"""Repository plans end to end through the job layer and the CLI, on real borg repositories
+with the real borg binary."""
 
 from __future__ import annotations
 
@@ -120,7 +121,7 @@ def test_prune_compact_check_verify(home: Path, catalogue: Any, tmp_path: Path,
     assert main(["--home", str(home), "verify", str(bid)]) == 0
     assert next(b for b in backups(catalogue) if b.id == bid).locations[0].state == "ok"
     from core.config import AppPaths
-    from core.engines.borg import prune
+    from core.jobs.repository import prune
 
     assert prune(catalogue, AppPaths.resolve(str(home)), "docs", dry_run=True) == []
 
