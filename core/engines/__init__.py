@@ -57,6 +57,8 @@ class EngineSpec:
     exclude_glob: Callable[[str | None, str], str] = _same_glob
     # Storage.REPOSITORY: the engine object (core.engines.api.RepositoryEngine), loaded on use.
     repository_engine: Callable[[], Any] | None = None
+    # Storage.ARTIFACTS: the engine object (core.engines.api.Engine), loaded on use.
+    artifact_engine: Callable[[], Any] | None = None
 
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities

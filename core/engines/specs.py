@@ -99,6 +99,12 @@ BORG_OPTIONS = Schema((
 ), title="Borg engine")
 
 
+def _archive_engine() -> Any:
+    from core.engines.archive import ArchiveEngine
+
+    return ArchiveEngine()
+
+
 def _archive_exclude(source: str | None, relative: str) -> str:
     return relative if source is None else f"{source.rsplit('/', 1)[-1]}/{relative}"
 
@@ -116,6 +122,7 @@ ARCHIVE = register(
                                 Capability.DELETE, Capability.PRUNE, Capability.COPY_OUT,
                                 Capability.RESTORE_TEST, Capability.DATABASES}),
         storage=Storage.ARTIFACTS,
+        artifact_engine=_archive_engine,
         exclude_glob=_archive_exclude,
     )
 )

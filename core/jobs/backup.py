@@ -7,7 +7,6 @@ destinations and records them. A job is never left running (core.jobs.lifecycle)
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +23,7 @@ from core.destinations import (
     require_mounted,
     safe_delete,
 )
-from core.engines import Capability, can, keeps_repository
+from core.engines import Capability, can, engines, keeps_repository
 from core.engines.api import Engine, RunRequest, RunResult
 from core.errors import BackupDeskError, CancelledError, ConfigError, DestinationError
 from core.fmt import count
@@ -43,17 +42,7 @@ from core.verify import verify_locations
 if TYPE_CHECKING:
     from core.catalogue.models import Plan
 
-__all__ = ["ARTIFACT_ENGINES", "RunOutcome", "run_plan"]
-
-
-def _archive() -> Engine:
-    from core.engines.archive import ArchiveEngine
-
-    return ArchiveEngine()
-
-
-# The engines that write artifacts (Storage.ARTIFACTS), by name: how this job gets one.
-ARTIFACT_ENGINES: dict[str, Callable[[], Engine]] = {"archive": _archive}
+__all__ = ["RunOutcome", "run_plan"]
 
 
 def run_plan(cat: Catalogue, paths: AppPaths, plan_name: str, *, mode: str = "auto",
@@ -70,7 +59,8 @@ def run_plan(cat: Catalogue, paths: AppPaths, plan_name: str, *, mode: str = "au
 
         return repository.run_plan(cat, paths, plan, trigger=trigger, requested_by=requested_by,
                                    progress=progress, cancel=cancel, secrets=secrets)
-    factory = ARTIFACT_ENGINES.get(plan.engine)
+    spec = engines().get(plan.engine)
+    factory = spec.artifact_engine if spec is not None else None
     if factory is None or not can(plan.engine, Capability.RUN):
         raise ConfigError(f"Plans of the {plan.engine} engine cannot be run by this version.")
     started: list[Job] = []

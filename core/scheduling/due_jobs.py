@@ -15,6 +15,7 @@ from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobTrigger
 from core.catalogue.jobs import failed_since, newest_job_id
 from core.config import AppPaths
+from core.engines import keeps_repository
 from core.errors import BackupDeskError, LockedError
 from core.scheduling.loop import Due
 from core.status import GRACE, plan_statuses
@@ -48,7 +49,7 @@ def _verify(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
     from core.plans import get_plan
 
     plan = get_plan(cat, due.plan)
-    if plan.engine == "borg":
+    if keeps_repository(plan.engine):  # the repository engine checks its repository
         from core.jobs.repository import check
 
         check_id = check(cat, paths, plan.name, trigger=SCHEDULED)
