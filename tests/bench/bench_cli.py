@@ -54,11 +54,15 @@ def backupdesk() -> list[str]:
     return [sys.executable, "-m", "core.cli.main"]
 
 
+# As a user's processes run: with their bytecode cached (a checkout's is written by its first
+# run here), not compiled again each time.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def sh(argv: list[str] | str, env: dict[str, str] | None = None,
        ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, shell=isinstance(argv, str), check=True, capture_output=True,
-                          text=True, cwd=REPO, stdin=subprocess.DEVNULL,
-                          env={**os.environ, **(env or {})})
+                          text=True, cwd=REPO, stdin=subprocess.DEVNULL, env={**ENV, **(env or {})})
 
 
 class Home:
