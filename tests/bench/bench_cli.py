@@ -245,8 +245,8 @@ def main() -> int:
             print(f"{rows[-1][0]}: {rows[-1][4]}", flush=True)
     finally:
         shutil.rmtree(base, ignore_errors=True)
-    print(f"\n| figure (whole process, defaults) | ours (median) | baseline (median) | "
-          f"result | target |\n|---|---|---|---|---|")
+    print("\n| figure (whole process, defaults) | ours (median) | baseline (median) | "
+          "result | target |\n|---|---|---|---|---|")
     for fig, ours, bname, btime, result, target in rows:
         print(f"| {fig} | {ours:.3f} s | {bname}: {btime:.3f} s | {result} | {target} |")
     print(f"\n{' '.join(backupdesk())}; {a.runs} runs each side, alternating; "
