@@ -8,7 +8,6 @@ Hashes run in a thread pool (hashlib releases the GIL), one artifact per task, l
 from __future__ import annotations
 
 import concurrent.futures as cf
-import hashlib
 import os
 import threading
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 from core.backups import BackupFilter, BackupInfo, LocationInfo, list_backups
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobKind, JobStatus, LocationState
+from core.checksum import hash_file
 from core.config import AppPaths
 from core.engines.api import Artifact
 from core.errors import CancelledError, NotFoundError
@@ -25,7 +25,6 @@ from core.fmt import count, plural
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 from core.timeutil import utcnow
 
-CHUNK = 8 << 20
 UNREACHED = LocationState.UNVERIFIED.value
 SEVERITY = {LocationState.OK.value: 0, LocationState.SIZE_MISMATCH.value: 2,
             LocationState.CORRUPT.value: 3, LocationState.MISSING.value: 4}
@@ -85,27 +84,6 @@ class VerifyReport:
         if unreached:
             parts.append(f"{count(unreached, 'copy')} could not be verified")
         return "; ".join(parts) + "." if parts else None
-
-
-def hash_file(path: Path, stop: threading.Event | None = None,
-              counter: list[int] | None = None) -> tuple[int, str]:
-    h = hashlib.sha256()
-    buf = bytearray(CHUNK)
-    view = memoryview(buf)
-    size = 0
-    with open(path, "rb", buffering=0) as f:
-        try:
-            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
-        except (AttributeError, OSError):
-            pass
-        while n := f.readinto(buf):
-            h.update(view[:n])
-            size += n
-            if counter is not None:
-                counter[0] += n
-            if stop is not None and stop.is_set():
-                raise CancelledError("Cancelled by the user.")
-    return size, h.hexdigest()
 
 
 def check_artifact(path: Path, art: Artifact, stop: threading.Event | None = None,
