@@ -284,7 +284,13 @@ class _Todo:
     """What this archive must hold, in scan order: entries[order[k]] comes from items[k]."""
 
     def __init__(self, previous: dict[str, Any] | None) -> None:
-        self.prev = {e["path"]: e for e in previous["entries"]} if previous else {}
+        old: list[mf.Entry] = previous["entries"] if previous else []
+        self.old = old
+        self.prev = {e["path"]: i for i, e in enumerate(old)}  # path -> index in old
+        # What an unchanged entry is written as: its JSON in the previous manifest if that is
+        # at hand (no encoding again), else the entry itself.
+        raw = previous.raw_entries() if isinstance(previous, mf.Loaded) else None
+        self.keep: list[mf.Entry] | list[mf.Encoded] = raw if raw is not None else old
         self.entries: list[mf.Entry | mf.Encoded | None] = []
         self.order: list[int] = []
         self.items: list[Item] = []
@@ -302,10 +308,12 @@ class _Todo:
             self.files += len(sizes)
             self.bytes += sum(sizes)
             return
+        old, keep, unchanged = self.old, self.keep, mf.unchanged
         for item in new:
-            p = prev.get(item.path) if prev else None
-            if p is not None and mf.unchanged(p, item) and (item.type != FILE or "in" in p):
-                entries.append(p)
+            i = prev.get(item.path)
+            p = None if i is None else old[i]
+            if p is not None and unchanged(p, item) and (item.type != FILE or "in" in p):
+                entries.append(keep[i])  # type: ignore[index]
                 continue
             self.order.append(len(entries))
             entries.append({})
