@@ -17,7 +17,7 @@ from typing import Any
 from core.backups import BackupFilter, BackupInfo, LocationInfo, list_backups
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobKind, JobStatus, LocationState
-from core.checksum import hash_file
+from core.checksum import hash_file as hash_file  # restore and restore_test import it here
 from core.config import AppPaths
 from core.engines.api import Artifact
 from core.errors import CancelledError, NotFoundError
