@@ -156,7 +156,8 @@ def fig_verify(base: Path, big_mib: int, runs: int) -> Row:
 
 
 def _borg_wrapper(base: Path) -> tuple[Path, Path]:
-    """A `borg` that logs each invocation's subcommand and wall time, then runs the real one."""
+    """A `borg` that logs each invocation's start and end (ns since the epoch) and its
+    arguments, then runs the real one."""
     log = base / "borg-calls.log"
     real = shutil.which("borg")
     assert real, "borg is not installed"
@@ -165,10 +166,30 @@ def _borg_wrapper(base: Path) -> tuple[Path, Path]:
         "#!/bin/sh\n"
         "t0=$(date +%s%N)\n"
         f"'{real}' \"$@\"\nrc=$?\n"
-        f"echo \"$(( ($(date +%s%N) - t0) / 1000000 )) ms: borg $*\" >> '{log}'\n"
+        f"echo \"$t0 $(date +%s%N) borg $*\" >> '{log}'\n"
         "exit $rc\n")
     wrapper.chmod(0o755)
     return wrapper, log
+
+
+def _trace_borg(base: Path, h: Home) -> None:
+    """Where one plan run's time goes: before, in and after each borg invocation."""
+    wrapper, log = _borg_wrapper(base)
+    h.env["BACKUPDESK_BORG"] = str(wrapper)
+    h.bd("run", "b")  # a new binary is checked once: trace the run after
+    log.unlink()
+    start = time.time_ns()
+    h.bd("run", "b")
+    end = time.time_ns()
+    print("one `backupdesk run` of the borg plan (ms from the process's start):")
+    last = start
+    for line in log.read_text().splitlines():
+        t0, t1, args = line.split(" ", 2)
+        print(f"  {(int(t0) - start) / 1e6:7.0f} .. {(int(t1) - start) / 1e6:7.0f}  "
+              f"(Backup Desk alone before it: {(int(t0) - last) / 1e6:.0f} ms) {args[:60]}")
+        last = int(t1)
+    print(f"  {(end - start) / 1e6:7.0f}  process ended ({(end - last) / 1e6:.0f} ms after the "
+          "last borg)")
 
 
 def fig_borg(base: Path, tree: Path, runs: int, trace: bool) -> Row:
@@ -188,13 +209,7 @@ def fig_borg(base: Path, tree: Path, runs: int, trace: bool) -> Row:
     borg_create()
     o, b = alternate(runs, lambda: h.bd("run", "b"), borg_create)
     if trace:
-        wrapper, log = _borg_wrapper(base)
-        h.env["BACKUPDESK_BORG"] = str(wrapper)
-        h.bd("run", "b")  # a new binary is checked once: trace the run after
-        log.unlink()
-        h.bd("run", "b")
-        print("borg invocations of one `backupdesk run` of the borg plan:")
-        print("  " + log.read_text().strip().replace("\n", "\n  "))
+        _trace_borg(base, h)
     return ("borg plan `run`, unchanged tree, no keep rules", o,
             "`borg create` of the same, same repo kind", b, f"{o / b:.2f}x", "<= 1.05x")
 
