@@ -22,9 +22,8 @@ class Pipe:
 
     def __init__(self, out: Any, size: int) -> None:
         self.out = out
+        self._size, self._made = size, 0  # buffers are made when first needed
         self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
-        for _ in range(BUFFERS):
-            self._free.put(bytearray(size))
         # (data, length, a buffer of ours to hand back); None: stop.
         self._todo: queue.Queue[tuple[Any, int, bool] | None] = queue.Queue(BUFFERS + 2)
         self._error: BaseException | None = None
@@ -52,9 +51,11 @@ class Pipe:
         while True:
             self._check()
             try:
-                return self._free.get(timeout=0.1)
+                return self._free.get(timeout=0.1 if self._made == BUFFERS else 0)
             except queue.Empty:
-                continue
+                if self._made < BUFFERS:
+                    self._made += 1
+                    return bytearray(self._size)
 
     def put(self, buf: bytearray, n: int) -> None:
         """The first `n` bytes of a buffer from take(), which the caller no longer touches."""
