@@ -82,4 +82,6 @@ class Pipe:
 
     def __exit__(self, et: type[BaseException] | None, e: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self._stop()  # after an error here: the thread ends, what it still had is dropped
+        if e is not None and self._error is None:
+            self._error = e  # the writer gave up: what the thread still has is dropped
+        self._stop()
