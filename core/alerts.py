@@ -152,6 +152,7 @@ class Alerts:
             return False  # unclaimed: a process that can show it may still do so
         if not self.claim(event.key, event.repeat_after):
             return False
+        self._forget_old()
         if desktop and self.desktop is not None:
             try:
                 self.desktop(event)
@@ -169,7 +170,8 @@ class Alerts:
         store = self._secrets or SecretStore(self.paths)
         return store.get(PASSWORD_KEY)
 
-    def forget_old(self, now: float | None = None) -> None:
+    def _forget_old(self, now: float | None = None) -> None:
+        """Claims older than KEEP_CLAIMS_DAYS go: one file per event must not pile up."""
         limit = (now or time.time()) - KEEP_CLAIMS_DAYS * 86400
         try:
             for p in self.claims_dir.iterdir():

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from core.backups import BackupInfo, chain_of, descendants, get_backup
 from core.catalogue.db import Catalogue
-from core.catalogue.models import Backup, BackupLocation, Destination, LocationState
+from core.catalogue.enums import LocationState
+from core.catalogue.schema import Backup, BackupLocation, Destination
 from core.destinations import CopyMismatch, copy_file_atomic, require_mounted, safe_delete
 from core.errors import BackupDeskError, DestinationError, EngineError, UsageError
 from core.fmt import count, human_bytes

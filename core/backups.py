@@ -7,17 +7,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.catalogue import backups as rows
 from core.catalogue.enums import BACKUP_STATUSES, LocationState
+from core.catalogue.models import Backup
 from core.engines.api import Artifact
 from core.errors import EngineError, NotFoundError
 from core.timeutil import iso
 
 if TYPE_CHECKING:
     from core.catalogue.db import Catalogue
-    from core.catalogue.models import Backup
-
-# The queries import SQLAlchemy when they run (in a worker): the Backups pane is built from
-# the types here without it.
 
 DAMAGED = (LocationState.MISSING.value, LocationState.SIZE_MISMATCH.value,
            LocationState.CORRUPT.value)
@@ -111,21 +109,8 @@ class BackupFilter:
 
 def list_backups(cat: Catalogue, flt: BackupFilter = BackupFilter()) -> list[BackupInfo]:
     """Matching backups, oldest first (status and destination filters apply after loading)."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-
-    from core.catalogue.models import Backup
-
-    q = select(Backup).options(selectinload(Backup.locations)).order_by(
-        Backup.created_at, Backup.id)
-    if flt.plans:
-        q = q.where(Backup.plan_name.in_(flt.plans))
-    if flt.types:
-        q = q.where(Backup.type.in_(flt.types))
-    if flt.ids:
-        q = q.where(Backup.id.in_(flt.ids))
-    with cat.session() as s:
-        items = [_info(b) for b in s.scalars(q)]
+    items = [_info(b) for b in rows.load_backups(cat, plans=flt.plans, types=flt.types,
+                                                 ids=flt.ids)]
     if flt.statuses:
         items = [b for b in items if b.status in flt.statuses]
     if flt.destinations:
@@ -151,14 +136,8 @@ def chain_of(cat: Catalogue, backup_id: int) -> list[BackupInfo]:
 
 def descendants(cat: Catalogue, backup_id: int) -> list[BackupInfo]:
     """Every backup that depends on this one (its incrementals, theirs, ...)."""
-    from sqlalchemy import select
-
-    from core.catalogue.models import Backup
-
-    with cat.session() as s:
-        rows = s.execute(select(Backup.id, Backup.parent_id)).all()
     children: dict[int, list[int]] = {}
-    for bid, parent in rows:
+    for bid, parent in rows.parent_links(cat):
         if parent is not None:
             children.setdefault(parent, []).append(bid)
     out: list[int] = []

@@ -45,10 +45,6 @@ class AppPaths:
     def default_catalogue_url(self) -> str:
         return f"sqlite:///{self.data_dir / 'catalogue.sqlite3'}"
 
-    @property
-    def locks_dir(self) -> Path:
-        return self.state_dir / "locks"
-
 
 @dataclass(frozen=True)
 class AppConfig:

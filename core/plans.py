@@ -6,27 +6,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
-
-from core import engines, schedules
+from core import engines
+from core.catalogue import plans as rows
 from core.catalogue.db import Catalogue
+from core.catalogue.dbapi import Conflict
 from core.catalogue.models import Destination, Plan, Schedule
 from core.config import AppPaths
 from core.destinations import create_destination
+from core.engines.schema import Secret
 from core.errors import ConfigError, NotFoundError, UsageError
 from core.overlap import check_overlap
+from core.scheduling import expressions
 from core.secrets import SecretStore, db_secret_key
 from core.timeutil import iso
 
 
-def _load(s: Session, name: str) -> Plan:
-    plan = s.scalars(
-        select(Plan)
-        .where(Plan.name == name)
-        .options(selectinload(Plan.destinations), selectinload(Plan.schedules))
-    ).first()
+def _load(cat: Catalogue, name: str) -> Plan:
+    plan = rows.find_plan(cat, name)
     if plan is None:
         raise NotFoundError(f"No plan named {name!r}.")
     return plan
@@ -38,14 +34,13 @@ def _validated(engine: str, sources: list[str], destinations: list[str],
     """A plan's checked settings: options without passwords, the passwords, absolute sources
     and destinations."""
     spec = engines.get(engine)
-    opts = {**spec.default_options, **(options or {})}
-    spec.validate_options(opts)
+    opts = spec.validate_options({**spec.default_options, **(options or {})})
     opts, passwords = split_passwords(opts)
     if not sources and not opts.get("databases"):
         raise ConfigError("A plan needs at least one source (--source) or database.")
     srcs = [str(Path(p).expanduser().absolute()) for p in sources]
     dests = [str(Path(p).expanduser().absolute()) for p in destinations]
-    if engine != "borg" and not dests:
+    if not engines.keeps_repository(engine) and not dests:
         raise ConfigError("A plan needs at least one destination (--dest).")
     check_overlap(srcs, dests)
     return opts, passwords, srcs, dests
@@ -74,11 +69,10 @@ def add_plan(
                                      options={"marker": create_destination(d)})
                          for i, d in enumerate(dests)]
     if schedule:
-        plan.schedules = [Schedule(kind="backup", expression=schedules.normalise(schedule))]
+        plan.schedules = [Schedule(kind="backup", expression=expressions.normalise(schedule))]
     try:
-        with cat.session() as s:
-            s.add(plan)
-    except IntegrityError as e:
+        rows.insert_plan(cat, plan)
+    except Conflict as e:
         raise ConfigError(f"A plan named {name!r} exists already.") from e
     if passwords:
         store = secrets or SecretStore(AppPaths.resolve())
@@ -107,24 +101,23 @@ def update_plan(
     """Replace a plan's settings, validated as in add_plan. Destinations with an unchanged
     location keep their record (their backups stay deletable); the backup schedule is replaced;
     new database passwords go to `secrets`, those of removed databases are forgotten."""
-    with cat.session() as s:
-        engine = _load(s, name).engine
+    engine = _load(cat, name).engine
     opts, passwords, srcs, dests = _validated(engine, sources, destinations, options)
-    expression = schedules.normalise(schedule) if schedule and schedule.strip() else None
+    expression = expressions.normalise(schedule) if schedule and schedule.strip() else None
     target = (new_name if new_name is not None else name).strip()
     if not target:
         raise UsageError("A plan needs a name.")
+    plan = _load(cat, name)
+    plan_id, old_urls = plan.id, [str(u) for u in plan.options.get("databases") or []]
+    plan.name, plan.sources, plan.excludes = target, srcs, list(excludes or [])
+    plan.options = opts
+    if enabled is not None:
+        plan.enabled = enabled
+    _replace_destinations(plan, dests)
+    _replace_schedule(plan, expression)
     try:
-        with cat.session() as s:
-            plan = _load(s, name)
-            plan_id, old_urls = plan.id, [str(u) for u in plan.options.get("databases") or []]
-            plan.name, plan.sources, plan.excludes = target, srcs, list(excludes or [])
-            plan.options = opts
-            if enabled is not None:
-                plan.enabled = enabled
-            _replace_destinations(plan, dests)
-            _replace_schedule(plan, expression)
-    except IntegrityError as e:
+        rows.save_plan(cat, plan)
+    except Conflict as e:
         raise ConfigError(f"A plan named {target!r} exists already.") from e
     gone = [u for u in old_urls if u not in opts.get("databases", [])
             and not u.startswith("sqlite")]
@@ -163,9 +156,10 @@ def split_passwords(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str
     """Database URLs without their passwords, and the passwords by stored URL."""
     from core.engines.dumps.urls import parse
 
-    if "passphrase" in opts:  # a borg passphrase, kept as the secret "plan-ID:borg-passphrase"
-        rest, pw = split_passwords({k: v for k, v in opts.items() if k != "passphrase"})
-        return rest, {**pw, "borg-passphrase": str(opts["passphrase"])}
+    for o in _secret_options():  # kept as the secret "plan-ID:KEY" (a borg passphrase)
+        if o.name in opts:
+            rest, pw = split_passwords({k: v for k, v in opts.items() if k != o.name})
+            return rest, {**pw, o.key: str(opts[o.name])}
     if not opts.get("databases"):
         return opts, {}
     urls, passwords = [], {}
@@ -177,30 +171,25 @@ def split_passwords(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str
     return {**opts, "databases": urls}, passwords
 
 
+def _secret_options() -> list[Secret]:
+    return [o for spec in engines.engines().values() for o in spec.options.secrets()]
+
+
 def get_plan(cat: Catalogue, name: str) -> Plan:
-    with cat.session() as s:
-        return _load(s, name)
+    """The plan with its destinations and schedules; NotFoundError if there is none."""
+    return _load(cat, name)
 
 
 def list_plans(cat: Catalogue) -> list[Plan]:
-    with cat.session() as s:
-        return list(
-            s.scalars(
-                select(Plan)
-                .order_by(Plan.name)
-                .options(selectinload(Plan.destinations), selectinload(Plan.schedules))
-            )
-        )
+    return rows.all_plans(cat)
 
 
 def remove_plan(cat: Catalogue, name: str, secrets: SecretStore | None = None) -> None:
     """Remove the plan and its schedules; its jobs and backups stay in the history."""
-    with cat.session() as s:
-        plan = _load(s, name)
-        plan_id, urls = plan.id, list(plan.options.get("databases") or [])
-        if plan.engine == "borg":
-            urls.append("borg-passphrase")
-        s.delete(plan)
+    plan = _load(cat, name)
+    plan_id, urls = plan.id, list(plan.options.get("databases") or [])
+    urls += [o.key for o in engines.get(plan.engine).options.secrets()]
+    rows.delete_plan(cat, plan_id)
     if any(not str(u).startswith("sqlite") for u in urls):
         store = secrets or SecretStore(AppPaths.resolve())
         for url in urls:
@@ -208,7 +197,7 @@ def remove_plan(cat: Catalogue, name: str, secrets: SecretStore | None = None) -
 
 
 def plan_json(plan: Plan, now: datetime | None = None) -> dict[str, Any]:
-    from core.schedule_store import schedule_json
+    from core.scheduling.plan_schedules import schedule_json
 
     now_local = (now or datetime.now().astimezone()).astimezone()
     return {

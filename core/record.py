@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.catalogue.backups import insert_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.models import Backup, BackupLocation, LocationState, Plan
 from core.engines.api import RunResult
@@ -29,6 +30,4 @@ def record_backup(cat: Catalogue, plan: Plan, job_id: int, name: str, result: Ru
         )
         for p in placed
     ]
-    with cat.session() as s:
-        s.add(b)
-    return b.id
+    return insert_backup(cat, b)

@@ -6,11 +6,10 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
 from core.backups import BackupInfo, artifact_path, chain_of, get_backup, readable_locations
+from core.catalogue import backups as rows
 from core.catalogue.db import Catalogue
-from core.catalogue.models import Backup, Plan
+from core.catalogue.models import Plan
 from core.engines.api import DatabaseTarget
 from core.engines.archive import manifest as mf
 from core.errors import BackupDeskError, EngineError
@@ -27,11 +26,7 @@ class ModeChoice:
 
 
 def last_backup(cat: Catalogue, plan: Plan) -> BackupInfo | None:
-    with cat.session() as s:
-        ids = list(s.scalars(select(Backup.id).where(Backup.plan_id == plan.id,
-                                                      Backup.engine == plan.engine)
-                             .order_by(Backup.created_at.desc(), Backup.id.desc()).limit(20)))
-    for bid in ids:
+    for bid in rows.recent_backup_ids(cat, plan.id, plan.engine, 20):
         b = get_backup(cat, bid)
         if b.status != "deleted":
             return b
@@ -75,11 +70,7 @@ def choose_mode(cat: Catalogue, plan: Plan, mode: str) -> ModeChoice:
 
 def expected_size(cat: Catalogue, plan: Plan, mode: str) -> int:
     """About how much the run will write: the size of the plan's last backup of that type."""
-    with cat.session() as s:
-        size = s.scalar(select(Backup.size).where(Backup.plan_id == plan.id,
-                                                  Backup.type == mode)
-                        .order_by(Backup.created_at.desc(), Backup.id.desc()).limit(1))
-    return int(size or 0)
+    return rows.last_size(cat, plan.id, mode) or 0
 
 
 def database_targets(plan: Plan, secrets: SecretStore) -> list[DatabaseTarget]:

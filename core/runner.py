@@ -65,6 +65,7 @@ class RunOutcome:
     type: str | None = None
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    error_kind: str | None = None  # core.errors' kind of a failed run ("busy", ...)
 
     @property
     def exit_code(self) -> int:
@@ -165,12 +166,14 @@ class _Job:
             self._cleanup()
             self.log(f"Cancelled: {e}")
             finish_job(self.cat, self.job_id, JobStatus.CANCELLED, error=str(e))
-            return RunOutcome(self.job_id, JobStatus.CANCELLED.value, error=str(e))
+            return RunOutcome(self.job_id, JobStatus.CANCELLED.value, error=str(e),
+                              error_kind=e.kind)
         except BackupDeskError as e:
             self._cleanup()
             self.log(f"Failed: {e}")
             finish_job(self.cat, self.job_id, JobStatus.FAILED, error=str(e))
-            return RunOutcome(self.job_id, JobStatus.FAILED.value, error=str(e))
+            return RunOutcome(self.job_id, JobStatus.FAILED.value, error=str(e),
+                              error_kind=e.kind)
         except BaseException as e:
             self._cleanup()
             msg = f"Internal error: {type(e).__name__}: {e}"

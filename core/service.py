@@ -5,7 +5,7 @@ sends their notifications, with or without the window.
 `backupdesk service run` is it. One runs per state folder: it holds an exclusive lock on
 `service.lock` in the state folder (with its pid in it) for as long as it runs, so anyone can
 tell whether it runs. The window runs the same scheduler while it is open; the schedules'
-claims (core.scheduler) keep both from starting the same due run, the alert claims
+claims (core.scheduling.loop) keep both from starting the same due run, the alert claims
 (core.alerts) from sending the same notification.
 """
 
@@ -25,7 +25,7 @@ from core.alerts import Alerts, Event
 from core.catalogue.db import Catalogue
 from core.config import AppConfig, AppPaths
 from core.fmt import count
-from core.scheduler_service import SchedulerService
+from core.scheduling.runtime import SchedulerService
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class ServiceStatus:
 
 
 def scheduled_plans(cat: Catalogue) -> int:
-    from core.catalogue.service_q import scheduled_plan_count
+    from core.catalogue.schedules import scheduled_plan_count
 
     return scheduled_plan_count(cat)
 

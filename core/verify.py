@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.backups import BackupFilter, BackupInfo, LocationInfo, list_backups
+from core.catalogue.backups import set_verified
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobKind, JobStatus, LocationState
 from core.checksum import hash_file as hash_file  # restore and restore_test import it here
@@ -152,19 +153,11 @@ def verify_locations(targets: list[tuple[BackupInfo, LocationInfo]], *,
 
 
 def store(cat: Catalogue, report: VerifyReport) -> None:
-    from sqlalchemy import select
-
-    from core.catalogue.models import BackupLocation
-
     now = utcnow()
-    by_id = {r.location_id: r for r in report.locations if r.state != UNREACHED}
-    with cat.session() as s:
-        for loc in s.scalars(select(BackupLocation).where(BackupLocation.id.in_(by_id))):
-            r = by_id[loc.id]
-            loc.state = r.state
-            loc.verified_at = now
-            loc.verify_result = {"checked_at": now.isoformat() + "Z",
-                                 "artifacts": {a.name: a.state for a in r.artifacts}}
+    set_verified(cat, {r.location_id: (r.state, {"checked_at": now.isoformat() + "Z",
+                                                 "artifacts": {a.name: a.state
+                                                               for a in r.artifacts}})
+                       for r in report.locations if r.state != UNREACHED}, now)
 
 
 SKIPPED = (LocationState.FAILED.value, LocationState.DELETED.value)

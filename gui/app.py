@@ -72,8 +72,8 @@ def _after_first_paint(ctx: AppContext, window: MainWindow, instance: str | None
         server.job_requested.connect(lambda job, retry: open_job(ctx, window, job, retry=retry))
         server.listen()
     JobWatcher(ctx)
-    from gui.scheduler_host import SchedulerHost
     from gui.service_watch import ServiceIndicator
+    from gui.window_scheduler import SchedulerHost
 
     SchedulerHost(ctx, window)  # due plans start on time while the window or tray is open
     window.statusBar().addPermanentWidget(ServiceIndicator(ctx))

@@ -16,7 +16,9 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
+from core import engines
 from core.config import AppConfig
+from core.engines import Capability
 from gui.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -54,7 +56,8 @@ def refresh_in_child(cat: Any, config: AppConfig) -> int:
     from core.catalogue.history import plan_names
     from core.cli.main import self_command
 
-    if not plan_names(cat, engine="borg", enabled_only=True):
+    if not any(plan_names(cat, engine=name, enabled_only=True)
+               for name, spec in engines.engines().items() if spec.can(Capability.REFRESH)):
         return 0
     # --by-app: labelled as the app's refresh, and no History row when nothing changed.
     proc = subprocess.Popen([*self_command(), "refresh", "--json", "--by-app"],

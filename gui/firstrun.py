@@ -7,11 +7,16 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import engines
 from core.config import AppPaths
 
 MARKER = "welcome-done"
 MIN_PASSPHRASE = 8
-REPOSITORY = "backupdesk.borg"  # the borg repository's folder inside the destination
+REPOSITORY = "backupdesk.borg"  # the repository's folder inside the destination
+# The first plan's engine: the first of these that can run here. The one place outside
+# core/engines/ that names engines: a product choice (deduplicated and encrypted where borg is
+# installed, else plain files).
+FIRST_PLAN_ENGINES = ("borg", "archive")
 
 
 @dataclass(frozen=True)
@@ -19,8 +24,8 @@ class Suggestion:
     name: str
     sources: list[str]
     destination: str
-    engine: str  # "borg" or "archive"
-    borg_path: str | None
+    engine: str  # the suggested one
+    runnable: tuple[str, ...]  # the engines that can run here, the suggested one first
     schedule_time: str  # HH:MM, daily
     secret_place: str = "kept by Backup Desk"  # where a passphrase goes (plan_form.secret_place)
 
@@ -28,15 +33,21 @@ class Suggestion:
 VENV_EXCLUDES = (".venv", "venv", ".virtualenvs")  # virtual environments: rebuilt, not restored
 
 
-def borg_runnable() -> str | None:
-    """The borg binary, when it is installed and this version can run borg plans
-    (core.runner.run_plan hands borg plans to core.engines.borg)."""
-    import importlib.util
+def offered_engines() -> list[str]:
+    """Every engine, in the order the welcome offers them."""
+    return sorted(engines.engines(), key=lambda n: (*FIRST_PLAN_ENGINES, n).index(n))
 
-    path = shutil.which("borg")
-    if path is None or importlib.util.find_spec("core.engines.borg.flows") is None:
-        return None
-    return path
+
+def runnable_engines() -> tuple[str, ...]:
+    """The engines whose program is installed here, in the welcome's order."""
+    specs = engines.engines()
+    return tuple(n for n in offered_engines()
+                 if (program := specs[n].program) is None or shutil.which(program) is not None)
+
+
+def needs_passphrase(engine: str) -> str:
+    """The option that takes the engine's passphrase ('' when it takes none)."""
+    return next((o.name for o in engines.get(engine).options.secrets()), "")
 
 
 def passphrase_problem(passphrase: str, again: str) -> str | None:
@@ -73,7 +84,7 @@ def documents_dir(home: Path) -> Path:
     return home / "Documents"
 
 
-def suggest(home: Path, borg: str | None, media: list[Path]) -> Suggestion:
+def suggest(home: Path, runnable: tuple[str, ...], media: list[Path]) -> Suggestion:
     """Documents into ~/Backups (or removable media); with no Documents folder no source at
     all: the home folder into a folder inside it would back up its own backups."""
     docs = documents_dir(home)
@@ -82,8 +93,8 @@ def suggest(home: Path, borg: str | None, media: list[Path]) -> Suggestion:
         name=docs.name if docs.is_dir() else "My files",
         sources=[str(docs)] if docs.is_dir() else [],
         destination=str(dest_root / "Backups"),
-        engine="borg" if borg else "archive",
-        borg_path=borg,
+        engine=runnable[0],
+        runnable=runnable,
         schedule_time="12:30",
     )
 
@@ -101,22 +112,21 @@ def first_run_suggestion(cat: object, paths: AppPaths) -> Suggestion | None:
 
     if (paths.config_dir / MARKER).exists() or plan_names(cat):
         return None
-    s = suggest(Path.home(), borg_runnable(), removable_media(getpass.getuser()))
+    s = suggest(Path.home(), runnable_engines(), removable_media(getpass.getuser()))
     return replace(s, secret_place=secret_place(paths))
 
 
 def default_excludes(sources: list[str], paths: AppPaths, engine: str) -> list[str]:
     """Backup Desk's own state folders inside a source, and virtual environments, as exclude
-    globs the engine understands (archive: NAME/relative path; borg: full path patterns)."""
+    globs the engine understands (EngineSpec.exclude_glob)."""
+    glob = engines.get(engine).exclude_glob
     out: list[str] = []
     for d in (paths.data_dir, paths.config_dir, paths.log_dir, paths.state_dir):
         for s in sources:
             src = Path(s).expanduser().absolute()
             if d.is_relative_to(src) and d != src:
-                rel = d.relative_to(src).as_posix()
-                out.append(f"{src.name}/{rel}" if engine == "archive"
-                           else f"{str(src).lstrip('/')}/{rel}")
-    out += list(VENV_EXCLUDES) if engine == "archive" else [f"*/{v}" for v in VENV_EXCLUDES]
+                out.append(glob(str(src), d.relative_to(src).as_posix()))
+    out += [glob(None, v) for v in VENV_EXCLUDES]
     return list(dict.fromkeys(out))
 
 
@@ -130,16 +140,17 @@ def create_first_plan(cat: object, paths: AppPaths, name: str, engine: str,
                       passphrase: str = "") -> str:
     """Create the destination folder and the plan; return the plan's name. Worker thread.
 
-    A borg plan gets the repository DESTINATION/backupdesk.borg (repokey), its passphrase in
-    the secret store and `borg init` as the plan editor does it; if init fails the plan goes
-    again and the error is raised."""
+    An engine that keeps a repository (borg) gets DESTINATION/backupdesk.borg (the default
+    encryption), its passphrase in the secret store and the repository created as the plan
+    editor does it; if that fails the plan goes again and the error is raised."""
     from core.catalogue.db import Catalogue
     from core.errors import ConfigError
     from core.overlap import check_overlap
     from core.plans import add_plan
 
     assert isinstance(cat, Catalogue)
-    if engine == "borg" and (problem := passphrase_problem(passphrase, passphrase)):
+    secret = needs_passphrase(engine)
+    if secret and (problem := passphrase_problem(passphrase, passphrase)):
         raise ConfigError(problem)
     if not sources:
         raise ConfigError("Add at least one folder to back up.")
@@ -147,18 +158,19 @@ def create_first_plan(cat: object, paths: AppPaths, name: str, engine: str,
     check_overlap(sources, [str(dest)])  # before the folder is made
     excludes = default_excludes(sources, paths, engine)
     dest.mkdir(parents=True, exist_ok=True)
-    if engine == "borg":
+    if engines.keeps_repository(engine):
+        from core.plan_setup import set_up_repository
         from core.secrets import SecretStore
-        from gui.panes.settings.plan_form import set_up_repository
 
         store = SecretStore(paths)
-        options = {"repository": str(dest / REPOSITORY), "encryption": "repokey",
-                   "passphrase": passphrase}  # core.plans moves it to the secret store
-        plan = add_plan(cat, name, "borg", sources=sources, destinations=[],
+        options = {"repository": str(dest / REPOSITORY)}
+        if secret:  # core.plans moves it to the secret store
+            options[secret] = passphrase
+        plan = add_plan(cat, name, engine, sources=sources, destinations=[],
                         excludes=excludes, schedule=schedule, options=options, secrets=store)
-        set_up_repository(cat, paths, plan, True, store)
+        set_up_repository(cat, paths, plan, create=True, trigger="manual", secrets=store)
     else:
-        plan = add_plan(cat, name, "archive", sources=sources, destinations=[str(dest)],
+        plan = add_plan(cat, name, engine, sources=sources, destinations=[str(dest)],
                         excludes=excludes, schedule=schedule)
     mark_done(paths)
     return plan.name

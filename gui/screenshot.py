@@ -51,14 +51,14 @@ def grab_welcome(app: object, ctx: object, window: object, out: Path) -> None:
     from PySide6.QtWidgets import QWidget
 
     from gui.context import AppContext
-    from gui.firstrun import borg_runnable, removable_media, suggest
+    from gui.firstrun import removable_media, runnable_engines, suggest
     from gui.panes.settings.plan_form import secret_place
     from gui.welcome import WelcomeDialog
 
     assert isinstance(ctx, AppContext) and isinstance(window, QWidget)
     import getpass
 
-    s = suggest(Path.home(), borg_runnable(), removable_media(getpass.getuser()))
+    s = suggest(Path.home(), runnable_engines(), removable_media(getpass.getuser()))
     dlg = WelcomeDialog(ctx, replace(s, secret_place=secret_place(ctx.config.paths)), window)
     dlg.show()
     settle(app, ctx)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core import engines
 from gui import theme
 from gui.context import AppContext
 from gui.errors import error_text
@@ -36,9 +37,22 @@ from gui.firstrun import (
     create_first_plan,
     first_run_suggestion,
     mark_done,
+    needs_passphrase,
+    offered_engines,
     passphrase_problem,
 )
 from gui.workers import Task
+
+# The access keys the welcome's other fields use (&Add folder, Re&move, ...).
+TAKEN_KEYS = "amhnspgrew"
+
+
+def with_mnemonic(text: str, taken: str) -> str:
+    """`text` with an access key on its first letter that no other field uses."""
+    for i, ch in enumerate(text):
+        if ch.isalpha() and ch.lower() not in taken:
+            return f"{text[:i]}&{text[i:]}"
+    return text
 
 
 class WelcomeDialog(QDialog):
@@ -78,15 +92,20 @@ class WelcomeDialog(QDialog):
         dest_row = QHBoxLayout()
         dest_row.addWidget(self.destination, 1)
         dest_row.addWidget(browse)
-        self.borg = QRadioButton("&Borg repository (deduplicated, encrypted)")
-        self.archive = QRadioButton("Ar&chive files (tar + zstd, readable anywhere)")
-        self.borg.setEnabled(s.borg_path is not None)
-        if s.borg_path is None:
-            self.borg.setToolTip("Install borgbackup to use Borg repositories.")
-        (self.borg if s.engine == "borg" else self.archive).setChecked(True)
+        # One choice per engine (its title), those that cannot run here greyed out.
+        self.kinds: dict[str, QRadioButton] = {}
         engine_box = QVBoxLayout()
-        engine_box.addWidget(self.borg)
-        engine_box.addWidget(self.archive)
+        for name in offered_engines():
+            spec = engines.get(name)
+            button = QRadioButton(with_mnemonic(spec.title, TAKEN_KEYS + "".join(
+                b.text().partition("&")[2][:1].lower() for b in self.kinds.values())))
+            button.setEnabled(name in s.runnable)
+            if name not in s.runnable:
+                button.setToolTip(f"Install {spec.program} to use this kind of backup.")
+            button.setChecked(name == s.engine)
+            button.toggled.connect(lambda _on: self._engine_changed())
+            self.kinds[name] = button
+            engine_box.addWidget(button)
         self.passphrase = QLineEdit(placeholderText=f"at least {MIN_PASSPHRASE} characters")
         self.passphrase_again = QLineEdit(placeholderText="the same passphrase again")
         for edit in (self.passphrase, self.passphrase_again):
@@ -96,7 +115,6 @@ class WelcomeDialog(QDialog):
             "<b>Without it your backups cannot be read</b>: keep a copy somewhere "
             f"safe (a password manager). Backup Desk keeps it {s.secret_place}.")
         self.passphrase_note.setWordWrap(True)
-        self.borg.toggled.connect(self._engine_changed)
         self.time = QTimeEdit(QTime.fromString(s.schedule_time, "HH:mm"))
         self.time.setDisplayFormat("HH:mm")
         when = QHBoxLayout()
@@ -146,11 +164,12 @@ class WelcomeDialog(QDialog):
         self.resize(560, self.sizeHint().height())
 
     def _engine_changed(self) -> None:
+        secret = bool(needs_passphrase(self.engine()))
         for w in (self.passphrase, self.passphrase_again, self.passphrase_note):
-            self.form.setRowVisible(w, self.borg.isChecked())
+            self.form.setRowVisible(w, secret)
 
     def engine(self) -> str:
-        return "borg" if self.borg.isChecked() else "archive"
+        return next(name for name, b in self.kinds.items() if b.isChecked())
 
     def source_list(self) -> list[str]:
         return [self.sources.item(i).text() for i in range(self.sources.count())]
@@ -160,7 +179,7 @@ class WelcomeDialog(QDialog):
         if cat is None:
             return
         passphrase = ""
-        if self.engine() == "borg":
+        if needs_passphrase(self.engine()):
             passphrase = self.passphrase.text()
             problem = passphrase_problem(passphrase, self.passphrase_again.text())
             if problem:
@@ -197,7 +216,7 @@ class WelcomeDialog(QDialog):
             b.setEnabled(not busy)
         self.progress_label.setText(
             f"Creating the encrypted repository {REPOSITORY} (borg init)… this takes a few "
-            "seconds." if self.engine() == "borg" else "Creating the plan…")
+            "seconds." if engines.keeps_repository(self.engine()) else "Creating the plan…")
         self.progress_label.setVisible(busy)
         self.progress.setVisible(busy)
 

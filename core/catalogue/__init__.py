@@ -1,6 +1,7 @@
 """The catalogue: every plan, job, backup and node, in SQLite or PostgreSQL.
 
-Importing this package is cheap; SQLAlchemy loads with `core.catalogue.db` or `.models`.
+Importing this package is cheap; SQLAlchemy loads only for a non-SQLite catalogue, a migration
+or `.schema` (the declarative tables the migrations read).
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Opening a catalogue: engine, pragmas, file mode, migrations, crash recovery.
 
-SQLAlchemy loads with the first write, run or migration: an open catalogue's reads go through
-`Catalogue.db` (plain DB-API, core.catalogue.dbapi), so an idle window never imports it.
+Every read and write goes through `Catalogue.db` (plain DB-API, core.catalogue.dbapi): a
+catalogue file at the head revision is opened and used without importing SQLAlchemy. SQLAlchemy
+creates the engine of any other catalogue (PostgreSQL), whose raw connections `db` uses, and runs
+the alembic migrations.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ HEAD_REVISION = "0003"
 class Catalogue:
     """An open catalogue. Thread-safe: each unit of work takes its own session or connection.
 
-    `db` reads (and makes the scheduler's small writes) without SQLAlchemy; `engine` and
-    `session()` create the SQLAlchemy engine on first use.
+    `db` reads and writes; `engine` creates the SQLAlchemy engine on first use (PostgreSQL,
+    migrations). `session()` is an ORM session over core.catalogue.schema's classes, kept only
+    for the callers not yet moved to core.catalogue's functions; do not add any.
     """
 
     def __init__(self, url: str, engine: Engine | None = None, *,
@@ -226,11 +229,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def _file_revision(cat: Catalogue) -> str | None:
-    with cat.db.connect() as c:
-        if not c.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                        " AND name = 'alembic_version'"):
+    """The schema revision of a catalogue file, in one query (None: a new, empty file)."""
+    try:
+        with cat.db.connect() as c:
+            return c.scalar("SELECT version_num FROM alembic_version")  # type: ignore[no-any-return]
+    except sqlite3.OperationalError as e:
+        if "no such table" in str(e):
             return None
-        return c.scalar("SELECT version_num FROM alembic_version")  # type: ignore[no-any-return]
+        raise
 
 
 def active_job_exists(cat: Catalogue) -> bool:

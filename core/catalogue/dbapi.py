@@ -1,8 +1,10 @@
-"""Plain SQL over the DB-API, for the reads an idle window makes, without loading SQLAlchemy.
+"""Plain SQL over the DB-API: the catalogue's one data layer, for reads and writes.
 
-A catalogue file is read through the standard library's sqlite3; any other catalogue
-(PostgreSQL) through a raw connection from the catalogue's SQLAlchemy engine. Statements use
-`?` placeholders; datetimes are naive UTC, stored by SQLAlchemy in SQLite as text.
+A catalogue file is used through the standard library's sqlite3 (SQLAlchemy is never loaded);
+any other catalogue (PostgreSQL) through a raw connection from the catalogue's SQLAlchemy
+engine. Statements use `?` placeholders; datetimes are naive UTC, stored in SQLite as text in
+SQLAlchemy's format (the migrations create the tables); JSON columns are passed as dicts and
+lists and stored as JSON text.
 """
 
 from __future__ import annotations
@@ -41,6 +43,15 @@ def to_datetime(value: Any) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
+class Conflict(Exception):
+    """A write broke a unique (or other integrity) constraint; the database's message."""
+
+
+def _is_integrity_error(e: BaseException) -> bool:
+    # Every DB-API driver names it so (sqlite3, psycopg's UniqueViolation derives from it).
+    return any(c.__name__ == "IntegrityError" for c in type(e).__mro__)
+
+
 def to_json(value: Any) -> Any:
     """A JSON column's value (SQLite gives text, psycopg the decoded value)."""
     return json.loads(value) if isinstance(value, str | bytes) else value
@@ -64,6 +75,8 @@ class Conn:
                 p = to_naive_utc(p)
                 if self.sqlite:
                     p = p.strftime(SQLITE_DATETIME)
+            elif isinstance(p, dict | list):
+                p = json.dumps(p)
             out.append(p)
         return out
 
@@ -71,7 +84,12 @@ class Conn:
     def _cursor(self, sql: str, params: Sequence[Any]) -> Iterator[Any]:
         cur = self.raw.cursor()
         try:
-            cur.execute(self._sql(sql), self._args(params))
+            try:
+                cur.execute(self._sql(sql), self._args(params))
+            except Exception as e:
+                if _is_integrity_error(e):
+                    raise Conflict(str(e)) from e
+                raise
             yield cur
         finally:
             cur.close()
@@ -80,6 +98,14 @@ class Conn:
         """A write; the number of rows it changed."""
         with self._cursor(sql, params) as cur:
             return int(cur.rowcount)
+
+    def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """An INSERT into a table with an `id` key; the new row's id."""
+        if self.sqlite:
+            with self._cursor(sql, params) as cur:
+                return int(cur.lastrowid)
+        with self._cursor(sql + " RETURNING id", params) as cur:
+            return int(cur.fetchone()[0])
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._cursor(sql, params) as cur:
@@ -118,6 +144,8 @@ class Db:
             raw = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False,
                                   isolation_level=None)
             raw.execute("PRAGMA busy_timeout=30000")
+            raw.execute("PRAGMA foreign_keys=ON")  # a removed plan's rows cascade
+            raw.execute("PRAGMA synchronous=NORMAL")
             # Pooled readers each keep a page cache (2 MiB by default) for the life of the app;
             # the OS caches the file anyway, and the history's reads are index walks.
             raw.execute(f"PRAGMA cache_size=-{READER_CACHE_KIB}")
@@ -148,6 +176,22 @@ class Db:
                 raw = None
         if raw is not None:
             raw.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Conn]:
+        """A connection whose statements commit together at the end of the block, or not at
+        all (SQLite: one immediate transaction, so a concurrent writer waits its turn)."""
+        with self.connect() as c:
+            if not c.sqlite or self.sqlite_file is None:
+                yield c  # other databases: connect() is one transaction already
+                return
+            c.raw.execute("BEGIN IMMEDIATE")
+            try:
+                yield c
+            except BaseException:
+                c.raw.execute("ROLLBACK")
+                raise
+            c.raw.execute("COMMIT")
 
     @contextmanager
     def _engine_conn(self) -> Iterator[Conn]:

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
-
 from core.catalogue.db import Catalogue
-from core.catalogue.models import Backup, BackupLocation, Destination, Job, JobStatus
+from core.catalogue.dbapi import placeholders, to_json
+from core.catalogue.enums import JobStatus
 
 
 def recorded_paths(cat: Catalogue, plan_id: int) -> set[str]:
     """Every path a backup of the plan was recorded at, in any state."""
-    with cat.session() as s:
-        return set(s.scalars(select(BackupLocation.path).join(Backup)
-                             .where(Backup.plan_id == plan_id)))
+    with cat.db.connect() as c:
+        return set(c.column("SELECT l.path FROM backup_locations l"
+                            " JOIN backups b ON b.id = l.backup_id WHERE b.plan_id = ?",
+                            [plan_id]))
 
 
 def interrupted_jobs(cat: Catalogue, plan_id: int, ids: Iterable[int]) -> set[int]:
@@ -26,14 +26,15 @@ def interrupted_jobs(cat: Catalogue, plan_id: int, ids: Iterable[int]) -> set[in
     wanted = list(set(ids))
     if not wanted:
         return set()
-    with cat.session() as s:
-        return set(s.scalars(select(Job.id).where(
-            Job.id.in_(wanted), Job.plan_id == plan_id,
-            Job.status == JobStatus.INTERRUPTED.value)))
+    with cat.db.connect() as c:
+        return set(c.column(f"SELECT id FROM jobs WHERE id IN ({placeholders(len(wanted))})"
+                            " AND plan_id = ? AND status = ?",
+                            [*wanted, plan_id, JobStatus.INTERRUPTED.value]))
 
 
 def set_marker(cat: Catalogue, destination_id: int, marker: str) -> None:
-    with cat.session() as s:
-        d = s.get(Destination, destination_id)
-        if d is not None:
-            d.options = {**(d.options or {}), "marker": marker}
+    with cat.db.transaction() as c:
+        opts = c.first("SELECT options FROM destinations WHERE id = ?", [destination_id])
+        if opts is not None:
+            c.execute("UPDATE destinations SET options = ? WHERE id = ?",
+                      [{**(to_json(opts[0]) or {}), "marker": marker}, destination_id])

@@ -33,7 +33,7 @@ __all__ = ["Banner", "HistoryFilter", "HistoryRow", "HistorySort", "JobDetail", 
            "Stats", "banner", "change_token", "distinct_values", "history_count", "history_page",
            "job_detail", "job_rows", "last_backup", "plan_names", "stats"]
 
-# Sort key -> column. Each has an index led by it (see models.Job).
+# Sort key -> column. Each has an index led by it (see schema.Job).
 SORT_COLUMNS = {
     "plan": "plan_name",
     "engine": "engine",

@@ -8,11 +8,10 @@ import socket
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
-
 from core.catalogue.db import Catalogue, active_job_exists
-from core.catalogue.models import Job, JobLog, JobStatus, JobTrigger
+from core.catalogue.dbapi import Conflict, Conn, placeholders, to_datetime, to_json
+from core.catalogue.enums import JobStatus, JobTrigger
+from core.catalogue.models import Job
 from core.errors import BackupDeskError, CancelledError, LockedError, NotFoundError
 from core.fmt import local_time
 from core.timeutil import utcnow
@@ -32,6 +31,41 @@ def current_user() -> str:
 
 def this_host() -> str:
     return socket.gethostname()
+
+
+JOB_COLUMNS = ("id", "plan_id", "plan_name", "engine", "kind", "trigger", "status", "requested_by",
+               "host", "pid", "created_at", "started_at", "finished_at", "heartbeat_at", "phase",
+               "duration_ms", "bytes", "files", "error", "lock_key", "external_ref", "details")
+_SELECT = "SELECT " + ", ".join(f'"{c}"' for c in JOB_COLUMNS) + " FROM jobs"
+_DATES = {"created_at", "started_at", "finished_at", "heartbeat_at"}
+
+
+def job_from_row(r: tuple[Any, ...]) -> Job:
+    v = dict(zip(JOB_COLUMNS, r, strict=True))
+    for k in _DATES:
+        v[k] = to_datetime(v[k])
+    v["details"] = dict(to_json(v["details"]) or {})
+    return Job(**v)
+
+
+def get_job(cat: Catalogue, job_id: int) -> Job | None:
+    with cat.db.connect() as c:
+        return _get(c, job_id)
+
+
+def _get(c: Conn, job_id: int) -> Job | None:
+    r = c.first(_SELECT + " WHERE id = ?", [job_id])
+    return job_from_row(r) if r is not None else None
+
+
+def _insert(c: Conn, job: Job, log: str) -> int:
+    cols = [k for k in JOB_COLUMNS if k != "id"]
+    names = ", ".join(f'"{k}"' for k in cols)
+    job_id = c.insert(f"INSERT INTO jobs ({names})"
+                      f" VALUES ({', '.join('?' * len(cols))})",
+                      [getattr(job, k) for k in cols])
+    c.execute("INSERT INTO job_logs (job_id, text) VALUES (?, ?)", [job_id, log])
+    return job_id
 
 
 def plan_lock_key(plan_id: int) -> str:
@@ -54,29 +88,16 @@ def start_job(
     now = utcnow()
     if requested_by is None:
         requested_by = "scheduler" if trigger == JobTrigger.SCHEDULED.value else current_user()
-    job = Job(
-        plan_id=plan_id,
-        plan_name=plan_name,
-        engine=engine,
-        kind=kind,
-        trigger=trigger,
-        status=JobStatus.RUNNING.value,
-        requested_by=requested_by,
-        host=this_host(),
-        pid=os.getpid(),
-        created_at=now,
-        started_at=now,
-        heartbeat_at=now,
-        lock_key=lock_key,
-        details=details or {},
-    )
+    job = Job(plan_id=plan_id, plan_name=plan_name, engine=engine, kind=kind, trigger=trigger,
+              status=JobStatus.RUNNING.value, requested_by=requested_by, host=this_host(),
+              pid=os.getpid(), created_at=now, started_at=now, heartbeat_at=now,
+              lock_key=lock_key, details=details or {})
     if lock_key is not None:
         recover_interrupted(cat, lock_key=lock_key)
     try:
-        with cat.session() as s:
-            s.add(job)
-            s.add(JobLog(job=job, text=""))
-    except IntegrityError as e:
+        with cat.db.transaction() as c:
+            return _insert(c, job, "")
+    except Conflict as e:
         holder = _lock_holder(cat, lock_key) if lock_key else None
         who = (
             f" (job {holder.id}, started {local_time(holder.started_at, '%Y-%m-%d %H:%M %Z')} by "
@@ -86,18 +107,23 @@ def start_job(
         )
         name = plan_name or lock_key
         raise LockedError(f"{name} is already running{who}.") from e
-    return job.id
 
 
 def _lock_holder(cat: Catalogue, lock_key: str) -> Job | None:
-    with cat.session() as s:
-        return s.scalars(select(Job).where(Job.lock_key == lock_key)).first()
+    with cat.db.connect() as c:
+        r = c.first(_SELECT + " WHERE lock_key = ?", [lock_key])
+    return job_from_row(r) if r is not None else None
 
 
 def heartbeat(cat: Catalogue, job_id: int, **fields: Any) -> None:
-    """Mark the job alive; `fields` may update bytes, files or details."""
-    with cat.session() as s:
-        s.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=utcnow(), **fields))
+    """Mark the job alive; `fields` may update bytes, files, phase, details (any column)."""
+    unknown = set(fields) - set(JOB_COLUMNS[1:])
+    if unknown:
+        raise TypeError(f"jobs have no column {', '.join(sorted(unknown))}")
+    names = ["heartbeat_at", *fields]
+    sets = ", ".join(f'"{k}" = ?' for k in names)
+    with cat.db.connect() as c:
+        c.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [utcnow(), *fields.values(), job_id])
 
 
 def append_log(cat: Catalogue, job_id: int, text: str) -> None:
@@ -105,8 +131,15 @@ def append_log(cat: Catalogue, job_id: int, text: str) -> None:
         return
     if not text.endswith("\n"):
         text += "\n"
-    with cat.session() as s:
-        s.execute(update(JobLog).where(JobLog.job_id == job_id).values(text=JobLog.text + text))
+    with cat.db.connect() as c:
+        c.execute("UPDATE job_logs SET text = text || ? WHERE job_id = ?", [text, job_id])
+
+
+def job_log(cat: Catalogue, job_id: int) -> str | None:
+    """A job's whole log (None: no such job)."""
+    with cat.db.connect() as c:
+        return c.scalar("SELECT text FROM job_logs WHERE job_id = ?",  # type: ignore[no-any-return]
+                        [job_id])
 
 
 def finish_job(
@@ -121,34 +154,27 @@ def finish_job(
 ) -> None:
     """End the job: status, duration, counters; releases its lock."""
     status = JobStatus(status)
-    with cat.session() as s:
-        job = s.get(Job, job_id)
+    with cat.db.transaction() as c:
+        job = _get(c, job_id)
         if job is None:
             raise NotFoundError(f"No job {job_id}.")
         now = utcnow()
-        job.status = status.value
-        job.finished_at = now
-        if job.started_at is not None:
-            job.duration_ms = int((now - job.started_at).total_seconds() * 1000)
-        job.lock_key = None
-        job.error = error
-        if bytes is not None:
-            job.bytes = bytes
-        if files is not None:
-            job.files = files
-        if details:
-            job.details = {**(job.details or {}), **details}
+        duration = (int((now - job.started_at).total_seconds() * 1000)
+                    if job.started_at is not None else job.duration_ms)
+        c.execute("UPDATE jobs SET status = ?, finished_at = ?, duration_ms = ?, lock_key = NULL,"
+                  " error = ?, bytes = ?, files = ?, details = ? WHERE id = ?",
+                  [status.value, now, duration, error,
+                   bytes if bytes is not None else job.bytes,
+                   files if files is not None else job.files,
+                   {**job.details, **details} if details else job.details, job_id])
 
 
 def discard_job(cat: Catalogue, job_id: int) -> None:
     """Forget a finished job that changed nothing (the app's refresh at start-up), log and all."""
-    with cat.session() as s:
-        log = s.get(JobLog, job_id)
-        if log is not None:
-            s.delete(log)
-        job = s.get(Job, job_id)
-        if job is not None and job.status != JobStatus.RUNNING.value:
-            s.delete(job)
+    with cat.db.transaction() as c:
+        c.execute("DELETE FROM job_logs WHERE job_id = ?", [job_id])
+        c.execute("DELETE FROM jobs WHERE id = ? AND status <> ?",
+                  [job_id, JobStatus.RUNNING.value])
 
 
 def fail_job(cat: Catalogue, job_id: int, e: BaseException) -> None:
@@ -178,37 +204,50 @@ def record_external_job(
     details: dict[str, Any] | None = None,
 ) -> int | None:
     """Record a job that ran outside the app, once: returns its id, or None if known already."""
-    with cat.session() as s:
-        if s.scalar(select(Job.id).where(Job.external_ref == external_ref)) is not None:
+    with cat.db.connect() as c:
+        if c.first("SELECT id FROM jobs WHERE external_ref = ?", [external_ref]) is not None:
             return None
     duration = (
         int((finished_at - started_at).total_seconds() * 1000) if finished_at else None
     )
-    job = Job(
-        plan_id=plan_id,
-        plan_name=plan_name,
-        engine=engine,
-        kind=kind,
-        trigger=JobTrigger.EXTERNAL.value,
-        status=status,
-        requested_by=requested_by,
-        host="",
-        created_at=started_at,
-        started_at=started_at,
-        finished_at=finished_at,
-        duration_ms=duration,
-        bytes=bytes,
-        files=files,
-        external_ref=external_ref,
-        details=details or {},
-    )
+    job = Job(plan_id=plan_id, plan_name=plan_name, engine=engine, kind=kind,
+              trigger=JobTrigger.EXTERNAL.value, status=status, requested_by=requested_by,
+              host="", created_at=started_at, started_at=started_at, finished_at=finished_at,
+              duration_ms=duration, bytes=bytes, files=files, external_ref=external_ref,
+              details=details or {})
     try:
-        with cat.session() as s:
-            s.add(job)
-            s.add(JobLog(job=job, text=log))
-    except IntegrityError:
+        with cat.db.transaction() as c:
+            return _insert(c, job, log)
+    except Conflict:
         return None  # another process recorded it first
-    return job.id
+
+
+def external_refs(cat: Catalogue, job_ids: list[int]) -> dict[int, str | None]:
+    """Job id -> its external_ref (None: a job of this app), for those that exist."""
+    out: dict[int, str | None] = {}
+    with cat.db.connect() as c:
+        for i in range(0, len(job_ids), 5000):
+            chunk = job_ids[i:i + 5000]
+            out.update((int(r[0]), r[1]) for r in c.rows(
+                f"SELECT id, external_ref FROM jobs WHERE id IN ({placeholders(len(chunk))})",
+                chunk))
+    return out
+
+
+def newest_job_id(cat: Catalogue) -> int | None:
+    with cat.db.connect() as c:
+        top = c.scalar("SELECT max(id) FROM jobs")
+    return int(top) if top is not None else None
+
+
+def failed_since(cat: Catalogue, started_after: datetime, finished_after: datetime) -> list[Job]:
+    """Jobs of any trigger that failed, were interrupted or ended partial."""
+    with cat.db.connect() as c:
+        rows = c.rows(_SELECT + " WHERE status IN (?, ?, ?) AND started_at >= ?"
+                      " AND finished_at >= ?",
+                      [JobStatus.FAILED.value, JobStatus.INTERRUPTED.value,
+                       JobStatus.PARTIAL.value, started_after, finished_after])
+    return [job_from_row(r) for r in rows]
 
 
 def _pid_alive(pid: int | None) -> bool:
@@ -229,18 +268,21 @@ def recover_interrupted(cat: Catalogue, *, lock_key: str | None = None) -> list[
     """Mark jobs left running by a process that is gone as interrupted; returns their ids."""
     if not active_job_exists(cat):  # the usual case, answered cheaply
         return []
-    active = (JobStatus.RUNNING.value, JobStatus.QUEUED.value)
+    active = [JobStatus.RUNNING.value, JobStatus.QUEUED.value]
     host = this_host()
     now = utcnow()
     stale = now - STALE_AFTER
-    with cat.session() as s:
-        q = select(Job).where(Job.status.in_(active))
-        if lock_key is not None:
-            q = q.where(Job.lock_key == lock_key)
-        else:
-            q = q.where(or_(Job.host == host, Job.heartbeat_at < stale, Job.heartbeat_at.is_(None)))
-        dead: list[int] = []
-        for job in s.scalars(q):
+    sql = _SELECT + " WHERE status IN (?, ?)"
+    params: list[Any] = list(active)
+    if lock_key is not None:
+        sql += " AND lock_key = ?"
+        params.append(lock_key)
+    else:
+        sql += " AND (host = ? OR heartbeat_at < ? OR heartbeat_at IS NULL)"
+        params += [host, stale]
+    dead: list[int] = []
+    with cat.db.transaction() as c:
+        for job in [job_from_row(r) for r in c.rows(sql, params)]:
             if job.host == host:
                 gone = not _pid_alive(job.pid)
                 reason = f"process {job.pid} on {host} ended without finishing the job"
@@ -252,12 +294,11 @@ def recover_interrupted(cat: Catalogue, *, lock_key: str | None = None) -> list[
                 )
             if not gone:
                 continue
-            job.status = JobStatus.INTERRUPTED.value
-            job.finished_at = now
-            job.lock_key = None
-            job.error = f"Interrupted: {reason}."
-            if job.started_at is not None:
-                job.duration_ms = int(((job.heartbeat_at or now) - job.started_at).total_seconds()
-                                      * 1000)
+            duration = (int(((job.heartbeat_at or now) - job.started_at).total_seconds() * 1000)
+                        if job.started_at is not None else job.duration_ms)
+            c.execute("UPDATE jobs SET status = ?, finished_at = ?, lock_key = NULL, error = ?,"
+                      " duration_ms = ? WHERE id = ? AND status IN (?, ?)",
+                      [JobStatus.INTERRUPTED.value, now, f"Interrupted: {reason}.", duration,
+                       job.id, *active])
             dead.append(job.id)
     return dead

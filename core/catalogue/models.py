@@ -1,234 +1,141 @@
-"""Catalogue tables. Timestamps are naive UTC `datetime`s (both SQLite and PostgreSQL store them
-the same way); `core.timeutil` converts at the edges."""
+"""What the catalogue's rows read into: plain dataclasses, one per table (no SQLAlchemy).
+
+The functions of core.catalogue load them; the attribute names are the column names. A plan
+comes with its destinations and schedules, a backup with its locations. The tables themselves
+are declared in core.catalogue.schema (for the migrations).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Text,
-)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from core.catalogue.enums import JobKind, JobStatus, JobTrigger, LocationState
 from core.timeutil import utcnow
 
-__all__ = ["Backup", "BackupLocation", "Base", "Destination", "Job", "JobKind", "JobLog",
-           "JobStatus", "JobTrigger", "LocationState", "Plan", "RemoteNode", "Schedule"]
-
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+__all__ = ["Backup", "BackupLocation", "Destination", "Job", "JobKind", "JobLog", "JobStatus",
+           "JobTrigger", "LocationState", "Plan", "RemoteNode", "Schedule"]
 
 
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+@dataclass(slots=True)
+class Destination:
+    id: int = 0
+    plan_id: int = 0
+    kind: str = "local"
+    location: str = ""
+    enabled: bool = True
+    position: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
 
 
-class Plan(Base):
-    __tablename__ = "plans"
+@dataclass(slots=True)
+class Schedule:
+    id: int = 0
+    plan_id: int = 0
+    kind: str = "backup"  # backup, verify, restore_test
+    expression: str = ""
+    timezone: str | None = None
+    missed_policy: str = "catch_up"  # or "skip"
+    enabled: bool = True
+    last_run_at: datetime | None = None
+    next_due_at: datetime | None = None
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    engine: Mapped[str] = mapped_column(String(32))
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    sources: Mapped[list[Any]] = mapped_column(default=list)
-    excludes: Mapped[list[Any]] = mapped_column(default=list)
+
+@dataclass(slots=True)
+class Plan:
+    id: int = 0
+    name: str = ""
+    engine: str = ""
+    enabled: bool = True
+    sources: list[Any] = field(default_factory=list)
+    excludes: list[Any] = field(default_factory=list)
     # Engine-specific settings (compression, databases, repository, keep rules, ...). Never secrets.
-    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
-
-    destinations: Mapped[list[Destination]] = relationship(
-        back_populates="plan", cascade="all, delete-orphan", order_by="Destination.position"
-    )
-    schedules: Mapped[list[Schedule]] = relationship(
-        back_populates="plan", cascade="all, delete-orphan", order_by="Schedule.id"
-    )
+    options: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+    destinations: list[Destination] = field(default_factory=list)  # by position
+    schedules: list[Schedule] = field(default_factory=list)  # by id
 
 
-class Destination(Base):
-    __tablename__ = "destinations"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(32), default="local")
-    location: Mapped[str] = mapped_column(Text)
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
-
-    plan: Mapped[Plan] = relationship(back_populates="destinations")
-
-
-class Schedule(Base):
-    __tablename__ = "schedules"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(32), default="backup")  # backup, verify, restore_test
-    expression: Mapped[str] = mapped_column(String(200))
-    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    missed_policy: Mapped[str] = mapped_column(String(16), default="catch_up")  # or "skip"
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    last_run_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    next_due_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-
-    plan: Mapped[Plan] = relationship(back_populates="schedules")
+@dataclass(slots=True)
+class Job:
+    id: int = 0
+    plan_id: int | None = None
+    plan_name: str = ""  # kept when the plan is removed
+    engine: str = ""
+    kind: str = JobKind.BACKUP.value
+    trigger: str = JobTrigger.MANUAL.value
+    status: str = JobStatus.QUEUED.value
+    requested_by: str = ""
+    host: str = ""
+    pid: int | None = None
+    created_at: datetime = field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    phase: str | None = None
+    duration_ms: int | None = None
+    bytes: int | None = None
+    files: int | None = None
+    error: str | None = None
+    lock_key: str | None = None
+    external_ref: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
 
 
-class Job(Base):
-    __tablename__ = "jobs"
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    plan_id: Mapped[int | None] = mapped_column(
-        ForeignKey("plans.id", ondelete="SET NULL"), nullable=True
-    )
-    # Denormalised so that history keeps a deleted plan's name and filters without a join.
-    plan_name: Mapped[str] = mapped_column(String(200), default="")
-    engine: Mapped[str] = mapped_column(String(32))
-    kind: Mapped[str] = mapped_column(String(32), default=JobKind.BACKUP.value)
-    trigger: Mapped[str] = mapped_column(String(16), default=JobTrigger.MANUAL.value)
-    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED.value)
-    requested_by: Mapped[str] = mapped_column(String(200), default="")
-    host: Mapped[str] = mapped_column(String(200), default="")
-    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    # What a running job is doing (scanning, writing…), from its heartbeat: any process's
-    # window shows it.
-    phase: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    duration_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    files: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # Set while the job holds its plan or repository; unique, so a second start fails in the
-    # database whichever process (GUI, CLI, scheduler, another workstation) tries it.
-    lock_key: Mapped[str | None] = mapped_column(String(300), nullable=True, unique=True)
-    # Identity of something made outside the app (a borg archive id), so it is recorded once.
-    external_ref: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
-    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
-
-    log: Mapped[JobLog | None] = relationship(
-        back_populates="job", cascade="all, delete-orphan", uselist=False
-    )
-    backups: Mapped[list[Backup]] = relationship(back_populates="job")
-
-    __table_args__ = (
-        Index("ix_jobs_started", "started_at", "id"),
-        Index("ix_jobs_plan_started", "plan_name", "started_at", "id"),
-        Index("ix_jobs_status_started", "status", "started_at", "id"),
-        Index("ix_jobs_engine_started", "engine", "started_at", "id"),
-        Index("ix_jobs_trigger_started", "trigger", "started_at", "id"),
-        Index("ix_jobs_kind_started", "kind", "started_at", "id"),
-        Index("ix_jobs_requested_by", "requested_by", "id"),
-        Index("ix_jobs_duration", "duration_ms", "id"),
-        Index("ix_jobs_bytes", "bytes", "id"),
-        Index("ix_jobs_error", "error", "id"),
-        Index("ix_jobs_plan_finished", "plan_id", "kind", "finished_at"),
-        Index("ix_jobs_plan_status", "plan_id", "kind", "status", "finished_at"),
-    )
+@dataclass(slots=True)
+class JobLog:
+    job_id: int = 0
+    text: str = ""
 
 
-class JobLog(Base):
-    """A job's full log, kept apart so that history pages never read it."""
-
-    __tablename__ = "job_logs"
-
-    job_id: Mapped[int] = mapped_column(
-        ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
-    )
-    text: Mapped[str] = mapped_column(Text, default="")
-
-    job: Mapped[Job] = relationship(back_populates="log")
-
-
-class Backup(Base):
-    __tablename__ = "backups"
-    # Ids are never reused after a delete (logs, banners and scripts name backups by id).
-    # PostgreSQL's sequence never reuses; SQLite needs AUTOINCREMENT (migration 0003).
-    __table_args__ = {"sqlite_autoincrement": True}
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    plan_id: Mapped[int | None] = mapped_column(
-        ForeignKey("plans.id", ondelete="SET NULL"), nullable=True, index=True
-    )
-    plan_name: Mapped[str] = mapped_column(String(200), default="")
-    job_id: Mapped[int | None] = mapped_column(
-        ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True, index=True
-    )
-    engine: Mapped[str] = mapped_column(String(32))
-    type: Mapped[str] = mapped_column(String(16), default="full")  # full, incremental, archive
-    parent_id: Mapped[int | None] = mapped_column(
-        ForeignKey("backups.id", ondelete="SET NULL"), nullable=True, index=True
-    )
-    name: Mapped[str] = mapped_column(String(300), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
-    size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    original_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    deduplicated_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    files: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    external_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
-    # Artifacts (name, size, sha256) and engine data (borg repository, archive name, ...).
-    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
-
-    job: Mapped[Job | None] = relationship(back_populates="backups")
-    parent: Mapped[Backup | None] = relationship(remote_side="Backup.id")
-    locations: Mapped[list[BackupLocation]] = relationship(
-        back_populates="backup", cascade="all, delete-orphan", order_by="BackupLocation.id"
-    )
-
-
-class BackupLocation(Base):
+@dataclass(slots=True)
+class BackupLocation:
     """One backup at one destination."""
 
-    __tablename__ = "backup_locations"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    backup_id: Mapped[int] = mapped_column(
-        ForeignKey("backups.id", ondelete="CASCADE"), index=True
-    )
-    destination_id: Mapped[int | None] = mapped_column(
-        ForeignKey("destinations.id", ondelete="SET NULL"), nullable=True, index=True
-    )
-    destination: Mapped[str] = mapped_column(Text, default="")  # location as it was
-    path: Mapped[str] = mapped_column(Text, default="")
-    state: Mapped[str] = mapped_column(String(16), default=LocationState.UNVERIFIED.value)
-    size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    verified_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    verify_result: Mapped[dict[str, Any]] = mapped_column(default=dict)
-
-    backup: Mapped[Backup] = relationship(back_populates="locations")
+    id: int = 0
+    backup_id: int = 0
+    destination_id: int | None = None
+    destination: str = ""  # location as it was
+    path: str = ""
+    state: str = LocationState.UNVERIFIED.value
+    size: int | None = None
+    verified_at: datetime | None = None
+    verify_result: dict[str, Any] = field(default_factory=dict)
 
 
-class RemoteNode(Base):
-    __tablename__ = "remote_nodes"
+@dataclass(slots=True)
+class Backup:
+    id: int = 0
+    plan_id: int | None = None
+    plan_name: str = ""
+    job_id: int | None = None
+    engine: str = ""
+    type: str = "full"  # full, incremental, archive
+    parent_id: int | None = None
+    name: str = ""
+    created_at: datetime = field(default_factory=utcnow)
+    size: int | None = None
+    original_size: int | None = None
+    deduplicated_size: int | None = None
+    files: int | None = None
+    sha256: str | None = None
+    external_id: str | None = None
+    # Artifacts (name, size, sha256) and engine data (borg repository, archive name, ...).
+    details: dict[str, Any] = field(default_factory=dict)
+    locations: list[BackupLocation] = field(default_factory=list)  # by id
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    mysql_url: Mapped[str | None] = mapped_column(Text, nullable=True)
-    rsync_url: Mapped[str | None] = mapped_column(Text, nullable=True)
-    agent_url: Mapped[str | None] = mapped_column(Text, nullable=True)
-    token_file: Mapped[str | None] = mapped_column(Text, nullable=True)
-    poll_interval_s: Mapped[int] = mapped_column(Integer, default=60)
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+@dataclass(slots=True)
+class RemoteNode:
+    id: int = 0
+    name: str = ""
+    mysql_url: str | None = None
+    rsync_url: str | None = None
+    agent_url: str | None = None
+    token_file: str | None = None
+    poll_interval_s: int = 60
+    enabled: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime = field(default_factory=utcnow)

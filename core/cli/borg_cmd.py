@@ -74,7 +74,7 @@ def _secrets(ctx: CliContext) -> Any:
 
 
 def _refresh(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.engines.borg.flows import refresh, refresh_all
+    from core.jobs.repository import refresh, refresh_all
     from core.plans import get_plan
 
     if not a.plan:  # every enabled borg plan; a busy repository is skipped, errors reported
@@ -107,7 +107,7 @@ def _report(plan: str, rep: Any) -> dict[str, Any]:
 
 
 def _check(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.engines.borg.flows import check
+    from core.jobs.repository import check
 
     job = _cancellable(check, ctx.catalogue, ctx.config.paths, a.plan,
                        verify_data=a.verify_data, trigger=CLI, secrets=_secrets(ctx))
@@ -116,7 +116,7 @@ def _check(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _compact(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.engines.borg.flows import compact
+    from core.jobs.repository import compact
 
     job = _cancellable(compact, ctx.catalogue, ctx.config.paths, a.plan, trigger=CLI,
                        secrets=_secrets(ctx))
@@ -125,7 +125,7 @@ def _compact(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _init(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.engines.borg.flows import setup_repository
+    from core.jobs.repository import setup_repository
 
     job = setup_repository(ctx.catalogue, ctx.config.paths, a.plan, create=True, trigger=CLI,
                            secrets=_secrets(ctx))
@@ -134,7 +134,7 @@ def _init(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _info(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.engines.borg.flows import repo_info
+    from core.jobs.repository import repo_info
 
     data = repo_info(ctx.catalogue, ctx.config.paths, a.plan, trigger=CLI,
                      secrets=_secrets(ctx))
@@ -152,8 +152,8 @@ def _info(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _archives(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.engines.borg.flows import list_archives
     from core.fmt import local_time
+    from core.jobs.repository import list_archives
 
     items = list_archives(ctx.catalogue, ctx.config.paths, a.plan, trigger=CLI,
                           secrets=_secrets(ctx))

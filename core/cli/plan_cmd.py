@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from core import engines
-from core.cli import db_password
+from core.cli import db_password, plan_options
 from core.cli.context import CliContext, print_json, print_table
 
 
@@ -18,17 +18,8 @@ def register(sub: Any) -> None:
     add = psub.add_parser("add", help="create a plan")
     add.add_argument("name")
     add.add_argument("--engine", required=True, choices=sorted(engines.engines()))
-    add.add_argument("--source", action="append", default=[], metavar="PATH",
-                     help="file or folder to back up (repeatable)")
-    add.add_argument("--dest", action="append", default=[], metavar="PATH",
-                     help="destination folder (repeatable); created, with its marker file")
-    add.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                     help="exclude pattern (repeatable)")
-    add.add_argument("--schedule", metavar="EXPR",
-                     help="hourly, daily, weekly, monthly or a cron expression")
-    add.add_argument("--json", action="store_true", help="print the new plan as JSON")
-    for spec in engines.engines().values():
-        spec.add_plan_options(add)
+    _settings(add, "")
+    plan_options.add_flags(add)
     db_password.add_flag(add, "each --database URL that has none")
     add.set_defaults(func=_add)
 
@@ -48,28 +39,53 @@ def register(sub: Any) -> None:
                     help="only this destination (repeatable; default: all of the plan's)")
     cd.set_defaults(func=_create_dest)
 
+    edit = psub.add_parser("edit", help="change a plan's settings: only those given change")
+    edit.add_argument("name")
+    edit.add_argument("--rename", metavar="NEW", help="a new name for the plan")
+    _settings(edit, "; a list given replaces the plan's")
+    onoff = edit.add_mutually_exclusive_group()
+    onoff.add_argument("--enable", dest="enabled", action="store_const", const=True)
+    onoff.add_argument("--disable", dest="enabled", action="store_const", const=False)
+    plan_options.add_flags(edit, setup=False)
+    edit.set_defaults(func=_edit)
+
     rm = psub.add_parser("remove", help="remove a plan (its history stays)")
     rm.add_argument("name")
     rm.set_defaults(func=_remove)
+
+
+def _settings(p: argparse.ArgumentParser, replaces: str) -> None:
+    """The settings every plan has (`plan add` and `plan edit`)."""
+    p.add_argument("--source", action="append", default=[], metavar="PATH",
+                   help=f"file or folder to back up (repeatable{replaces})")
+    p.add_argument("--dest", action="append", default=[], metavar="PATH",
+                   help=f"destination folder (repeatable{replaces}); created, with its marker")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                   help=f"exclude pattern (repeatable{replaces})")
+    p.add_argument("--schedule", metavar="EXPR",
+                   help="hourly, daily, weekly, monthly or a cron expression")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
 
 
 def _add(ctx: CliContext, a: argparse.Namespace) -> int:
     from core import plans
     from core.secrets import SecretStore
 
-    spec = engines.get(a.engine)
     store = SecretStore(ctx.config.paths)
-    options = spec.options_from_args(a)
+    options = plan_options.options_from_args(a.engine, a)
     if a.database_password_stdin:
         options["databases"] = db_password.fill_in(list(options.get("databases") or []))
     plan = plans.add_plan(
         ctx.catalogue, a.name, a.engine, sources=a.source, destinations=a.dest,
         excludes=a.exclude, schedule=a.schedule, options=options, secrets=store,
     )
-    if a.engine == "borg":  # borg init, or check the existing repository
-        from core.engines.borg.cli_setup import set_up_plan_repository
+    if engines.keeps_repository(a.engine):  # create the repository, or check it
+        from core.catalogue.models import JobTrigger
+        from core.plan_setup import set_up_repository
 
-        set_up_plan_repository(ctx, plan, a, store)
+        set_up_repository(ctx.catalogue, ctx.config.paths, plan, trigger=JobTrigger.CLI.value,
+                          create=getattr(a, "repository_setup", None) == "init", secrets=store,
+                          missing_hint="Add --init to create a new repository there.")
     stored_secret = bool(plans.split_passwords(options)[1])
     notice = store.fallback_notice() if stored_secret else None
     if notice:
@@ -78,6 +94,28 @@ def _add(ctx: CliContext, a: argparse.Namespace) -> int:
         print_json(plans.plan_json(plan))
     else:
         print(f"Plan {plan.name!r} created.")
+    return 0
+
+
+def _edit(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import plans
+    from core.secrets import SecretStore
+
+    plan = plans.get_plan(ctx.catalogue, a.name)
+    backup = [sc.expression for sc in plan.schedules if sc.kind == "backup"]
+    options = plan_options.edited_options(plan.engine, dict(plan.options), a)
+    store = SecretStore(ctx.config.paths)
+    edited = plans.update_plan(
+        ctx.catalogue, plan.name, new_name=a.rename, enabled=a.enabled,
+        sources=a.source or list(plan.sources),
+        destinations=a.dest or [d.location for d in plan.destinations],
+        excludes=a.exclude or list(plan.excludes),
+        schedule=a.schedule if a.schedule is not None else (backup[0] if backup else None),
+        options=options, secrets=store)
+    if a.json:
+        print_json(plans.plan_json(edited))
+    else:
+        print(f"Plan {edited.name!r} changed.")
     return 0
 
 

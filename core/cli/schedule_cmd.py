@@ -108,7 +108,7 @@ def _service_run(ctx: CliContext, a: argparse.Namespace) -> int:
             return 0  # the systemd user unit runs it
     missed = timedelta(minutes=a.missed_after)
     if a.once:
-        from core.scheduler_service import SchedulerService
+        from core.scheduling.runtime import SchedulerService
 
         SchedulerService(ctx.catalogue, ctx.config.paths, missed_after=missed).once()
         return 0
@@ -194,11 +194,11 @@ def _service_uninstall(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _set(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core import schedule_store
+    from core.scheduling import plan_schedules
 
-    sc = schedule_store.set_schedule(ctx.catalogue, a.plan, a.expression, kind=a.kind,
+    sc = plan_schedules.set_schedule(ctx.catalogue, a.plan, a.expression, kind=a.kind,
                                      missed=a.missed, timezone=a.timezone)
-    data = schedule_store.schedule_json(sc, a.plan)
+    data = plan_schedules.schedule_json(sc, a.plan)
     if a.json:
         print_json(data)
     else:
@@ -208,18 +208,18 @@ def _set(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _clear(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core import schedule_store
+    from core.scheduling import plan_schedules
 
-    found = schedule_store.clear_schedule(ctx.catalogue, a.plan, a.kind)
+    found = plan_schedules.clear_schedule(ctx.catalogue, a.plan, a.kind)
     print(f"{a.kind} schedule of {a.plan!r} removed." if found
           else f"Plan {a.plan!r} had no {a.kind} schedule.")
     return 0
 
 
 def _list(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core import schedule_store
+    from core.scheduling import plan_schedules
 
-    items = schedule_store.list_schedules(ctx.catalogue, a.plan)
+    items = plan_schedules.list_schedules(ctx.catalogue, a.plan)
     if a.json:
         print_json(items)
         return 0

@@ -1,40 +1,71 @@
-"""Engine registry: each engine names itself and adds its own plan options to the CLI.
+"""Engine registry: each engine names itself, declares what it can do, where it keeps its
+backups and its plan options (core.engines.schema).
 
-An engine module registers an `EngineSpec`; `core.plans` and `core.cli` look engines up here
-and never special-case one.
+An engine module registers an `EngineSpec`; the job layer, `core.plans`, `core.cli` and the
+window look engines up here and never compare an engine's name.
 """
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-
-def _no_options(_: argparse.ArgumentParser) -> None:
-    pass
+from core.engines.schema import Schema
 
 
-def _empty(_: argparse.Namespace) -> dict[str, Any]:
-    return {}
+class Capability(StrEnum):
+    """What an engine's plans and backups support (the window's buttons, the CLI's commands)."""
+
+    RUN = "run"
+    VERIFY = "verify"
+    RESTORE = "restore"
+    BROWSE = "browse"  # list an archive's contents from its repository
+    DELETE = "delete"
+    PRUNE = "prune"
+    COMPACT = "compact"
+    REFRESH = "refresh"  # find backups made outside the app
+    COPY_OUT = "copy-out"  # copy a backup's files elsewhere
+    RESTORE_TEST = "restore-test"
+    DATABASES = "databases"  # dump databases with the files
 
 
-def _accept(_: dict[str, Any]) -> None:
-    pass
+class Storage(StrEnum):
+    """Where an engine's backups live."""
+
+    # The engine writes files (artifacts) that the job layer places at the plan's destinations.
+    ARTIFACTS = "artifacts"
+    # The engine keeps its own repository; the job layer records what it reports.
+    REPOSITORY = "repository"
+
+
+def _same_glob(source: str | None, relative: str) -> str:
+    return relative
 
 
 @dataclass(frozen=True)
 class EngineSpec:
     name: str
-    title: str
-    # Adds engine options to `plan add`; defaults must be None so that unset stays unset.
-    add_plan_options: Callable[[argparse.ArgumentParser], None] = _no_options
-    # Turns parsed `plan add` options into the plan's options dict.
-    options_from_args: Callable[[argparse.Namespace], dict[str, Any]] = _empty
-    # Raises ConfigError for an invalid options dict.
-    validate_options: Callable[[dict[str, Any]], None] = _accept
-    default_options: dict[str, Any] = field(default_factory=dict)
+    title: str  # what a person chooses (the welcome's and the plan editor's choice)
+    # The plan options: defaults, checks, `plan add` flags, the editor's choices.
+    options: Schema = field(default_factory=lambda: Schema(()))
+    capabilities: frozenset[Capability] = frozenset()
+    storage: Storage = Storage.ARTIFACTS
+    program: str | None = None  # a program the engine runs, that must be installed
+    # An exclude pattern for `relative` below the source folder `source` (None: below any).
+    exclude_glob: Callable[[str | None, str], str] = _same_glob
+
+    def can(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    @property
+    def default_options(self) -> dict[str, Any]:
+        return self.options.defaults()
+
+    def validate_options(self, opts: dict[str, Any]) -> dict[str, Any]:
+        """`opts` in canonical spelling; ConfigError for an invalid or foreign one."""
+        return self.options.validate(opts, self.name)
 
 
 _REGISTRY: dict[str, EngineSpec] = {}
@@ -59,6 +90,20 @@ def get(name: str) -> EngineSpec:
     except KeyError:
         known = ", ".join(sorted(_REGISTRY))
         raise UsageError(f"Unknown engine {name!r}; known engines: {known}.") from None
+
+
+def can(engine: str, capability: Capability) -> bool:
+    """Whether plans of `engine` support `capability` (False for an unknown engine)."""
+    _load_builtin()
+    spec = _REGISTRY.get(engine)
+    return spec is not None and capability in spec.capabilities
+
+
+def keeps_repository(engine: str) -> bool:
+    """Whether `engine` keeps its own repository (else the job layer places its artifacts)."""
+    _load_builtin()
+    spec = _REGISTRY.get(engine)
+    return spec is not None and spec.storage is Storage.REPOSITORY
 
 
 _loaded = False

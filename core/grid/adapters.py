@@ -1,6 +1,7 @@
 """Daemon kinds a node can have, and the endpoints polled for them.
 
-Each kind names the slot of the merge it fills (seed 000 has two: mysql_backup, rsync_backup).
+Each kind names the slot of the merge it fills (the Ethoscope format has two: mysql_backup,
+rsync_backup; docs/ethoscope-daemon-format.md).
 Backup Desk's own agent speaks the rsync daemon's format behind a bearer token, so it fills the
 rsync slot of a node of its own. A new daemon format is one more entry in KINDS.
 """

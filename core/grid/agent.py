@@ -13,10 +13,10 @@ import threading
 from typing import Any
 
 import uvicorn
-from sqlalchemy import func, select
 
 from core.catalogue.db import Catalogue
-from core.catalogue.models import Backup, Job, JobKind, JobStatus, Plan
+from core.catalogue.models import Job, JobStatus
+from core.catalogue.summaries import plan_summaries
 from core.errors import BackupDeskError
 from core.fmt import human_bytes
 from core.grid.agent_http import AgentApp, ServeLimits, protocol_class
@@ -52,39 +52,30 @@ def status_document(cat: Catalogue) -> dict[str, Any]:
     """The rsync daemon's `/status` answer for this catalogue's plans."""
     devices: dict[str, Any] = {}
     total_files = total_bytes = 0
-    backup = JobKind.BACKUP.value
-    with cat.session() as s:
-        for plan in s.scalars(select(Plan).order_by(Plan.name)):
-            job = s.scalars(select(Job).where(Job.plan_id == plan.id, Job.kind == backup)
-                            .order_by(Job.started_at.desc(), Job.id.desc()).limit(1)).first()
-            count = s.scalar(select(func.count()).select_from(Job).where(
-                Job.plan_id == plan.id, Job.kind == backup,
-                Job.status == JobStatus.SUCCESS.value)) or 0
-            sums = s.execute(select(func.coalesce(func.sum(Backup.size), 0),
-                                    func.coalesce(func.sum(Backup.files), 0))
-                             .where(Backup.plan_id == plan.id)).one()
-            nbytes, nfiles = int(sums[0] or 0), int(sums[1] or 0)
-            running = job is not None and not JobStatus(job.status).finished
-            total_files += int(nfiles)
-            total_bytes += int(nbytes)
-            devices[f"plan{plan.id}"] = {
-                "name": plan.name,
-                "status": "running" if running else "stopped",
-                "progress": ({"status": PROGRESS.get(job.status, job.status),
-                              "message": _message(job)} if job is not None else {}),
-                "synced": {"results": {
-                    "local_files": int(nfiles),
-                    "directory": ", ".join(d.location for d in plan.destinations),
-                    "disk_usage_bytes": int(nbytes),
-                    "disk_usage_human": human_bytes(int(nbytes)),
-                }},
-                "processing": running,
-                "count": int(count),
-                "started": _epoch(job.started_at) if job else None,
-                "ended": _epoch(job.finished_at) if job else None,
-                "metadata": {"engine": plan.engine, "enabled": plan.enabled,
-                             "host": job.host if job else ""},
-            }
+    for summary in plan_summaries(cat):
+        plan, job = summary.plan, summary.last_job
+        nbytes, nfiles = summary.bytes, summary.files
+        running = job is not None and not JobStatus(job.status).finished
+        total_files += nfiles
+        total_bytes += nbytes
+        devices[f"plan{plan.id}"] = {
+            "name": plan.name,
+            "status": "running" if running else "stopped",
+            "progress": ({"status": PROGRESS.get(job.status, job.status),
+                          "message": _message(job)} if job is not None else {}),
+            "synced": {"results": {
+                "local_files": nfiles,
+                "directory": ", ".join(d.location for d in plan.destinations),
+                "disk_usage_bytes": nbytes,
+                "disk_usage_human": human_bytes(nbytes),
+            }},
+            "processing": running,
+            "count": summary.successes,
+            "started": _epoch(job.started_at) if job else None,
+            "ended": _epoch(job.finished_at) if job else None,
+            "metadata": {"engine": plan.engine, "enabled": plan.enabled,
+                         "host": job.host if job else ""},
+        }
     return {"devices": devices, "disk_usage_summary": {"results": {
         "total_files": total_files, "total_size_bytes": total_bytes,
         "total_size_human": human_bytes(total_bytes)}}}

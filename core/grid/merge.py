@@ -1,4 +1,5 @@
-"""Merge the MySQL and rsync daemons' answers into one view per device (seed 000's shape).
+"""Merge the MySQL and rsync daemons' answers into one view per device (the Ethoscope
+daemons' format, docs/ethoscope-daemon-format.md).
 
 `merge` accepts arbitrary JSON values and never raises: a malformed device is marked `invalid`
 with a reason, a malformed daemon body becomes `{error, service}`, and neither blanks the rest.
@@ -15,7 +16,6 @@ RSYNC = "rsync_backup"
 SIDES = (MYSQL, RSYNC)
 SUCCESS_WORDS = frozenset({"success", "completed"})
 ERROR_WORDS = frozenset({"error", "failed"})
-OVERALL_STATES = ("success", "partial", "error", "unknown", "invalid")
 
 
 def service_error(service: str, message: str) -> dict[str, Any]:

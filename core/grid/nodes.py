@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.catalogue import nodes as rows
 from core.catalogue.db import Catalogue
-from core.catalogue.dbapi import to_json
+from core.catalogue.dbapi import Conflict
+from core.catalogue.models import RemoteNode
 from core.errors import NotFoundError, UsageError
 from core.grid.adapters import KINDS, Endpoint, Target, normalise_url
 from core.grid.merge import RSYNC
@@ -60,76 +62,52 @@ def validate(spec: NodeSpec) -> NodeSpec:
                     spec.token_file, spec.poll_interval_s, spec.enabled, dict(spec.options))
 
 
-# Reads are plain SQL (the Devices pane opens without SQLAlchemy); writes use the ORM.
-_SELECT = ("SELECT name, mysql_url, rsync_url, agent_url, token_file, poll_interval_s, enabled,"
-           " options FROM remote_nodes")
+def _spec(n: RemoteNode) -> NodeSpec:
+    return NodeSpec(n.name, n.mysql_url, n.rsync_url, n.agent_url, n.token_file,
+                    n.poll_interval_s, n.enabled, dict(n.options))
 
 
-def _spec(r: tuple[Any, ...]) -> NodeSpec:
-    return NodeSpec(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), dict(to_json(r[7]) or {}))
+def _row(spec: NodeSpec) -> RemoteNode:
+    return RemoteNode(name=spec.name, mysql_url=spec.mysql_url, rsync_url=spec.rsync_url,
+                      agent_url=spec.agent_url, token_file=spec.token_file,
+                      poll_interval_s=spec.poll_interval_s, enabled=spec.enabled,
+                      options=dict(spec.options))
 
 
 def list_nodes(cat: Catalogue) -> list[NodeSpec]:
-    with cat.db.connect() as c:
-        return [_spec(r) for r in c.rows(_SELECT + " ORDER BY name")]
+    return [_spec(n) for n in rows.all_nodes(cat)]
 
 
 def get_node(cat: Catalogue, name: str) -> NodeSpec:
-    with cat.db.connect() as c:
-        row = c.first(_SELECT + " WHERE name = ?", [name])
-    if row is None:
+    found = rows.find_node(cat, name)
+    if found is None:
         raise NotFoundError(f"No node named {name!r}.")
-    return _spec(row)
+    return _spec(found)
 
 
 def add_node(cat: Catalogue, spec: NodeSpec) -> NodeSpec:
-    from sqlalchemy.exc import IntegrityError
-
-    from core.catalogue.models import RemoteNode
-
     spec = validate(spec)
     try:
-        with cat.session() as s:
-            s.add(RemoteNode(name=spec.name, mysql_url=spec.mysql_url, rsync_url=spec.rsync_url,
-                             agent_url=spec.agent_url, token_file=spec.token_file,
-                             poll_interval_s=spec.poll_interval_s, enabled=spec.enabled,
-                             options=spec.options))
-    except IntegrityError as e:
+        rows.insert_node(cat, _row(spec))
+    except Conflict as e:
         raise UsageError(f"A node named {spec.name!r} exists already.") from e
     return spec
 
 
 def update_node(cat: Catalogue, old_name: str, spec: NodeSpec) -> NodeSpec:
-    from sqlalchemy import select
-    from sqlalchemy.exc import IntegrityError
-
-    from core.catalogue.models import RemoteNode
-
     spec = validate(spec)
     try:
-        with cat.session() as s:
-            row = s.scalars(select(RemoteNode).where(RemoteNode.name == old_name)).first()
-            if row is None:
-                raise NotFoundError(f"No node named {old_name!r}.")
-            row.name, row.mysql_url, row.rsync_url = spec.name, spec.mysql_url, spec.rsync_url
-            row.agent_url, row.token_file = spec.agent_url, spec.token_file
-            row.poll_interval_s, row.enabled = spec.poll_interval_s, spec.enabled
-            row.options = spec.options
-    except IntegrityError as e:
+        found = rows.update_node(cat, old_name, _row(spec))
+    except Conflict as e:
         raise UsageError(f"A node named {spec.name!r} exists already.") from e
+    if not found:
+        raise NotFoundError(f"No node named {old_name!r}.")
     return spec
 
 
 def remove_node(cat: Catalogue, name: str) -> None:
-    from sqlalchemy import select
-
-    from core.catalogue.models import RemoteNode
-
-    with cat.session() as s:
-        row = s.scalars(select(RemoteNode).where(RemoteNode.name == name)).first()
-        if row is None:
-            raise NotFoundError(f"No node named {name!r}.")
-        s.delete(row)
+    if not rows.delete_node(cat, name):
+        raise NotFoundError(f"No node named {name!r}.")
 
 
 def targets_for(spec: NodeSpec) -> list[Target]:

@@ -30,6 +30,7 @@ from core.plans import add_plan
 from core.runner import run_plan
 from core.verify import verify_backups
 from tests.bench.common import content
+from tests.core.helpers import orm_session
 
 
 def make_tree(root: Path, files: int) -> int:
@@ -106,9 +107,9 @@ class Bench:
             shutil.rmtree(d, ignore_errors=True)
         from sqlalchemy import delete
 
-        from core.catalogue.models import Backup
+        from core.catalogue.schema import Backup
 
-        with self.cat.session() as s:
+        with orm_session(self.cat) as s:
             s.execute(delete(Backup).where(Backup.plan_name == name))
 
     def artifacts(self, backup_id: int) -> list[Path]:

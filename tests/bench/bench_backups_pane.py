@@ -19,11 +19,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def fill(cat: object, n: int) -> None:
-    from core.catalogue.models import Backup, BackupLocation
+    from core.catalogue.schema import Backup, BackupLocation
     from core.timeutil import utcnow
+    from tests.core.helpers import orm_session
 
     start = utcnow() - timedelta(days=n)
-    with cat.session() as s:  # type: ignore[attr-defined]
+    with orm_session(cat) as s:
         parent = None
         for i in range(n):
             b = Backup(plan_name=f"plan-{i % 5}", engine="archive",

@@ -25,12 +25,14 @@ from pathlib import Path
 
 from sqlalchemy import update
 
+from tests.core.helpers import orm_session
+
 
 def make_home(root: Path, plans: int, schedule: str):  # type: ignore[no-untyped-def]
     from core.catalogue import open_catalogue
     from core.config import AppConfig
     from core.plans import add_plan
-    from core.schedule_store import set_schedule
+    from core.scheduling.plan_schedules import set_schedule
 
     cfg = AppConfig.resolve(str(root / "home"))
     cfg.paths.ensure()
@@ -46,12 +48,12 @@ def make_home(root: Path, plans: int, schedule: str):  # type: ignore[no-untyped
 
 def lateness(root: Path) -> tuple[list[float], list[float]]:
     from core.alerts import Alerts, AlertSettings
-    from core.catalogue.models import Plan, Schedule
-    from core.scheduler_service import SchedulerService
+    from core.catalogue.schema import Plan, Schedule
+    from core.scheduling.runtime import SchedulerService
 
     cfg, cat = make_home(root, 5, "0 3 * * *")
     t0 = datetime.now(UTC)
-    with cat.session() as s:
+    with orm_session(cat) as s:
         for i, (sid,) in enumerate(s.query(Schedule.id).join(Plan).order_by(Plan.name)):
             due = (t0 + timedelta(seconds=2 * (i + 1))).replace(tzinfo=None)
             s.execute(update(Schedule).where(Schedule.id == sid).values(next_due_at=due))
@@ -81,8 +83,8 @@ def lateness(root: Path) -> tuple[list[float], list[float]]:
 
 def idle_cpu(root: Path, seconds: float) -> tuple[float, float, int]:
     from core.alerts import Alerts, AlertSettings
-    from core.scheduler import Scheduler
-    from core.scheduler_service import SchedulerService
+    from core.scheduling.loop import Scheduler
+    from core.scheduling.runtime import SchedulerService
 
     cfg, cat = make_home(root, 20, "0 3 * * *")
     quiet = Alerts(cfg.paths, settings=lambda: AlertSettings(desktop=False))

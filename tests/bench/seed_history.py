@@ -12,9 +12,10 @@ from datetime import timedelta
 from sqlalchemy import insert
 
 from core.catalogue import open_catalogue
-from core.catalogue.models import Destination, Job, JobLog, Plan
+from core.catalogue.schema import Destination, Job, JobLog, Plan
 from core.config import AppConfig
 from core.timeutil import utcnow
+from tests.core.helpers import orm_session
 
 PLANS = [("lab-data", "archive"), ("home-dirs", "borg"), ("postgres-main", "archive"),
          ("instrument-3", "borg"), ("etc-configs", "archive")]
@@ -30,7 +31,7 @@ def seed(home: str, n_jobs: int, *, seed_value: int = 7, with_plans: bool = True
     cfg.paths.ensure()
     cat = open_catalogue(cfg.catalogue_url)
     plan_ids: dict[str, int] = {}
-    with cat.session() as s:
+    with orm_session(cat) as s:
         for name, engine in PLANS if with_plans else []:
             p = Plan(name=name, engine=engine, sources=[f"/srv/{name}"], options={})
             p.destinations = [Destination(location=f"/mnt/backup/{name}")]

@@ -7,15 +7,18 @@ import pty
 import select
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from core.catalogue.db import Catalogue
 from core.catalogue.jobs import finish_job, start_job
-from core.catalogue.models import Job
+from core.catalogue.schema import Job
 
 
 def add_job(cat: Catalogue, *, plan: str = "p", plan_id: int | None = None, engine: str = "archive",
@@ -38,7 +41,7 @@ def add_job(cat: Catalogue, *, plan: str = "p", plan_id: int | None = None, engi
     if status != "running":
         values["duration_ms"] = duration_ms
     if values:
-        with cat.session() as s:
+        with orm_session(cat) as s:
             s.execute(update(Job).where(Job.id == jid).values(**values))
     return jid
 
@@ -84,3 +87,16 @@ def on_a_terminal(argv: list[str], timeout: float = 120) -> tuple[int, str]:
             break
     os.close(main)
     return proc.wait(timeout=30), seen.decode("utf-8", "replace")
+
+
+@contextmanager
+def orm_session(cat: Any) -> Iterator[Session]:
+    """An ORM session over core.catalogue.schema's classes, committed on success: for tests
+    that arrange or inspect rows (the application itself has no ORM)."""
+    with Session(cat.engine, expire_on_commit=False) as s:
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise

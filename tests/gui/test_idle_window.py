@@ -9,7 +9,7 @@ from core.catalogue import open_catalogue
 from core.catalogue.jobs import finish_job, start_job
 from core.config import AppConfig
 from core.plans import add_plan
-from core.schedule_store import set_schedule
+from core.scheduling.plan_schedules import set_schedule
 
 
 def test_an_idle_window_does_not_load_sqlalchemy(home, tmp_path):

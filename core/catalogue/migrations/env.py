@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from core.catalogue.models import Base
+from core.catalogue.schema import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -14,6 +14,7 @@ from core.engines.archive.create import write_archive
 from core.engines.archive.gcquiet import rare_collections
 from core.engines.archive.scan import start
 from core.engines.archive.tarstream import archive_suffix
+from core.engines.compression import ARCHIVE
 from core.progress import CancelToken, Progress, ProgressCallback
 from core.timeutil import iso, utcnow
 
@@ -44,7 +45,7 @@ class ArchiveEngine:
 
     def _run(self, req: RunRequest, progress: ProgressCallback, cancel: CancelToken) -> RunResult:
         opts = req.options
-        compression = str(opts.get("compression", "zstd:3"))
+        compression = str(opts.get("compression", ARCHIVE.default))
         previous = req.previous_manifest if req.mode == "incremental" else None
         result = RunResult(type="incremental" if previous else "full", artifacts=[])
         entries: list[mf.Entry | mf.Encoded] = []

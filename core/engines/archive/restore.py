@@ -20,6 +20,7 @@ import zstandard
 
 from core.engines.archive import extras, owners
 from core.engines.archive.scan import DIR, FILE, SYMLINK
+from core.engines.compression import ARCHIVE
 from core.errors import EngineError, UsageError
 from core.progress import CancelToken, Progress, ProgressCallback
 
@@ -43,9 +44,10 @@ def open_tar_stream(path: Path) -> Iterator[tarfile.TarFile]:
     raw = open(path, "rb")  # noqa: SIM115
     stream: IO[bytes] | Any
     try:
-        if path.name.endswith(".zst"):
+        algo = ARCHIVE.of_file(path.name)
+        if algo == "zstd":
             stream = zstandard.ZstdDecompressor().stream_reader(raw, read_size=CHUNK)
-        elif path.name.endswith(".gz"):
+        elif algo == "gzip":
             stream = gzip.GzipFile(fileobj=raw, mode="rb")
         else:
             stream = raw

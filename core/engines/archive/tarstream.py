@@ -10,6 +10,7 @@ from typing import Any
 import zstandard
 
 from core.destinations import Writeback
+from core.engines.compression import ARCHIVE
 
 BLOCK = 512
 FLUSH_AT = 1 << 20
@@ -21,13 +22,13 @@ _CHK_BASE = 8 * 32 + sum(_MAGIC)  # the checksum field counts as spaces
 
 
 def parse_compression(spec: str) -> tuple[str, int | None]:
-    algo, _, level = spec.partition(":")
-    return algo, int(level) if level else None
+    """The algorithm and its level (the default one when the spec names none)."""
+    return ARCHIVE.level(spec)
 
 
 def archive_suffix(spec: str) -> str:
-    algo, _ = parse_compression(spec)
-    return {"zstd": ".tar.zst", "gzip": ".tar.gz", "none": ".tar"}[algo]
+    codec = ARCHIVE.codec(ARCHIVE.parse(spec).algo)
+    return ".tar" + (codec.suffix if codec else "")
 
 
 class HashingSink:

@@ -9,7 +9,9 @@ from typing import Any
 
 from core.backups import BackupInfo, get_backup
 from core.catalogue.db import Catalogue
-from core.catalogue.models import Backup, JobKind, JobTrigger, Plan
+from core.catalogue.models import JobKind, JobTrigger, Plan
+from core.catalogue.plans import plan_by_id
+from core.catalogue.schema import Backup
 from core.config import AppPaths
 from core.engines.borg import ops, records
 from core.engines.borg.jobs import JobEnd, RepoJob, plan_passphrase, run_job
@@ -20,11 +22,7 @@ from core.progress import CancelToken, ProgressCallback, no_progress
 
 
 def _plan_of(cat: Catalogue, b: BackupInfo) -> Plan:
-    from sqlalchemy.orm import selectinload
-
-    with cat.session() as s:
-        plan = s.get(Plan, b.plan_id, options=[selectinload(Plan.destinations)]) \
-            if b.plan_id is not None else None
+    plan = plan_by_id(cat, b.plan_id) if b.plan_id is not None else None
     if plan is None:
         raise ConfigError(f"Backup {b.id} belongs to a plan that was removed; its repository "
                           f"({b.details.get('repository')}) needs a plan to be opened.")

@@ -37,6 +37,8 @@ class RepositoryExistsError(BorgError):
 class RepositoryBusyError(BorgError, LockedError):
     """Another process holds borg's lock on the repository."""
 
+    kind = "busy"
+
 
 class RepositoryPermissionError(BorgError):
     """This user may not write to the repository (its lock): not a lock held by another."""

@@ -78,7 +78,8 @@ def run_borg_plan(cat: Catalogue, paths: AppPaths, plan: str | Plan, *,
         if "job_id" not in state:
             raise  # no job was started (lock held, ...)
         status = JobStatus.CANCELLED if isinstance(e, CancelledError) else JobStatus.FAILED
-        return RunOutcome(state["job_id"], status.value, state.get("backup_id"), None, str(e))
+        return RunOutcome(state["job_id"], status.value, state.get("backup_id"), None, str(e),
+                          error_kind=e.kind)
     return RunOutcome(state["job_id"], state["status"].value, state["backup_id"], "archive",
                       state["error"], state["warnings"])
 

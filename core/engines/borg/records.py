@@ -10,7 +10,8 @@ from sqlalchemy.orm import selectinload
 
 from core.catalogue.db import Catalogue
 from core.catalogue.jobs import record_external_job
-from core.catalogue.models import Backup, BackupLocation, JobKind, JobStatus, LocationState, Plan
+from core.catalogue.models import JobKind, JobStatus, LocationState, Plan
+from core.catalogue.schema import Backup, BackupLocation
 from core.engines.borg import ops
 from core.engines.borg.process import BorgEnv
 from core.engines.borg.repo import RepoSettings, tagged_name

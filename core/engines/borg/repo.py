@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.engines.borg.process import BorgEnv
+from core.engines.specs import BORG_OPTIONS
 from core.errors import ConfigError
 
 PASSPHRASE_ENV = "BACKUPDESK_PASSPHRASE"
@@ -94,10 +95,11 @@ class RepoSettings:
         loc = opts.get("repository")
         if not loc:
             raise ConfigError("A borg plan needs a repository.")
+        defaults = BORG_OPTIONS.defaults()
         return cls(
             location=normalise_location(str(loc)),
-            encryption=str(opts.get("encryption") or "repokey"),
-            compression=str(opts.get("compression") or "lz4"),
+            encryption=str(opts.get("encryption") or defaults["encryption"]),
+            compression=str(opts.get("compression") or defaults["compression"]),
             keep={str(k): int(v) for k, v in (opts.get("keep") or {}).items() if v},
             prune=bool(opts.get("prune", True)),
             compact=bool(opts.get("compact", True)),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from core import engines
+from core.engines import Capability
 from core.fmt import count
 from core.verify import VerifyReport
 from gui.errors import error_text, show_error
@@ -41,9 +43,11 @@ class BackupActions:
                                                                          "break-lock"))
 
     def borg_plan(self) -> str | None:
-        """The plan of the selected borg backup (Check and Break lock act on its repository)."""
+        """The plan of the selected backup when its engine keeps a repository (Check and Break
+        lock act on that repository)."""
         info = self.pane.current()
-        return info.plan if info is not None and info.engine == "borg" and info.plan else None
+        keeps = info is not None and engines.keeps_repository(info.engine)
+        return info.plan if info is not None and keeps and info.plan else None
 
     def check(self, verify_data: bool) -> None:
         plan = self.borg_plan()
@@ -75,7 +79,7 @@ class BackupActions:
         if info is None or self.cat is None:
             return
         dlg = RestoreDialog(info, self.pane, self.pane.ctx.workers)
-        if info.engine != "borg":  # a borg archive has no manifest: Browse contents lists it
+        if not engines.can(info.engine, Capability.BROWSE):  # else Browse contents lists it
             self.pane.ctx.workers.submit(
                 read_paths, self.cat, info.id, on_result=guarded(dlg, dlg.set_paths),
                 on_error=guarded(dlg, lambda e: dlg.set_paths_error(error_text(e))))
@@ -140,10 +144,9 @@ class BackupActions:
         self.pane.refresh()
 
     def failed(self, kind: str, message: str) -> None:
-        from core.engines.borg.flows import is_busy
-
         self.pane.set_busy("")
-        if kind == "check" and self.last_check is not None and is_busy(message):
+        if (kind == "check" and self.last_check is not None
+                and self.pane.ops.error_kind == "busy"):
             self.pane.message.set_state("none", "")
             plan, data = self.last_check
             self.pane.run_bar.show_busy(message, lambda: self.start_check(plan, data))

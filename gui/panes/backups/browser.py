@@ -29,7 +29,7 @@ TICK_MS = 200  # how often the view picks up entries that arrived
 
 
 def _stream(cat: Any, backup_id: int, tree: ArchiveTree, cancel: Any) -> int:
-    from core.engines.borg.backups import browse
+    from core.jobs.repository import browse
 
     browse(cat, backup_id, tree, cancel=cancel)
     return tree.entries

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from core.backups import BackupFilter, BackupInfo, as_tree, list_backups
+from core.catalogue.backups import filter_choices
 from core.catalogue.db import Catalogue
 from core.progress import Progress, no_progress
 from gui.context import AppContext
@@ -31,11 +32,7 @@ def load_backups(cat: Catalogue, flt: BackupFilter) -> tuple[list[tuple[int, Bac
     newest_first = sorted(list_backups(cat, flt), key=lambda b: (b.created_at, b.id),
                           reverse=True)  # as the History lists jobs
     tree = as_tree(newest_first)
-    with cat.db.connect() as c:
-        plans = sorted(p for p in c.column("SELECT DISTINCT plan_name FROM backups") if p)
-        dests = sorted(d for d in c.column("SELECT DISTINCT destination FROM backup_locations")
-                       if d)
-        runnable = sorted(c.column("SELECT name FROM plans"))
+    plans, dests, runnable = filter_choices(cat)
     return tree, {"plans": plans, "destinations": dests, "runnable": runnable}
 
 
@@ -87,6 +84,7 @@ class BackupsController(QObject):
         self.ctx = ctx
         self.task: Task | None = None
         self.kind = ""
+        self.error_kind = ""  # core.errors' kind of the last failure ("busy", ...)
 
     @property
     def busy(self) -> bool:
@@ -117,6 +115,7 @@ class BackupsController(QObject):
         if kind in ("verify", "restore", "delete", "check"):
             self.ctx.jobs_changed.emit()
         if error is not None:
+            self.error_kind = getattr(error, "kind", "error")
             self.failed.emit(kind, error_text(error))
         else:
             self.done.emit(kind, result)
@@ -146,8 +145,8 @@ class BackupsController(QObject):
         return self._submit("delete", work, backup_id)
 
     def check(self, plan: str, verify_data: bool) -> bool:
-        """`borg check` of a borg plan's repository, a verify job."""
-        from core.engines.borg.flows import check
+        """Check a repository plan's repository (`borg check`), a verify job."""
+        from core.jobs.repository import check
 
         paths = self.ctx.config.paths
 
@@ -159,6 +158,6 @@ class BackupsController(QObject):
         return self._submit("check", work, progress=True)
 
     def break_lock(self, plan: str) -> bool:
-        from core.engines.borg.flows import break_lock
+        from core.jobs.repository import break_lock
 
         return self._submit("break-lock", break_lock, self.ctx.config.paths, plan)

@@ -24,7 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core import engines
 from core.backups import BackupInfo
+from core.engines import Capability
 from gui.errors import error_text
 from gui.panes.backups.controller import RestoreRequest, needs_overwrite
 from gui.panes.backups.filters import type_label
@@ -114,7 +116,7 @@ class RestoreDialog(QDialog):
         lay.addWidget(self.problem)
         self.buttons = _buttons(self, "&Restore")
         lay.addWidget(self.buttons)
-        if info.engine == "borg":
+        if engines.can(info.engine, Capability.BROWSE):
             self._borg_layout()
         self.whole.toggled.connect(lambda on: self.tree.setEnabled(not on))
         self.to_folder.toggled.connect(self._mode)
@@ -174,7 +176,7 @@ class RestoreDialog(QDialog):
     def _mode(self) -> None:
         files = self.to_folder.isChecked()
         self.folder.setEnabled(files)
-        self.whole.setEnabled(files and self.info.engine != "borg")
+        self.whole.setEnabled(files and not engines.can(self.info.engine, Capability.BROWSE))
         self.tree.setEnabled(files and not self.whole.isChecked())
         self.dump.setEnabled(not files)
         self.url.setEnabled(not files)
@@ -265,7 +267,7 @@ class DeleteDialog(QDialog):
     """Says what goes (the chain after a full) and whether files go too."""
 
     def __init__(self, description: str, parent: QWidget | None = None,
-                 engine: str = "archive") -> None:
+                 engine: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle("Delete backup")
         text = QLabel(description)
@@ -273,7 +275,7 @@ class DeleteDialog(QDialog):
         self.record_only = QRadioButton("Delete the record only (keep the files)")
         self.with_files = QRadioButton("Delete the record and its files at every destination")
         self.record_only.setChecked(True)
-        if engine == "borg":  # an archive always goes from its repository (core.backup_ops)
+        if engines.keeps_repository(engine):  # it goes from its repository (core.backup_ops)
             self.with_files.setText("Delete the archive in its repository and its record")
             self.with_files.setChecked(True)
             self.record_only.setVisible(False)

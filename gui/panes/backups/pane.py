@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core import engines
 from core.backups import BackupInfo
+from core.engines import Capability
 from core.fmt import count
 from core.progress import Progress, describe
 from gui.context import AppContext
@@ -255,9 +257,10 @@ class BackupsPane(QWidget):
         self.verify_all_button.setEnabled(bool(self.model.items) and not busy)
         for b in (self.restore_button, self.delete_button):
             b.setEnabled(one is not None and not busy)
-        self.copy_button.setEnabled(one is not None and not busy and one.engine != "borg")
-        self.browse_button.setEnabled(one is not None and one.engine == "borg"
-                                      and browser_available())
+        self.copy_button.setEnabled(one is not None and not busy
+                                    and engines.can(one.engine, Capability.COPY_OUT))
+        self.browse_button.setEnabled(one is not None and browser_available()
+                                      and engines.can(one.engine, Capability.BROWSE))
         borg = self.handlers.borg_plan() is not None and not busy
         self.check_button.setEnabled(borg)
         self.break_lock_button.setEnabled(borg)

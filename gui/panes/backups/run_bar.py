@@ -182,9 +182,7 @@ class RunBar(QWidget):
 
     def _finished(self, plan: str, outcome: Any) -> None:
         self._drop(plan)
-        from core.engines.borg.flows import is_busy  # loaded with the catalogue already
-
-        if outcome.status == "failed" and is_busy(outcome.error):
+        if outcome.status == "failed" and outcome.error_kind == "busy":
             self.show_busy(outcome.error, lambda: self.runs.start(plan))
             return
         level = OUTCOME_LEVELS.get(outcome.status, "error")
@@ -200,9 +198,6 @@ class RunBar(QWidget):
     def _failed(self, plan: str, message: str) -> None:
         if plan not in self.runs.running():
             self._drop(plan)
-        from core.engines.borg.flows import is_busy
-
-        if is_busy(message):
-            self.show_busy(message, lambda: self.runs.start(plan))
-            return
+        # A repository held by another process ends as a failed run (error kind "busy", in
+        # _finished); what fails before a job (plan already running, a bad plan) is said here.
         self.show_outcome("error", f"Run of {plan!r}: {message}")

@@ -1,1 +1,1 @@
-"""Devices pane: remote backup daemons' devices as coloured tiles (issue #5)."""
+"""Devices pane: remote backup daemons' devices as coloured tiles."""

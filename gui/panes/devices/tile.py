@@ -1,5 +1,5 @@
-"""How a device tile looks: seed 000's colours, a breathing orange while backing up, a hatched
-violet with a warning mark for invalid data."""
+"""How a device tile looks: the Ethoscope board's colours, a breathing orange while backing
+up, a hatched violet with a warning mark for invalid data."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The borg part of the plan editor, built from the option names of core/engines/specs.py."""
+"""The plan editor's part for engines that keep a repository (borg): labels, choices and
+defaults from the engine's option schema (core/engines/specs.py)."""
 
 from __future__ import annotations
 
@@ -15,24 +16,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.engines.schema import CompressionOption, Location, Schema, Switch, Text
+from gui.panes.settings.engine_fields import CompressionField, own_options
 from gui.panes.settings.keep_rules import KeepRulesBox
 
-DEFAULT_ENCRYPTIONS = ("none", "authenticated", "authenticated-blake2", "repokey",
-                       "repokey-blake2", "keyfile", "keyfile-blake2")
 SETUP = [("Use an existing repository", "existing"),
          ("Create a new repository (borg init)", "init")]
 SECRET_PLACE = "kept by Backup Desk"  # until the secret store says where (a worker asks it)
 
 
-def encryptions() -> tuple[str, ...]:
-    from core.engines import specs
-
-    return tuple(getattr(specs, "ENCRYPTIONS", DEFAULT_ENCRYPTIONS))
-
-
 class BorgBox(QGroupBox):
-    def __init__(self, parent: QWidget | None = None, ctx: Any = None) -> None:
-        super().__init__("Borg engine", parent)
+    def __init__(self, schema: Schema, engine: str, parent: QWidget | None = None,
+                 ctx: Any = None) -> None:
+        super().__init__(schema.title, parent)
+        self.schema = schema
+        self.engine = engine  # the one whose schema this is (asked about its repositories)
         self.ctx = ctx
         self.secret_place = SECRET_PLACE
         self._setup_chosen = False  # the user picked the setup: the path no longer decides it
@@ -42,12 +40,16 @@ class BorgBox(QGroupBox):
         for text, _ in SETUP:
             self.setup.addItem(text)
         self.setup.activated.connect(self._chosen)
+        encryption = schema.option("encryption", Text)
         self.encryption = QComboBox()
-        self.encryption.addItems(list(encryptions()))
-        self.compression = QLineEdit(placeholderText="lz4, zstd,6 or none")
+        self.encryption.addItems(list(encryption.choices))
+        self.compression_field = CompressionField(
+            schema.option("compression", CompressionOption).g)
+        self.compression = self.compression_field.algo
+        self.level = self.compression_field.level
         self.keep = KeepRulesBox()
-        self.prune = QCheckBox("Prune after each backup (apply the keep rules)")
-        self.compact = QCheckBox("Compact the repository after pruning")
+        self.prune = QCheckBox(schema.option("prune", Switch).label)
+        self.compact = QCheckBox(schema.option("compact", Switch).label)
         self.passphrase = QLineEdit()
         self.passphrase_again = QLineEdit(placeholderText="the same passphrase again")
         for edit in (self.passphrase, self.passphrase_again):
@@ -55,10 +57,10 @@ class BorgBox(QGroupBox):
         self.secret_note = QLabel()
         self.secret_note.setWordWrap(True)
         self.form = form = QFormLayout(self)
-        form.addRow("&Repository", self.repository)
+        form.addRow("&" + schema.option("repository", Location).label, self.repository)
         form.addRow("", self.setup)
-        form.addRow("E&ncryption", self.encryption)
-        form.addRow("Co&mpression", self.compression)
+        form.addRow(encryption.label.replace("n", "&n", 1), self.encryption)
+        form.addRow(self._label("compression").replace("m", "&m", 1), self.compression_field)
         form.addRow("Keep", self.keep)
         form.addRow("", self.prune)
         form.addRow("", self.compact)
@@ -73,17 +75,21 @@ class BorgBox(QGroupBox):
         self.setup.currentIndexChanged.connect(lambda _i: self._rows())
         self.load({}, new=True)
 
+    def _label(self, name: str) -> str:
+        o = self.schema.get(name)
+        return o.label if o is not None else name
+
     def load(self, plan: dict[str, Any], *, new: bool) -> None:
-        opts = plan.get("options", {}) if plan.get("engine") == "borg" else {}
+        opts = {**self.schema.defaults(), **own_options(plan, self.schema)}
         self.repository.setText(str(opts.get("repository", "")))
         self.setup.setCurrentIndex(0)
         self._setup_chosen = False
         self.setup.setVisible(new)
-        self.encryption.setCurrentText(str(opts.get("encryption", "repokey")))
-        self.compression.setText(str(opts.get("compression", "lz4")))
+        self.encryption.setCurrentText(str(opts["encryption"]))
+        self.compression_field.set_text(str(opts["compression"]))
         self.keep.set_values(opts.get("keep"))
-        self.prune.setChecked(bool(opts.get("prune", True)))
-        self.compact.setChecked(bool(opts.get("compact", True)))
+        self.prune.setChecked(bool(opts["prune"]))
+        self.compact.setChecked(bool(opts["compact"]))
         self.passphrase.clear()
         self.passphrase_again.clear()
         self.new = new
@@ -125,7 +131,7 @@ class BorgBox(QGroupBox):
                 return
             self.setup.setCurrentIndex(1 if state == "missing" else 0)
 
-        self.ctx.workers.submit(repository_state, self.repository.text().strip(),
+        self.ctx.workers.submit(repository_state, self.engine, self.repository.text().strip(),
                                 on_result=guarded(self, show))
 
     def setup_choice(self) -> str:
@@ -143,7 +149,7 @@ class BorgBox(QGroupBox):
         opts: dict[str, Any] = {
             "repository": self.repository.text().strip(),
             "encryption": self.encryption.currentText(),
-            "compression": self.compression.text().strip() or "lz4",
+            "compression": self.compression_field.text(),
             "prune": self.prune.isChecked(),
             "compact": self.compact.isChecked(),
         }

@@ -9,7 +9,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QGridLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from gui.panes.settings.plan_form import KEEP_UNITS
+from core.engines.schema import KEEP_UNITS
 
 
 class KeepRulesBox(QWidget):

@@ -1,10 +1,11 @@
-"""The plan editor: every option of an archive or borg plan, validated as you type."""
+"""The plan editor: every option of a plan, validated as you type; the engines, their
+option groups and choices come from the engine registry and each engine's option schema."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core import engines
+from core.engines import EngineSpec, Storage
 from core.errors import BackupDeskError
 from gui import theme
 from gui.context import AppContext
@@ -90,7 +93,9 @@ class PlanEditor(QWidget):
         self.title = QLabel()
         self.name = QLineEdit(placeholderText="documents")
         self.engine = QComboBox()
-        self.engine.addItems(["archive", "borg"])
+        for i, spec in enumerate(engines.engines().values()):
+            self.engine.addItem(spec.name)
+            self.engine.setItemData(i, spec.title, Qt.ItemDataRole.ToolTipRole)
         self.enabled = QCheckBox("Enabled (runs on its schedule)")
         self.sources = SourceList()
         self.excludes = QPlainTextEdit()
@@ -98,8 +103,10 @@ class PlanEditor(QWidget):
         self.excludes.setMaximumHeight(70)
         self.schedules = SchedulesBox(ctx)
         self.schedule = self.schedules.fields["backup"]
-        self.archive = ArchiveBox(ctx)
-        self.borg = BorgBox(ctx=ctx)
+        # One option group per kind of storage, from the first engine of that kind.
+        files, repository = _first(Storage.ARTIFACTS), _first(Storage.REPOSITORY)
+        self.archive = ArchiveBox(ctx, files.options)
+        self.borg = BorgBox(repository.options, repository.name, ctx=ctx)
         self.save_button = QPushButton("&Save plan")
         self.save_button.setDefault(True)
         self.cancel_button = QPushButton("Cancel")
@@ -141,8 +148,9 @@ class PlanEditor(QWidget):
                            on_result=guarded(self, self.borg.set_secret_place))
 
     def _engine(self, engine: str) -> None:
-        self.archive.setVisible(engine == "archive")
-        self.borg.setVisible(engine == "borg")
+        storage = engines.get(engine).storage
+        self.archive.setVisible(storage is Storage.ARTIFACTS)
+        self.borg.setVisible(storage is Storage.REPOSITORY)
         self.schedules.set_engine(engine)
 
     def load(self, plan: dict[str, Any] | None) -> None:
@@ -153,7 +161,7 @@ class PlanEditor(QWidget):
         self.plan_id = p.get("id")
         self.title.setText(f"<h3>{'Edit plan ' + p['name'] if plan else 'New plan'}</h3>")
         self.name.setText(p.get("name", ""))
-        self.engine.setCurrentText(p.get("engine", "archive"))
+        self.engine.setCurrentText(p.get("engine", self.engine.itemText(0)))
         self.engine.setEnabled(plan is None)
         self.enabled.setChecked(bool(p.get("enabled", True)))
         self.sources.set_values(list(p.get("sources", [])))
@@ -191,7 +199,7 @@ class PlanEditor(QWidget):
                      self.sources.values(), excludes, schedule=sched.expressions["backup"],
                      schedules=sched.expressions, timezone=sched.timezone,
                      missed=sched.missed)
-        if engine == "archive":
+        if not engines.keeps_repository(engine):
             if not self.archive.destinations.all_ok():
                 raise ConfigError("A destination cannot be used: see the message under it.")
             f.destinations = self.archive.destinations.values()
@@ -201,7 +209,7 @@ class PlanEditor(QWidget):
             if problem := self.borg.passphrase_problem():
                 raise ConfigError(problem)
             f.passphrase = self.borg.passphrase.text()
-            f.borg_setup = self.borg.setup_choice()
+            f.repository_setup = self.borg.setup_choice()
         return f
 
     def save(self) -> None:
@@ -239,12 +247,16 @@ class PlanEditor(QWidget):
         self.failed.emit(text)
 
 
+def _first(storage: Storage) -> EngineSpec:
+    return next(s for s in engines.engines().values() if s.storage is storage)
+
+
 def wake_scheduler() -> bool:
     """Tell the app's running scheduler (gui.app makes it a child of the main window) to
     re-read the schedules now; False when none runs."""
     from PySide6.QtWidgets import QApplication
 
-    from gui.scheduler_host import SchedulerHost
+    from gui.window_scheduler import SchedulerHost
 
     woken = False
     for w in QApplication.topLevelWidgets():

@@ -14,18 +14,18 @@ from gui import theme
 def to_expression(text: str) -> str:
     """The cron expression to store for what the user typed ('' for no schedule): preset
     words and phrases ("daily at 03:30", "weekly on mon at 04:00", "every 15 minutes") or cron,
-    as core.schedules reads them. Raises ConfigError for anything else."""
-    from core import schedules
+    as core.scheduling.expressions reads them. Raises ConfigError for anything else."""
+    from core.scheduling import expressions
 
     text = " ".join(text.strip().split())
-    return schedules.normalise(text) if text else ""
+    return expressions.normalise(text) if text else ""
 
 
 def preview(text: str, now: datetime | None = None, tz: tzinfo | None = None,
             zone_name: str = "") -> tuple[bool, str]:
     """(valid, what to show under the field): the next five runs in `tz` (default: local
     time), or the error."""
-    from core import duetimes, schedules
+    from core.scheduling import due_times, expressions
 
     try:
         expr = to_expression(text)
@@ -34,7 +34,7 @@ def preview(text: str, now: datetime | None = None, tz: tzinfo | None = None,
     if not expr:
         return True, "No schedule: the plan runs only when you press Run now."
     start = (now or datetime.now()).astimezone()
-    runs = schedules.next_runs(expr, start, 5, tz or duetimes.local_zone())
+    runs = expressions.next_runs(expr, start, 5, tz or due_times.local_zone())
     when = ", ".join(t.strftime("%a %Y-%m-%d %H:%M") for t in runs)
     return True, f"<tt>{expr}</tt> — next runs ({zone_name or 'local time'}): {when}"
 

@@ -18,15 +18,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core import engines
+from core.engines import Capability
 from core.errors import BackupDeskError
-from core.schedules import friendly
+from core.scheduling.expressions import friendly
 from gui import theme
 from gui.context import AppContext
 from gui.panes.backups.guard import guarded
 from gui.panes.settings.schedule_field import ScheduleField
 
 KINDS = ("backup", "verify", "restore_test")
-RESTORE_TEST_ENGINES = ("archive",)  # core.restore_test.run_restore_test refuses the others
 MISSED = [("Run it once at the next opportunity", "catch_up"),
           ("Skip it and wait for the next due time", "skip")]
 
@@ -39,9 +40,9 @@ class ScheduleSet:
 
 
 def zone_names() -> list[str]:
-    from core import duetimes
+    from core.scheduling import due_times
 
-    return sorted(duetimes.zone_names())  # also reads them once for zone_problem()
+    return sorted(due_times.zone_names())  # also reads them once for zone_problem()
 
 
 class SchedulesBox(QGroupBox):
@@ -89,12 +90,12 @@ class SchedulesBox(QGroupBox):
         self.zone.setCompleter(c)
 
     def _zone_changed(self) -> None:
-        from core import duetimes
+        from core.scheduling import due_times
 
         name = self.zone.text().strip()
-        problem = duetimes.zone_problem(name)
+        problem = due_times.zone_problem(name)
         try:
-            tz = duetimes.zone(name) if name and problem is None else None
+            tz = due_times.zone(name) if name and problem is None else None
         except BackupDeskError as e:
             problem = str(e)
         if problem is not None:
@@ -113,7 +114,7 @@ class SchedulesBox(QGroupBox):
     def set_engine(self, engine: str) -> None:
         """Restore tests only where core can run them; a stored one stays as it is."""
         f = self.fields["restore_test"]
-        able = engine in RESTORE_TEST_ENGINES
+        able = engines.can(engine, Capability.RESTORE_TEST)
         f.edit.setEnabled(able or bool(f.text()))
         f.empty = ("No restore test (restore a sample of the latest backup and compare it)."
                    if able else f"Restore tests of {engine} plans are not available yet.")

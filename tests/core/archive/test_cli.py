@@ -17,6 +17,7 @@ import pytest
 from core.cli.main import main
 from core.destinations import MARKER
 from tests.core.archive.conftest import snapshot
+from tests.core.helpers import orm_session
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -148,7 +149,7 @@ def test_delete_never_leaves_the_destination(home: Path, tree: Path, tmp_path: P
     from sqlalchemy import update
 
     from core.catalogue import open_catalogue
-    from core.catalogue.models import BackupLocation
+    from core.catalogue.schema import BackupLocation
     from core.config import AppConfig
 
     add("docs", tree, tmp_path / "d1")
@@ -158,7 +159,7 @@ def test_delete_never_leaves_the_destination(home: Path, tree: Path, tmp_path: P
     victim.mkdir()
     (victim / "keep.txt").write_text("keep")
     cat = open_catalogue(AppConfig.resolve(str(home)).catalogue_url)
-    with cat.session() as s:
+    with orm_session(cat) as s:
         s.execute(update(BackupLocation).values(path=str(tmp_path / "d1" / ".." / "victim")))
     cat.dispose()
     code = main(["delete", "1", "--files", "--yes"])

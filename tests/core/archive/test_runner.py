@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core.backups import BackupFilter, get_backup, list_backups
 from core.catalogue.jobs import plan_lock_key, start_job
-from core.catalogue.models import Job
+from core.catalogue.schema import Job
 from core.config import AppPaths
 from core.destinations import MARKER
 from core.errors import LockedError
@@ -20,10 +20,11 @@ from core.plans import add_plan
 from core.progress import CancelToken, Progress
 from core.runner import run_plan
 from tests.core.archive.conftest import snapshot
+from tests.core.helpers import orm_session
 
 
 def jobs(cat: Any) -> list[Job]:
-    with cat.session() as s:
+    with orm_session(cat) as s:
         return list(s.scalars(select(Job).order_by(Job.id)))
 
 
@@ -195,8 +196,8 @@ def test_incremental_request_without_full_makes_a_full(catalogue: Any, paths: Ap
     out = run_plan(catalogue, paths, "p", mode="incremental")
     assert out.type == "full" and out.status == "success"
     (job,) = jobs(catalogue)
-    with catalogue.session() as s:
-        from core.catalogue.models import JobLog
+    with orm_session(catalogue) as s:
+        from core.catalogue.schema import JobLog
 
         log = s.get(JobLog, job.id).text
     assert "No earlier backup" in log

@@ -21,6 +21,7 @@ import pytest
 
 from tests.core.borg.conftest import PASSPHRASE, Sshd, needs_borg
 from tests.core.borg.test_surroundings import _backupdesk, _processes
+from tests.core.helpers import orm_session
 
 pytestmark = [pytest.mark.borg, needs_borg]
 
@@ -78,7 +79,7 @@ def test_a_short_call_to_a_hung_repository_fails_after_its_limit(home: Path, tmp
 def test_a_backup_to_a_repository_that_goes_silent_is_stopped(home: Path, tmp_path: Path,
                                                                source_tree: Path,
                                                                catalogue: Any) -> None:
-    from core.catalogue.models import Job
+    from core.catalogue.schema import Job
 
     repo = tmp_path / "repo"
     r = _backupdesk(home, "plan", "add", "far", "--engine", "borg", "--repo", str(repo),
@@ -91,7 +92,7 @@ def test_a_backup_to_a_repository_that_goes_silent_is_stopped(home: Path, tmp_pa
     assert r.returncode == 1, r.stderr
     assert f"borg create on {repo} said nothing for 2 s" in r.stderr, r.stderr
     assert _alive(pids) == []
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         job = s.query(Job).order_by(Job.id.desc()).first()
     assert job is not None and job.status == "failed" and "said nothing" in (job.error or "")
     r = _backupdesk(home, "run", "far")  # the real borg: nothing was left locked

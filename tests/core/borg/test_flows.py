@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core.catalogue.models import Backup, Job
+from core.catalogue.schema import Backup, Job
 from core.cli.main import main
 from tests.core.borg.conftest import PASSPHRASE, borg_env, needs_borg, outside_create
+from tests.core.helpers import orm_session
 
 pytestmark = [pytest.mark.borg, needs_borg]
 
@@ -29,12 +30,12 @@ def add_plan(home: Path, repo: Path | str, src: Path, monkeypatch: pytest.Monkey
 
 
 def jobs(cat: Any) -> list[Job]:
-    with cat.session() as s:
+    with orm_session(cat) as s:
         return list(s.scalars(select(Job).order_by(Job.id)))
 
 
 def backups(cat: Any) -> list[Backup]:
-    with cat.session() as s:
+    with orm_session(cat) as s:
         return list(s.scalars(select(Backup).order_by(Backup.id)
                               .options(selectinload(Backup.locations))))
 
@@ -88,7 +89,7 @@ def test_create_refresh_restore_delete(home: Path, catalogue: Any, tmp_path: Pat
     listed = subprocess.run(["borg", "list", "--short", str(repo)], env=borg_env(),
                             capture_output=True, text=True, check=True).stdout.split()
     assert listed == ["cron-nightly"]
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         logs = [j.log.text for j in s.scalars(select(Job))]
     assert logs and not any(PASSPHRASE in text for text in logs)
     kinds = [j.kind for j in jobs(catalogue)]
@@ -109,7 +110,7 @@ def test_prune_compact_check_verify(home: Path, catalogue: Any, tmp_path: Path,
     assert len([b for b in live if b.name.startswith("docs~bd")]) == 1
     assert any(b.name == "other-prefix" for b in live)
     run = [j for j in jobs(catalogue) if j.kind == "backup" and j.trigger == "cli"][-1]
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         log = s.get(Job, run.id).log.text
     assert "Would prune" in log and "Finished: success" in log
 
@@ -199,7 +200,7 @@ def test_job_refreshes_only_after_outside_writes(home: Path, catalogue: Any, tmp
     assert main(["--home", str(home), "run", "docs"]) == 0
 
     def last_log() -> str:
-        with catalogue.session() as s:
+        with orm_session(catalogue) as s:
             job = s.scalars(select(Job).where(Job.trigger == "cli", Job.kind == "backup")
                             .order_by(Job.id.desc())).first()
             return str(job.log.text)

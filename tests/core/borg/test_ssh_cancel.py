@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core.catalogue.models import Job
+from core.catalogue.schema import Job
 from core.cli.main import main
 from core.engines.borg import ops
 from core.engines.borg.process import BorgEnv, run_borg
@@ -20,6 +20,7 @@ from core.engines.borg.repo import RepoSettings
 from core.errors import CancelledError
 from core.progress import CancelToken, Progress
 from tests.core.borg.conftest import PASSPHRASE, Sshd, needs_borg, outside_create
+from tests.core.helpers import orm_session
 
 pytestmark = [pytest.mark.borg, needs_borg]
 
@@ -56,7 +57,7 @@ def test_unreachable_host_fails_clearly(home: Path, catalogue: Any, tmp_path: Pa
                  "--rsh", rsh, "--source", str(source_tree), "--init"]) == 1
     err = capsys.readouterr().err
     assert "over ssh" in err and err.count("\n") == 1
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         job = s.scalars(select(Job)).one()
     assert job.status == "failed" and "ssh" in (job.error or "")
 
@@ -124,7 +125,7 @@ def test_cancelled_job_ends_cancelled(home: Path, catalogue: Any, tmp_path: Path
 
     out = run_borg_plan(catalogue, paths, plan, progress=progress, cancel=cancel)
     assert out.status == "cancelled"
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         job = s.get(Job, out.job_id)
         assert job.status == "cancelled" and job.lock_key is None
     assert run_borg_plan(catalogue, paths, plan).status == "success"

@@ -20,6 +20,7 @@ from core.cli.main import main
 from core.engines.borg.process import SSH_CONNECT_TIMEOUT
 from tests.core.as_nobody import main_as_nobody
 from tests.core.borg.conftest import PASSPHRASE, needs_borg
+from tests.core.helpers import orm_session
 
 # Bounds for a whole command on a silent host: the connect timeout, borg's start and exit.
 SILENT_BOUND = SSH_CONNECT_TIMEOUT * 4
@@ -147,7 +148,7 @@ def _silent_rsh(port: int) -> str:
 
 def test_silent_ssh_port_fails_plan_add_and_run(home: Path, catalogue: Any, tmp_path: Path,
                                                source_tree: Path, silent_port: int) -> None:
-    from core.catalogue.models import Job
+    from core.catalogue.schema import Job
     from core.plans import add_plan
 
     url = f"ssh://nobody@127.0.0.1:{silent_port}{tmp_path}/repo"
@@ -163,7 +164,7 @@ def test_silent_ssh_port_fails_plan_add_and_run(home: Path, catalogue: Any, tmp_
     r = _backupdesk(home, "run", "far", BACKUPDESK_PASSPHRASE=PASSPHRASE)
     assert r.returncode == 1 and "over ssh" in r.stderr, r.stderr
     assert _processes(str(silent_port)) == []
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         job = s.query(Job).order_by(Job.id.desc()).first()
     assert job is not None and job.status == "failed" and "ssh" in (job.error or "")
 

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core.catalogue.models import BackupLocation, Destination
+from core.catalogue.schema import BackupLocation, Destination
 from core.config import AppPaths
 from core.destinations import MARKER, check_destination
 from core.plans import add_plan
 from core.runner import run_plan
+from tests.core.helpers import orm_session
 from tests.fixtures.tmpfs import small_tmpfs
 
 REPO = Path(__file__).resolve().parents[3]
@@ -45,7 +46,7 @@ def folders(root: Path) -> list[str]:
 
 
 def recorded(cat: Any) -> set[str]:
-    with cat.session() as s:
+    with orm_session(cat) as s:
         return set(s.scalars(select(BackupLocation.path)))
 
 
@@ -122,13 +123,13 @@ def test_destination_of_an_older_version_is_adopted(catalogue: Any, paths: AppPa
     add_plan(catalogue, "q", "archive", sources=[str(src)], destinations=[str(fresh)])
     (d / MARKER).unlink()
     (fresh / MARKER).unlink()
-    with catalogue.session() as s:  # as an older version recorded them: no marker id
+    with orm_session(catalogue) as s:  # as an older version recorded them: no marker id
         for dest in s.scalars(select(Destination)):
             dest.options = {}
     out = run_plan(catalogue, paths, "p")
     assert out.status == "success", out.error
     assert (d / MARKER).is_file()
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         assert all(x.options.get("marker") for x in s.scalars(select(Destination))
                    if x.location == str(d))
     out = run_plan(catalogue, paths, "q")  # holds nothing of the plan: may be a bare mount point
@@ -203,7 +204,7 @@ def test_delete_keeps_a_backup_whose_disk_is_unplugged(catalogue: Any, paths: Ap
     usb.mkdir()  # the mount point, empty while the disk is away
     report = delete_backups(catalogue, out.backup_id, files=True)
     assert report.deleted == [] and "not mounted" in report.errors[0]
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         states = s.scalars(select(BackupLocation.state)).all()
     assert states and "deleted" not in states
     usb.rmdir()

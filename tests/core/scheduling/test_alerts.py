@@ -1,11 +1,12 @@
 """Mail through a real SMTP server with STARTTLS on 127.0.0.1; one message per event."""
 
+import os
 import ssl
 import time
 
 import pytest
 
-from core.alerts import AlertError, Alerts, AlertSettings, Event, send_mail
+from core.alerts import KEEP_CLAIMS_DAYS, AlertError, Alerts, AlertSettings, Event, send_mail
 from core.config import AppPaths
 from core.secrets import SecretStore
 from tests.core.scheduling.smtp_server import SmtpServer, make_cert
@@ -80,3 +81,18 @@ def test_settings_round_trip(home):
     s = settings(2525, on_success=True)
     s.save(paths)
     assert AlertSettings.load(paths) == s
+
+
+def test_old_claims_go_when_a_new_alert_is_claimed(home):
+    """One claim file per event: those older than KEEP_CLAIMS_DAYS are removed, so the alert
+    folder does not grow for ever; a recent claim still stops a repeat."""
+    paths = AppPaths.resolve(str(home)).ensure()
+    settings(2525, desktop=True, email=False).save(paths)
+    alerts = Alerts(paths, desktop=lambda t, m: None)
+    assert alerts.emit(Event("job-1", "failure", "a", "b"))
+    old = alerts.claims_dir / "job-1"
+    past = time.time() - (KEEP_CLAIMS_DAYS + 1) * 86400
+    os.utime(old, (past, past))
+    assert alerts.emit(Event("job-2", "failure", "a", "b"))
+    assert sorted(p.name for p in alerts.claims_dir.iterdir()) == ["job-2"]
+    assert alerts.emit(Event("job-2", "failure", "a", "b")) is False

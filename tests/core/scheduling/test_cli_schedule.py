@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from core.cli.main import main
+from tests.core.helpers import orm_session
 
 
 def out_json(capsys, *argv):
@@ -61,7 +62,7 @@ def test_schedule_prune_status(home, tmp_path, capsys):
 
 def test_scheduler_once_runs_a_due_plan_as_scheduled(home, tmp_path, capsys):
     from core.catalogue import open_catalogue
-    from core.catalogue.models import Job, Schedule
+    from core.catalogue.schema import Job, Schedule
     from core.config import AppConfig
 
     src = tmp_path / "src"
@@ -72,12 +73,12 @@ def test_scheduler_once_runs_a_due_plan_as_scheduled(home, tmp_path, capsys):
     cat = open_catalogue(AppConfig.resolve(str(home)).catalogue_url)
     try:
         assert main(["scheduler", "--once"]) == 0  # first sight: stores the next due time
-        with cat.session() as s:
+        with orm_session(cat) as s:
             assert s.scalars(select(Job)).first() is None
             # Pretend the hour has come: the stored due time is now.
             s.execute(update(Schedule).values(next_due_at=datetime.utcnow()))
         assert main(["scheduler", "--once"]) == 0
-        with cat.session() as s:
+        with orm_session(cat) as s:
             [job] = s.scalars(select(Job)).all()
             assert (job.trigger, job.requested_by, job.status) == (
                 "scheduled", "scheduler", "success")

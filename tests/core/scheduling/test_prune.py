@@ -5,18 +5,19 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from core.backups import BackupFilter, list_backups
-from core.catalogue.models import Backup, Job, JobLog
+from core.catalogue.schema import Backup, Job, JobLog
 from core.config import AppPaths
 from core.plans import add_plan
 from core.prune import prune_plan
 from core.runner import run_plan
+from tests.core.helpers import orm_session
 
 
 def set_keep(cat, name, keep):
     """Give a plan keep rules after its backups were made (runs prune by themselves)."""
-    from core.catalogue.models import Plan
+    from core.catalogue.schema import Plan
 
-    with cat.session() as s:
+    with orm_session(cat) as s:
         plan = s.scalars(select(Plan).where(Plan.name == name)).one()
         plan.options = {**plan.options, "keep": keep}
 
@@ -31,12 +32,12 @@ def test_every_successful_run_applies_the_keep_rules(catalogue, home, tmp_path):
         (src / f"f{i}.txt").write_text(str(i))
         assert run_plan(catalogue, paths, "docs").status == "success"
         # "last" keeps one backup per second, as borg's does: space the runs a minute apart
-        with catalogue.session() as s:
+        with orm_session(catalogue) as s:
             b = s.get(Backup, i + 1)
             b.created_at = b.created_at - timedelta(minutes=10 - i)
     assert [b.id for b in list_backups(catalogue)] == [3, 4]
     assert len(list((tmp_path / "d").rglob("manifest.json"))) == 2
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         prunes = s.scalars(select(Job).where(Job.kind == "prune")).all()
         assert [(j.trigger, j.status) for j in prunes] == [("manual", "success")] * 4
 
@@ -67,7 +68,7 @@ def test_keeps_the_chain_of_a_kept_incremental(catalogue, home, tmp_path):
     assert [b.id for b in list_backups(catalogue)] == [4, 5]
     for d in ("d1", "d2"):
         assert len(list((tmp_path / d).rglob("manifest.json"))) == 2
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         job = s.get(Job, done.job_id)
         assert (job.kind, job.status) == ("prune", "success")
         assert sorted(job.details["removed"]) == [1, 2, 3]
@@ -97,6 +98,6 @@ def test_nothing_is_removed_when_a_destination_is_unreachable(catalogue, home, t
     shutil.rmtree(tmp_path / "d2")
     r = prune_plan(catalogue, paths, "docs")
     assert r.removed == [] and r.errors and "not mounted" in r.errors[0]
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         assert s.get(Job, r.job_id).status == "partial"
     assert len(list_backups(catalogue, BackupFilter(plans=("docs",)))) == 2

@@ -60,19 +60,19 @@ def test_borg_prune_dry_run_then_prune_and_compact(home, catalogue, tmp_path, so
 
 def test_scheduled_borg_backup_is_a_scheduled_job(home, catalogue, tmp_path, source_tree,
                                                   monkeypatch):
-    from core import scheduled_jobs
     from core.config import AppPaths
     from core.plans import get_plan
-    from core.scheduler import Due
+    from core.scheduling import due_jobs
+    from core.scheduling.loop import Due
 
     repo = tmp_path / "repo"
     assert add_plan(home, repo, source_tree, monkeypatch, "--init") == 0
     plan = get_plan(catalogue, "docs")
     now = datetime.now(UTC)
-    done = scheduled_jobs.execute(catalogue, AppPaths.resolve(str(home)),
+    done = due_jobs.execute(catalogue, AppPaths.resolve(str(home)),
                                   Due(1, plan.id, "docs", "backup", now, now, False))
     assert done.status == "success", done.error
-    done = scheduled_jobs.execute(catalogue, AppPaths.resolve(str(home)),
+    done = due_jobs.execute(catalogue, AppPaths.resolve(str(home)),
                                   Due(2, plan.id, "docs", "verify", now, now, False))
     assert done.status == "success", done.error
     ran = [(j.kind, j.trigger, j.requested_by) for j in jobs(catalogue)

@@ -6,8 +6,9 @@ import pytest
 
 from core.catalogue.jobs import finish_job, plan_lock_key, start_job
 from core.plans import add_plan, get_plan
-from core.schedule_store import set_schedule
-from core.scheduler import Scheduler
+from core.scheduling.loop import Scheduler
+from core.scheduling.plan_schedules import set_schedule
+from tests.core.helpers import orm_session
 from tests.core.scheduling.clock import ManualClock
 
 
@@ -108,10 +109,10 @@ def test_two_schedulers_on_one_catalogue_start_a_run_once(catalogue, tmp_path, h
 
 
 def test_disabled_plans_are_not_started(catalogue, tmp_path):
-    from core.catalogue.models import Plan
+    from core.catalogue.schema import Plan
 
     make_plan(catalogue, tmp_path)
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         s.query(Plan).update({"enabled": False})
     started = []
     clock = ManualClock(T0)
@@ -122,15 +123,15 @@ def test_disabled_plans_are_not_started(catalogue, tmp_path):
 
 
 def test_a_plan_already_running_elsewhere_is_not_started_again(catalogue, tmp_path, home):
-    from core import scheduled_jobs
     from core.config import AppPaths
-    from core.scheduler import Due
+    from core.scheduling import due_jobs
+    from core.scheduling.loop import Due
 
     plan = make_plan(catalogue, tmp_path)
     holder = start_job(catalogue, engine="archive", kind="backup", plan_id=plan.id,
                        plan_name=plan.name, lock_key=plan_lock_key(plan.id))
     due = Due(1, plan.id, plan.name, "backup", T0, T0, False)
-    done = scheduled_jobs.execute(catalogue, AppPaths.resolve(str(home)), due)
+    done = due_jobs.execute(catalogue, AppPaths.resolve(str(home)), due)
     assert done.status == "skipped" and "already running" in (done.error or "")
     finish_job(catalogue, holder, "success")
 

@@ -6,18 +6,19 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from core.alerts import Alerts, AlertSettings
-from core.catalogue.models import Job
+from core.catalogue.schema import Job
 from core.config import AppPaths
 from core.plans import add_plan
-from core.schedule_store import set_schedule
-from core.scheduler_service import SchedulerService
+from core.scheduling.plan_schedules import set_schedule
+from core.scheduling.runtime import SchedulerService
+from tests.core.helpers import orm_session
 from tests.core.scheduling.clock import ManualClock
 
 T0 = datetime(2026, 6, 1, 9, 0, 30, tzinfo=UTC)
 
 
 def jobs(cat):
-    with cat.session() as s:
+    with orm_session(cat) as s:
         return [(j.kind, j.trigger, j.requested_by, j.status)
                 for j in s.scalars(select(Job).order_by(Job.id))]
 
@@ -55,8 +56,8 @@ def test_scheduled_backup_prunes_and_alerts(catalogue, home, tmp_path):
 def test_failure_and_overdue_are_each_sent_once(catalogue, home, tmp_path):
     add_plan(catalogue, "gone", "archive", sources=[str(tmp_path / "missing")],
              destinations=[str(tmp_path / "dst")])
-    with catalogue.session() as s:
-        from core.catalogue.models import Plan
+    with orm_session(catalogue) as s:
+        from core.catalogue.schema import Plan
 
         s.query(Plan).update({"created_at": (T0 - timedelta(days=1)).replace(tzinfo=None)})
     set_schedule(catalogue, "gone", "0 * * * *", timezone="UTC")
@@ -100,6 +101,6 @@ def test_scheduled_verify_and_restore_test(catalogue, home, tmp_path):
     svc.once()
     assert jobs(catalogue)[1:] == [("verify", "scheduled", "scheduler", "success"),
                                    ("restore_test", "scheduled", "scheduler", "success")]
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         rt = s.scalars(select(Job).where(Job.kind == "restore_test")).one()
         assert rt.files == 20

@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.catalogue.history import banner
-from core.catalogue.models import Plan
+from core.catalogue.schema import Plan
 from core.plans import add_plan
-from core.schedule_store import set_schedule
+from core.scheduling.plan_schedules import set_schedule
 from core.status import is_overdue, plan_statuses
-from tests.core.helpers import add_job
+from tests.core.helpers import add_job, orm_session
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ NOW = datetime(2026, 6, 2, 12, 0, tzinfo=UTC)
 def plan_with_schedule(cat, tmp_path, expr="daily at 02:00"):
     add_plan(cat, "docs", "archive", sources=[str(tmp_path / "src")],
              destinations=[str(tmp_path / "d")])
-    with cat.session() as s:
+    with orm_session(cat) as s:
         s.query(Plan).update({"created_at": datetime(2026, 5, 1)})
         pid = s.query(Plan.id).scalar()
     set_schedule(cat, "docs", expr, timezone="UTC")
@@ -56,7 +56,7 @@ def test_a_missed_night_is_overdue_after_the_grace_period(catalogue, tmp_path):
 
 def test_a_new_plan_is_not_overdue_for_a_time_before_it_existed(catalogue, tmp_path):
     plan_with_schedule(catalogue, tmp_path)
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         s.query(Plan).update({"created_at": datetime(2026, 6, 2, 11, 0)})
     [st] = plan_statuses(catalogue, NOW)
     assert not st.overdue and st.previous_due is None

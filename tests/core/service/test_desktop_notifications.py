@@ -18,6 +18,7 @@ from sqlalchemy import update
 from core.cli.main import main
 from core.config import AppConfig
 from tests.core.grid.daemons import Behaviour, DaemonFarm, mysql_body, rsync_body
+from tests.core.helpers import orm_session
 from tests.fixtures.desktop import Desktop, desktop  # noqa: F401 (fixture)
 from tests.fixtures.processes import end
 
@@ -39,11 +40,11 @@ def _service(desktop: Desktop, home: Path) -> subprocess.Popen[str]:  # noqa: F8
 
 def _due_now(home: Path) -> None:
     from core.catalogue import open_catalogue
-    from core.catalogue.models import Schedule
+    from core.catalogue.schema import Schedule
 
     cat = open_catalogue(AppConfig.resolve(str(home)).catalogue_url)
     try:
-        with cat.session() as s:
+        with orm_session(cat) as s:
             s.execute(update(Schedule).values(
                 next_due_at=datetime.utcnow() + timedelta(seconds=2)))
     finally:

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from core.cli.main import main
 from core.config import AppConfig
 from core.service import running_pid
+from tests.core.helpers import orm_session
 from tests.fixtures.processes import end
 
 
@@ -36,11 +37,11 @@ def _plan(tmp_path: Path) -> None:
 def _due_in(home: Path, seconds: float) -> None:
     """Move the stored due time (the claim both processes race for) to `seconds` from now."""
     from core.catalogue import open_catalogue
-    from core.catalogue.models import Schedule
+    from core.catalogue.schema import Schedule
 
     cat = open_catalogue(AppConfig.resolve(str(home)).catalogue_url)
     try:
-        with cat.session() as s:
+        with orm_session(cat) as s:
             s.execute(update(Schedule).values(
                 next_due_at=datetime.utcnow() + timedelta(seconds=seconds)))
     finally:
@@ -49,11 +50,11 @@ def _due_in(home: Path, seconds: float) -> None:
 
 def _backups(home: Path) -> list[tuple[str, str]]:
     from core.catalogue import open_catalogue
-    from core.catalogue.models import Job
+    from core.catalogue.schema import Job
 
     cat = open_catalogue(AppConfig.resolve(str(home)).catalogue_url)
     try:
-        with cat.session() as s:
+        with orm_session(cat) as s:
             return [(j.status, j.trigger) for j in s.scalars(
                 select(Job).where(Job.kind == "backup").order_by(Job.id))]
     finally:

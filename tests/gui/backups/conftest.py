@@ -43,7 +43,7 @@ def borg_pane(qtbot, app_ctx, tmp_path, monkeypatch):
     src = tmp_path / "src"
     (src / "sub").mkdir(parents=True)
     (src / "sub" / "x.txt").write_text("x\n")
-    form = PlanForm("vault", "borg", sources=[str(src)], passphrase="pw", borg_setup="init",
+    form = PlanForm("vault", "borg", sources=[str(src)], passphrase="pw", repository_setup="init",
                     options={"repository": str(tmp_path / "repo"), "encryption": "repokey"})
     save_plan(app_ctx.catalogue, app_ctx.config.paths, form, None)
     pane = BackupsPane(app_ctx)

@@ -13,8 +13,9 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import select
 
-from core.catalogue.models import Job
+from core.catalogue.schema import Job
 from gui.panes.backups.pane import BackupsPane
+from tests.core.helpers import orm_session
 
 pytestmark = pytest.mark.skipif(shutil.which("borg") is None, reason="needs the borg binary")
 
@@ -46,7 +47,7 @@ def move_lock_elsewhere(repo: Path) -> None:
 
 
 def jobs(cat, kind: str) -> list[Job]:
-    with cat.session() as s:
+    with orm_session(cat) as s:
         return list(s.scalars(select(Job).where(Job.kind == kind).order_by(Job.id)))
 
 

@@ -16,15 +16,16 @@ def make_sources(tmp_path: Path) -> Path:
 
 def test_suggests_documents_and_the_engine(tmp_path: Path) -> None:
     make_sources(tmp_path)
-    s = suggest(tmp_path, None, [])
+    s = suggest(tmp_path, ("archive",), [])
     assert s.sources == [str(tmp_path / "Documents")]
     assert s.destination == str(tmp_path / "Backups")
     assert s.engine == "archive"
-    assert suggest(tmp_path, "/usr/bin/borg", []).engine == "borg"
+    assert suggest(tmp_path, ("borg", "archive"), []).engine == "borg"
     media = tmp_path / "media" / "USB"
     media.mkdir(parents=True)
-    assert suggest(tmp_path / "nowhere", None, [media]).destination == str(media / "Backups")
-    assert suggest(tmp_path / "nowhere", None, []).sources == []  # never the home itself
+    far = suggest(tmp_path / "nowhere", ("archive",), [media])
+    assert far.destination == str(media / "Backups")
+    assert suggest(tmp_path / "nowhere", ("archive",), []).sources == []  # never the home itself
 
 
 def test_localised_documents_folder(tmp_path: Path) -> None:
@@ -32,7 +33,7 @@ def test_localised_documents_folder(tmp_path: Path) -> None:
     (tmp_path / "Dokumente").mkdir()
     (tmp_path / ".config" / "user-dirs.dirs").write_text(
         '# written by xdg-user-dirs-update\nXDG_DOCUMENTS_DIR="$HOME/Dokumente"\n')
-    s = suggest(tmp_path, None, [])
+    s = suggest(tmp_path, ("archive",), [])
     assert (s.name, s.sources) == ("Dokumente", [str(tmp_path / "Dokumente")])
 
 
@@ -44,7 +45,7 @@ def test_welcome_only_on_an_empty_catalogue(app_ctx) -> None:
 
 
 def dialog(qtbot, app_ctx, tmp_path: Path) -> WelcomeDialog:
-    s = suggest(tmp_path, None, [])
+    s = suggest(tmp_path, ("archive",), [])
     dlg = WelcomeDialog(app_ctx, s)
     qtbot.addWidget(dlg)
     dlg.show()

@@ -14,11 +14,11 @@ import pytest
 
 from core.catalogue.history import last_backup
 from core.config import AppPaths
+from core.engines.borg.repo import passphrase_key as borg_passphrase_key
 from core.errors import NotFoundError
 from core.plans import get_plan, list_plans
 from core.secrets import FORCE_FILE_ENV, SecretStore
-from gui.firstrun import borg_runnable, first_run_suggestion, passphrase_problem, suggest
-from gui.panes.settings.plan_form import borg_passphrase_key
+from gui.firstrun import first_run_suggestion, passphrase_problem, runnable_engines, suggest
 from gui.welcome import WelcomeDialog, start_plan
 from tests.gui.firstrun.test_welcome import make_sources
 
@@ -34,7 +34,7 @@ def secrets_file(monkeypatch):
 
 def borg_dialog(qtbot, app_ctx, tmp_path: Path) -> WelcomeDialog:
     make_sources(tmp_path)
-    s = suggest(tmp_path, borg_runnable(), [])
+    s = suggest(tmp_path, runnable_engines(), [])
     dlg = WelcomeDialog(app_ctx, s)
     qtbot.addWidget(dlg)
     dlg.show()
@@ -42,15 +42,15 @@ def borg_dialog(qtbot, app_ctx, tmp_path: Path) -> WelcomeDialog:
 
 
 def test_borg_is_offered_when_installed(qtbot, app_ctx, tmp_path: Path) -> None:
-    assert borg_runnable() == shutil.which("borg")
+    assert runnable_engines()[0] == "borg" and shutil.which("borg")
     s = first_run_suggestion(app_ctx.catalogue, app_ctx.config.paths)
-    assert s is not None and s.engine == "borg" and s.borg_path
+    assert s is not None and s.engine == "borg" and "archive" in s.runnable
     dlg = borg_dialog(qtbot, app_ctx, tmp_path)
-    assert dlg.borg.isEnabled() and dlg.borg.isChecked()
+    assert dlg.kinds["borg"].isEnabled() and dlg.kinds["borg"].isChecked()
     assert dlg.passphrase.isVisible() and dlg.passphrase_again.isVisible()
     assert dlg.passphrase.echoMode() == dlg.passphrase.EchoMode.Password
     assert "cannot be read" in dlg.passphrase_note.text()
-    dlg.archive.setChecked(True)
+    dlg.kinds["archive"].setChecked(True)
     assert not dlg.passphrase.isVisible()
 
 

@@ -50,7 +50,7 @@ def test_borg_welcome_tells_the_truth_and_shows_progress(qtbot, window, home, us
     (user_home / "Documents").mkdir()
     (user_home / "Documents" / "a.txt").write_text("a\n")
     dlg = welcome(qtbot, window)
-    assert dlg.borg.isChecked()
+    assert dlg.kinds["borg"].isChecked()
     note = dlg.passphrase_note.text()
     assert "keeps it in the OS keyring" not in note and "readable only by you" in note
     type_into(qtbot, dlg.passphrase, SECRET)
@@ -75,7 +75,7 @@ def test_no_documents_proposes_no_source_and_home_into_backups_is_refused(
         qtbot, window, home, user_home, monkeypatch):
     dlg = welcome(qtbot, window)
     assert dlg.source_list() == []  # never the whole home folder
-    click(qtbot, dlg.archive)
+    click(qtbot, dlg.kinds["archive"])
     click(qtbot, dlg.create_only)
     qtbot.waitUntil(dlg.error.isVisible, timeout=10000)
     assert "at least one folder" in dlg.error.text()

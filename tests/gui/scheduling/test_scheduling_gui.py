@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import update
 
 from core.alerts import AlertSettings
-from core.catalogue.models import Schedule
+from core.catalogue.schema import Schedule
 from core.plans import add_plan
-from core.schedule_store import set_schedule
+from core.scheduling.plan_schedules import set_schedule
+from tests.core.helpers import orm_session
 from tests.core.scheduling.smtp_server import SmtpServer, make_cert
 
 
@@ -19,7 +20,7 @@ def file_secrets(monkeypatch):
 
 
 def test_host_starts_a_due_plan_and_notifies(qtbot, app_ctx, catalogue, tmp_path):
-    from gui.scheduler_host import SchedulerHost
+    from gui.window_scheduler import SchedulerHost
 
     src = tmp_path / "src"
     src.mkdir()
@@ -27,7 +28,7 @@ def test_host_starts_a_due_plan_and_notifies(qtbot, app_ctx, catalogue, tmp_path
     add_plan(catalogue, "docs", "archive", sources=[str(src)], destinations=[str(tmp_path / "d")])
     set_schedule(catalogue, "docs", "hourly")
     AlertSettings(on_success=True).save(app_ctx.config.paths.ensure())
-    with catalogue.session() as s:  # due now
+    with orm_session(catalogue) as s:  # due now
         s.execute(update(Schedule).values(next_due_at=datetime.utcnow()))
     with qtbot.waitSignal(app_ctx.notify, timeout=30000) as note:
         host = SchedulerHost(app_ctx)
@@ -75,14 +76,14 @@ def test_notifications_box_saves_and_sends_a_test_mail(qtbot, app_ctx, tmp_path,
 
 
 def test_host_reports_overdue_plans(qtbot, home, catalogue, tmp_path):
-    from core.catalogue.models import Plan
+    from core.catalogue.schema import Plan
     from core.config import AppConfig
     from gui.context import AppContext
-    from gui.scheduler_host import SchedulerHost
+    from gui.window_scheduler import SchedulerHost
 
     add_plan(catalogue, "late", "archive", sources=[str(tmp_path / "src")],
              destinations=[str(tmp_path / "d")])
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         s.query(Plan).update({"created_at": datetime(2020, 1, 1)})
     set_schedule(catalogue, "late", "hourly")
     ctx = AppContext(AppConfig.resolve(str(home)))

@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.catalogue.models import Schedule
+from core.catalogue.schema import Schedule
 from core.errors import NotFoundError
 from core.plans import get_plan
 from core.secrets import FORCE_FILE_ENV
 from gui.panes.settings.keep_rules import KeepRulesBox
 from gui.panes.settings.pane import SettingsPane
+from tests.core.helpers import orm_session
 from tests.gui.settings.test_plan_editor import plan_show, save, show_plan
 
 
@@ -122,7 +123,7 @@ def test_saving_wakes_the_running_scheduler(qtbot, window, tmp_path, monkeypatch
     """The app's scheduler sleeps up to a minute; a saved schedule gets its due time at once."""
     from sqlalchemy import select
 
-    from gui.scheduler_host import SchedulerHost
+    from gui.window_scheduler import SchedulerHost
 
     monkeypatch.setenv(FORCE_FILE_ENV, "1")
     ctx = window.ctx
@@ -138,7 +139,7 @@ def test_saving_wakes_the_running_scheduler(qtbot, window, tmp_path, monkeypatch
     assert woken
 
     def due_set():
-        with ctx.catalogue.session() as s:
+        with orm_session(ctx.catalogue) as s:
             return s.scalars(select(Schedule.next_due_at)
                              .where(Schedule.kind == "verify")).first() is not None
 
@@ -160,7 +161,7 @@ def test_restore_tests_only_for_engines_that_have_them(pane):
 
 def test_schedules_with_different_zones_are_flagged(qtbot, pane, tmp_path):
     from core.plans import add_plan
-    from core.schedule_store import set_schedule
+    from core.scheduling.plan_schedules import set_schedule
 
     cat = pane.ctx.catalogue
     add_plan(cat, "docs", "archive", sources=[str(tmp_path / "src")],

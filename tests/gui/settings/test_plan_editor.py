@@ -12,10 +12,10 @@ import sys
 import pytest
 
 from core.config import AppPaths
+from core.engines.borg.repo import passphrase_key as borg_passphrase_key
 from core.plans import get_plan
 from core.secrets import FORCE_FILE_ENV, SecretStore, db_secret_key
 from gui.panes.settings.pane import SettingsPane
-from gui.panes.settings.plan_form import borg_passphrase_key
 
 
 @pytest.fixture
@@ -232,7 +232,8 @@ def test_new_borg_plan_inits_the_repository_and_keeps_the_passphrase(qtbot, pane
     b.repository.setText(str(tmp_path / "repo"))
     b.setup.setCurrentIndex(1)  # borg init
     b.encryption.setCurrentText("repokey")
-    b.compression.setText("zstd,6")
+    b.compression.setCurrentText("zstd")
+    b.level.setValue(6)
     b.keep["daily"].setValue(7)
     b.keep["weekly"].setValue(4)
     b.compact.setChecked(False)

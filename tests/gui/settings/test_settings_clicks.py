@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from core.secrets import FORCE_FILE_ENV
 from tests.gui.settings.clicks import choose, click, open_pane, type_into
@@ -89,3 +90,40 @@ def test_existing_repository_that_is_not_there_records_no_job(qtbot, window, hom
     assert "no borg repository" in ed.message.text()
     assert jobs(home) == []  # no failed refresh job, hence no notification of one
     assert not (tmp_path / "nothing").exists()
+
+
+@pytest.mark.skipif(shutil.which("borg") is None, reason="needs the borg binary")
+def test_borg_compression_and_encryption_chosen_in_the_editor(qtbot, window, home, tmp_path):
+    import json
+    import os
+    import subprocess
+
+    from core.engines.compression import BORG
+
+    repo = tmp_path / "repo"
+    ed = new_borg_plan(qtbot, window, tmp_path, repo)
+    qtbot.waitUntil(lambda: ed.borg.setup.currentText().startswith("Create"), timeout=5000)
+    b = ed.borg
+    # The choices are the borg schema's: its algorithms, not the archive engine's.
+    assert [b.compression.itemText(i) for i in range(b.compression.count())] == list(BORG.names)
+    choose(qtbot, b.encryption, "repokey-blake2")
+    choose(qtbot, b.compression, "zlib")
+    assert b.level.isEnabled() and b.level.value() == 6  # zlib's default level
+    qtbot.mouseClick(b.level, Qt.MouseButton.LeftButton)
+    b.level.selectAll()
+    qtbot.keyClicks(b.level, "9")
+    type_into(qtbot, b.passphrase, SECRET)
+    type_into(qtbot, b.passphrase_again, SECRET)
+    with qtbot.waitSignal(ed.saved, timeout=60000):
+        click(qtbot, ed.save_button)
+    db = sqlite3.connect(home / "data" / "catalogue.sqlite3")
+    with db:
+        [(raw,)] = db.execute("SELECT options FROM plans WHERE name = 'photos'").fetchall()
+    db.close()
+    opts = json.loads(raw)
+    assert opts["encryption"] == "repokey-blake2" and opts["compression"] == "zlib,9"
+    info = subprocess.run(["borg", "info", "--json", str(repo)], capture_output=True, text=True,
+                          env={**os.environ, "BORG_PASSPHRASE": SECRET}, check=True)
+    assert json.loads(info.stdout)["encryption"]["mode"] == "repokey-blake2"
+    # Shown again as saved: the field reads the stored spec back.
+    assert (b.compression.currentText(), b.level.value()) == ("zlib", 9)

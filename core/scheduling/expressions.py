@@ -107,7 +107,7 @@ def normalise(expr: str) -> str:
 
 
 def _zone_of(start: datetime, tz: tzinfo | None) -> tzinfo:
-    from core.duetimes import local_zone
+    from core.scheduling.due_times import local_zone
 
     if tz is not None:
         return tz
@@ -120,7 +120,7 @@ def next_runs(expr: str, start: datetime, count: int = 5, tz: tzinfo | None = No
               ) -> list[datetime]:
     """The next `count` due times after `start` (an aware datetime), DST-correct, in `tz`
     (default: start's zone if it is a ZoneInfo, else the local zone)."""
-    from core.duetimes import due_after
+    from core.scheduling.due_times import due_after
 
     z = _zone_of(start, tz)
     if start.tzinfo is None:

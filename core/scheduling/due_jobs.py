@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from core import alerts as alerts_mod
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobTrigger
+from core.catalogue.jobs import failed_since, newest_job_id
 from core.config import AppPaths
 from core.errors import BackupDeskError, LockedError
-from core.scheduler import Due
+from core.scheduling.loop import Due
 from core.status import GRACE, plan_statuses
 
 log = logging.getLogger(__name__)
@@ -58,17 +59,12 @@ def _verify(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
            if b.status != "deleted"]
     if not ids:
         return Finished(due, None, "skipped", "no backups to verify")
-    before = _newest_job(cat)
+    before = newest_job_id(cat)
     verify_backups(cat, ids, trigger=SCHEDULED)
-    job_id = _newest_job(cat)
+    job_id = newest_job_id(cat)
     rows = job_rows(cat, [job_id]) if job_id and job_id != before else []
     return Finished(due, job_id, rows[0].status if rows else "success",
                     rows[0].error if rows else None)
-
-
-def _newest_job(cat: Catalogue) -> int | None:
-    with cat.db.connect() as c:
-        return c.scalar("SELECT max(id) FROM jobs")  # type: ignore[no-any-return]
 
 
 def _restore_test(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
@@ -116,13 +112,9 @@ def alert_failures(cat: Catalogue, alerts: alerts_mod.Alerts, since: datetime) -
     from core.timeutil import utcnow
 
     scanned_to = utcnow()
-    with cat.db.connect() as c:
-        rows = c.rows('SELECT id, plan_name, status, error, kind, "trigger" FROM jobs'
-                      " WHERE status IN ('failed', 'interrupted', 'partial')"
-                      " AND started_at >= ? AND finished_at >= ?",
-                      [since - timedelta(days=2), since])
-    for jid, plan, status, error, kind, trigger in rows:
-        ev = alerts_mod.job_event(jid, plan or "a job", status, error, kind, trigger)
+    for j in failed_since(cat, since - timedelta(days=2), since):
+        ev = alerts_mod.job_event(j.id, j.plan_name or "a job", j.status, j.error, j.kind,
+                                  j.trigger)
         if ev is not None:
             alerts.emit(ev)
     return scanned_to

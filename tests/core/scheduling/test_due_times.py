@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.duetimes import due_after, previous_due
 from core.errors import ConfigError
-from core.schedules import next_runs, normalise
+from core.scheduling.due_times import due_after, previous_due
+from core.scheduling.expressions import next_runs, normalise
 
 NY = ZoneInfo("America/New_York")  # 2026: forward on Mar 8 02:00, back on Nov 1 02:00
 ROME = ZoneInfo("Europe/Rome")  # 2026: forward on Mar 29 02:00, back on Oct 25 03:00

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
-from core import duetimes
+from core.catalogue import schedules as rows
 from core.catalogue.db import Catalogue
 from core.catalogue.dbapi import to_datetime
+from core.scheduling import due_times
 from core.timeutil import to_aware
 
 log = logging.getLogger(__name__)
@@ -107,18 +108,14 @@ class Scheduler:
     def tick(self) -> float:
         """Start what is due; the seconds until the next due time (at most max_sleep)."""
         now = self.clock.now()
-        with self.cat.db.connect() as c:
-            rows = c.rows(
-                "SELECT s.id, s.plan_id, p.name, s.kind, s.expression, s.timezone,"
-                " s.missed_policy, s.next_due_at FROM schedules s JOIN plans p ON p.id = s.plan_id"
-                " WHERE s.enabled = ? AND p.enabled = ? ORDER BY s.id", [True, True])
         soonest: datetime | None = None
-        for sid, pid, name, kind, expr, tzname, policy, stored in rows:
+        for a in rows.active_schedules(self.cat):
             try:
-                z = duetimes.zone(tzname)
-                nxt = self._handle(sid, pid, name, kind, expr, z, policy, stored, now)
+                z = due_times.zone(a.timezone)
+                nxt = self._handle(a.id, a.plan_id, a.plan, a.kind, a.expression, z,
+                                   a.missed_policy, a.next_due_at, now)
             except Exception:
-                log.exception("schedule %s of %s failed", sid, name)
+                log.exception("schedule %s of %s failed", a.id, a.plan)
                 continue
             if nxt is not None and (soonest is None or nxt < soonest):
                 soonest = nxt
@@ -134,14 +131,14 @@ class Scheduler:
         """`stored`: next_due_at as the database gave it (compared as such when claiming)."""
         if stored is None:
             # A new schedule starts from now: editing a plan never triggers a catch-up run.
-            first = duetimes.due_after(expr, now, tz)[0]
+            first = due_times.due_after(expr, now, tz)[0]
             self._claim(sid, None, first)
             return first
         due = to_aware(to_datetime(stored))
         assert due is not None
         if due > now:
             return due
-        following = duetimes.due_after(expr, now, tz)[0]
+        following = due_times.due_after(expr, now, tz)[0]
         if not self._claim(sid, stored, following, ran=now):
             return None  # another process took it; the next tick re-reads
         missed = now - due > self.missed_after
@@ -155,19 +152,9 @@ class Scheduler:
 
     def _claim(self, sid: int, old: Any, new: datetime,
                ran: datetime | None = None) -> bool:
-        sets = ["next_due_at = ?"]
-        params: list[Any] = [new]
-        if ran is not None:
-            sets.append("last_run_at = ?")
-            params.append(ran)
-        cond = "next_due_at IS NULL" if old is None else "next_due_at = ?"
-        params += [sid] if old is None else [sid, old]
-        with self.cat.db.connect() as c:
-            return c.execute(f"UPDATE schedules SET {', '.join(sets)} WHERE id = ? AND {cond}",
-                             params) == 1
+        return rows.claim(self.cat, sid, old, new, ran)
 
 
 def reset_schedule(cat: Catalogue, schedule_id: int) -> None:
     """Forget the stored due time (after the expression changed)."""
-    with cat.db.connect() as c:
-        c.execute("UPDATE schedules SET next_due_at = NULL WHERE id = ?", [schedule_id])
+    rows.reset_due(cat, schedule_id)

@@ -7,15 +7,16 @@ from sqlalchemy import create_engine, text
 
 from core.catalogue import open_catalogue
 from core.catalogue.db import HEAD_REVISION, current_revision, upgrade
+from tests.core.helpers import orm_session
 
 INSERT_BACKUP = ("INSERT INTO backups (plan_name, engine, type, name, created_at, details)"
                  " VALUES ('docs', 'archive', 'full', :n, CURRENT_TIMESTAMP, '{}')")
 
 
 def _new_backup(cat, name: str) -> int:
-    from core.catalogue.models import Backup
+    from core.catalogue.schema import Backup
 
-    with cat.session() as s:
+    with orm_session(cat) as s:
         b = Backup(plan_name="docs", engine="archive", type="full", name=name, details={})
         s.add(b)
         s.flush()
@@ -23,9 +24,9 @@ def _new_backup(cat, name: str) -> int:
 
 
 def _delete(cat, backup_id: int) -> None:
-    from core.catalogue.models import Backup
+    from core.catalogue.schema import Backup
 
-    with cat.session() as s:
+    with orm_session(cat) as s:
         s.delete(s.get(Backup, backup_id))
 
 

@@ -15,10 +15,11 @@ from sqlalchemy import select
 from core.catalogue import open_catalogue
 from core.catalogue.history import history_page, job_detail, plan_names
 from core.catalogue.jobs import append_log, finish_job, heartbeat, start_job
-from core.catalogue.models import Job
+from core.catalogue.schema import Job
 from core.config import AppConfig
 from core.plans import add_plan, update_plan
-from core.schedule_store import set_schedule
+from core.scheduling.plan_schedules import set_schedule
+from tests.core.helpers import orm_session
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def test_rows_read_back_as_sqlalchemy_wrote_them(catalogue):
     heartbeat(catalogue, jid, bytes=12, files=3)
     append_log(catalogue, jid, "line")
     finish_job(catalogue, jid, "partial", error="1 file unreadable", bytes=12, files=3)
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         job = s.get(Job, jid)
         want = (job.started_at, job.finished_at, job.heartbeat_at, job.duration_ms)
     [row] = history_page(catalogue)
@@ -46,7 +47,7 @@ def test_rows_read_back_as_sqlalchemy_wrote_them(catalogue):
 def test_datetime_parameters_compare_like_stored_values(catalogue):
     jid = start_job(catalogue, engine="archive", kind="backup", plan_name="p")
     finish_job(catalogue, jid, "success")
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         started = s.scalar(select(Job.started_at).where(Job.id == jid))
     with catalogue.db.connect() as c:
         assert c.scalar("SELECT count(*) FROM jobs WHERE started_at = ?", [started]) == 1
@@ -100,7 +101,7 @@ import json, sys
 from datetime import UTC, datetime
 from core.catalogue import open_catalogue
 from core.catalogue import history
-from core.scheduler import Scheduler
+from core.scheduling.loop import Scheduler
 from core.status import plan_statuses
 cat = open_catalogue(sys.argv[1])
 history.history_page(cat, history.HistoryFilter(text="disk"), history.HistorySort("size"))

@@ -19,9 +19,10 @@ from core.catalogue.jobs import (
     recover_interrupted,
     start_job,
 )
-from core.catalogue.models import Job, JobLog
+from core.catalogue.schema import Job, JobLog
 from core.errors import CatalogueError, LockedError
 from core.timeutil import utcnow
+from tests.core.helpers import orm_session
 
 
 def test_new_sqlite_catalogue_is_private_wal_and_at_head(tmp_path):
@@ -66,7 +67,7 @@ def test_catalogue_created_at_first_revision_is_upgraded_in_place(tmp_path):
     cat = open_catalogue(url)
     assert current_revision(cat.engine) == HEAD_REVISION
     assert (tmp_path / "old.sqlite3").stat().st_ino == inode  # same file, not recreated
-    with cat.session() as s:
+    with orm_session(cat) as s:
         job = s.get(Job, 7)
         assert job is not None and job.plan_name == "old" and job.requested_by == "ann"
     with cat.engine.connect() as c:
@@ -98,7 +99,7 @@ def test_job_lifecycle_records_duration_log_and_releases_lock(catalogue):
         start_job(catalogue, engine="archive", kind="backup", plan_name="p",
                   lock_key=plan_lock_key(1))
     finish_job(catalogue, jid, "success", bytes=1234, files=3)
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         job = s.get(Job, jid)
         assert job.status == "success" and job.bytes == 1234 and job.files == 3
         assert job.lock_key is None and job.duration_ms is not None and job.duration_ms >= 0
@@ -135,13 +136,13 @@ def test_job_of_a_dead_process_is_marked_interrupted(catalogue):
     alive = start_job(catalogue, engine="borg", kind="backup", lock_key="plan:10")
     foreign = start_job(catalogue, engine="borg", kind="backup")
     fresh_foreign = start_job(catalogue, engine="borg", kind="backup")
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         s.execute(update(Job).where(Job.id == jid).values(pid=dead.pid))
         s.execute(update(Job).where(Job.id == foreign).values(
             host="other-host", heartbeat_at=utcnow() - timedelta(hours=1)))
         s.execute(update(Job).where(Job.id == fresh_foreign).values(host="other-host"))
     assert sorted(recover_interrupted(catalogue)) == sorted([jid, foreign])
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         j = s.get(Job, jid)
         assert j.status == "interrupted" and j.lock_key is None
         assert f"process {dead.pid}" in j.error
@@ -159,11 +160,11 @@ def test_opening_the_catalogue_recovers_interrupted_jobs(home):
     home.joinpath("data").mkdir(parents=True)
     cat = open_catalogue(url)
     jid = start_job(cat, engine="archive", kind="backup")
-    with cat.session() as s:
+    with orm_session(cat) as s:
         s.execute(update(Job).where(Job.id == jid).values(pid=2**22 + 12345))
     cat.dispose()
     cat = open_catalogue(url)
-    with cat.session() as s:
+    with orm_session(cat) as s:
         assert s.scalar(select(Job.status).where(Job.id == jid)) == "interrupted"
     cat.dispose()
 
@@ -175,7 +176,7 @@ def test_external_job_is_recorded_once(catalogue):
     first = record_external_job(catalogue, **kw)
     assert first is not None
     assert record_external_job(catalogue, **kw) is None
-    with catalogue.session() as s:
+    with orm_session(catalogue) as s:
         j = s.get(Job, first)
         assert (j.trigger, j.duration_ms, j.bytes) == ("external", 120000, 99)
 

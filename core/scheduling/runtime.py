@@ -8,11 +8,11 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from core import scheduled_jobs
 from core.alerts import Alerts
 from core.catalogue.db import Catalogue
 from core.config import AppPaths
-from core.scheduler import MAX_SLEEP, MISSED_AFTER, Clock, Due, Scheduler
+from core.scheduling import due_jobs
+from core.scheduling.loop import MAX_SLEEP, MISSED_AFTER, Clock, Due, Scheduler
 from core.status import GRACE
 from core.timeutil import utcnow
 
@@ -23,7 +23,7 @@ class SchedulerService:
     def __init__(self, cat: Catalogue, paths: AppPaths, *, clock: Clock | None = None,
                  alerts: Alerts | None = None, grace: timedelta = GRACE,
                  missed_after: timedelta = MISSED_AFTER, max_sleep: float = MAX_SLEEP,
-                 on_finished: Callable[[scheduled_jobs.Finished], None] | None = None,
+                 on_finished: Callable[[due_jobs.Finished], None] | None = None,
                  on_started: Callable[[Due], None] | None = None,
                  on_overdue: Callable[[list[str]], None] | None = None,
                  on_tick: Callable[[datetime], None] | None = None) -> None:
@@ -51,7 +51,7 @@ class SchedulerService:
     def _execute(self, due: Due) -> None:
         if self.on_started is not None:
             self.on_started(due)
-        done = scheduled_jobs.execute(self.cat, self.paths, due, self.alerts)
+        done = due_jobs.execute(self.cat, self.paths, due, self.alerts)
         self._overdue_at = None  # re-check at the next wake-up
         if self.on_finished is not None:
             self.on_finished(done)
@@ -63,7 +63,7 @@ class SchedulerService:
             except Exception:
                 log.exception("tick hook failed")
         try:
-            self._failures_since = scheduled_jobs.alert_failures(self.cat, self.alerts,
+            self._failures_since = due_jobs.alert_failures(self.cat, self.alerts,
                                                                  self._failures_since)
         except Exception:
             log.exception("failure scan failed")
@@ -72,7 +72,7 @@ class SchedulerService:
         if self._overdue_at is not None and now < self._overdue_at:
             return
         try:
-            late, self._overdue_at = scheduled_jobs.check_overdue(self.cat, self.alerts, now,
+            late, self._overdue_at = due_jobs.check_overdue(self.cat, self.alerts, now,
                                                                   self.grace)
             if self.on_overdue is not None:
                 self.on_overdue(late)

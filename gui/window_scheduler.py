@@ -16,7 +16,7 @@ from gui.context import AppContext
 
 class SchedulerHost(QObject):
     started = Signal(str, str)  # plan, kind
-    finished = Signal(object)  # core.scheduled_jobs.Finished
+    finished = Signal(object)  # core.scheduling.due_jobs.Finished
     overdue_changed = Signal(list)  # names of overdue plans
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None, *,
@@ -37,7 +37,7 @@ class SchedulerHost(QObject):
     def start(self) -> None:
         if self.service is not None or self.ctx.catalogue is None:
             return
-        from core.scheduler_service import SchedulerService
+        from core.scheduling.runtime import SchedulerService
         from gui.notifier import notifications
 
         paths = self.ctx.config.paths

@@ -1,0 +1,225 @@
+"""One life for every job: lock, start, heartbeat with a buffered log, finish.
+
+    with job(cat, kind="backup", engine="archive", plan=plan, lock_key=...) as j:
+        j.log("...")
+        ... j.progress(p) ... j.cancel.raise_if_cancelled() ...
+        j.end.status, j.end.bytes = JobStatus.PARTIAL, 123
+
+Leaving the block finishes the job with `j.end`. An exception finishes it as cancelled or
+failed, with its error kind (core.errors: `BackupDeskError.kind`, "internal" for anything
+else) in the job's details, and is raised again. A job is never left running by its process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.catalogue.jobs import (
+    HEARTBEAT_EVERY,
+    append_log,
+    finish_job,
+    heartbeat,
+    start_job,
+)
+from core.catalogue.models import JobStatus, JobTrigger, Plan
+from core.errors import BackupDeskError, CancelledError
+from core.progress import CancelToken, Progress, ProgressCallback, no_progress
+from core.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+INTERNAL = "internal"
+LOG_FLUSH_EVERY = 1.0  # seconds; a short job costs two log writes, not one per line
+
+
+def error_kind(e: BaseException) -> str:
+    """What kind of failure `e` is, as recorded on a job: never read from its message."""
+    return e.kind if isinstance(e, BackupDeskError) else INTERNAL
+
+
+def error_text(e: BaseException) -> str:
+    return str(e) if isinstance(e, BackupDeskError) else f"Internal error: {type(e).__name__}: {e}"
+
+
+@dataclass
+class JobEnd:
+    """How the job ends when its block leaves normally; the body fills it in."""
+
+    status: JobStatus = JobStatus.SUCCESS
+    error: str | None = None
+    bytes: int | None = None
+    files: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """What listeners hear: "started", then "finished" with the job's final status."""
+
+    event: str
+    job_id: int
+    kind: str
+    engine: str
+    plan_id: int | None
+    plan_name: str
+    trigger: str
+    status: str
+    error: str | None = None
+    error_kind: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+JobListener = Callable[[JobEvent], None]
+_listeners: list[JobListener] = []
+
+
+def add_listener(fn: JobListener) -> None:
+    """Hear every job's start and finish in this process (hooks, pings, checks attach here).
+    A listener that raises is logged and never changes the job."""
+    _listeners.append(fn)
+
+
+def remove_listener(fn: JobListener) -> None:
+    if fn in _listeners:
+        _listeners.remove(fn)
+
+
+def _tell(ev: JobEvent) -> None:
+    for fn in list(_listeners):
+        try:
+            fn(ev)
+        except Exception:
+            log.exception("job listener %r failed on %s of job %s", fn, ev.event, ev.job_id)
+
+
+class Job:
+    """A running job as its body sees it."""
+
+    def __init__(self, cat: Any, job_id: int, *, kind: str, engine: str, plan_id: int | None,
+                 plan_name: str, trigger: str, progress: ProgressCallback,
+                 cancel: CancelToken) -> None:
+        self.cat, self.id = cat, job_id
+        self.kind, self.engine, self.trigger = kind, engine, trigger
+        self.plan_id, self.plan_name = plan_id, plan_name
+        self.cancel = cancel
+        self.end = JobEnd()
+        self.last: Progress | None = None
+        self._listener = progress
+        self._pending: list[str] = []
+        self._flushed_at = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def listening(self) -> bool:
+        """Someone shows this job's progress (a caller may skip costly progress reports)."""
+        return self._listener is not no_progress
+
+    def progress(self, p: Progress) -> None:
+        """Report progress: to the caller at once, to the catalogue with the next heartbeat."""
+        self.last = p
+        self._listener(p)
+
+    def log(self, text: str | list[str]) -> None:
+        """Add lines to the job's log, each stamped with the time."""
+        lines = text if isinstance(text, list) else text.splitlines()
+        if not lines:
+            return
+        stamp = utcnow().strftime("%H:%M:%S")
+        with self._lock:
+            self._pending.extend(f"{stamp} {ln}" for ln in lines)
+        if time.monotonic() - self._flushed_at >= LOG_FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:  # the heartbeat thread flushes too
+            lines, self._pending = self._pending, []
+            self._flushed_at = time.monotonic()
+            if lines:
+                append_log(self.cat, self.id, "\n".join(lines))
+
+    def _beat(self) -> None:
+        self.flush()
+        p = self.last
+        if p is None:
+            heartbeat(self.cat, self.id)
+        else:
+            heartbeat(self.cat, self.id, bytes=p.bytes_done, files=p.files_done,
+                      phase=p.phase[:32])
+
+
+class _Heartbeat:
+    """Marks the job alive and writes its progress and log every HEARTBEAT_EVERY."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job.id}",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(HEARTBEAT_EVERY.total_seconds()):
+            try:
+                self.job._beat()
+            except Exception:  # a missed heartbeat is logged, never fatal
+                log.exception("heartbeat of job %s failed", self.job.id)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@contextmanager
+def job(cat: Any, *, kind: str, engine: str, plan: Plan | None = None,
+        plan_id: int | None = None, plan_name: str = "",
+        trigger: str = JobTrigger.MANUAL.value, requested_by: str | None = None,
+        lock_key: str | None = None, details: dict[str, Any] | None = None,
+        progress: ProgressCallback = no_progress,
+        cancel: CancelToken | None = None) -> Iterator[Job]:
+    """Start a job (taking `lock_key`: LockedError, and no job, if another job holds it), run
+    the block as its body, and finish it. See the module's docstring."""
+    if plan is not None:
+        plan_id, plan_name = plan.id, plan.name
+    job_id = start_job(cat, engine=engine, kind=kind, trigger=trigger, plan_id=plan_id,
+                       plan_name=plan_name, requested_by=requested_by, lock_key=lock_key,
+                       details=details)
+    j = Job(cat, job_id, kind=kind, engine=engine, plan_id=plan_id, plan_name=plan_name,
+            trigger=trigger, progress=progress, cancel=cancel or CancelToken())
+    event = JobEvent("started", job_id, kind, engine, plan_id, plan_name, trigger,
+                     JobStatus.RUNNING.value)
+    _tell(event)
+    beat = _Heartbeat(j)
+    try:
+        yield j
+    except BaseException as e:
+        beat.stop()
+        status = JobStatus.CANCELLED if isinstance(e, CancelledError) else JobStatus.FAILED
+        text, kind_of = error_text(e), error_kind(e)
+        if kind_of == INTERNAL:
+            log.error("job %s failed", job_id, exc_info=e)
+        try:
+            j.log(f"{'Cancelled' if status is JobStatus.CANCELLED else 'Failed'}: {text}")
+            j.flush()
+        finally:
+            details = {**j.end.details, "error_kind": kind_of}
+            finish_job(cat, job_id, status, error=text, bytes=j.end.bytes, files=j.end.files,
+                       details=details)
+            _tell(JobEvent("finished", job_id, kind, engine, plan_id, plan_name, trigger,
+                           status.value, text, kind_of, details))
+        raise
+    beat.stop()
+    end = j.end
+    try:
+        j.log(f"Finished: {end.status.value}.")
+        j.flush()
+    finally:
+        finish_job(cat, job_id, end.status, error=end.error, bytes=end.bytes, files=end.files,
+                   details=end.details or None)
+    _tell(JobEvent("finished", job_id, kind, engine, plan_id, plan_name, trigger,
+                   end.status.value, end.error, None, dict(end.details)))
