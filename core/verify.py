@@ -14,18 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.backups import BackupFilter, BackupInfo, LocationInfo, list_backups
-from core.catalogue.backups import set_verified
-from core.catalogue.db import Catalogue
-from core.catalogue.enums import JobKind, JobStatus, LocationState
-from core.checksum import hash_file as hash_file  # restore and restore_test import it here
+from core.backups import BackupInfo, LocationInfo
+from core.catalogue.enums import LocationState
+from core.checksum import hash_file as hash_file  # core.jobs.restore, restore_check import it
 from core.checksum import written_digest
-from core.config import AppPaths
 from core.engines.api import Artifact
-from core.errors import CancelledError, NotFoundError
+from core.errors import CancelledError
 from core.fmt import count, plural
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
-from core.timeutil import utcnow
 
 UNREACHED = LocationState.UNVERIFIED.value
 SEVERITY = {LocationState.OK.value: 0, LocationState.SIZE_MISMATCH.value: 2,
@@ -150,64 +146,3 @@ def verify_locations(targets: list[tuple[BackupInfo, LocationInfo]], *,
         r.state = max((a.state for a in r.artifacts), key=lambda s: SEVERITY.get(s, 1),
                       default=LocationState.OK.value)
     return VerifyReport(results, sum(c[0] for c in counters))
-
-
-def store(cat: Catalogue, report: VerifyReport) -> None:
-    now = utcnow()
-    set_verified(cat, {r.location_id: (r.state, {"checked_at": now.isoformat() + "Z",
-                                                 "artifacts": {a.name: a.state
-                                                               for a in r.artifacts}})
-                       for r in report.locations if r.state != UNREACHED}, now)
-
-
-SKIPPED = (LocationState.FAILED.value, LocationState.DELETED.value)
-
-
-def verify_backups(cat: Catalogue, ids: list[int] | None = None, *,
-                   progress: ProgressCallback = no_progress,
-                   cancel: CancelToken | None = None,
-                   trigger: str | None = None,
-                   paths: AppPaths | None = None) -> VerifyReport:
-    """Verify the given backups (all when `ids` is None) and store the results; with a
-    `trigger`, the run is also recorded as a verify job in the history."""
-    from core.catalogue.jobs import append_log, finish_job
-    items = list_backups(cat, BackupFilter(ids=tuple(ids or ())))
-    if ids:
-        missing = set(ids) - {b.id for b in items}
-        if missing:
-            raise NotFoundError(f"No backup {', '.join(str(i) for i in sorted(missing))}.")
-    targets = [(b, loc) for b in items for loc in b.locations
-               if loc.state not in SKIPPED and b.engine != "borg"]
-    job_id = _start(cat, items, trigger) if trigger else None
-    try:
-        report = verify_locations(targets, progress=progress, cancel=cancel)
-        if any(b.engine == "borg" for b in items):  # borg check of each archive
-            from core.engines.borg.verify import check_archives
-
-            report.locations += check_archives(cat, [b for b in items if b.engine == "borg"],
-                                               progress=progress, cancel=cancel, paths=paths)
-        store(cat, report)
-    except BaseException as e:
-        if job_id is not None:
-            status = JobStatus.CANCELLED if isinstance(e, CancelledError) else JobStatus.FAILED
-            finish_job(cat, job_id, status, error=str(e))
-        raise
-    if job_id is not None:
-        lines = [f"backup {r.backup_id} at {r.destination}: {r.state}"
-                 + (f" ({r.error})" if r.error else "") for r in report.locations]
-        append_log(cat, job_id, "\n".join(lines) or "Nothing to verify.")
-        problem = report.problem()
-        finish_job(cat, job_id, JobStatus.FAILED if problem else JobStatus.SUCCESS, error=problem,
-                   bytes=report.bytes, details={"backup_ids": [b.id for b in items]})
-    return report
-
-
-def _start(cat: Catalogue, items: list[BackupInfo], trigger: str) -> int:
-    from core.catalogue.jobs import start_job
-
-    plans = {(b.plan_id, b.plan) for b in items}
-    engines = {b.engine for b in items}
-    plan_id, plan_name = next(iter(plans)) if len(plans) == 1 else (None, "")
-    return start_job(cat, engine=engines.pop() if len(engines) == 1 else "archive",
-                     kind=JobKind.VERIFY.value, trigger=trigger, plan_id=plan_id,
-                     plan_name=plan_name)

@@ -10,8 +10,9 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon
 
 from core.catalogue.db import Catalogue
-from core.catalogue.history import HistoryRow, banner, last_backup, plan_names
+from core.catalogue.history import HistoryRow, last_backup, plan_names
 from core.fmt import local_time
+from core.today import banner
 from gui.context import AppContext
 from gui.icons import state_icon
 from gui.main_window import MainWindow

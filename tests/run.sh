@@ -37,5 +37,7 @@ echo "== ruff"
 "$VENV/bin/ruff" check core gui tests
 echo "== mypy"
 "$VENV/bin/mypy"
+echo "== import contracts (.importlinter)"
+"$VENV/bin/lint-imports" --no-cache
 echo "== pytest"
 exec "$VENV/bin/python" -m pytest -n "${PYTEST_WORKERS:-auto}" -q "$@"

@@ -73,8 +73,8 @@ def register(sub: Any) -> None:
 
 def _run(ctx: CliContext, a: argparse.Namespace) -> int:
     from core.cli.progress_bar import run_progress
+    from core.jobs.backup import run_plan
     from core.plans import get_plan
-    from core.runner import run_plan
     from core.secrets import SecretStore
 
     cat = ctx.catalogue
@@ -127,7 +127,7 @@ def _list(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _verify(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.verify import verify_backups
+    from core.jobs.verify import verify_backups
 
     if not a.ids and not a.all:
         raise UsageError("Name the backups to verify, or use --all.")
@@ -156,7 +156,7 @@ def _verify(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _restore(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.restore import restore_backup
+    from core.jobs.restore import restore_backup
 
     into = a.into_database
     if a.database_password_stdin:
@@ -181,8 +181,8 @@ def _restore(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _copy_out(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.backup_ops import Copied, copy_out
     from core.cli.progress_bar import run_progress
+    from core.jobs.copy_out import Copied, copy_out
 
     cancel = CancelToken()
     old = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
@@ -200,7 +200,7 @@ def _copy_out(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _delete(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.backup_ops import delete_backups, deletion_set, describe_deletion
+    from core.jobs.delete import delete_backups, deletion_set, describe_deletion
 
     items = deletion_set(ctx.catalogue, a.id)
     text = describe_deletion(items)

@@ -230,7 +230,7 @@ def _list(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _prune(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.prune import prune_plan
+    from core.jobs.prune import prune_plan
 
     r = prune_plan(ctx.catalogue, ctx.config.paths, a.plan, dry_run=a.dry_run, trigger="cli")
     if a.json:
@@ -266,9 +266,9 @@ def _status(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _restore_test(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.restore_test import run_restore_test
+    from core.jobs.restore_check import run_restore_check
 
-    r = run_restore_test(ctx.catalogue, a.plan, count=a.files, trigger="cli")
+    r = run_restore_check(ctx.catalogue, a.plan, count=a.files, trigger="cli")
     if a.json:
         print_json(r.to_json())
     else:

@@ -34,7 +34,7 @@ class Finished:
 
 
 def _backup(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
-    from core.runner import run_plan
+    from core.jobs.backup import run_plan
 
     # run_plan applies the keep rules after a backup (borg prunes within its own run)
     out = run_plan(cat, paths, due.plan, trigger=SCHEDULED, requested_by=BY)
@@ -44,8 +44,8 @@ def _backup(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
 def _verify(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
     from core.backups import BackupFilter, list_backups
     from core.catalogue.history import job_rows
+    from core.jobs.verify import verify_backups
     from core.plans import get_plan
-    from core.verify import verify_backups
 
     plan = get_plan(cat, due.plan)
     if plan.engine == "borg":
@@ -68,9 +68,9 @@ def _verify(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
 
 
 def _restore_test(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
-    from core.restore_test import run_restore_test
+    from core.jobs.restore_check import run_restore_check
 
-    r = run_restore_test(cat, due.plan, trigger=SCHEDULED)
+    r = run_restore_check(cat, due.plan, trigger=SCHEDULED)
     return Finished(due, r.job_id, "success" if r.ok else "failed",
                     "; ".join(r.problems[:3]) or None)
 

@@ -20,7 +20,7 @@ from core.progress import CancelToken, ProgressCallback, no_progress
 from core.timeutil import utcnow
 
 if TYPE_CHECKING:
-    from core.runner import RunOutcome
+    from core.jobs.outcome import RunOutcome
 
 
 def _plan(cat: Catalogue, plan: str | Plan) -> Plan:
@@ -35,7 +35,7 @@ def run_borg_plan(cat: Catalogue, paths: AppPaths, plan: str | Plan, *,
                   progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
                   secrets: Any = None) -> RunOutcome:
     """Create an archive, then prune and compact if the plan says so, then refresh."""
-    from core.runner import RunOutcome
+    from core.jobs.outcome import RunOutcome
 
     p = _plan(cat, plan)
     if not p.sources:

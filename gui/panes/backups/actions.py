@@ -114,7 +114,7 @@ class BackupActions:
         info = self.pane.current()
         if info is None or self.cat is None:
             return
-        from core.backup_ops import deletion_set, describe_deletion
+        from core.jobs.delete import deletion_set, describe_deletion
 
         bid, engine = info.id, info.engine
         self.pane.ctx.workers.submit(

@@ -38,7 +38,7 @@ def _stream(cat: Any, backup_id: int, tree: ArchiveTree, cancel: Any) -> int:
 def _restore(cat: Any, backup_id: int, to: Path, paths: list[str], progress: Any,
              cancel: Any) -> Any:
     from core.catalogue.models import JobTrigger
-    from core.restore import restore_backup
+    from core.jobs.restore import restore_backup
 
     return restore_backup(cat, backup_id, to=to, paths=paths, trigger=JobTrigger.MANUAL.value,
                           progress=progress, cancel=cancel)

@@ -22,7 +22,7 @@ from gui.panes.backups.guard import guarded
 from gui.workers import Task
 
 if TYPE_CHECKING:
-    from core.backup_ops import Copied
+    from core.jobs.copy_out import Copied
 
 
 def load_backups(cat: Catalogue, flt: BackupFilter) -> tuple[list[tuple[int, BackupInfo]],
@@ -54,7 +54,7 @@ def needs_overwrite(folder: Path) -> bool:
 def read_paths(cat: Catalogue, backup_id: int) -> list[str]:
     """Every path of the backup's tree (from its manifest), then its dumps under databases/."""
     from core.backups import get_backup
-    from core.restore import DUMPS_DIR
+    from core.jobs.restore import DUMPS_DIR
     from core.run_prep import read_manifest
 
     b = get_backup(cat, backup_id)
@@ -67,7 +67,7 @@ def read_paths(cat: Catalogue, backup_id: int) -> list[str]:
 def copy_files(cat: Catalogue, backup_id: int, to: Path, *, chain: bool = False,
                cancel: Any = None, progress: Any = None) -> Copied:
     """Copy out (core), then what the user is told: how much, and where it went."""
-    from core.backup_ops import Copied, copy_out
+    from core.jobs.copy_out import Copied, copy_out
 
     paths = copy_out(cat, backup_id, to, chain=chain, cancel=cancel,
                      progress=progress or no_progress)
@@ -121,12 +121,12 @@ class BackupsController(QObject):
             self.done.emit(kind, result)
 
     def verify(self, ids: list[int] | None) -> bool:
-        from core.verify import verify_backups
+        from core.jobs.verify import verify_backups
 
         return self._submit("verify", verify_backups, ids, progress=True, trigger="manual")
 
     def restore(self, req: RestoreRequest) -> bool:
-        from core.restore import restore_backup
+        from core.jobs.restore import restore_backup
 
         return self._submit("restore", restore_backup, req.backup_id, to=req.to,
                             paths=req.paths or None, overwrite=req.overwrite,
@@ -137,7 +137,7 @@ class BackupsController(QObject):
 
     def delete(self, backup_id: int, files: bool) -> bool:
         """Core deletes a borg archive in its repository whatever `files` says."""
-        from core.backup_ops import delete_backups
+        from core.jobs.delete import delete_backups
 
         def work(cat: Catalogue, bid: int, cancel: Any = None) -> Any:
             return delete_backups(cat, bid, files=files)

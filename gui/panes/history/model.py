@@ -13,6 +13,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from core.catalogue import history
 from core.catalogue.rows import HistoryFilter, HistoryRow, HistorySort
 from core.fmt import human_bytes, human_duration, local_time
 from core.timeutil import utcnow
@@ -32,14 +33,6 @@ PAGE = 200
 RowIndex = QModelIndex | QPersistentModelIndex
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-def _q() -> Any:
-    """The query module, imported once the catalogue is open (SQLAlchemy is not needed to paint
-    the window)."""
-    from core.catalogue import history
-
-    return history
 
 
 def _display(r: HistoryRow, col: int) -> str:
@@ -122,7 +115,7 @@ class HistoryModel(QAbstractTableModel):
         self._fetching = True
         flt, sort = self._filter, self._sort
         self._workers.submit(
-            _q().history_page, cat, flt, sort, offset=0, limit=PAGE,
+            history.history_page, cat, flt, sort, offset=0, limit=PAGE,
             on_result=lambda rows: self._first_page(gen, rows),
             on_error=self._failed,
         )
@@ -161,7 +154,7 @@ class HistoryModel(QAbstractTableModel):
         self._fetching = True
         gen = self._generation
         self._workers.submit(
-            _q().history_page, self._catalogue, self._filter, self._sort,
+            history.history_page, self._catalogue, self._filter, self._sort,
             offset=len(self._rows), limit=PAGE,
             on_result=lambda rows: self._more(gen, rows),
             on_error=self._failed,
@@ -192,7 +185,7 @@ class HistoryModel(QAbstractTableModel):
         gen = self._generation
         limit = max(PAGE, min(len(self._rows), 2000))
         self._workers.submit(
-            _q().history_page, cat, self._filter, self._sort, offset=0, limit=limit,
+            history.history_page, cat, self._filter, self._sort, offset=0, limit=limit,
             on_result=lambda rows: self._merge_fresh(gen, rows, limit),
             on_error=self._failed,
         )
@@ -231,7 +224,7 @@ class HistoryModel(QAbstractTableModel):
         if self._exhausted:
             self._counted(gen, len(self._rows))
         elif self._catalogue is not None:
-            self._workers.submit(_q().history_count, self._catalogue, self._filter,
+            self._workers.submit(history.history_count, self._catalogue, self._filter,
                                  on_result=lambda n: self._counted(gen, n),
                                  on_error=self._failed)
 
@@ -250,7 +243,7 @@ class HistoryModel(QAbstractTableModel):
     def fetch_running(self) -> None:
         ids = self.running_ids()
         if ids and self._catalogue is not None:
-            self._workers.submit(_q().job_rows, self._catalogue, ids, on_result=self.update_jobs,
+            self._workers.submit(history.job_rows, self._catalogue, ids, on_result=self.update_jobs,
                                  on_error=self._failed)
 
     # -- Qt model API ----------------------------------------------------------------------

@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core import today
+from core.catalogue import history
 from core.catalogue.rows import Banner as BannerData
 from core.catalogue.rows import HistoryFilter, Stats
 from core.fmt import human_bytes, plural
@@ -33,7 +35,6 @@ from gui.panes.history.model import (
     COL_STATUS,
     COL_TRIGGER,
     HistoryModel,
-    _q,
 )
 from gui.widgets import Banner
 
@@ -133,9 +134,9 @@ class HistoryPane(QWidget):
         if cat is None:
             return
         w = self.ctx.workers
-        w.submit(_q().banner, cat, on_result=self._show_banner, on_error=self._failed)
-        w.submit(_q().stats, cat, on_result=self._show_stats, on_error=self._failed)
-        w.submit(_q().distinct_values, cat,
+        w.submit(today.banner, cat, on_result=self._show_banner, on_error=self._failed)
+        w.submit(history.stats, cat, on_result=self._show_stats, on_error=self._failed)
+        w.submit(history.distinct_values, cat,
                  on_result=lambda v: self.filters.set_choices(v["plans"], v["engines"]),
                  on_error=self._failed)
 
@@ -195,7 +196,7 @@ class HistoryPane(QWidget):
         if cat is None:
             return
         self.ctx.workers.submit(
-            _q().job_detail, cat, job_id,
+            history.job_detail, cat, job_id,
             on_result=lambda d: self.detail.show_detail(d)
             if d is not None and d.row.id == self._shown_job else None,
             on_error=self._failed)

@@ -103,10 +103,11 @@ from core.catalogue import open_catalogue
 from core.catalogue import history
 from core.scheduling.loop import Scheduler
 from core.status import plan_statuses
+from core import today
 cat = open_catalogue(sys.argv[1])
 history.history_page(cat, history.HistoryFilter(text="disk"), history.HistorySort("size"))
 history.history_count(cat)
-history.banner(cat)
+today.banner(cat)
 history.stats(cat)
 history.distinct_values(cat)
 history.change_token(cat)

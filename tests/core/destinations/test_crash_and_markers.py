@@ -18,8 +18,8 @@ from sqlalchemy import select
 from core.catalogue.schema import BackupLocation, Destination
 from core.config import AppPaths
 from core.destinations import MARKER, check_destination
+from core.jobs.backup import run_plan
 from core.plans import add_plan
-from core.runner import run_plan
 from tests.core.helpers import orm_session
 from tests.fixtures.tmpfs import small_tmpfs
 
@@ -177,7 +177,7 @@ def test_a_full_disk_is_refused_before_the_run(catalogue: Any, paths: AppPaths, 
 def test_a_backup_deleted_record_only_keeps_its_folder(catalogue: Any, paths: AppPaths,
                                                        src: Path, tmp_path: Path) -> None:
     """Only what killed runs left is removed: a folder kept on purpose stays."""
-    from core.backup_ops import delete_backups
+    from core.jobs.delete import delete_backups
 
     d = tmp_path / "d"
     add_plan(catalogue, "p", "archive", sources=[str(src)], destinations=[str(d)])
@@ -193,7 +193,7 @@ def test_delete_keeps_a_backup_whose_disk_is_unplugged(catalogue: Any, paths: Ap
                                                         src: Path, tmp_path: Path) -> None:
     """Deleting files on an unplugged disk's empty mount point would drop the record while the
     backup stays on the disk: the record and the files stay until the disk is back."""
-    from core.backup_ops import delete_backups
+    from core.jobs.delete import delete_backups
 
     usb = tmp_path / "mnt" / "usb" / "backups"
     add_plan(catalogue, "p", "archive", sources=[str(src)], destinations=[str(usb)])

@@ -36,7 +36,7 @@ def test_schedule_prune_status(home, tmp_path, capsys):
     # run without keep rules (a run applies them itself), then prune by hand
     from core.catalogue import open_catalogue
     from core.config import AppConfig
-    from tests.core.scheduling.test_prune import set_keep
+    from tests.core.jobs.test_prune import set_keep
 
     cat = open_catalogue(AppConfig.resolve(str(home)).catalogue_url)
     set_keep(cat, "docs", {})

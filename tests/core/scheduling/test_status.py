@@ -4,11 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.catalogue.history import banner
 from core.catalogue.schema import Plan
 from core.plans import add_plan
 from core.scheduling.plan_schedules import set_schedule
 from core.status import is_overdue, plan_statuses
+from core.today import banner
 from tests.core.helpers import add_job, orm_session
 
 

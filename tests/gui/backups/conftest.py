@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from core.config import AppPaths
+from core.jobs.backup import run_plan
 from core.plans import add_plan
-from core.runner import run_plan
 
 
 def make_source(root: Path) -> Path:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from core.config import AppPaths
+from core.jobs.backup import run_plan
 from core.plans import add_plan
-from core.runner import run_plan
 from gui.panes.backups.pane import BackupsPane
 
 pytestmark = pytest.mark.postgres

@@ -1,4 +1,4 @@
-"""The runner: job life, destinations, chains, verify after, failure modes; real files."""
+"""The backup job: job life, destinations, chains, verify after, failure modes; real files."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from core.catalogue.schema import Job
 from core.config import AppPaths
 from core.destinations import MARKER
 from core.errors import LockedError
+from core.jobs.backup import run_plan
 from core.plans import add_plan
 from core.progress import CancelToken, Progress
-from core.runner import run_plan
 from tests.core.archive.conftest import snapshot
 from tests.core.helpers import orm_session
 
@@ -216,7 +216,7 @@ def test_damaged_previous_manifest_falls_back_to_full(catalogue: Any, paths: App
 
 def test_restore_chain_via_catalogue(catalogue: Any, paths: AppPaths, tree: Path,
                                      tmp_path: Path) -> None:
-    from core.restore import restore_backup
+    from core.jobs.restore import restore_backup
 
     add_plan(catalogue, "p", "archive", sources=[str(tree)],
              destinations=[str(tmp_path / "d1"), str(tmp_path / "d2")])
@@ -276,12 +276,12 @@ def test_heartbeat_while_running(catalogue: Any, paths: AppPaths, tree: Path, tm
     import threading
     from datetime import timedelta
 
-    from core import runner
     from core.engines.archive import ArchiveEngine
+    from core.jobs import lifecycle
 
     beats: list[dict[str, Any]] = []
     seen = threading.Event()
-    real_heartbeat, real_run = runner.heartbeat, ArchiveEngine.run
+    real_heartbeat, real_run = lifecycle.heartbeat, ArchiveEngine.run
 
     def spy(cat: Any, job_id: int, **fields: Any) -> None:
         real_heartbeat(cat, job_id, **fields)
@@ -294,8 +294,8 @@ def test_heartbeat_while_running(catalogue: Any, paths: AppPaths, tree: Path, tm
         assert seen.wait(30), "no heartbeat"
         return real_run(self, req, progress, cancel)
 
-    monkeypatch.setattr(runner, "HEARTBEAT_EVERY", timedelta(milliseconds=10))
-    monkeypatch.setattr(runner, "heartbeat", spy)
+    monkeypatch.setattr(lifecycle, "HEARTBEAT_EVERY", timedelta(milliseconds=10))
+    monkeypatch.setattr(lifecycle, "heartbeat", spy)
     monkeypatch.setattr(ArchiveEngine, "run", slow_run)
     add_plan(catalogue, "p", "archive", sources=[str(tree)], destinations=[str(tmp_path / "d")])
     assert run_plan(catalogue, paths, "p").status == "success"

@@ -7,9 +7,9 @@ from sqlalchemy import select
 from core.backups import BackupFilter, list_backups
 from core.catalogue.schema import Backup, Job, JobLog
 from core.config import AppPaths
+from core.jobs.backup import run_plan
+from core.jobs.prune import prune_plan
 from core.plans import add_plan
-from core.prune import prune_plan
-from core.runner import run_plan
 from tests.core.helpers import orm_session
 
 
@@ -75,7 +75,7 @@ def test_keeps_the_chain_of_a_kept_incremental(catalogue, home, tmp_path):
         log = s.scalars(select(JobLog.text).where(JobLog.job_id == job.id)).one()
         assert "removed 1 " in log and "not kept by any rule" in log
     # A restore of the kept incremental still works: its full was kept.
-    from core.restore import restore_backup
+    from core.jobs.restore import restore_backup
 
     restore_backup(catalogue, 5, to=tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").rglob("*.txt")) == [

@@ -1,30 +1,22 @@
 """Run one backup job: lock -> destinations -> engine -> placement -> catalogue -> verify.
 
-The one place that records a backup job's life; a job is never left running.
+Plans of an engine that keeps its own repository go to core.jobs.repository; an engine that
+writes artifacts writes them into a staging folder, and this job places them at the plan's
+destinations and records them. A job is never left running (core.jobs.lifecycle).
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import placement
+from core.backups import get_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.dest_records import interrupted_jobs, recorded_paths, set_marker
-from core.catalogue.history import job_rows
-from core.catalogue.jobs import (
-    HEARTBEAT_EVERY,
-    append_log,
-    finish_job,
-    heartbeat,
-    plan_lock_key,
-    start_job,
-)
-from core.catalogue.models import JobKind, JobStatus, JobTrigger, LocationState, Plan
+from core.catalogue.enums import JobKind, JobStatus, JobTrigger, LocationState
+from core.catalogue.jobs import plan_lock_key
 from core.config import AppPaths
 from core.destinations import (
     adopt_destination,
@@ -32,19 +24,26 @@ from core.destinations import (
     require_mounted,
     safe_delete,
 )
+from core.engines import Capability, can, keeps_repository
 from core.engines.api import Engine, RunRequest, RunResult
 from core.errors import BackupDeskError, CancelledError, ConfigError, DestinationError
 from core.fmt import count
+from core.jobs.lifecycle import Job, job
+from core.jobs.outcome import RunOutcome
+from core.jobs.prune import after_backup
+from core.jobs.verify import store_report
 from core.plans import get_plan
-from core.progress import CancelToken, Progress, ProgressCallback, no_progress
+from core.progress import CancelToken, ProgressCallback, no_progress
 from core.record import record_backup
 from core.run_prep import choose_mode, database_targets, expected_size
 from core.secrets import SecretStore
 from core.timeutil import utcnow
-from core.verify import store as store_verify
 from core.verify import verify_locations
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from core.catalogue.models import Plan
+
+__all__ = ["ARTIFACT_ENGINES", "RunOutcome", "run_plan"]
 
 
 def _archive() -> Engine:
@@ -53,58 +52,8 @@ def _archive() -> Engine:
     return ArchiveEngine()
 
 
-# Engines that write artifacts for the runner to place; Borg will register its own runner.
-ENGINES: dict[str, Callable[[], Engine]] = {"archive": _archive}
-
-
-@dataclass
-class RunOutcome:
-    job_id: int
-    status: str
-    backup_id: int | None = None
-    type: str | None = None
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    error_kind: str | None = None  # core.errors' kind of a failed run ("busy", ...)
-
-    @property
-    def exit_code(self) -> int:
-        return {JobStatus.SUCCESS.value: 0, JobStatus.PARTIAL.value: 3}.get(self.status, 1)
-
-    def to_json(self, cat: Catalogue) -> dict[str, Any]:
-        rows = job_rows(cat, [self.job_id])
-        data = rows[0].to_json() if rows else {"id": self.job_id, "status": self.status}
-        return {**data, "backup_id": self.backup_id, "type": self.type,
-                "warnings": self.warnings}
-
-
-class _Heartbeat:
-    def __init__(self, cat: Catalogue, job_id: int) -> None:
-        self.cat, self.job_id = cat, job_id
-        self.last: Progress | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id}",
-                                        daemon=True)
-
-    def __enter__(self) -> _Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(HEARTBEAT_EVERY.total_seconds()):
-            p = self.last
-            try:
-                if p is not None:
-                    heartbeat(self.cat, self.job_id, bytes=p.bytes_done, files=p.files_done,
-                              phase=p.phase[:32])
-                else:
-                    heartbeat(self.cat, self.job_id)
-            except Exception:  # a missed heartbeat is logged, never fatal
-                log.exception("heartbeat of job %s failed", self.job_id)
+# The engines that write artifacts (Storage.ARTIFACTS), by name: how this job gets one.
+ARTIFACT_ENGINES: dict[str, Callable[[], Engine]] = {"archive": _archive}
 
 
 def run_plan(cat: Catalogue, paths: AppPaths, plan_name: str, *, mode: str = "auto",
@@ -116,72 +65,49 @@ def run_plan(cat: Catalogue, paths: AppPaths, plan_name: str, *, mode: str = "au
     if mode not in ("auto", "full", "incremental"):
         raise ConfigError(f"Unknown run mode {mode!r}.")
     plan = get_plan(cat, plan_name)
-    if plan.engine == "borg":
-        from core.engines.borg import run_borg_plan
+    if keeps_repository(plan.engine):
+        from core.jobs import repository  # only their jobs load repository engines
 
-        return run_borg_plan(cat, paths, plan, trigger=trigger, requested_by=requested_by,  # type: ignore[no-any-return]
-                             progress=progress, cancel=cancel, secrets=secrets)
-    factory = ENGINES.get(plan.engine)
-    if factory is None:
+        return repository.run_plan(cat, paths, plan, trigger=trigger, requested_by=requested_by,
+                                   progress=progress, cancel=cancel, secrets=secrets)
+    factory = ARTIFACT_ENGINES.get(plan.engine)
+    if factory is None or not can(plan.engine, Capability.RUN):
         raise ConfigError(f"Plans of the {plan.engine} engine cannot be run by this version.")
-    cancel = cancel or CancelToken()
-    job_id = start_job(cat, engine=plan.engine, kind=JobKind.BACKUP.value, trigger=trigger,
-                       plan_id=plan.id, plan_name=plan.name, requested_by=requested_by,
-                       lock_key=plan_lock_key(plan.id))
-    with _Heartbeat(cat, job_id) as hb:
-        def report(p: Progress) -> None:
-            hb.last = p
-            progress(p)
-
-        job = _Job(cat, paths, plan, job_id, factory(), report, cancel,
-                   secrets or SecretStore(paths))
-        outcome = job.run(mode)
+    started: list[Job] = []
+    try:
+        with job(cat, kind=JobKind.BACKUP.value, engine=plan.engine, plan=plan, trigger=trigger,
+                 requested_by=requested_by, lock_key=plan_lock_key(plan.id), progress=progress,
+                 cancel=cancel) as j:
+            started.append(j)
+            outcome = _Backup(cat, plan, j, factory(), secrets or SecretStore(paths)).run(mode)
+    except BackupDeskError as e:
+        if not started:
+            raise  # no job was started (the plan is running elsewhere, ...)
+        status = JobStatus.CANCELLED if isinstance(e, CancelledError) else JobStatus.FAILED
+        return RunOutcome(started[0].id, status.value, error=str(e), error_kind=e.kind)
     if outcome.status in (JobStatus.SUCCESS.value, JobStatus.PARTIAL.value):
-        from core.prune import after_backup
-
         after_backup(cat, paths, plan.name, trigger=trigger)  # keep rules; its own job
     return outcome
 
 
-class _Job:
-    def __init__(self, cat: Catalogue, paths: AppPaths, plan: Plan, job_id: int, engine: Engine,
-                 progress: ProgressCallback, cancel: CancelToken, secrets: SecretStore) -> None:
-        self.cat, self.paths, self.plan, self.job_id = cat, paths, plan, job_id
-        self.engine, self.progress, self.cancel, self.secrets = engine, progress, cancel, secrets
+class _Backup:
+    """The body of one backup job of an artifact engine."""
+
+    def __init__(self, cat: Catalogue, plan: Plan, j: Job, engine: Engine,
+                 secrets: SecretStore) -> None:
+        self.cat, self.plan, self.job, self.engine, self.secrets = cat, plan, j, engine, secrets
+        self.log, self.progress, self.cancel = j.log, j.progress, j.cancel
         self.staging: Path | None = None
         self.primary: Path | None = None
         # Folders put in place but not yet recorded: removed if the job ends before recording.
         self.unrecorded: list[tuple[Path, Path]] = []
         self.refused: list[placement.Placed] = []  # destinations skipped, with the reason
 
-    def log(self, text: str) -> None:
-        stamp = utcnow().strftime("%H:%M:%S")
-        append_log(self.cat, self.job_id, "\n".join(f"{stamp} {line}"
-                                                     for line in text.splitlines()))
-
     def run(self, mode: str) -> RunOutcome:
         try:
             return self._run(mode)
-        except CancelledError as e:
+        except BaseException:
             self._cleanup()
-            self.log(f"Cancelled: {e}")
-            finish_job(self.cat, self.job_id, JobStatus.CANCELLED, error=str(e))
-            return RunOutcome(self.job_id, JobStatus.CANCELLED.value, error=str(e),
-                              error_kind=e.kind)
-        except BackupDeskError as e:
-            self._cleanup()
-            self.log(f"Failed: {e}")
-            finish_job(self.cat, self.job_id, JobStatus.FAILED, error=str(e))
-            return RunOutcome(self.job_id, JobStatus.FAILED.value, error=str(e),
-                              error_kind=e.kind)
-        except BaseException as e:
-            self._cleanup()
-            msg = f"Internal error: {type(e).__name__}: {e}"
-            log.exception("job %s failed", self.job_id)
-            try:
-                self.log(msg)
-            finally:
-                finish_job(self.cat, self.job_id, JobStatus.FAILED, error=msg)
             raise
 
     def _cleanup(self) -> None:
@@ -209,7 +135,7 @@ class _Job:
         recorded = recorded_paths(self.cat, plan.id)
         for d in usable:
             self._clean(Path(d.location).expanduser(), plan_dir, recorded)
-        name = f"{utcnow():%Y%m%dT%H%M%SZ}-{choice.mode}-job{self.job_id}"
+        name = f"{utcnow():%Y%m%dT%H%M%SZ}-{choice.mode}-job{self.job.id}"
         self.log(f"Writing a {choice.mode} backup {name}.")
         result, usable = self._write(plan, choice, name, plan_dir, usable)
         placement.pause_point("written")
@@ -217,7 +143,7 @@ class _Job:
         for w in result.warnings:
             self.log(f"Warning: {w}")
         placed = self._place(result, plan_dir, name, usable)
-        backup_id = record_backup(self.cat, plan, self.job_id, name, result,
+        backup_id = record_backup(self.cat, plan, self.job.id, name, result,
                                   choice.parent_id, placed)
         self.unrecorded = []
         if plan.options.get("verify_after", True):
@@ -286,7 +212,7 @@ class _Job:
         lock, so none of them is still running)."""
         temp, unrecorded = placement.leftovers(root, plan_dir, self.plan.id, recorded)
         killed = interrupted_jobs(self.cat, self.plan.id, unrecorded.values())
-        for path in temp + [p for p, job in unrecorded.items() if job in killed]:
+        for path in temp + [p for p, job_id in unrecorded.items() if job_id in killed]:
             try:
                 safe_delete(root, path)
                 self.log(f"Removed {path}, left by an interrupted run.")
@@ -318,18 +244,14 @@ class _Job:
         return placed
 
     def _verify(self, backup_id: int) -> None:
-        from core.backups import get_backup
-
         b = get_backup(self.cat, backup_id)
         targets = [(b, loc) for loc in b.locations if loc.state != LocationState.FAILED.value]
         report = verify_locations(targets, progress=self.progress, cancel=self.cancel)
-        store_verify(self.cat, report)
+        store_report(self.cat, report)
         for r in report.locations:
             self.log(f"Verified {r.path}: {r.state}.")
 
     def _finish(self, backup_id: int, result: RunResult, dests: list[Any]) -> RunOutcome:
-        from core.backups import get_backup
-
         b = get_backup(self.cat, backup_id)
         good = [loc for loc in b.locations
                 if loc.state in (LocationState.OK.value, LocationState.UNVERIFIED.value)]
@@ -346,10 +268,9 @@ class _Job:
         if status != JobStatus.SUCCESS:
             error = (f"{count(len(problems), 'problem')}: " + "; ".join(problems[:3])
                      + (" ..." if len(problems) > 3 else ""))
-        self.log(f"Finished: {status.value}.")
-        finish_job(self.cat, self.job_id, status, error=error, bytes=result.size,
-                   files=result.files,
-                   details={"backup_id": backup_id, "type": result.type,
-                            "warnings": result.warnings[:100]})
-        return RunOutcome(self.job_id, status.value, backup_id, result.type, error,
+        end = self.job.end
+        end.status, end.error, end.bytes, end.files = status, error, result.size, result.files
+        end.details = {"backup_id": backup_id, "type": result.type,
+                       "warnings": result.warnings[:100]}
+        return RunOutcome(self.job.id, status.value, backup_id, result.type, error,
                           result.warnings)

@@ -1,5 +1,6 @@
-"""Apply a plan's keep rules: archive plans lose whole chains' tails at every destination;
-borg plans run borg prune and compact. Each real prune is a job in the history."""
+"""Apply a plan's keep rules (core.retention): an artifact engine's plans lose whole chains'
+tails at every destination; an engine that keeps its own repository prunes it, then compacts
+it (core.jobs.repository). Each real prune is a job in the history, holding the plan's lock."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ from typing import Any
 from core import retention
 from core.backups import BackupFilter, BackupInfo, list_backups
 from core.catalogue.db import Catalogue
-from core.catalogue.jobs import append_log, finish_job, plan_lock_key, start_job
-from core.catalogue.models import JobKind, JobStatus, JobTrigger
+from core.catalogue.enums import JobKind, JobStatus, JobTrigger
+from core.catalogue.jobs import plan_lock_key
 from core.config import AppPaths
+from core.engines import Capability, can, keeps_repository
 from core.errors import BackupDeskError, ConfigError
 from core.fmt import count
+from core.jobs.delete import delete_backups
+from core.jobs.lifecycle import job
 from core.plans import get_plan
+from core.progress import Progress, ProgressCallback, no_progress
 from core.timeutil import iso
 
 log = logging.getLogger(__name__)
@@ -47,6 +52,7 @@ class PruneReport:
     errors: list[str] = field(default_factory=list)
     job_id: int | None = None
     message: str = ""
+    error_kind: str | None = None  # core.errors' kind of the first error
 
     @property
     def to_remove(self) -> list[PruneItem]:
@@ -76,91 +82,94 @@ def plan_decisions(cat: Catalogue, plan_name: str, policy: dict[str, int],
             for d in retention.decide(items, policy, tz)]
 
 
+def _no_rules(plan_name: str) -> str:
+    return (f"Plan {plan_name!r} has no keep rules; nothing is pruned "
+            "(set them with --keep-last, --keep-daily, ...).")
+
+
 def prune_plan(cat: Catalogue, paths: AppPaths, plan_name: str, *, dry_run: bool = False,
                trigger: str = JobTrigger.MANUAL.value, requested_by: str | None = None,
-               tz: tzinfo | None = None) -> PruneReport:
-    """Apply the plan's keep rules (or, with `dry_run`, say what they would remove)."""
+               tz: tzinfo | None = None,
+               progress: ProgressCallback = no_progress) -> PruneReport:
+    """Apply the plan's keep rules (or, with `dry_run`, say what they would remove).
+    `progress` hears each backup as its removal starts."""
     plan = get_plan(cat, plan_name)
+    if not can(plan.engine, Capability.PRUNE):
+        raise ConfigError(f"Plans of the {plan.engine} engine cannot be pruned.")
     policy = policy_of(plan.options)
     report = PruneReport(plan.name, plan.engine, dry_run, policy)
-    if plan.engine == "borg":
-        return _prune_borg(cat, paths, plan_name, report, trigger, requested_by)
-    if plan.engine != "archive":
-        raise ConfigError(f"Plans of the {plan.engine} engine cannot be pruned.")
+    if keeps_repository(plan.engine):
+        return _prune_repository(cat, paths, plan_name, report, trigger)
     if not policy:
-        report.message = (f"Plan {plan.name!r} has no keep rules; nothing is pruned "
-                          "(set them with --keep-last, --keep-daily, ...).")
+        report.message = _no_rules(plan.name)
         return report
     report.items = plan_decisions(cat, plan.name, policy, tz)
     if dry_run:
         n = len(report.to_remove)
         report.message = f"{count(n, 'backup')} would be removed, {len(report.items) - n} kept."
         return report
-    report.job_id = start_job(cat, engine=plan.engine, kind=JobKind.PRUNE.value, trigger=trigger,
-                              plan_id=plan.id, plan_name=plan.name, requested_by=requested_by,
-                              lock_key=plan_lock_key(plan.id))
-    try:
-        _remove(cat, report)
-    except BaseException as e:
-        finish_job(cat, report.job_id, JobStatus.FAILED, error=f"Prune failed: {e}")
-        raise
-    lines = [f"removed {i.id} {i.name} ({i.reason})" for i in report.to_remove
-             if i.id in report.removed] + report.errors
-    append_log(cat, report.job_id, "\n".join(lines) or "Nothing to remove.")
-    status = JobStatus.PARTIAL if report.errors else JobStatus.SUCCESS
-    report.message = f"Removed {count(len(report.removed), 'backup')}."
-    if report.errors:
-        report.message += f" {count(len(report.errors), 'problem')}: {report.errors[0]}"
-    finish_job(cat, report.job_id, status, error=report.errors[0] if report.errors else None,
-               details={"removed": report.removed, "policy": policy})
+    with job(cat, kind=JobKind.PRUNE.value, engine=plan.engine, plan=plan, trigger=trigger,
+             requested_by=requested_by, lock_key=plan_lock_key(plan.id)) as j:
+        report.job_id = j.id
+        _remove(cat, report, progress)
+        j.log([f"removed {i.id} {i.name} ({i.reason})" for i in report.to_remove
+               if i.id in report.removed] + report.errors or "Nothing to remove.")
+        report.message = f"Removed {count(len(report.removed), 'backup')}."
+        j.end.details = {"removed": report.removed, "policy": policy}
+        if report.errors:
+            report.message += f" {count(len(report.errors), 'problem')}: {report.errors[0]}"
+            j.end.status, j.end.error = JobStatus.PARTIAL, report.errors[0]
+            j.end.details["error_kind"] = report.error_kind
     return report
 
 
-def _remove(cat: Catalogue, report: PruneReport) -> None:
-    from core.backup_ops import delete_backups
-
+def _remove(cat: Catalogue, report: PruneReport, progress: ProgressCallback) -> None:
     # Oldest first; deleting a backup deletes its dependents, all of which are unkept too.
-    for item in reversed(report.to_remove):
+    todo = list(reversed(report.to_remove))
+    for done, item in enumerate(todo):
         if item.id in report.removed:
             continue
+        progress(Progress("pruning", files_done=done, files_total=len(todo), current=item.name))
         try:
             res = delete_backups(cat, item.id, files=True)
         except BackupDeskError as e:
             report.errors.append(f"backup {item.id}: {e}")
+            report.error_kind = report.error_kind or e.kind
             continue
         report.removed.extend(res.deleted)
         report.errors.extend(res.errors)
+        report.error_kind = report.error_kind or res.error_kind
 
 
-def _prune_borg(cat: Catalogue, paths: AppPaths, plan_name: str, report: PruneReport,
-                trigger: str, requested_by: str | None) -> PruneReport:
-    try:
-        from core.engines.borg.flows import compact, prune
-    except ImportError as e:
-        raise ConfigError("Pruning borg plans is not available in this version.") from e
+def _prune_repository(cat: Catalogue, paths: AppPaths, plan_name: str, report: PruneReport,
+                      trigger: str) -> PruneReport:
+    """The engine prunes its repository, each step its own job (core.jobs.repository)."""
+    from core.jobs import repository  # only their jobs load repository engines
+
     if not report.policy:
-        report.message = (f"Plan {plan_name!r} has no keep rules; nothing is pruned "
-                          "(set them with --keep-last, --keep-daily, ...).")
+        report.message = _no_rules(plan_name)
         return report
-    names = prune(cat, paths, plan_name, dry_run=report.dry_run, trigger=trigger)
-    report.items = [PruneItem(0, n, "archive", None, False, "borg prune")
-                    for n in names]
+    names = repository.prune(cat, paths, plan_name, dry_run=report.dry_run, trigger=trigger)
+    report.items = [PruneItem(0, n, "archive", None, False, "borg prune") for n in names]
     if report.dry_run:
         report.message = f"borg prune would remove {count(len(names), 'archive')}."
         return report
     report.message = f"borg prune removed {count(len(names), 'archive')}."
-    if names and get_plan(cat, plan_name).options.get("compact", True):
-        compact(cat, paths, plan_name, trigger=trigger)
+    plan = get_plan(cat, plan_name)
+    if names and can(plan.engine, Capability.COMPACT) and plan.options.get("compact", True):
+        repository.compact(cat, paths, plan_name, trigger=trigger)
         report.message += " Repository compacted."
     return report
 
 
 def after_backup(cat: Catalogue, paths: AppPaths, plan_name: str, *,
                  trigger: str = JobTrigger.SCHEDULED.value) -> PruneReport | None:
-    """Prune after a successful backup when the plan has keep rules; never raises for an
-    expected failure (it is logged and in the prune job)."""
+    """Prune after a successful backup of an artifact engine's plan with keep rules (an engine
+    that keeps its own repository prunes within its run); never raises for an expected
+    failure (it is logged and in the prune job)."""
     plan = get_plan(cat, plan_name)
-    if not policy_of(plan.options) or plan.engine != "archive":
+    if (not policy_of(plan.options) or keeps_repository(plan.engine)
+            or not can(plan.engine, Capability.PRUNE)):
         return None
     try:
         return prune_plan(cat, paths, plan_name, trigger=trigger)

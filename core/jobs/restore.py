@@ -1,4 +1,6 @@
-"""Restore an archive backup: its tree (through its chain) and its dumps, or a dump into a DB."""
+"""The restore job: an artifact engine's backup, its tree (through its chain) and its dumps, or a
+dump into a database; a backup of an engine that keeps its own repository is extracted from it
+(core.jobs.repository)."""
 
 from __future__ import annotations
 
@@ -9,15 +11,15 @@ from typing import Any
 
 from core.backups import BackupInfo, artifact_path, chain_of, get_backup
 from core.catalogue.db import Catalogue
-from core.catalogue.jobs import append_log, fail_job, finish_job, start_job
-from core.catalogue.models import JobKind, JobStatus, JobTrigger
+from core.catalogue.enums import JobKind, JobStatus, JobTrigger
 from core.destinations import CopyMismatch, copy_file_atomic
-from core.engines import dumps
+from core.engines import Capability, can, dumps, keeps_repository
 from core.engines.api import Artifact
 from core.engines.archive import owners
 from core.engines.archive.restore import check_target, restore_tree, select
 from core.errors import EngineError, UsageError
 from core.fmt import count
+from core.jobs.lifecycle import job
 from core.progress import CancelToken, ProgressCallback, no_progress
 from core.run_prep import read_manifest
 from core.verify import hash_file
@@ -68,45 +70,39 @@ def restore_backup(cat: Catalogue, backup_id: int, *, to: Path | None = None,
     Entries that cannot be restored are in result.problems (the job ends partial); the others
     are restored. As root, owners are restored by name where this system knows it, else by
     number (always by number with `numeric_owner`)."""
-    cancel = cancel or CancelToken()
     b = get_backup(cat, backup_id)
-    if b.engine == "borg" and to is not None and into_database is None:
-        from core.engines.borg.backups import restore_archive
+    if keeps_repository(b.engine) and to is not None and into_database is None:
+        from core.jobs import repository  # only their jobs load repository engines
 
-        job_id, files, size = restore_archive(cat, b.id, to, paths=paths, overwrite=overwrite,
-                                              trigger=trigger, progress=progress, cancel=cancel)
+        job_id, files, size = repository.restore_backup(
+            cat, b.id, to, paths=paths, overwrite=overwrite, trigger=trigger,
+            progress=progress, cancel=cancel)
         return RestoreResult(job_id, b.id, files, size)
-    if b.engine != "archive":
+    if keeps_repository(b.engine) or not can(b.engine, Capability.RESTORE):
         raise UsageError(f"Backup {b.id} was made by the {b.engine} engine; restore it there.")
     if (to is None) == (into_database is None):
         raise UsageError("Restore needs either a target folder (--to) or --into-database.")
     if to is not None:
         check_target(to, overwrite)
-    job_id = start_job(cat, engine=b.engine, kind=JobKind.RESTORE.value, trigger=trigger,
-                       plan_id=b.plan_id, plan_name=b.plan,
-                       details={"backup_id": b.id})
-    result = RestoreResult(job_id, b.id)
-    try:
+    with job(cat, kind=JobKind.RESTORE.value, engine=b.engine, plan_id=b.plan_id,
+             plan_name=b.plan, trigger=trigger, details={"backup_id": b.id},
+             progress=progress, cancel=cancel) as j:
+        result = RestoreResult(j.id, b.id)
         if into_database is not None:
-            _load(b, into_database, dump, cancel)
+            _load(b, into_database, dump, j.cancel)
             result.loaded_into = dumps.redact(into_database)
-            append_log(cat, job_id, f"Loaded into {result.loaded_into}.")
+            j.log(f"Loaded into {result.loaded_into}.")
         else:
             assert to is not None
-            _restore_files(cat, b, to, paths or [], progress, cancel, result, numeric_owner)
-            append_log(cat, job_id, f"Restored {count(result.files, 'file')} and "
-                                    f"{count(len(result.dumps), 'dump')} to {to}.")
-            for line in result.problems:
-                append_log(cat, job_id, line)
-    except BaseException as e:
-        fail_job(cat, job_id, e)
-        raise
-    if result.problems:
-        finish_job(cat, job_id, JobStatus.PARTIAL, bytes=result.bytes, files=result.files,
-                   error=f"{count(len(result.problems), 'entry', 'entries')} not restored; "
-                         f"the first: {result.problems[0]}")
-    else:
-        finish_job(cat, job_id, JobStatus.SUCCESS, bytes=result.bytes, files=result.files)
+            _restore_files(cat, b, to, paths or [], j.progress, j.cancel, result,
+                           numeric_owner)
+            j.log([f"Restored {count(result.files, 'file')} and "
+                   f"{count(len(result.dumps), 'dump')} to {to}.", *result.problems])
+        j.end.bytes, j.end.files = result.bytes, result.files
+        if result.problems:
+            j.end.status = JobStatus.PARTIAL
+            j.end.error = (f"{count(len(result.problems), 'entry', 'entries')} not restored; "
+                           f"the first: {result.problems[0]}")
     return result
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from core import backup_ops
-from core.backup_ops import copy_out
 from core.backups import get_backup
 from core.errors import CancelledError
+from core.jobs import copy_out as copy_out_job
+from core.jobs.copy_out import copy_out
 from core.progress import CancelToken, Progress
 from tests.core.helpers import on_a_terminal, random_backup
 
@@ -34,7 +34,7 @@ def _finals(folder: Path) -> list[str]:
 
 def test_reports_bytes_and_files_per_chunk(catalogue, backup: int, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(backup_ops, "REPORT_EVERY", 0.0)  # every chunk reports
+    monkeypatch.setattr(copy_out_job, "REPORT_EVERY", 0.0)  # every chunk reports
     seen: list[Progress] = []
     paths = copy_out(catalogue, backup, tmp_path / "out", progress=seen.append)
     b = get_backup(catalogue, backup)
@@ -51,7 +51,7 @@ def test_reports_bytes_and_files_per_chunk(catalogue, backup: int, tmp_path: Pat
 def test_reports_are_throttled(catalogue, backup: int, tmp_path: Path,
                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Between reports due by time, only the start and each finished file report."""
-    monkeypatch.setattr(backup_ops, "REPORT_EVERY", 3600.0)
+    monkeypatch.setattr(copy_out_job, "REPORT_EVERY", 3600.0)
     seen: list[Progress] = []
     paths = copy_out(catalogue, backup, tmp_path / "out", progress=seen.append)
     assert [p.files_done for p in seen] == list(range(len(paths) + 1))
@@ -61,7 +61,7 @@ def test_reports_are_throttled(catalogue, backup: int, tmp_path: Path,
 def test_cancel_keeps_whole_files_and_no_half_one(catalogue, backup: int, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch,
                                                   when: str) -> None:
-    monkeypatch.setattr(backup_ops, "REPORT_EVERY", 0.0)
+    monkeypatch.setattr(copy_out_job, "REPORT_EVERY", 0.0)
     cancel = CancelToken()
     b = get_backup(catalogue, backup)
     big = max(b.artifacts, key=lambda a: a.size)

@@ -1,5 +1,6 @@
-"""Restore test: restore a sample of a plan's latest backup into a temporary folder and compare
-each file with the manifest (size, mode, modification time, SHA-256). One job in the history."""
+"""Restore check (the user's "restore test"): restore a sample of a plan's latest backup into a
+temporary folder and compare each file with the manifest (size, mode, modification time,
+SHA-256). One job in the history."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ from typing import Any
 from core import fmt
 from core.backups import BackupFilter, BackupInfo, list_backups
 from core.catalogue.db import Catalogue
-from core.catalogue.jobs import append_log, fail_job, finish_job, start_job
-from core.catalogue.models import JobKind, JobStatus, JobTrigger
+from core.catalogue.enums import JobKind, JobStatus, JobTrigger
+from core.engines import Capability, can
 from core.engines.archive.owners import Names
 from core.engines.archive.restore import restore_tree
 from core.errors import EngineError, NotFoundError
+from core.jobs.lifecycle import job
+from core.jobs.restore import chain_archives
 from core.plans import get_plan
 from core.progress import CancelToken
-from core.restore import chain_archives
 from core.run_prep import read_manifest
 from core.verify import hash_file
 
@@ -28,7 +30,7 @@ SAMPLE = 20
 
 
 @dataclass
-class RestoreTestResult:
+class RestoreCheckResult:
     job_id: int
     backup_id: int
     checked: int = 0
@@ -75,36 +77,30 @@ def latest_backup(cat: Catalogue, plan_name: str) -> BackupInfo:
     return items[-1]
 
 
-def run_restore_test(cat: Catalogue, plan_name: str, *, count: int = SAMPLE,
-                     trigger: str = JobTrigger.MANUAL.value,
-                     cancel: CancelToken | None = None) -> RestoreTestResult:
+def run_restore_check(cat: Catalogue, plan_name: str, *, count: int = SAMPLE,
+                      trigger: str = JobTrigger.MANUAL.value,
+                      cancel: CancelToken | None = None) -> RestoreCheckResult:
     plan = get_plan(cat, plan_name)
-    if plan.engine != "archive":
+    if not can(plan.engine, Capability.RESTORE_TEST):
         raise EngineError(f"Restore tests of {plan.engine} plans are not available yet.")
     b = latest_backup(cat, plan.name)
-    job_id = start_job(cat, engine=plan.engine, kind=JobKind.RESTORE_TEST.value,
-                       trigger=trigger, plan_id=plan.id, plan_name=plan.name,
-                       details={"backup_id": b.id})
-    result = RestoreTestResult(job_id, b.id)
-    try:
-        _run(cat, b, count, cancel or CancelToken(), result)
-    except BaseException as e:
-        fail_job(cat, job_id, e)
-        raise
-    lines = [f"Restored and compared {fmt.count(result.checked, 'file')} of backup {b.id} "
-             f"({b.name})."]
-    append_log(cat, job_id, "\n".join(lines + result.problems))
-    error = None
-    if result.problems:
-        error = f"{fmt.count(len(result.problems), 'file')} differ: {result.problems[0]}"
-    finish_job(cat, job_id, JobStatus.SUCCESS if result.ok else JobStatus.FAILED,
-               error=error, files=result.checked,
-               details={"backup_id": b.id, "problems": result.problems[:20]})
+    with job(cat, kind=JobKind.RESTORE_TEST.value, engine=plan.engine, plan=plan,
+             trigger=trigger, details={"backup_id": b.id}, cancel=cancel) as j:
+        result = RestoreCheckResult(j.id, b.id)
+        _run(cat, b, count, j.cancel, result)
+        j.log([f"Restored and compared {fmt.count(result.checked, 'file')} of backup {b.id} "
+               f"({b.name}).", *result.problems])
+        if result.problems:
+            j.end.status = JobStatus.FAILED
+            j.end.error = (f"{fmt.count(len(result.problems), 'file')} differ: "
+                           f"{result.problems[0]}")
+        j.end.files = result.checked
+        j.end.details = {"backup_id": b.id, "problems": result.problems[:20]}
     return result
 
 
 def _run(cat: Catalogue, b: BackupInfo, count: int, cancel: CancelToken,
-         result: RestoreTestResult) -> None:
+         result: RestoreCheckResult) -> None:
     manifest = read_manifest(b)
     chosen = sample(manifest["entries"], count, b.id)
     open_archive = chain_archives(cat, b)

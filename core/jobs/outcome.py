@@ -1,0 +1,31 @@
+"""What a backup job ends with, whichever engine ran it (core.jobs.backup, core.jobs.repository)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.catalogue.db import Catalogue
+from core.catalogue.enums import JobStatus
+from core.catalogue.history import job_rows
+
+
+@dataclass
+class RunOutcome:
+    job_id: int
+    status: str
+    backup_id: int | None = None
+    type: str | None = None
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    error_kind: str | None = None  # core.errors' kind of a failed run ("busy", ...)
+
+    @property
+    def exit_code(self) -> int:
+        return {JobStatus.SUCCESS.value: 0, JobStatus.PARTIAL.value: 3}.get(self.status, 1)
+
+    def to_json(self, cat: Catalogue) -> dict[str, Any]:
+        rows = job_rows(cat, [self.job_id])
+        data = rows[0].to_json() if rows else {"id": self.job_id, "status": self.status}
+        return {**data, "backup_id": self.backup_id, "type": self.type,
+                "warnings": self.warnings}
