@@ -97,7 +97,7 @@ PSEUDO_FS = frozenset({
 })
 
 
-def _mount_fstype(path: Path) -> str | None:
+def mount_fstype(path: Path) -> str | None:
     """The type of the file system holding `path`, from /proc/self/mountinfo (Linux)."""
     try:
         lines = Path("/proc/self/mountinfo").read_text().splitlines()
@@ -119,7 +119,7 @@ def _mount_fstype(path: Path) -> str | None:
 
 def pseudo_fs(path: Path) -> str | None:
     """The name of the pseudo file system holding `path`, or None for a real one."""
-    fstype = _mount_fstype(path)
+    fstype = mount_fstype(path)
     if fstype in PSEUDO_FS:
         return fstype
     try:

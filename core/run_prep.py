@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +42,7 @@ def read_manifest(b: BackupInfo) -> dict[str, Any]:
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != expected.sha256:
         raise EngineError(f"The manifest of backup {b.id} at {path.parent} is damaged.")
-    return mf.check(json.loads(data), str(path))
+    return mf.parse(data, str(path))
 
 
 def choose_mode(cat: Catalogue, plan: Plan, mode: str) -> ModeChoice:

@@ -42,11 +42,23 @@ def _usable_keyring() -> Any | None:
 
 
 class SecretStore:
+    """The OS keyring is looked for when a secret is first read or written, not before: its
+    back-end discovery loads every installed back-end (a third of a second), and most runs
+    read no secret."""
+
     def __init__(self, paths: AppPaths, backend: Any | None = None,
                  use_keyring: bool = True) -> None:
         self.paths = paths
-        self.backend = backend if backend is not None else (
-            _usable_keyring() if use_keyring else None)
+        self._backend = backend
+        self._looked = backend is not None or not use_keyring
+
+    @property
+    def backend(self) -> Any | None:
+        """The usable OS keyring, or None: the file."""
+        if not self._looked:
+            self._backend = _usable_keyring()
+            self._looked = True
+        return self._backend
 
     @property
     def uses_fallback(self) -> bool:

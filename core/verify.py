@@ -8,7 +8,6 @@ Hashes run in a thread pool (hashlib releases the GIL), one artifact per task, l
 from __future__ import annotations
 
 import concurrent.futures as cf
-import hashlib
 import os
 import threading
 from dataclasses import dataclass, field
@@ -17,12 +16,13 @@ from typing import Any
 
 from core.backups import BackupInfo, LocationInfo
 from core.catalogue.enums import LocationState
+from core.checksum import hash_file as hash_file  # core.jobs.restore, restore_check import it
+from core.checksum import written_digest
 from core.engines.api import Artifact
 from core.errors import CancelledError
 from core.fmt import count, plural
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 
-CHUNK = 8 << 20
 UNREACHED = LocationState.UNVERIFIED.value
 SEVERITY = {LocationState.OK.value: 0, LocationState.SIZE_MISMATCH.value: 2,
             LocationState.CORRUPT.value: 3, LocationState.MISSING.value: 4}
@@ -84,41 +84,25 @@ class VerifyReport:
         return "; ".join(parts) + "." if parts else None
 
 
-def hash_file(path: Path, stop: threading.Event | None = None,
-              counter: list[int] | None = None) -> tuple[int, str]:
-    h = hashlib.sha256()
-    buf = bytearray(CHUNK)
-    view = memoryview(buf)
-    size = 0
-    with open(path, "rb", buffering=0) as f:
-        try:
-            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
-        except (AttributeError, OSError):
-            pass
-        while n := f.readinto(buf):
-            h.update(view[:n])
-            size += n
-            if counter is not None:
-                counter[0] += n
-            if stop is not None and stop.is_set():
-                raise CancelledError("Cancelled by the user.")
-    return size, h.hexdigest()
-
-
 def check_artifact(path: Path, art: Artifact, stop: threading.Event | None = None,
                    counter: list[int] | None = None) -> ArtifactResult:
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except FileNotFoundError:
         return ArtifactResult(art.name, LocationState.MISSING.value)
     except OSError as e:
         return ArtifactResult(art.name, LocationState.MISSING.value, error=str(e.strerror))
+    size = st.st_size
     if size != art.size:
         return ArtifactResult(art.name, LocationState.SIZE_MISMATCH.value, size)
-    try:
-        _, digest = hash_file(path, stop, counter)
-    except OSError as e:
-        return ArtifactResult(art.name, LocationState.CORRUPT.value, size, str(e.strerror))
+    digest = written_digest(st)  # the verify right after a backup (see core.checksum)
+    if digest is not None and counter is not None:
+        counter[0] += size
+    elif digest is None:
+        try:
+            _, digest = hash_file(path, stop, counter)
+        except OSError as e:
+            return ArtifactResult(art.name, LocationState.CORRUPT.value, size, str(e.strerror))
     state = LocationState.OK.value if digest == art.sha256 else LocationState.CORRUPT.value
     return ArtifactResult(art.name, state, size)
 

@@ -70,7 +70,7 @@ def command_module(argv: Sequence[str]) -> str | None:
         elif a.startswith(tuple(f"{o}=" for o in _GLOBAL_WITH_VALUE)) or a in ("-v",
                                                                                "--verbose"):
             i += 1
-        elif a == "gui":
+        elif a in ("gui", "--version"):  # the version is printed before any command is looked at
             return ""
         elif a.startswith("-"):
             return None  # --help, --version, or a typo: the full parser answers

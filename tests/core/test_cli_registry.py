@@ -25,6 +25,8 @@ def test_command_map_matches_what_modules_register():
     (["--catalogue", "sqlite://", "history", "--json"], "core.cli.history_cmd"),
     (["run", "p"], "core.cli.backup_cmds"),
     (["--help"], None),
+    (["--version"], ""),
+    (["--home", "/x", "--version", "run"], ""),
     (["nosuch"], None),
 ])
 def test_one_command_loads_one_module(argv, module):

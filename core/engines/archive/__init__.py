@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from core.checksum import remember_written
 from core.destinations import atomic_file
 from core.engines import dumps
 from core.engines.api import Artifact, RunRequest, RunResult
@@ -98,6 +99,9 @@ class ArchiveEngine:
             f.write(data)
         result.artifacts.append(Artifact(mf.MANIFEST_NAME, "manifest", len(data),
                                          hashlib.sha256(data).hexdigest()))
+        if opts.get("verify_after", True):  # that verify takes the digests taken here
+            for a in result.artifacts:
+                remember_written(req.work_dir / a.name, a.sha256)
         result.details = {"changed": changed, "deleted": len(deleted),
                           "entries": len(entries), "roots": roots}
         if writer is not None:

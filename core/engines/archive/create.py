@@ -17,6 +17,7 @@ from core.engines.archive import extras, native
 from core.engines.archive import manifest as mf
 from core.engines.archive.feed import Feed
 from core.engines.archive.owners import Owners
+from core.engines.archive.pipe import Pipe
 from core.engines.archive.scan import DIR, FILE, SYMLINK, Item, Scan
 from core.engines.archive.tarstream import (
     BLOCK,
@@ -34,8 +35,7 @@ from core.progress import CancelToken, Progress, ProgressCallback
 _fastpack = native.fastpack
 
 SMALL = 8 << 20
-CHUNK = 4 << 20
-BATCH = 4 << 20  # the C loop's output buffer: a few hundred small files per GIL release
+BATCH = 4 << 20  # the C loop's output buffer (a few hundred small files), and _large's reads
 _O_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOATIME", 0)
 
 
@@ -233,19 +233,21 @@ class _Writer:
         """Streams `length` bytes from `start` (the whole file by default) after its header."""
         left = item.size if length is None else length
         h = h or hashlib.sha256()
-        buf = bytearray(CHUNK)
-        view = memoryview(buf)
         with open(fd, "rb", buffering=0, closefd=False) as f:
             f.seek(start)
             while left:
-                n = f.readinto(view[:min(CHUNK, left)])
+                buf = self.tar.out.take()
+                view = memoryview(buf)
+                want = min(len(buf), left)
+                n = f.readinto(view[:want])
                 if not n:
                     self.warnings.append(f"{item.abspath} shrank while it was read; "
                                          "the missing end is stored as zeros.")
-                    view[:left] = bytes(min(CHUNK, left))
-                    n = min(CHUNK, left)
+                    view[:want] = bytes(want)
+                    n = want
                 h.update(view[:n])
-                self.tar.add_large(view[:n])
+                view.release()
+                self.tar.add_buffer(buf, n)
                 left -= n
                 self.bytes += n
                 self.report(item.path)
@@ -284,7 +286,13 @@ class _Todo:
     """What this archive must hold, in scan order: entries[order[k]] comes from items[k]."""
 
     def __init__(self, previous: dict[str, Any] | None) -> None:
-        self.prev = {e["path"]: e for e in previous["entries"]} if previous else {}
+        old: list[mf.Entry] = previous["entries"] if previous else []
+        self.old = old
+        self.prev = {e["path"]: i for i, e in enumerate(old)}  # path -> index in old
+        # What an unchanged entry is written as: its JSON in the previous manifest if that is
+        # at hand (no encoding again), else the entry itself.
+        raw = previous.raw_entries() if isinstance(previous, mf.Loaded) else None
+        self.keep: list[mf.Entry] | list[mf.Encoded] = raw if raw is not None else old
         self.entries: list[mf.Entry | mf.Encoded | None] = []
         self.order: list[int] = []
         self.items: list[Item] = []
@@ -302,10 +310,12 @@ class _Todo:
             self.files += len(sizes)
             self.bytes += sum(sizes)
             return
+        old, keep, unchanged = self.old, self.keep, mf.unchanged
         for item in new:
-            p = prev.get(item.path) if prev else None
-            if p is not None and mf.unchanged(p, item) and (item.type != FILE or "in" in p):
-                entries.append(p)
+            i = prev.get(item.path)
+            p = None if i is None else old[i]
+            if p is not None and unchanged(p, item) and (item.type != FILE or "in" in p):
+                entries.append(keep[i])  # type: ignore[index]
                 continue
             self.order.append(len(entries))
             entries.append({})
@@ -329,18 +339,20 @@ def write_archive(found: Scan, excludes: list[str], out_path: Path, compression:
     with Feed(found, excludes, live=fast) as feed, atomic_file(out_path) as f:
         sink = HashingSink(f.raw if hasattr(f, "raw") else f)
         comp = open_compressor(compression, sink)
-        w = _Writer(TarWriter(comp), backup_name, progress, cancel)
-        write = _FastLoop(w, comp).write if fast else w.write
-        taken = written = 0
-        done = False
-        while not done:
-            n, done = feed.wait(taken)
-            todo.take(found.items[taken:n])
-            taken = n
-            if done:  # the totals are known from here on
-                w.files_total, w.bytes_total = todo.files, todo.bytes
-            written = write(todo, written)
-        w.tar.finish()
+        with Pipe(comp, BATCH) as pipe:
+            w = _Writer(TarWriter(pipe), backup_name, progress, cancel)
+            write = _FastLoop(w, pipe).write if fast else w.write
+            taken = written = 0
+            done = False
+            while not done:
+                n, done = feed.wait(taken)
+                todo.take(found.items[taken:n])
+                taken = n
+                if done:  # the totals are known from here on
+                    w.files_total, w.bytes_total = todo.files, todo.bytes
+                written = write(todo, written)
+            w.tar.finish()
+            pipe.close()
         comp.close()
         cancel.raise_if_cancelled()
     w.report("", force=True)
@@ -355,28 +367,28 @@ class _FastLoop:
     """The same entries as _Writer.write, with runs of small files and folders framed in C (the
     manifest entries of those come back as JSON, see manifest.dumps)."""
 
-    def __init__(self, w: _Writer, comp: Any) -> None:
-        self.w, self.comp = w, comp
-        self.buf = bytearray(BATCH)
-        self.view = memoryview(self.buf)
+    def __init__(self, w: _Writer, pipe: Pipe) -> None:
+        self.w, self.pipe = w, pipe
+        self.buf = pipe.take()
         self.in_json = json.dumps(w.name).encode()
         self.owners = w.owners
 
     def write(self, todo: _Todo, start: int) -> int:
         assert _fastpack is not None
-        w, pack, buf, view, in_json = self.w, _fastpack.pack, self.buf, self.view, self.in_json
+        w, pack, in_json = self.w, _fastpack.pack, self.in_json
         items, entries, order = todo.items, todo.entries, todo.order
         i, end = start, len(items)
         while i < end:
             w.report(items[i].path)
-            used, done, problems, files, nbytes = pack(items, i, buf, SMALL, in_json,
+            used, done, problems, files, nbytes = pack(items, i, self.buf, SMALL, in_json,
                                                        self.owners.users, self.owners.groups)
             if not done:  # not for C (a link, a big file, a long or non-ASCII name, pax...)
                 w.write_one(todo, i)
                 i += 1
                 continue
             w.tar.flush()  # what Python wrote comes first
-            self.comp.write(view[:used])
+            self.pipe.put(self.buf, used)
+            self.buf = self.pipe.take()
             n = len(done)
             if order[i] == i and order[i + n - 1] == i + n - 1:  # a full backup: in place
                 entries[i:i + n] = done

@@ -43,7 +43,7 @@ def unchanged(prev: Entry | None, item: Item) -> bool:
     if prev is None or prev["type"] != item.type:
         return False
     if (prev["mtime_ns"] != item.mtime_ns or prev.get("ctime_ns") != item.ctime_ns
-            or prev.get("ino") != item.ino or prev["mode"] != stat.S_IMODE(item.mode)):
+            or prev.get("ino") != item.ino or prev["mode"] != item.mode & 0o7777):
         return False
     return item.type != FILE or prev.get("size") == item.size
 
@@ -63,37 +63,54 @@ def build(*, backup_name: str, type_: str, parent: str | None, roots: dict[str, 
     }
 
 
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+ENTRIES_START = b',"entries":[\n'
+ENTRIES_END = b"\n]}"
+
+
 def dumps(manifest: dict[str, Any]) -> bytes:
-    """The manifest as compact JSON; encoded entries go in as they are."""
-    entries = manifest["entries"]
-    if not any(type(e) is bytes for e in entries):
-        return json.dumps(manifest, separators=(",", ":")).encode()
-    rest = {k: v for k, v in manifest.items() if k != "entries"}
+    """The manifest as compact JSON with one entry a line (see Loaded.raw_entries); encoded
+    entries go in as they are."""
     assert list(manifest)[-1] == "entries", "entries must come last"
-    parts: list[bytes] = []
-    run: list[Entry] = []
-    for e in entries:
-        if type(e) is bytes:
-            if run:
-                parts.append(json.dumps(run, separators=(",", ":"))[1:-1].encode())
-                run = []
-            parts.append(e)
-        else:
-            run.append(e)
-    if run:
-        parts.append(json.dumps(run, separators=(",", ":"))[1:-1].encode())
-    head = json.dumps(rest, separators=(",", ":")).encode()
-    return b"".join((head[:-1], b',"entries":[', b",".join(parts), b"]}"))
+    rest = {k: v for k, v in manifest.items() if k != "entries"}
+    parts = [e if type(e) is bytes else _encode(e).encode() for e in manifest["entries"]]
+    head = _encode(rest).encode()
+    return b"".join((head[:-1], ENTRIES_START, b",\n".join(parts), ENTRIES_END))
+
+
+class Loaded(dict[str, Any]):
+    """A manifest as read (check()ed), with the bytes it was read from."""
+
+    def __init__(self, data: dict[str, Any], raw: bytes) -> None:
+        super().__init__(data)
+        self._raw = raw
+
+    def raw_entries(self) -> list[Encoded] | None:
+        """Each entry's JSON as it stands in the file, in order, so that an unchanged entry is
+        written again without encoding it; None for a manifest written in one line (by older
+        versions): its entries are encoded again."""
+        raw = self._raw
+        start = raw.find(ENTRIES_START)
+        if start < 0 or not raw.endswith(ENTRIES_END):
+            return None
+        body = raw[start + len(ENTRIES_START):-len(ENTRIES_END)]
+        # JSON strings hold no raw newline, so ",\n" only stands between entries.
+        out = body.split(b",\n") if body else []
+        return out if len(out) == len(self["entries"]) else None
+
+
+def parse(raw: bytes, where: str) -> Loaded:
+    """A manifest from its bytes (ValueError if it is no JSON; EngineError if no manifest)."""
+    return Loaded(check(json.loads(raw), where), raw)
 
 
 def load(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_bytes())
+        return parse(path.read_bytes(), str(path))
     except OSError as e:
         raise EngineError(f"Cannot read manifest {path}: {e.strerror}.") from e
     except ValueError as e:
         raise EngineError(f"Manifest {path} is damaged: {e}.") from e
-    return check(data, str(path))
 
 
 def check(data: Any, where: str) -> dict[str, Any]:

@@ -54,6 +54,8 @@ def open_tar_stream(path: Path) -> Iterator[tarfile.TarFile]:
         with tarfile.open(fileobj=stream, mode="r|", encoding="utf-8",
                           errors="surrogateescape") as tf:
             yield tf
+    except (tarfile.TarError, zstandard.ZstdError, EOFError) as e:
+        raise EngineError(f"The archive {path} is damaged ({e}).") from e
     finally:
         raw.close()
 

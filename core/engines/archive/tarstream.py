@@ -136,7 +136,8 @@ def header(name: str, type_: str, mode: int, uid: int, gid: int, size: int, mtim
 
 
 class TarWriter:
-    """Buffers small writes so that the compressor sees megabyte-sized chunks."""
+    """Buffers small writes so that the compressor sees megabyte-sized chunks; `out` is a
+    pipe.Pipe to the compressor."""
 
     def __init__(self, out: Any) -> None:
         self.out = out
@@ -153,10 +154,11 @@ class TarWriter:
         if len(buf) >= FLUSH_AT:
             self.flush()
 
-    def add_large(self, data: Any) -> None:
-        """Content of a big file, streamed after its header; call pad() after the last chunk."""
+    def add_buffer(self, buf: bytearray, n: int) -> None:
+        """Content of a big file, streamed after its header from a buffer of out.take();
+        call pad() after the last."""
         self.flush()
-        self.out.write(data)
+        self.out.put(buf, n)
 
     def pad(self, size: int) -> None:
         rest = -size % BLOCK
@@ -165,7 +167,7 @@ class TarWriter:
 
     def flush(self) -> None:
         if self.buf:
-            self.out.write(self.buf)
+            self.out.give(self.buf)
             self.buf = bytearray()
 
     def finish(self) -> None:

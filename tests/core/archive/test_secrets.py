@@ -106,3 +106,27 @@ def test_cli_says_once_where_passwords_are_kept(home: Path, tmp_path: Path,
     assert main(["run", "m"]) == 1
     later = capsys.readouterr().err
     assert "Cannot reach" in later and "No OS keyring" not in later
+
+
+def test_a_run_that_reads_no_secret_never_loads_keyring(home: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    """keyring's back-end discovery costs a third of a second: a plan with no database and no
+    passphrase must not pay it (the test lets the process look for a real keyring)."""
+    import os
+    import subprocess
+    import sys
+
+    from core.cli.main import main
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("a")
+    assert main(["plan", "add", "p", "--engine", "archive", "--source", str(src),
+                 "--dest", str(tmp_path / "d")]) == 0
+    code = ("import sys\nfrom core.cli.main import main\nrc = main(['run', 'p'])\n"
+            "print(rc, 'keyring' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != "BACKUPDESK_SECRETS_FILE_ONLY"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=60, check=True).stdout.split()
+    assert out[-2:] == ["0", "False"]

@@ -58,8 +58,6 @@ def test_a_damaged_backup_ends_its_job_failed(catalogue: Any, backed_up: Path) -
     assert job_detail(catalogue, row.id).details["error_kind"]
 
 
-@pytest.mark.xfail(strict=True, reason="core/engines/archive/restore.py lets tarfile.ReadError "
-                   "out for a truncated archive (an internal error); the archive engine's fix")
 def test_a_damaged_backup_is_an_engine_error(catalogue: Any, backed_up: Path) -> None:
     _damage(backed_up)
     main(["restore-test", "docs"])
