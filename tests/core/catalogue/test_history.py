@@ -7,7 +7,6 @@ from core import plans
 from core.catalogue.history import (
     HistoryFilter,
     HistorySort,
-    banner,
     change_token,
     history_count,
     history_page,
@@ -17,6 +16,7 @@ from core.catalogue.history import (
 )
 from core.catalogue.jobs import finish_job, heartbeat
 from core.timeutil import local_midnight_utc, utcnow
+from core.today import banner
 from tests.core.helpers import add_job
 
 
