@@ -13,8 +13,6 @@ import os
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -26,7 +24,6 @@ from core.errors import CatalogueError
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.engine import URL
-    from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +36,7 @@ class Catalogue:
     """An open catalogue. Thread-safe: each unit of work takes its own session or connection.
 
     `db` reads and writes; `engine` creates the SQLAlchemy engine on first use (PostgreSQL,
-    migrations). `session()` is an ORM session over core.catalogue.schema's classes, kept only
-    for the callers not yet moved to core.catalogue's functions; do not add any.
+    migrations).
     """
 
     def __init__(self, url: str, engine: Engine | None = None, *,
@@ -50,7 +46,6 @@ class Catalogue:
         # unless a read found it damaged meanwhile.
         self._checked_file = checked_file
         self._engine = engine
-        self._sessions: sessionmaker[Session] | None = None
         self._lock = threading.Lock()
         self.db = Db(sqlite_file(url), lambda: self.engine)
 
@@ -69,21 +64,6 @@ class Catalogue:
     @property
     def is_sqlite(self) -> bool:
         return self._url.startswith("sqlite")
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session committed on success and rolled back on error."""
-        if self._sessions is None:
-            from sqlalchemy.orm import sessionmaker
-
-            self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        with self._sessions() as s:
-            try:
-                yield s
-                s.commit()
-            except BaseException:
-                s.rollback()
-                raise
 
     def dispose(self) -> None:
         self.db.dispose()

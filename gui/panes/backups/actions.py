@@ -8,7 +8,7 @@ from core import engines
 from core.engines import Capability
 from core.fmt import count
 from core.verify import VerifyReport
-from gui.errors import error_text, show_error
+from gui.errors import error_text
 from gui.panes.backups.controller import RestoreRequest, read_paths
 from gui.panes.backups.dialogs import (
     CopyOutDialog,
@@ -131,11 +131,8 @@ class BackupActions:
         info = self.pane.current()
         if info is None:
             return
-        try:
-            from gui.panes.backups.browser import ArchiveBrowser  # type: ignore[import-not-found,unused-ignore]
-        except ImportError as e:
-            show_error(e)
-            return
+        from gui.panes.backups.browser import ArchiveBrowser  # with its first use
+
         ArchiveBrowser(self.pane.ctx, info.id, self.pane).show()
 
     def done(self, kind: str, result: Any) -> None:

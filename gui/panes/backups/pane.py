@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from functools import partial
 from typing import Any
 
@@ -52,10 +51,6 @@ from gui.widgets import Banner, EmptyState
 DAMAGED_STATES = ("missing", "corrupt", "size_mismatch")
 COLUMN_WIDTHS = {COL_CREATED: 180, COL_ID: 50, COL_PLAN: 110, COL_TYPE: 95, COL_PARENT: 55,
                  COL_SIZE: 80, COL_STATUS: 110, COL_DESTS: 300, COL_SHA: 140}
-
-
-def browser_available() -> bool:
-    return importlib.util.find_spec("gui.panes.backups.browser") is not None
 
 
 class BackupsPane(QWidget):
@@ -259,13 +254,11 @@ class BackupsPane(QWidget):
             b.setEnabled(one is not None and not busy)
         self.copy_button.setEnabled(one is not None and not busy
                                     and engines.can(one.engine, Capability.COPY_OUT))
-        self.browse_button.setEnabled(one is not None and browser_available()
+        self.browse_button.setEnabled(one is not None
                                       and engines.can(one.engine, Capability.BROWSE))
         borg = self.handlers.borg_plan() is not None and not busy
         self.check_button.setEnabled(borg)
         self.break_lock_button.setEnabled(borg)
-        if not browser_available():
-            self.browse_button.setToolTip("Available with the Borg engine.")
 
     def set_busy(self, text: str, cancellable: bool = True) -> None:
         self.op_row.setVisible(bool(text))

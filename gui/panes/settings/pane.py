@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QLabel,
@@ -19,24 +17,11 @@ from gui.context import AppContext
 from gui.errors import error_text
 from gui.panes.backups.guard import guarded
 from gui.panes.backups.run_bar import RunBar
+from gui.panes.settings.notifications import NotificationsBox
 from gui.panes.settings.plan_editor import PlanEditor
 from gui.panes.settings.plan_form import delete_plan
 from gui.panes.settings.plan_list import PlanList
 from gui.run_controller import run_controller
-
-
-def notifications_box(ctx: AppContext) -> QWidget:
-    """The schedules/alerts engineer's NotificationsBox when present, else a marked place."""
-    if importlib.util.find_spec("gui.panes.settings.notifications") is not None:
-        from gui.panes.settings import notifications  # type: ignore[attr-defined,unused-ignore]
-
-        box: QWidget = notifications.NotificationsBox(ctx)
-        return box
-    # Placeholder until gui/panes/settings/notifications.py (issue #6) provides NotificationsBox.
-    label = QLabel("Notifications and alert settings will appear here.")
-    label.setObjectName("notifications-placeholder")
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    return label
 
 
 class StorageBox(QWidget):
@@ -97,7 +82,7 @@ class SettingsPane(QWidget):
         from gui.panes.devices.node_editor import NodeEditor
 
         self.nodes = NodeEditor(ctx)
-        self.notifications = notifications_box(ctx)
+        self.notifications = NotificationsBox(ctx)
         self.storage = StorageBox(ctx)
         self.tabs = QTabWidget()
         self.tabs.addTab(plans_tab, "Plans")
