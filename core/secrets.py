@@ -44,7 +44,11 @@ def _usable_keyring() -> Any | None:
 class SecretStore:
     """The OS keyring is looked for when a secret is first read or written, not before: its
     back-end discovery loads every installed back-end (a third of a second), and most runs
-    read no secret."""
+    read no secret.
+
+    The file holds only secrets stored while there was no keyring, and a secret stored in the
+    keyring leaves the file: so a secret found in the file is the one to use, read without
+    looking for a keyring (a borg plan's passphrase on a machine without one)."""
 
     def __init__(self, paths: AppPaths, backend: Any | None = None,
                  use_keyring: bool = True) -> None:
@@ -93,23 +97,27 @@ class SecretStore:
         if self.backend is not None:
             try:
                 self.backend.set_password(SERVICE, key, value)
-                return
             except Exception as e:
                 raise SecretError(f"The OS keyring refused to store a password: {e}.") from e
+            self._forget_in_file(key)
+            return
         with _lock:
             data = self._read()
             data[key] = value
             self._write(data)
 
     def get(self, key: str) -> str | None:
+        with _lock:
+            held = self._read().get(key)
+        if held is not None:
+            return held
         if self.backend is not None:
             try:
                 value = self.backend.get_password(SERVICE, key)
             except Exception as e:
                 raise SecretError(f"The OS keyring could not be read: {e}.") from e
             return None if value is None else str(value)
-        with _lock:
-            return self._read().get(key)
+        return None
 
     def delete(self, key: str) -> None:
         if self.backend is not None:
@@ -117,7 +125,9 @@ class SecretStore:
                 self.backend.delete_password(SERVICE, key)
             except Exception:
                 pass
-            return
+        self._forget_in_file(key)
+
+    def _forget_in_file(self, key: str) -> None:
         with _lock:
             data = self._read()
             if data.pop(key, None) is not None:

@@ -130,3 +130,48 @@ def test_a_run_that_reads_no_secret_never_loads_keyring(home: Path, tmp_path: Pa
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          timeout=60, check=True).stdout.split()
     assert out[-2:] == ["0", "False"]
+
+
+class CountingKeyring(MemoryKeyring):
+    """In memory (no Secret Service runs here): counts how often it is asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    def get_password(self, service: str, key: str) -> str | None:
+        self.asked += 1
+        return super().get_password(service, key)
+
+
+def test_a_secret_kept_in_the_file_is_read_without_a_keyring_and_leaves_it_when_one_comes(
+        home: Path) -> None:
+    paths = AppPaths.resolve(str(home))
+    SecretStore(paths, use_keyring=False).set("plan-1:borg-passphrase", "old")
+    kr = CountingKeyring()
+    store = SecretStore(paths, backend=kr)
+    assert store.get("plan-1:borg-passphrase") == "old" and kr.asked == 0
+    store.set("plan-1:borg-passphrase", "new")  # a keyring now: the file forgets it
+    assert json.loads(store.file.read_text()) == {}
+    assert store.get("plan-1:borg-passphrase") == "new" and kr.asked == 1
+    store.delete("plan-1:borg-passphrase")
+    assert store.get("plan-1:borg-passphrase") is None
+
+
+def test_a_run_reading_a_secret_from_the_file_never_loads_keyring(home: Path,
+                                                                   tmp_path: Path) -> None:
+    """The passphrase of a borg plan on a machine without a keyring: no back-end discovery
+    (the process may look for a real keyring; it must not need to)."""
+    import os
+    import subprocess
+    import sys
+
+    paths = AppPaths.resolve(str(home))
+    SecretStore(paths, use_keyring=False).set("plan-3:borg-passphrase", "s3cret")
+    code = ("import sys\nfrom core.config import AppPaths\nfrom core.secrets import SecretStore\n"
+            f"v = SecretStore(AppPaths.resolve({str(home)!r})).get('plan-3:borg-passphrase')\n"
+            "print(v, 'keyring' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != "BACKUPDESK_SECRETS_FILE_ONLY"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=60, check=True).stdout.split()
+    assert out == ["s3cret", "False"]
