@@ -27,7 +27,7 @@ COMMAND_MODULES = [
     "core.cli.schedule_cmd",
 ]
 # Which module registers each subcommand, so that one command loads only its own module (and
-# the GUI none). tests/core/test_cli_registry.py keeps it in step with the modules.
+# the GUI none). tests/core/cli/test_cli_registry.py keeps it in step with the modules.
 COMMANDS = {
     "history": "core.cli.history_cmd",
     "plan": "core.cli.plan_cmd",
