@@ -13,10 +13,11 @@ from core.backups import BackupInfo, artifact_path, chain_of, get_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobKind, JobStatus, JobTrigger
 from core.destinations import CopyMismatch, copy_file_atomic
-from core.engines import Capability, can, dumps, keeps_repository
+from core.engines import Capability, can, keeps_repository
 from core.engines.api import Artifact
 from core.engines.archive import owners
 from core.engines.archive.restore import check_target, restore_tree, select
+from core.engines.dumps import ops as dumps
 from core.errors import EngineError, UsageError
 from core.fmt import count
 from core.jobs.lifecycle import job

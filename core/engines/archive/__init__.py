@@ -7,7 +7,6 @@ from pathlib import Path
 
 from core.checksum import remember_written
 from core.destinations import atomic_file
-from core.engines import dumps
 from core.engines.api import Artifact, RunRequest, RunResult
 from core.engines.archive import manifest as mf
 from core.engines.archive.create import write_archive
@@ -15,6 +14,7 @@ from core.engines.archive.gcquiet import rare_collections
 from core.engines.archive.scan import start
 from core.engines.archive.tarstream import archive_suffix
 from core.engines.compression import ARCHIVE
+from core.engines.dumps import ops as dumps
 from core.progress import CancelToken, Progress, ProgressCallback
 from core.timeutil import iso, utcnow
 

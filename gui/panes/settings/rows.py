@@ -199,7 +199,7 @@ class DatabaseList(RowList):
         row.show_status(None, "Connecting…")
 
         def work() -> tuple[str, str]:
-            from core.engines import dumps
+            from core.engines.dumps import ops as dumps
 
             db = dumps.parse(url)
             if db.password is None and lookup is not None and db.kind != "sqlite":

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from core.engines import dumps
 from core.engines.dumps import mysql, postgres, tools
+from core.engines.dumps import ops as dumps
 from core.engines.dumps.urls import parse, redact
 from core.errors import ConfigError, EngineError, ToolMissingError
 from core.progress import CancelToken

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from core.engines import dumps
+from core.engines.dumps import ops as dumps
 from core.engines.dumps import sqlite as sqlite_dump
 from core.engines.dumps.urls import parse
 from core.errors import CancelledError, EngineError
