@@ -38,7 +38,7 @@ class RunController(QObject):
             if plan in self._tasks:
                 self.failed.emit(plan, f"Plan {plan!r} is already running.")
             return False
-        from core.jobs.backup import run_plan  # dispatches borg plans to the borg engine
+        from core.jobs.run import run_plan  # dispatches borg plans to the borg engine
 
         self._tasks[plan] = self.ctx.workers.submit(
             run_plan, cat, self.ctx.config.paths, plan, trigger="manual",

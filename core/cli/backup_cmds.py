@@ -73,7 +73,7 @@ def register(sub: Any) -> None:
 
 def _run(ctx: CliContext, a: argparse.Namespace) -> int:
     from core.cli.progress_bar import run_progress
-    from core.jobs.backup import run_plan
+    from core.jobs.run import run_plan
     from core.plans import get_plan
     from core.secrets import SecretStore
 

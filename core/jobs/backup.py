@@ -1,7 +1,7 @@
-"""Run one backup job: lock -> destinations -> engine -> placement -> catalogue -> verify.
+"""The backup job of an engine that writes artifacts: lock -> destinations -> engine ->
+placement -> catalogue -> verify.
 
-Plans of an engine that keeps its own repository go to core.jobs.repository; an engine that
-writes artifacts writes them into a staging folder, and this job places them at the plan's
+The engine writes its artifacts into a staging folder; this job places them at the plan's
 destinations and records them. A job is never left running (core.jobs.lifecycle).
 """
 
@@ -14,7 +14,7 @@ from core import placement
 from core.backups import get_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.dest_records import interrupted_jobs, recorded_paths, set_marker
-from core.catalogue.enums import JobKind, JobStatus, JobTrigger, LocationState
+from core.catalogue.enums import JobKind, JobStatus, LocationState
 from core.catalogue.jobs import plan_lock_key
 from core.config import AppPaths
 from core.destinations import (
@@ -23,7 +23,7 @@ from core.destinations import (
     require_mounted,
     safe_delete,
 )
-from core.engines import Capability, can, engines, keeps_repository
+from core.engines import Capability, can, engines
 from core.engines.api import Engine, RunRequest, RunResult
 from core.errors import BackupDeskError, CancelledError, ConfigError, DestinationError
 from core.fmt import count
@@ -31,8 +31,7 @@ from core.jobs.lifecycle import Job, job
 from core.jobs.outcome import RunOutcome
 from core.jobs.prune import after_backup
 from core.jobs.verify import store_report
-from core.plans import get_plan
-from core.progress import CancelToken, ProgressCallback, no_progress
+from core.progress import CancelToken, ProgressCallback
 from core.record import record_backup
 from core.run_prep import choose_mode, database_targets, expected_size
 from core.secrets import SecretStore
@@ -42,23 +41,13 @@ from core.verify import verify_locations
 if TYPE_CHECKING:
     from core.catalogue.models import Plan
 
-__all__ = ["RunOutcome", "run_plan"]
+__all__ = ["RunOutcome", "run_artifact_plan"]
 
 
-def run_plan(cat: Catalogue, paths: AppPaths, plan_name: str, *, mode: str = "auto",
-             trigger: str = JobTrigger.MANUAL.value, requested_by: str | None = None,
-             progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
-             secrets: SecretStore | None = None) -> RunOutcome:
-    """Run the plan now. LockedError if it is running anywhere; else an outcome, never raising
-    for a failed run (its error is in the outcome and in the job)."""
-    if mode not in ("auto", "full", "incremental"):
-        raise ConfigError(f"Unknown run mode {mode!r}.")
-    plan = get_plan(cat, plan_name)
-    if keeps_repository(plan.engine):
-        from core.jobs import repository  # only their jobs load repository engines
-
-        return repository.run_plan(cat, paths, plan, trigger=trigger, requested_by=requested_by,
-                                   progress=progress, cancel=cancel, secrets=secrets)
+def run_artifact_plan(cat: Catalogue, paths: AppPaths, plan: Plan, *, mode: str,
+                      trigger: str, requested_by: str | None, progress: ProgressCallback,
+                      cancel: CancelToken | None, secrets: SecretStore | None) -> RunOutcome:
+    """Back up a plan of an engine that writes artifacts (core.jobs.run.run_plan's branch)."""
     spec = engines().get(plan.engine)
     factory = spec.artifact_engine if spec is not None else None
     if factory is None or not can(plan.engine, Capability.RUN):

@@ -1,4 +1,4 @@
-"""What a backup job ends with, whichever engine ran it (core.jobs.backup, core.jobs.repository)."""
+"""What a backup job ends with, whichever engine ran it (core.jobs.run)."""
 
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ class Finished:
 
 
 def _backup(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
-    from core.jobs.backup import run_plan
+    from core.jobs.run import run_plan
 
     # run_plan applies the keep rules after a backup (borg prunes within its own run)
     out = run_plan(cat, paths, due.plan, trigger=SCHEDULED, requested_by=BY)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from core.catalogue import open_catalogue
 from core.config import AppConfig
-from core.jobs.backup import run_plan
+from core.jobs.run import run_plan
 from core.jobs.verify import verify_backups
 from core.plans import add_plan
 from tests.bench.common import content

@@ -51,7 +51,7 @@ def random_backup(cat: Catalogue, home: Path, src: Path, plan: str, files: int,
     """A real archive backup of `files` files of `size` random (incompressible) bytes, made in
     `src`, to a destination beside it; returns its id."""
     from core.config import AppPaths
-    from core.jobs.backup import run_plan
+    from core.jobs.run import run_plan
     from core.plans import add_plan
 
     src.mkdir()

@@ -10,8 +10,8 @@ import pytest
 from core.backups import list_backups
 from core.config import AppPaths
 from core.errors import ConfigError
-from core.jobs.backup import run_plan
 from core.jobs.delete import delete_backups
+from core.jobs.run import run_plan
 from core.plans import add_plan, get_plan, plan_json, update_plan
 from core.secrets import SecretStore, db_secret_key
 

@@ -229,7 +229,7 @@ def test_unreadable_files_make_a_partial_backup_in_both(
     """The runner turns the writer's warnings into a partial job, whichever loop wrote them."""
     from core.catalogue import open_catalogue
     from core.config import AppConfig
-    from core.jobs.backup import run_plan
+    from core.jobs.run import run_plan
     from core.plans import add_plan
 
     src = odd_tree(tmp_path / "data")

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from core.catalogue.schema import BackupLocation, Destination
 from core.config import AppPaths
 from core.destinations import MARKER, check_destination
-from core.jobs.backup import run_plan
+from core.jobs.run import run_plan
 from core.plans import add_plan
 from tests.core.helpers import orm_session
 from tests.fixtures.tmpfs import small_tmpfs

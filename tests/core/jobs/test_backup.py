@@ -16,7 +16,7 @@ from core.catalogue.schema import Job
 from core.config import AppPaths
 from core.destinations import MARKER
 from core.errors import LockedError
-from core.jobs.backup import run_plan
+from core.jobs.run import run_plan
 from core.plans import add_plan
 from core.progress import CancelToken, Progress
 from tests.core.archive.conftest import snapshot

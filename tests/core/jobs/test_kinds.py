@@ -19,9 +19,9 @@ from core.engines.schema import Schema
 from core.engines.specs import KEEP
 from core.errors import ConfigError
 from core.jobs import repository
-from core.jobs.backup import run_plan
 from core.jobs.outcome import RunOutcome
 from core.jobs.prune import prune_plan
+from core.jobs.run import run_plan
 from core.jobs.verify import verify_backups
 from core.plans import add_plan, get_plan, update_plan
 from core.progress import Progress

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from core.backups import BackupFilter, list_backups
 from core.catalogue.schema import Backup, Job, JobLog
 from core.config import AppPaths
-from core.jobs.backup import run_plan
 from core.jobs.prune import prune_plan
+from core.jobs.run import run_plan
 from core.plans import add_plan
 from tests.core.helpers import orm_session
 

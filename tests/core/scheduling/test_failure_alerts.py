@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from core.jobs.backup import run_plan
+from core.jobs.run import run_plan
 from core.plans import add_plan
 from tests.core.scheduling.clock import ManualClock
 from tests.core.scheduling.test_service import service

@@ -78,7 +78,7 @@ def test_failure_and_overdue_are_each_sent_once(catalogue, home, tmp_path):
 
 
 def test_scheduled_verify_and_restore_test(catalogue, home, tmp_path):
-    from core.jobs.backup import run_plan
+    from core.jobs.run import run_plan
 
     src = tmp_path / "src"
     (src / "sub").mkdir(parents=True)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from core.config import AppPaths
-from core.jobs.backup import run_plan
+from core.jobs.run import run_plan
 from core.plans import add_plan
 
 

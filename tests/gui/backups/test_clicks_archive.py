@@ -123,7 +123,7 @@ def test_copy_out_says_how_much_and_where(qtbot, archive_window, backups, tmp_pa
 def test_backups_are_listed_newest_first(qtbot, window, backups, catalogue, home):
     """What people expect: Backups lists newest first, like the History."""
     from core.config import AppPaths
-    from core.jobs.backup import run_plan
+    from core.jobs.run import run_plan
     from tests.gui.backups.person import open_pane
 
     newer = run_plan(catalogue, AppPaths.resolve(str(home)), "docs", mode="full")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.config import AppPaths
-from core.jobs.backup import run_plan
+from core.jobs.run import run_plan
 from core.plans import add_plan
 from gui.panes.backups.pane import BackupsPane
 

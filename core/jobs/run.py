@@ -1,0 +1,41 @@
+"""`run_plan`: run a plan's backup now, whichever engine it has.
+
+A plan of an engine that keeps its own repository goes to core.jobs.repository, one that
+writes artifacts to core.jobs.backup. Each branch is imported when a plan needs it, so a run
+loads only its own engine's job (the registry says which).
+"""
+
+from __future__ import annotations
+
+from core.catalogue.db import Catalogue
+from core.catalogue.enums import JobTrigger
+from core.config import AppPaths
+from core.engines import keeps_repository
+from core.errors import ConfigError
+from core.jobs.outcome import RunOutcome
+from core.plans import get_plan
+from core.progress import CancelToken, ProgressCallback, no_progress
+from core.secrets import SecretStore
+
+__all__ = ["RunOutcome", "run_plan"]
+
+
+def run_plan(cat: Catalogue, paths: AppPaths, plan_name: str, *, mode: str = "auto",
+             trigger: str = JobTrigger.MANUAL.value, requested_by: str | None = None,
+             progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
+             secrets: SecretStore | None = None) -> RunOutcome:
+    """Run the plan now. LockedError if it is running anywhere; else an outcome, never raising
+    for a failed run (its error is in the outcome and in the job)."""
+    if mode not in ("auto", "full", "incremental"):
+        raise ConfigError(f"Unknown run mode {mode!r}.")
+    plan = get_plan(cat, plan_name)
+    if keeps_repository(plan.engine):
+        from core.jobs import repository
+
+        return repository.run_plan(cat, paths, plan, trigger=trigger, requested_by=requested_by,
+                                   progress=progress, cancel=cancel, secrets=secrets)
+    from core.jobs import backup
+
+    return backup.run_artifact_plan(cat, paths, plan, mode=mode, trigger=trigger,
+                                    requested_by=requested_by, progress=progress,
+                                    cancel=cancel, secrets=secrets)
