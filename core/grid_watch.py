@@ -94,10 +94,6 @@ class GridWatch:
             self._grid.start()
         self._grid.set_targets(targets)
 
-    @property
-    def polling(self) -> bool:
-        return self._grid.running and bool(self._targets)
-
     def _update(self, update: TargetUpdate) -> None:  # the poller's thread
         change = self.board.apply(update)
         for ev in grid_events(change.alerts):

@@ -12,7 +12,7 @@ from core.catalogue.db import Catalogue, active_job_exists
 from core.catalogue.dbapi import Conflict, Conn, placeholders, to_datetime, to_json
 from core.catalogue.enums import JobStatus, JobTrigger
 from core.catalogue.models import Job
-from core.errors import BackupDeskError, CancelledError, LockedError, NotFoundError
+from core.errors import LockedError, NotFoundError
 from core.fmt import local_time
 from core.timeutil import utcnow
 
@@ -175,15 +175,6 @@ def discard_job(cat: Catalogue, job_id: int) -> None:
         c.execute("DELETE FROM job_logs WHERE job_id = ?", [job_id])
         c.execute("DELETE FROM jobs WHERE id = ? AND status <> ?",
                   [job_id, JobStatus.RUNNING.value])
-
-
-def fail_job(cat: Catalogue, job_id: int, e: BaseException) -> None:
-    """End a job on the exception that stopped it: cancelled or failed, with the reason in its
-    log and error (an unexpected exception as an internal error)."""
-    status = JobStatus.CANCELLED if isinstance(e, CancelledError) else JobStatus.FAILED
-    msg = str(e) if isinstance(e, BackupDeskError) else f"Internal error: {e!r}"
-    append_log(cat, job_id, f"Failed: {msg}")
-    finish_job(cat, job_id, status, error=msg)
 
 
 def record_external_job(

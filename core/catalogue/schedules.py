@@ -50,11 +50,6 @@ def claim(cat: Catalogue, schedule_id: int, old: Any, new: datetime,
                          params) == 1
 
 
-def reset_due(cat: Catalogue, schedule_id: int) -> None:
-    with cat.db.connect() as c:
-        c.execute("UPDATE schedules SET next_due_at = NULL WHERE id = ?", [schedule_id])
-
-
 def find_plan_id(cat: Catalogue, plan: str) -> int | None:
     with cat.db.connect() as c:
         return plan_id_of(c, plan)

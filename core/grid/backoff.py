@@ -34,7 +34,3 @@ class Backoff:
             self._next_at[key] = now + delay
         else:
             self._next_at.pop(key, None)
-
-    def forget(self, key: str) -> None:
-        self._failures.pop(key, None)
-        self._next_at.pop(key, None)

@@ -74,10 +74,6 @@ class Collector:
             was, self._dirty = self._dirty, True
             return not was
 
-    @property
-    def dirty(self) -> bool:
-        return self._dirty
-
     def take(self) -> Batch:
         with self._lock:
             batch, self._pending = self._pending, Batch()

@@ -34,11 +34,6 @@ class TargetUpdate:
     def down(self) -> list[str]:
         return [s for s, r in self.results.items() if not r.ok]
 
-    @property
-    def offline(self) -> bool:
-        """Every daemon of the target failed."""
-        return self.complete and not self.answered()
-
 
 def merge_results(target: Target, results: dict[str, EndpointResult],
                   previous: dict[str, EndpointResult] | None = None) -> dict[str, Any]:

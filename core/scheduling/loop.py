@@ -62,14 +62,6 @@ class Due:
 Launch = Callable[[Due], None]
 
 
-def thread_launcher(execute: Callable[[Due], None]) -> Launch:
-    """Run each due job in its own thread, so the loop never waits for a job."""
-    def launch(due: Due) -> None:
-        threading.Thread(target=execute, args=(due,), name=f"scheduled-{due.plan}",
-                         daemon=True).start()
-    return launch
-
-
 class Scheduler:
     def __init__(self, cat: Catalogue, launch: Launch, *, clock: Clock | None = None,
                  missed_after: timedelta = MISSED_AFTER, max_sleep: float = MAX_SLEEP,
@@ -153,8 +145,3 @@ class Scheduler:
     def _claim(self, sid: int, old: Any, new: datetime,
                ran: datetime | None = None) -> bool:
         return rows.claim(self.cat, sid, old, new, ran)
-
-
-def reset_schedule(cat: Catalogue, schedule_id: int) -> None:
-    """Forget the stored due time (after the expression changed)."""
-    rows.reset_due(cat, schedule_id)

@@ -228,24 +228,6 @@ class HistoryModel(QAbstractTableModel):
                                  on_result=lambda n: self._counted(gen, n),
                                  on_error=self._failed)
 
-    def update_jobs(self, fresh: list[HistoryRow]) -> None:
-        """Replace rows of the given jobs in place (live progress)."""
-        by_id = {r.id: r for r in fresh}
-        for i, r in enumerate(self._rows):
-            n = by_id.get(r.id)
-            if n is not None and n != r:
-                self._rows[i] = n
-                self.dataChanged.emit(self.index(i, 0), self.index(i, len(HEADERS) - 1))
-
-    def running_ids(self) -> list[int]:
-        return [r.id for r in self._rows if r.status in ("running", "queued")]
-
-    def fetch_running(self) -> None:
-        ids = self.running_ids()
-        if ids and self._catalogue is not None:
-            self._workers.submit(history.job_rows, self._catalogue, ids, on_result=self.update_jobs,
-                                 on_error=self._failed)
-
     # -- Qt model API ----------------------------------------------------------------------
     def rowCount(self, parent: RowIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
@@ -288,10 +270,6 @@ class HistoryModel(QAbstractTableModel):
         if new != self._sort:
             self._sort = new
             self.reload()
-
-    @property
-    def sort_state(self) -> HistorySort:
-        return self._sort
 
     def with_text(self, text: str) -> HistoryFilter:
         return replace(self._filter, text=text)
