@@ -275,7 +275,7 @@ class DeleteDialog(QDialog):
         self.record_only = QRadioButton("Delete the record only (keep the files)")
         self.with_files = QRadioButton("Delete the record and its files at every destination")
         self.record_only.setChecked(True)
-        if engines.keeps_repository(engine):  # it goes from its repository (core.backup_ops)
+        if engines.keeps_repository(engine):  # deleted in its repository (core.jobs.delete)
             self.with_files.setText("Delete the archive in its repository and its record")
             self.with_files.setChecked(True)
             self.record_only.setVisible(False)
