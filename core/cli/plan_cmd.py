@@ -164,7 +164,7 @@ def _create_dest(ctx: CliContext, a: argparse.Namespace) -> int:
     from pathlib import Path
 
     from core import plans
-    from core.catalogue.dest_records import set_marker
+    from core.catalogue.destinations import set_marker
     from core.destinations import create_destination
 
     plan = plans.get_plan(ctx.catalogue, a.name)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from core import placement
 from core.backups import get_backup
 from core.catalogue.db import Catalogue
-from core.catalogue.dest_records import interrupted_jobs, recorded_paths, set_marker
+from core.catalogue.destinations import interrupted_jobs, recorded_paths, set_marker
 from core.catalogue.enums import JobKind, JobStatus, LocationState
 from core.catalogue.jobs import plan_lock_key
 from core.config import AppPaths
@@ -27,12 +27,12 @@ from core.engines import Capability, can, engines
 from core.engines.api import Engine, RunRequest, RunResult
 from core.errors import BackupDeskError, CancelledError, ConfigError, DestinationError
 from core.fmt import count
+from core.jobs.artifact_records import record_backup
 from core.jobs.lifecycle import Job, job
 from core.jobs.outcome import RunOutcome
 from core.jobs.prune import after_backup
 from core.jobs.verify import store_report
 from core.progress import CancelToken, ProgressCallback
-from core.record import record_backup
 from core.run_prep import choose_mode, database_targets, expected_size
 from core.secrets import SecretStore
 from core.timeutil import utcnow

@@ -1,4 +1,4 @@
-"""Recording a finished backup and its copies in the catalogue."""
+"""What the job layer records of an artifact engine's backup: the backup and its copies."""
 
 from __future__ import annotations
 
