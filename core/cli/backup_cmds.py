@@ -8,12 +8,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from core.backups import BackupFilter, as_tree, list_backups
 from core.catalogue.enums import BACKUP_STATUSES, JobTrigger
 from core.cli import db_password
 from core.cli.context import CliContext, print_json, print_table
+from core.cli.progress_bar import run_progress
 from core.errors import UsageError
 from core.fmt import count, human_bytes, local_time
+from core.jobs.copy_out import Copied, copy_out
+from core.jobs.delete import delete_backups, deletion_set, describe_deletion
+from core.jobs.verify import verify_backups
+from core.plans import get_plan
 from core.progress import CancelToken
+from core.secrets import SecretStore
 
 
 def register(sub: Any) -> None:
@@ -72,10 +79,7 @@ def register(sub: Any) -> None:
 
 
 def _run(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.cli.progress_bar import run_progress
-    from core.jobs.backup import run_plan
-    from core.plans import get_plan
-    from core.secrets import SecretStore
+    from core.jobs.backup import run_plan  # with zstandard: only `run` needs it
 
     cat = ctx.catalogue
     secrets = SecretStore(ctx.config.paths)
@@ -106,8 +110,6 @@ def _run(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _list(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.backups import BackupFilter, as_tree, list_backups
-
     flt = BackupFilter(plans=tuple(a.plan), types=tuple(a.type), statuses=tuple(a.status),
                        destinations=tuple(a.destination))
     items = list_backups(ctx.catalogue, flt)
@@ -127,8 +129,6 @@ def _list(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _verify(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.jobs.verify import verify_backups
-
     if not a.ids and not a.all:
         raise UsageError("Name the backups to verify, or use --all.")
     cancel = CancelToken()
@@ -156,7 +156,7 @@ def _verify(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _restore(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.jobs.restore import restore_backup
+    from core.jobs.restore import restore_backup  # with zstandard: only `restore` needs it
 
     into = a.into_database
     if a.database_password_stdin:
@@ -181,9 +181,6 @@ def _restore(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _copy_out(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.cli.progress_bar import run_progress
-    from core.jobs.copy_out import Copied, copy_out
-
     cancel = CancelToken()
     old = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     try:
@@ -200,8 +197,6 @@ def _copy_out(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _delete(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.jobs.delete import delete_backups, deletion_set, describe_deletion
-
     items = deletion_set(ctx.catalogue, a.id)
     text = describe_deletion(items)
     if a.files:

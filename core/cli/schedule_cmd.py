@@ -4,13 +4,24 @@ old name of `service run`)."""
 from __future__ import annotations
 
 import argparse
+import shutil
 import signal
 import sys
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from core import service_control
+from core.alerts import Alerts, AlertSettings, send_mail
 from core.cli.context import CliContext, print_json, print_table
 from core.errors import UsageError
-from core.fmt import count
+from core.fmt import count, local_time
+from core.jobs.prune import prune_plan
+from core.scheduling import plan_schedules
+from core.scheduling.runtime import SchedulerService
+from core.service import BackgroundService, ServiceLock, status
+from core.service_control import autostart_should_skip
+from core.status import plan_statuses
 
 KINDS = ("backup", "verify", "restore_test")
 
@@ -95,21 +106,12 @@ def _run_options(p: argparse.ArgumentParser) -> None:
 
 
 def _service_run(ctx: CliContext, a: argparse.Namespace) -> int:
-    from datetime import timedelta
-
-    from core.service import BackgroundService, ServiceLock
-
     if a.missed_after < 0:
         raise UsageError("--missed-after must not be negative.")
-    if a.autostart:
-        from core.service_control import autostart_should_skip
-
-        if autostart_should_skip():
-            return 0  # the systemd user unit runs it
+    if a.autostart and autostart_should_skip():
+        return 0  # the systemd user unit runs it
     missed = timedelta(minutes=a.missed_after)
     if a.once:
-        from core.scheduling.runtime import SchedulerService
-
         SchedulerService(ctx.catalogue, ctx.config.paths, missed_after=missed).once()
         return 0
     lock = ServiceLock(ctx.config.paths)
@@ -134,22 +136,16 @@ def _service_run(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _service_start(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core import service_control
-
     print(service_control.start(ctx.config))
     return 0
 
 
 def _service_stop(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core import service_control
-
     print(service_control.stop(ctx.config))
     return 0
 
 
 def _service_status(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.service import status
-
     st = status(ctx.catalogue, ctx.config)
     if a.json:
         print_json({"running": st.running, "pid": st.pid, "systemd": st.systemd,
@@ -160,8 +156,6 @@ def _service_status(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _service_install(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core import service_control
-
     exe = _executable()
     for p in service_control.install_units(exe, enable=a.enable):
         print(f"Installed {p}")
@@ -170,9 +164,6 @@ def _service_install(ctx: CliContext, a: argparse.Namespace) -> int:
 
 def _executable() -> str:
     """The absolute path of the running backupdesk command (venv script or bundle)."""
-    import shutil
-    from pathlib import Path
-
     if getattr(sys, "frozen", False):
         return sys.executable
     here = Path(sys.argv[0])
@@ -186,16 +177,12 @@ def _executable() -> str:
 
 
 def _service_uninstall(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core import service_control
-
     for p in service_control.uninstall_units():
         print(f"Removed {p}")
     return 0
 
 
 def _set(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.scheduling import plan_schedules
-
     sc = plan_schedules.set_schedule(ctx.catalogue, a.plan, a.expression, kind=a.kind,
                                      missed=a.missed, timezone=a.timezone)
     data = plan_schedules.schedule_json(sc, a.plan)
@@ -208,8 +195,6 @@ def _set(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _clear(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.scheduling import plan_schedules
-
     found = plan_schedules.clear_schedule(ctx.catalogue, a.plan, a.kind)
     print(f"{a.kind} schedule of {a.plan!r} removed." if found
           else f"Plan {a.plan!r} had no {a.kind} schedule.")
@@ -217,8 +202,6 @@ def _clear(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _list(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.scheduling import plan_schedules
-
     items = plan_schedules.list_schedules(ctx.catalogue, a.plan)
     if a.json:
         print_json(items)
@@ -230,8 +213,6 @@ def _list(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _prune(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.jobs.prune import prune_plan
-
     r = prune_plan(ctx.catalogue, ctx.config.paths, a.plan, dry_run=a.dry_run, trigger="cli")
     if a.json:
         print_json(r.to_json())
@@ -244,11 +225,6 @@ def _prune(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _status(ctx: CliContext, a: argparse.Namespace) -> int:
-    from datetime import timedelta
-
-    from core.fmt import local_time
-    from core.status import plan_statuses
-
     items = plan_statuses(ctx.catalogue, grace=timedelta(minutes=a.grace))
     if a.json:
         print_json([s.to_json() for s in items])
@@ -266,7 +242,7 @@ def _status(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _restore_test(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.jobs.restore_check import run_restore_check
+    from core.jobs.restore_check import run_restore_check  # with zstandard: only this command
 
     r = run_restore_check(ctx.catalogue, a.plan, count=a.files, trigger="cli")
     if a.json:
@@ -280,8 +256,6 @@ def _restore_test(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _notify_test(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.alerts import Alerts, AlertSettings, send_mail
-
     s = AlertSettings.load(ctx.config.paths)
     send_mail(s, Alerts(ctx.config.paths).password(), "Backup Desk: test mail",
               "This is a test mail from Backup Desk: notifications reach you.")
