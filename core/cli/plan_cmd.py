@@ -13,7 +13,6 @@ from core.catalogue.models import JobTrigger
 from core.cli import db_password, plan_options
 from core.cli.context import CliContext, print_json, print_table
 from core.destinations import create_destination
-from core.plan_setup import set_up_repository
 from core.secrets import SecretStore
 
 
@@ -83,6 +82,7 @@ def _add(ctx: CliContext, a: argparse.Namespace) -> int:
         excludes=a.exclude, schedule=a.schedule, options=options, secrets=store,
     )
     if engines.keeps_repository(a.engine):  # create the repository, or check it
+        from core.plan_setup import set_up_repository
 
         set_up_repository(ctx.catalogue, ctx.config.paths, plan, trigger=JobTrigger.CLI.value,
                           create=getattr(a, "repository_setup", None) == "init", secrets=store,

@@ -11,17 +11,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from core import service_control
-from core.alerts import Alerts, AlertSettings, send_mail
 from core.cli.context import CliContext, print_json, print_table
 from core.errors import UsageError
 from core.fmt import count, local_time
-from core.jobs.prune import prune_plan
 from core.scheduling import plan_schedules
-from core.scheduling.runtime import SchedulerService
-from core.service import BackgroundService, ServiceLock, status
-from core.service_control import autostart_should_skip
 from core.status import plan_statuses
+
+# The service, its control and each job are imported by the commands that use them: a command
+# loads only its own (tens of ms each).
 
 KINDS = ("backup", "verify", "restore_test")
 
@@ -106,12 +103,19 @@ def _run_options(p: argparse.ArgumentParser) -> None:
 
 
 def _service_run(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.service import BackgroundService, ServiceLock
+
     if a.missed_after < 0:
         raise UsageError("--missed-after must not be negative.")
-    if a.autostart and autostart_should_skip():
-        return 0  # the systemd user unit runs it
+    if a.autostart:
+        from core.service_control import autostart_should_skip
+
+        if autostart_should_skip():
+            return 0  # the systemd user unit runs it
     missed = timedelta(minutes=a.missed_after)
     if a.once:
+        from core.scheduling.runtime import SchedulerService
+
         SchedulerService(ctx.catalogue, ctx.config.paths, missed_after=missed).once()
         return 0
     lock = ServiceLock(ctx.config.paths)
@@ -136,16 +140,22 @@ def _service_run(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _service_start(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import service_control
+
     print(service_control.start(ctx.config))
     return 0
 
 
 def _service_stop(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import service_control
+
     print(service_control.stop(ctx.config))
     return 0
 
 
 def _service_status(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.service import status
+
     st = status(ctx.catalogue, ctx.config)
     if a.json:
         print_json({"running": st.running, "pid": st.pid, "systemd": st.systemd,
@@ -156,6 +166,8 @@ def _service_status(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _service_install(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import service_control
+
     exe = _executable()
     for p in service_control.install_units(exe, enable=a.enable):
         print(f"Installed {p}")
@@ -177,6 +189,8 @@ def _executable() -> str:
 
 
 def _service_uninstall(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import service_control
+
     for p in service_control.uninstall_units():
         print(f"Removed {p}")
     return 0
@@ -213,6 +227,8 @@ def _list(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _prune(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.jobs.prune import prune_plan
+
     r = prune_plan(ctx.catalogue, ctx.config.paths, a.plan, dry_run=a.dry_run, trigger="cli")
     if a.json:
         print_json(r.to_json())
@@ -242,7 +258,7 @@ def _status(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _restore_test(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.jobs.restore_check import run_restore_check  # with zstandard: only this command
+    from core.jobs.restore_check import run_restore_check
 
     r = run_restore_check(ctx.catalogue, a.plan, count=a.files, trigger="cli")
     if a.json:
@@ -256,6 +272,8 @@ def _restore_test(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _notify_test(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.alerts import Alerts, AlertSettings, send_mail
+
     s = AlertSettings.load(ctx.config.paths)
     send_mail(s, Alerts(ctx.config.paths).password(), "Backup Desk: test mail",
               "This is a test mail from Backup Desk: notifications reach you.")
