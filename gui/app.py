@@ -15,7 +15,10 @@ from core.config import AppConfig
 from gui import skip_feature_source_scan
 from gui.context import AppContext
 from gui.errors import install_excepthook
+from gui.icons import app_icon
 from gui.main_window import MainWindow
+from gui.panes import PANES
+from gui.panes.devices.signals import node_signals
 from gui.single_instance import (
     InstanceServer,
     bring_forward,
@@ -63,7 +66,6 @@ def build_window(config: AppConfig) -> tuple[AppContext, MainWindow]:
 
 
 def _after_first_paint(ctx: AppContext, window: MainWindow, instance: str | None = None) -> None:
-    from gui.icons import app_icon
     from gui.jobwatch import JobWatcher
     from gui.notifier import notifications, open_job
 
@@ -92,8 +94,6 @@ def _poll_devices_from_start(ctx: AppContext, window: MainWindow) -> None:
     """The Devices pane (and its poller and alerts) starts as soon as a node is enabled, not
     when the pane is first opened."""
     from core.grid.nodes import list_nodes
-    from gui.panes import PANES
-    from gui.panes.devices.signals import node_signals
 
     def build(any_enabled: bool) -> None:
         if not any_enabled or window.pane("devices") is not None:

@@ -34,7 +34,7 @@ class AppContext(QObject):
 
     def open_catalogue(self) -> None:
         skip_feature_source_scan()
-        from core.catalogue.db import open_catalogue
+        from core.catalogue.db import open_catalogue  # after the first paint, feature scan off
 
         def work() -> Catalogue:
             self.config.paths.ensure()

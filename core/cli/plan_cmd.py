@@ -82,7 +82,7 @@ def _add(ctx: CliContext, a: argparse.Namespace) -> int:
         excludes=a.exclude, schedule=a.schedule, options=options, secrets=store,
     )
     if engines.keeps_repository(a.engine):  # create the repository, or check it
-        from core.plan_setup import set_up_repository
+        from core.plan_setup import set_up_repository  # repository set-up: only these plans
 
         set_up_repository(ctx.catalogue, ctx.config.paths, plan, trigger=JobTrigger.CLI.value,
                           create=getattr(a, "repository_setup", None) == "init", secrets=store,
