@@ -14,11 +14,10 @@ from typing import Any
 from core.cli.context import CliContext, print_json, print_table
 from core.errors import UsageError
 from core.fmt import count, local_time
-from core.scheduling import plan_schedules
 from core.status import plan_statuses
 
-# The service, its control and each job are imported by the commands that use them: a command
-# loads only its own (tens of ms each).
+# The service, its control, each job and the schedule store are imported by the commands that
+# use them: a command loads only its own (tens of ms each; `status` stays as fast as before).
 
 KINDS = ("backup", "verify", "restore_test")
 
@@ -197,6 +196,8 @@ def _service_uninstall(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _set(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.scheduling import plan_schedules
+
     sc = plan_schedules.set_schedule(ctx.catalogue, a.plan, a.expression, kind=a.kind,
                                      missed=a.missed, timezone=a.timezone)
     data = plan_schedules.schedule_json(sc, a.plan)
@@ -209,6 +210,8 @@ def _set(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _clear(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.scheduling import plan_schedules
+
     found = plan_schedules.clear_schedule(ctx.catalogue, a.plan, a.kind)
     print(f"{a.kind} schedule of {a.plan!r} removed." if found
           else f"Plan {a.plan!r} had no {a.kind} schedule.")
@@ -216,6 +219,8 @@ def _clear(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _list(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.scheduling import plan_schedules
+
     items = plan_schedules.list_schedules(ctx.catalogue, a.plan)
     if a.json:
         print_json(items)
