@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,7 +128,6 @@ def pause_point(name: str) -> None:
     wait there (for a SIGKILL) for at most ten minutes."""
     if os.environ.get("BACKUPDESK_PAUSE_AT") != name:
         return
-    import threading
 
     Path(os.environ["BACKUPDESK_PAUSE_FILE"]).write_text(name)
     threading.Event().wait(600)

@@ -13,10 +13,12 @@ from core.catalogue.dbapi import Conflict
 from core.catalogue.models import Destination, Plan, Schedule
 from core.config import AppPaths
 from core.destinations import create_destination
+from core.engines.dumps.urls import parse
 from core.engines.schema import Secret
 from core.errors import ConfigError, NotFoundError, UsageError
 from core.overlap import check_overlap
 from core.scheduling import expressions
+from core.scheduling.plan_schedules import schedule_json
 from core.secrets import SecretStore, db_secret_key
 from core.timeutil import iso
 
@@ -154,8 +156,6 @@ def _replace_schedule(plan: Plan, expression: str | None) -> None:
 
 def split_passwords(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Database URLs without their passwords, and the passwords by stored URL."""
-    from core.engines.dumps.urls import parse
-
     for o in _secret_options():  # kept as the secret "plan-ID:KEY" (a borg passphrase)
         if o.name in opts:
             rest, pw = split_passwords({k: v for k, v in opts.items() if k != o.name})
@@ -197,8 +197,6 @@ def remove_plan(cat: Catalogue, name: str, secrets: SecretStore | None = None) -
 
 
 def plan_json(plan: Plan, now: datetime | None = None) -> dict[str, Any]:
-    from core.scheduling.plan_schedules import schedule_json
-
     now_local = (now or datetime.now().astimezone()).astimezone()
     return {
         "id": plan.id,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.errors import CancelledError
+from core.fmt import count, human_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +36,6 @@ ProgressCallback = Callable[[Progress], None]
 
 def describe(p: Progress) -> str:
     """One line for a progress report: the phase, then what is known of the amounts."""
-    from core.fmt import count, human_bytes
-
     parts = [p.phase.capitalize()]
     if p.bytes_total:
         parts.append(f"{human_bytes(p.bytes_done)} of {human_bytes(p.bytes_total)}")

@@ -23,8 +23,11 @@ from typing import IO, Any
 
 from core.alerts import Alerts, Event
 from core.catalogue.db import Catalogue
+from core.catalogue.schedules import scheduled_plan_count
 from core.config import AppConfig, AppPaths
+from core.desktop_notify import DesktopNotifier, NotifyError, job_actions
 from core.fmt import count
+from core.grid.memory import memory_path
 from core.scheduling.runtime import SchedulerService
 
 log = logging.getLogger(__name__)
@@ -109,13 +112,11 @@ class ServiceStatus:
 
 
 def scheduled_plans(cat: Catalogue) -> int:
-    from core.catalogue.schedules import scheduled_plan_count
-
     return scheduled_plan_count(cat)
 
 
 def status(cat: Catalogue | None, config: AppConfig) -> ServiceStatus:
-    from core import service_control
+    from core import service_control  # it imports this module
 
     n = scheduled_plans(cat) if cat is not None else 0
     return ServiceStatus(running_pid(config.paths), n, service_control.uses_systemd(config))
@@ -130,8 +131,7 @@ class BackgroundService:
 
     def __init__(self, config: AppConfig, cat: Catalogue, *,
                  notify: Callable[[Event], None] | None = None, **scheduler: Any) -> None:
-        from core.grid.memory import memory_path
-        from core.grid_watch import GridWatch
+        from core.grid_watch import GridWatch  # the grid (httpx): only in the service
 
         self.config, self.cat = config, cat
         self._notifier: Any = None
@@ -152,16 +152,12 @@ class BackgroundService:
             log.exception("reading the remote nodes failed")
 
     def _notifier_or_new(self) -> Any:
-        from core.desktop_notify import DesktopNotifier
-
         if self._notifier is None:
             self._notifier = DesktopNotifier(on_action=self._action)
         return self._notifier
 
     def desktop_ready(self) -> bool:
         """A notification server answers (probed at most every few minutes)."""
-        from core.desktop_notify import NotifyError
-
         self._probed_at = time.monotonic()
         try:
             self._notifier_or_new().server()
@@ -179,8 +175,6 @@ class BackgroundService:
             self._notifier = None
 
     def _notify(self, ev: Event) -> None:
-        from core.desktop_notify import NotifyError, job_actions
-
         try:
             ref = str(ev.job_id) if ev.job_id is not None else "-"
             actions = job_actions(ev.job_id, ev.kind == "failure")
@@ -192,7 +186,7 @@ class BackgroundService:
 
     def _action(self, action: str, ref: str) -> None:
         """A click on a notification's button: open the window on the job."""
-        from core import service_control
+        from core import service_control  # it imports this module
 
         job = int(ref) if ref.isdigit() else None
         service_control.open_window(self.config, job=job, retry=action == "retry")

@@ -16,8 +16,10 @@ import subprocess
 import time
 from pathlib import Path
 
+from core.cli.main import self_command
 from core.config import AppConfig
 from core.errors import BackupDeskError
+from core.packaged import resource_text
 from core.service import running_pid
 from core.statefile import write_atomic
 
@@ -76,8 +78,6 @@ def uses_systemd(config: AppConfig) -> bool:
 
 
 def _self_command() -> list[str]:
-    from core.cli.main import self_command
-
     return self_command()
 
 
@@ -165,8 +165,6 @@ def open_window(config: AppConfig, *, job: int | None = None, retry: bool = Fals
 
 # -- unit files ---------------------------------------------------------------------------------
 def _template(name: str, exe: str) -> str:
-    from core.packaged import resource_text
-
     return resource_text("service", name).replace("@BACKUPDESK@", exe)
 
 

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import sys
+import time
 from typing import Any
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication, QDialog, QSystemTrayIcon
 
 from core.config import AppConfig
 from gui import skip_feature_source_scan
 from gui.context import AppContext
 from gui.errors import install_excepthook
+from gui.icons import app_icon
 from gui.main_window import MainWindow
+from gui.panes import PANES
+from gui.panes.devices.signals import node_signals
+from gui.single_instance import (
+    InstanceServer,
+    bring_forward,
+    forward_to_running,
+    server_name,
+    show_message,
+)
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
@@ -23,7 +36,7 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("Backup Desk")
     app.setOrganizationName("backupdesk")
     app.setDesktopFileName("backupdesk")
-    from gui.theme import follow_system
+    from gui.theme import follow_system  # after the app exists and the feature scan is off
 
     follow_system(app)
     return app
@@ -34,10 +47,6 @@ _BENIGN = ("This plugin does not support propagateSizeHints",)
 
 def install_qt_message_handler() -> None:
     """Qt's messages go to our log file; known-benign platform chatter is dropped."""
-    import logging
-
-    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
-
     qlog = logging.getLogger("qt")
     levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
               QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
@@ -57,7 +66,6 @@ def build_window(config: AppConfig) -> tuple[AppContext, MainWindow]:
 
 
 def _after_first_paint(ctx: AppContext, window: MainWindow, instance: str | None = None) -> None:
-    from gui.icons import app_icon
     from gui.jobwatch import JobWatcher
     from gui.notifier import notifications, open_job
 
@@ -65,8 +73,6 @@ def _after_first_paint(ctx: AppContext, window: MainWindow, instance: str | None
     window.setWindowIcon(app_icon())
     notifications(ctx).window = window
     if instance is not None:
-        from gui.single_instance import InstanceServer, bring_forward
-
         server = InstanceServer(instance, window)
         server.show_requested.connect(lambda: bring_forward(window))
         server.job_requested.connect(lambda job, retry: open_job(ctx, window, job, retry=retry))
@@ -88,8 +94,6 @@ def _poll_devices_from_start(ctx: AppContext, window: MainWindow) -> None:
     """The Devices pane (and its poller and alerts) starts as soon as a node is enabled, not
     when the pane is first opened."""
     from core.grid.nodes import list_nodes
-    from gui.panes import PANES
-    from gui.panes.devices.signals import node_signals
 
     def build(any_enabled: bool) -> None:
         if not any_enabled or window.pane("devices") is not None:
@@ -111,8 +115,6 @@ def _poll_devices_from_start(ctx: AppContext, window: MainWindow) -> None:
 def _set_up_service_after_welcome(ctx: AppContext, window: MainWindow, welcome: Any) -> None:
     """First run: once the welcome is answered, enable the background service (systemd user
     unit where there is one)."""
-    from PySide6.QtWidgets import QDialog
-
     from core.service_control import set_up_once
 
     def say(text: str | None) -> None:
@@ -150,9 +152,6 @@ def _rss_kib() -> int:
 def _report_and_exit(app: QApplication, ctx: AppContext, window: MainWindow,
                      marks: dict[str, float]) -> None:
     """After start-up: let the first page load and the app idle, print figures, quit."""
-    import json
-    import time
-
     history = window.pane("history")
     model = getattr(history, "model", None)
     if model is not None:
@@ -193,8 +192,6 @@ def _catalogue_opened(ctx: AppContext, window: MainWindow, *, welcome: bool = Tr
 def _on_exit(ctx: AppContext) -> None:
     """Closing the window never stops scheduled work: start the background service when plans
     have schedules and it does not run; stop it only when the tray's Quit asked for that."""
-    import logging
-
     from core import service_control
     from core.service import status
 
@@ -209,10 +206,6 @@ def _on_exit(ctx: AppContext) -> None:
 
 def run_app(config: AppConfig, *, exit_after_start: bool = False, job: int | None = None,
             retry: bool = False) -> int:
-    import time
-
-    from gui.single_instance import forward_to_running, server_name, show_message
-
     app = create_app()
     install_qt_message_handler()
     instance = server_name(config)

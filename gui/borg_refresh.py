@@ -17,6 +17,8 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 
 from core import engines
+from core.catalogue.history import plan_names
+from core.cli.main import self_command
 from core.config import AppConfig
 from core.engines import Capability
 from gui.context import AppContext
@@ -53,9 +55,6 @@ _children = _Children()
 def refresh_in_child(cat: Any, config: AppConfig) -> int:
     """Worker thread: refresh every enabled borg plan in a child process; how many backups it
     found or found gone."""
-    from core.catalogue.history import plan_names
-    from core.cli.main import self_command
-
     if not any(plan_names(cat, engine=name, enabled_only=True)
                for name, spec in engines.engines().items() if spec.can(Capability.REFRESH)):
         return 0

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from core import startup
 from core.config import AppConfig
+from gui import skip_feature_source_scan
 from gui.workers import Workers
 
 if TYPE_CHECKING:
@@ -31,10 +33,8 @@ class AppContext(QObject):
         self.workers = Workers(self)
 
     def open_catalogue(self) -> None:
-        from gui import skip_feature_source_scan
-
         skip_feature_source_scan()
-        from core.catalogue.db import open_catalogue
+        from core.catalogue.db import open_catalogue  # after the first paint, feature scan off
 
         def work() -> Catalogue:
             self.config.paths.ensure()
@@ -54,8 +54,6 @@ class AppContext(QObject):
         self._opened(cat)
 
     def _opened(self, cat: Catalogue) -> None:
-        from core import startup
-
         startup.end()
         self.catalogue = cat
         self.catalogue_ready.emit()

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import getpass
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from core import engines
+from core.catalogue.db import Catalogue
+from core.catalogue.history import plan_names
 from core.config import AppPaths
+from core.errors import ConfigError
+from core.overlap import check_overlap
+from core.plan_setup import set_up_repository
+from core.plans import add_plan
+from core.secrets import SecretStore
+from gui.panes.settings.plan_form import secret_place
 
 MARKER = "welcome-done"
 MIN_PASSPHRASE = 8
@@ -102,13 +110,7 @@ def suggest(home: Path, runnable: tuple[str, ...], media: list[Path]) -> Suggest
 def first_run_suggestion(cat: object, paths: AppPaths) -> Suggestion | None:
     """A suggestion when the catalogue has no plan and the welcome was not dismissed; else None.
     Runs on a worker thread (disk and catalogue access)."""
-    from core.catalogue.db import Catalogue
-    from core.catalogue.history import plan_names
-
     assert isinstance(cat, Catalogue)
-    from dataclasses import replace
-
-    from gui.panes.settings.plan_form import secret_place
 
     if (paths.config_dir / MARKER).exists() or plan_names(cat):
         return None
@@ -143,11 +145,6 @@ def create_first_plan(cat: object, paths: AppPaths, name: str, engine: str,
     An engine that keeps a repository (borg) gets DESTINATION/backupdesk.borg (the default
     encryption), its passphrase in the secret store and the repository created as the plan
     editor does it; if that fails the plan goes again and the error is raised."""
-    from core.catalogue.db import Catalogue
-    from core.errors import ConfigError
-    from core.overlap import check_overlap
-    from core.plans import add_plan
-
     assert isinstance(cat, Catalogue)
     secret = needs_passphrase(engine)
     if secret and (problem := passphrase_problem(passphrase, passphrase)):
@@ -159,9 +156,6 @@ def create_first_plan(cat: object, paths: AppPaths, name: str, engine: str,
     excludes = default_excludes(sources, paths, engine)
     dest.mkdir(parents=True, exist_ok=True)
     if engines.keeps_repository(engine):
-        from core.plan_setup import set_up_repository
-        from core.secrets import SecretStore
-
         store = SecretStore(paths)
         options = {"repository": str(dest / REPOSITORY)}
         if secret:  # core.plans moves it to the secret store

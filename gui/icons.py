@@ -22,7 +22,7 @@ def _svg_icon(name: str) -> QIcon | None:
     path = resource("icons", f"{name}.svg")
     if path is None:
         return None
-    from PySide6.QtSvg import QSvgRenderer
+    from PySide6.QtSvg import QSvgRenderer  # after the first paint
 
     renderer = QSvgRenderer(str(path))
     if not renderer.isValid():

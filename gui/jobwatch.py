@@ -6,6 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
+from core.catalogue.history import change_token
 from gui.context import AppContext
 
 
@@ -23,8 +24,6 @@ class JobWatcher(QObject):
         ctx.catalogue_ready.connect(self.timer.start)
 
     def poll(self) -> None:
-        from core.catalogue.history import change_token
-
         cat = self.ctx.catalogue
         if cat is None or self._busy:
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 from core import __version__
 from gui.context import AppContext
 from gui.panes import PANES
+from gui.resources import resource
 
 if TYPE_CHECKING:
     from gui.tray import Tray
@@ -222,8 +224,6 @@ class MainWindow(QMainWindow):
 
 
 def about_text(ctx: AppContext) -> str:
-    import html
-
     return (f"<h3>Backup Desk {html.escape(__version__)}</h3>"
             "<p>One desktop app for Borg repositories, archive backups and remote backup "
             "daemons.</p>"
@@ -236,8 +236,6 @@ def about_text(ctx: AppContext) -> str:
 def user_guide() -> Path | None:
     """README.md, the user guide: beside the code (checkout, editable install), in the
     resources, or where the .deb puts the documentation."""
-    from gui.resources import resource
-
     candidates = [Path(__file__).resolve().parents[1] / "README.md", resource("README.md"),
                   Path("/usr/share/doc/backupdesk/README.md")]
     return next((c for c in candidates if c is not None and c.is_file()), None)

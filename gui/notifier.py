@@ -12,8 +12,11 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from core.alerts import Alerts, Event
+from core.catalogue.history import job_rows
 from core.desktop_notify import DesktopNotifier, NotifyError, job_actions
 from gui.context import AppContext
+from gui.run_controller import run_controller
+from gui.single_instance import bring_forward
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +77,6 @@ def notifications(ctx: AppContext) -> Notifications:
 
 def open_job(ctx: AppContext, window: Any, job: int | None, *, retry: bool = False) -> None:
     """Bring the window forward on History with the job's detail; with retry, run its plan."""
-    from gui.single_instance import bring_forward
-
     bring_forward(window)
     pane = window.show_pane("history")
     if job is None:
@@ -89,9 +90,6 @@ def open_job(ctx: AppContext, window: Any, job: int | None, *, retry: bool = Fal
         pane.table.selectRow(row)
     cat = ctx.catalogue
     if retry and cat is not None:
-        from core.catalogue.history import job_rows
-        from gui.run_controller import run_controller
-
         def start(rows: list[Any]) -> None:
             if rows and rows[0].plan:
                 run_controller(ctx).start(rows[0].plan)

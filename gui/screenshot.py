@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import getpass
 import os
+from dataclasses import replace
 from pathlib import Path
 
+from PySide6.QtWidgets import QApplication, QWidget
+
+from core.catalogue.db import open_catalogue
 from core.config import AppConfig
 from core.errors import BackupDeskError
+from gui.app import build_window, create_app, install_qt_message_handler
+from gui.context import AppContext
+from gui.eventloop import wait_until
+from gui.firstrun import removable_media, runnable_engines, suggest
+from gui.panes.settings.plan_form import secret_place
+from gui.welcome import WelcomeDialog
 
 
 def render_pane(config: AppConfig, pane: str, out: Path, size: tuple[int, int]) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtWidgets import QApplication
-
-    from core.catalogue.db import open_catalogue
-    from gui.app import build_window, create_app, install_qt_message_handler
 
     app = create_app()
     install_qt_message_handler()
@@ -30,8 +37,6 @@ def render_pane(config: AppConfig, pane: str, out: Path, size: tuple[int, int]) 
     settle(app, ctx)
     ready = getattr(shown, "screenshot_ready", None)
     if callable(ready):  # a pane with data from elsewhere (the device grid) says when it has it
-        from gui.eventloop import wait_until
-
         wait_until(ready, 20, poll_ms=50)
         pick = getattr(shown, "screenshot_select", None)
         if callable(pick):  # show the pane's detail too
@@ -46,17 +51,7 @@ def render_pane(config: AppConfig, pane: str, out: Path, size: tuple[int, int]) 
 
 def grab_welcome(app: object, ctx: object, window: object, out: Path) -> None:
     """The first-run welcome as this home would offer it (whether or not plans exist)."""
-    from dataclasses import replace
-
-    from PySide6.QtWidgets import QWidget
-
-    from gui.context import AppContext
-    from gui.firstrun import removable_media, runnable_engines, suggest
-    from gui.panes.settings.plan_form import secret_place
-    from gui.welcome import WelcomeDialog
-
     assert isinstance(ctx, AppContext) and isinstance(window, QWidget)
-    import getpass
 
     s = suggest(Path.home(), runnable_engines(), removable_media(getpass.getuser()))
     dlg = WelcomeDialog(ctx, replace(s, secret_place=secret_place(ctx.config.paths)), window)
@@ -70,9 +65,6 @@ def grab_welcome(app: object, ctx: object, window: object, out: Path) -> None:
 
 def settle(app: object, ctx: object, timeout: float = 10.0) -> None:
     """Let queued work finish: until no worker task is pending three checks in a row."""
-    from gui.context import AppContext
-    from gui.eventloop import wait_until
-
     assert isinstance(ctx, AppContext)
     quiet = [0]
 

@@ -8,6 +8,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
+from core.service import status
+from core.service_control import start, stop
 from gui.context import AppContext
 from gui.errors import error_text
 
@@ -33,7 +35,6 @@ class ServiceWatch(QObject):
         if self._busy:
             return
         self._busy = True
-        from core.service import status
 
         self.ctx.workers.submit(status, self.ctx.catalogue, self.ctx.config,
                                 on_result=self._got, on_error=self._failed)
@@ -49,13 +50,9 @@ class ServiceWatch(QObject):
         self.message.emit(error_text(e))
 
     def start_service(self) -> None:
-        from core.service_control import start
-
         self._control(start)
 
     def stop_service(self) -> None:
-        from core.service_control import stop
-
         self._control(stop)
 
     def _control(self, fn: Any) -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import tempfile
 import zlib
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QWidget
 
 from core.config import AppConfig
@@ -47,8 +49,6 @@ def show_message(job: int | None = None, retry: bool = False) -> bytes:
 def forward_to_running(name: str, timeout_ms: int = 500, message: bytes = SHOW) -> bool:
     """Ask a running instance to show its window; False when none answers."""
     if UNIX:
-        import socket
-
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
                 s.settimeout(timeout_ms / 1000)
@@ -57,7 +57,6 @@ def forward_to_running(name: str, timeout_ms: int = 500, message: bytes = SHOW) 
             return True
         except OSError:
             return False
-    from PySide6.QtNetwork import QLocalSocket
 
     sock = QLocalSocket()
     sock.connectToServer(name)
@@ -85,8 +84,6 @@ class InstanceServer(QObject):
     job_requested = Signal(int, bool)  # job id, retry
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
-        from PySide6.QtNetwork import QLocalServer
-
         super().__init__(parent)
         self.name = name
         self.server = QLocalServer(self)
@@ -94,8 +91,6 @@ class InstanceServer(QObject):
         self.server.newConnection.connect(self._accept)
 
     def listen(self) -> bool:
-        from PySide6.QtNetwork import QAbstractSocket, QLocalServer
-
         if self.server.listen(self.name):
             return True
         if self.server.serverError() == QAbstractSocket.SocketError.AddressInUseError:

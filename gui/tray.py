@@ -16,6 +16,8 @@ from core.today import banner
 from gui.context import AppContext
 from gui.icons import state_icon
 from gui.main_window import MainWindow
+from gui.run_controller import run_controller
+from gui.service_watch import service_watch
 
 STATUS_STATE = {"success": "ok", "running": "running", "partial": "warning", "failed": "error",
                 "interrupted": "error", "cancelled": "warning"}
@@ -81,8 +83,6 @@ class Tray(QSystemTrayIcon):
         m.setEnabled(bool(self.plans))
 
     def back_up(self, plan: str) -> None:
-        from gui.run_controller import run_controller
-
         run_controller(self.ctx).start(plan)
 
     def back_up_all(self) -> None:
@@ -120,8 +120,6 @@ class Tray(QSystemTrayIcon):
     # -- quit -----------------------------------------------------------------------------------
     def quit(self) -> None:
         """Quit the window; if the background service runs, ask whether it stops too."""
-        from gui.service_watch import service_watch
-
         st = service_watch(self.ctx).status
         if st is not None and st.running:
             box = QMessageBox(QMessageBox.Icon.Question, "Quit Backup Desk",

@@ -41,6 +41,7 @@ from gui.firstrun import (
     offered_engines,
     passphrase_problem,
 )
+from gui.run_controller import run_controller
 from gui.workers import Task
 
 # The access keys the welcome's other fields use (&Add folder, Re&move, ...).
@@ -242,8 +243,6 @@ class WelcomeDialog(QDialog):
 def start_plan(ctx: AppContext, name: str, run_now: bool) -> None:
     ctx.jobs_changed.emit()
     if run_now:
-        from gui.run_controller import run_controller
-
         run_controller(ctx).start(name)
 
 

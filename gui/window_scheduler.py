@@ -11,7 +11,9 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
+from core.scheduling.runtime import SchedulerService
 from gui.context import AppContext
+from gui.notifier import notifications
 
 
 class SchedulerHost(QObject):
@@ -37,8 +39,6 @@ class SchedulerHost(QObject):
     def start(self) -> None:
         if self.service is not None or self.ctx.catalogue is None:
             return
-        from core.scheduling.runtime import SchedulerService
-        from gui.notifier import notifications
 
         paths = self.ctx.config.paths
         alerts = self._alerts or notifications(self.ctx).alerts()

@@ -13,7 +13,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from core.errors import BackupDeskError
 from core.progress import CancelToken, Progress
+from gui.errors import show_error
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +60,6 @@ class Task(QRunnable):
 
 
 def _expected(e: BaseException) -> bool:
-    from core.errors import BackupDeskError
-
     return isinstance(e, BackupDeskError)
 
 
@@ -107,6 +107,4 @@ class Workers(QObject):
 
 
 def _report(e: BaseException) -> None:
-    from gui.errors import show_error
-
     show_error(e)

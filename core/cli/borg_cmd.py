@@ -13,7 +13,21 @@ from typing import Any
 from core.catalogue.enums import JobTrigger
 from core.cli.context import CliContext, print_json, print_table
 from core.errors import BackupDeskError, UsageError
+from core.fmt import human_bytes, local_time
+from core.jobs.repository import (
+    break_lock,
+    check,
+    compact,
+    list_archives,
+    refresh,
+    refresh_all,
+    repo_info,
+    setup_repository,
+)
+from core.plans import get_plan
 from core.progress import CancelToken
+from core.secrets import SecretStore
+from core.timeutil import iso
 
 CLI = JobTrigger.CLI.value
 
@@ -68,15 +82,10 @@ def _cancellable(fn: Any, *args: Any, **kw: Any) -> Any:
 
 
 def _secrets(ctx: CliContext) -> Any:
-    from core.secrets import SecretStore
-
     return SecretStore(ctx.config.paths)
 
 
 def _refresh(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.jobs.repository import refresh, refresh_all
-    from core.plans import get_plan
-
     if not a.plan:  # every enabled borg plan; a busy repository is skipped, errors reported
         reports = _cancellable(refresh_all, ctx.catalogue, ctx.config.paths,
                                trigger=JobTrigger.APP.value if a.by_app else CLI,
@@ -107,8 +116,6 @@ def _report(plan: str, rep: Any) -> dict[str, Any]:
 
 
 def _check(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.jobs.repository import check
-
     job = _cancellable(check, ctx.catalogue, ctx.config.paths, a.plan,
                        verify_data=a.verify_data, trigger=CLI, secrets=_secrets(ctx))
     print(f"Job {job}: the repository of plan {a.plan!r} is consistent.")
@@ -116,8 +123,6 @@ def _check(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _compact(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.jobs.repository import compact
-
     job = _cancellable(compact, ctx.catalogue, ctx.config.paths, a.plan, trigger=CLI,
                        secrets=_secrets(ctx))
     print(f"Job {job}: compacted the repository of plan {a.plan!r}.")
@@ -125,8 +130,6 @@ def _compact(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _init(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.jobs.repository import setup_repository
-
     job = setup_repository(ctx.catalogue, ctx.config.paths, a.plan, create=True, trigger=CLI,
                            secrets=_secrets(ctx))
     print(f"Job {job}: created the repository of plan {a.plan!r}.")
@@ -134,14 +137,11 @@ def _init(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _info(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.jobs.repository import repo_info
-
     data = repo_info(ctx.catalogue, ctx.config.paths, a.plan, trigger=CLI,
                      secrets=_secrets(ctx))
     if a.json:
         print_json(data)
         return 0
-    from core.fmt import human_bytes
 
     stats = (data.get("cache") or {}).get("stats") or {}
     print(f"repository: {(data.get('repository') or {}).get('location')}")
@@ -152,14 +152,9 @@ def _info(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _archives(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.fmt import local_time
-    from core.jobs.repository import list_archives
-
     items = list_archives(ctx.catalogue, ctx.config.paths, a.plan, trigger=CLI,
                           secrets=_secrets(ctx))
     if a.json:
-        from core.timeutil import iso
-
         print_json([{"id": x.id, "name": x.name, "start": iso(x.start)} for x in items])
         return 0
     print_table(["NAME", "CREATED", "ID"],
@@ -168,8 +163,6 @@ def _archives(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _break_lock(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.jobs.repository import break_lock
-
     if not a.yes:
         raise UsageError("Breaking a lock that a running borg holds damages the repository: "
                          "make sure none runs, then add --yes.")

@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from core import startup
 from core.config import AppConfig
 from core.errors import BackupDeskError
 
@@ -22,8 +23,7 @@ class CliContext:
     @property
     def catalogue(self) -> Catalogue:
         if self._catalogue is None:
-            from core import startup
-            from core.catalogue.db import open_catalogue
+            from core.catalogue.db import open_catalogue  # not for --version, --help
 
             self.config.paths.ensure()
             self._catalogue = open_catalogue(self.config.catalogue_url)

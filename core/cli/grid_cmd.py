@@ -6,11 +6,13 @@ import argparse
 import asyncio
 import io
 import os
+import resource
 import sys
 from typing import TYPE_CHECKING, Any
 
 from core.cli.context import CliContext, print_json, print_table
 from core.errors import BackupDeskError, UsageError
+from core.grid import nodes
 from core.grid.adapters import Endpoint, Target, normalise_url, read_token
 from core.grid.describe import STATE_LABELS, when
 from core.grid.merge import MYSQL, RSYNC
@@ -139,8 +141,6 @@ def _print_devices(merged: dict[str, Any]) -> None:
 
 
 def _node_add(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.grid import nodes
-
     spec = nodes.add_node(ctx.catalogue, nodes.NodeSpec(
         a.name, a.mysql, a.rsync, a.agent, a.token_file, a.interval, not a.disabled))
     print(f"Node {spec.name!r} added.")
@@ -148,8 +148,6 @@ def _node_add(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _node_list(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.grid import nodes
-
     items = nodes.list_nodes(ctx.catalogue)
     if a.json:
         print_json([n.to_json() for n in items])
@@ -164,8 +162,6 @@ def _node_list(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _node_remove(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.grid import nodes
-
     nodes.remove_node(ctx.catalogue, a.name)
     print(f"Node {a.name!r} removed.")
     return 0
@@ -200,8 +196,6 @@ def run_serve(ctx: CliContext, a: argparse.Namespace) -> int:
 def _open_files_allowed(wanted: int) -> int:
     """Raise the soft limit on open files towards `wanted` connections (plus room for the
     catalogue and logs); the connections that fit."""
-    import resource
-
     room = 64
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     target = wanted + room if hard == resource.RLIM_INFINITY else min(hard, wanted + room)

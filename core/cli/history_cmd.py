@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from core.catalogue.enums import JobStatus, JobTrigger
+from core.catalogue.history import history_page
 from core.catalogue.rows import HistoryFilter
 from core.cli.context import CliContext, print_json, print_table
 from core.errors import UsageError
@@ -28,7 +29,6 @@ def register(sub: Any) -> None:
 def run(ctx: CliContext, a: argparse.Namespace) -> int:
     if a.limit < 1:
         raise UsageError("--limit must be at least 1.")
-    from core.catalogue.history import history_page
 
     flt = HistoryFilter(plans=tuple(a.plan), statuses=tuple(a.status),
                         triggers=tuple(a.trigger), engines=tuple(a.engine))

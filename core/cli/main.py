@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from core import __version__
+from core import __version__, startup
 from core.cli.context import CliContext
 from core.config import HOME_ENV, AppConfig
 from core.errors import BackupDeskError
@@ -110,8 +110,6 @@ def _run_gui(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from core import startup
-
     startup.begin()
     if argv is None and sys.argv[1:2] == ["--grid-worker"]:
         # Hidden entry of the device grid's poller process in a frozen bundle (core.grid.worker).
@@ -134,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if config.paths.home is not None:
         os.environ[HOME_ENV] = str(config.paths.home)
     try:
-        from core.logsetup import setup_logging
+        from core.logsetup import setup_logging  # logging.handlers: not for --version, --help
 
         setup_logging(config.paths.log_dir, verbose=args.verbose)
         return int(func(ctx, args) or 0)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
-from core import engines
+from core import engines, plans
+from core.catalogue.destinations import set_marker
+from core.catalogue.models import JobTrigger
 from core.cli import db_password, plan_options
 from core.cli.context import CliContext, print_json, print_table
+from core.destinations import create_destination
+from core.secrets import SecretStore
 
 
 def register(sub: Any) -> None:
@@ -68,9 +73,6 @@ def _settings(p: argparse.ArgumentParser, replaces: str) -> None:
 
 
 def _add(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core import plans
-    from core.secrets import SecretStore
-
     store = SecretStore(ctx.config.paths)
     options = plan_options.options_from_args(a.engine, a)
     if a.database_password_stdin:
@@ -80,8 +82,7 @@ def _add(ctx: CliContext, a: argparse.Namespace) -> int:
         excludes=a.exclude, schedule=a.schedule, options=options, secrets=store,
     )
     if engines.keeps_repository(a.engine):  # create the repository, or check it
-        from core.catalogue.models import JobTrigger
-        from core.plan_setup import set_up_repository
+        from core.plan_setup import set_up_repository  # repository set-up: only these plans
 
         set_up_repository(ctx.catalogue, ctx.config.paths, plan, trigger=JobTrigger.CLI.value,
                           create=getattr(a, "repository_setup", None) == "init", secrets=store,
@@ -98,9 +99,6 @@ def _add(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _edit(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core import plans
-    from core.secrets import SecretStore
-
     plan = plans.get_plan(ctx.catalogue, a.name)
     backup = [sc.expression for sc in plan.schedules if sc.kind == "backup"]
     options = plan_options.edited_options(plan.engine, dict(plan.options), a)
@@ -120,8 +118,6 @@ def _edit(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _list(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core import plans
-
     items = plans.list_plans(ctx.catalogue)
     if a.json:
         print_json([plans.plan_json(p) for p in items])
@@ -139,8 +135,6 @@ def _list(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _show(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core import plans
-
     data = plans.plan_json(plans.get_plan(ctx.catalogue, a.name))
     if a.json:
         print_json(data)
@@ -161,12 +155,6 @@ def _show(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _create_dest(ctx: CliContext, a: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from core import plans
-    from core.catalogue.destinations import set_marker
-    from core.destinations import create_destination
-
     plan = plans.get_plan(ctx.catalogue, a.name)
     wanted = {str(Path(d).expanduser().absolute()) for d in a.dest}
     chosen = [d for d in plan.destinations if not wanted or d.location in wanted]
@@ -180,9 +168,6 @@ def _create_dest(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _remove(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core import plans
-    from core.secrets import SecretStore
-
     plans.remove_plan(ctx.catalogue, a.name, secrets=SecretStore(ctx.config.paths))
     print(f"Plan {a.name!r} removed; its history is kept.")
     return 0

@@ -39,6 +39,7 @@ class Bar:
     """A rich progress bar: phase, percent (when the total is known), bytes, files, elapsed."""
 
     def __init__(self, out: TextIO, plan: str) -> None:
+        # rich takes tens of milliseconds to import: only for a terminal
         from rich.console import Console
         from rich.progress import (
             BarColumn,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,6 @@ def run(ctx: CliContext, a: argparse.Namespace) -> int:
     if not out.parent.exists():
         raise UsageError(f"Folder {out.parent} does not exist.")
     if a.theme != "system":
-        import os
-
         os.environ["BACKUPDESK_THEME"] = a.theme  # gui.theme.THEME_ENV
     from gui.screenshot import render_pane
 

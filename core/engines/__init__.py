@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from core.engines.schema import Schema
+from core.errors import UsageError
 
 
 class Capability(StrEnum):
@@ -86,8 +87,6 @@ def engines() -> dict[str, EngineSpec]:
 
 
 def get(name: str) -> EngineSpec:
-    from core.errors import UsageError
-
     _load_builtin()
     try:
         return _REGISTRY[name]

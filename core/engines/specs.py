@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from core.engines import Capability, EngineSpec, Storage, register
 from core.engines import compression as comp
+from core.engines.dumps.urls import parse
 from core.engines.schema import (
     Choice,
     CompressionOption,
@@ -21,21 +23,17 @@ from core.engines.schema import (
 
 
 def _database_url(url: str) -> object:
-    from core.engines.dumps.urls import parse
-
     return parse(url)
 
 
 def _repository(location: str) -> object:
-    from core.engines.borg.repo import normalise_location
+    from core.engines.borg.repo import normalise_location  # borg modules: only for borg plans
 
     return normalise_location(location)
 
 
 def _repository_state(location: str) -> str | None:
-    from pathlib import Path
-
-    from core.engines.borg.repo import is_remote
+    from core.engines.borg.repo import is_remote  # borg modules: only for borg plans
 
     if is_remote(location):
         return None
@@ -100,7 +98,7 @@ BORG_OPTIONS = Schema((
 
 
 def _archive_engine() -> Any:
-    from core.engines.archive import ArchiveEngine
+    from core.engines.archive import ArchiveEngine  # with zstandard: only when one runs
 
     return ArchiveEngine()
 

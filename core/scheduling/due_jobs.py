@@ -11,14 +11,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core import alerts as alerts_mod
+from core.backups import BackupFilter, list_backups
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobTrigger
+from core.catalogue.history import job_rows
 from core.catalogue.jobs import failed_since, newest_job_id
 from core.config import AppPaths
 from core.engines import keeps_repository
 from core.errors import BackupDeskError, LockedError
+from core.jobs.verify import verify_backups
+from core.plans import get_plan
 from core.scheduling.loop import Due
 from core.status import GRACE, plan_statuses
+from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +40,7 @@ class Finished:
 
 
 def _backup(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
-    from core.jobs.run import run_plan
+    from core.jobs.run import run_plan  # the job modules load only when a backup is due
 
     # run_plan applies the keep rules after a backup (borg prunes within its own run)
     out = run_plan(cat, paths, due.plan, trigger=SCHEDULED, requested_by=BY)
@@ -43,14 +48,9 @@ def _backup(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
 
 
 def _verify(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
-    from core.backups import BackupFilter, list_backups
-    from core.catalogue.history import job_rows
-    from core.jobs.verify import verify_backups
-    from core.plans import get_plan
-
     plan = get_plan(cat, due.plan)
     if keeps_repository(plan.engine):  # the repository engine checks its repository
-        from core.jobs.repository import check
+        from core.jobs.repository import check  # only their jobs load repository engines
 
         check_id = check(cat, paths, plan.name, trigger=SCHEDULED)
         found = job_rows(cat, [check_id])
@@ -69,7 +69,7 @@ def _verify(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
 
 
 def _restore_test(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
-    from core.jobs.restore_check import run_restore_check
+    from core.jobs.restore_check import run_restore_check  # zstandard: only when due
 
     r = run_restore_check(cat, due.plan, trigger=SCHEDULED)
     return Finished(due, r.job_id, "success" if r.ok else "failed",
@@ -110,8 +110,6 @@ def execute(cat: Catalogue, paths: AppPaths, due: Due,
 def alert_failures(cat: Catalogue, alerts: alerts_mod.Alerts, since: datetime) -> datetime:
     """Alert once for each job of any trigger (a cron `backupdesk run`, the GUI, ...) that failed
     or ended partial after `since` (naive UTC); returns the time to scan from next."""
-    from core.timeutil import utcnow
-
     scanned_to = utcnow()
     for j in failed_since(cat, since - timedelta(days=2), since):
         ev = alerts_mod.job_event(j.id, j.plan_name or "a job", j.status, j.error, j.kind,

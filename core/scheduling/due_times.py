@@ -15,8 +15,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
-
 from core.errors import ConfigError
 
 # Larger than any UTC offset change, so that candidates are sorted before they are emitted.
@@ -111,6 +109,8 @@ def iter_due(expr: str, after: datetime, tz: tzinfo, *, reverse: bool = False
     in order."""
     if after.tzinfo is None:
         raise ValueError("iter_due needs an aware datetime")
+    from croniter import croniter  # only the scheduler computes due times: not every command
+
     real = _hour_is_wildcard(expr)
     wall0 = after.astimezone(tz).replace(tzinfo=None)
     start = wall0 - _SLACK if not reverse else wall0 + _SLACK

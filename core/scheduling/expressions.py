@@ -11,9 +11,8 @@ import re
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
-from croniter import croniter
-
 from core.errors import ConfigError
+from core.scheduling.due_times import due_after, local_zone
 
 PRESETS = {
     "hourly": "0 * * * *",
@@ -96,6 +95,8 @@ def friendly(expr: str) -> str:
 
 def normalise(expr: str) -> str:
     """A preset word or a cron expression, as the cron expression to store."""
+    from croniter import croniter  # plan and schedule commands load it only when they validate
+
     e = " ".join(expr.strip().split())
     e = from_preset(e) or e
     if len(e.split()) != 5 or not croniter.is_valid(e):
@@ -107,8 +108,6 @@ def normalise(expr: str) -> str:
 
 
 def _zone_of(start: datetime, tz: tzinfo | None) -> tzinfo:
-    from core.scheduling.due_times import local_zone
-
     if tz is not None:
         return tz
     if isinstance(start.tzinfo, ZoneInfo):
@@ -120,8 +119,6 @@ def next_runs(expr: str, start: datetime, count: int = 5, tz: tzinfo | None = No
               ) -> list[datetime]:
     """The next `count` due times after `start` (an aware datetime), DST-correct, in `tz`
     (default: start's zone if it is a ZoneInfo, else the local zone)."""
-    from core.scheduling.due_times import due_after
-
     z = _zone_of(start, tz)
     if start.tzinfo is None:
         start = start.replace(tzinfo=z)

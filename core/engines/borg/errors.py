@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import re
 
 from core.engines.api import ARCHIVE_MISSING, DAMAGED
@@ -75,8 +76,6 @@ def _stop(text: str) -> str:
 
 
 def _user() -> str:
-    import getpass
-
     try:
         return getpass.getuser()
     except Exception:  # no name for this uid

@@ -18,8 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.backups import get_backup
+from core.catalogue.models import JobTrigger
 from core.engines.borg.tree import ArchiveTree
 from core.fmt import count
+from core.jobs.repository import browse
+from core.jobs.restore import restore_backup
 from core.progress import CancelToken, Progress
 from gui.context import AppContext
 from gui.errors import error_text
@@ -29,17 +33,12 @@ TICK_MS = 200  # how often the view picks up entries that arrived
 
 
 def _stream(cat: Any, backup_id: int, tree: ArchiveTree, cancel: Any) -> int:
-    from core.jobs.repository import browse
-
     browse(cat, backup_id, tree, cancel=cancel)
     return tree.entries
 
 
 def _restore(cat: Any, backup_id: int, to: Path, paths: list[str], progress: Any,
              cancel: Any) -> Any:
-    from core.catalogue.models import JobTrigger
-    from core.jobs.restore import restore_backup
-
     return restore_backup(cat, backup_id, to=to, paths=paths, trigger=JobTrigger.MANUAL.value,
                           progress=progress, cancel=cancel)
 
@@ -97,7 +96,6 @@ class ArchiveBrowser(QDialog):
         cat = self.ctx.catalogue
         if cat is None:
             return
-        from core.backups import get_backup
 
         try:
             b = get_backup(cat, self.backup_id)

@@ -12,10 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from core.backups import BackupFilter, BackupInfo, as_tree, list_backups
+from core.backups import BackupFilter, BackupInfo, as_tree, get_backup, list_backups
 from core.catalogue.backups import filter_choices
 from core.catalogue.db import Catalogue
+from core.jobs.copy_out import Copied, copy_out
+from core.jobs.delete import delete_backups
+from core.jobs.repository import break_lock, check
+from core.jobs.restore import DUMPS_DIR, restore_backup
+from core.jobs.verify import verify_backups
 from core.progress import Progress, no_progress
+from core.run_prep import read_manifest
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.panes.backups.guard import guarded
@@ -53,10 +59,6 @@ def needs_overwrite(folder: Path) -> bool:
 
 def read_paths(cat: Catalogue, backup_id: int) -> list[str]:
     """Every path of the backup's tree (from its manifest), then its dumps under databases/."""
-    from core.backups import get_backup
-    from core.jobs.restore import DUMPS_DIR
-    from core.run_prep import read_manifest
-
     b = get_backup(cat, backup_id)
     entries = read_manifest(b).get("entries", [])
     paths = [str(e["path"]) for e in entries]
@@ -67,8 +69,6 @@ def read_paths(cat: Catalogue, backup_id: int) -> list[str]:
 def copy_files(cat: Catalogue, backup_id: int, to: Path, *, chain: bool = False,
                cancel: Any = None, progress: Any = None) -> Copied:
     """Copy out (core), then what the user is told: how much, and where it went."""
-    from core.jobs.copy_out import Copied, copy_out
-
     paths = copy_out(cat, backup_id, to, chain=chain, cancel=cancel,
                      progress=progress or no_progress)
     return Copied.of(paths, to)
@@ -121,13 +121,9 @@ class BackupsController(QObject):
             self.done.emit(kind, result)
 
     def verify(self, ids: list[int] | None) -> bool:
-        from core.jobs.verify import verify_backups
-
         return self._submit("verify", verify_backups, ids, progress=True, trigger="manual")
 
     def restore(self, req: RestoreRequest) -> bool:
-        from core.jobs.restore import restore_backup
-
         return self._submit("restore", restore_backup, req.backup_id, to=req.to,
                             paths=req.paths or None, overwrite=req.overwrite,
                             into_database=req.into_database, dump=req.dump, progress=True)
@@ -137,8 +133,6 @@ class BackupsController(QObject):
 
     def delete(self, backup_id: int, files: bool) -> bool:
         """Core deletes a borg archive in its repository whatever `files` says."""
-        from core.jobs.delete import delete_backups
-
         def work(cat: Catalogue, bid: int, cancel: Any = None) -> Any:
             return delete_backups(cat, bid, files=files)
 
@@ -146,8 +140,6 @@ class BackupsController(QObject):
 
     def check(self, plan: str, verify_data: bool) -> bool:
         """Check a repository plan's repository (`borg check`), a verify job."""
-        from core.jobs.repository import check
-
         paths = self.ctx.config.paths
 
         def work(cat: Catalogue, progress: Any = None, cancel: Any = None) -> Any:
@@ -158,6 +150,4 @@ class BackupsController(QObject):
         return self._submit("check", work, progress=True)
 
     def break_lock(self, plan: str) -> bool:
-        from core.jobs.repository import break_lock
-
         return self._submit("break-lock", break_lock, self.ctx.config.paths, plan)

@@ -17,6 +17,7 @@ from PySide6.QtCore import (
 from core.backups import BackupFilter, BackupInfo
 from core.fmt import human_bytes, local_time
 from gui.icons import state_icon
+from gui.panes.backups.controller import load_backups
 from gui.panes.backups.filters import type_label
 from gui.panes.backups.guard import guarded
 from gui.workers import Workers
@@ -72,8 +73,6 @@ class BackupTreeModel(QAbstractItemModel):
         self._by_id: dict[int, Node] = {}
 
     def reload(self, cat: Any, flt: BackupFilter) -> None:
-        from gui.panes.backups.controller import load_backups
-
         self._generation += 1
         gen = self._generation
         self.workers.submit(load_backups, cat, flt,

@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from core.catalogue.history import running_jobs
 from core.fmt import count
 from core.progress import Progress, describe
 from core.timeutil import to_aware
@@ -107,8 +108,6 @@ class RunBar(QWidget):
     def _look_elsewhere(self) -> None:
         """Runs of other processes (a terminal, the scheduler): their heartbeat's progress."""
         if self.ctx.catalogue is not None:
-            from core.catalogue.history import running_jobs
-
             self.ctx.workers.submit(running_jobs, self.ctx.catalogue,
                                     on_result=guarded(self, self._show_others))
 

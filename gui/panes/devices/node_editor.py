@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from core.grid import nodes
 from core.grid.nodes import MAX_INTERVAL_S, MIN_INTERVAL_S, NodeSpec
+from core.grid.poller import Limits, Poller
 from gui import theme
 from gui.context import AppContext
 from gui.errors import error_text
@@ -26,10 +29,6 @@ from gui.panes.devices.signals import node_signals
 
 def test_connection(spec: NodeSpec) -> str:
     """Ask each daemon of the node once, as the poller does; one line per daemon. Worker."""
-    import asyncio
-
-    from core.grid.poller import Limits, Poller
-
     spec = nodes.validate(spec)
     endpoints = [e for t in nodes.targets_for(spec) for e in t.endpoints]
     if not endpoints:

@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
 from core.grid.board import Alert, ServiceState
 from core.grid.memory import memory_path
 from core.grid.nodes import NodeSpec, list_nodes
+from core.grid_watch import grid_events
 from gui.context import AppContext
+from gui.notifier import notifications
 from gui.panes.devices.controller import Batch, GridController
 from gui.panes.devices.detail import DetailPanel
 from gui.panes.devices.header import DeviceHeader
@@ -192,9 +194,6 @@ class DevicesPane(QWidget):
             self.breathe.stop()
 
     def _notify(self, alerts: list[Alert]) -> None:
-        from core.grid_watch import grid_events
-        from gui.notifier import notifications
-
         notifications(self.ctx).send(grid_events(alerts))  # one per node and state
 
     def _breathe(self) -> None:

@@ -17,8 +17,11 @@ from PySide6.QtWidgets import (
 )
 
 from core.engines.schema import CompressionOption, Location, Schema, Switch, Text
+from gui.firstrun import passphrase_problem
+from gui.panes.backups.guard import guarded
 from gui.panes.settings.engine_fields import CompressionField, own_options
 from gui.panes.settings.keep_rules import KeepRulesBox
+from gui.panes.settings.plan_form import repository_state
 
 SETUP = [("Use an existing repository", "existing"),
          ("Create a new repository (borg init)", "init")]
@@ -120,8 +123,6 @@ class BorgBox(QGroupBox):
         (until the user picks one)."""
         if self.ctx is None or self._setup_chosen or self.setup.isHidden():
             return
-        from gui.panes.backups.guard import guarded
-        from gui.panes.settings.plan_form import repository_state
 
         self._probe += 1
         probe = self._probe
@@ -139,8 +140,6 @@ class BorgBox(QGroupBox):
 
     def passphrase_problem(self) -> str | None:
         """Why the passphrase of a new repository cannot be used (typed twice), or None."""
-        from gui.firstrun import passphrase_problem
-
         if self.setup_choice() != "init" or self.encryption.currentText() == "none":
             return None
         return passphrase_problem(self.passphrase.text(), self.passphrase_again.text())

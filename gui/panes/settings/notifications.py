@@ -15,10 +15,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QSystemTrayIcon,
     QVBoxLayout,
     QWidget,
 )
 
+from core.alerts import PASSWORD_KEY, Alerts, AlertSettings, send_mail
+from core.desktop_notify import DesktopNotifier, NotifyError
+from core.secrets import SecretStore
 from gui.context import AppContext
 from gui.errors import error_text
 
@@ -26,15 +30,10 @@ STORED = "(stored)"
 
 
 def _load(paths: Any) -> tuple[Any, bool]:
-    from core.alerts import Alerts, AlertSettings
-
     return AlertSettings.load(paths), bool(Alerts(paths).password())
 
 
 def _save(paths: Any, settings: Any, password: str | None) -> None:
-    from core.alerts import PASSWORD_KEY
-    from core.secrets import SecretStore
-
     settings.save(paths)
     if password is not None:
         store = SecretStore(paths)
@@ -46,8 +45,6 @@ def _save(paths: Any, settings: Any, password: str | None) -> None:
 
 def _probe_server() -> str | None:
     """The desktop notification server's name, or None when none answers."""
-    from core.desktop_notify import DesktopNotifier, NotifyError
-
     n = DesktopNotifier(timeout=2.0)
     try:
         return n.server()
@@ -68,8 +65,6 @@ def desktop_route(server: str | None, tray: bool) -> str:
 
 
 def _test_mail(paths: Any, settings: Any, password: str | None) -> str:
-    from core.alerts import Alerts, send_mail
-
     pw = password if password is not None else Alerts(paths).password()
     send_mail(settings, pw, "Backup Desk: test mail",
               "This is a test mail from Backup Desk: notifications reach you.")
@@ -141,8 +136,6 @@ class NotificationsBox(QGroupBox):
         ctx.workers.submit(_probe_server, on_result=self._route)
 
     def _route(self, server: str | None) -> None:
-        from PySide6.QtWidgets import QSystemTrayIcon
-
         tray = QSystemTrayIcon.isSystemTrayAvailable()
         self.route.setText(desktop_route(server, tray))
         self.can_show = bool(server) or tray
@@ -174,8 +167,6 @@ class NotificationsBox(QGroupBox):
         self.on_success.setChecked(s.on_success)
 
     def settings(self) -> Any:
-        from core.alerts import AlertSettings
-
         return AlertSettings(
             desktop=self.desktop.isChecked(), email=self.email.isChecked(),
             smtp_host=self.host.text().strip(), smtp_port=self.port.value(),

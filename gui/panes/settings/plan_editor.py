@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -24,7 +25,8 @@ from PySide6.QtWidgets import (
 
 from core import engines
 from core.engines import EngineSpec, Storage
-from core.errors import BackupDeskError
+from core.errors import BackupDeskError, ConfigError
+from core.secrets import SecretStore, db_secret_key
 from gui import theme
 from gui.context import AppContext
 from gui.errors import error_text
@@ -33,6 +35,7 @@ from gui.panes.settings.archive_box import ArchiveBox
 from gui.panes.settings.borg_box import BorgBox
 from gui.panes.settings.plan_form import PlanForm, Saved, save_plan, secret_place
 from gui.panes.settings.schedules_box import SchedulesBox
+from gui.window_scheduler import SchedulerHost
 
 
 class SourceList(QWidget):
@@ -180,16 +183,12 @@ class PlanEditor(QWidget):
             return
 
         def lookup(url: str) -> str | None:
-            from core.secrets import SecretStore, db_secret_key
-
             return SecretStore(paths).get(db_secret_key(plan_id, url))
 
         self.archive.databases.lookup = lookup
 
     def form(self) -> PlanForm:
         """The form as a PlanForm; ConfigError for what can be told without the disk."""
-        from core.errors import ConfigError
-
         if not self.schedules.valid:
             raise ConfigError(self.schedules.problem())
         engine = self.engine.currentText()
@@ -254,10 +253,6 @@ def _first(storage: Storage) -> EngineSpec:
 def wake_scheduler() -> bool:
     """Tell the app's running scheduler (gui.app makes it a child of the main window) to
     re-read the schedules now; False when none runs."""
-    from PySide6.QtWidgets import QApplication
-
-    from gui.window_scheduler import SchedulerHost
-
     woken = False
     for w in QApplication.topLevelWidgets():
         for host in w.findChildren(SchedulerHost):

@@ -7,9 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core import engines
+from core import engines, plans
 from core.catalogue.db import Catalogue
 from core.config import AppPaths
+from core.errors import ConfigError
+from core.plan_setup import repository_state as state
+from core.plan_setup import set_up_repository, setup_problem
+from core.scheduling.plan_schedules import KINDS, clear_schedule, set_schedule
+from core.secrets import SecretStore
 
 
 @dataclass
@@ -38,11 +43,6 @@ class Saved:
 
 def save_plan(cat: Catalogue, paths: AppPaths, form: PlanForm, original: str | None) -> Saved:
     """Create the plan (original None) or replace the settings of the plan named `original`."""
-    from core import plans
-    from core.errors import ConfigError
-    from core.plan_setup import set_up_repository, setup_problem
-    from core.secrets import SecretStore
-
     set_up = bool(form.repository_setup and original is None
                   and engines.keeps_repository(form.engine))
     if set_up:
@@ -82,9 +82,6 @@ def _save_schedules(cat: Catalogue, plan: Any, form: PlanForm, new: bool,
                     store: Any) -> None:
     """Each kind through core.scheduling.plan_schedules; a new plan goes again if one cannot be
     saved."""
-    from core import plans
-    from core.scheduling.plan_schedules import KINDS, clear_schedule, set_schedule
-
     assert form.schedules is not None
     try:
         for kind in KINDS:
@@ -103,8 +100,6 @@ def _save_schedules(cat: Catalogue, plan: Any, form: PlanForm, new: bool,
 def secret_place(paths: AppPaths) -> str:
     """Where passphrases go, as the end of a sentence: the truth, not the hope. Worker (the
     keyring probe may take a while)."""
-    from core.secrets import SecretStore
-
     store = SecretStore(paths)
     if store.uses_fallback:
         return f"in {store.file}, readable only by you (no OS keyring here)"
@@ -113,19 +108,12 @@ def secret_place(paths: AppPaths) -> str:
 
 def repository_state(engine: str, location: str) -> str | None:
     """Does `location` hold a repository ("repository", "missing", None: cannot tell)? Worker."""
-    from core.plan_setup import repository_state as state
-
     return state(engine, location)
 
 
 def delete_plan(cat: Catalogue, paths: AppPaths, name: str) -> None:
-    from core import plans
-    from core.secrets import SecretStore
-
     plans.remove_plan(cat, name, secrets=SecretStore(paths))
 
 
 def load_plans(cat: Catalogue) -> list[dict[str, Any]]:
-    from core import plans
-
     return [plans.plan_json(p) for p in plans.list_plans(cat)]

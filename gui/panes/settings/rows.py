@@ -17,6 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.destinations import check_destination
+from core.engines.dumps import ops as dumps
+from core.engines.dumps.urls import redact
 from core.fmt import human_bytes
 from gui import theme
 from gui.context import AppContext
@@ -140,8 +143,6 @@ class DestinationList(RowList):
             row.edit.setText(path)
 
     def _check(self, row: Row) -> None:
-        from core.destinations import check_destination
-
         text = row.edit.text().strip()
         if not text:
             row.show_status(None, "")
@@ -199,8 +200,6 @@ class DatabaseList(RowList):
         row.show_status(None, "Connecting…")
 
         def work() -> tuple[str, str]:
-            from core.engines.dumps import ops as dumps
-
             db = dumps.parse(url)
             if db.password is None and lookup is not None and db.kind != "sqlite":
                 db = dataclasses.replace(db, password=lookup(db.redacted))
@@ -218,6 +217,5 @@ class DatabaseList(RowList):
         text = error_text(e)
         if row in self.rows and row.edit.text().strip() == url:
             row.show_status(False, f"✗ {text}")
-        from core.engines.dumps.urls import redact
 
         self.tested.emit(redact(url), False, text)

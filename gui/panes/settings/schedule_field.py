@@ -8,6 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from core.errors import BackupDeskError
+from core.scheduling import due_times, expressions
 from gui import theme
 
 
@@ -15,8 +16,6 @@ def to_expression(text: str) -> str:
     """The cron expression to store for what the user typed ('' for no schedule): preset
     words and phrases ("daily at 03:30", "weekly on mon at 04:00", "every 15 minutes") or cron,
     as core.scheduling.expressions reads them. Raises ConfigError for anything else."""
-    from core.scheduling import expressions
-
     text = " ".join(text.strip().split())
     return expressions.normalise(text) if text else ""
 
@@ -25,8 +24,6 @@ def preview(text: str, now: datetime | None = None, tz: tzinfo | None = None,
             zone_name: str = "") -> tuple[bool, str]:
     """(valid, what to show under the field): the next five runs in `tz` (default: local
     time), or the error."""
-    from core.scheduling import due_times, expressions
-
     try:
         expr = to_expression(text)
     except BackupDeskError as e:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from core import engines
 from core.engines import Capability
 from core.errors import BackupDeskError
+from core.scheduling import due_times
 from core.scheduling.expressions import friendly
 from gui import theme
 from gui.context import AppContext
@@ -40,8 +41,6 @@ class ScheduleSet:
 
 
 def zone_names() -> list[str]:
-    from core.scheduling import due_times
-
     return sorted(due_times.zone_names())  # also reads them once for zone_problem()
 
 
@@ -90,8 +89,6 @@ class SchedulesBox(QGroupBox):
         self.zone.setCompleter(c)
 
     def _zone_changed(self) -> None:
-        from core.scheduling import due_times
-
         name = self.zone.text().strip()
         problem = due_times.zone_problem(name)
         try:
