@@ -25,7 +25,7 @@ from core.destinations import (
 )
 from core.engines import Capability, can, engines
 from core.engines.api import Engine, RunRequest, RunResult
-from core.errors import BackupDeskError, CancelledError, ConfigError, DestinationError
+from core.errors import BackupDeskError, ConfigError, DestinationError
 from core.fmt import count
 from core.jobs.artifact_records import record_backup
 from core.jobs.lifecycle import Job, job
@@ -62,8 +62,7 @@ def run_artifact_plan(cat: Catalogue, paths: AppPaths, plan: Plan, *, mode: str,
     except BackupDeskError as e:
         if not started:
             raise  # no job was started (the plan is running elsewhere, ...)
-        status = JobStatus.CANCELLED if isinstance(e, CancelledError) else JobStatus.FAILED
-        return RunOutcome(started[0].id, status.value, error=str(e), error_kind=e.kind)
+        return RunOutcome.of_error(started[0].id, e)
     if outcome.status in (JobStatus.SUCCESS.value, JobStatus.PARTIAL.value):
         after_backup(cat, paths, plan.name, trigger=trigger)  # keep rules; its own job
     return outcome

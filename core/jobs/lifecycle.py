@@ -43,6 +43,11 @@ def error_kind(e: BaseException) -> str:
     return e.kind if isinstance(e, BackupDeskError) else INTERNAL
 
 
+def end_status(e: BaseException) -> JobStatus:
+    """How a job that `e` stopped ends: cancelled, or failed."""
+    return JobStatus.CANCELLED if isinstance(e, CancelledError) else JobStatus.FAILED
+
+
 def error_text(e: BaseException) -> str:
     return str(e) if isinstance(e, BackupDeskError) else f"Internal error: {type(e).__name__}: {e}"
 
@@ -199,7 +204,7 @@ def job(cat: Any, *, kind: str, engine: str, plan: Plan | None = None,
         yield j
     except BaseException as e:
         beat.stop()
-        status = JobStatus.CANCELLED if isinstance(e, CancelledError) else JobStatus.FAILED
+        status = end_status(e)
         text, kind_of = error_text(e), error_kind(e)
         if kind_of == INTERNAL:
             log.error("job %s failed", job_id, exc_info=e)

@@ -8,6 +8,8 @@ from typing import Any
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobStatus
 from core.catalogue.history import job_rows
+from core.errors import BackupDeskError
+from core.jobs.lifecycle import end_status
 
 
 @dataclass
@@ -19,6 +21,12 @@ class RunOutcome:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     error_kind: str | None = None  # core.errors' kind of a failed run ("busy", ...)
+
+    @classmethod
+    def of_error(cls, job_id: int, e: BackupDeskError,
+                 backup_id: int | None = None) -> RunOutcome:
+        """The outcome of a run whose job `e` ended (as core.jobs.lifecycle recorded it)."""
+        return cls(job_id, end_status(e).value, backup_id, error=str(e), error_kind=e.kind)
 
     @property
     def exit_code(self) -> int:

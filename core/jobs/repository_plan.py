@@ -45,9 +45,7 @@ def run_plan(cat: Catalogue, paths: AppPaths, plan: str | Plan, *,
     except BackupDeskError as e:
         if "job_id" not in state:
             raise  # no job was started
-        status = JobStatus.CANCELLED if isinstance(e, CancelledError) else JobStatus.FAILED
-        return RunOutcome(state["job_id"], status.value, state.get("backup_id"), None, str(e),
-                          error_kind=e.kind)
+        return RunOutcome.of_error(state["job_id"], e, state.get("backup_id"))
     return RunOutcome(state["job_id"], state["status"].value, state["backup_id"], "archive",
                       state["error"], state["warnings"])
 
