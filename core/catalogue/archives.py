@@ -14,7 +14,7 @@ from typing import Any
 
 from core.catalogue.backups import insert_backup
 from core.catalogue.db import Catalogue
-from core.catalogue.dbapi import Conn, placeholders, to_json
+from core.catalogue.dbapi import Conn, in_chunks, placeholders, to_json
 from core.catalogue.enums import LocationState
 from core.catalogue.models import Backup, BackupLocation
 from core.timeutil import utcnow
@@ -22,7 +22,6 @@ from core.timeutil import utcnow
 # In the details of a backup that a job of this app made (a refresh's finds have none).
 MADE_BY = "backupdesk"
 DELETED = LocationState.DELETED.value
-_CHUNK = 500  # ids per IN list
 
 
 @dataclass(frozen=True)
@@ -74,8 +73,7 @@ def record_archive(cat: Catalogue, *, engine: str, plan_id: int | None, plan_nam
 def _matching(c: Conn, sql: str, params: list[Any], values: Sequence[Any]) -> set[Any]:
     """The first column of `sql` + ` (values...)`, asked in chunks of the IN list."""
     found: set[Any] = set()
-    for i in range(0, len(values), _CHUNK):
-        part = list(values[i:i + _CHUNK])
+    for part in in_chunks(values):
         found.update(c.column(f"{sql} ({placeholders(len(part))})", [*params, *part]))
     return found
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from core.catalogue.db import Catalogue
-from core.catalogue.dbapi import Conn, placeholders, to_datetime, to_json
+from core.catalogue.dbapi import Conn, in_chunks, placeholders, to_datetime, to_json
 from core.catalogue.models import Backup, BackupLocation
 from core.timeutil import utcnow
 
@@ -33,20 +33,14 @@ def _in(column: str, values: Sequence[Any]) -> str:
 
 
 def load_backups(cat: Catalogue, *, plans: Sequence[str] = (), types: Sequence[str] = (),
-                 ids: Sequence[int] = (), external_ids: Sequence[str] = (),
-                 engine: str | None = None, plan_id: int | None = None) -> list[Backup]:
+                 ids: Sequence[int] = ()) -> list[Backup]:
     """Backups matching every filter given, oldest first, each with its locations."""
     conds: list[str] = []
     params: list[Any] = []
-    for column, values in (("plan_name", plans), ("type", types), ("id", ids),
-                           ("external_id", external_ids)):
+    for column, values in (("plan_name", plans), ("type", types), ("id", ids)):
         if values:
             conds.append(_in(column, values))
             params.extend(values)
-    for column, value in (("engine", engine), ("plan_id", plan_id)):
-        if value is not None:
-            conds.append(f"{column} = ?")
-            params.append(value)
     where = " WHERE " + " AND ".join(conds) if conds else ""
     with cat.db.connect() as c:
         items = [_backup(r) for r in c.rows(f"{_BACKUP}{where} ORDER BY created_at, id",
@@ -57,10 +51,7 @@ def load_backups(cat: Catalogue, *, plans: Sequence[str] = (), types: Sequence[s
 
 def _attach_locations(c: Conn, items: list[Backup]) -> None:
     by_id = {b.id: b for b in items}
-    # SQLite allows up to 32766 variables per statement; a chunk stays well below.
-    keys = list(by_id)
-    for i in range(0, len(keys), 5000):
-        chunk = keys[i:i + 5000]
+    for chunk in in_chunks(list(by_id)):
         for r in c.rows(f"{_LOCATION} WHERE {_in('backup_id', chunk)} ORDER BY id", chunk):
             by_id[r[1]].locations.append(_location(r))
 
@@ -130,19 +121,6 @@ def set_verified(cat: Catalogue, results: dict[int, tuple[str, dict[str, Any]]],
 def set_location_state(cat: Catalogue, location_id: int, state: str) -> None:
     with cat.db.connect() as c:
         c.execute("UPDATE backup_locations SET state = ? WHERE id = ?", [state, location_id])
-
-
-def update_backup(cat: Catalogue, b: Backup) -> None:
-    """Write back a loaded backup's name, external id and details, and its locations' path,
-    state, size and verification."""
-    with cat.db.transaction() as c:
-        c.execute("UPDATE backups SET name = ?, external_id = ?, details = ? WHERE id = ?",
-                  [b.name, b.external_id, b.details, b.id])
-        for loc in b.locations:
-            c.execute("UPDATE backup_locations SET path = ?, state = ?, size = ?,"
-                      " verified_at = ?, verify_result = ? WHERE id = ?",
-                      [loc.path, loc.state, loc.size, loc.verified_at, loc.verify_result,
-                       loc.id])
 
 
 def delete_backup(cat: Catalogue, backup_id: int) -> None:

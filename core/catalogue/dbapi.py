@@ -36,6 +36,16 @@ def placeholders(n: int) -> str:
     return ", ".join("?" * n)
 
 
+# Values per IN list: well below SQLite's limit of variables per statement (32,766).
+IN_CHUNK = 5000
+
+
+def in_chunks(values: Sequence[Any]) -> Iterator[list[Any]]:
+    """`values` in parts small enough for one IN list each."""
+    for i in range(0, len(values), IN_CHUNK):
+        yield list(values[i:i + IN_CHUNK])
+
+
 def to_datetime(value: Any) -> datetime | None:
     """A stored datetime as naive UTC (SQLite gives text, other drivers datetimes)."""
     if value is None or isinstance(value, datetime):

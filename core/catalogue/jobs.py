@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.catalogue.db import Catalogue, active_job_exists
-from core.catalogue.dbapi import Conflict, Conn, placeholders, to_datetime, to_json
+from core.catalogue.dbapi import Conflict, Conn, to_datetime, to_json
 from core.catalogue.enums import JobStatus, JobTrigger
 from core.catalogue.models import Job
 from core.errors import LockedError, NotFoundError
@@ -211,18 +211,6 @@ def record_external_job(
             return _insert(c, job, log)
     except Conflict:
         return None  # another process recorded it first
-
-
-def external_refs(cat: Catalogue, job_ids: list[int]) -> dict[int, str | None]:
-    """Job id -> its external_ref (None: a job of this app), for those that exist."""
-    out: dict[int, str | None] = {}
-    with cat.db.connect() as c:
-        for i in range(0, len(job_ids), 5000):
-            chunk = job_ids[i:i + 5000]
-            out.update((int(r[0]), r[1]) for r in c.rows(
-                f"SELECT id, external_ref FROM jobs WHERE id IN ({placeholders(len(chunk))})",
-                chunk))
-    return out
 
 
 def newest_job_id(cat: Catalogue) -> int | None:

@@ -72,11 +72,6 @@ def plan_id_of(c: Conn, name: str) -> int | None:
     return int(pid) if pid is not None else None
 
 
-def plan_names(cat: Catalogue) -> list[str]:
-    with cat.db.connect() as c:
-        return [str(n) for n in c.column("SELECT name FROM plans ORDER BY name")]
-
-
 def _insert_destination(c: Conn, plan_id: int, d: Destination) -> None:
     d.plan_id = plan_id
     d.id = c.insert("INSERT INTO destinations (plan_id, kind, location, enabled, position, options)"
