@@ -125,6 +125,7 @@ ARCHIVE = register(
     )
 )
 
+
 def _borg_engine() -> Any:
     from core.engines.borg.engine import ENGINE
 

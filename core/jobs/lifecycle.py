@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.catalogue.db import Catalogue
 from core.catalogue.jobs import (
     HEARTBEAT_EVERY,
     append_log,
@@ -106,7 +107,7 @@ def _tell(ev: JobEvent) -> None:
 class Job:
     """A running job as its body sees it."""
 
-    def __init__(self, cat: Any, job_id: int, *, kind: str, engine: str, plan_id: int | None,
+    def __init__(self, cat: Catalogue, job_id: int, *, kind: str, engine: str, plan_id: int | None,
                  plan_name: str, trigger: str, progress: ProgressCallback,
                  cancel: CancelToken) -> None:
         self.cat, self.id = cat, job_id
@@ -181,7 +182,7 @@ class _Heartbeat:
 
 
 @contextmanager
-def job(cat: Any, *, kind: str, engine: str, plan: Plan | None = None,
+def job(cat: Catalogue, *, kind: str, engine: str, plan: Plan | None = None,
         plan_id: int | None = None, plan_name: str = "",
         trigger: str = JobTrigger.MANUAL.value, requested_by: str | None = None,
         lock_key: str | None = None, details: dict[str, Any] | None = None,
