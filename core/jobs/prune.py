@@ -14,6 +14,7 @@ from core.backups import BackupFilter, BackupInfo, list_backups
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobKind, JobStatus, JobTrigger
 from core.catalogue.jobs import plan_lock_key
+from core.catalogue.models import Plan
 from core.config import AppPaths
 from core.engines import Capability, can, keeps_repository
 from core.errors import BackupDeskError, ConfigError
@@ -99,7 +100,7 @@ def prune_plan(cat: Catalogue, paths: AppPaths, plan_name: str, *, dry_run: bool
     policy = policy_of(plan.options)
     report = PruneReport(plan.name, plan.engine, dry_run, policy)
     if keeps_repository(plan.engine):
-        return _prune_repository(cat, paths, plan_name, report, trigger)
+        return _prune_repository(cat, paths, plan, report, trigger)
     if not policy:
         report.message = _no_rules(plan.name)
         return report
@@ -141,23 +142,23 @@ def _remove(cat: Catalogue, report: PruneReport, progress: ProgressCallback) -> 
         report.error_kind = report.error_kind or res.error_kind
 
 
-def _prune_repository(cat: Catalogue, paths: AppPaths, plan_name: str, report: PruneReport,
+def _prune_repository(cat: Catalogue, paths: AppPaths, plan: Plan, report: PruneReport,
                       trigger: str) -> PruneReport:
     """The engine prunes its repository, each step its own job (core.jobs.repository)."""
     from core.jobs import repository  # only their jobs load repository engines
 
     if not report.policy:
-        report.message = _no_rules(plan_name)
+        report.message = _no_rules(plan.name)
         return report
-    names = repository.prune(cat, paths, plan_name, dry_run=report.dry_run, trigger=trigger)
-    report.items = [PruneItem(0, n, "archive", None, False, "borg prune") for n in names]
+    names = repository.prune(cat, paths, plan, dry_run=report.dry_run, trigger=trigger)
+    what = f"{plan.engine} prune"
+    report.items = [PruneItem(0, n, "archive", None, False, what) for n in names]
     if report.dry_run:
-        report.message = f"borg prune would remove {count(len(names), 'archive')}."
+        report.message = f"{what} would remove {count(len(names), 'archive')}."
         return report
-    report.message = f"borg prune removed {count(len(names), 'archive')}."
-    plan = get_plan(cat, plan_name)
+    report.message = f"{what} removed {count(len(names), 'archive')}."
     if names and can(plan.engine, Capability.COMPACT) and plan.options.get("compact", True):
-        repository.compact(cat, paths, plan_name, trigger=trigger)
+        repository.compact(cat, paths, plan, trigger=trigger)
         report.message += " Repository compacted."
     return report
 

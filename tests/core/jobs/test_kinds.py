@@ -126,8 +126,8 @@ def test_jobs_go_to_the_repository_door_by_storage(catalogue: Any, home: Path, t
         calls.append(("run_plan", plan.name))
         return RunOutcome(0, "success")
 
-    def prune(cat: Any, paths: Any, plan_name: str, **kw: Any) -> list[str]:
-        calls.append(("prune", plan_name))
+    def prune(cat: Any, paths: Any, plan: Any, **kw: Any) -> list[str]:
+        calls.append(("prune", plan.name))
         return []
 
     monkeypatch.setattr(repository, "run_plan", run)
