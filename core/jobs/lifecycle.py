@@ -82,7 +82,10 @@ class JobEvent:
 
 
 JobListener = Callable[[JobEvent], None]
+JobStep = Callable[["Job"], None]
 _listeners: list[JobListener] = []
+_guards: list[JobStep] = []
+_finishers: list[JobStep] = []
 
 
 def add_listener(fn: JobListener) -> None:
@@ -94,6 +97,28 @@ def add_listener(fn: JobListener) -> None:
 def remove_listener(fn: JobListener) -> None:
     if fn in _listeners:
         _listeners.remove(fn)
+
+
+def add_guard(fn: JobStep) -> None:
+    """Run `fn(job)` after every job starts and before its body (a "before" hook). A guard that
+    raises stops the job: it finishes cancelled or failed like a body that raised."""
+    _guards.append(fn)
+
+
+def remove_guard(fn: JobStep) -> None:
+    if fn in _guards:
+        _guards.remove(fn)
+
+
+def add_finisher(fn: JobStep) -> None:
+    """Run `fn(job)` when a job's body ends without raising, before the job is finished: it may
+    add to `job.end.details` (warnings of an anomaly check). One that raises is logged."""
+    _finishers.append(fn)
+
+
+def remove_finisher(fn: JobStep) -> None:
+    if fn in _finishers:
+        _finishers.remove(fn)
 
 
 def _tell(ev: JobEvent) -> None:
@@ -202,6 +227,8 @@ def job(cat: Catalogue, *, kind: str, engine: str, plan: Plan | None = None,
     _tell(event)
     beat = _Heartbeat(j)
     try:
+        for guard in list(_guards):
+            guard(j)
         yield j
     except BaseException as e:
         beat.stop()
@@ -221,6 +248,11 @@ def job(cat: Catalogue, *, kind: str, engine: str, plan: Plan | None = None,
         raise
     beat.stop()
     end = j.end
+    for fn in list(_finishers):
+        try:
+            fn(j)
+        except Exception:
+            log.exception("job finisher %r failed on job %s", fn, job_id)
     try:
         j.log(f"Finished: {end.status.value}.")
         j.flush()

@@ -9,8 +9,18 @@ import pytest
 
 from core.catalogue.history import job_detail, job_rows
 from core.catalogue.models import JobStatus
-from core.errors import CancelledError, DestinationError, LockedError
-from core.jobs.lifecycle import JobEvent, add_listener, job, remove_listener
+from core.errors import CancelledError, ConfigError, DestinationError, LockedError
+from core.jobs.lifecycle import (
+    Job,
+    JobEvent,
+    add_finisher,
+    add_guard,
+    add_listener,
+    job,
+    remove_finisher,
+    remove_guard,
+    remove_listener,
+)
 from core.progress import CancelToken, Progress
 
 
@@ -111,3 +121,47 @@ def test_jobs_run_side_by_side_in_threads(catalogue) -> None:  # type: ignore[no
     for t in threads:
         t.join()
     assert sorted(r.status for r in job_rows(catalogue, ids)) == ["success"] * 4
+
+
+def test_a_guard_that_raises_fails_the_job_before_its_body(catalogue) -> None:  # type: ignore[no-untyped-def]
+    ran: list[int] = []
+    guarded: list[int] = []
+
+    def before(j: Job) -> None:
+        guarded.append(j.id)
+        j.log("hook said no")
+        raise ConfigError("before hook exited 1")
+
+    add_guard(before)
+    try:
+        with pytest.raises(ConfigError), job(catalogue, kind="backup", engine="archive",
+                                             plan_name="p") as j:
+            ran.append(j.id)
+    finally:
+        remove_guard(before)
+    assert ran == []
+    detail = job_detail(catalogue, guarded[0])
+    assert detail is not None
+    assert detail.row.status == "failed" and "hook said no" in detail.log
+    assert detail.details["error_kind"] == "config"
+
+
+def test_finishers_add_to_the_end_and_one_that_raises_changes_nothing(catalogue) -> None:  # type: ignore[no-untyped-def]
+    def warn(j: Job) -> None:
+        j.end.details["warnings"] = [{"kind": "anomaly", "text": "small"}]
+
+    def broken(_: Job) -> None:
+        raise RuntimeError("a finisher's own bug")
+
+    add_finisher(broken)
+    add_finisher(warn)
+    try:
+        with job(catalogue, kind="backup", engine="archive", plan_name="p") as j:
+            j.end.status = JobStatus.PARTIAL
+    finally:
+        remove_finisher(broken)
+        remove_finisher(warn)
+    row = _row(catalogue, j.id)
+    assert row.status == "partial"
+    detail = job_detail(catalogue, j.id)
+    assert detail is not None and detail.details["warnings"][0]["text"] == "small"
