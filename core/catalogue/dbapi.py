@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from core.timeutil import to_naive_utc
+from core.timeutil import to_naive_utc, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -132,6 +132,13 @@ class Conn:
 
     def column(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return [r[0] for r in self.rows(sql, params)]
+
+    def now(self) -> datetime:
+        """The database server's time (naive UTC): the one clock every host compares against.
+        A catalogue file is used by one host only, so its clock is this process's."""
+        if self.sqlite:
+            return utcnow()
+        return to_datetime(self.scalar("SELECT now() AT TIME ZONE 'UTC'")) or utcnow()
 
 
 class Db:

@@ -14,7 +14,6 @@ from core.catalogue.enums import JobStatus, JobTrigger
 from core.catalogue.models import Job
 from core.errors import LockedError, NotFoundError
 from core.fmt import local_time
-from core.timeutil import utcnow
 
 # Also how often a running job's progress reaches the catalogue (every window shows it).
 HEARTBEAT_EVERY = timedelta(seconds=1)
@@ -35,7 +34,8 @@ def this_host() -> str:
 
 JOB_COLUMNS = ("id", "plan_id", "plan_name", "engine", "kind", "trigger", "status", "requested_by",
                "host", "pid", "created_at", "started_at", "finished_at", "heartbeat_at", "phase",
-               "duration_ms", "bytes", "files", "error", "lock_key", "external_ref", "details")
+               "duration_ms", "bytes", "files", "error", "lock_key", "external_ref", "details",
+               "pid_start")
 _SELECT = "SELECT " + ", ".join(f'"{c}"' for c in JOB_COLUMNS) + " FROM jobs"
 _DATES = {"created_at", "started_at", "finished_at", "heartbeat_at"}
 
@@ -84,18 +84,19 @@ def start_job(
     lock_key: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> int:
-    """Record a running job and take `lock_key`; LockedError if another job holds it."""
-    now = utcnow()
+    """Record a running job and take `lock_key`; LockedError if another job holds it. Its
+    times are the database server's (one clock for every host)."""
     if requested_by is None:
         requested_by = "scheduler" if trigger == JobTrigger.SCHEDULED.value else current_user()
+    pid = os.getpid()
     job = Job(plan_id=plan_id, plan_name=plan_name, engine=engine, kind=kind, trigger=trigger,
               status=JobStatus.RUNNING.value, requested_by=requested_by, host=this_host(),
-              pid=os.getpid(), created_at=now, started_at=now, heartbeat_at=now,
-              lock_key=lock_key, details=details or {})
+              pid=pid, pid_start=process_start(pid), lock_key=lock_key, details=details or {})
     if lock_key is not None:
         recover_interrupted(cat, lock_key=lock_key)
     try:
         with cat.db.transaction() as c:
+            job.created_at = job.started_at = job.heartbeat_at = c.now()
             return _insert(c, job, "")
     except Conflict as e:
         holder = _lock_holder(cat, lock_key) if lock_key else None
@@ -123,7 +124,7 @@ def heartbeat(cat: Catalogue, job_id: int, **fields: Any) -> None:
     names = ["heartbeat_at", *fields]
     sets = ", ".join(f'"{k}" = ?' for k in names)
     with cat.db.connect() as c:
-        c.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [utcnow(), *fields.values(), job_id])
+        c.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [c.now(), *fields.values(), job_id])
 
 
 def append_log(cat: Catalogue, job_id: int, text: str) -> None:
@@ -158,7 +159,7 @@ def finish_job(
         job = _get(c, job_id)
         if job is None:
             raise NotFoundError(f"No job {job_id}.")
-        now = utcnow()
+        now = c.now()
         duration = (int((now - job.started_at).total_seconds() * 1000)
                     if job.started_at is not None else job.duration_ms)
         c.execute("UPDATE jobs SET status = ?, finished_at = ?, duration_ms = ?, lock_key = NULL,"
@@ -229,11 +230,23 @@ def failed_since(cat: Catalogue, started_after: datetime, finished_after: dateti
     return [job_from_row(r) for r in rows]
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if pid is None or pid <= 0:
-        return False
-    if pid == os.getpid():
-        return True
+def process_start(pid: int) -> int | None:
+    """When process `pid` started (clock ticks after boot, Linux's /proc/PID/stat field 22);
+    None where that cannot be read (no such process, no /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces or parentheses itself.
+    fields = stat[stat.rfind(b")") + 2:].split()
+    try:
+        return int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def _pid_exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -243,14 +256,30 @@ def _pid_alive(pid: int | None) -> bool:
     return True
 
 
+def _alive_here(job: Job, stale: datetime) -> bool:
+    """Whether a job of this host still has its process: the PID exists and is the same process
+    (its start time is the one recorded). Without a recorded start time (a row from before
+    revision 0004, or no /proc), the PID must exist and the heartbeat be fresh."""
+    pid = job.pid
+    if pid is None or pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    if not _pid_exists(pid):
+        return False
+    if job.pid_start is not None:
+        started = process_start(pid)
+        if started is not None:
+            return started == job.pid_start
+    return job.heartbeat_at is not None and job.heartbeat_at >= stale
+
+
 def recover_interrupted(cat: Catalogue, *, lock_key: str | None = None) -> list[int]:
     """Mark jobs left running by a process that is gone as interrupted; returns their ids."""
     if not active_job_exists(cat):  # the usual case, answered cheaply
         return []
     active = [JobStatus.RUNNING.value, JobStatus.QUEUED.value]
     host = this_host()
-    now = utcnow()
-    stale = now - STALE_AFTER
     sql = _SELECT + " WHERE status IN (?, ?)"
     params: list[Any] = list(active)
     if lock_key is not None:
@@ -258,12 +287,15 @@ def recover_interrupted(cat: Catalogue, *, lock_key: str | None = None) -> list[
         params.append(lock_key)
     else:
         sql += " AND (host = ? OR heartbeat_at < ? OR heartbeat_at IS NULL)"
-        params += [host, stale]
     dead: list[int] = []
     with cat.db.transaction() as c:
+        now = c.now()  # the server's clock: a host whose clock is ahead sees no false deaths
+        stale = now - STALE_AFTER
+        if lock_key is None:
+            params += [host, stale]
         for job in [job_from_row(r) for r in c.rows(sql, params)]:
             if job.host == host:
-                gone = not _pid_alive(job.pid)
+                gone = not _alive_here(job, stale)
                 reason = f"process {job.pid} on {host} ended without finishing the job"
             else:
                 gone = job.heartbeat_at is None or job.heartbeat_at < stale
