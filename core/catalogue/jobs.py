@@ -5,11 +5,19 @@ from __future__ import annotations
 import getpass
 import os
 import socket
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from core.catalogue.db import Catalogue, active_job_exists
-from core.catalogue.dbapi import Conflict, Conn, to_datetime, to_json
+from core.catalogue.dbapi import (
+    Conflict,
+    Conn,
+    in_chunks,
+    placeholders,
+    to_datetime,
+    to_json,
+)
 from core.catalogue.enums import JobStatus, JobTrigger
 from core.catalogue.models import Job
 from core.errors import LockedError, NotFoundError
@@ -96,6 +104,11 @@ def start_job(
         recover_interrupted(cat, lock_key=lock_key)
     try:
         with cat.db.transaction() as c:
+            # Looked up first so that a refused start takes no id from PostgreSQL's sequence;
+            # the unique lock_key still decides a race.
+            if lock_key is not None and c.first("SELECT id FROM jobs WHERE lock_key = ?",
+                                                [lock_key]) is not None:
+                raise Conflict(lock_key)
             job.created_at = job.started_at = job.heartbeat_at = c.now()
             return _insert(c, job, "")
     except Conflict as e:
@@ -212,6 +225,17 @@ def record_external_job(
             return _insert(c, job, log)
     except Conflict:
         return None  # another process recorded it first
+
+
+def job_hosts(cat: Catalogue, job_ids: Sequence[int]) -> dict[int, str]:
+    """The host each of these jobs ran on (jobs without one are left out)."""
+    found: dict[int, str] = {}
+    with cat.db.connect() as c:
+        for part in in_chunks(sorted(set(job_ids))):
+            for job_id, host in c.rows("SELECT id, host FROM jobs WHERE host <> '' AND id IN"
+                                       f" ({placeholders(len(part))})", part):
+                found[int(job_id)] = str(host)
+    return found
 
 
 def newest_job_id(cat: Catalogue) -> int | None:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from core.catalogue import schedules as rows
 from core.catalogue.db import Catalogue
 from core.catalogue.dbapi import to_datetime
+from core.hosts import this_host
 from core.scheduling import due_times
 from core.timeutil import to_aware
 
@@ -101,7 +102,7 @@ class Scheduler:
         """Start what is due; the seconds until the next due time (at most max_sleep)."""
         now = self.clock.now()
         soonest: datetime | None = None
-        for a in rows.active_schedules(self.cat):
+        for a in rows.active_schedules(self.cat, this_host()):  # only this host's plans
             try:
                 z = due_times.zone(a.timezone)
                 nxt = self._handle(a.id, a.plan_id, a.plan, a.kind, a.expression, z,

@@ -28,7 +28,7 @@ def test_clock_ahead_leaves_another_hosts_live_job_alone(pg_catalogue_url: str,
     try:
         staging = [d for d in (dest / "p").iterdir() if d.name.startswith(".staging-")]
         assert staging, "the live run wrote no staging folder"
-        second = ws_b.run("run", "p")
+        second = ws_b.run("run", "p", "--here")
         assert second.returncode != 0
         assert "already running" in second.stderr and "on wsA" in second.stderr
         assert all(d.exists() for d in staging), "wsB deleted wsA's live staging folder"

@@ -29,13 +29,20 @@ class Workstation:
     home: Path
     url: str
     clock: str | None = None  # libfaketime's offset, e.g. "+6m"
+    # A folder that is this workstation's own disk: FOLDER-disk bound over it in a private
+    # mount namespace, so that no other workstation sees what it holds.
+    private: Path | None = None
 
     def argv(self, *args: str) -> list[str]:
         cmd = [sys.executable, "-m", "core.cli.main", "--home", str(self.home),
                "--catalogue", self.url, *args]
         if self.clock:
             cmd = ["faketime", "-f", self.clock, *cmd]
-        return ["unshare", "-u", "sh", "-c", 'hostname "$0" && exec "$@"', self.host, *cmd]
+        if self.private is None:
+            return ["unshare", "-u", "sh", "-c", 'hostname "$0" && exec "$@"', self.host, *cmd]
+        return ["unshare", "-u", "-m", "--propagation", "private", "sh", "-c",
+                'hostname "$0" && mount --bind "$1-disk" "$1" && shift && exec "$@"',
+                self.host, str(self.private), *cmd]
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {**os.environ, "PYTHONPATH": str(REPO), **extra}
