@@ -123,6 +123,25 @@ def start_job(
         raise LockedError(f"{name} is already running{who}.") from e
 
 
+def record_skipped(cat: Catalogue, *, kind: str, plan_id: int | None, plan_name: str,
+                   lock_key: str, trigger: str = JobTrigger.SCHEDULED.value,
+                   requested_by: str = "scheduler") -> int:
+    """Record a run that did not start because `lock_key` was held, as a finished job of status
+    skipped ("skipped: plan busy on wsA since ..."), so that the history shows and counts it."""
+    holder = _lock_holder(cat, lock_key)
+    why = "plan busy"
+    if holder is not None and holder.started_at is not None:
+        why += (f" on {holder.host or 'another host'} since "
+                f"{holder.started_at:%Y-%m-%d %H:%M} UTC (job {holder.id})")
+    job = Job(plan_id=plan_id, plan_name=plan_name, engine=holder.engine if holder else "",
+              kind=kind, trigger=trigger, status=JobStatus.SKIPPED.value,
+              requested_by=requested_by, host=this_host(), pid=os.getpid(),
+              duration_ms=0, error=f"skipped: {why}", details={"error_kind": "busy"})
+    with cat.db.transaction() as c:
+        job.created_at = job.started_at = job.finished_at = c.now()
+        return _insert(c, job, f"Skipped: {why}.\n")
+
+
 def _lock_holder(cat: Catalogue, lock_key: str) -> Job | None:
     with cat.db.connect() as c:
         r = c.first(_SELECT + " WHERE lock_key = ?", [lock_key])
