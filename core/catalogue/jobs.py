@@ -202,6 +202,32 @@ def finish_job(
                    {**job.details, **details} if details else job.details, job_id])
 
 
+def record_late_finish(cat: Catalogue, job_id: int, status: JobStatus | str, *,
+                       error: str | None, bytes: int | None, files: int | None,
+                       details: dict[str, Any], log: str, ended_at: datetime) -> bool:
+    """Record how a job ended while the catalogue was unreachable (kept by its host since): its
+    status replaces "running", or "interrupted" given meanwhile by a host that saw it silent.
+    False if the job is unknown or ended otherwise already."""
+    status = JobStatus(status)
+    note = "Recorded late: the catalogue was unreachable when the job ended.\n"
+    with cat.db.transaction() as c:
+        job = _get(c, job_id)
+        if job is None or job.status not in (JobStatus.RUNNING.value,
+                                             JobStatus.INTERRUPTED.value):
+            return False
+        duration = (int((ended_at - job.started_at).total_seconds() * 1000)
+                    if job.started_at is not None else job.duration_ms)
+        c.execute("UPDATE jobs SET status = ?, finished_at = ?, duration_ms = ?, lock_key = NULL,"
+                  " error = ?, bytes = ?, files = ?, details = ? WHERE id = ?",
+                  [status.value, ended_at, max(duration or 0, 0), error,
+                   bytes if bytes is not None else job.bytes,
+                   files if files is not None else job.files, {**job.details, **details},
+                   job_id])
+        c.execute("UPDATE job_logs SET text = text || ? WHERE job_id = ?",
+                  [(log + "\n" if log and not log.endswith("\n") else log) + note, job_id])
+    return True
+
+
 def discard_job(cat: Catalogue, job_id: int) -> None:
     """Forget a finished job that changed nothing (the app's refresh at start-up), log and all."""
     with cat.db.transaction() as c:

@@ -21,6 +21,7 @@ from core.catalogue.db import Catalogue
 from core.catalogue.dbapi import to_datetime
 from core.catalogue.jobs import recover_interrupted
 from core.hosts import this_host
+from core.jobs import pending
 from core.scheduling import due_times
 from core.timeutil import to_aware
 
@@ -106,6 +107,7 @@ class Scheduler:
         # Jobs of a host or process that died stop blocking their plans without anyone having
         # to open the catalogue again.
         recover_interrupted(self.cat)
+        pending.record(self.cat)  # outcomes of jobs that ended while the catalogue was away
         for a in rows.active_schedules(self.cat, this_host()):  # only this host's plans
             try:
                 z = due_times.zone(a.timezone)
