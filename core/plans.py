@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core import engines
+from core import engines, hosts
 from core.catalogue import plans as rows
 from core.catalogue.db import Catalogue
 from core.catalogue.dbapi import Conflict
@@ -66,7 +66,7 @@ def add_plan(
         raise UsageError("A plan needs a name.")
     opts, passwords, srcs, dests = _validated(engine, sources, destinations, options)
     plan = Plan(name=name, engine=engine, sources=srcs, excludes=list(excludes or []),
-                options=opts)
+                options=opts, host=hosts.home_for_new_plan(cat))
     plan.destinations = [Destination(kind="local", location=d, position=i,
                                      options={"marker": create_destination(d)})
                          for i, d in enumerate(dests)]
@@ -130,6 +130,30 @@ def update_plan(
         for url in gone:
             store.delete(db_secret_key(plan_id, url))
     return get_plan(cat, target)
+
+
+def set_host(cat: Catalogue, name: str, host: str | None) -> Plan:
+    """Give the plan a home host (None: any host)."""
+    host = host.strip() if host else None
+    plan = _load(cat, name)
+    plan.host = host or None
+    rows.save_plan(cat, plan)
+    return plan
+
+
+def mark_shared(cat: Catalogue, name: str, locations: list[str]) -> Plan:
+    """Declare these destinations of the plan shared: a mount (NFS, SMB, S3) that every host
+    sees, so any host verifies and restores the copies there."""
+    wanted = {str(Path(p).expanduser().absolute()) for p in locations}
+    plan = _load(cat, name)
+    unknown = wanted - {d.location for d in plan.destinations}
+    if unknown:
+        raise UsageError(f"Plan {name!r} has no destination {sorted(unknown)[0]}.")
+    for d in plan.destinations:
+        if d.location in wanted:
+            d.options = {**d.options, "shared": True}
+    rows.save_plan(cat, plan)
+    return plan
 
 
 def _replace_destinations(plan: Plan, dests: list[str]) -> None:
@@ -206,12 +230,14 @@ def plan_json(plan: Plan, now: datetime | None = None) -> dict[str, Any]:
         "sources": list(plan.sources),
         "excludes": list(plan.excludes),
         "destinations": [
-            {"id": d.id, "kind": d.kind, "location": d.location, "enabled": d.enabled}
+            {"id": d.id, "kind": d.kind, "location": d.location, "enabled": d.enabled,
+             "shared": bool(d.options.get("shared"))}
             for d in plan.destinations
         ],
         "schedules": [{"id": sc.id, **schedule_json(sc, plan.name, now_local)}
                       for sc in plan.schedules],
         "options": dict(plan.options),
+        "host": plan.host,
         "created_at": iso(plan.created_at),
         "updated_at": iso(plan.updated_at),
     }

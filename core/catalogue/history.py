@@ -44,12 +44,14 @@ SORT_COLUMNS = {
 }
 
 ROW_SELECT = ('SELECT id, plan_name, engine, kind, "trigger", status, requested_by, started_at,'
-              " finished_at, duration_ms, bytes, files, error, plan_id, heartbeat_at FROM jobs")
+              " finished_at, duration_ms, bytes, files, error, plan_id, heartbeat_at, host"
+              " FROM jobs")
 
 
 def _to_row(r: tuple[Any, ...]) -> HistoryRow:
     return HistoryRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], to_datetime(r[7]),
-                      to_datetime(r[8]), r[9], r[10], r[11], r[12], r[13], to_datetime(r[14]))
+                      to_datetime(r[8]), r[9], r[10], r[11], r[12], r[13], to_datetime(r[14]),
+                      r[15] or "")
 
 
 def _rows(c: Conn, sql: str, params: list[Any]) -> list[HistoryRow]:

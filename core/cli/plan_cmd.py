@@ -51,6 +51,11 @@ def register(sub: Any) -> None:
     onoff = edit.add_mutually_exclusive_group()
     onoff.add_argument("--enable", dest="enabled", action="store_const", const=True)
     onoff.add_argument("--disable", dest="enabled", action="store_const", const=False)
+    home = edit.add_mutually_exclusive_group()
+    home.add_argument("--host", metavar="NAME",
+                      help="the host whose scheduler runs the plan (a shared catalogue)")
+    home.add_argument("--any-host", action="store_true",
+                      help="any host's scheduler may run the plan")
     plan_options.add_flags(edit, setup=False)
     edit.set_defaults(func=_edit)
 
@@ -65,6 +70,8 @@ def _settings(p: argparse.ArgumentParser, replaces: str) -> None:
                    help=f"file or folder to back up (repeatable{replaces})")
     p.add_argument("--dest", action="append", default=[], metavar="PATH",
                    help=f"destination folder (repeatable{replaces}); created, with its marker")
+    p.add_argument("--shared-dest", action="append", default=[], metavar="PATH",
+                   help="a destination on a mount every host sees (NFS, SMB, S3), repeatable")
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                    help=f"exclude pattern (repeatable{replaces})")
     p.add_argument("--schedule", metavar="EXPR",
@@ -78,9 +85,11 @@ def _add(ctx: CliContext, a: argparse.Namespace) -> int:
     if a.database_password_stdin:
         options["databases"] = db_password.fill_in(list(options.get("databases") or []))
     plan = plans.add_plan(
-        ctx.catalogue, a.name, a.engine, sources=a.source, destinations=a.dest,
+        ctx.catalogue, a.name, a.engine, sources=a.source, destinations=a.dest + a.shared_dest,
         excludes=a.exclude, schedule=a.schedule, options=options, secrets=store,
     )
+    if a.shared_dest:
+        plan = plans.mark_shared(ctx.catalogue, plan.name, a.shared_dest)
     if engines.keeps_repository(a.engine):  # create the repository, or check it
         from core.plan_setup import set_up_repository  # repository set-up: only these plans
 
@@ -106,15 +115,24 @@ def _edit(ctx: CliContext, a: argparse.Namespace) -> int:
     edited = plans.update_plan(
         ctx.catalogue, plan.name, new_name=a.rename, enabled=a.enabled,
         sources=a.source or list(plan.sources),
-        destinations=a.dest or [d.location for d in plan.destinations],
+        destinations=_with(a.dest or [d.location for d in plan.destinations], a.shared_dest),
         excludes=a.exclude or list(plan.excludes),
         schedule=a.schedule if a.schedule is not None else (backup[0] if backup else None),
         options=options, secrets=store)
+    if a.shared_dest:
+        edited = plans.mark_shared(ctx.catalogue, edited.name, a.shared_dest)
+    if a.host is not None or a.any_host:
+        edited = plans.set_host(ctx.catalogue, edited.name, None if a.any_host else a.host)
     if a.json:
         print_json(plans.plan_json(edited))
     else:
         print(f"Plan {edited.name!r} changed.")
     return 0
+
+
+def _with(dests: list[str], more: list[str]) -> list[str]:
+    known = {str(Path(d).expanduser().absolute()) for d in dests}
+    return dests + [d for d in more if str(Path(d).expanduser().absolute()) not in known]
 
 
 def _list(ctx: CliContext, a: argparse.Namespace) -> int:

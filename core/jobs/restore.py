@@ -20,6 +20,7 @@ from core.engines.archive.restore import check_target, restore_tree, select
 from core.engines.dumps import ops as dumps
 from core.errors import EngineError, UsageError
 from core.fmt import count
+from core.hosts import check_readable_here
 from core.jobs.lifecycle import job
 from core.progress import CancelToken, ProgressCallback, no_progress
 from core.run_prep import read_manifest
@@ -85,6 +86,7 @@ def restore_backup(cat: Catalogue, backup_id: int, *, to: Path | None = None,
         raise UsageError("Restore needs either a target folder (--to) or --into-database.")
     if to is not None:
         check_target(to, overwrite)
+    check_readable_here(cat, b)
     with job(cat, kind=JobKind.RESTORE.value, engine=b.engine, plan_id=b.plan_id,
              plan_name=b.plan, trigger=trigger, details={"backup_id": b.id},
              progress=progress, cancel=cancel) as j:

@@ -14,10 +14,11 @@ from core.catalogue.enums import JobKind, JobStatus, LocationState
 from core.config import AppPaths
 from core.engines import keeps_repository
 from core.errors import NotFoundError
+from core.hosts import elsewhere
 from core.jobs.lifecycle import job
 from core.progress import CancelToken, ProgressCallback, no_progress
 from core.timeutil import iso, utcnow
-from core.verify import UNREACHED, VerifyReport, verify_locations
+from core.verify import UNREACHED, LocationResult, VerifyReport, verify_locations
 
 SKIPPED = (LocationState.FAILED.value, LocationState.DELETED.value)
 # The engine a verify job of several engines' backups (or of none) is recorded under.
@@ -67,9 +68,16 @@ def verify_backups(cat: Catalogue, ids: list[int] | None = None, *,
 def _verify(cat: Catalogue, items: list[BackupInfo], progress: ProgressCallback,
             cancel: CancelToken, paths: AppPaths | None) -> VerifyReport:
     kept = [b for b in items if keeps_repository(b.engine)]
+    away = elsewhere(cat, items)
     targets = [(b, loc) for b in items if not keeps_repository(b.engine)
-               for loc in b.locations if loc.state not in SKIPPED]
+               for loc in b.locations if loc.state not in SKIPPED and loc.id not in away]
     report = verify_locations(targets, progress=progress, cancel=cancel)
+    report.locations += [
+        LocationResult(b.id, loc.id, loc.destination, loc.path, UNREACHED,
+                       error=f"on {away[loc.id]}'s local disk (not a shared destination): "
+                             f"verify it on {away[loc.id]}")
+        for b in items if not keeps_repository(b.engine)
+        for loc in b.locations if loc.state not in SKIPPED and loc.id in away]
     if kept:
         from core.jobs import repository  # only their jobs load repository engines
 
