@@ -64,7 +64,9 @@ def _settings(p: argparse.ArgumentParser, replaces: str) -> None:
     p.add_argument("--source", action="append", default=[], metavar="PATH",
                    help=f"file or folder to back up (repeatable{replaces})")
     p.add_argument("--dest", action="append", default=[], metavar="PATH",
-                   help=f"destination folder (repeatable{replaces}); created, with its marker")
+                   help=f"destination: a folder (created, with its marker), "
+                        f"sftp://USER@HOST[:PORT]/PATH, s3://BUCKET/PATH or "
+                        f"RCLONE_REMOTE:PATH (repeatable{replaces})")
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                    help=f"exclude pattern (repeatable{replaces})")
     p.add_argument("--schedule", metavar="EXPR",
