@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from tests.core.remote.conftest import S3, run_cli
@@ -49,3 +52,66 @@ def test_backup_to_s3_streams_verifies_and_keeps_keys_out(home: Path, tmp_path: 
     for log in (home / "logs").rglob("*"):
         if log.is_file():
             assert b"backupdesk-test-secret" not in log.read_bytes()
+
+
+def test_flipped_byte_is_reported_corrupt_by_deep_verify(home: Path, tmp_path: Path,
+                                                         s3: S3) -> None:
+    add_s3_plan(make_source(tmp_path), s3)
+    r = run_cli("run", "p", "--json")
+    assert r.returncode == 0, r.stderr
+    bid = str(json.loads(r.stdout)["backup_id"])
+    archive = next((s3.root / "bkt").rglob("files.tar.zst"))
+    data = bytearray(archive.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    archive.write_bytes(bytes(data))
+    r = run_cli("verify", bid, "--deep", "--json")
+    assert r.returncode != 0
+    loc = json.loads(r.stdout)["locations"][0]
+    assert loc["state"] == "corrupt"
+    assert {a["name"]: a["state"] for a in loc["artifacts"]}["files.tar.zst"] == "corrupt"
+
+
+def test_wrong_credentials_fail_in_one_clear_line(home: Path, tmp_path: Path, s3: S3,
+                                                  monkeypatch) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret-key-at-all")
+    add_s3_plan(make_source(tmp_path), s3)
+    r = run_cli("run", "p")
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines() == [
+        "backupdesk: Remote s3://bkt/backups: the credentials were refused."]
+    assert objects(s3) == []
+
+
+def test_server_stopped_mid_upload_leaves_nothing_complete_and_next_run_cleans(
+        home: Path, tmp_path: Path, s3: S3) -> None:
+    src = make_source(tmp_path)
+    (src / "big.bin").write_bytes(os.urandom(24 << 20))
+    add_s3_plan(src, s3, "--bwlimit", "4M")
+    run = subprocess.Popen([sys.executable, "-m", "core", "run", "p"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(
+            p.is_file() for p in (s3.root / "bkt").rglob("*")) and not _uploading(s3):
+        time.sleep(0.1)
+    time.sleep(1.5)  # some of the archive is on its way
+    s3.stop()
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 1
+    said = [ln for ln in err.splitlines() if ln.startswith("backupdesk:")]  # not progress
+    assert said == ["backupdesk: Remote s3://bkt/backups: it cannot be reached."]
+    assert not [n for n in objects(s3) if n.endswith("manifest.json")]
+    assert not [n for n in objects(s3) if "/." not in n]  # nothing under a final name
+    s3.start()
+    r = run_cli("run", "p", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["status"] == "success"
+    left = objects(s3)
+    assert not [n for n in left if "/." in n], left  # the interrupted run's staging is gone
+    assert len([n for n in left if n.endswith("manifest.json")]) == 1
+    r = run_cli("history", "--json")
+    assert '"running"' not in r.stdout
+
+
+def _uploading(s3: S3) -> bool:
+    """serve s3 keeps multipart uploads outside the bucket folder until they complete."""
+    return any(True for _ in s3.root.rglob("*.part"))
