@@ -27,9 +27,8 @@ from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 from core.remote.location import Remote, is_remote, relative
 from core.remote.place import hash_mismatch
 from core.remote.rclone import Rclone, RemoteError
+from core.remote.resolve import Resolve
 
-# location -> the Remote it names, with the settings of the plan (by id) that owns it
-Remotes = Callable[[int | None, str], Remote]
 Check = Callable[[threading.Event, list[int]], "ArtifactResult"]
 
 UNREACHED = LocationState.UNVERIFIED.value
@@ -176,7 +175,7 @@ def verify_locations(targets: list[tuple[BackupInfo, LocationInfo]], *,
                      progress: ProgressCallback = no_progress,
                      cancel: CancelToken | None = None,
                      workers: int | None = None, deep: bool = False,
-                     remotes: Remotes | None = None) -> VerifyReport:
+                     remotes: Resolve | None = None) -> VerifyReport:
     """Check every artifact of every (backup, location); stores nothing. A copy at a remote
     destination is checked by size and the remote's hash, or downloaded with `deep`."""
     cancel = cancel or CancelToken()

@@ -130,7 +130,8 @@ class _Backup:
         if not dests:
             raise ConfigError(f"Plan {plan.name!r} has no enabled destination.")
         self.log(f"Backup of plan {plan.name!r} to {count(len(dests), 'destination')}.")
-        choice = choose_mode(self.cat, plan, mode)
+        choice = choose_mode(self.cat, plan, mode,
+                             remotes=lambda _plan, location: self._remote(location))
         need = expected_size(self.cat, plan, choice.mode)
         plan_dir = placement.plan_dir_name(plan.name, plan.id)
         usable, self.refused = self._usable(dests, need)

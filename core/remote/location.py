@@ -78,7 +78,10 @@ def relative(location: str, path: str) -> str:
     if not (path == base or path.startswith(base + "/") or
             (base.endswith(":") and path.startswith(base))):
         raise ConfigError(f"{path} is not inside destination {location}.")
-    return path[len(base):].lstrip("/")
+    rel = path[len(base):].strip("/")
+    if not rel or any(part in ("", ".", "..") for part in rel.split("/")):
+        raise ConfigError(f"{path} is not inside destination {location}.")
+    return rel
 
 
 def parse(location: str, settings: RemoteSettings | None = None) -> Remote:

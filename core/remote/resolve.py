@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from core.catalogue.db import Catalogue
 from core.catalogue.plans import plan_by_id
+from core.config import AppPaths
 from core.remote.location import Remote, RemoteSettings, parse
 from core.remote.settings import settings_for
 from core.secrets import SecretStore
@@ -24,3 +25,8 @@ def resolver(cat: Catalogue, secrets: SecretStore | None) -> Resolve:
         return parse(location, cache[plan_id])
 
     return resolve
+
+
+def for_catalogue(cat: Catalogue) -> Resolve:
+    """The resolver with this home's secret store (the S3 keys)."""
+    return resolver(cat, SecretStore(AppPaths.resolve()))
