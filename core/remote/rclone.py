@@ -97,17 +97,6 @@ class Rclone:
         out = json.loads(self.run(*args) or b"[]")
         return out if isinstance(out, list) else []
 
-    def exists(self, rel: str) -> bool:
-        try:
-            return bool(self.lsjson(rel, files_only=True))
-        except RemoteError as e:
-            if e.missing:
-                return False
-            raise
-
-    def moveto(self, src: str, dst: str) -> None:
-        self.run("moveto", self.remote.at(src), self.remote.at(dst))
-
     def upload(self, local: str, rel: str) -> None:
         self.run("copyto", local, self.remote.at(rel), transfer=True)
 
