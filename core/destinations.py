@@ -17,6 +17,7 @@ from typing import Any, BinaryIO, Protocol
 
 from core.errors import DestinationError
 from core.progress import CancelToken
+from core.remote.location import is_remote
 
 CHUNK = 4 << 20
 TMP_PREFIX = ".bdtmp-"
@@ -58,7 +59,10 @@ class DestinationCheck:
 
 
 def check_destination(location: str, need_bytes: int = 0) -> DestinationCheck:
-    """Exists or can be created, writable, enough free space. Creates nothing."""
+    """Exists or can be created, writable, enough free space. Creates nothing. A remote is
+    checked before each run (core.remote.place.check_remote), with the plan's settings."""
+    if is_remote(location):
+        return DestinationCheck(location, True, "remote: checked before each run")
     path = Path(location).expanduser()
     if not path.is_absolute():
         return DestinationCheck(location, False, f"Destination {location} is not an absolute path.")

@@ -164,6 +164,9 @@ def _create_dest(ctx: CliContext, a: argparse.Namespace) -> int:
         print(f"backupdesk: plan {plan.name!r} has no such destination.", file=sys.stderr)
         return 2
     for d in chosen:
+        if d.kind == "rclone":  # nothing to set up: checked with a probe before each run
+            print(f"Destination {d.location} is remote: it is checked before each run.")
+            continue
         set_marker(ctx.catalogue, d.id, create_destination(d.location))
         print(f"Destination {d.location} set up.")
     return 0
