@@ -127,3 +127,18 @@ def listed(s3: S3) -> list[str]:
 def _uploading(s3: S3) -> bool:
     """serve s3 keeps multipart uploads outside the bucket folder until they complete."""
     return any(True for _ in s3.root.rglob("*.part"))
+
+
+def test_bwlimit_reaches_rclone_and_keys_never_its_argv(home: Path, tmp_path: Path, s3: S3
+                                                        ) -> None:
+    log = tmp_path / "argv.log"
+    wrapper = tmp_path / "rclone-logging"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec {find_rclone()} "$@"\n')
+    wrapper.chmod(0o755)
+    add_s3_plan(make_source(tmp_path), s3, "--bwlimit", "8M")
+    r = run_cli("run", "p", env={"BACKUPDESK_RCLONE": str(wrapper)})
+    assert r.returncode == 0, r.stderr
+    calls = log.read_text().splitlines()
+    uploads = [c for c in calls if c.startswith("rcat ")]
+    assert uploads and all("--bwlimit 8M" in c for c in uploads)
+    assert not any(SECRET_KEY in c or ACCESS_KEY in c for c in calls)
