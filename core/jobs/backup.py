@@ -113,7 +113,7 @@ class _Backup:
                 rc.purge(rel)
             except BackupDeskError as e:  # the next run removes it
                 self.log(f"Could not remove {rc.remote.shown(rel)}: {e}")
-        self.remote_staging, self.remote_unrecorded = None, []
+        self.remote_staging, self.remote_unrecorded, self.remote_first = None, [], None
         self._drop_work()
 
     def _drop_work(self) -> None:
@@ -189,13 +189,21 @@ class _Backup:
     def _stream(self, plan: Plan, choice: Any, name: str, plan_dir: str, location: str
                 ) -> RunResult:
         """Write the backup straight to a remote first destination: each artifact streams
-        into a staging folder there as the engine writes it (what the engine writes beside,
-        a database dump, is uploaded after it)."""
+        there as the engine writes it (what the engine writes beside, a database dump, is
+        uploaded after it). Into a staging folder, moved into place after; on S3, where an
+        object appears only once its upload completed, straight under the final names, the
+        manifest held back and uploaded last (a server-side move there copies every byte)."""
         rc = Rclone(self._remote(location))
-        staging = f"{plan_dir}/{placement.STAGING_PREFIX}p{plan.id}-{name}"
-        self.remote_staging = (rc, staging)
         self.work = Path(tempfile.mkdtemp(prefix="backupdesk-work-"))
-        sink = remote_place.RemoteSink(rc, staging)
+        if rc.remote.kind == "s3":
+            folder = f"{plan_dir}/{name}"
+            self.remote_unrecorded.append((rc, folder))
+            self.remote_first = (rc, folder)
+            sink = remote_place.RemoteSink(rc, folder, held=self.work)
+        else:
+            folder = f"{plan_dir}/{placement.STAGING_PREFIX}p{plan.id}-{name}"
+            self.remote_staging = (rc, folder)
+            sink = remote_place.RemoteSink(rc, folder)
         # The digests the engine would leave for a local verify have no file to stand for.
         options = {**plan.options, "verify_after": False}
         req = RunRequest(plan.id, plan.name, list(plan.sources), list(plan.excludes), options,
@@ -203,7 +211,7 @@ class _Backup:
                          choice.previous_manifest)
         with redirect(self.work, sink):
             result = self.engine.run(req, self.progress, self.cancel)
-        for a in result.artifacts:
+        for a in sorted(result.artifacts, key=lambda a: a.kind == "manifest"):
             if a.name not in sink.md5:
                 sink.put(self.work / a.name)
         self._drop_work()
@@ -288,6 +296,8 @@ class _Backup:
             self.remote_staging = None
             self.remote_first = (rc, final)
             return rc.remote.shown(final)
+        if self.remote_first is not None:  # written in place (S3)
+            return self.remote_first[0].remote.shown(self.remote_first[1])
         assert self.staging is not None and self.primary is not None
         first = self.primary / plan_dir / name
         placement.promote(self.staging, first)

@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core.destinations import DestinationCheck
 from core.engines.api import Artifact
 from core.errors import DestinationError
 from core.remote.location import Remote
-from core.remote.rclone import CHUNK, Rclone, RemoteError, Upload
+from core.remote.rclone import CHUNK, Rclone, RemoteError
 
 MANIFEST = "manifest.json"
 PROBE_PREFIX = ".bdprobe-"
@@ -46,14 +47,20 @@ def check_remote(remote: Remote, need_bytes: int = 0) -> DestinationCheck:
 @dataclass
 class RemoteSink:
     """An ArtifactSink (core.destinations) uploading each artifact into `folder` as it is
-    written; `md5` of each upload, for the remotes whose own hash is MD5 (S3)."""
+    written; `md5` of each upload, for the remotes whose own hash is MD5 (S3). With `held`,
+    the manifest is written there instead, to be uploaded last (`put`)."""
 
     rc: Rclone
     folder: str
+    held: Path | None = None
     md5: dict[str, str] = field(default_factory=dict)
 
     @contextmanager
-    def open(self, name: str) -> Iterator[Upload]:
+    def open(self, name: str) -> Iterator[Any]:
+        if self.held is not None and name == MANIFEST:
+            with open(self.held / name, "wb") as f:
+                yield f
+            return
         with self.rc.writing(f"{self.folder}/{name}") as up:
             yield up
         self.md5[name] = up.md5.hexdigest()
@@ -127,21 +134,30 @@ _JOB_SUFFIX = re.compile(r"-job(\d+)$")
 
 def leftovers(rc: Rclone, plan_dir: str, plan_id: int, recorded: set[str],
               prefixes: tuple[str, str]) -> tuple[list[str], dict[str, int]]:
-    """What interrupted runs of the plan left at a remote (relative paths): its staging and
-    partial folders, and unrecorded backup folders with the job that wrote each."""
+    """What failed or interrupted runs of the plan left at a remote (relative paths): its
+    staging and partial folders and unrecorded backup folders without a manifest (never a
+    backup: the manifest goes last), and unrecorded backup folders with the job that wrote
+    each."""
     try:
-        dirs = rc.lsjson(plan_dir, dirs_only=True)
+        found = rc.lsjson(plan_dir, recursive=True, max_depth=2)
     except RemoteError as e:
         if e.missing:
             return [], {}
         raise
+    complete = {str(e["Path"]).split("/")[0] for e in found
+                if not e.get("IsDir") and str(e["Path"]).endswith(f"/{MANIFEST}")}
     mine = tuple(f"{p}p{plan_id}-" for p in prefixes)
     temp, unrecorded = [], {}
-    for d in dirs:
-        name = str(d["Name"])
+    for d in found:
+        name = str(d["Path"])
+        if not d.get("IsDir") or "/" in name:
+            continue
         rel = f"{plan_dir}/{name}"
         if name.startswith(mine):
             temp.append(rel)
         elif rc.remote.shown(rel) not in recorded and (m := _JOB_SUFFIX.search(name)):
-            unrecorded[rel] = int(m.group(1))
+            if name in complete:
+                unrecorded[rel] = int(m.group(1))
+            else:
+                temp.append(rel)
     return temp, unrecorded

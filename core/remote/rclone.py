@@ -88,8 +88,10 @@ class Rclone:
         return p.stdout
 
     def lsjson(self, rel: str = "", *, recursive: bool = False, dirs_only: bool = False,
-               files_only: bool = False, hashes: bool = False) -> list[dict[str, Any]]:
+               files_only: bool = False, hashes: bool = False, max_depth: int = 0
+               ) -> list[dict[str, Any]]:
         args = ["lsjson", self.remote.at(rel), "--no-mimetype"]
+        args += ["--max-depth", str(max_depth)] if max_depth else []
         args += ["-R"] * recursive + ["--dirs-only"] * dirs_only + ["--files-only"] * files_only
         args += ["--hash"] * hashes
         if not hashes:

@@ -113,15 +113,36 @@ def test_server_stopped_mid_upload_leaves_nothing_complete_and_next_run_cleans(
     assert '"running"' not in r.stdout
 
 
-def listed(s3: S3) -> list[str]:
-    """The objects of the bucket through the S3 API (rclone lsjson)."""
+def t_rclone(s3: S3, *args: str, stdin: bytes = b"") -> bytes:
+    """rclone on the bucket as the remote `T:` (through the S3 API)."""
     env = {**os.environ, "RCLONE_CONFIG_T_TYPE": "s3", "RCLONE_CONFIG_T_PROVIDER": "Other",
            "RCLONE_CONFIG_T_ENDPOINT": s3.endpoint, "RCLONE_CONFIG_T_REGION": "us-east-1",
            "RCLONE_CONFIG_T_ACCESS_KEY_ID": ACCESS_KEY,
            "RCLONE_CONFIG_T_SECRET_ACCESS_KEY": SECRET_KEY}
-    out = subprocess.run([find_rclone(), "lsjson", "-R", "--files-only", "T:bkt"], env=env,
-                         capture_output=True, check=True).stdout
+    return subprocess.run([find_rclone(), *args], env=env, input=stdin, capture_output=True,
+                          check=True).stdout
+
+
+def listed(s3: S3) -> list[str]:
+    """The objects of the bucket through the S3 API."""
+    out = t_rclone(s3, "lsjson", "-R", "--files-only", "T:bkt")
     return sorted(e["Path"] for e in json.loads(out))
+
+
+def test_next_run_removes_a_failed_runs_incomplete_folder_only(home: Path, tmp_path: Path,
+                                                                s3: S3) -> None:
+    add_s3_plan(make_source(tmp_path), s3)
+    assert run_cli("run", "p").returncode == 0
+    half = "backups/p/20260101T000000Z-full-job98/files.tar.zst"  # no manifest: never a backup
+    kept = "backups/p/20260101T000000Z-full-job99/"  # whole, its record deleted on purpose
+    t_rclone(s3, "rcat", f"T:bkt/{half}", stdin=b"half")
+    for name in ("files.tar.zst", "manifest.json"):
+        t_rclone(s3, "rcat", f"T:bkt/{kept}{name}", stdin=b"x")
+    r = run_cli("run", "p")
+    assert r.returncode == 0, r.stderr
+    left = listed(s3)
+    assert half not in left
+    assert f"{kept}manifest.json" in left and f"{kept}files.tar.zst" in left
 
 
 def _uploading(s3: S3) -> bool:
