@@ -39,19 +39,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def tree_rss_kib(pid: int) -> int:
-    """RSS of `pid` and its descendants."""
-    total, todo = 0, [pid]
+def tree_rss_kib(pid: int) -> tuple[int, int]:
+    """RSS (KiB) of `pid` and its descendants together, and of `pid` alone."""
+    total, own, todo = 0, 0, [pid]
     while todo:
         p = todo.pop()
         try:
             with open(f"/proc/{p}/status") as f:
-                total += next((int(ln.split()[1]) for ln in f if ln.startswith("VmRSS:")), 0)
+                rss = next((int(ln.split()[1]) for ln in f if ln.startswith("VmRSS:")), 0)
+            total += rss
+            own = rss if p == pid else own
             with open(f"/proc/{p}/task/{p}/children") as f:
                 todo += [int(c) for c in f.read().split()]
         except (OSError, ValueError):
             continue
-    return total
+    return total, own
+
+
+OWN_PEAK: list[int] = [0]  # the last command's own peak RSS (KiB), without its children
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
@@ -59,10 +64,13 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
     t = time.perf_counter()
     p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = [0]
+    OWN_PEAK[0] = 0
 
     def sample() -> None:
         while p.poll() is None:
-            peak[0] = max(peak[0], tree_rss_kib(p.pid))
+            tree, own = tree_rss_kib(p.pid)
+            peak[0] = max(peak[0], tree)
+            OWN_PEAK[0] = max(OWN_PEAK[0], own)
             time.sleep(0.01)
 
     th = threading.Thread(target=sample)
@@ -109,12 +117,14 @@ def main() -> int:
                       "RCLONE_CONFIG_B_ENDPOINT": endpoint, "RCLONE_CONFIG_B_REGION": "us-east-1",
                       "RCLONE_CONFIG_B_ACCESS_KEY_ID": KEY,
                       "RCLONE_CONFIG_B_SECRET_ACCESS_KEY": SECRET}
-        local_t, s3_t, local_m, s3_m = [], [], [], []
+        local_t, s3_t, local_m, s3_m, local_own, s3_own = [], [], [], [], [], []
         for i in range(a.repeat):
             t1, m1 = timed([*cli, "run", "local", "--full"], env)
+            local_own.append(OWN_PEAK[0])
             folder = max((base / "dest" / "local").iterdir(), key=lambda p: p.stat().st_mtime)
             t2, _ = timed([find_rclone(), "copy", str(folder), f"B:bkt/copy{i}"], rclone_env)
             t3, m3 = timed([*cli, "run", "s3", "--full"], env)
+            s3_own.append(OWN_PEAK[0])
             local_t.append(t1 + t2)
             s3_t.append(t3)
             local_m.append(m1)
@@ -126,7 +136,10 @@ def main() -> int:
         print(f"full backup of {nfiles:,} files: S3 {st:.2f} s vs local + rclone copy "
               f"{lt:.2f} s = {st / lt:.2f}x (target <= 1.25x)")
         print(f"peak memory: S3 {sm / 1024:.0f} MiB vs local {lm / 1024:.0f} MiB = "
-              f"{sm / lm:.2f}x (target <= 1.1x)")
+              f"{sm / lm:.2f}x (target <= 1.1x), rclone processes included; the backupdesk "
+              f"process alone: S3 {statistics.median(s3_own) / 1024:.0f} MiB vs local "
+              f"{statistics.median(local_own) / 1024:.0f} MiB = "
+              f"{statistics.median(s3_own) / statistics.median(local_own):.2f}x")
         verify_bench(base, {**env, "BACKUPDESK_HOME": str(base / "vhome")}, cli, endpoint,
                      nverify, a.repeat)
     finally:
