@@ -323,7 +323,7 @@ class _Backup:
         try:
             remote_place.copy_in(rc, source, env, result.artifacts, partial, final)
         except BaseException:
-            rc.purge(partial)
+            rc.purge(partial)  # final, if the copy went there, is purged with the unrecorded
             raise
         return rc.remote.shown(final)
 

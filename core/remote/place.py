@@ -119,14 +119,21 @@ def hash_mismatch(entry: dict[str, object], a: Artifact) -> bool | None:
 def copy_in(rc: Rclone, source: str, source_env: dict[str, str], artifacts: list[Artifact],
             partial: str, final: str) -> None:
     """Copy a backup folder (a local path or another remote's rclone path) to this remote
-    through `partial`, check it, and move it into place."""
+    through `partial`, check it, and move it into place; on S3 (objects appear whole) straight
+    under `final`, the manifest last."""
     if source_env:
         rc.env = {**rc.env, **source_env}
-    for a in artifacts:
-        rc.run("copyto", f"{source}/{a.name}", rc.remote.at(f"{partial}/{a.name}"),
-               transfer=True)
-    check_sizes(rc, partial, artifacts)
-    promote(rc, partial, final, [a.name for a in artifacts])
+    direct = rc.remote.kind == "s3"
+    into = final if direct else partial
+    first = [a for a in artifacts if a.name != MANIFEST]
+    last = [a for a in artifacts if a.name == MANIFEST]
+    for group in (first, last) if direct else (artifacts,):
+        for a in group:
+            rc.run("copyto", f"{source}/{a.name}", rc.remote.at(f"{into}/{a.name}"),
+                   transfer=True)
+        check_sizes(rc, into, group)
+    if not direct:
+        promote(rc, partial, final, [a.name for a in artifacts])
 
 
 _JOB_SUFFIX = re.compile(r"-job(\d+)$")

@@ -163,3 +163,18 @@ def test_bwlimit_reaches_rclone_and_keys_never_its_argv(home: Path, tmp_path: Pa
     uploads = [c for c in calls if c.startswith("rcat ")]
     assert uploads and all("--bwlimit 8M" in c for c in uploads)
     assert not any(SECRET_KEY in c or ACCESS_KEY in c for c in calls)
+
+
+def test_local_and_s3_destinations_each_get_a_checked_copy(home: Path, tmp_path: Path,
+                                                           s3: S3) -> None:
+    src = make_source(tmp_path)
+    local = tmp_path / "local-dest"
+    add_s3_plan(src, s3, "--dest", str(local))
+    r = run_cli("run", "p", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["status"] == "success"
+    assert sorted(n.split("/")[-1] for n in listed(s3)) == ["files.tar.zst", "manifest.json"]
+    r = run_cli("verify", str(out["backup_id"]), "--deep", "--json")
+    states = {loc["destination"]: loc["state"] for loc in json.loads(r.stdout)["locations"]}
+    assert states == {"s3://bkt/backups": "ok", str(local): "ok"}
