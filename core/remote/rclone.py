@@ -95,9 +95,8 @@ class Rclone:
         # --fast-list: one recursive listing on S3 instead of one request per folder
         args += ["-R", "--fast-list"] * recursive + ["--dirs-only"] * dirs_only
         args += ["--files-only"] * files_only
-        args += ["--hash"] * hashes
-        if not hashes:
-            args.append("--no-modtime")
+        # No modification times: on S3 each would cost a request per object.
+        args += ["--hash"] * hashes + ["--no-modtime"]
         out = json.loads(self.run(*args) or b"[]")
         return out if isinstance(out, list) else []
 
