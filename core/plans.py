@@ -17,6 +17,9 @@ from core.engines.dumps.urls import parse
 from core.engines.schema import Secret
 from core.errors import ConfigError, NotFoundError, UsageError
 from core.overlap import check_overlap
+from core.remote import settings as remote_settings
+from core.remote.location import is_remote
+from core.remote.location import parse as parse_remote
 from core.scheduling import expressions
 from core.scheduling.plan_schedules import schedule_json
 from core.secrets import SecretStore, db_secret_key
@@ -36,15 +39,28 @@ def _validated(engine: str, sources: list[str], destinations: list[str],
     """A plan's checked settings: options without passwords, the passwords, absolute sources
     and destinations."""
     spec = engines.get(engine)
-    opts = spec.validate_options({**spec.default_options, **(options or {})})
+    given = {**spec.default_options, **(options or {})}
+    wide = remote_settings.SCHEMA.validate(
+        {k: given.pop(k) for k in list(given) if k in remote_settings.SCHEMA})
+    opts = {**spec.validate_options(given), **wide}
+    dests = [p.strip() if is_remote(p) else str(Path(p).expanduser().absolute())
+             for p in destinations]
+    for d in dests:
+        if is_remote(d):
+            parse_remote(d)  # a malformed sftp:// or s3:// location is refused here
+    if not any(d.startswith("s3://") for d in dests):  # S3 keys only for S3 destinations
+        for o in remote_settings.SCHEMA.secrets():
+            opts.pop(o.name, None)
     opts, passwords = split_passwords(opts)
     if not sources and not opts.get("databases"):
         raise ConfigError("A plan needs at least one source (--source) or database.")
     srcs = [str(Path(p).expanduser().absolute()) for p in sources]
-    dests = [str(Path(p).expanduser().absolute()) for p in destinations]
     if not engines.keeps_repository(engine) and not dests:
         raise ConfigError("A plan needs at least one destination (--dest).")
-    check_overlap(srcs, dests)
+    if any(is_remote(d) for d in dests) and engines.keeps_repository(engine):
+        raise ConfigError(f"Plans of the {engine} engine keep their own repository; remote "
+                          "destinations are for archive plans.")
+    check_overlap(srcs, [d for d in dests if not is_remote(d)])
     return opts, passwords, srcs, dests
 
 
@@ -67,9 +83,7 @@ def add_plan(
     opts, passwords, srcs, dests = _validated(engine, sources, destinations, options)
     plan = Plan(name=name, engine=engine, sources=srcs, excludes=list(excludes or []),
                 options=opts, host=hosts.home_for_new_plan(cat))
-    plan.destinations = [Destination(kind="local", location=d, position=i,
-                                     options={"marker": create_destination(d)})
-                         for i, d in enumerate(dests)]
+    plan.destinations = [new_destination(d, i) for i, d in enumerate(dests)]
     if schedule:
         plan.schedules = [Schedule(kind="backup", expression=expressions.normalise(schedule))]
     try:
@@ -160,11 +174,18 @@ def _replace_destinations(plan: Plan, dests: list[str]) -> None:
     by_location = {d.location: d for d in plan.destinations}
     kept = []
     for i, loc in enumerate(dests):
-        d = by_location.pop(loc, None) or Destination(
-            kind="local", location=loc, options={"marker": create_destination(loc)})
+        d = by_location.pop(loc, None) or new_destination(loc, i)
         d.position = i
         kept.append(d)
     plan.destinations = kept
+
+
+def new_destination(location: str, position: int) -> Destination:
+    """A local folder is created with its marker; a remote is checked before each run."""
+    if is_remote(location):
+        return Destination(kind="rclone", location=location, position=position, options={})
+    return Destination(kind="local", location=location, position=position,
+                       options={"marker": create_destination(location)})
 
 
 def _replace_schedule(plan: Plan, expression: str | None) -> None:
@@ -196,7 +217,8 @@ def split_passwords(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str
 
 
 def _secret_options() -> list[Secret]:
-    return [o for spec in engines.engines().values() for o in spec.options.secrets()]
+    return [*(o for spec in engines.engines().values() for o in spec.options.secrets()),
+            *remote_settings.SCHEMA.secrets()]
 
 
 def get_plan(cat: Catalogue, name: str) -> Plan:
@@ -213,6 +235,7 @@ def remove_plan(cat: Catalogue, name: str, secrets: SecretStore | None = None) -
     plan = _load(cat, name)
     plan_id, urls = plan.id, list(plan.options.get("databases") or [])
     urls += [o.key for o in engines.get(plan.engine).options.secrets()]
+    urls += [o.key for o in remote_settings.SCHEMA.secrets()]
     rows.delete_plan(cat, plan_id)
     if any(not str(u).startswith("sqlite") for u in urls):
         store = secrets or SecretStore(AppPaths.resolve())

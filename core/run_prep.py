@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.backups import BackupInfo, artifact_path, chain_of, get_backup, readable_locations
 from core.catalogue import backups as rows
@@ -15,6 +15,9 @@ from core.engines.archive import manifest as mf
 from core.errors import BackupDeskError, EngineError
 from core.fmt import count
 from core.secrets import SecretStore, db_secret_key
+
+if TYPE_CHECKING:
+    from core.remote.resolve import Resolve
 
 
 @dataclass
@@ -33,19 +36,20 @@ def last_backup(cat: Catalogue, plan: Plan) -> BackupInfo | None:
     return None
 
 
-def read_manifest(b: BackupInfo) -> dict[str, Any]:
+def read_manifest(b: BackupInfo, remotes: Resolve | None = None) -> dict[str, Any]:
     """The backup's manifest from a healthy destination, checked against its SHA-256."""
     expected = next((a for a in b.artifacts if a.kind == "manifest"), None)
     if expected is None:
         raise EngineError(f"Backup {b.id} has no manifest.")
-    path = artifact_path(b, expected.name)
+    path = artifact_path(b, expected.name, remotes)
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != expected.sha256:
         raise EngineError(f"The manifest of backup {b.id} at {path.parent} is damaged.")
     return mf.parse(data, str(path))
 
 
-def choose_mode(cat: Catalogue, plan: Plan, mode: str) -> ModeChoice:
+def choose_mode(cat: Catalogue, plan: Plan, mode: str, remotes: Resolve | None = None
+                ) -> ModeChoice:
     if mode == "full":
         return ModeChoice("full")
     last = last_backup(cat, plan)
@@ -60,8 +64,8 @@ def choose_mode(cat: Catalogue, plan: Plan, mode: str) -> ModeChoice:
                                          f"{every} runs: making a full backup."])
     try:
         for b in chain:
-            readable_locations(b)
-        manifest = read_manifest(last)
+            readable_locations(b, remotes)
+        manifest = read_manifest(last, remotes)
     except (BackupDeskError, OSError, ValueError) as e:
         return ModeChoice("full", notes=[f"Cannot build on backup {last.id} ({e}); "
                                          "making a full backup."])

@@ -68,13 +68,15 @@ def destinations_of(cat: Catalogue, plan_id: int) -> list[Destination]:
 
 
 def shared_destination_ids(cat: Catalogue, ids: Sequence[int]) -> set[int]:
-    """Those of these destinations declared shared (a network mount every host sees)."""
+    """Those of these destinations every host sees: declared shared (a network mount), or a
+    remote (rclone: S3, SFTP...)."""
     if not ids:
         return set()
     with cat.db.connect() as c:
-        rows = c.rows(f"SELECT id, options FROM destinations WHERE id IN"
+        rows = c.rows(f"SELECT id, kind, options FROM destinations WHERE id IN"
                       f" ({placeholders(len(set(ids)))})", sorted(set(ids)))
-    return {int(r[0]) for r in rows if (to_json(r[1]) or {}).get("shared")}
+    return {int(r[0]) for r in rows
+            if r[1] == "rclone" or (to_json(r[2]) or {}).get("shared")}
 
 
 def plan_id_of(c: Conn, name: str) -> int | None:

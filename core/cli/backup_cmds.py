@@ -47,6 +47,9 @@ def register(sub: Any) -> None:
     ver = sub.add_parser("verify", help="check every artifact at every destination")
     ver.add_argument("ids", nargs="*", type=int, metavar="ID")
     ver.add_argument("--all", action="store_true", help="verify every backup")
+    ver.add_argument("--deep", action="store_true",
+                     help="download and hash the copies at remote destinations (else their "
+                          "size and the remote's own hash are checked)")
     ver.add_argument("--json", action="store_true")
     ver.set_defaults(func=_verify)
 
@@ -141,7 +144,8 @@ def _verify(ctx: CliContext, a: argparse.Namespace) -> int:
     old = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     try:
         report = verify_backups(ctx.catalogue, None if a.all else a.ids, cancel=cancel,
-                                trigger=JobTrigger.CLI.value)
+                                trigger=JobTrigger.CLI.value, paths=ctx.config.paths,
+                                deep=a.deep)
     finally:
         signal.signal(signal.SIGINT, old)
     if a.json:

@@ -69,7 +69,9 @@ def _settings(p: argparse.ArgumentParser, replaces: str) -> None:
     p.add_argument("--source", action="append", default=[], metavar="PATH",
                    help=f"file or folder to back up (repeatable{replaces})")
     p.add_argument("--dest", action="append", default=[], metavar="PATH",
-                   help=f"destination folder (repeatable{replaces}); created, with its marker")
+                   help=f"destination: a folder (created, with its marker), "
+                        f"sftp://USER@HOST[:PORT]/PATH, s3://BUCKET/PATH or "
+                        f"RCLONE_REMOTE:PATH (repeatable{replaces})")
     p.add_argument("--shared-dest", action="append", default=[], metavar="PATH",
                    help="a destination on a mount every host sees (NFS, SMB, S3), repeatable")
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
@@ -180,6 +182,9 @@ def _create_dest(ctx: CliContext, a: argparse.Namespace) -> int:
         print(f"backupdesk: plan {plan.name!r} has no such destination.", file=sys.stderr)
         return 2
     for d in chosen:
+        if d.kind == "rclone":  # nothing to set up: checked with a probe before each run
+            print(f"Destination {d.location} is remote: it is checked before each run.")
+            continue
         set_marker(ctx.catalogue, d.id, create_destination(d.location))
         print(f"Destination {d.location} set up.")
     return 0

@@ -23,6 +23,7 @@ from core.fmt import count
 from core.hosts import check_readable_here
 from core.jobs.lifecycle import job
 from core.progress import CancelToken, ProgressCallback, no_progress
+from core.remote.resolve import Resolve, for_catalogue
 from core.run_prep import read_manifest
 from core.verify import hash_file
 
@@ -45,9 +46,12 @@ class RestoreResult:
                 "problems": self.problems}
 
 
-def chain_archives(cat: Catalogue, b: BackupInfo) -> Callable[[str], Path]:
-    """Where the files archive of each backup of b's chain is, by backup name."""
+def chain_archives(cat: Catalogue, b: BackupInfo, remotes: Resolve | None = None
+                   ) -> Callable[[str], Path]:
+    """Where the files archive of each backup of b's chain is, by backup name (an archive at
+    a remote destination is downloaded first)."""
     chain = {x.name: x for x in chain_of(cat, b.id)}
+    remotes = remotes or for_catalogue(cat)
 
     def open_archive(name: str) -> Path:
         owner = chain.get(name)
@@ -56,7 +60,7 @@ def chain_archives(cat: Catalogue, b: BackupInfo) -> Callable[[str], Path]:
         arts = [a for a in owner.artifacts if a.kind == "files"]
         if not arts:
             raise EngineError(f"Backup {owner.id} has no files archive.")
-        return artifact_path(owner, arts[0].name)
+        return artifact_path(owner, arts[0].name, remotes)
 
     return open_archive
 
@@ -92,7 +96,7 @@ def restore_backup(cat: Catalogue, backup_id: int, *, to: Path | None = None,
              progress=progress, cancel=cancel) as j:
         result = RestoreResult(j.id, b.id)
         if into_database is not None:
-            _load(b, into_database, dump, j.cancel)
+            _load(b, into_database, dump, j.cancel, for_catalogue(cat))
             result.loaded_into = dumps.redact(into_database)
             j.log(f"Loaded into {result.loaded_into}.")
         else:
@@ -112,7 +116,8 @@ def restore_backup(cat: Catalogue, backup_id: int, *, to: Path | None = None,
 def _restore_files(cat: Catalogue, b: BackupInfo, to: Path, paths: list[str],
                    progress: ProgressCallback, cancel: CancelToken,
                    result: RestoreResult, numeric_owner: bool) -> None:
-    manifest = read_manifest(b)
+    remotes = for_catalogue(cat)
+    manifest = read_manifest(b, remotes)
     roots = manifest.get("roots", {})
     dumps_dir = DUMPS_DIR if DUMPS_DIR not in roots else f"{DUMPS_DIR}-dumps"
     db_arts = [a for a in b.artifacts if a.kind == "database"]
@@ -122,7 +127,7 @@ def _restore_files(cat: Catalogue, b: BackupInfo, to: Path, paths: list[str],
     entries = [] if paths and not tree_paths else select(manifest["entries"], tree_paths)
     if paths and not entries and not want_dumps:
         raise UsageError("Nothing in this backup matches the given paths.")
-    open_archive = chain_archives(cat, b)
+    open_archive = chain_archives(cat, b, remotes)
     if entries:
         stats = restore_tree(entries, open_archive, to, progress=progress, cancel=cancel,
                              names=owners.Names(manifest, numeric_owner))
@@ -131,7 +136,7 @@ def _restore_files(cat: Catalogue, b: BackupInfo, to: Path, paths: list[str],
         out = to / dumps_dir
         out.mkdir(parents=True, exist_ok=True)
         try:
-            copied = copy_file_atomic(artifact_path(b, a.name), out / a.name, cancel,
+            copied = copy_file_atomic(artifact_path(b, a.name, remotes), out / a.name, cancel,
                                       expect_sha256=a.sha256)
         except CopyMismatch as e:
             raise EngineError(f"The dump {a.name} of backup {b.id} is damaged.") from e
@@ -139,7 +144,8 @@ def _restore_files(cat: Catalogue, b: BackupInfo, to: Path, paths: list[str],
         result.bytes += copied.size
 
 
-def _load(b: BackupInfo, url: str, name: str | None, cancel: CancelToken) -> None:
+def _load(b: BackupInfo, url: str, name: str | None, cancel: CancelToken,
+          remotes: Resolve) -> None:
     target = dumps.parse(url)
     candidates = [a for a in b.artifacts if a.kind == "database"
                   and (a.name == name if name else a.meta.get("kind") == target.kind)]
@@ -153,7 +159,7 @@ def _load(b: BackupInfo, url: str, name: str | None, cancel: CancelToken) -> Non
     if art.meta.get("kind") != target.kind:
         raise UsageError(f"{art.name} is a {art.meta.get('kind')} dump; it cannot be loaded "
                          f"into a {target.kind} database.")
-    path = artifact_path(b, art.name)
+    path = artifact_path(b, art.name, remotes)
     if hash_file(path)[1] != art.sha256:
         raise EngineError(f"The dump {art.name} of backup {b.id} at {path.parent} is damaged.")
     dumps.load(target, path, cancel)
