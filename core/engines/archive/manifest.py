@@ -79,11 +79,17 @@ def dumps(manifest: dict[str, Any]) -> bytes:
 
 
 class Loaded(dict[str, Any]):
-    """A manifest as read (check()ed), with the bytes it was read from."""
+    """A manifest as read (check()ed), with the bytes it was read from (decrypted) and, for an
+    encrypted backup, the age identity that opened it (its archives and dumps open with it)."""
 
-    def __init__(self, data: dict[str, Any], raw: bytes) -> None:
+    def __init__(self, data: dict[str, Any], raw: bytes, key: Any = None) -> None:
         super().__init__(data)
         self._raw = raw
+        self.key = key
+
+    @property
+    def identities(self) -> list[Any]:
+        return [self.key] if self.key is not None else []
 
     def raw_entries(self) -> list[Encoded] | None:
         """Each entry's JSON as it stands in the file, in order, so that an unchanged entry is
