@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "core.cli.borg_cmd",
     "core.cli.schedule_cmd",
     "core.cli.crypt_cmd",
+    "core.cli.catalogue_cmd",
 ]
 # Which module registers each subcommand, so that one command loads only its own module (and
 # the GUI none). tests/core/cli/test_cli_registry.py keeps it in step with the modules.
@@ -47,6 +48,7 @@ COMMANDS = {
     **dict.fromkeys(("service", "scheduler", "schedule", "prune", "status", "restore-test",
                      "notify-test"), "core.cli.schedule_cmd"),
     "key": "core.cli.crypt_cmd",
+    "import": "core.cli.catalogue_cmd",
 }
 _GLOBAL_WITH_VALUE = ("--home", "--catalogue")
 

@@ -110,7 +110,7 @@ class ArchiveEngine:
             parent=previous["backup"] if previous else None, roots=roots, entries=entries,
             deleted=deleted, changed=changed, created_at=iso(utcnow()) or "",
             artifacts=[a.to_json() for a in result.artifacts], warnings=result.warnings,
-            users=users, groups=groups,
+            users=users, groups=groups, plan=req.plan_name,
         )
         data = mf.dumps(manifest)
         if to:

@@ -52,10 +52,12 @@ def build(*, backup_name: str, type_: str, parent: str | None, roots: dict[str, 
           entries: list[Entry | Encoded], deleted: list[str], changed: int, created_at: str,
           artifacts: list[dict[str, Any]], warnings: list[str],
           users: dict[str, str] | None = None,
-          groups: dict[str, str] | None = None) -> dict[str, Any]:
-    """`users` and `groups` name the entries' uid and gid (by id as a string), once for all."""
+          groups: dict[str, str] | None = None, plan: str = "") -> dict[str, Any]:
+    """`users` and `groups` name the entries' uid and gid (by id as a string), once for all;
+    `plan` is the plan's name (what `backupdesk import` files the backup under)."""
     return {
-        "format": FORMAT, "version": VERSION, "backup": backup_name, "type": type_,
+        "format": FORMAT, "version": VERSION, "backup": backup_name, "plan": plan,
+        "type": type_,
         "parent": parent, "created_at": created_at, "roots": roots,
         "changed": changed, "deleted": deleted, "warnings": warnings,
         "artifacts": artifacts, "users": users or {}, "groups": groups or {},
