@@ -49,6 +49,7 @@ COMMANDS = {
                      "notify-test"), "core.cli.schedule_cmd"),
     "key": "core.cli.crypt_cmd",
     "import": "core.cli.catalogue_cmd",
+    "catalogue": "core.cli.catalogue_cmd",
 }
 _GLOBAL_WITH_VALUE = ("--home", "--catalogue")
 
