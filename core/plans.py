@@ -104,13 +104,15 @@ def update_plan(
     """Replace a plan's settings, validated as in add_plan. Destinations with an unchanged
     location keep their record (their backups stay deletable); the backup schedule is replaced;
     new database passwords go to `secrets`, those of removed databases are forgotten."""
-    engine = _load(cat, name).engine
-    opts, passwords, srcs, dests = _validated(engine, sources, destinations, options)
+    stored = _load(cat, name)
+    # Plan-wide options left out (the plan editor shows only the engine's) stay as they are.
+    options = {**plan_wide.split(stored.options)[1], **(options or {})}
+    opts, passwords, srcs, dests = _validated(stored.engine, sources, destinations, options)
     expression = expressions.normalise(schedule) if schedule and schedule.strip() else None
     target = (new_name if new_name is not None else name).strip()
     if not target:
         raise UsageError("A plan needs a name.")
-    plan = _load(cat, name)
+    plan = stored
     plan_id, old_urls = plan.id, [str(u) for u in plan.options.get("databases") or []]
     plan.name, plan.sources, plan.excludes = target, srcs, list(excludes or [])
     plan.options = opts
