@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -64,6 +64,16 @@ def public_of(secret: str) -> str:
     return str(identity(secret).to_public())
 
 
+class _Out:
+    """What pyrage writes the ciphertext to."""
+
+    def __init__(self, write: Callable[[Any], int]) -> None:
+        self.write = write
+
+    def flush(self) -> None:
+        pass
+
+
 class Encrypter:
     """A writer whose bytes reach `out` age-encrypted to `to`, streamed (pyrage on a thread,
     fed through a pipe); close() ends the age stream and raises what went wrong."""
@@ -74,10 +84,14 @@ class Encrypter:
         self._reader = os.fdopen(r, "rb")
         self._writer: BinaryIO | None = os.fdopen(w, "wb")
         self._error: BaseException | None = None
+        self._out = out
+        # pyrage reports a failed write as its own error: the OSError (a full disk) is kept
+        # here and raised as it was, so that the caller tells the destination's failure.
+        self._write_error: OSError | None = None
 
         def run() -> None:
             try:
-                pyrage.encrypt_io(self._reader, out, [rcpt])
+                pyrage.encrypt_io(self._reader, _Out(self._sink), [rcpt])  # type: ignore[arg-type]
             except BaseException as e:
                 self._error = e
             finally:
@@ -87,12 +101,13 @@ class Encrypter:
         self._thread.start()
 
     def write(self, data: Any) -> int:
+        """Plaintext in (the caller's side)."""
         assert self._writer is not None
         try:
             self._writer.write(data)
         except BrokenPipeError:
             self._thread.join()
-            raise EngineError(f"Encrypting failed: {self._error}.") from self._error
+            self._raise()
         return len(data)
 
     def flush(self) -> None:
@@ -107,7 +122,19 @@ class Encrypter:
                 pass
         self._thread.join()
         if self._error is not None:
-            raise EngineError(f"Encrypting failed: {self._error}.") from self._error
+            self._raise()
+
+    def _raise(self) -> None:
+        if self._write_error is not None:
+            raise self._write_error
+        raise EngineError(f"Encrypting failed: {self._error}.") from self._error
+
+    def _sink(self, data: Any) -> int:
+        try:
+            return int(self._out.write(data))
+        except OSError as e:
+            self._write_error = e
+            raise
 
 
 class _Decrypted(io.RawIOBase):

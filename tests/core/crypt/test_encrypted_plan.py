@@ -160,3 +160,20 @@ def test_encrypt_refused_for_borg(home: Path, tmp_path: Path,
     assert code == 2
     assert "borg" in capsys.readouterr().err
     assert not (home / "config" / "secrets.json").exists()
+
+
+def test_full_disk_while_encrypting_goes_to_the_next_destination(
+        home: Path, tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from core.destinations import MARKER
+    from tests.fixtures.tmpfs import small_tmpfs
+
+    with small_tmpfs(tmp_path / "tiny", "4m") as tiny:
+        add_encrypted(capsys, "docs", "--source", str(tree), "--dest", str(tiny),
+                      "--dest", str(tmp_path / "big"))
+        code, job = jrun(capsys, "run", "docs", "--json")
+        assert code == 3 and job["status"] == "partial", job
+        assert "No space left" in job["error"]
+        assert [p for p in tiny.rglob("*") if p.is_file() and p.name != MARKER
+                and ".backupdesk-catalogue" not in p.parts] == []
+        _, (b,) = jrun(capsys, "backups", "--json")
+        assert main(["restore", str(b["id"]), "--to", str(tmp_path / "out")]) == 0
