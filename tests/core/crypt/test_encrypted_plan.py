@@ -177,3 +177,32 @@ def test_full_disk_while_encrypting_goes_to_the_next_destination(
                 and ".backupdesk-catalogue" not in p.parts] == []
         _, (b,) = jrun(capsys, "backups", "--json")
         assert main(["restore", str(b["id"]), "--to", str(tmp_path / "out")]) == 0
+
+
+@pytest.mark.postgres
+def test_encrypted_postgresql_dump_loads_into_a_database(
+        home: Path, tmp_path: Path, pg_server: Any, pg_database: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import psycopg
+
+    with psycopg.connect(host=pg_server.host, port=pg_server.port, user=pg_server.user,
+                         dbname=pg_database, autocommit=True) as c:
+        c.execute("CREATE TABLE t (id int primary key, v text)")
+        c.execute("INSERT INTO t VALUES (1, 'sealed row')")
+    add_encrypted(capsys, "pg", "--include", "databases", "--dest", str(tmp_path / "d"),
+                  "--database", pg_server.url(pg_database, driver="postgresql"))
+    assert jrun(capsys, "run", "pg", "--json")[0] == 0
+    _, (b,) = jrun(capsys, "backups", "--json")
+    (dump,) = [p for p in stored_dir(b).iterdir() if p.name != "manifest.json"]
+    assert dump.name.endswith(".pgdump.age")
+    assert dump.read_bytes().startswith(b"age-encryption.org/v1\n")
+    target = f"{pg_database}_into"
+    pg_server.admin(f'CREATE DATABASE "{target}"')
+    try:
+        assert main(["restore", str(b["id"]), "--into-database",
+                     pg_server.url(target, driver="postgresql")]) == 0
+        with psycopg.connect(host=pg_server.host, port=pg_server.port, user=pg_server.user,
+                             dbname=target) as c:
+            assert c.execute("SELECT v FROM t").fetchall() == [("sealed row",)]
+    finally:
+        pg_server.admin(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
