@@ -4,7 +4,6 @@ rotated, and never written beneath an unplugged destination."""
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import subprocess
@@ -17,6 +16,7 @@ import pytest
 
 from core.catalogue_backup import FOLDER, KEEP, copies
 from core.cli.main import main
+from tests.core.archive.test_cli import jrun
 
 WRITER = """
 import sqlite3, sys, time
@@ -33,11 +33,15 @@ while time.monotonic() < end:
 """
 
 
-def jrun(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
-    capsys.readouterr()
-    code = main(list(args))
-    out = capsys.readouterr().out
-    return code, json.loads(out) if out.strip().startswith(("{", "[")) else out
+
+def small_plan(tmp_path: Path, name: str, *dests: Path, extra: tuple[str, ...] = ()) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("a\n")
+    args = ["plan", "add", name, "--engine", "archive", "--source", str(src)]
+    for d in dests:
+        args += ["--dest", str(d)]
+    assert main([*args, *extra]) == 0
 
 
 def check_snapshot(path: Path) -> sqlite3.Connection:
@@ -48,11 +52,7 @@ def check_snapshot(path: Path) -> sqlite3.Connection:
 
 def test_sqlite_snapshot_while_another_process_writes(home: Path, tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_text("a\n")
-    assert main(["plan", "add", "docs", "--engine", "archive", "--source", str(src),
-                 "--dest", str(tmp_path / "d")]) == 0
+    small_plan(tmp_path, "docs", tmp_path / "d")
     writer = subprocess.Popen([sys.executable, "-c", WRITER,
                                str(home / "data" / "catalogue.sqlite3")],
                               stdout=subprocess.PIPE, text=True)
@@ -84,12 +84,8 @@ def test_copy_after_each_run_encrypted_and_rotated(home: Path, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     import pyrage
 
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_text("a\n")
     dest = tmp_path / "d"
-    assert main(["plan", "add", "vault", "--engine", "archive", "--source", str(src),
-                 "--dest", str(dest), "--dest", str(tmp_path / "d2"), "--encrypt"]) == 0
+    small_plan(tmp_path, "vault", dest, tmp_path / "d2", extra=("--encrypt",))
     _, key = jrun(capsys, "key", "export", "vault")
     for _ in range(KEEP + 1):
         assert main(["run", "vault"]) == 0
@@ -110,12 +106,8 @@ def test_copy_after_each_run_encrypted_and_rotated(home: Path, tmp_path: Path,
 
 def test_no_copy_beneath_an_unplugged_destination(home: Path, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_text("a\n")
     dest = tmp_path / "usb"
-    assert main(["plan", "add", "docs", "--engine", "archive", "--source", str(src),
-                 "--dest", str(dest), "--dest", str(tmp_path / "nas")]) == 0
+    small_plan(tmp_path, "docs", dest, tmp_path / "nas")
     (dest / ".backupdesk-destination").unlink()
     os.rmdir(dest)  # unplugged: the mount point's folder is gone
     assert main(["run", "docs"]) == 3  # partial: the other destination has it
@@ -130,12 +122,8 @@ def test_postgresql_catalogue_is_dumped(tmp_path: Path, pg_server: Any, pg_catal
                                         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("BACKUPDESK_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("BACKUPDESK_CATALOGUE", pg_catalogue_url)
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_text("a\n")
     dest = tmp_path / "d"
-    assert main(["plan", "add", "docs", "--engine", "archive", "--source", str(src),
-                 "--dest", str(dest)]) == 0
+    small_plan(tmp_path, "docs", dest)
     assert main(["run", "docs"]) == 0
     (after_run,) = copies(dest / FOLDER)
     assert after_run.name.endswith(".pgdump")

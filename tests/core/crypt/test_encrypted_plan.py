@@ -16,15 +16,10 @@ import pytest
 
 from core.cli.main import main
 from tests.core.archive.conftest import snapshot
+from tests.core.archive.test_cli import jrun
 
 KEY_LINE = re.compile(r"AGE-SECRET-KEY-1[0-9A-Z]+")
 
-
-def jrun(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
-    capsys.readouterr()
-    code = main(list(args))
-    out = capsys.readouterr().out
-    return code, json.loads(out) if out.strip().startswith(("{", "[")) else out
 
 
 def add_encrypted(capsys: pytest.CaptureFixture[str], name: str, *args: str) -> str:

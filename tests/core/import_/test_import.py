@@ -4,7 +4,6 @@ restored byte for byte; importing again adds nothing."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -14,13 +13,7 @@ import pytest
 
 from core.cli.main import main
 from tests.core.archive.conftest import snapshot
-
-
-def jrun(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
-    capsys.readouterr()
-    code = main(list(args))
-    out = capsys.readouterr().out
-    return code, json.loads(out) if out.strip().startswith(("{", "[")) else out
+from tests.core.archive.test_cli import jrun
 
 
 def test_import_rebuilds_a_lost_home(home: Path, tree: Path, tmp_path: Path,
