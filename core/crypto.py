@@ -60,10 +60,6 @@ def new_identity() -> tuple[str, str]:
     return str(ident), str(ident.to_public())
 
 
-def public_of(secret: str) -> str:
-    return str(identity(secret).to_public())
-
-
 class _Out:
     """What pyrage writes the ciphertext to."""
 
@@ -208,7 +204,7 @@ def encrypting(out: Any, to: str | None) -> Iterator[Any]:
     except BaseException:
         try:
             enc.close()
-        except EngineError:
+        except (EngineError, OSError):
             pass  # the block's error is the one to tell
         raise
     enc.close()

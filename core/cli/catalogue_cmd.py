@@ -74,8 +74,13 @@ def _backup(ctx: CliContext, a: argparse.Namespace) -> int:
     if not targets:
         raise UsageError("No archive plan has a destination: give a folder with --to.")
     failed = 0
+    done: set[tuple[str, str | None]] = set()  # plans sharing a destination: one copy there
     for p in targets:
         first = next(d for d in p.destinations if d.enabled)
+        key = (first.location, keys.recipient_of(p.options))
+        if key in done:
+            continue
+        done.add(key)
         try:
             print(catalogue_backup.to_destination(ctx.catalogue, first, p, a.keep))
         except BackupDeskError as e:
