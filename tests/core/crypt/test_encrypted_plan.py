@@ -74,6 +74,8 @@ def test_encrypted_backups_restore_and_verify(home: Path, tree: Path, tmp_path: 
         assert snapshot(out) == want
     code, rep = jrun(capsys, "verify", "--all", "--json")
     assert code == 0 and rep["ok"] is True
+    code, rep = jrun(capsys, "restore-test", "docs", "--files", "50", "--json")
+    assert code == 0 and rep["checked"] > 5 and rep["problems"] == []
     # The recovery key is printed again on request, to stdout.
     code, out = jrun(capsys, "key", "export", "docs")
     assert code == 0 and KEY_LINE.findall(out) == [recovery]
