@@ -20,9 +20,11 @@ from core.catalogue import imports as rows
 from core.catalogue.backups import insert_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.models import Backup, BackupLocation, LocationState, Plan
-from core.destinations import read_marker
+from core.destinations import os_error, read_marker
+from core.engines import keeps_repository
 from core.engines.archive import manifest as mf
 from core.errors import BackupDeskError, DestinationError, NotFoundError
+from core.fmt import count
 from core.secrets import SecretStore
 from core.timeutil import to_naive_utc, utcnow
 
@@ -71,12 +73,24 @@ def import_destination(cat: Catalogue, dest: str, *, plan: str | None = None,
         by_plan.setdefault(f.plan, []).append(f)
     for name, items in by_plan.items():
         p = _plan_for(cat, name, root, items, store, report)
+        if keeps_repository(p.engine):
+            report.problems.append(f"{root}: the plan {name!r} here is a {p.engine} plan; its "
+                                   f"{count(len(items), 'archive backup')} were not imported.")
+            continue
         for f in items:
             _record(cat, p, root, f, report)
     return report
 
 
 def _scan(root: Path, only: str | None, store: SecretStore | None,
+          problems: list[str]) -> list[Found]:
+    try:
+        return _read(root, only, store, problems)
+    except OSError as e:
+        raise os_error(e, root) from e
+
+
+def _read(root: Path, only: str | None, store: SecretStore | None,
           problems: list[str]) -> list[Found]:
     out = []
     for plan_dir in sorted(p for p in root.iterdir() if p.is_dir() and p.name[0] != "."):

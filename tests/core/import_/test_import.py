@@ -111,3 +111,22 @@ def test_import_refuses_what_is_no_destination(home: Path, tmp_path: Path,
     err = capsys.readouterr().err.strip()
     assert "not a Backup Desk destination" in err and "\n" not in err
     assert main(["import", str(tmp_path / "nope")]) == 1
+
+
+def test_a_borg_plan_of_the_same_name_gets_nothing(home: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("a\n")
+    dest = tmp_path / "dest"
+    assert main(["plan", "add", "docs", "--engine", "archive", "--source", str(src),
+                 "--dest", str(dest)]) == 0
+    assert main(["run", "docs"]) == 0
+    monkeypatch.setenv("BACKUPDESK_HOME", str(tmp_path / "other-home"))
+    monkeypatch.setenv("BACKUPDESK_PASSPHRASE", "pw")
+    assert main(["plan", "add", "docs", "--engine", "borg", "--source", str(src),
+                 "--repo", str(tmp_path / "repo"), "--init"]) == 0
+    code, rep = jrun(capsys, "import", str(dest), "--json")
+    assert code == 3 and rep["added"] == [] and "borg plan" in rep["problems"][0]
+    assert jrun(capsys, "backups", "--json")[1] == []
