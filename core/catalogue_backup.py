@@ -15,9 +15,10 @@ import tempfile
 from pathlib import Path
 
 from core import crypto, keys
+from core.backups import get_backup
 from core.catalogue.copies import make_standalone
 from core.catalogue.db import Catalogue
-from core.catalogue.models import Destination, Plan
+from core.catalogue.models import Destination, LocationState, Plan
 from core.destinations import atomic_file, copy_file_atomic, require_mounted, safe_delete
 from core.engines.dumps import ops as dumps
 from core.errors import BackupDeskError, CatalogueError, DestinationError
@@ -90,15 +91,17 @@ def to_destination(cat: Catalogue, dest: Destination, plan: Plan, keep: int = KE
                             keep=keep)
 
 
-def after_run(cat: Catalogue, plan: Plan) -> Path | None:
-    """The copy made at the end of a plan's run, at its first destination; a failure is
-    logged and changes nothing else (the backup stands)."""
-    first = next((d for d in plan.destinations if d.enabled), None)
-    if first is None:
+def after_run(cat: Catalogue, plan: Plan, backup_id: int | None) -> Path | None:
+    """The copy made at the end of a plan's run that stored a backup, at the first of the
+    plan's destinations holding a good copy of it (the first destination, unless it failed);
+    a failure is logged and changes nothing else (the backup stands)."""
+    if backup_id is None:
         return None
     try:
-        return to_destination(cat, first, plan)
+        good = {loc.destination_id for loc in get_backup(cat, backup_id).locations
+                if loc.state in (LocationState.OK.value, LocationState.UNVERIFIED.value)}
+        first = next((d for d in plan.destinations if d.enabled and d.id in good), None)
+        return to_destination(cat, first, plan) if first is not None else None
     except (BackupDeskError, OSError) as e:
-        log.warning("No copy of the catalogue at %s after the run of plan %r: %s",
-                    first.location, plan.name, e)
+        log.warning("No copy of the catalogue after the run of plan %r: %s", plan.name, e)
         return None

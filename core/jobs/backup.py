@@ -65,7 +65,8 @@ def run_artifact_plan(cat: Catalogue, paths: AppPaths, plan: Plan, *, mode: str,
         return RunOutcome.of_error(started[0].id, e)
     if outcome.status in (JobStatus.SUCCESS.value, JobStatus.PARTIAL.value):
         after_backup(cat, paths, plan.name, trigger=trigger)  # keep rules; its own job
-    catalogue_backup.after_run(cat, plan)  # the catalogue beside the backups it describes
+        # The catalogue beside the backups it describes.
+        catalogue_backup.after_run(cat, plan, outcome.backup_id)
     return outcome
 
 
