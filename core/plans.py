@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core import engines, hosts
+from core import engines, hosts, plan_wide
 from core.catalogue import plans as rows
 from core.catalogue.db import Catalogue
 from core.catalogue.dbapi import Conflict
@@ -39,10 +39,8 @@ def _validated(engine: str, sources: list[str], destinations: list[str],
     """A plan's checked settings: options without passwords, the passwords, absolute sources
     and destinations."""
     spec = engines.get(engine)
-    given = {**spec.default_options, **(options or {})}
-    wide = remote_settings.SCHEMA.validate(
-        {k: given.pop(k) for k in list(given) if k in remote_settings.SCHEMA})
-    opts = {**spec.validate_options(given), **wide}
+    own, wide = plan_wide.split(options or {})
+    opts = {**spec.validate_options({**spec.default_options, **own}), **wide}
     dests = [p.strip() if is_remote(p) else str(Path(p).expanduser().absolute())
              for p in destinations]
     for d in dests:
@@ -117,13 +115,15 @@ def update_plan(
     """Replace a plan's settings, validated as in add_plan. Destinations with an unchanged
     location keep their record (their backups stay deletable); the backup schedule is replaced;
     new database passwords go to `secrets`, those of removed databases are forgotten."""
-    engine = _load(cat, name).engine
-    opts, passwords, srcs, dests = _validated(engine, sources, destinations, options)
+    stored = _load(cat, name)
+    # Plan-wide options left out (the plan editor shows only the engine's) stay as they are.
+    options = {**plan_wide.split(stored.options)[1], **(options or {})}
+    opts, passwords, srcs, dests = _validated(stored.engine, sources, destinations, options)
     expression = expressions.normalise(schedule) if schedule and schedule.strip() else None
     target = (new_name if new_name is not None else name).strip()
     if not target:
         raise UsageError("A plan needs a name.")
-    plan = _load(cat, name)
+    plan = stored
     plan_id, old_urls = plan.id, [str(u) for u in plan.options.get("databases") or []]
     plan.name, plan.sources, plan.excludes = target, srcs, list(excludes or [])
     plan.options = opts

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from core import keys
 from core.backups import BackupInfo, artifact_path, chain_of, get_backup, readable_locations
 from core.catalogue import backups as rows
 from core.catalogue.db import Catalogue
@@ -36,8 +37,9 @@ def last_backup(cat: Catalogue, plan: Plan) -> BackupInfo | None:
     return None
 
 
-def read_manifest(b: BackupInfo, remotes: Resolve | None = None) -> dict[str, Any]:
-    """The backup's manifest from a healthy destination, checked against its SHA-256."""
+def read_manifest(b: BackupInfo, remotes: Resolve | None = None) -> mf.Loaded:
+    """The backup's manifest from a healthy destination, checked against its SHA-256 (and
+    decrypted with the key from the secret store, for an encrypted plan's backup)."""
     expected = next((a for a in b.artifacts if a.kind == "manifest"), None)
     if expected is None:
         raise EngineError(f"Backup {b.id} has no manifest.")
@@ -45,7 +47,10 @@ def read_manifest(b: BackupInfo, remotes: Resolve | None = None) -> dict[str, An
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != expected.sha256:
         raise EngineError(f"The manifest of backup {b.id} at {path.parent} is damaged.")
-    return mf.parse(data, str(path))
+    plain, key = keys.open_manifest(data, f"Backup {b.id}")
+    manifest = mf.parse(plain, str(path))
+    manifest.key = key
+    return manifest
 
 
 def choose_mode(cat: Catalogue, plan: Plan, mode: str, remotes: Resolve | None = None
@@ -69,6 +74,10 @@ def choose_mode(cat: Catalogue, plan: Plan, mode: str, remotes: Resolve | None =
     except (BackupDeskError, OSError, ValueError) as e:
         return ModeChoice("full", notes=[f"Cannot build on backup {last.id} ({e}); "
                                          "making a full backup."])
+    to = keys.recipient_of(plan.options)
+    if (str(manifest.key.to_public()) if manifest.key is not None else None) != to:
+        return ModeChoice("full", notes=["The plan's encryption changed since backup "
+                                         f"{last.id}: making a full backup."])
     return ModeChoice("incremental", last.id, manifest)
 
 

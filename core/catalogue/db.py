@@ -63,6 +63,11 @@ class Catalogue:
         return _hide_password(self._url)
 
     @property
+    def secret_url(self) -> str:
+        """The URL with its password: for a dump client's environment only, never shown."""
+        return self._url
+
+    @property
     def is_sqlite(self) -> bool:
         return self._url.startswith("sqlite")
 

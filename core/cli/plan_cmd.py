@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core import engines, plans
+from core import engines, keys, plans
 from core.catalogue.destinations import set_marker
 from core.catalogue.models import JobTrigger
 from core.cli import db_password, plan_options
@@ -86,10 +86,17 @@ def _add(ctx: CliContext, a: argparse.Namespace) -> int:
     options = plan_options.options_from_args(a.engine, a)
     if a.database_password_stdin:
         options["databases"] = db_password.fill_in(list(options.get("databases") or []))
-    plan = plans.add_plan(
-        ctx.catalogue, a.name, a.engine, sources=a.source, destinations=a.dest + a.shared_dest,
-        excludes=a.exclude, schedule=a.schedule, options=options, secrets=store,
-    )
+    recovery = keys.enable(options, None, engines.keeps_repository(a.engine), store)
+    try:
+        plan = plans.add_plan(
+            ctx.catalogue, a.name, a.engine, sources=a.source,
+            destinations=a.dest + a.shared_dest, excludes=a.exclude, schedule=a.schedule,
+            options=options, secrets=store,
+        )
+    except BaseException:
+        if recovery:
+            store.delete(keys.secret_key(options[keys.OPTION]))
+        raise
     if a.shared_dest:
         plan = plans.mark_shared(ctx.catalogue, plan.name, a.shared_dest)
     if engines.keeps_repository(a.engine):  # create the repository, or check it
@@ -98,7 +105,7 @@ def _add(ctx: CliContext, a: argparse.Namespace) -> int:
         set_up_repository(ctx.catalogue, ctx.config.paths, plan, trigger=JobTrigger.CLI.value,
                           create=getattr(a, "repository_setup", None) == "init", secrets=store,
                           missing_hint="Add --init to create a new repository there.")
-    stored_secret = bool(plans.split_passwords(options)[1])
+    stored_secret = bool(plans.split_passwords(options)[1]) or bool(recovery)
     notice = store.fallback_notice() if stored_secret else None
     if notice:
         print(f"backupdesk: {notice}", file=sys.stderr)
@@ -106,7 +113,20 @@ def _add(ctx: CliContext, a: argparse.Namespace) -> int:
         print_json(plans.plan_json(plan))
     else:
         print(f"Plan {plan.name!r} created.")
+    if recovery:
+        show_recovery_key(plan.name, recovery, a.json)
     return 0
+
+
+def show_recovery_key(name: str, secret: str, beside_json: bool) -> None:
+    """The recovery key, once, to the terminal only (never the log); beside JSON output on
+    stderr, so that stdout stays JSON."""
+    print(f"\nRecovery key of plan {name!r} (its backups are encrypted with it):\n\n"
+          f"    {secret}\n\n"
+          "Store it now, away from this computer (print it, or keep it in a password manager).\n"
+          "Without it, these backups cannot be read if this computer is lost. "
+          f"`backupdesk key export {name}` prints it again.",
+          file=sys.stderr if beside_json else sys.stdout)
 
 
 def _edit(ctx: CliContext, a: argparse.Namespace) -> int:
@@ -114,6 +134,7 @@ def _edit(ctx: CliContext, a: argparse.Namespace) -> int:
     backup = [sc.expression for sc in plan.schedules if sc.kind == "backup"]
     options = plan_options.edited_options(plan.engine, dict(plan.options), a)
     store = SecretStore(ctx.config.paths)
+    recovery = keys.enable(options, plan.options, engines.keeps_repository(plan.engine), store)
     edited = plans.update_plan(
         ctx.catalogue, plan.name, new_name=a.rename, enabled=a.enabled,
         sources=a.source or list(plan.sources),
@@ -129,6 +150,8 @@ def _edit(ctx: CliContext, a: argparse.Namespace) -> int:
         print_json(plans.plan_json(edited))
     else:
         print(f"Plan {edited.name!r} changed.")
+    if recovery:
+        show_recovery_key(edited.name, recovery, a.json)
     return 0
 
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core import placement
+from core import catalogue_backup, placement
 from core.backups import get_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.destinations import interrupted_jobs, recorded_paths, set_marker
@@ -73,6 +73,8 @@ def run_artifact_plan(cat: Catalogue, paths: AppPaths, plan: Plan, *, mode: str,
         return RunOutcome.of_error(started[0].id, e)
     if outcome.status in (JobStatus.SUCCESS.value, JobStatus.PARTIAL.value):
         after_backup(cat, paths, plan.name, trigger=trigger)  # keep rules; its own job
+        # The catalogue beside the backups it describes.
+        catalogue_backup.after_run(cat, plan, outcome.backup_id)
     return outcome
 
 

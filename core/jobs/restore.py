@@ -4,11 +4,13 @@ dump into a database; a backup of an engine that keeps its own repository is ext
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core import crypto
 from core.backups import BackupInfo, artifact_path, chain_of, get_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobKind, JobStatus, JobTrigger
@@ -130,11 +132,19 @@ def _restore_files(cat: Catalogue, b: BackupInfo, to: Path, paths: list[str],
     open_archive = chain_archives(cat, b, remotes)
     if entries:
         stats = restore_tree(entries, open_archive, to, progress=progress, cancel=cancel,
-                             names=owners.Names(manifest, numeric_owner))
+                             names=owners.Names(manifest, numeric_owner),
+                             identities=manifest.identities)
         result.files, result.bytes, result.problems = stats.files, stats.bytes, stats.problems
     for a in want_dumps:
         out = to / dumps_dir
         out.mkdir(parents=True, exist_ok=True)
+        if a.name.endswith(crypto.SUFFIX):  # checked as stored, then decrypted
+            plain = out / a.name.removesuffix(crypto.SUFFIX)
+            result.bytes += crypto.decrypt_file(_checked_dump(b, a, remotes), plain,
+                                                manifest.identities,
+                                                f"The dump {a.name} of backup {b.id}")
+            result.dumps.append(str(plain))
+            continue
         try:
             copied = copy_file_atomic(artifact_path(b, a.name, remotes), out / a.name, cancel,
                                       expect_sha256=a.sha256)
@@ -142,6 +152,15 @@ def _restore_files(cat: Catalogue, b: BackupInfo, to: Path, paths: list[str],
             raise EngineError(f"The dump {a.name} of backup {b.id} is damaged.") from e
         result.dumps.append(str(out / a.name))
         result.bytes += copied.size
+
+
+def _checked_dump(b: BackupInfo, art: Artifact, remotes: Resolve) -> Path:
+    """The dump's file at a healthy destination (from a remote one, a checked download), its
+    SHA-256 checked."""
+    path = artifact_path(b, art.name, remotes)
+    if hash_file(path)[1] != art.sha256:
+        raise EngineError(f"The dump {art.name} of backup {b.id} at {path.parent} is damaged.")
+    return path
 
 
 def _load(b: BackupInfo, url: str, name: str | None, cancel: CancelToken,
@@ -159,7 +178,12 @@ def _load(b: BackupInfo, url: str, name: str | None, cancel: CancelToken,
     if art.meta.get("kind") != target.kind:
         raise UsageError(f"{art.name} is a {art.meta.get('kind')} dump; it cannot be loaded "
                          f"into a {target.kind} database.")
-    path = artifact_path(b, art.name, remotes)
-    if hash_file(path)[1] != art.sha256:
-        raise EngineError(f"The dump {art.name} of backup {b.id} at {path.parent} is damaged.")
-    dumps.load(target, path, cancel)
+    path = _checked_dump(b, art, remotes)
+    if not art.name.endswith(crypto.SUFFIX):
+        dumps.load(target, path, cancel)
+        return
+    keys = read_manifest(b, remotes).identities
+    with tempfile.TemporaryDirectory(prefix="backupdesk-load-") as tmp:
+        plain = Path(tmp) / art.name.removesuffix(crypto.SUFFIX)
+        crypto.decrypt_file(path, plain, keys, f"The dump {art.name} of backup {b.id}")
+        dumps.load(target, plain, cancel)

@@ -110,7 +110,8 @@ def _run(cat: Catalogue, b: BackupInfo, count: int, cancel: CancelToken,
         for e in chosen:
             (target / e["path"]).parent.mkdir(parents=True, exist_ok=True)
         stats = restore_tree(chosen, open_archive, target, progress=lambda p: None,
-                             cancel=cancel, names=Names(manifest))
+                             cancel=cancel, names=Names(manifest),
+                             identities=manifest.identities)
         result.problems += stats.problems
         for e in chosen:
             problem = compare(e, target / e["path"])
