@@ -16,6 +16,7 @@ from core.config import AppPaths
 from core.engines import Capability
 from core.engines.api import DAMAGED, ArchiveEntry
 from core.errors import BackupDeskError, CancelledError, ConfigError, LockedError
+from core.findex.indexing import index_quietly, repository_files
 from core.fmt import count
 from core.jobs.outcome import RunOutcome
 from core.jobs.repo_session import RepoJob, open_repository, repo_job, repository_plan
@@ -59,6 +60,7 @@ def _run_body(cat: Catalogue, rj: RepoJob, state: dict[str, Any]) -> None:
     j.log(res.log)
     st = res.stats
     state["backup_id"] = record_archive(cat, p, j.id, repo.location, st)
+    changes = index_quietly(cat, state["backup_id"], repository_files(repo, j.cancel), j.log)
     j.log(f"Archive {st.name}: {count(st.files, 'file')}, {st.original_size} bytes original, "
           f"{st.compressed_size} compressed, {st.deduplicated_size} deduplicated.")
     problems = list(res.warnings)
@@ -77,6 +79,8 @@ def _run_body(cat: Catalogue, rj: RepoJob, state: dict[str, Any]) -> None:
     end.bytes, end.files = st.original_size, st.files
     end.details = {"backup_id": state["backup_id"], "type": "archive",
                    "archive": st.to_json(), "warnings": problems[:100]}
+    if changes is not None:
+        end.details["changes"] = changes
     state["status"], state["error"], state["warnings"] = end.status, end.error, problems
 
 
