@@ -12,8 +12,9 @@ from core.backups import BackupInfo
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import LocationState
 from core.catalogue.models import Plan
-from core.findex.indexing import backup_id_of, plan_backups
-from core.findex.store import Index
+from core.errors import UsageError
+from core.findex.indexing import backup_id_of, plan_backups, plan_index_path
+from core.findex.store import Index, open_index
 from core.timeutil import iso
 
 GONE = (LocationState.DELETED.value, LocationState.FAILED.value)
@@ -89,3 +90,71 @@ class PlanView:
                                hi - lo))
         return out
 
+
+
+@dataclass(frozen=True)
+class Picked:
+    plan: str
+    path: str  # as the backup holds it (what `restore --path` takes)
+    version: Version
+    count: int  # how many versions the path has
+
+
+def candidates(plan: Plan, path: str) -> list[bytes]:
+    """How `path`, as it was on the source or as a backup holds it, may stand in the index:
+    itself without a leading "/", and below each source of the plan (an archive names a
+    source by its base name, borg keeps the whole path)."""
+    out = [path.lstrip("/")]
+    for src in plan.sources:
+        s = src.rstrip("/")
+        if path == s or path.startswith(s + "/"):
+            rest = path[len(s):]
+            out += [os.path.basename(s) + rest, s.lstrip("/") + rest]
+    return list(dict.fromkeys(os.fsencode(p) for p in out))
+
+
+def pick(cat: Catalogue, plans: list[Plan], path: str, *, version: str = "last",
+         at: datetime | None = None) -> Picked:
+    """The version of `path` to restore: number N (1 the oldest), "first", "last", or the one
+    held at `at` (naive UTC: the newest version a backup made by then holds)."""
+    found: list[tuple[Plan, bytes, list[Version]]] = []
+    for plan in plans:
+        ipath = plan_index_path(cat, plan.id)
+        if not ipath.exists():
+            continue
+        ix = open_index(ipath)
+        try:
+            for c in candidates(plan, path):
+                pid = ix.path_id(c)
+                if pid is not None:
+                    vs = PlanView(cat, ix, plan).versions(pid)
+                    if vs:
+                        found.append((plan, c, vs))
+                        break
+        finally:
+            ix.close()
+    if not found:
+        raise UsageError(f"No backup holds {path} (is the file index up to date? "
+                         "`backupdesk reindex`).")
+    if len(found) > 1:
+        raise UsageError(f"Backups of several plans hold {path}: "
+                         f"{', '.join(p.name for p, _c, _v in found)}; choose one with --plan.")
+    plan, c, vs = found[0]
+    return Picked(plan.name, os.fsdecode(c), _choose(vs, path, version, at), len(vs))
+
+
+def _choose(vs: list[Version], path: str, version: str, at: datetime | None) -> Version:
+    if at is not None:
+        held = [v for v in vs if v.first.created_at <= at]
+        if not held:
+            raise UsageError(f"No backup made by {iso(at)} holds {path}; its first is "
+                             f"backup {vs[0].first.id} of {iso(vs[0].first.created_at)}.")
+        return held[-1]
+    if version == "first":
+        return vs[0]
+    if version == "last":
+        return vs[-1]
+    if not version.isdigit() or not 1 <= int(version) <= len(vs):
+        raise UsageError(f"--version is first, last or a number from 1 to {len(vs)} "
+                         f"(the versions of {path} kept), not {version!r}.")
+    return vs[int(version) - 1]
