@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 from pathlib import Path
@@ -196,7 +197,7 @@ def _restore(ctx: CliContext, a: argparse.Namespace) -> int:
 
 
 def _restore_file(ctx: CliContext, a: argparse.Namespace) -> int:
-    from core.findex.versions import pick
+    from core.findex.versions import pick, show_path
     from core.jobs.restore import restore_backup
     from core.plans import get_plan, list_plans
 
@@ -212,11 +213,11 @@ def _restore_file(ctx: CliContext, a: argparse.Namespace) -> int:
                          trigger=JobTrigger.CLI.value, numeric_owner=a.numeric_owner)
     for line in res.problems:
         print(f"backupdesk: {line}", file=sys.stderr)
-    if a.json:
-        print_json({**res.to_json(), "plan": p.plan, "path": p.path,
-                    "version": p.version.number, "versions": p.count})
+    if a.json:  # odd bytes of the path as \udcNN escapes
+        print(json.dumps({**res.to_json(), "plan": p.plan, "path": p.path,
+                          "version": p.version.number, "versions": p.count}, indent=2))
     else:
-        print(f"Restored version {p.version.number} of {p.count} of {p.path} "
+        print(f"Restored version {p.version.number} of {p.count} of {show_path(p.path)} "
               f"(plan {p.plan}) from backup {b.id} to {a.to}.")
     return 3 if res.problems or not res.files else 0
 

@@ -54,9 +54,10 @@ def stored_at(b: BackupInfo) -> list[str]:
     return [loc.path for loc in b.locations if loc.state not in GONE and loc.path]
 
 
-def show_path(path: bytes) -> str:
+def show_path(path: bytes | str) -> str:
     """A path for a person to read (odd bytes as \\xNN)."""
-    return path.decode("utf-8", "backslashreplace")
+    raw = os.fsencode(path) if isinstance(path, str) else path
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def json_path(path: bytes) -> str:
@@ -134,10 +135,10 @@ def pick(cat: Catalogue, plans: list[Plan], path: str, *, version: str = "last",
         finally:
             ix.close()
     if not found:
-        raise UsageError(f"No backup holds {path} (is the file index up to date? "
+        raise UsageError(f"No backup holds {show_path(path)} (is the file index up to date? "
                          "`backupdesk reindex`).")
     if len(found) > 1:
-        raise UsageError(f"Backups of several plans hold {path}: "
+        raise UsageError(f"Backups of several plans hold {show_path(path)}: "
                          f"{', '.join(p.name for p, _c, _v in found)}; choose one with --plan.")
     plan, c, vs = found[0]
     return Picked(plan.name, os.fsdecode(c), _choose(vs, path, version, at), len(vs))
@@ -147,7 +148,7 @@ def _choose(vs: list[Version], path: str, version: str, at: datetime | None) -> 
     if at is not None:
         held = [v for v in vs if v.first.created_at <= at]
         if not held:
-            raise UsageError(f"No backup made by {iso(at)} holds {path}; its first is "
+            raise UsageError(f"No backup made by {iso(at)} holds {show_path(path)}; its first is "
                              f"backup {vs[0].first.id} of {iso(vs[0].first.created_at)}.")
         return held[-1]
     if version == "first":
@@ -156,5 +157,5 @@ def _choose(vs: list[Version], path: str, version: str, at: datetime | None) -> 
         return vs[-1]
     if not version.isdigit() or not 1 <= int(version) <= len(vs):
         raise UsageError(f"--version is first, last or a number from 1 to {len(vs)} "
-                         f"(the versions of {path} kept), not {version!r}.")
+                         f"(the versions of {show_path(path)} kept), not {version!r}.")
     return vs[int(version) - 1]
