@@ -93,20 +93,29 @@ def _seq(ix: Index, x: BackupInfo) -> int:
 
 
 def _diff(ix: Index, a: BackupInfo, b: BackupInfo) -> Diff:
-    sa, sb = _seq(ix, a), _seq(ix, b)
+    d = Diff(a, b, common=os.fsencode(ix.get_meta("common_dir") or ""))
+    d.added, d.changed, d.deleted = compare(ix, _seq(ix, a), _seq(ix, b))
+    return d
+
+
+def compare(ix: Index, sa: int, sb: int) -> tuple[list[VersionRow],
+                                                   list[tuple[VersionRow, VersionRow]],
+                                                   list[VersionRow]]:
+    """Added, changed (before, after) and deleted from backup `sa` to `sb`, by path."""
     before: dict[int, VersionRow] = {}
     after: dict[int, VersionRow] = {}
     for r in ix.differing(sa, sb):
         (before if _held(r, sa) else after)[r.path_id] = r
-    d = Diff(a, b, common=os.fsencode(ix.get_meta("common_dir") or ""))
+    added, changed = [], []
     for pid, r in after.items():
         o = before.pop(pid, None)
         if o is None:
-            d.added.append(r)
-        else:
-            d.changed.append((o, r))
-    d.deleted = list(before.values())
-    d.added.sort(key=lambda r: r.path)
-    d.changed.sort(key=lambda x: x[1].path)
-    d.deleted.sort(key=lambda r: r.path)
-    return d
+            added.append(r)
+        elif (o.size, o.mtime_ns, o.hash) != (r.size, r.mtime_ns, r.hash):
+            changed.append((o, r))
+        # else: the same version again after a gap (deleted, then restored as it was)
+    deleted = list(before.values())
+    added.sort(key=lambda r: r.path)
+    changed.sort(key=lambda x: x[1].path)
+    deleted.sort(key=lambda r: r.path)
+    return added, changed, deleted
