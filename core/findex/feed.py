@@ -30,9 +30,9 @@ def short_hash(hexdigest: str | None) -> int | None:
 
 def manifest_files(manifest: dict[str, Any]) -> list[FileEntry]:
     """The regular files of an archive manifest."""
-    enc = os.fsencode
-    return [(enc(e["path"]), e.get("size"), e.get("mtime_ns"), short_hash(e.get("sha256")))
-            for e in manifest.get("entries", []) if e.get("type") == "file"]
+    return [(e["path"].encode("utf-8", "surrogateescape"), e.get("size"), e.get("mtime_ns"),
+             int(e["sha256"][:12], 16) if e.get("sha256") else None)
+            for e in manifest.get("entries", []) if e["type"] == "file"]
 
 
 def borg_mtime_ns(text: str | None) -> int | None:

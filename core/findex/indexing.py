@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from core.backups import BackupFilter, BackupInfo, get_backup, list_backups
+from core.catalogue.backups import recent_backup_ids
 from core.catalogue.db import Catalogue
 from core.config import AppPaths
 from core.engines import keeps_repository
@@ -92,11 +94,12 @@ def _index(cat: Catalogue, path: Path, b: BackupInfo, files_of: FilesOf) -> dict
         if ix.has_backup(ref(b.id)):
             return None
         last = ix.last_backup()
-        earlier = [x for x in plan_backups(cat, b.plan) if x.id != b.id
-                   and (x.created_at, x.id) < (b.created_at, b.id)]
-        in_step = {x.id for x in earlier} <= _indexed_ids(ix)
+        before = _newest_before(cat, b)
+        in_step = ix.has_backup(ref(before)) if before is not None else last is None
         if in_step and (last is None or last.created_at <= created(b)):
             return feed(ix, ref(b.id), b.name, created(b), _read(files_of, b))
+        earlier = [x for x in plan_backups(cat, b.plan) if x.id != b.id
+                   and (x.created_at, x.id) < (b.created_at, b.id)]
         changes: dict[str, Any] | None = None
         with_b = sorted([*earlier, b], key=lambda x: (x.created_at, x.id))
         for x in _rebuild(ix, with_b, files_of):
@@ -107,8 +110,16 @@ def _index(cat: Catalogue, path: Path, b: BackupInfo, files_of: FilesOf) -> dict
         ix.close()
 
 
-def _indexed_ids(ix: Index) -> set[int]:
-    return {i for i in (backup_id_of(x.ref) for x in ix.backups()) if i is not None}
+def _newest_before(cat: Catalogue, b: BackupInfo) -> int | None:
+    """The plan's newest backup made before `b` that still exists: the index is in step when
+    it holds that one (a cheap look at the newest few, not the plan's whole list)."""
+    assert b.plan_id is not None
+    for bid in recent_backup_ids(cat, b.plan_id, b.engine, 50):
+        x = get_backup(cat, bid)
+        if x.id != b.id and (x.created_at, x.id) < (b.created_at, b.id) \
+                and x.status != "deleted":
+            return x.id
+    return None
 
 
 def _read(files_of: FilesOf, b: BackupInfo) -> list[FileEntry]:
@@ -152,12 +163,17 @@ def index_quietly(cat: Catalogue, backup_id: int, files_of: FilesOf,
                   say: Callable[[str], None]) -> dict[str, Any] | None:
     """index_backup for a backup job: a failure is said (to the job's log) and never fails the
     backup; the change summary, or None."""
+    started = time.monotonic()
     try:
-        return index_backup(cat, get_backup(cat, backup_id), files_of)
+        ch = index_backup(cat, get_backup(cat, backup_id), files_of)
     except Exception as e:  # the index is a cache: a backup never fails for it
         log.warning("file index: backup %s not indexed", backup_id, exc_info=True)
         say(f"File index not updated: {e}")
         return None
+    if ch is not None:
+        say(f"File index: {ch['added']} added, {ch['changed']} changed, {ch['deleted']} "
+            f"deleted, {ch['unchanged']} unchanged ({time.monotonic() - started:.3f} s).")
+    return ch
 
 
 def repository_files(repo: Repository, cancel: CancelToken) -> FilesOf:
