@@ -22,7 +22,6 @@ from core.errors import BackupDeskError
 from core.findex.feed import BorgListing, FileEntry, feed, manifest_files
 from core.findex.store import Index, drop, index_dir, index_file, open_index
 from core.progress import CancelToken, no_progress
-from core.run_prep import read_manifest
 from core.timeutil import iso
 
 log = logging.getLogger(__name__)
@@ -68,6 +67,8 @@ def files_of_backup(cat: Catalogue, paths: AppPaths | None = None) -> FilesOf:
             from core.jobs.repository_backups import browse  # loads the repository engine
 
             return browse(cat, b.id, BorgListing(), app_paths=paths).files  # type: ignore[no-any-return]
+        from core.run_prep import read_manifest  # the archive engine: not for borg's commands
+
         return manifest_files(read_manifest(b))
 
     return files
