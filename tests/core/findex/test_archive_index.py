@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 
+from core.backups import get_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.jobs import get_job
 from core.cli.main import main
+from core.findex.feed import manifest_files
 from core.findex.indexing import plan_index_path
 from core.findex.store import open_index
+from core.run_prep import read_manifest
 
 ODD = os.fsdecode(b"odd-\xff\xfe.bin")  # not UTF-8: a lone surrogate pair in Python
 LONG = "L" * 251 + ".txt"  # 255 bytes, the longest name a Linux file system takes
@@ -142,6 +145,17 @@ def test_backups_feed_the_index_and_find_diff_restore_answer(
                 "--at", "2999-01-01", "--to", str(tmp_path / "v5"))
     assert rc == 0 and (tmp_path / "v5" / "src" / "docs" / "gone.txt").read_text() == \
         "soon deleted\n"
+
+    # The index gives back each backup's file list as its manifest has it.
+    ix = open_index(plan_index_path(catalogue, 1))
+    try:
+        for x in ix.backups():
+            b = get_backup(catalogue, int(x.ref[2:]))
+            want = sorted(manifest_files(read_manifest(b)))
+            assert sorted((r.path, r.size, r.mtime_ns, r.hash) for r in ix.held_at(x.seq)) == want
+            assert len(want) == 5
+    finally:
+        ix.close()
 
 
 def test_bad_restore_file_requests_are_one_line_errors(
