@@ -63,7 +63,8 @@ def _find(ctx: CliContext, a: argparse.Namespace) -> int:
     from core.findex.versions import show_path
 
     n = 0
-    for hit in find(ctx.catalogue, _plans(ctx, a.plan), a.pattern, since=a.since):
+    plans = _plans(ctx, a.plan)
+    for hit in find(ctx.catalogue, plans, a.pattern, since=a.since):
         n += 1
         if a.json:
             dump_line(hit.to_json())
@@ -75,7 +76,12 @@ def _find(ctx: CliContext, a: argparse.Namespace) -> int:
             print(f"  {v.number}. {human_bytes(v.size or 0)}, modified {_mtime(v.mtime_ns)}; "
                   f"{span}, {local_time(v.first.created_at)} to {local_time(v.last.created_at)}")
     if n == 0 and not a.json:
-        print(f"No file matches {a.pattern!r}.", file=sys.stderr)
+        from core.findex.indexing import plan_index_path
+
+        indexed = any(plan_index_path(ctx.catalogue, p.id).exists() for p in plans)
+        print(f"No file matches {a.pattern!r}." if indexed else
+              "No backup is in the file index yet: `backupdesk reindex` builds it.",
+              file=sys.stderr)
     return 0 if n else 1
 
 

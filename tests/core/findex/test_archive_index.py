@@ -183,6 +183,8 @@ def test_lost_or_damaged_index_is_rebuilt_never_an_error(
         home: Path, plan: Path, catalogue: Catalogue, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     src = plan
+    rc = main(["--home", str(home), "find", "*"])
+    assert rc == 1 and "`backupdesk reindex` builds it" in capsys.readouterr().err
     run(home, capsys)
     first_path = plan_index_path(catalogue, 1)
     assert first_path.is_file()
