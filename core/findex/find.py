@@ -15,9 +15,8 @@ from typing import Any
 
 from core.catalogue.db import Catalogue
 from core.catalogue.models import Plan
-from core.findex.indexing import plan_index_path
-from core.findex.store import Index, open_index
-from core.findex.versions import PlanView, Version, json_path
+from core.findex.store import Index
+from core.findex.versions import PlanView, Version, json_path, plan_indexes
 
 
 @dataclass(frozen=True)
@@ -65,21 +64,14 @@ def find(cat: Catalogue, plans: list[Plan], pattern: str, *,
          since: datetime | None = None) -> Iterator[Hit]:
     """Hits per plan, paths in order; a plan without an index yet has none. `since` (naive
     UTC): only versions a backup made since then holds."""
-    for plan in plans:
-        path = plan_index_path(cat, plan.id)
-        if not path.exists():
+    for plan, ix in plan_indexes(cat, plans):
+        found = sorted(matches(ix, pattern), key=lambda x: x[1])
+        if not found:
             continue
-        ix = open_index(path)
-        try:
-            found = sorted(matches(ix, pattern), key=lambda x: x[1])
-            if not found:
-                continue
-            view = PlanView(cat, ix, plan)
-            for pid, p in found:
-                vs = view.versions(pid)
-                if since is not None:
-                    vs = [v for v in vs if v.last.created_at >= since]
-                if vs:
-                    yield Hit(plan.name, p, vs)
-        finally:
-            ix.close()
+        view = PlanView(cat, ix, plan)
+        for pid, p in found:
+            vs = view.versions(pid)
+            if since is not None:
+                vs = [v for v in vs if v.last.created_at >= since]
+            if vs:
+                yield Hit(plan.name, p, vs)

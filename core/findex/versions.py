@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -93,6 +94,19 @@ class PlanView:
 
 
 
+def plan_indexes(cat: Catalogue, plans: list[Plan]) -> Iterator[tuple[Plan, Index]]:
+    """Each plan that has an index, with it open (closed when the caller moves on)."""
+    for plan in plans:
+        path = plan_index_path(cat, plan.id)
+        if not path.exists():
+            continue
+        ix = open_index(path)
+        try:
+            yield plan, ix
+        finally:
+            ix.close()
+
+
 @dataclass(frozen=True)
 class Picked:
     plan: str
@@ -119,21 +133,14 @@ def pick(cat: Catalogue, plans: list[Plan], path: str, *, version: str = "last",
     """The version of `path` to restore: number N (1 the oldest), "first", "last", or the one
     held at `at` (naive UTC: the newest version a backup made by then holds)."""
     found: list[tuple[Plan, bytes, list[Version]]] = []
-    for plan in plans:
-        ipath = plan_index_path(cat, plan.id)
-        if not ipath.exists():
-            continue
-        ix = open_index(ipath)
-        try:
-            for c in candidates(plan, path):
-                pid = ix.path_id(c)
-                if pid is not None:
-                    vs = PlanView(cat, ix, plan).versions(pid)
-                    if vs:
-                        found.append((plan, c, vs))
-                        break
-        finally:
-            ix.close()
+    for plan, ix in plan_indexes(cat, plans):
+        for c in candidates(plan, path):
+            pid = ix.path_id(c)
+            if pid is not None:
+                vs = PlanView(cat, ix, plan).versions(pid)
+                if vs:
+                    found.append((plan, c, vs))
+                    break
     if not found:
         raise UsageError(f"No backup holds {show_path(path)} (is the file index up to date? "
                          "`backupdesk reindex`).")

@@ -18,19 +18,10 @@ from core.findex.feed import manifest_files
 from core.findex.indexing import plan_index_path
 from core.findex.store import open_index
 from core.run_prep import read_manifest
+from tests.core.findex.cli import cli, lines
 
 ODD = os.fsdecode(b"odd-\xff\xfe.bin")  # not UTF-8: a lone surrogate pair in Python
 LONG = "L" * 251 + ".txt"  # 255 bytes, the longest name a Linux file system takes
-
-
-def cli(home: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    capsys.readouterr()
-    rc = main(["--home", str(home), *args])
-    return rc, capsys.readouterr().out
-
-
-def lines(out: str) -> list[dict[str, Any]]:
-    return [json.loads(x) for x in out.splitlines() if x.strip()]
 
 
 def run(home: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:

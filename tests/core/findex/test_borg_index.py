@@ -6,26 +6,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from core.catalogue.db import Catalogue
 from core.catalogue.jobs import get_job
-from core.cli.main import main
 from tests.core.borg.conftest import PASSPHRASE, needs_borg, outside_create
+from tests.core.findex.cli import cli, lines
 
 pytestmark = [pytest.mark.borg, needs_borg]
-
-
-def cli(home: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    capsys.readouterr()
-    rc = main(["--home", str(home), *args])
-    return rc, capsys.readouterr().out
-
-
-def lines(out: str) -> list[dict[str, Any]]:
-    return [json.loads(x) for x in out.splitlines() if x.strip()]
 
 
 def test_borg_archives_feed_the_index(home: Path, catalogue: Catalogue, tmp_path: Path,
