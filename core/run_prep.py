@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from core.backups import BackupInfo, artifact_path, chain_of, get_backup, readable_locations
@@ -35,6 +36,12 @@ def last_backup(cat: Catalogue, plan: Plan) -> BackupInfo | None:
 
 def read_manifest(b: BackupInfo) -> dict[str, Any]:
     """The backup's manifest from a healthy destination, checked against its SHA-256."""
+    data, path = read_manifest_bytes(b)
+    return mf.parse(data, str(path))
+
+
+def read_manifest_bytes(b: BackupInfo) -> tuple[bytes, Path]:
+    """The manifest's bytes, checked against its SHA-256 (not parsed), and where they were."""
     expected = next((a for a in b.artifacts if a.kind == "manifest"), None)
     if expected is None:
         raise EngineError(f"Backup {b.id} has no manifest.")
@@ -42,7 +49,7 @@ def read_manifest(b: BackupInfo) -> dict[str, Any]:
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != expected.sha256:
         raise EngineError(f"The manifest of backup {b.id} at {path.parent} is damaged.")
-    return mf.parse(data, str(path))
+    return data, path
 
 
 def choose_mode(cat: Catalogue, plan: Plan, mode: str) -> ModeChoice:

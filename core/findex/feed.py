@@ -12,10 +12,11 @@ import base64
 import json
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.findex.store import Index, NewVersion
+from core.findex.store import Alive, Index, NewVersion
 
 # (path as bytes, size, mtime_ns, hash or None)
 FileEntry = tuple[bytes, int | None, int | None, int | None]
@@ -84,55 +85,144 @@ def _common_dir(common: bytes | None, path: bytes) -> bytes:
     return common
 
 
+@dataclass
+class Listing:
+    """A backup's regular files: all of them, or (`base` set) only those written anew since
+    the backup named `base`, with the paths that stopped being files (`gone`, deleted or now a
+    folder or link) and how many files it holds in all (`total`)."""
+
+    files: list[FileEntry]
+    base: str | None = None
+    gone: list[bytes] = field(default_factory=list)
+    total: int = 0
+
+
+class _Batch:
+    """One backup's rows, classified against the versions alive in the backup before it."""
+
+    def __init__(self, ix: Index, ids: dict[bytes, int], alive: dict[int, Alive]) -> None:
+        self.ix, self.ids, self.alive = ix, ids, alive
+        self.next_id = ix.next_path_id()
+        self.new_paths: list[tuple[int, bytes]] = []
+        self.new_versions: list[NewVersion] = []
+        self.ended: list[tuple[int, int]] = []
+        self.grew: list[tuple[bytes, int]] = []
+        self.added = self.changed = self.unchanged = self.deleted = 0
+
+    def put(self, path: bytes, size: int | None, mtime: int | None, h: int | None) -> None:
+        pid = self.ids.get(path)
+        old = self.alive.pop(pid, None) if pid is not None else None
+        if pid is None:
+            pid = self.ids[path] = self.next_id
+            self.next_id += 1
+            self.new_paths.append((pid, path))
+        if old is not None:
+            if old[2] == size and old[3] == mtime and old[4] == h:
+                self.unchanged += 1
+                return
+            self.ended.append((pid, old[1]))
+            self.changed += 1
+        else:
+            self.added += 1
+        self.new_versions.append((pid, size, mtime, h))
+        self.grew.append((path, size or 0))
+
+    def end(self, pid: int) -> None:
+        old = self.alive.pop(pid, None)
+        if old is not None:
+            self.ended.append((pid, old[1]))
+            self.deleted += 1
+
+    def write(self, ref: str, name: str, created_at: str, files: int,
+              common: bytes) -> dict[str, Any]:
+        prev = self.ix.last_backup()
+        seq = self.ix.add_backup(ref, name, created_at, files)
+        if prev is not None:
+            self.ix.close_versions(self.ended, prev.seq)
+        self.ix.add_paths(self.new_paths)
+        self.ix.add_versions(seq, self.new_versions)
+        self.ix.set_meta("common_dir", os.fsdecode(common))
+        by_folder: dict[str, int] = {}
+        for path, size in self.grew:
+            key = folder_of(path, common)
+            by_folder[key] = by_folder.get(key, 0) + size
+        return {"added": self.added, "changed": self.changed, "deleted": self.deleted,
+                "unchanged": self.unchanged,
+                "bytes_by_folder": dict(sorted(by_folder.items(), key=lambda kv: -kv[1]))}
+
+
 def feed(ix: Index, ref: str, name: str, created_at: str,
-         files: Iterable[FileEntry]) -> dict[str, Any]:
+         files: Iterable[FileEntry] | Listing) -> dict[str, Any]:
     """Index one backup, newer than every backup already in `ix`; its change summary against
-    the one before it (every file counts as added for the first)."""
+    the one before it (every file counts as added for the first). A Listing of changes is taken
+    as such only when the index's newest backup is its base; callers check (`can_take`)."""
+    if isinstance(files, Listing) and files.base is not None:
+        return _feed_changes(ix, ref, name, created_at, files)
     with ix.transaction():
-        prev = ix.last_backup()
-        ids = ix.path_ids()
-        alive = ix.alive()
-        next_id = ix.next_path_id()
-        new_paths: list[tuple[int, bytes]] = []
-        new_versions: list[NewVersion] = []
-        ended: list[tuple[int, int]] = []
-        added = changed = unchanged = n = 0
-        grew: list[tuple[bytes, int]] = []
+        batch = _Batch(ix, ix.path_ids(), ix.alive())
         common: bytes | None = None
         seen: set[bytes] = set()
-        for path, size, mtime, h in files:
+        for path, size, mtime, h in (files.files if isinstance(files, Listing) else files):
             if path in seen:  # listed twice: the first one counts
                 continue
             seen.add(path)
-            n += 1
             common = _common_dir(common, path)
+            batch.put(path, size, mtime, h)
+        for pid in list(batch.alive):
+            batch.end(pid)
+        return batch.write(ref, name, created_at, len(seen), common or b"")
+
+
+def can_take(ix: Index, listing: Listing) -> bool:
+    last = ix.last_backup()
+    return listing.base is None or (last is not None and last.name == listing.base)
+
+
+def _feed_changes(ix: Index, ref: str, name: str, created_at: str,
+                  listing: Listing) -> dict[str, Any]:
+    """Only the files written anew and the paths gone are looked at: the cost follows the
+    changes, not the tree."""
+    with ix.transaction():
+        last = ix.last_backup()
+        assert last is not None and last.name == listing.base, "not the listing's base"
+        ids = ix.find_path_ids([p for p, *_ in listing.files] + listing.gone)
+        batch = _Batch(ix, ids, ix.alive_of(ids.values()))
+        common: bytes | None = os.fsencode(ix.get_meta("common_dir") or "")
+        for path, size, mtime, h in listing.files:
+            common = _common_dir(common, path) if path not in ids else common
+            batch.put(path, size, mtime, h)
+        for path in listing.gone:
             pid = ids.get(path)
-            old = alive.pop(pid, None) if pid is not None else None
-            if pid is None:
-                pid = ids[path] = next_id
-                next_id += 1
-                new_paths.append((pid, path))
-            if old is not None:
-                if old[2] == size and old[3] == mtime and old[4] == h:
-                    unchanged += 1
-                    continue
-                ended.append((pid, old[1]))
-                changed += 1
-            else:
-                added += 1
-            new_versions.append((pid, size, mtime, h))
-            grew.append((path, size or 0))
-        deleted = len(alive)
-        ended += [(pid, a[1]) for pid, a in alive.items()]
-        seq = ix.add_backup(ref, name, created_at, n)
-        if prev is not None:
-            ix.close_versions(ended, prev.seq)
-        ix.add_paths(new_paths)
-        ix.add_versions(seq, new_versions)
-        ix.set_meta("common_dir", os.fsdecode(common or b""))
-    by_folder: dict[str, int] = {}
-    for path, size in grew:
-        key = folder_of(path, common or b"")
-        by_folder[key] = by_folder.get(key, 0) + size
-    return {"added": added, "changed": changed, "deleted": deleted, "unchanged": unchanged,
-            "bytes_by_folder": dict(sorted(by_folder.items(), key=lambda kv: -kv[1]))}
+            if pid is not None:
+                batch.end(pid)
+        batch.unchanged = listing.total - batch.added - batch.changed
+        return batch.write(ref, name, created_at, listing.total, common or b"")
+
+
+def manifest_listing(raw: bytes, where: str, changes: bool) -> Listing:
+    """An archive manifest's files from its bytes. With `changes`, for an incremental whose
+    entries stand one a line, only the lines of files written by this backup (`"in"` naming
+    it) and of non-files are parsed: the rest are the parent's lines copied as they were."""
+    from core.engines.archive import manifest as mf  # the archive engine: not for borg's
+
+    start = raw.find(mf.ENTRIES_START)
+    if changes and start > 0 and raw.endswith(mf.ENTRIES_END):
+        head = json.loads(raw[:start] + b"}")
+        if head.get("format") == mf.FORMAT and head.get("parent"):
+            return _changes(raw[start + len(mf.ENTRIES_START):-len(mf.ENTRIES_END)], head)
+    return Listing(manifest_files(mf.parse(raw, where)))
+
+
+def _changes(body: bytes, head: dict[str, Any]) -> Listing:
+    mine = b'"in":' + json.dumps(head["backup"]).encode()
+    out = Listing([], base=str(head["parent"]),
+                  gone=[p.encode("utf-8", "surrogateescape") for p in head.get("deleted", [])])
+    for line in body.split(b",\n") if body else []:
+        # JSON strings escape their quotes: these byte runs only stand between keys and values.
+        if b'"type":"file"' in line:
+            out.total += 1
+            if mine in line:
+                out.files += manifest_files({"entries": [json.loads(line)]})
+        else:  # a folder or link now: if it was a file, that file is gone
+            out.gone.append(json.loads(line)["path"].encode("utf-8", "surrogateescape"))
+    return out

@@ -19,14 +19,15 @@ from core.config import AppPaths
 from core.engines import keeps_repository
 from core.engines.api import Repository
 from core.errors import BackupDeskError
-from core.findex.feed import BorgListing, FileEntry, feed, manifest_files
+from core.findex.feed import BorgListing, FileEntry, Listing, can_take, feed, manifest_listing
 from core.findex.store import Index, drop, index_dir, index_file, open_index
 from core.progress import CancelToken, no_progress
 from core.timeutil import iso
 
 log = logging.getLogger(__name__)
 
-FilesOf = Callable[[BackupInfo], list[FileEntry]]
+# A backup's file list; the flag says a Listing of its changes since its parent will do.
+FilesOf = Callable[[BackupInfo, bool], list[FileEntry] | Listing]
 
 
 class IndexingError(BackupDeskError):
@@ -62,14 +63,15 @@ def plan_backups(cat: Catalogue, plan: str) -> list[BackupInfo]:
 def files_of_backup(cat: Catalogue, paths: AppPaths | None = None) -> FilesOf:
     """How to read any backup's file list: its manifest, or its engine's listing."""
 
-    def files(b: BackupInfo) -> list[FileEntry]:
+    def files(b: BackupInfo, changes: bool) -> list[FileEntry] | Listing:
         if keeps_repository(b.engine):
             from core.jobs.repository_backups import browse  # loads the repository engine
 
             return browse(cat, b.id, BorgListing(), app_paths=paths).files  # type: ignore[no-any-return]
-        from core.run_prep import read_manifest  # the archive engine: not for borg's commands
+        from core.run_prep import read_manifest_bytes  # the archive engine: not for borg's
 
-        return manifest_files(read_manifest(b))
+        raw, where = read_manifest_bytes(b)
+        return manifest_listing(raw, str(where), changes)
 
     return files
 
@@ -98,7 +100,7 @@ def _index(cat: Catalogue, path: Path, b: BackupInfo, files_of: FilesOf) -> dict
         before = _newest_before(cat, b)
         in_step = ix.has_backup(ref(before)) if before is not None else last is None
         if in_step and (last is None or last.created_at <= created(b)):
-            return feed(ix, ref(b.id), b.name, created(b), _read(files_of, b))
+            return _feed(ix, b, files_of)
         earlier = [x for x in plan_backups(cat, b.plan) if x.id != b.id
                    and (x.created_at, x.id) < (b.created_at, b.id)]
         changes: dict[str, Any] | None = None
@@ -123,11 +125,15 @@ def _newest_before(cat: Catalogue, b: BackupInfo) -> int | None:
     return None
 
 
-def _read(files_of: FilesOf, b: BackupInfo) -> list[FileEntry]:
+def _feed(ix: Index, b: BackupInfo, files_of: FilesOf) -> dict[str, Any]:
+    """Feed `b`: from its changes when the index's newest backup is their base, else whole."""
     try:
-        return files_of(b)
+        files = files_of(b, True)
+        if isinstance(files, Listing) and not can_take(ix, files):
+            files = files_of(b, False)
     except BackupDeskError as e:
         raise IndexingError(f"Cannot read the file list of backup {b.id}: {e}") from e
+    return feed(ix, ref(b.id), b.name, created(b), files)
 
 
 def _rebuild(ix: Index, items: list[BackupInfo], files_of: FilesOf
@@ -139,11 +145,9 @@ def _rebuild(ix: Index, items: list[BackupInfo], files_of: FilesOf
     out = []
     for x in items:
         try:
-            files = files_of(x)
-        except BackupDeskError as e:
+            out.append((x, _feed(ix, x, files_of)))
+        except IndexingError as e:
             log.warning("file index: backup %s left out: %s", x.id, e)
-            continue
-        out.append((x, feed(ix, ref(x.id), x.name, created(x), files)))
     return out
 
 
@@ -181,7 +185,8 @@ def repository_files(repo: Repository, cancel: CancelToken) -> FilesOf:
     """A repository engine's archives' file lists, through a repository already open (the job
     holding it lists them)."""
 
-    def files(b: BackupInfo) -> list[FileEntry]:
+    def files(b: BackupInfo, changes: bool) -> list[FileEntry]:
+        del changes  # a listing is always whole
         return repo.browse(b.name, BorgListing(), no_progress, cancel).files  # type: ignore[no-any-return]
 
     return files

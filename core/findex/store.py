@@ -5,7 +5,9 @@ Layout (chosen on measurement, docs/benchmarks.md "File index"):
 
 - `backups`: one row per indexed backup, `seq` in creation order; `ref` names the catalogue's
   backup ("b:ID").
-- `paths`: each path once, as its raw bytes stored as TEXT (odd bytes kept; GLOB scans it).
+- `paths`: each path once, as its raw bytes stored as TEXT (odd bytes kept; GLOB scans it),
+  with its CRC-32 `h` indexed (a path looked up without an index on the text itself: half
+  the size).
 - `versions`: each distinct (path, size, mtime, hash) once per run of backups holding it:
   `first` and `last` seq, `last` NULL while the newest backup still holds it. A backup adds rows
   only for what changed against its predecessor.
@@ -23,19 +25,23 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from zlib import crc32
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # another version is dropped and rebuilt
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS backups(
     seq INTEGER PRIMARY KEY, ref TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
     created_at TEXT NOT NULL, files INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS paths(id INTEGER PRIMARY KEY, path TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS paths(id INTEGER PRIMARY KEY, path TEXT NOT NULL, h INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS paths_h ON paths(h);
 CREATE TABLE IF NOT EXISTS versions(
     path_id INTEGER NOT NULL, first INTEGER NOT NULL, last INTEGER,
     size INTEGER, mtime_ns INTEGER, hash INTEGER,
     PRIMARY KEY(path_id, first)) WITHOUT ROWID;
 """
+
+_CHUNK = 500  # values in one IN (...) list
 
 # (path id, first seq, size, mtime_ns, hash)
 Alive = tuple[int, int, int | None, int | None, int | None]
@@ -154,7 +160,33 @@ class Index:
             "SELECT path_id, first, size, mtime_ns, hash FROM versions WHERE last IS NULL")}
 
     def add_paths(self, rows: list[tuple[int, bytes]]) -> None:
-        self.con.executemany("INSERT INTO paths(id, path) VALUES (?, CAST(? AS TEXT))", rows)
+        self.con.executemany("INSERT INTO paths(id, path, h) VALUES (?, CAST(? AS TEXT), ?)",
+                             ((i, p, crc32(p)) for i, p in rows))
+
+    def find_path_ids(self, paths: Iterable[bytes]) -> dict[bytes, int]:
+        """The ids of those of `paths` the index knows."""
+        wanted = set(paths)
+        out: dict[bytes, int] = {}
+        hs = sorted({crc32(p) for p in wanted})
+        for i in range(0, len(hs), _CHUNK):
+            part = hs[i:i + _CHUNK]
+            for pid, p in self.con.execute(
+                    f"SELECT id, path FROM paths WHERE h IN ({','.join('?' * len(part))})",
+                    part):
+                if bytes(p) in wanted:
+                    out[bytes(p)] = pid
+        return out
+
+    def alive_of(self, path_ids: Iterable[int]) -> dict[int, Alive]:
+        """alive() for these paths only."""
+        ids = sorted(set(path_ids))
+        out: dict[int, Alive] = {}
+        for i in range(0, len(ids), _CHUNK):
+            part = ids[i:i + _CHUNK]
+            out.update((r[0], r) for r in self.con.execute(
+                "SELECT path_id, first, size, mtime_ns, hash FROM versions WHERE last IS NULL"
+                f" AND path_id IN ({','.join('?' * len(part))})", part))
+        return out
 
     def next_path_id(self) -> int:
         return int(self.con.execute("SELECT coalesce(max(id), 0) + 1 FROM paths").fetchone()[0])
@@ -181,8 +213,8 @@ class Index:
                 self.con.execute("SELECT id, path FROM paths WHERE path GLOB ?", (glob,))]
 
     def path_id(self, path: bytes) -> int | None:
-        row = self.con.execute("SELECT id FROM paths WHERE path = CAST(? AS TEXT)",
-                               (path,)).fetchone()
+        row = self.con.execute("SELECT id FROM paths WHERE h = ? AND path = CAST(? AS TEXT)",
+                               (crc32(path), path)).fetchone()
         return None if row is None else int(row[0])
 
     def versions_of(self, path_id: int) -> list[tuple[int, int | None, int | None, int | None,

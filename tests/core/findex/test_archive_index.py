@@ -206,3 +206,21 @@ def test_lost_or_damaged_index_is_rebuilt_never_an_error(
                    for s in (1, 2, 3) for r in ix.held_at(s))
     ix.close()
     assert after == before
+
+
+def test_a_file_that_becomes_a_folder_or_link_is_gone_from_the_index(
+        home: Path, plan: Path, catalogue: Catalogue, capsys: pytest.CaptureFixture[str]) -> None:
+    src = plan
+    run(home, capsys)
+    (src / "docs" / "a.txt").unlink()
+    (src / "docs" / "a.txt").mkdir()
+    (src / "docs" / "a.txt" / "inner").write_text("in\n")
+    (src / "pics" / "same.bin").unlink()
+    (src / "pics" / "same.bin").symlink_to("../docs")
+    second = run(home, capsys)
+    assert second["type"] == "incremental"
+    ch = job_changes(catalogue, second["id"])
+    assert (ch["added"], ch["changed"], ch["deleted"], ch["unchanged"]) == (1, 0, 2, 3)
+    _rc, out = cli(home, capsys, "find", "src/docs/a.txt*", "--json")
+    assert [(h["path"], h["versions"][-1]["last_backup"]["id"]) for h in lines(out)] == [
+        ("src/docs/a.txt", 1), ("src/docs/a.txt/inner", second["backup_id"])]

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.findex.diff import compare
-from core.findex.feed import FileEntry, feed
+from core.findex.feed import FileEntry, Listing, feed
 from core.findex.store import open_index
 
 # Names with odd bytes (not UTF-8), a 255-byte name, "*", "?" and "[" (GLOB's specials).
@@ -34,11 +34,22 @@ def test_every_backup_comes_back_whole(history: list[dict[bytes, tuple[int, int,
         seqs = []
         for i, files in enumerate(history):
             before = history[i - 1] if i else {}
-            ch = feed(ix, f"b:{i}", f"n{i}", f"2026-01-01T00:00:{i:02d}Z", entries(files))
+            if i and data.draw(st.booleans(), label="as changes"):
+                # As an incremental manifest gives it: the files written anew (some maybe
+                # unchanged after all), the paths gone, with some that never were files.
+                again = data.draw(st.sets(st.sampled_from(sorted(files)))) if files else set()
+                written = {p: v for p, v in files.items() if before.get(p) != v or p in again}
+                listing = Listing(entries(written), base=f"n{i - 1}",
+                                  gone=[*sorted(before.keys() - files.keys()), b"never/a/file"],
+                                  total=len(files))
+                ch = feed(ix, f"b:{i}", f"n{i}", f"2026-01-01T00:00:{i:02d}Z", listing)
+            else:
+                ch = feed(ix, f"b:{i}", f"n{i}", f"2026-01-01T00:00:{i:02d}Z", entries(files))
             assert ch["added"] == len(files.keys() - before.keys())
             assert ch["deleted"] == len(before.keys() - files.keys())
             assert ch["changed"] == sum(1 for p in files.keys() & before.keys()
                                         if files[p] != before[p])
+            assert ch["unchanged"] == len(files) - ch["added"] - ch["changed"]
             seqs.append(ix.last_backup().seq)  # type: ignore[union-attr]
         for seq, files in zip(seqs, history, strict=True):
             got = {r.path: (r.size, r.mtime_ns, r.hash) for r in ix.held_at(seq)}
