@@ -69,10 +69,6 @@ class Diff:
         return out
 
 
-def _held(r: VersionRow, seq: int) -> bool:
-    return r.first <= seq and (r.last is None or r.last >= seq)
-
-
 def diff(cat: Catalogue, a: BackupInfo, b: BackupInfo, files_of: FilesOf) -> Diff:
     if a.plan_id is None or a.plan_id != b.plan_id:
         raise UsageError(f"Backups {a.id} and {b.id} are not of the same plan.")
@@ -105,13 +101,17 @@ def compare(ix: Index, sa: int, sb: int) -> tuple[list[VersionRow],
     before: dict[int, VersionRow] = {}
     after: dict[int, VersionRow] = {}
     for r in ix.differing(sa, sb):
-        (before if _held(r, sa) else after)[r.path_id] = r
+        # held at sa (the other side holds another version, or none)
+        if r.first <= sa and (r.last is None or r.last >= sa):
+            before[r.path_id] = r
+        else:
+            after[r.path_id] = r
     added, changed = [], []
     for pid, r in after.items():
         o = before.pop(pid, None)
         if o is None:
             added.append(r)
-        elif (o.size, o.mtime_ns, o.hash) != (r.size, r.mtime_ns, r.hash):
+        elif o[4:] != r[4:]:  # size, mtime, hash
             changed.append((o, r))
         # else: the same version again after a gap (deleted, then restored as it was)
     deleted = list(before.values())

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from zlib import crc32
 
 SCHEMA_VERSION = 2  # another version is dropped and rebuilt
@@ -58,8 +59,7 @@ class IndexedBackup:
     files: int
 
 
-@dataclass(frozen=True)
-class VersionRow:
+class VersionRow(NamedTuple):  # a tuple: diffs of a million rows make one each
     path: bytes
     path_id: int
     first: int
@@ -226,21 +226,19 @@ class Index:
 
     def held_at(self, seq: int) -> Iterator[VersionRow]:
         """The versions backup `seq` holds (a full scan: for checks and rebuilds)."""
-        for r in self.con.execute(
-                "SELECT p.path, v.path_id, v.first, v.last, v.size, v.mtime_ns, v.hash "
-                "FROM versions v JOIN paths p ON p.id = v.path_id "
-                "WHERE v.first <= ?1 AND (v.last IS NULL OR v.last >= ?1)", (seq,)):
-            yield VersionRow(bytes(r[0]), *r[1:])
+        return map(VersionRow._make, self.con.execute(
+            "SELECT p.path, v.path_id, v.first, v.last, v.size, v.mtime_ns, v.hash "
+            "FROM versions v JOIN paths p ON p.id = v.path_id "
+            "WHERE v.first <= ?1 AND (v.last IS NULL OR v.last >= ?1)", (seq,)))
 
     def differing(self, a: int, b: int) -> Iterator[VersionRow]:
         """The versions held by exactly one of backups `a` and `b`: what differs between them
         (one scan of the versions, filtered in SQLite)."""
-        for r in self.con.execute(
-                "SELECT p.path, v.path_id, v.first, v.last, v.size, v.mtime_ns, v.hash "
-                "FROM versions v JOIN paths p ON p.id = v.path_id "
-                "WHERE (v.first <= ?1 AND (v.last IS NULL OR v.last >= ?1)) "
-                "   != (v.first <= ?2 AND (v.last IS NULL OR v.last >= ?2))", (a, b)):
-            yield VersionRow(bytes(r[0]), *r[1:])
+        return map(VersionRow._make, self.con.execute(
+            "SELECT p.path, v.path_id, v.first, v.last, v.size, v.mtime_ns, v.hash "
+            "FROM versions v JOIN paths p ON p.id = v.path_id "
+            "WHERE (v.first <= ?1 AND (v.last IS NULL OR v.last >= ?1)) "
+            "   != (v.first <= ?2 AND (v.last IS NULL OR v.last >= ?2))", (a, b)))
 
 
 def open_index(path: Path) -> Index:

@@ -6,7 +6,7 @@ import bisect
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from core.backups import BackupInfo
@@ -38,9 +38,10 @@ class Version:
 
 
 def mtime_iso(ns: int | None) -> str | None:
+    """A modification time in UTC, as the catalogue's times are printed."""
     if ns is None:
         return None
-    return datetime.fromtimestamp(ns / 1e9).astimezone().isoformat(timespec="seconds")
+    return datetime.fromtimestamp(ns // 1_000_000_000, UTC).isoformat().replace("+00:00", "Z")
 
 
 def _brief(b: BackupInfo) -> dict[str, Any]:

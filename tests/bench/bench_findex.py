@@ -100,7 +100,7 @@ def index_size(path: Path) -> int:
 
 def history(backups: int, files: int) -> dict[str, float]:
     """Scenario 1a and 2: the 1,000-backup history."""
-    from core.findex.feed import feed
+    from core.findex.feed import Listing, feed
     from core.findex.indexing import plan_index_path, ref
     from core.findex.store import open_index
     from core.timeutil import iso, utcnow
@@ -116,16 +116,19 @@ def history(backups: int, files: int) -> dict[str, float]:
     size_after_first = 0
     t_feed = []
     for k in range(backups):
+        # As archive incrementals are fed: the files written anew (~1%) against the one before.
+        listing = Listing([(p, s, m, h) for p, (s, m, h) in state.items()])
         if k:
+            listing = Listing([], base=f"p-{k - 1:04d}", total=files)
             for p in rng.sample(paths, files // 100):  # ~1% changed
                 s, m, _h = state[p]
                 state[p] = (s + rng.randint(1, 999), m + 10 ** 9 * k, rng.getrandbits(48))
+                listing.files.append((p, *state[p]))
             changed_entries += files // 100
         when = start + timedelta(days=k)
         bid = record(cat, plan, k, when, files)
         t = time.perf_counter()
-        feed(ix, ref(bid), f"p-{k:04d}", iso(when) or "",
-             [(p, s, m, h) for p, (s, m, h) in state.items()])
+        feed(ix, ref(bid), f"p-{k:04d}", iso(when) or "", listing)
         t_feed.append(time.perf_counter() - t)
         if k == 0:
             ix.close()
@@ -139,7 +142,7 @@ def history(backups: int, files: int) -> dict[str, float]:
         when = start + timedelta(days=k)
         bid = record(cat, plan, k, when, files)
         feed(ix, ref(bid), f"p-{k:04d}", iso(when) or "",
-             [(p, s, m, h) for p, (s, m, h) in state.items()])
+             Listing([], base=f"p-{k - 1:04d}", total=files))
     ix.close()
     size_unchanged = index_size(ix.path)
     cat.dispose()  # type: ignore[attr-defined]
