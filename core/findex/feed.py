@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -213,16 +214,29 @@ def manifest_listing(raw: bytes, where: str, changes: bool) -> Listing:
     return Listing(manifest_files(mf.parse(raw, where)))
 
 
+_NOT_FILE = re.compile(rb'"type":"(?:dir|symlink)"')
+
+
+def _line_at(body: bytes, i: int) -> bytes:
+    """The entry whose line holds position i."""
+    end = body.find(b"\n", i)
+    return body[body.rfind(b"\n", 0, i) + 1:len(body) if end < 0 else end].rstrip(b",")
+
+
 def _changes(body: bytes, head: dict[str, Any]) -> Listing:
+    """Found by searching the bytes, not by walking the lines (the file's tens of MB): JSON
+    strings escape their quotes, so these byte runs only stand between keys and values."""
     mine = b'"in":' + json.dumps(head["backup"]).encode()
-    out = Listing([], base=str(head["parent"]),
+    out = Listing([], base=str(head["parent"]), total=body.count(b'"type":"file"'),
                   gone=[p.encode("utf-8", "surrogateescape") for p in head.get("deleted", [])])
-    for line in body.split(b",\n") if body else []:
-        # JSON strings escape their quotes: these byte runs only stand between keys and values.
-        if b'"type":"file"' in line:
-            out.total += 1
-            if mine in line:
-                out.files += manifest_files({"entries": [json.loads(line)]})
-        else:  # a folder or link now: if it was a file, that file is gone
-            out.gone.append(json.loads(line)["path"].encode("utf-8", "surrogateescape"))
+    loads = json.loads
+    i = body.find(mine)
+    written = []
+    while i >= 0:
+        written.append(loads(_line_at(body, i)))
+        i = body.find(mine, i + len(mine))
+    out.files = manifest_files({"entries": written})
+    # A folder or link now: if it was a file, that file is gone.
+    out.gone += [loads(_line_at(body, m.start()))["path"].encode("utf-8", "surrogateescape")
+                 for m in _NOT_FILE.finditer(body)]
     return out

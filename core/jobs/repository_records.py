@@ -87,8 +87,11 @@ def refresh(cat: Catalogue, plan: Plan, repo: Repository,
         report.new_jobs.append(job_id)
         report.new_backups.append(record_archive(cat, plan, job_id, repo.location, st,
                                                  outside=True))
-        index_quietly(cat, report.new_backups[-1], repository_files(repo, cancel), log.info)
     report.gone = archives.mark_gone(cat, plan.engine, repo.location, keep_ids=ids)
+    # Indexed once all are recorded (and the vanished marked): one older than the index's
+    # newest rebuilds it once, with every archive there, and the newer ones then follow it.
+    for bid in sorted(report.new_backups):
+        index_quietly(cat, bid, repository_files(repo, cancel), log.info)
     return report
 
 

@@ -84,3 +84,26 @@ def test_borg_archives_feed_the_index(home: Path, catalogue: Catalogue, tmp_path
     assert rc == 0 and "3 backups indexed" in out
     rc, out = cli(home, capsys, "find", "a.txt", "--json")
     assert [v["backups"] for v in lines(out)[0]["versions"]] == [1, 2]
+
+
+def test_an_outside_archive_older_than_the_index_rebuilds_it(
+        home: Path, catalogue: Catalogue, tmp_path: Path, source_tree: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = tmp_path / "repo"
+    monkeypatch.setenv("BACKUPDESK_PASSPHRASE", PASSPHRASE)
+    rc, _ = cli(home, capsys, "plan", "add", "docs", "--engine", "borg", "--repo", str(repo),
+                "--source", str(source_tree), "--exclude", "*.tmp", "--init")
+    monkeypatch.delenv("BACKUPDESK_PASSPHRASE")
+    assert rc == 0
+    outside_create(str(repo), "cron-0", source_tree)  # before the plan's first run
+    rc, out = cli(home, capsys, "run", "docs", "--json")
+    assert rc == 0
+    mine = json.loads(out)["backup_id"]
+    rc, out = cli(home, capsys, "backups", "--json")
+    cron = {b["name"]: b["id"] for b in json.loads(out)}["cron-0"]
+    rc, out = cli(home, capsys, "find", "b.txt", "--json")
+    v, = lines(out)[0]["versions"]
+    assert (v["first_backup"]["id"], v["last_backup"]["id"], v["backups"]) == (cron, mine, 2)
+    rc, out = cli(home, capsys, "find", "skip.tmp", "--json")  # only cron-0 holds it
+    v, = lines(out)[0]["versions"]
+    assert (v["first_backup"]["id"], v["last_backup"]["id"]) == (cron, cron)
