@@ -101,11 +101,11 @@ def _index(cat: Catalogue, path: Path, b: BackupInfo, files_of: FilesOf) -> dict
         in_step = ix.has_backup(ref(before)) if before is not None else last is None
         if in_step and (last is None or last.created_at <= created(b)):
             return _feed(ix, b, files_of)
-        earlier = [x for x in plan_backups(cat, b.plan) if x.id != b.id
-                   and (x.created_at, x.id) < (b.created_at, b.id)]
+        # Out of step: rebuilt with every backup of the plan, those newer than `b` too.
+        others = [x for x in plan_backups(cat, b.plan) if x.id != b.id]
         changes: dict[str, Any] | None = None
-        with_b = sorted([*earlier, b], key=lambda x: (x.created_at, x.id))
-        for x in _rebuild(ix, with_b, files_of):
+        every = sorted([*others, b], key=lambda x: (x.created_at, x.id))
+        for x in _rebuild(ix, every, files_of):
             if x[0].id == b.id:
                 changes = x[1]
         return changes

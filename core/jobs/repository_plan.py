@@ -60,7 +60,6 @@ def _run_body(cat: Catalogue, rj: RepoJob, state: dict[str, Any]) -> None:
     j.log(res.log)
     st = res.stats
     state["backup_id"] = record_archive(cat, p, j.id, repo.location, st)
-    changes = index_quietly(cat, state["backup_id"], repository_files(repo, j.cancel), j.log)
     j.log(f"Archive {st.name}: {count(st.files, 'file')}, {st.original_size} bytes original, "
           f"{st.compressed_size} compressed, {st.deduplicated_size} deduplicated.")
     problems = list(res.warnings)
@@ -72,6 +71,8 @@ def _run_body(cat: Catalogue, rj: RepoJob, state: dict[str, Any]) -> None:
         except BackupDeskError as e:
             j.log(f"Failed: {e}")
             problems.append(str(e))
+    # After the refresh: archives made outside since the last run are indexed before this one.
+    changes = index_quietly(cat, state["backup_id"], repository_files(repo, j.cancel), j.log)
     end = j.end
     end.status = JobStatus.PARTIAL if problems else JobStatus.SUCCESS
     end.error = (f"{count(len(problems), 'problem')}: " + "; ".join(problems[:3])) if problems \

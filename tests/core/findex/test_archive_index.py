@@ -14,9 +14,9 @@ from core.backups import get_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.jobs import get_job
 from core.cli.main import main
-from core.findex.feed import manifest_files
-from core.findex.indexing import plan_index_path
-from core.findex.store import open_index
+from core.findex.feed import feed, manifest_files
+from core.findex.indexing import files_of_backup, index_backup, plan_index_path
+from core.findex.store import drop, open_index
 from core.run_prep import read_manifest
 from tests.core.findex.cli import cli, lines
 
@@ -201,6 +201,16 @@ def test_lost_or_damaged_index_is_rebuilt_never_an_error(
     ix.close()
     rc, out = cli(home, capsys, "reindex", "p")
     assert rc == 0 and "3 backups indexed" in out
+    # Indexing a backup older than the index's newest rebuilds it with all of them.
+    drop(first_path)
+    files_of = files_of_backup(catalogue)
+    ix = open_index(first_path)
+    feed(ix, "b:3", "third", "2999-01-01T00:00:00Z", files_of(get_backup(catalogue, 3), False))
+    ix.close()
+    assert index_backup(catalogue, get_backup(catalogue, 1), files_of) is not None
+    ix = open_index(first_path)
+    assert [x.ref for x in ix.backups()] == ["b:1", "b:2", "b:3"]
+    ix.close()
     ix = open_index(first_path)
     after = sorted((r.path, r.first, r.last, r.size, r.mtime_ns, r.hash)
                    for s in (1, 2, 3) for r in ix.held_at(s))
