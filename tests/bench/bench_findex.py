@@ -1,6 +1,6 @@
 """The file index (issue #19), whole `backupdesk` processes as a user runs them.
 
-    python -m tests.bench.bench_findex [--quick]
+    python -m tests.bench.bench_findex [--quick] [--only real|history|million]
 
 1. `find` over 1,000 backups of a 20,000-file plan (about 1% of files changing per backup), and
    over one 1,000,000-entry borg archive. The histories are generated and fed through the same
@@ -289,13 +289,16 @@ def real_backups(n: int) -> dict[str, float]:
 
 
 def main() -> None:
+    """`--only real|history|million` runs one part."""
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
+    parts = {"real": lambda: real_backups(2_000 if QUICK else 20_000),
+             "history": lambda: history(100 if QUICK else 1_000, 2_000 if QUICK else 20_000),
+             "million": lambda: million(100_000 if QUICK else 1_000_000)}
     results: dict[str, float] = {}
-    results.update(real_backups(2_000 if QUICK else 20_000))
-    print(json.dumps(results, indent=1), flush=True)
-    results.update(history(100 if QUICK else 1_000, 2_000 if QUICK else 20_000))
-    print(json.dumps(results, indent=1), flush=True)
-    results.update(million(100_000 if QUICK else 1_000_000))
-    print(json.dumps(results, indent=1), flush=True)
+    for name, part in parts.items():
+        if only in (None, name):
+            results.update(part())
+            print(json.dumps(results, indent=1), flush=True)
 
 
 if __name__ == "__main__":
