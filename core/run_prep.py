@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core import keys
@@ -40,6 +41,20 @@ def last_backup(cat: Catalogue, plan: Plan) -> BackupInfo | None:
 def read_manifest(b: BackupInfo, remotes: Resolve | None = None) -> mf.Loaded:
     """The backup's manifest from a healthy destination, checked against its SHA-256 (and
     decrypted with the key from the secret store, for an encrypted plan's backup)."""
+    plain, path, key = _manifest(b, remotes)
+    manifest = mf.parse(plain, str(path))
+    manifest.key = key
+    return manifest
+
+
+def read_manifest_bytes(b: BackupInfo, remotes: Resolve | None = None) -> tuple[bytes, Path]:
+    """The manifest's bytes, checked against its SHA-256 and decrypted (not parsed), and where
+    they were."""
+    plain, path, _ = _manifest(b, remotes)
+    return plain, path
+
+
+def _manifest(b: BackupInfo, remotes: Resolve | None) -> tuple[bytes, Path, Any]:
     expected = next((a for a in b.artifacts if a.kind == "manifest"), None)
     if expected is None:
         raise EngineError(f"Backup {b.id} has no manifest.")
@@ -48,9 +63,7 @@ def read_manifest(b: BackupInfo, remotes: Resolve | None = None) -> mf.Loaded:
     if hashlib.sha256(data).hexdigest() != expected.sha256:
         raise EngineError(f"The manifest of backup {b.id} at {path.parent} is damaged.")
     plain, key = keys.open_manifest(data, f"Backup {b.id}")
-    manifest = mf.parse(plain, str(path))
-    manifest.key = key
-    return manifest
+    return plain, path, key
 
 
 def choose_mode(cat: Catalogue, plan: Plan, mode: str, remotes: Resolve | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from core.backups import BackupFilter, as_tree, list_backups
 from core.catalogue.enums import BACKUP_STATUSES, JobTrigger
 from core.cli import db_password
 from core.cli.context import CliContext, print_json, print_table
+from core.cli.findex_cmd import parse_date
 from core.cli.progress_bar import run_progress
 from core.errors import UsageError
 from core.fmt import count, human_bytes, local_time
@@ -54,8 +56,16 @@ def register(sub: Any) -> None:
     ver.set_defaults(func=_verify)
 
     rst = sub.add_parser("restore", help="restore a backup into a folder or a database")
-    rst.add_argument("id", type=int)
+    rst.add_argument("id", type=int, nargs="?", help="the backup (not with --file)")
     rst.add_argument("--to", type=Path, metavar="DIR", help="target folder")
+    rst.add_argument("--file", metavar="PATH",
+                     help="one file as it was on the source, from the backups that hold it "
+                          "(the file index); with --version or --at")
+    rst.add_argument("--version", default="last", metavar="N|first|last",
+                     help="with --file: which version (1 the oldest; default last)")
+    rst.add_argument("--at", type=parse_date, metavar="DATE",
+                     help="with --file: the version a backup made by DATE holds")
+    rst.add_argument("--plan", help="with --file: the plan whose backups hold it")
     rst.add_argument("--path", action="append", default=[], metavar="P",
                      help="only this path of the backup (repeatable)")
     rst.add_argument("--overwrite", action="store_true", help="allow a non-empty target")
@@ -168,6 +178,10 @@ def _verify(ctx: CliContext, a: argparse.Namespace) -> int:
 def _restore(ctx: CliContext, a: argparse.Namespace) -> int:
     from core.jobs.restore import restore_backup
 
+    if a.file is not None:
+        return _restore_file(ctx, a)
+    if a.id is None:
+        raise UsageError("restore needs a backup ID, or --file PATH.")
     into = a.into_database
     if a.database_password_stdin:
         if into is None:
@@ -188,6 +202,32 @@ def _restore(ctx: CliContext, a: argparse.Namespace) -> int:
               + (f"; {count(len(res.problems), 'entry', 'entries')} not restored."
                  if res.problems else "."))
     return 3 if res.problems else 0
+
+
+def _restore_file(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.findex.versions import pick, show_path
+    from core.jobs.restore import restore_backup
+    from core.plans import get_plan, list_plans
+
+    if a.id is not None or a.path or a.into_database:
+        raise UsageError("--file takes no backup ID, --path or --into-database.")
+    if a.to is None:
+        raise UsageError("--file needs --to DIR.")
+    cat = ctx.catalogue
+    plans = [get_plan(cat, a.plan)] if a.plan else list_plans(cat)
+    p = pick(cat, plans, a.file, version=a.version, at=a.at)
+    b = p.version.last
+    res = restore_backup(cat, b.id, to=a.to, paths=[p.path], overwrite=a.overwrite,
+                         trigger=JobTrigger.CLI.value, numeric_owner=a.numeric_owner)
+    for line in res.problems:
+        print(f"backupdesk: {line}", file=sys.stderr)
+    if a.json:  # odd bytes of the path as \udcNN escapes
+        print(json.dumps({**res.to_json(), "plan": p.plan, "path": p.path,
+                          "version": p.version.number, "versions": p.count}, indent=2))
+    else:
+        print(f"Restored version {p.version.number} of {p.count} of {show_path(p.path)} "
+              f"(plan {p.plan}) from backup {b.id} to {a.to}.")
+    return 3 if res.problems or not res.files else 0
 
 
 def _copy_out(ctx: CliContext, a: argparse.Namespace) -> int:

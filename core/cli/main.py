@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "core.cli.schedule_cmd",
     "core.cli.crypt_cmd",
     "core.cli.catalogue_cmd",
+    "core.cli.findex_cmd",
 ]
 # Which module registers each subcommand, so that one command loads only its own module (and
 # the GUI none). tests/core/cli/test_cli_registry.py keeps it in step with the modules.
@@ -43,6 +44,7 @@ COMMANDS = {
     "restore": "core.cli.backup_cmds",
     "copy-out": "core.cli.backup_cmds",
     "delete": "core.cli.backup_cmds",
+    **dict.fromkeys(("find", "diff", "reindex"), "core.cli.findex_cmd"),
     **dict.fromkeys(("refresh", "check", "compact", "repo-init", "repo-info", "archives",
                      "break-lock"), "core.cli.borg_cmd"),
     **dict.fromkeys(("service", "scheduler", "schedule", "prune", "status", "restore-test",

@@ -16,6 +16,7 @@ from core.config import AppPaths
 from core.engines import Capability
 from core.engines.api import DAMAGED, ArchiveEntry
 from core.errors import BackupDeskError, CancelledError, ConfigError, LockedError
+from core.findex.indexing import index_quietly, repository_files
 from core.fmt import count
 from core.jobs.outcome import RunOutcome
 from core.jobs.repo_session import RepoJob, open_repository, repo_job, repository_plan
@@ -70,6 +71,8 @@ def _run_body(cat: Catalogue, rj: RepoJob, state: dict[str, Any]) -> None:
         except BackupDeskError as e:
             j.log(f"Failed: {e}")
             problems.append(str(e))
+    # After the refresh: archives made outside since the last run are indexed before this one.
+    changes = index_quietly(cat, state["backup_id"], repository_files(repo, j.cancel), j.log)
     end = j.end
     end.status = JobStatus.PARTIAL if problems else JobStatus.SUCCESS
     end.error = (f"{count(len(problems), 'problem')}: " + "; ".join(problems[:3])) if problems \
@@ -77,6 +80,8 @@ def _run_body(cat: Catalogue, rj: RepoJob, state: dict[str, Any]) -> None:
     end.bytes, end.files = st.original_size, st.files
     end.details = {"backup_id": state["backup_id"], "type": "archive",
                    "archive": st.to_json(), "warnings": problems[:100]}
+    if changes is not None:
+        end.details["changes"] = changes
     state["status"], state["error"], state["warnings"] = end.status, end.error, problems
 
 

@@ -4,6 +4,7 @@ and sizes), renames, and archives gone from the repository."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from core.catalogue import archives
@@ -12,9 +13,12 @@ from core.catalogue.db import Catalogue
 from core.catalogue.jobs import record_external_job
 from core.catalogue.models import JobKind, JobStatus, Plan
 from core.engines.api import ArchiveEntry, ArchiveStats, Repository
+from core.findex.indexing import index_quietly, repository_files
 from core.fmt import count
 from core.progress import CancelToken
 from core.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 
 def external_ref(engine: str, archive_id: str) -> str:
@@ -84,6 +88,10 @@ def refresh(cat: Catalogue, plan: Plan, repo: Repository,
         report.new_backups.append(record_archive(cat, plan, job_id, repo.location, st,
                                                  outside=True))
     report.gone = archives.mark_gone(cat, plan.engine, repo.location, keep_ids=ids)
+    # Indexed once all are recorded (and the vanished marked): one older than the index's
+    # newest rebuilds it once, with every archive there, and the newer ones then follow it.
+    for bid in sorted(report.new_backups):
+        index_quietly(cat, bid, repository_files(repo, cancel), log.info)
     return report
 
 

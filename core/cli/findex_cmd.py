@@ -1,0 +1,137 @@
+"""`backupdesk find|diff|reindex`: the file index (core.findex)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+from core.cli.context import CliContext, print_table
+from core.errors import UsageError
+from core.fmt import count, human_bytes, local_time
+from core.timeutil import to_naive_utc
+
+
+def register(sub: Any) -> None:
+    fd = sub.add_parser("find", help="find files across all backups: every version of each")
+    fd.add_argument("pattern", help="glob on the name (*.pdf) or, with a /, on the path")
+    fd.add_argument("--plan", action="append", default=[], help="only this plan (repeatable)")
+    fd.add_argument("--since", type=parse_date, metavar="DATE",
+                    help="only versions held by a backup made since DATE (local time)")
+    fd.add_argument("--json", action="store_true", help="one JSON object per path, a line each")
+    fd.set_defaults(func=_find)
+
+    df = sub.add_parser("diff", help="what changed between two backups of a plan")
+    df.add_argument("a", type=int, metavar="A", help="the older backup's ID")
+    df.add_argument("b", type=int, metavar="B", help="the newer backup's ID")
+    df.add_argument("--stat", action="store_true", help="sizes per top-level folder")
+    df.add_argument("--json", action="store_true")
+    df.set_defaults(func=_diff)
+
+    ri = sub.add_parser("reindex", help="rebuild the file index from the backups")
+    ri.add_argument("plan", nargs="?", help="only this plan")
+    ri.set_defaults(func=_reindex)
+
+
+def parse_date(text: str) -> datetime:
+    """A date or date and time, local unless it names a zone; as naive UTC."""
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM)") from None
+    return to_naive_utc(dt if dt.tzinfo is not None else dt.astimezone())
+
+
+def dump_line(obj: Any) -> None:
+    """One JSON object on a line; odd bytes in paths stay lone surrogates (\\udcNN)."""
+    sys.stdout.write(json.dumps(obj) + "\n")
+
+
+def _plans(ctx: CliContext, names: list[str]) -> list[Any]:
+    from core.plans import get_plan, list_plans
+
+    if names:
+        return [get_plan(ctx.catalogue, n) for n in names]
+    return list_plans(ctx.catalogue)
+
+
+def _find(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.findex.find import find
+    from core.findex.versions import show_path
+
+    n = 0
+    plans = _plans(ctx, a.plan)
+    for hit in find(ctx.catalogue, plans, a.pattern, since=a.since):
+        n += 1
+        if a.json:
+            dump_line(hit.to_json())
+            continue
+        print(f"{hit.plan}: {show_path(hit.path)}")
+        for v in hit.versions:
+            span = (f"backup {v.first.id}" if v.first.id == v.last.id
+                    else f"backups {v.first.id}..{v.last.id} ({v.backups})")
+            print(f"  {v.number}. {human_bytes(v.size or 0)}, modified {_mtime(v.mtime_ns)}; "
+                  f"{span}, {local_time(v.first.created_at)} to {local_time(v.last.created_at)}")
+    if n == 0 and not a.json:
+        from core.findex.indexing import plan_index_path
+
+        indexed = any(plan_index_path(ctx.catalogue, p.id).exists() for p in plans)
+        print(f"No file matches {a.pattern!r}." if indexed else
+              "No backup is in the file index yet: `backupdesk reindex` builds it.",
+              file=sys.stderr)
+    return 0 if n else 1
+
+
+def _mtime(ns: int | None) -> str:
+    from core.findex.versions import mtime_iso
+
+    return (mtime_iso(ns) or "?")[:19].replace("T", " ")
+
+
+def _diff(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.backups import get_backup
+    from core.findex.diff import diff
+    from core.findex.indexing import files_of_backup
+    from core.findex.versions import show_path
+
+    cat = ctx.catalogue
+    d = diff(cat, get_backup(cat, a.a), get_backup(cat, a.b), files_of_backup(cat))
+    if a.json:
+        dump_line(d.to_json(stat=a.stat))
+        return 0
+    for r in d.added:
+        print(f"+ {show_path(r.path)}  {human_bytes(r.size or 0)}")
+    for o, r in d.changed:
+        print(f"M {show_path(r.path)}  {human_bytes(o.size or 0)} -> {human_bytes(r.size or 0)},"
+              f" modified {_mtime(o.mtime_ns)} -> {_mtime(r.mtime_ns)}")
+    for r in d.deleted:
+        print(f"- {show_path(r.path)}  {human_bytes(r.size or 0)}")
+    t = d.totals()
+    print(f"{count(t['added'], 'file')} added ({human_bytes(t['bytes_added'])}), "
+          f"{t['changed']} changed ({human_bytes(t['bytes_changed'])} now), "
+          f"{t['deleted']} deleted ({human_bytes(t['bytes_deleted'])}).")
+    if a.stat:
+        rows = [[name, str(f["added"]), str(f["changed"]), str(f["deleted"]),
+                 ("-" if f["bytes"] < 0 else "+") + human_bytes(abs(f["bytes"]))]
+                for name, f in d.by_folder().items()]
+        print_table(["FOLDER", "ADDED", "CHANGED", "DELETED", "BYTES"], rows)
+    return 0
+
+
+def _reindex(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core.findex.indexing import files_of_backup, reindex
+
+    cat = ctx.catalogue
+    plans = _plans(ctx, [a.plan] if a.plan else [])
+    if not plans:
+        raise UsageError("No plan to index.")
+    left = 0
+    for p in plans:
+        done, out = reindex(cat, p.name, p.id, files_of_backup(cat, ctx.config.paths))
+        left += out
+        print(f"{p.name}: {count(done, 'backup')} indexed"
+              + (f", {out} could not be read." if out else "."))
+    return 3 if left else 0

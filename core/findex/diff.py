@@ -1,0 +1,121 @@
+"""`diff A B`: what changed between two backups of a plan, from its index (a backup not yet
+indexed is indexed first)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.backups import BackupInfo
+from core.catalogue.db import Catalogue
+from core.errors import UsageError
+from core.findex.feed import folder_of
+from core.findex.indexing import FilesOf, index_backup, plan_index_path, ref
+from core.findex.store import Index, VersionRow, open_index
+from core.findex.versions import json_path, mtime_iso
+
+
+@dataclass
+class Diff:
+    a: BackupInfo
+    b: BackupInfo
+    added: list[VersionRow] = field(default_factory=list)
+    changed: list[tuple[VersionRow, VersionRow]] = field(default_factory=list)
+    deleted: list[VersionRow] = field(default_factory=list)
+    common: bytes = b""  # the folder common to the plan's files (core.findex.feed.folder_of)
+
+    def totals(self) -> dict[str, int]:
+        return {"added": len(self.added), "changed": len(self.changed),
+                "deleted": len(self.deleted),
+                "bytes_added": sum(r.size or 0 for r in self.added),
+                "bytes_changed": sum(n.size or 0 for _o, n in self.changed),
+                "bytes_deleted": sum(r.size or 0 for r in self.deleted)}
+
+    def by_folder(self) -> dict[str, dict[str, int]]:
+        """Per top-level folder: files and bytes added, changed and deleted."""
+        out: dict[str, dict[str, int]] = {}
+
+        def put(path: bytes, what: str, size: int | None) -> None:
+            f = out.setdefault(folder_of(path, self.common),
+                               {"added": 0, "changed": 0, "deleted": 0, "bytes": 0})
+            f[what] += 1
+            f["bytes"] += -(size or 0) if what == "deleted" else (size or 0)
+
+        for r in self.added:
+            put(r.path, "added", r.size)
+        for o, n in self.changed:
+            put(n.path, "changed", (n.size or 0) - (o.size or 0))
+        for r in self.deleted:
+            put(r.path, "deleted", r.size)
+        return dict(sorted(out.items(), key=lambda kv: -abs(kv[1]["bytes"])))
+
+    def to_json(self, stat: bool = False) -> dict[str, Any]:
+        def one(r: VersionRow) -> dict[str, Any]:
+            return {"path": json_path(r.path), "size": r.size, "mtime": mtime_iso(r.mtime_ns)}
+
+        out: dict[str, Any] = {
+            "a": {"id": self.a.id, "name": self.a.name},
+            "b": {"id": self.b.id, "name": self.b.name},
+            "added": [one(r) for r in self.added],
+            "changed": [{"path": json_path(n.path), "size_before": o.size, "size_after": n.size,
+                         "mtime_before": mtime_iso(o.mtime_ns),
+                         "mtime_after": mtime_iso(n.mtime_ns)} for o, n in self.changed],
+            "deleted": [one(r) for r in self.deleted],
+            "totals": self.totals(),
+        }
+        if stat:
+            out["folders"] = self.by_folder()
+        return out
+
+
+def diff(cat: Catalogue, a: BackupInfo, b: BackupInfo, files_of: FilesOf) -> Diff:
+    if a.plan_id is None or a.plan_id != b.plan_id:
+        raise UsageError(f"Backups {a.id} and {b.id} are not of the same plan.")
+    for x in (a, b):
+        index_backup(cat, x, files_of)
+    ix = open_index(plan_index_path(cat, a.plan_id))
+    try:
+        return _diff(ix, a, b)
+    finally:
+        ix.close()
+
+
+def _seq(ix: Index, x: BackupInfo) -> int:
+    for y in ix.backups():
+        if y.ref == ref(x.id):
+            return y.seq
+    raise UsageError(f"Backup {x.id} could not be indexed.")
+
+
+def _diff(ix: Index, a: BackupInfo, b: BackupInfo) -> Diff:
+    d = Diff(a, b, common=os.fsencode(ix.get_meta("common_dir") or ""))
+    d.added, d.changed, d.deleted = compare(ix, _seq(ix, a), _seq(ix, b))
+    return d
+
+
+def compare(ix: Index, sa: int, sb: int) -> tuple[list[VersionRow],
+                                                   list[tuple[VersionRow, VersionRow]],
+                                                   list[VersionRow]]:
+    """Added, changed (before, after) and deleted from backup `sa` to `sb`, by path."""
+    before: dict[int, VersionRow] = {}
+    after: dict[int, VersionRow] = {}
+    for r in ix.differing(sa, sb):
+        # held at sa (the other side holds another version, or none)
+        if r.first <= sa and (r.last is None or r.last >= sa):
+            before[r.path_id] = r
+        else:
+            after[r.path_id] = r
+    added, changed = [], []
+    for pid, r in after.items():
+        o = before.pop(pid, None)
+        if o is None:
+            added.append(r)
+        elif o[4:] != r[4:]:  # size, mtime, hash
+            changed.append((o, r))
+        # else: the same version again after a gap (deleted, then restored as it was)
+    deleted = list(before.values())
+    added.sort(key=lambda r: r.path)
+    changed.sort(key=lambda x: x[1].path)
+    deleted.sort(key=lambda r: r.path)
+    return added, changed, deleted

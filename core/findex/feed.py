@@ -1,0 +1,242 @@
+"""Feed one backup's file list into a plan's index: only what changed against the backup before
+it is written, and the change summary (the job's details["changes"]) comes out.
+
+A backup's file list is its regular files as (path bytes, size, mtime_ns, hash or None): from an
+archive manifest (`manifest_files`) or from `borg list --json-lines` (`BorgListing`, a sink for
+the borg engine's listing, which streams into it).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from core.findex.store import Alive, Index, NewVersion
+
+# (path as bytes, size, mtime_ns, hash or None)
+FileEntry = tuple[bytes, int | None, int | None, int | None]
+
+_loads: Callable[[bytes], Any] = json.loads
+
+
+def short_hash(hexdigest: str | None) -> int | None:
+    """The first 48 bits of a file's SHA-256: tells versions of equal size and mtime apart."""
+    return int(hexdigest[:12], 16) if hexdigest else None
+
+
+def manifest_files(manifest: dict[str, Any]) -> list[FileEntry]:
+    """The regular files of an archive manifest."""
+    return [(e["path"].encode("utf-8", "surrogateescape"), e.get("size"), e.get("mtime_ns"),
+             int(e["sha256"][:12], 16) if e.get("sha256") else None)
+            for e in manifest.get("entries", []) if e["type"] == "file"]
+
+
+def borg_mtime_ns(text: str | None) -> int | None:
+    """borg's ISO time (local, no zone) as nanoseconds since the epoch."""
+    if not text:
+        return None
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return int(dt.timestamp()) * 1_000_000_000 + dt.microsecond * 1000
+
+
+class BorgListing:
+    """A sink for the borg engine's `borg list --json-lines` stream (add_line per line): the
+    archive's regular files as FileEntry."""
+
+    def __init__(self) -> None:
+        self.files: list[FileEntry] = []
+        self.entries = 0
+        self.bytes = 0
+        self.finished = False
+
+    def add_line(self, line: bytes) -> None:
+        ev = _loads(line)
+        self.entries += 1
+        if ev.get("type", "-") != "-":
+            return
+        b64 = ev.get("path_b64")
+        path = base64.b64decode(b64) if b64 else os.fsencode(ev["path"])
+        size = int(ev.get("size") or 0)
+        self.bytes += size
+        self.files.append((path.lstrip(b"/"), size, borg_mtime_ns(ev.get("mtime")), None))
+
+
+def folder_of(path: bytes, common: bytes) -> str:
+    """The folder a path is in, one level below the folder `common` to every file of the
+    backup (so a single source's top folders, not the source itself); itself at the top."""
+    rest = path[len(common) + 1:] if common else path
+    head = rest.split(b"/", 1)[0]
+    return os.fsdecode(common + b"/" + head if common else head)
+
+
+def _common_dir(common: bytes | None, path: bytes) -> bytes:
+    if common is None:
+        return path.rpartition(b"/")[0]
+    while common and not path.startswith(common + b"/"):
+        common = common.rpartition(b"/")[0]
+    return common
+
+
+@dataclass
+class Listing:
+    """A backup's regular files: all of them, or (`base` set) only those written anew since
+    the backup named `base`, with the paths that stopped being files (`gone`, deleted or now a
+    folder or link) and how many files it holds in all (`total`)."""
+
+    files: list[FileEntry]
+    base: str | None = None
+    gone: list[bytes] = field(default_factory=list)
+    total: int = 0
+
+
+class _Batch:
+    """One backup's rows, classified against the versions alive in the backup before it."""
+
+    def __init__(self, ix: Index, ids: dict[bytes, int], alive: dict[int, Alive]) -> None:
+        self.ix, self.ids, self.alive = ix, ids, alive
+        self.next_id = ix.next_path_id()
+        self.new_paths: list[tuple[int, bytes]] = []
+        self.new_versions: list[NewVersion] = []
+        self.ended: list[tuple[int, int]] = []
+        self.grew: list[tuple[bytes, int]] = []
+        self.added = self.changed = self.unchanged = self.deleted = 0
+
+    def put(self, path: bytes, size: int | None, mtime: int | None, h: int | None) -> None:
+        pid = self.ids.get(path)
+        old = self.alive.pop(pid, None) if pid is not None else None
+        if pid is None:
+            pid = self.ids[path] = self.next_id
+            self.next_id += 1
+            self.new_paths.append((pid, path))
+        if old is not None:
+            if old[2] == size and old[3] == mtime and old[4] == h:
+                self.unchanged += 1
+                return
+            self.ended.append((pid, old[1]))
+            self.changed += 1
+        else:
+            self.added += 1
+        self.new_versions.append((pid, size, mtime, h))
+        self.grew.append((path, size or 0))
+
+    def end(self, pid: int) -> None:
+        old = self.alive.pop(pid, None)
+        if old is not None:
+            self.ended.append((pid, old[1]))
+            self.deleted += 1
+
+    def write(self, ref: str, name: str, created_at: str, files: int,
+              common: bytes) -> dict[str, Any]:
+        prev = self.ix.last_backup()
+        seq = self.ix.add_backup(ref, name, created_at, files)
+        if prev is not None:
+            self.ix.close_versions(self.ended, prev.seq)
+        self.ix.add_paths(self.new_paths)
+        self.ix.add_versions(seq, self.new_versions)
+        self.ix.set_meta("common_dir", os.fsdecode(common))
+        by_folder: dict[str, int] = {}
+        for path, size in self.grew:
+            key = folder_of(path, common)
+            by_folder[key] = by_folder.get(key, 0) + size
+        return {"added": self.added, "changed": self.changed, "deleted": self.deleted,
+                "unchanged": self.unchanged,
+                "bytes_by_folder": dict(sorted(by_folder.items(), key=lambda kv: -kv[1]))}
+
+
+def feed(ix: Index, ref: str, name: str, created_at: str,
+         files: Iterable[FileEntry] | Listing) -> dict[str, Any]:
+    """Index one backup, newer than every backup already in `ix`; its change summary against
+    the one before it (every file counts as added for the first). A Listing of changes is taken
+    as such only when the index's newest backup is its base; callers check (`can_take`)."""
+    if isinstance(files, Listing) and files.base is not None:
+        return _feed_changes(ix, ref, name, created_at, files)
+    with ix.transaction():
+        batch = _Batch(ix, ix.path_ids(), ix.alive())
+        common: bytes | None = None
+        seen: set[bytes] = set()
+        for path, size, mtime, h in (files.files if isinstance(files, Listing) else files):
+            if path in seen:  # listed twice: the first one counts
+                continue
+            seen.add(path)
+            common = _common_dir(common, path)
+            batch.put(path, size, mtime, h)
+        for pid in list(batch.alive):
+            batch.end(pid)
+        return batch.write(ref, name, created_at, len(seen), common or b"")
+
+
+def can_take(ix: Index, listing: Listing) -> bool:
+    last = ix.last_backup()
+    return listing.base is None or (last is not None and last.name == listing.base)
+
+
+def _feed_changes(ix: Index, ref: str, name: str, created_at: str,
+                  listing: Listing) -> dict[str, Any]:
+    """Only the files written anew and the paths gone are looked at: the cost follows the
+    changes, not the tree."""
+    with ix.transaction():
+        last = ix.last_backup()
+        assert last is not None and last.name == listing.base, "not the listing's base"
+        ids = ix.find_path_ids([p for p, *_ in listing.files] + listing.gone)
+        batch = _Batch(ix, ids, ix.alive_of(ids.values()))
+        common: bytes | None = os.fsencode(ix.get_meta("common_dir") or "")
+        for path, size, mtime, h in listing.files:
+            common = _common_dir(common, path) if path not in ids else common
+            batch.put(path, size, mtime, h)
+        for path in listing.gone:
+            pid = ids.get(path)
+            if pid is not None:
+                batch.end(pid)
+        batch.unchanged = listing.total - batch.added - batch.changed
+        return batch.write(ref, name, created_at, listing.total, common or b"")
+
+
+def manifest_listing(raw: bytes, where: str, changes: bool) -> Listing:
+    """An archive manifest's files from its bytes. With `changes`, for an incremental whose
+    entries stand one a line, only the lines of files written by this backup (`"in"` naming
+    it) and of non-files are parsed: the rest are the parent's lines copied as they were."""
+    from core.engines.archive import manifest as mf  # the archive engine: not for borg's
+
+    start = raw.find(mf.ENTRIES_START)
+    if changes and start > 0 and raw.endswith(mf.ENTRIES_END):
+        head = json.loads(raw[:start] + b"}")
+        if head.get("format") == mf.FORMAT and head.get("parent"):
+            return _changes(raw[start + len(mf.ENTRIES_START):-len(mf.ENTRIES_END)], head)
+    return Listing(manifest_files(mf.parse(raw, where)))
+
+
+_NOT_FILE = re.compile(rb'"type":"(?:dir|symlink)"')
+
+
+def _line_at(body: bytes, i: int) -> bytes:
+    """The entry whose line holds position i."""
+    end = body.find(b"\n", i)
+    return body[body.rfind(b"\n", 0, i) + 1:len(body) if end < 0 else end].rstrip(b",")
+
+
+def _changes(body: bytes, head: dict[str, Any]) -> Listing:
+    """Found by searching the bytes, not by walking the lines (the file's tens of MB): JSON
+    strings escape their quotes, so these byte runs only stand between keys and values."""
+    mine = b'"in":' + json.dumps(head["backup"]).encode()
+    out = Listing([], base=str(head["parent"]), total=body.count(b'"type":"file"'),
+                  gone=[p.encode("utf-8", "surrogateescape") for p in head.get("deleted", [])])
+    loads = json.loads
+    i = body.find(mine)
+    written = []
+    while i >= 0:
+        written.append(loads(_line_at(body, i)))
+        i = body.find(mine, i + len(mine))
+    out.files = manifest_files({"entries": written})
+    # A folder or link now: if it was a file, that file is gone.
+    out.gone += [loads(_line_at(body, m.start()))["path"].encode("utf-8", "surrogateescape")
+                 for m in _NOT_FILE.finditer(body)]
+    return out

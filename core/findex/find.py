@@ -1,0 +1,77 @@
+"""`find`: every version of every path matching a glob, across the plans' indexes.
+
+A pattern without "/" matches file names (`*.pdf`, `report-202?.txt`); one with "/" matches
+whole paths as the backup holds them (`docs/*/notes.md`; `*` crosses "/"). Glob as SQLite's GLOB:
+`*`, `?`, `[abc]`, `[^abc]`, case-sensitive.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.catalogue.db import Catalogue
+from core.catalogue.models import Plan
+from core.findex.store import Index
+from core.findex.versions import PlanView, Version, json_path, plan_indexes
+
+
+@dataclass(frozen=True)
+class Hit:
+    plan: str
+    path: bytes
+    versions: list[Version]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"plan": self.plan, "path": json_path(self.path),
+                "versions": [v.to_json() for v in self.versions]}
+
+
+def glob_regex(pattern: str) -> re.Pattern[bytes]:
+    """SQLite's GLOB as a regular expression over bytes (for the name check)."""
+    out, i, n = [], 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif c == "[" and "]" in pattern[i + 2:]:
+            j = pattern.index("]", i + 2)
+            body = pattern[i + 1:j]
+            neg = body.startswith("^")
+            body = body[1:] if neg else body
+            out.append("[" + ("^" if neg else "") + body.replace("\\", "\\\\") + "]")
+            i = j
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out).encode("utf-8", "surrogateescape"), re.DOTALL)
+
+
+def matches(ix: Index, pattern: str) -> list[tuple[int, bytes]]:
+    if "/" in pattern:
+        return ix.matching(pattern.lstrip("/"))
+    name = glob_regex(pattern)
+    return [(i, p) for i, p in ix.matching("*" + pattern)
+            if name.fullmatch(p.rpartition(b"/")[2])]
+
+
+def find(cat: Catalogue, plans: list[Plan], pattern: str, *,
+         since: datetime | None = None) -> Iterator[Hit]:
+    """Hits per plan, paths in order; a plan without an index yet has none. `since` (naive
+    UTC): only versions a backup made since then holds."""
+    for plan, ix in plan_indexes(cat, plans):
+        found = sorted(matches(ix, pattern), key=lambda x: x[1])
+        if not found:
+            continue
+        view = PlanView(cat, ix, plan)
+        for pid, p in found:
+            vs = view.versions(pid)
+            if since is not None:
+                vs = [v for v in vs if v.last.created_at >= since]
+            if vs:
+                yield Hit(plan.name, p, vs)

@@ -1,0 +1,258 @@
+"""The file index of one plan: a SQLite file of its own beside the catalogue, and every SQL
+statement on it (the index's own gateway; the catalogue's SQL stays in core/catalogue/).
+
+Layout (chosen on measurement, docs/benchmarks.md "File index"):
+
+- `backups`: one row per indexed backup, `seq` in creation order; `ref` names the catalogue's
+  backup ("b:ID").
+- `paths`: each path once, as its raw bytes stored as TEXT (odd bytes kept; GLOB scans it),
+  with its CRC-32 `h` indexed (a path looked up without an index on the text itself: half
+  the size).
+- `versions`: each distinct (path, size, mtime, hash) once per run of backups holding it:
+  `first` and `last` seq, `last` NULL while the newest backup still holds it. A backup adds rows
+  only for what changed against its predecessor.
+
+The index is a cache: it is rebuilt from the backups (`backupdesk reindex`) and a damaged file is
+dropped and rebuilt, never an error for a backup or a restore.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+from zlib import crc32
+
+SCHEMA_VERSION = 2  # another version is dropped and rebuilt
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS backups(
+    seq INTEGER PRIMARY KEY, ref TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+    created_at TEXT NOT NULL, files INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS paths(id INTEGER PRIMARY KEY, path TEXT NOT NULL, h INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS paths_h ON paths(h);
+CREATE TABLE IF NOT EXISTS versions(
+    path_id INTEGER NOT NULL, first INTEGER NOT NULL, last INTEGER,
+    size INTEGER, mtime_ns INTEGER, hash INTEGER,
+    PRIMARY KEY(path_id, first)) WITHOUT ROWID;
+"""
+
+_CHUNK = 500  # values in one IN (...) list
+
+# (path id, first seq, size, mtime_ns, hash)
+Alive = tuple[int, int, int | None, int | None, int | None]
+# (path id, size, mtime_ns, hash)
+NewVersion = tuple[int, int | None, int | None, int | None]
+
+
+@dataclass(frozen=True)
+class IndexedBackup:
+    seq: int
+    ref: str
+    name: str
+    created_at: str
+    files: int
+
+
+class VersionRow(NamedTuple):  # a tuple: diffs of a million rows make one each
+    path: bytes
+    path_id: int
+    first: int
+    last: int | None
+    size: int | None
+    mtime_ns: int | None
+    hash: int | None
+
+
+def index_dir(catalogue_file: Path | None, data_dir: Path, catalogue_url: str) -> Path:
+    """Beside a catalogue file; for a database server, under the data folder, one folder per
+    catalogue (its URL without password, hashed)."""
+    if catalogue_file is not None:
+        return catalogue_file.parent / "findex"
+    return data_dir / "findex" / hashlib.sha256(catalogue_url.encode()).hexdigest()[:16]
+
+
+def index_file(folder: Path, plan_id: int) -> Path:
+    return folder / f"plan-{plan_id}.sqlite3"
+
+
+class DamagedIndex(Exception):
+    """The index file cannot be read: the caller drops it and rebuilds."""
+
+
+class Index:
+    """One plan's index file, open."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        old = os.umask(0o077)
+        try:
+            self.con = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+            self.con.text_factory = bytes
+            self.con.execute("PRAGMA journal_mode=WAL")
+            self.con.execute("PRAGMA synchronous=NORMAL")
+            self.con.executescript(_SCHEMA)
+            row = self.con.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if row is None:
+                self.con.execute("INSERT INTO meta VALUES('schema', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) != SCHEMA_VERSION:
+                raise DamagedIndex(f"{path}: index schema {row[0]!r}")
+        except sqlite3.DatabaseError as e:
+            raise DamagedIndex(f"{path}: {e}") from e
+        finally:
+            os.umask(old)
+
+    def close(self) -> None:
+        self.con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    # --- backups ---------------------------------------------------------------------------
+    def backups(self) -> list[IndexedBackup]:
+        return [IndexedBackup(s, r.decode(), n.decode(), c.decode(), f) for s, r, n, c, f in
+                self.con.execute("SELECT seq, ref, name, created_at, files FROM backups "
+                                 "ORDER BY seq")]
+
+    def last_backup(self) -> IndexedBackup | None:
+        row = self.con.execute("SELECT seq, ref, name, created_at, files FROM backups "
+                               "ORDER BY seq DESC LIMIT 1").fetchone()
+        return None if row is None else IndexedBackup(row[0], row[1].decode(), row[2].decode(),
+                                                      row[3].decode(), row[4])
+
+    def has_backup(self, ref: str) -> bool:
+        return self.con.execute("SELECT 1 FROM backups WHERE ref=?", (ref,)).fetchone() is not None
+
+    def add_backup(self, ref: str, name: str, created_at: str, files: int) -> int:
+        cur = self.con.execute("INSERT INTO backups(ref, name, created_at, files) "
+                               "VALUES (?, ?, ?, ?)", (ref, name, created_at, files))
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else bytes(row[0]).decode()
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.con.execute("INSERT INTO meta VALUES(?, ?) ON CONFLICT(key) DO UPDATE "
+                         "SET value=excluded.value", (key, value))
+
+    # --- feeding ---------------------------------------------------------------------------
+    def path_ids(self) -> dict[bytes, int]:
+        return dict(self.con.execute("SELECT path, id FROM paths"))
+
+    def alive(self) -> dict[int, Alive]:
+        """The versions the newest backup holds, by path id."""
+        return {r[0]: r for r in self.con.execute(
+            "SELECT path_id, first, size, mtime_ns, hash FROM versions WHERE last IS NULL")}
+
+    def add_paths(self, rows: list[tuple[int, bytes]]) -> None:
+        self.con.executemany("INSERT INTO paths(id, path, h) VALUES (?, CAST(? AS TEXT), ?)",
+                             ((i, p, crc32(p)) for i, p in rows))
+
+    def find_path_ids(self, paths: Iterable[bytes]) -> dict[bytes, int]:
+        """The ids of those of `paths` the index knows."""
+        wanted = set(paths)
+        out: dict[bytes, int] = {}
+        hs = sorted({crc32(p) for p in wanted})
+        for i in range(0, len(hs), _CHUNK):
+            part = hs[i:i + _CHUNK]
+            for pid, p in self.con.execute(
+                    f"SELECT id, path FROM paths WHERE h IN ({','.join('?' * len(part))})",
+                    part):
+                if bytes(p) in wanted:
+                    out[bytes(p)] = pid
+        return out
+
+    def alive_of(self, path_ids: Iterable[int]) -> dict[int, Alive]:
+        """alive() for these paths only."""
+        ids = sorted(set(path_ids))
+        out: dict[int, Alive] = {}
+        for i in range(0, len(ids), _CHUNK):
+            part = ids[i:i + _CHUNK]
+            out.update((r[0], r) for r in self.con.execute(
+                "SELECT path_id, first, size, mtime_ns, hash FROM versions WHERE last IS NULL"
+                f" AND path_id IN ({','.join('?' * len(part))})", part))
+        return out
+
+    def next_path_id(self) -> int:
+        return int(self.con.execute("SELECT coalesce(max(id), 0) + 1 FROM paths").fetchone()[0])
+
+    def close_versions(self, ended: list[tuple[int, int]], last: int) -> None:
+        """End the versions (path id, first) at seq `last`."""
+        self.con.executemany("UPDATE versions SET last=? WHERE path_id=? AND first=?",
+                             ((last, p, f) for p, f in ended))
+
+    def add_versions(self, seq: int, rows: Iterable[NewVersion]) -> None:
+        self.con.executemany(
+            "INSERT INTO versions(path_id, first, last, size, mtime_ns, hash) "
+            "VALUES (?, ?, NULL, ?, ?, ?)", ((p, seq, s, m, h) for p, s, m, h in rows))
+
+    def clear(self) -> None:
+        self.con.execute("DELETE FROM versions")
+        self.con.execute("DELETE FROM paths")
+        self.con.execute("DELETE FROM backups")
+
+    # --- reading ---------------------------------------------------------------------------
+    def matching(self, glob: str) -> list[tuple[int, bytes]]:
+        """Paths matching a GLOB over the whole path, as (id, path)."""
+        return [(i, bytes(p)) for i, p in
+                self.con.execute("SELECT id, path FROM paths WHERE path GLOB ?", (glob,))]
+
+    def path_id(self, path: bytes) -> int | None:
+        row = self.con.execute("SELECT id FROM paths WHERE h = ? AND path = CAST(? AS TEXT)",
+                               (crc32(path), path)).fetchone()
+        return None if row is None else int(row[0])
+
+    def versions_of(self, path_id: int) -> list[tuple[int, int | None, int | None, int | None,
+                                                      int | None]]:
+        """(first, last, size, mtime_ns, hash) of each version of a path, oldest first."""
+        return list(self.con.execute(
+            "SELECT first, last, size, mtime_ns, hash FROM versions WHERE path_id=? "
+            "ORDER BY first", (path_id,)))
+
+    def held_at(self, seq: int) -> Iterator[VersionRow]:
+        """The versions backup `seq` holds (a full scan: for checks and rebuilds)."""
+        return map(VersionRow._make, self.con.execute(
+            "SELECT p.path, v.path_id, v.first, v.last, v.size, v.mtime_ns, v.hash "
+            "FROM versions v JOIN paths p ON p.id = v.path_id "
+            "WHERE v.first <= ?1 AND (v.last IS NULL OR v.last >= ?1)", (seq,)))
+
+    def differing(self, a: int, b: int) -> Iterator[VersionRow]:
+        """The versions held by exactly one of backups `a` and `b`: what differs between them
+        (one scan of the versions, filtered in SQLite)."""
+        return map(VersionRow._make, self.con.execute(
+            "SELECT p.path, v.path_id, v.first, v.last, v.size, v.mtime_ns, v.hash "
+            "FROM versions v JOIN paths p ON p.id = v.path_id "
+            "WHERE (v.first <= ?1 AND (v.last IS NULL OR v.last >= ?1)) "
+            "   != (v.first <= ?2 AND (v.last IS NULL OR v.last >= ?2))", (a, b)))
+
+
+def open_index(path: Path) -> Index:
+    """Open (or create) an index file; a damaged one is dropped and created empty."""
+    try:
+        return Index(path)
+    except DamagedIndex:
+        drop(path)
+        return Index(path)
+
+
+def drop(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.remove(f"{path}{suffix}")
+        except FileNotFoundError:
+            pass
