@@ -38,6 +38,8 @@ JOB_COLUMNS = ("id", "plan_id", "plan_name", "engine", "kind", "trigger", "statu
                "duration_ms", "bytes", "files", "error", "lock_key", "external_ref", "details")
 _SELECT = "SELECT " + ", ".join(f'"{c}"' for c in JOB_COLUMNS) + " FROM jobs"
 _DATES = {"created_at", "started_at", "finished_at", "heartbeat_at"}
+# A heartbeat's progress columns, with a stand-in for NULL in comparisons.
+PROGRESS_FIELDS = {"bytes": "-1", "files": "-1", "phase": "''"}
 
 
 def job_from_row(r: tuple[Any, ...]) -> Job:
@@ -120,10 +122,18 @@ def heartbeat(cat: Catalogue, job_id: int, **fields: Any) -> None:
     unknown = set(fields) - set(JOB_COLUMNS[1:])
     if unknown:
         raise TypeError(f"jobs have no column {', '.join(sorted(unknown))}")
+    now = utcnow()
     names = ["heartbeat_at", *fields]
     sets = ", ".join(f'"{k}" = ?' for k in names)
+    moved: list[Any] = []
+    if PROGRESS_FIELDS.keys() & fields.keys():  # progress_at: when the progress last changed
+        same = " AND ".join(f'coalesce("{k}", {d}) = coalesce(?, {d})'
+                            for k, d in PROGRESS_FIELDS.items() if k in fields)
+        sets += f", progress_at = CASE WHEN {same} THEN progress_at ELSE ? END"
+        moved = [*(v for k, v in fields.items() if k in PROGRESS_FIELDS), now]
     with cat.db.connect() as c:
-        c.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [utcnow(), *fields.values(), job_id])
+        c.execute(f"UPDATE jobs SET {sets} WHERE id = ?",
+                  [now, *fields.values(), *moved, job_id])
 
 
 def append_log(cat: Catalogue, job_id: int, text: str) -> None:
