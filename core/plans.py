@@ -14,13 +14,17 @@ from core.catalogue.models import Destination, Plan, Schedule
 from core.config import AppPaths
 from core.destinations import create_destination
 from core.engines.dumps.urls import parse
-from core.engines.schema import Secret
+from core.engines.schema import Schema, Secret
 from core.errors import ConfigError, NotFoundError, UsageError
 from core.overlap import check_overlap
 from core.scheduling import expressions
 from core.scheduling.plan_schedules import schedule_json
 from core.secrets import SecretStore, db_secret_key
 from core.timeutil import iso
+from core.watch.options import WATCH
+
+# Plan-wide option schemas (not an engine's), stored in plan.options beside the engine's.
+PLAN_WIDE: tuple[Schema, ...] = (WATCH,)
 
 
 def _load(cat: Catalogue, name: str) -> Plan:
@@ -36,7 +40,11 @@ def _validated(engine: str, sources: list[str], destinations: list[str],
     """A plan's checked settings: options without passwords, the passwords, absolute sources
     and destinations."""
     spec = engines.get(engine)
-    opts = spec.validate_options({**spec.default_options, **(options or {})})
+    given = dict(options or {})
+    wide = [(s, {k: given.pop(k) for k in list(given) if k in s}) for s in PLAN_WIDE]
+    opts = spec.validate_options({**spec.default_options, **given})
+    for schema, values in wide:
+        opts.update(schema.validate(values))
     opts, passwords = split_passwords(opts)
     if not sources and not opts.get("databases"):
         raise ConfigError("A plan needs at least one source (--source) or database.")

@@ -78,8 +78,11 @@ def register(sub: Any) -> None:
 
 
 def _run(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import watch
     from core.jobs.run import run_plan
     from core.plans import get_plan
+
+    watch.install()
 
     cat = ctx.catalogue
     secrets = SecretStore(ctx.config.paths)

@@ -11,10 +11,13 @@ from typing import Any
 from core import engines
 from core.engines.schema import Keep, dest
 from core.errors import UsageError
+from core.plans import PLAN_WIDE
 
 
 def add_flags(parser: argparse.ArgumentParser, *, setup: bool = True) -> None:
-    """Every engine's option flags; `setup`: also --init/--existing (new plans)."""
+    """Every engine's option flags and the plan-wide ones; `setup`: also --init/--existing
+    (new plans)."""
+    add_plan_wide_flags(parser)
     specs = list(engines.engines().values())
     owners: dict[str, list[str]] = {}
     for spec in specs:
@@ -45,6 +48,23 @@ def add_flags(parser: argparse.ArgumentParser, *, setup: bool = True) -> None:
                                const="existing", help="use an existing repository (the default)")
 
 
+def add_plan_wide_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags of the plan-wide schemas (watchdog, ...), one group each."""
+    for schema in PLAN_WIDE:
+        group = parser.add_argument_group(schema.title)
+        for o in schema.options:
+            for flag in o.flags:
+                group.add_argument(flag, dest=dest(flag), **o.argument(),
+                                   help=o.help if flag == o.flags[0] else argparse.SUPPRESS)
+
+
+def plan_wide_from_args(a: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for schema in PLAN_WIDE:
+        out.update(schema.from_args(a))
+    return out
+
+
 def options_from_args(engine: str, a: argparse.Namespace) -> dict[str, Any]:
     """The options the command line gives for a plan of `engine`; UsageError for a flag that
     is not this engine's."""
@@ -59,7 +79,7 @@ def options_from_args(engine: str, a: argparse.Namespace) -> dict[str, Any]:
     if getattr(a, "repository_setup", None) and spec.storage is not engines.Storage.REPOSITORY:
         flag = "--init" if a.repository_setup == "init" else "--existing"
         raise UsageError(f"{flag} sets up a repository; {engine} plans keep none.")
-    return spec.options.from_args(a)
+    return {**spec.options.from_args(a), **plan_wide_from_args(a)}
 
 
 def edited_options(engine: str, stored: dict[str, Any], a: argparse.Namespace
