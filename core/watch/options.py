@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from core.engines.schema import Schema, Text
+from core.engines.schema import Number, Schema, Text
 from core.errors import ConfigError
 
 GRACE = timedelta(hours=1)
@@ -63,6 +63,17 @@ class GraceOption(Text):
         return "DURATION"
 
 
+class PercentOption(Number):
+    def check(self, value: Any) -> Any:
+        value = super().check(value)
+        if value > 100:
+            raise ConfigError(f"{self.flags[0]} must be a percentage from 1 to 100.")
+        return value
+
+    def argument(self) -> dict[str, Any]:
+        return {"type": int, "metavar": "PERCENT"}
+
+
 WATCH = Schema((
     ExpectOption("expect", "Expected every", flags=("--expect",),
                  help="how often a plan with no schedule here must have a backup: hourly, "
@@ -70,6 +81,9 @@ WATCH = Schema((
                       "from its backups' times)"),
     GraceOption("grace", "Grace", flags=("--grace",),
                 help="how long after a due time the plan is late (e.g. 30m, 2h; default 1h)"),
+    PercentOption("mass_change", "Mass change", flags=("--mass-change",), minimum=1,
+                  help="warn when more than this share of the files changed or were deleted "
+                       "since the last backup (default 50)"),
 ), title="watchdog")
 
 

@@ -113,3 +113,43 @@ def test_a_tree_shrunk_to_a_tenth_makes_an_anomaly_warning_from_the_fifth_backup
     assert r.returncode == 1 and r.stdout.startswith("docs: ANOMALY; last success ")
     r = cli(env, "run", "docs")  # the text output names the anomaly too
     assert r.returncode == 0 and "anomaly: files dropped to 10 files" in r.stderr
+
+
+def test_the_finisher_reads_the_changes_and_the_plans_mass_change_share(any_catalogue,
+                                                                         tmp_path):
+    """Through the real job lifecycle: a backup job whose body writes details["changes"]
+    (as the file index does) after four successful backups."""
+    from core.catalogue.history import job_detail
+    from core.jobs.lifecycle import job, remove_finisher
+    from core.plans import add_plan
+    from core.watch import anomaly, install
+    from tests.core.helpers import add_job
+
+    cat = any_catalogue
+    plan = add_plan(cat, "docs", "archive", sources=[str(tmp_path / "s")],
+                    destinations=[str(tmp_path / "d")], options={"mass_change": 30})
+    for _ in range(4):
+        add_job(cat, plan="docs", plan_id=plan.id, files=1000, bytes=5000)
+    install()
+    install()  # once per process, however often it is called
+    try:
+        ids = []
+        for changed in (200, 400):
+            with job(cat, kind="backup", engine="archive", plan=plan) as j:
+                j.end.files, j.end.bytes = 1000, 5000
+                j.end.details = {"type": None, "warnings": ["an engine's warning"],
+                                 "changes": {"added": 0, "changed": changed, "deleted": 0,
+                                             "unchanged": 1000 - changed}}
+            ids.append(j.id)
+    finally:
+        remove_finisher(anomaly.check_job)
+        import core.watch
+
+        core.watch._installed = False
+    quiet, loud = (job_detail(cat, i) for i in ids)
+    assert quiet.details["warnings"] == ["an engine's warning"]
+    assert loud.row.status == "success"
+    assert loud.details["warnings"][0] == "an engine's warning"
+    assert loud.details["warnings"][1]["text"] == ("mass change: 400 of 1,000 files changed or "
+                                                   "deleted (40%, over 30%)")
+    assert loud.log.count("Anomaly: mass change") == 1
