@@ -4,8 +4,9 @@
 
 Seeds (once, cached under BENCH_DIR) a SQLite catalogue of 200 plans: 120 with a daily backup
 schedule (and a weekly verify for 40 of them), 40 with `--expect daily`, 40 with neither whose
-cadence is learned from 60 backups each; the jobs spread over all plans (success, partial,
-failed; backups and verifies), five of them running.
+cadence is learned from their backups' times (every 6 hours); the jobs spread over all plans
+(success, partial, failed; backups and verifies), each backup job with its backup row, five
+jobs running.
 
 Figures:
 - `evaluate`: core.watch.state.evaluate(cat, now) in one process, median of `runs` after one
@@ -69,16 +70,10 @@ def seed(home: Path, n_jobs: int) -> None:
                 db.execute("INSERT INTO schedules (plan_id, kind, expression, timezone,"
                            " missed_policy, enabled) VALUES (?, 'verify', '0 4 * * 0', 'UTC',"
                            " 'catch_up', 1)", [i + 1])
-            if i >= 160:
-                db.executemany(
-                    "INSERT INTO backups (plan_id, plan_name, engine, type, name, created_at,"
-                    " details) VALUES (?, ?, 'borg', 'archive', ?, ?, '{}')",
-                    [(i + 1, f"plan-{i:03d}", f"a{k}",
-                      _t(now - timedelta(hours=6 * k, minutes=rnd.randint(0, 20))))
-                     for k in range(60)])
         per_plan = n_jobs // PLANS
         span = timedelta(days=365).total_seconds()
-        rows = []
+        rows: list[tuple[object, ...]] = []
+        backups: list[tuple[object, ...]] = []
         jid = 0
         for i in range(PLANS):
             for k in range(per_plan):
@@ -88,30 +83,40 @@ def seed(home: Path, n_jobs: int) -> None:
                 r = rnd.random()
                 status = "success" if r < 0.9 else "failed" if r < 0.96 else "partial"
                 kind = "verify" if k % 10 == 0 else "backup"
+                if i >= 160:  # an external repository's archives, every 6 hours
+                    started = now - timedelta(hours=6 * (per_plan - k), minutes=rnd.randint(0, 20))
                 rows.append((jid, i + 1, f"plan-{i:03d}", "archive", kind, "scheduled", status,
                              "scheduler", "h", _t(started), _t(started),
                              _t(started + timedelta(milliseconds=dur)), _t(started), dur,
                              rnd.randint(10**6, 10**10), rnd.randint(10, 100_000), "{}"))
+                if kind == "backup" and status != "failed":  # its backup
+                    backups.append((i + 1, f"plan-{i:03d}", jid, f"b{jid}", _t(started),
+                                    rnd.randint(10**6, 10**10), rnd.randint(10, 100_000)))
                 if len(rows) >= 50_000:
-                    _jobs(db, rows)
+                    _jobs(db, rows, backups)
             if i < 5:  # a running job on the first plans
                 jid += 1
                 rows.append((jid, i + 1, f"plan-{i:03d}", "archive", "backup", "scheduled",
                              "running", "scheduler", "h", _t(now - timedelta(hours=2)),
                              _t(now - timedelta(hours=2)), None, _t(now), None, None, None,
                              "{}"))
-        _jobs(db, rows)
+        _jobs(db, rows, backups)
     db.execute("ANALYZE")
     db.close()
 
 
-def _jobs(db: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
+def _jobs(db: sqlite3.Connection, rows: list[tuple[object, ...]],
+          backups: list[tuple[object, ...]]) -> None:
     db.executemany("INSERT INTO jobs (id, plan_id, plan_name, engine, kind, trigger, status,"
                    " requested_by, host, created_at, started_at, finished_at, heartbeat_at,"
                    " duration_ms, bytes, files, details) VALUES"
                    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     db.executemany("INSERT INTO job_logs (job_id, text) VALUES (?, '')", [(r[0],) for r in rows])
+    db.executemany("INSERT INTO backups (plan_id, plan_name, job_id, engine, type, name,"
+                   " created_at, original_size, files, details) VALUES"
+                   " (?, ?, ?, 'archive', 'full', ?, ?, ?, ?, '{}')", backups)
     rows.clear()
+    backups.clear()
 
 
 def watch_home(n_jobs: int) -> Path:
@@ -172,7 +177,7 @@ def bench_finisher(home: Path, calls: int) -> None:
         j.end.bytes, j.end.files = 10**9, 50_000
         samples = []
         for _ in range(calls):
-            j.end.details = {"type": None, "changes": {"changed": 10, "deleted": 1}}
+            j.end.details = {"type": "full", "changes": {"changed": 10, "deleted": 1}}
             t = time.perf_counter()
             check_job(j)
             samples.append(time.perf_counter() - t)
