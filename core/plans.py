@@ -111,8 +111,12 @@ def update_plan(
     """Replace a plan's settings, validated as in add_plan. Destinations with an unchanged
     location keep their record (their backups stay deletable); the backup schedule is replaced;
     new database passwords go to `secrets`, those of removed databases are forgotten."""
-    engine = _load(cat, name).engine
-    opts, passwords, srcs, dests = _validated(engine, sources, destinations, options)
+    stored = _load(cat, name)
+    # Plan-wide options not given stay (an editor of the engine's options does not drop them).
+    kept = {k: v for k, v in stored.options.items()
+            if any(k in s for s in PLAN_WIDE) and k not in (options or {})}
+    opts, passwords, srcs, dests = _validated(stored.engine, sources, destinations,
+                                              {**kept, **(options or {})})
     expression = expressions.normalise(schedule) if schedule and schedule.strip() else None
     target = (new_name if new_name is not None else name).strip()
     if not target:

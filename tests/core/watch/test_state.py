@@ -211,3 +211,12 @@ def test_alerts_name_each_episode_once(catalogue, tmp_path):
     assert [a.state for a in docs] == ["late"] and docs[0].text.startswith("docs: backup late")
     assert {a.key for a in docs} <= {a.key for a in again}
     assert docs[0].to_json()["since"] == "2026-06-02T03:00:01Z"
+
+
+def test_the_watch_options_survive_an_edit_that_does_not_name_them(catalogue, tmp_path):
+    """The window's plan editor saves the engine's options only."""
+    new_plan(catalogue, tmp_path, expect="daily", grace="2h")
+    edited = update_plan(catalogue, "docs", sources=[str(tmp_path / "src")],
+                         destinations=[str(tmp_path / "docs")], options={"full_every": 3})
+    assert (edited.options["expect"], edited.options["grace"]) == ("daily", "2h")
+    assert edited.options["full_every"] == 3
