@@ -48,19 +48,19 @@ class RunningJob:
     durations: tuple[int, ...]  # ms, its plan's last successful jobs of that kind
 
 
-def _last(kind: str, status: str) -> str:
-    return (f"(SELECT max(j.finished_at) FROM jobs j WHERE j.plan_id = p.id AND j.kind = '{kind}'"
-            f" AND j.status = '{status}')")
+_LAST = ("(SELECT max(j.finished_at) FROM jobs j WHERE j.plan_id = p.id AND j.kind = ?"
+         " AND j.status = ?)")
 
 
 def watch_facts(cat: Catalogue) -> list[PlanWatchFacts]:
     """Every plan, by name."""
-    cols = [_last(k, s) for k in WATCHED_KINDS for s in RAN]
+    pairs = [(k, s) for k in WATCHED_KINDS for s in RAN]
     latest = ("(SELECT j.id FROM jobs j WHERE j.plan_id = p.id AND j.kind = ?"
               " AND j.finished_at IS NOT NULL ORDER BY j.finished_at DESC, j.id DESC LIMIT 1)")
     with cat.db.connect() as c:
         rows = c.rows(f"SELECT p.id, p.name, p.enabled, p.created_at, p.options, {latest}, "
-                      + ", ".join(cols) + " FROM plans p ORDER BY p.name", [BACKUP])
+                      + ", ".join([_LAST] * len(pairs)) + " FROM plans p ORDER BY p.name",
+                      [BACKUP, *(v for pair in pairs for v in pair)])
         out = {}
         for r in rows:
             f = PlanWatchFacts(r[0], r[1], bool(r[2]), to_datetime(r[3]),
