@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core import engines
+from core import engines, plan_wide
 from core.catalogue import plans as rows
 from core.catalogue.db import Catalogue
 from core.catalogue.dbapi import Conflict
@@ -14,17 +14,13 @@ from core.catalogue.models import Destination, Plan, Schedule
 from core.config import AppPaths
 from core.destinations import create_destination
 from core.engines.dumps.urls import parse
-from core.engines.schema import Schema, Secret
+from core.engines.schema import Secret
 from core.errors import ConfigError, NotFoundError, UsageError
 from core.overlap import check_overlap
 from core.scheduling import expressions
 from core.scheduling.plan_schedules import schedule_json
 from core.secrets import SecretStore, db_secret_key
 from core.timeutil import iso
-from core.watch.options import WATCH
-
-# Plan-wide option schemas (not an engine's), stored in plan.options beside the engine's.
-PLAN_WIDE: tuple[Schema, ...] = (WATCH,)
 
 
 def _load(cat: Catalogue, name: str) -> Plan:
@@ -40,11 +36,8 @@ def _validated(engine: str, sources: list[str], destinations: list[str],
     """A plan's checked settings: options without passwords, the passwords, absolute sources
     and destinations."""
     spec = engines.get(engine)
-    given = dict(options or {})
-    wide = [(s, {k: given.pop(k) for k in list(given) if k in s}) for s in PLAN_WIDE]
-    opts = spec.validate_options({**spec.default_options, **given})
-    for schema, values in wide:
-        opts.update(schema.validate(values))
+    own, wide = plan_wide.split(options or {})
+    opts = {**spec.validate_options({**spec.default_options, **own}), **wide}
     opts, passwords = split_passwords(opts)
     if not sources and not opts.get("databases"):
         raise ConfigError("A plan needs at least one source (--source) or database.")
@@ -112,11 +105,9 @@ def update_plan(
     location keep their record (their backups stay deletable); the backup schedule is replaced;
     new database passwords go to `secrets`, those of removed databases are forgotten."""
     stored = _load(cat, name)
-    # Plan-wide options not given stay (an editor of the engine's options does not drop them).
-    kept = {k: v for k, v in stored.options.items()
-            if any(k in s for s in PLAN_WIDE) and k not in (options or {})}
-    opts, passwords, srcs, dests = _validated(stored.engine, sources, destinations,
-                                              {**kept, **(options or {})})
+    # Plan-wide options left out (the plan editor shows only the engine's) stay as they are.
+    options = {**plan_wide.split(stored.options)[1], **(options or {})}
+    opts, passwords, srcs, dests = _validated(stored.engine, sources, destinations, options)
     expression = expressions.normalise(schedule) if schedule and schedule.strip() else None
     target = (new_name if new_name is not None else name).strip()
     if not target:

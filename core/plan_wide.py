@@ -1,0 +1,24 @@
+"""Plan-wide options (not an engine's: the watchdog's, ...): each a Schema of its own module,
+bound here once into `plan add`/`plan edit` and the plan's validation, beside the engine's
+schema. (The same shape as main's core/plan_wide.py: at merge, WATCH joins its SCHEMAS.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.engines.schema import Schema
+from core.watch.options import WATCH
+
+SCHEMAS: tuple[Schema, ...] = (WATCH,)
+
+
+def split(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The engine's options, and the plan-wide ones checked."""
+    engine, wide = {}, {}
+    for key, value in opts.items():
+        schema = next((s for s in SCHEMAS if key in s), None)
+        if schema is None:
+            engine[key] = value
+        else:
+            wide.update(schema.validate({key: value}))
+    return engine, wide
