@@ -1,5 +1,6 @@
-"""Plan-wide options (not an engine's: encryption, ...): each a Schema of its own module, bound
-here once into `plan add`/`plan edit` and the plan's validation, beside the engine's schema."""
+"""Plan-wide options (not an engine's: encryption, remote settings, the watchdog's): each a
+Schema of its own module, bound here once into `plan add`/`plan edit` and the plan's validation,
+beside the engine's schema."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Any
 from core.engines.schema import Schema
 from core.keys import ENCRYPTION
 from core.remote import settings as remote_settings
+from core.watch.options import WATCH
 
-SCHEMAS: tuple[Schema, ...] = (ENCRYPTION, remote_settings.SCHEMA)
+SCHEMAS: tuple[Schema, ...] = (ENCRYPTION, remote_settings.SCHEMA, WATCH)
 
 
 def split(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

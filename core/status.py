@@ -1,4 +1,5 @@
-"""Per plan: last success, last result, next due, overdue ("did last night's backup run?").
+"""Per plan: last success, last result, next due, overdue ("did last night's backup run?"),
+and with `watch` the watchdog's state (core.watch.state: ok, late, missing, hung, anomaly).
 
 A plan is overdue when it has no successful backup since the latest due time whose grace period
 (default one hour) has passed.
@@ -14,6 +15,7 @@ from core.catalogue.db import Catalogue
 from core.catalogue.status import plan_facts
 from core.scheduling import due_times
 from core.timeutil import iso, to_aware
+from core.watch.state import OK, PlanWatch, evaluate
 
 GRACE = timedelta(hours=1)
 DAMAGED = ("missing", "corrupt", "size_mismatch")
@@ -35,6 +37,11 @@ class PlanStatus:
     latest_backup: int | None = None
     damaged: tuple[tuple[str, str], ...] = ()
     healthy_copies: int = 0
+    watch: PlanWatch | None = None
+
+    @property
+    def watched_ok(self) -> bool:
+        return self.watch is None or self.watch.state == OK
 
     def to_json(self) -> dict[str, Any]:
         return {"plan": self.plan, "enabled": self.enabled, "schedule": self.schedule,
@@ -42,7 +49,8 @@ class PlanStatus:
                 "last_error": self.last_error, "previous_due": iso(self.previous_due),
                 "next_due": iso(self.next_due), "overdue": self.overdue,
                 "latest_backup": self.latest_backup,
-                "damaged_copies": [{"destination": d, "state": st} for d, st in self.damaged]}
+                "damaged_copies": [{"destination": d, "state": st} for d, st in self.damaged],
+                **(self.watch.to_json() if self.watch is not None else {})}
 
 
 def is_overdue(previous_due: datetime | None, last_success: datetime | None) -> bool:
@@ -53,8 +61,11 @@ def is_overdue(previous_due: datetime | None, last_success: datetime | None) -> 
 
 
 def plan_statuses(cat: Catalogue, now: datetime | None = None,
-                  grace: timedelta = GRACE) -> list[PlanStatus]:
+                  grace: timedelta = GRACE, *, watch: bool = False) -> list[PlanStatus]:
+    """Every plan's status at `now`; `watch`: with the watchdog's verdict (`grace` for the
+    plans that set none)."""
     now = now or datetime.now(UTC)
+    verdicts = {w.plan_id: w for w in evaluate(cat, now, grace)} if watch else {}
     out = []
     for f in plan_facts(cat):
         prev: datetime | None = None
@@ -71,5 +82,6 @@ def plan_statuses(cat: Catalogue, now: datetime | None = None,
                               f.last_error, prev, nxt, is_overdue(prev, last_ok),
                               f.latest_backup,
                               tuple((d, st) for d, st in f.copies if st in DAMAGED),
-                              sum(1 for _, st in f.copies if st not in DAMAGED)))
+                              sum(1 for _, st in f.copies if st not in DAMAGED),
+                              verdicts.get(f.plan_id)))
     return out

@@ -175,8 +175,10 @@ def _catalogue_opened(ctx: AppContext, window: MainWindow, *, welcome: bool = Tr
                       job: int | None = None, retry: bool = False) -> None:
     """First-run welcome then the background service, the device grid, and the borg
     repositories' outside archives (imported only now: none is needed for the first paint)."""
+    from core import watch
     from gui.borg_refresh import refresh_borg_repositories
 
+    watch.install()  # the anomaly checks on the backups this window runs
     if welcome:
         from gui.welcome import offer_welcome
 

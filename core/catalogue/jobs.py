@@ -46,6 +46,8 @@ JOB_COLUMNS = ("id", "plan_id", "plan_name", "engine", "kind", "trigger", "statu
                "pid_start")
 _SELECT = "SELECT " + ", ".join(f'"{c}"' for c in JOB_COLUMNS) + " FROM jobs"
 _DATES = {"created_at", "started_at", "finished_at", "heartbeat_at"}
+# A heartbeat's progress columns, with a stand-in for NULL in comparisons.
+PROGRESS_FIELDS = {"bytes": "-1", "files": "-1", "phase": "''"}
 
 
 def job_from_row(r: tuple[Any, ...]) -> Job:
@@ -155,8 +157,15 @@ def heartbeat(cat: Catalogue, job_id: int, **fields: Any) -> None:
         raise TypeError(f"jobs have no column {', '.join(sorted(unknown))}")
     names = ["heartbeat_at", *fields]
     sets = ", ".join(f'"{k}" = ?' for k in names)
+    progress = [v for k, v in fields.items() if k in PROGRESS_FIELDS]
+    if progress:  # progress_at: when the progress last changed
+        same = " AND ".join(f'coalesce("{k}", {d}) = coalesce(?, {d})'
+                            for k, d in PROGRESS_FIELDS.items() if k in fields)
+        sets += f", progress_at = CASE WHEN {same} THEN progress_at ELSE ? END"
     with cat.db.connect() as c:
-        c.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [c.now(), *fields.values(), job_id])
+        now = c.now()
+        moved = [*progress, now] if progress else []
+        c.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [now, *fields.values(), *moved, job_id])
 
 
 def append_log(cat: Catalogue, job_id: int, text: str) -> None:

@@ -124,6 +124,9 @@ class Job(Base):
     # What a running job is doing (scanning, writing…), from its heartbeat: any process's
     # window shows it.
     phase: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # When the heartbeat last saw the progress (bytes, files, phase) change: the watchdog's
+    # "no progress for N minutes" (migration 0004).
+    progress_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     duration_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     files: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
@@ -173,7 +176,8 @@ class Backup(Base):
     __tablename__ = "backups"
     # Ids are never reused after a delete (logs, banners and scripts name backups by id).
     # PostgreSQL's sequence never reuses; SQLite needs AUTOINCREMENT (migration 0003).
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (Index("ix_backups_plan_created", "plan_id", "created_at"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[int | None] = mapped_column(

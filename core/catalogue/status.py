@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from core.catalogue.db import Catalogue
-from core.catalogue.dbapi import Conn, to_datetime
+from core.catalogue.dbapi import Conn, in_chunks, placeholders, to_datetime
 from core.catalogue.enums import JobKind, JobStatus
 
 
@@ -27,43 +28,47 @@ class PlanFacts:
 
 
 def plan_facts(cat: Catalogue) -> list[PlanFacts]:
-    """Every plan, by name."""
+    """Every plan, by name: an index seek per plan for each fact, never a scan of the jobs or
+    the backups."""
     backup = JobKind.BACKUP.value
     with cat.db.connect() as c:
-        plans = c.rows("SELECT id, name, enabled, created_at FROM plans ORDER BY name")
+        plans = c.rows(
+            "SELECT p.id, p.name, p.enabled, p.created_at,"
+            " (SELECT max(j.finished_at) FROM jobs j WHERE j.plan_id = p.id AND j.kind = ?"
+            "  AND j.status = ?),"
+            " (SELECT j.id FROM jobs j WHERE j.plan_id = p.id AND j.kind = ?"
+            "  AND j.finished_at IS NOT NULL ORDER BY j.finished_at DESC, j.id DESC LIMIT 1),"
+            " (SELECT max(b.id) FROM backups b WHERE b.plan_id = p.id)"
+            " FROM plans p ORDER BY p.name", [backup, JobStatus.SUCCESS.value, backup])
         scheds = c.rows("SELECT plan_id, expression, timezone FROM schedules"
                         " WHERE kind = ? AND enabled = ? ORDER BY id", [backup, True])
-        copies = _latest_copies(c)
-        ok = {pid: to_datetime(t) for pid, t in c.rows(
-            "SELECT plan_id, max(finished_at) FROM jobs WHERE kind = ? AND status = ?"
-            " GROUP BY plan_id", [backup, JobStatus.SUCCESS.value])}
+        last = _by_id(c, "SELECT id, status, error FROM jobs WHERE id IN",
+                      [r[5] for r in plans if r[5] is not None])
+        copies: dict[int, list[tuple[str, str]]] = {}
+        for bid, dest, state in _rows_in(
+                c, "SELECT backup_id, destination, state FROM backup_locations"
+                   " WHERE backup_id IN", [r[6] for r in plans if r[6] is not None],
+                " ORDER BY id"):
+            copies.setdefault(bid, []).append((dest, state))
         by_plan: dict[int, tuple[str | None, str | None]] = {}
         for sched_plan, sched_expr, sched_tz in scheds:
             by_plan.setdefault(sched_plan, (sched_expr, sched_tz))
         out = []
-        for pid, name, enabled, created in plans:
-            last = c.first(
-                "SELECT status, error FROM jobs WHERE plan_id = ? AND kind = ?"
-                " AND finished_at IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT 1",
-                [pid, backup])
+        for pid, name, enabled, created, ok, last_job, latest in plans:
             expr, tzname = by_plan.get(pid, (None, None))
-            latest, locs = copies.get(pid, (None, []))
+            status, error = last.get(last_job, (None, None))
             out.append(PlanFacts(pid, name, bool(enabled), to_datetime(created), expr, tzname,
-                                 ok.get(pid), last[0] if last else None,
-                                 last[1] if last else None, latest, tuple(locs)))
+                                 to_datetime(ok), status, error, latest,
+                                 tuple(copies.get(latest, []))))
     return out
 
 
-def _latest_copies(c: Conn) -> dict[int, tuple[int, list[tuple[str, str]]]]:
-    """Per plan: its latest backup's id and the (destination, state) of each of its copies."""
-    rows = c.rows(
-        "SELECT b.plan_id, b.id, l.destination, l.state FROM backups b"
-        " LEFT JOIN backup_locations l ON l.backup_id = b.id"
-        " WHERE b.id = (SELECT max(b2.id) FROM backups b2 WHERE b2.plan_id = b.plan_id)"
-        " ORDER BY l.id")
-    out: dict[int, tuple[int, list[tuple[str, str]]]] = {}
-    for pid, bid, dest, state in rows:
-        entry = out.setdefault(pid, (bid, []))
-        if dest is not None:
-            entry[1].append((dest, state))
+def _rows_in(c: Conn, sql: str, ids: list[Any], tail: str = "") -> list[tuple[Any, ...]]:
+    out: list[tuple[Any, ...]] = []
+    for chunk in in_chunks(ids):
+        out += c.rows(f"{sql} ({placeholders(len(chunk))}){tail}", chunk)
     return out
+
+
+def _by_id(c: Conn, sql: str, ids: list[Any]) -> dict[Any, tuple[Any, ...]]:
+    return {r[0]: tuple(r[1:]) for r in _rows_in(c, sql, ids)}

@@ -11,6 +11,7 @@ from typing import Any
 
 from core.backups import BackupFilter, as_tree, list_backups
 from core.catalogue.enums import BACKUP_STATUSES, JobTrigger
+from core.catalogue.watch import job_warnings
 from core.cli import db_password
 from core.cli.context import CliContext, print_json, print_table
 from core.cli.findex_cmd import parse_date
@@ -20,6 +21,7 @@ from core.fmt import count, human_bytes, local_time
 from core.hosts import check_runs_here
 from core.progress import CancelToken
 from core.secrets import SecretStore
+from core.watch.warnings import ANOMALY, normalised
 
 # Each command imports its job's modules where it runs: a command loads only its own (tens of
 # ms each).
@@ -94,8 +96,11 @@ def register(sub: Any) -> None:
 
 
 def _run(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import watch
     from core.jobs.run import run_plan
     from core.plans import get_plan
+
+    watch.install()
 
     cat = ctx.catalogue
     secrets = SecretStore(ctx.config.paths)
@@ -114,13 +119,15 @@ def _run(ctx: CliContext, a: argparse.Namespace) -> int:
                                progress=progress, here=a.here)
     finally:
         signal.signal(signal.SIGINT, old)
+    warnings = normalised(job_warnings(cat, [outcome.job_id]).get(outcome.job_id))
     if a.json:
-        print_json(outcome.to_json(cat))
+        print_json({**outcome.to_json(cat), "warnings": warnings})
     else:
         what = f"backup {outcome.backup_id} ({outcome.type})" if outcome.backup_id else "no backup"
         print(f"Job {outcome.job_id} of plan {a.plan!r}: {outcome.status}, {what}.")
-        for w in outcome.warnings[:20]:
-            print(f"warning: {w}", file=sys.stderr)
+        for w in warnings[:20]:
+            print(f"{'anomaly' if w['kind'] == ANOMALY else 'warning'}: {w['text']}",
+                  file=sys.stderr)
     if outcome.error:
         print(f"backupdesk: {outcome.error}", file=sys.stderr)
     return outcome.exit_code

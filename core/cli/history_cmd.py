@@ -8,9 +8,11 @@ from typing import Any
 from core.catalogue.enums import JobStatus, JobTrigger
 from core.catalogue.history import history_page
 from core.catalogue.rows import HistoryFilter
+from core.catalogue.watch import job_warnings
 from core.cli.context import CliContext, print_json, print_table
 from core.errors import UsageError
 from core.fmt import human_bytes, human_duration, local_time
+from core.watch.warnings import normalised
 
 
 def register(sub: Any) -> None:
@@ -34,7 +36,8 @@ def run(ctx: CliContext, a: argparse.Namespace) -> int:
                         triggers=tuple(a.trigger), engines=tuple(a.engine))
     rows = history_page(ctx.catalogue, flt, limit=a.limit)
     if a.json:
-        print_json([r.to_json() for r in rows])
+        warnings = job_warnings(ctx.catalogue, [r.id for r in rows])
+        print_json([{**r.to_json(), "warnings": normalised(warnings.get(r.id))} for r in rows])
         return 0
     if not rows:
         print("No jobs.")

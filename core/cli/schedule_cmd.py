@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from core.cli.context import CliContext, print_json, print_table
-from core.errors import UsageError
+from core.errors import ConfigError, UsageError
 from core.fmt import count, local_time
 from core.status import plan_statuses
+from core.watch.options import GRACE, parse_duration
 
 # The service, its control, each job and the schedule store are imported by the commands that
 # use them: a command loads only its own (tens of ms each; `status` stays as fast as before).
@@ -74,11 +75,13 @@ def register(sub: Any) -> None:
     pr.add_argument("--json", action="store_true")
     pr.set_defaults(func=_prune)
 
-    ss = sub.add_parser("status", help="per plan: last success, last result, next due, "
-                                       "overdue")
+    ss = sub.add_parser("status", help="per plan: watchdog state (ok, late, missing, hung, "
+                                       "anomaly), last success, last result, next due; exit 1 "
+                                       "when any plan is not ok")
     ss.add_argument("--json", action="store_true")
-    ss.add_argument("--grace", type=int, default=60, metavar="MIN",
-                    help="minutes after a due time before a plan is overdue (default 60)")
+    ss.add_argument("--grace", type=_duration, default=GRACE, metavar="DURATION",
+                    help="after a due time, how long before a plan that sets no --grace is "
+                         "late (e.g. 30m, 2h; a bare number is minutes; default 1h)")
     ss.set_defaults(func=_status)
 
     rt = sub.add_parser("restore-test", help="restore a sample of the latest backup into a "
@@ -102,7 +105,10 @@ def _run_options(p: argparse.ArgumentParser) -> None:
 
 
 def _service_run(ctx: CliContext, a: argparse.Namespace) -> int:
+    from core import watch
     from core.service import BackgroundService, ServiceLock
+
+    watch.install()
 
     if a.missed_after < 0:
         raise UsageError("--missed-after must not be negative.")
@@ -245,21 +251,35 @@ def _prune(ctx: CliContext, a: argparse.Namespace) -> int:
     return 1 if r.errors else 0
 
 
+def _duration(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ConfigError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
+
+
 def _status(ctx: CliContext, a: argparse.Namespace) -> int:
-    items = plan_statuses(ctx.catalogue, grace=timedelta(minutes=a.grace))
+    items = plan_statuses(ctx.catalogue, grace=a.grace, watch=True)
+    bad = any(not s.watched_ok for s in items)
     if a.json:
         print_json([s.to_json() for s in items])
-        return 0
+        return 1 if bad else 0
     if not items:
         print("No plans.")
         return 0
     for s in items:
+        w = s.watch
         last = local_time(s.last_success) if s.last_success else "never"
-        nxt = local_time(s.next_due) if s.next_due else "not scheduled"
+        nxt = local_time(s.next_due) if s.next_due else (
+            f"expected by {local_time(w.due)}" if w and w.due else "not scheduled")
         flag = "  OVERDUE" if s.overdue else ""
-        print(f"{s.plan}: last success {last}; last result {s.last_result or '-'}; "
+        state = (w.state if w.state == "ok" else w.state.upper()) if w else "ok"
+        print(f"{s.plan}: {state}; last success {last}; last result {s.last_result or '-'}; "
               f"next due {nxt}{flag}")
-    return 0
+        if w is not None and w.state != "ok":
+            for p in w.problems:
+                print(f"  {p.text}")
+    return 1 if bad else 0
 
 
 def _restore_test(ctx: CliContext, a: argparse.Namespace) -> int:

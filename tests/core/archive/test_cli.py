@@ -223,7 +223,7 @@ def test_unreadable_source_file_makes_the_job_partial(home: Path, tree: Path, tm
     assert r.returncode == 3, r.stderr
     job = json.loads(r.stdout)
     assert job["status"] == "partial" and "private" in job["error"]
-    assert any("private" in w for w in job["warnings"])
+    assert any("private" in w["text"] and w["kind"] == "engine" for w in job["warnings"])
     r = cli("backups", "--json", home=home)
     (b,) = json.loads(r.stdout)
     assert b["locations"][0]["state"] == "ok" and any("private" in w for w in b["warnings"])

@@ -1,0 +1,128 @@
+"""Anomaly checks on every backup, against the plan's last 20 successful backups: its size or
+file count below half or above three times the median, a run much faster than usual, a mass
+change (changed + deleted files over a share of the previous file count). A finding is a
+warning on the job (details["warnings"], kind "anomaly", with the figures); its status stays.
+
+Whole-tree figures are compared with backups of the same type: an incremental backup's size and
+files are its changes, so only the mass-change check applies to it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from typing import Any
+
+from core.catalogue.enums import JobKind, JobStatus
+from core.catalogue.watch import BackupFigures, backup_figures, baseline
+from core.fmt import human_bytes, human_duration
+from core.timeutil import utcnow
+from core.watch.warnings import ANOMALY
+
+EARLIER = 4  # successful backups before the checks start (the fifth is the first checked)
+LOW, HIGH = 0.5, 3.0  # below half, above three times the median
+FASTER = 0.2  # a run taking less than a fifth of the median
+MIN_USUAL_DURATION_MS = 60_000  # shorter runs vary too much with caches to tell
+MASS_CHANGE = 0.5  # share of the previous file count changed or deleted
+INCREMENTAL = "incremental"
+DASH = "\u2013"  # en dash, as in "usual 3.1-3.4 GiB"
+CHECKED = (JobStatus.SUCCESS, JobStatus.PARTIAL)
+
+
+def _files(n: float) -> str:
+    return f"{int(n):,} files"
+
+
+def _range(values: list[int], fmt: Callable[[float], str]) -> str:
+    """The middle half of the usual values ("3.1 to 3.4 GiB" with a dash), or the one."""
+    lo, hi = (values[0], values[0]) if len(values) < 2 else (
+        statistics.quantiles(values, n=4, method="inclusive")[0],
+        statistics.quantiles(values, n=4, method="inclusive")[2])
+    a, b = fmt(lo), fmt(hi)
+    if a == b:
+        return a
+    unit_a, unit_b = a.rsplit(" ", 1), b.rsplit(" ", 1)
+    if len(unit_a) == 2 and len(unit_b) == 2 and unit_a[1] == unit_b[1]:
+        return f"{unit_a[0]}{DASH}{b}"
+    return f"{a}{DASH}{b}"
+
+
+def _warning(check: str, text: str, value: float, usual: list[int]) -> dict[str, Any]:
+    return {"kind": ANOMALY, "check": check, "text": text, "value": value,
+            "median": statistics.median(usual), "baseline": len(usual)}
+
+
+def _size_check(check: str, word: str, value: int | None, usual: list[int],
+                fmt: Callable[[float], str]) -> list[dict[str, Any]]:
+    if value is None or len(usual) < EARLIER:
+        return []
+    median = statistics.median(usual)
+    if median <= 0:
+        return []
+    if value < median * LOW:
+        how = "dropped to"
+    elif value > median * HIGH:
+        how = "jumped to"
+    else:
+        return []
+    return [_warning(check, f"{word} {how} {fmt(value)}, usual {_range(usual, fmt)}",
+                     value, usual)]
+
+
+def _ms(n: float) -> str:
+    return human_duration(int(n))
+
+
+def compare(current: BackupFigures, duration_ms: int | None, earlier: list[BackupFigures],
+            changes: dict[str, Any] | None, mass_change: float = MASS_CHANGE
+            ) -> list[dict[str, Any]]:
+    """The anomaly warnings of a backup with `current` figures against `earlier` (its plan's
+    latest successful backups, newest first)."""
+    if len(earlier) < EARLIER:
+        return []
+    out: list[dict[str, Any]] = []
+    if current.type != INCREMENTAL:
+        same = [b for b in earlier if b.type == current.type]
+        out += _size_check("size", "size", current.bytes,
+                           [b.bytes for b in same if b.bytes is not None],
+                           lambda n: human_bytes(int(n)))
+        out += _size_check("files", "files", current.files,
+                           [b.files for b in same if b.files is not None], _files)
+        usual = [b.duration_ms for b in same if b.duration_ms is not None]
+        if duration_ms is not None and len(usual) >= EARLIER:
+            median = statistics.median(usual)
+            if median >= MIN_USUAL_DURATION_MS and duration_ms < median * FASTER:
+                out.append(_warning("duration", f"much faster than usual: {_ms(duration_ms)},"
+                                    f" usual {_range(usual, _ms)}", duration_ms, usual))
+    previous = next((b.files for b in earlier if b.files and b.type != INCREMENTAL), None)
+    if changes and previous:
+        moved = int(changes.get("changed") or 0) + int(changes.get("deleted") or 0)
+        if moved > previous * mass_change:
+            out.append({"kind": ANOMALY, "check": "mass_change",
+                        "text": f"mass change: {moved:,} of {previous:,} files changed or "
+                                f"deleted ({moved * 100 // previous}%, over "
+                                f"{int(mass_change * 100)}%)",
+                        "value": moved, "previous_files": previous, "share": mass_change})
+    return out
+
+
+def check_job(job: Any) -> None:
+    """The lifecycle finisher (core.jobs.lifecycle.add_finisher): a finished backup's anomaly
+    warnings into its details, and a line in its log."""
+    end = job.end
+    if job.kind != JobKind.BACKUP.value or job.plan_id is None or end.status not in CHECKED:
+        return
+    current, started, options = backup_figures(job.cat, job.id, end.details.get("backup_id"))
+    if current is None:
+        return
+    current = BackupFigures(current.job_id, end.details.get("type") or current.type,
+                            current.bytes if current.bytes is not None else end.bytes,
+                            current.files if current.files is not None else end.files, None)
+    duration = int((utcnow() - started).total_seconds() * 1000) if started else None
+    share = options.get("mass_change")
+    found = compare(current, duration, baseline(job.cat, job.plan_id, job.id),
+                    end.details.get("changes"),
+                    int(share) / 100 if share else MASS_CHANGE)
+    if found:
+        end.details["warnings"] = [*(end.details.get("warnings") or []), *found]
+        job.log([f"Anomaly: {w['text']}." for w in found])
