@@ -98,7 +98,10 @@ def test_a_tree_shrunk_to_a_tenth_makes_an_anomaly_warning_from_the_fifth_backup
     job = json.loads(r.stdout)
     assert job["status"] == "success"
     checks = {w["check"]: w for w in job["warnings"] if w["kind"] == "anomaly"}
-    assert set(checks) == {"size", "files"}
+    # The file index records the change summary of every backup, so 90 of 100 files deleted
+    # is a mass change too.
+    assert set(checks) == {"size", "files", "mass_change"}
+    assert "90" in checks["mass_change"]["text"]
     assert checks["files"]["text"] == "files dropped to 10 files, usual 100 files"
     assert checks["size"]["text"].startswith("size dropped to 97.7 KiB, usual 976.")
     r = cli(env, "history", "--json", "--limit", "2")
