@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import smtplib
 import ssl
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from email.message import EmailMessage
@@ -22,12 +20,13 @@ from core.config import AppPaths
 from core.errors import BackupDeskError
 from core.secrets import SecretStore
 from core.statefile import write_atomic
+from core.tell import dedup
 
 log = logging.getLogger(__name__)
 
 SETTINGS_FILE = "notifications.json"
 PASSWORD_KEY = "smtp-password"
-KEEP_CLAIMS_DAYS = 60
+KEEP_CLAIMS_DAYS = dedup.KEEP_DAYS
 
 
 class AlertError(BackupDeskError):
@@ -127,22 +126,8 @@ class Alerts:
         return self.paths.state_dir / "alerts"
 
     def claim(self, key: str, repeat_after: int = 0, now: float | None = None) -> bool:
-        """True the first time any process claims `key`; with `repeat_after`, the first time
-        within that many seconds (claimed per period; the previous period's claim counts)."""
-        d = self.claims_dir
-        d.mkdir(parents=True, exist_ok=True)
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
-        if repeat_after > 0:
-            period = int((now if now is not None else time.time()) // repeat_after)
-            if (d / f"{safe}@{period - 1}").exists():
-                return False
-            safe = f"{safe}@{period}"
-        try:
-            fd = os.open(d / safe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        except FileExistsError:
-            return False
-        os.close(fd)
-        return True
+        """True the first time any process claims `key` (core.tell.dedup)."""
+        return dedup.claim(self.claims_dir, key, repeat_after, now)
 
     def emit(self, event: Event) -> bool:
         """Send the event if wanted and not sent before; True if it was sent."""
@@ -171,14 +156,7 @@ class Alerts:
         return store.get(PASSWORD_KEY)
 
     def _forget_old(self, now: float | None = None) -> None:
-        """Claims older than KEEP_CLAIMS_DAYS go: one file per event must not pile up."""
-        limit = (now or time.time()) - KEEP_CLAIMS_DAYS * 86400
-        try:
-            for p in self.claims_dir.iterdir():
-                if p.stat().st_mtime < limit:
-                    p.unlink()
-        except OSError:
-            pass
+        dedup.forget_old(self.claims_dir, now)
 
 
 def job_event(job_id: int | str, plan: str, status: str, error: str | None, kind: str = "backup",

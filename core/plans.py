@@ -14,13 +14,18 @@ from core.catalogue.models import Destination, Plan, Schedule
 from core.config import AppPaths
 from core.destinations import create_destination
 from core.engines.dumps.urls import parse
-from core.engines.schema import Secret
+from core.engines.schema import Schema, Secret
 from core.errors import ConfigError, NotFoundError, UsageError
 from core.overlap import check_overlap
 from core.scheduling import expressions
 from core.scheduling.plan_schedules import schedule_json
 from core.secrets import SecretStore, db_secret_key
+from core.tell import options as tell_options
 from core.timeutil import iso
+
+# Options every plan has, whatever its engine (hooks, pings...), each a Schema of its own module
+# bound into `plan add/edit` beside the engines' (core.cli.plan_options).
+PLAN_WIDE: tuple[Schema, ...] = (tell_options.SCHEMA,)
 
 
 def _load(cat: Catalogue, name: str) -> Plan:
@@ -36,8 +41,12 @@ def _validated(engine: str, sources: list[str], destinations: list[str],
     """A plan's checked settings: options without passwords, the passwords, absolute sources
     and destinations."""
     spec = engines.get(engine)
-    opts = spec.validate_options({**spec.default_options, **(options or {})})
+    given = dict(options or {})
+    wide = {k: given.pop(k) for k in list(given) if any(k in s for s in PLAN_WIDE)}
+    opts = spec.validate_options({**spec.default_options, **given})
     opts, passwords = split_passwords(opts)
+    wide, tell_secrets = tell_options.split_secrets(tell_options.validate(wide))
+    opts, passwords = {**opts, **wide}, {**passwords, **tell_secrets}
     if not sources and not opts.get("databases"):
         raise ConfigError("A plan needs at least one source (--source) or database.")
     srcs = [str(Path(p).expanduser().absolute()) for p in sources]
@@ -111,6 +120,7 @@ def update_plan(
         raise UsageError("A plan needs a name.")
     plan = _load(cat, name)
     plan_id, old_urls = plan.id, [str(u) for u in plan.options.get("databases") or []]
+    old_options = dict(plan.options)
     plan.name, plan.sources, plan.excludes = target, srcs, list(excludes or [])
     plan.options = opts
     if enabled is not None:
@@ -123,6 +133,8 @@ def update_plan(
         raise ConfigError(f"A plan named {target!r} exists already.") from e
     gone = [u for u in old_urls if u not in opts.get("databases", [])
             and not u.startswith("sqlite")]
+    gone += [k for k in (tell_options.PING_KEY, tell_options.NOTIFY_KEY)
+             if old_options.get(k) and not opts.get(k)]
     if passwords or gone:
         store = secrets or SecretStore(AppPaths.resolve())
         for url, password in passwords.items():
@@ -189,6 +201,7 @@ def remove_plan(cat: Catalogue, name: str, secrets: SecretStore | None = None) -
     plan = _load(cat, name)
     plan_id, urls = plan.id, list(plan.options.get("databases") or [])
     urls += [o.key for o in engines.get(plan.engine).options.secrets()]
+    urls += [k for k in (tell_options.PING_KEY, tell_options.NOTIFY_KEY) if plan.options.get(k)]
     rows.delete_plan(cat, plan_id)
     if any(not str(u).startswith("sqlite") for u in urls):
         store = secrets or SecretStore(AppPaths.resolve())
