@@ -63,15 +63,22 @@ def test_metrics_per_plan_from_the_catalogue(catalogue, served, tmp_path):
     assert got[("backupdesk_plan_last_run_duration_seconds", p)] == 4.0
     assert got[("backupdesk_plan_last_run_bytes", p)] == 10
     assert got[("backupdesk_plan_last_run_files", p)] == 1
-    status = (("backupdesk_plan_last_run_status", "failed"), ("plan", "docs"))
+    status = (("plan", "docs"), ("status", "failed"))
     assert got[("backupdesk_plan_last_run_status", status)] == 1
-    ok = (("backupdesk_plan_last_run_status", "success"), ("plan", "docs"))
-    assert got[("backupdesk_plan_last_run_status", ok)] == 0
+    assert [k for k in got if k[0] == "backupdesk_plan_last_run_status"] == [
+        ("backupdesk_plan_last_run_status", status)]  # one series per plan that ran
     assert got[("backupdesk_plan_running", p)] == 0
-    assert got[("backupdesk_plan_info", (("enabled", "true"), ("engine", "archive"),
-                                         ("plan", "never")))] == 1
+    assert got[("backupdesk_plan_running", (("plan", "never"),))] == 0
     assert ("backupdesk_plan_last_success_timestamp_seconds", (("plan", "never"),)) not in got
     assert all(name.startswith("backupdesk_") for name, _ in got)
+    # The next scrape reads the catalogue again (an unchanged one gives the same text).
+    assert httpx.get(served + "/metrics", headers=AUTH).text == r.text
+    running = add_job(catalogue, plan="docs", plan_id=docs.id, status="running")
+    add_job(catalogue, plan="never", plan_id=2, status="partial", bytes=3, files=3)
+    again = samples(httpx.get(served + "/metrics", headers=AUTH).text)
+    assert again[("backupdesk_plan_running", p)] == 1 and running
+    partial = (("plan", "never"), ("status", "partial"))
+    assert again[("backupdesk_plan_last_run_status", partial)] == 1
 
 
 def test_metrics_need_the_token(served):
