@@ -111,8 +111,13 @@ def update_plan(
 ) -> Plan:
     """Replace a plan's settings, validated as in add_plan. Destinations with an unchanged
     location keep their record (their backups stay deletable); the backup schedule is replaced;
-    new database passwords go to `secrets`, those of removed databases are forgotten."""
-    engine = _load(cat, name).engine
+    new database passwords go to `secrets`, those of removed databases are forgotten. A
+    plan-wide option (PLAN_WIDE) missing from `options` keeps its stored value (the plan
+    editor shows no hooks); an empty one removes it."""
+    stored = _load(cat, name)
+    engine = stored.engine
+    kept = {k: v for k, v in stored.options.items() if any(k in s for s in PLAN_WIDE)}
+    options = {**kept, **(options or {})}
     opts, passwords, srcs, dests = _validated(engine, sources, destinations, options)
     expression = expressions.normalise(schedule) if schedule and schedule.strip() else None
     target = (new_name if new_name is not None else name).strip()

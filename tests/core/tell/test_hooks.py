@@ -88,3 +88,23 @@ def test_hook_output_is_bounded_to_its_end():
                   {}, 30)
     assert r.ok and r.output.endswith("last line")
     assert len(r.output) <= hooks.OUTPUT_KEEP + 100 and "earlier bytes left out" in r.output
+
+
+def test_saving_a_plan_without_its_hooks_keeps_them(catalogue, home, tmp_path, monkeypatch):
+    """The plan editor knows no hooks: a save from it must not drop them, nor the ping."""
+    from core.config import AppPaths
+    from core.plans import add_plan, get_plan, update_plan
+    from core.secrets import SecretStore
+
+    monkeypatch.setenv("BACKUPDESK_SECRETS_FILE_ONLY", "1")
+    store = SecretStore(AppPaths.resolve(str(home)))
+    add_plan(catalogue, "docs", "archive", sources=[str(tmp_path / "s")],
+             destinations=[str(tmp_path / "d")],
+             options={"before": "mount /mnt/usb", "ping": "http://127.0.0.1:9/p"}, secrets=store)
+    update_plan(catalogue, "docs", sources=[str(tmp_path / "s")],
+                destinations=[str(tmp_path / "d")], options={"compression": "gzip:6"},
+                secrets=store)
+    opts = get_plan(catalogue, "docs").options
+    assert opts["before"] == "mount /mnt/usb" and opts["ping"] == "(secret)"
+    assert opts["compression"] == "gzip:6"
+    assert store.get("plan-1:ping") == "http://127.0.0.1:9/p"
