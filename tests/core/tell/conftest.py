@@ -81,3 +81,14 @@ def job_log(home: Path, job_id: int) -> str:
         return read(cat, job_id) or ""
     finally:
         cat.dispose()
+
+
+def docs_plan(cli, tmp_path: Path, *extra: str, dests: int = 1, check: bool = True
+              ) -> subprocess.CompletedProcess[str]:
+    """`plan add docs` of an archive plan backing up one small file, with `extra` flags."""
+    src = tmp_path / "src"
+    src.mkdir(exist_ok=True)
+    (src / "a.txt").write_text("hello")
+    args = [a for i in range(dests) for a in ("--dest", str(tmp_path / f"d{i}"))]
+    return cli("plan", "add", "docs", "--engine", "archive", "--source", str(src), *args,
+               "--no-verify", *extra, check=check)

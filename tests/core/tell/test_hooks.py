@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from core.tell import hooks
-from tests.core.tell.conftest import history, job_log
-
-
-def _plan(cli, tmp_path: Path, *extra: str, dests: int = 1) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_text("hello")
-    args = [a for i in range(dests) for a in ("--dest", str(tmp_path / f"d{i}"))]
-    cli("plan", "add", "docs", "--engine", "archive", "--source", str(src), *args,
-        "--no-verify", *extra)
+from tests.core.tell.conftest import docs_plan, history, job_log
 
 
 def test_a_before_hook_that_exits_3_stops_the_run_as_failed(cli, home, tmp_path):
-    _plan(cli, tmp_path, "--before", "echo checking the mount; exit 3")
+    docs_plan(cli, tmp_path, "--before", "echo checking the mount; exit 3")
     r = cli("run", "docs", check=False)
     assert r.returncode == 1
     assert r.stderr.strip() == "backupdesk: The before hook exited with code 3."
@@ -33,7 +23,7 @@ def test_a_before_hook_that_exits_3_stops_the_run_as_failed(cli, home, tmp_path)
 
 def test_after_hook_gets_the_job_in_its_environment_once_per_job(cli, home, tmp_path):
     out = tmp_path / "env.txt"
-    _plan(cli, tmp_path, "--after",
+    docs_plan(cli, tmp_path, "--after",
           f"env | grep ^BACKUPDESK_ | grep -v HOME | sort >> {out}; echo --- >> {out}",
           "--on-failure", f"echo failed >> {tmp_path / 'failed.txt'}", dests=2)
     cli("run", "docs")
@@ -51,14 +41,14 @@ def test_after_hook_gets_the_job_in_its_environment_once_per_job(cli, home, tmp_
 
 def test_on_failure_hook_runs_when_the_job_failed(cli, home, tmp_path):
     marker = tmp_path / "failed.txt"
-    _plan(cli, tmp_path, "--before", "exit 1",
+    docs_plan(cli, tmp_path, "--before", "exit 1",
           "--on-failure", f'echo "$BACKUPDESK_STATUS $BACKUPDESK_ERROR" > {marker}')
     assert cli("run", "docs", check=False).returncode == 1
     assert marker.read_text().strip() == "failed The before hook exited with code 1."
 
 
 def test_a_before_hook_past_its_timeout_is_killed_and_stops_the_job(cli, home, tmp_path):
-    _plan(cli, tmp_path, "--before", "echo waiting; sleep 60", "--hook-timeout", "1s")
+    docs_plan(cli, tmp_path, "--before", "echo waiting; sleep 60", "--hook-timeout", "1s")
     r = cli("run", "docs", check=False)
     assert r.returncode == 1 and "ran longer than 1 s and was stopped" in r.stderr
     (job,) = history(cli)
@@ -67,17 +57,14 @@ def test_a_before_hook_past_its_timeout_is_killed_and_stops_the_job(cli, home, t
 
 
 def test_plan_edit_sets_and_removes_hooks(cli, tmp_path):
-    _plan(cli, tmp_path, "--before", "true")
+    docs_plan(cli, tmp_path, "--before", "true")
     cli("plan", "edit", "docs", "--before", "", "--after", "echo done", "--hook-timeout", "2m")
     opts = json.loads(cli("plan", "show", "docs", "--json").stdout)["options"]
     assert "before" not in opts and opts["after"] == "echo done" and opts["hook_timeout"] == 120
 
 
 def test_a_bad_hook_timeout_is_one_clear_line(cli, tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    r = cli("plan", "add", "docs", "--engine", "archive", "--source", str(src), "--dest",
-            str(tmp_path / "d"), "--hook-timeout", "soon", check=False)
+    r = docs_plan(cli, tmp_path, "--hook-timeout", "soon", check=False)
     assert r.returncode == 1
     assert r.stderr == "backupdesk: Invalid duration 'soon': use e.g. 90s, 10m or 2h.\n"
     assert json.loads(cli("plan", "list", "--json").stdout) == []

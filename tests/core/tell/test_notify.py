@@ -14,14 +14,21 @@ from core.jobs.run import run_plan
 from core.plans import add_plan
 from core.secrets import SecretStore
 from core.tell import announce, runtime
+from tests.core.tell.conftest import docs_plan
 
 
-def _plan(cli, tmp_path: Path, *extra: str) -> None:
+def _notified(catalogue, home: Path, tmp_path: Path, receiver, monkeypatch) -> AppPaths:
+    """Plan "docs" notifying the receiver's json:// endpoint, made in this process."""
+    monkeypatch.setenv("BACKUPDESK_SECRETS_FILE_ONLY", "1")
+    paths = AppPaths.resolve(str(home))
+    host = receiver.url.removeprefix("http://")
     src = tmp_path / "src"
     src.mkdir()
     (src / "a.txt").write_text("hello")
-    cli("plan", "add", "docs", "--engine", "archive", "--source", str(src), "--dest",
-        str(tmp_path / "d"), "--no-verify", *extra)
+    add_plan(catalogue, "docs", "archive", sources=[str(src)], destinations=[str(tmp_path / "d")],
+             options={"verify_after": False, "notify": [f"json://{host}/hook"]},
+             secrets=SecretStore(paths))
+    return paths
 
 
 def _json_messages(receiver) -> list[dict]:
@@ -30,7 +37,7 @@ def _json_messages(receiver) -> list[dict]:
 
 def test_a_failed_run_notifies_each_target_once(cli, home, tmp_path, receiver):
     host = receiver.url.removeprefix("http://")
-    _plan(cli, tmp_path, "--before", "exit 4", "--notify", f"json://{host}/hook",
+    docs_plan(cli, tmp_path, "--before", "exit 4", "--notify", f"json://{host}/hook",
           "--notify", f"ntfy://{host}/backups")
     assert cli("run", "docs", check=False).returncode == 1
     (msg,) = _json_messages(receiver)
@@ -45,7 +52,7 @@ def test_a_failed_run_notifies_each_target_once(cli, home, tmp_path, receiver):
 
 def test_success_is_told_only_when_asked(cli, tmp_path, receiver):
     host = receiver.url.removeprefix("http://")
-    _plan(cli, tmp_path, "--notify", f"json://{host}/hook")
+    docs_plan(cli, tmp_path, "--notify", f"json://{host}/hook")
     cli("run", "docs")
     assert receiver.got == []  # not by default
     cli("plan", "edit", "docs", "--notify-on", "failure,success")
@@ -55,25 +62,14 @@ def test_success_is_told_only_when_asked(cli, tmp_path, receiver):
 
 
 def test_an_unknown_event_is_one_clear_line(cli, tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    r = cli("plan", "add", "docs", "--engine", "archive", "--source", str(src), "--dest",
-            str(tmp_path / "d"), "--notify-on", "failure,sunrise", check=False)
+    r = docs_plan(cli, tmp_path, "--notify-on", "failure,sunrise", check=False)
     assert r.returncode == 1
     assert r.stderr.startswith("backupdesk: Unknown notification event sunrise: use one or more of")
 
 
 def test_an_anomaly_warning_on_a_finished_backup_is_told(catalogue, home, tmp_path, receiver,
                                                          monkeypatch):
-    monkeypatch.setenv("BACKUPDESK_SECRETS_FILE_ONLY", "1")
-    paths = AppPaths.resolve(str(home))
-    host = receiver.url.removeprefix("http://")
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_text("hello")
-    add_plan(catalogue, "docs", "archive", sources=[str(src)], destinations=[str(tmp_path / "d")],
-             options={"verify_after": False, "notify": [f"json://{host}/hook"]},
-             secrets=SecretStore(paths))
+    paths = _notified(catalogue, home, tmp_path, receiver, monkeypatch)
 
     def warn(j: lifecycle.Job) -> None:  # what the watchdog's anomaly check adds (h18-watch)
         j.end.details["warnings"] = [{"kind": "anomaly", "check": "size",
@@ -105,13 +101,7 @@ print(announce(cat, "docs", "late", "docs is late", "no backup since Monday", "l
 
 def test_announce_sends_once_per_key_across_processes(catalogue, home, tmp_path, receiver,
                                                       monkeypatch):
-    monkeypatch.setenv("BACKUPDESK_SECRETS_FILE_ONLY", "1")
-    paths = AppPaths.resolve(str(home))
-    host = receiver.url.removeprefix("http://")
-    src = tmp_path / "src"
-    src.mkdir()
-    add_plan(catalogue, "docs", "archive", sources=[str(src)], destinations=[str(tmp_path / "d")],
-             options={"notify": [f"json://{host}/hook"]}, secrets=SecretStore(paths))
+    paths = _notified(catalogue, home, tmp_path, receiver, monkeypatch)
     plan = find_plan(catalogue, "docs")
     assert announce(catalogue, plan, "late", "docs is late", "no backup since Monday",
                     "late-1-2026-12-01", paths=paths) is True

@@ -6,15 +6,11 @@ import json
 from pathlib import Path
 
 from core.tell import pings
-from tests.core.tell.conftest import history
+from tests.core.tell.conftest import docs_plan, history, job_log
 
 
 def _plan(cli, tmp_path: Path, url: str, *extra: str) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_text("hello")
-    cli("plan", "add", "docs", "--engine", "archive", "--source", str(src), "--dest",
-        str(tmp_path / "d"), "--no-verify", "--ping", url, *extra)
+    docs_plan(cli, tmp_path, "--ping", url, *extra)
 
 
 def test_a_run_pings_start_then_success_with_the_log_tail(cli, home, tmp_path, receiver):
@@ -40,8 +36,6 @@ def test_a_ping_refused_by_the_server_is_logged_and_the_job_still_succeeds(cli, 
     (job,) = history(cli)
     assert job["status"] == "success" and r.returncode == 0
     assert receiver.paths() == ["/gone/start", "/gone"]  # a 4xx is not retried
-    from tests.core.tell.conftest import job_log
-
     assert "The ping (success) was not taken: HTTP 404 (after 1 attempt)." in job_log(home,
                                                                                     job["id"])
 
@@ -68,10 +62,7 @@ def test_an_unreachable_ping_url_gives_up_after_its_tries(receiver):
 
 
 def test_a_ping_url_must_be_http(cli, tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    r = cli("plan", "add", "docs", "--engine", "archive", "--source", str(src), "--dest",
-            str(tmp_path / "d"), "--ping", "ftp://host/x", check=False)
+    r = docs_plan(cli, tmp_path, "--ping", "ftp://host/x", check=False)
     assert r.returncode == 1
     assert r.stderr == ("backupdesk: A ping URL must be an http or https URL, not "
                         "'ftp://(secret)'.\n")
