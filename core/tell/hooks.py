@@ -45,8 +45,11 @@ def run(command: str, env: dict[str, str], timeout_s: float) -> HookResult:
             code: int | None = proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             code = None
-            try:  # with what it started
-                os.killpg(proc.pid, signal.SIGKILL)
+            try:  # with what it started (its process group; Windows has none)
+                if hasattr(os, "killpg"):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                else:
+                    proc.kill()
             except (ProcessLookupError, PermissionError):
                 pass
             proc.wait()

@@ -49,44 +49,24 @@ class _Watched:
     cat: Catalogue
     plan: Plan
     kind: str
+    paths: AppPaths
     store: SecretStore
     ping_url: str | None = None
     env: dict[str, str] = field(default_factory=dict)
 
 
-_installed: AppPaths | None = None
 _watched: dict[int, _Watched] = {}
 _lock = threading.Lock()
 
 
-def install(paths: AppPaths) -> None:
-    """Register the guard and the listener, once per process (later calls change the home)."""
-    global _installed
-    first = _installed is None
-    _installed = paths
-    if first:
-        lifecycle.add_guard(_started)
-        lifecycle.add_listener(_heard)
-
-
-def uninstall() -> None:
-    """Tests: this process tells nothing any more."""
-    global _installed
-    _installed = None
-    lifecycle.remove_guard(_started)
-    lifecycle.remove_listener(_heard)
-    with _lock:
-        _watched.clear()
-
-
-def _started(j: lifecycle.Job) -> None:
-    paths = _installed
-    if paths is None or j.plan_id is None or j.kind not in NOTIFIED_KINDS:
+def started(j: lifecycle.Job, paths: AppPaths) -> None:
+    """The guard (core.tell.install): a job starts."""
+    if j.plan_id is None or j.kind not in NOTIFIED_KINDS:
         return
     plan = plan_by_id(j.cat, j.plan_id)
     if plan is None or not any(plan.options.get(k) for k in WATCHED_OPTIONS):
         return
-    w = _Watched(j.cat, plan, j.kind, SecretStore(paths))
+    w = _Watched(j.cat, plan, j.kind, paths, SecretStore(paths))
     w.env = {"BACKUPDESK_PLAN": plan.name, "BACKUPDESK_JOB_ID": str(j.id),
              "BACKUPDESK_JOB_KIND": j.kind}
     with _lock:
@@ -106,7 +86,8 @@ def _started(j: lifecycle.Job) -> None:
             raise HookError(result.describe("before"))
 
 
-def _heard(ev: lifecycle.JobEvent) -> None:
+def heard(ev: lifecycle.JobEvent) -> None:
+    """The listener (core.tell.install): a job started or finished."""
     if ev.event != "finished":
         return
     with _lock:
@@ -130,8 +111,7 @@ def _heard(ev: lifecycle.JobEvent) -> None:
 
 
 def _notify(w: _Watched, ev: lifecycle.JobEvent) -> None:
-    paths = _installed
-    if paths is None or not w.plan.options.get("notify"):
+    if not w.plan.options.get("notify"):
         return
     wanted = events_of(w.plan.options)
     what = "backup" if w.kind == JobKind.BACKUP.value else w.kind.replace("_", " ")
@@ -155,7 +135,7 @@ def _notify(w: _Watched, ev: lifecycle.JobEvent) -> None:
     for name, title, body in sent:
         try:
             notify.announce(w.cat, w.plan, name, title, body, f"job-{ev.job_id}-{name}",
-                            paths=paths)
+                            paths=w.paths)
         except Exception:
             log.exception("notification of job %s failed", ev.job_id)
 

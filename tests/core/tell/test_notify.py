@@ -13,7 +13,7 @@ from core.jobs import lifecycle
 from core.jobs.run import run_plan
 from core.plans import add_plan
 from core.secrets import SecretStore
-from core.tell import announce, runtime
+from core.tell import announce, install, uninstall
 from tests.core.tell.conftest import docs_plan
 
 
@@ -75,13 +75,13 @@ def test_an_anomaly_warning_on_a_finished_backup_is_told(catalogue, home, tmp_pa
         j.end.details["warnings"] = [{"kind": "anomaly", "check": "size",
                                       "text": "412 MiB, usual 3.1-3.4 GiB"}]
 
-    runtime.install(paths)
+    install(paths)
     lifecycle.add_finisher(warn)
     try:
         assert run_plan(catalogue, paths, "docs").status == "success"
     finally:
         lifecycle.remove_finisher(warn)
-        runtime.uninstall()
+        uninstall()
     (msg,) = _json_messages(receiver)
     assert msg["title"] == "docs: backup looks unusual"
     assert "size: 412 MiB, usual 3.1-3.4 GiB" in msg["message"]
