@@ -1,18 +1,19 @@
 """Alerts: events (failure, overdue, success) -> once per event -> desktop and/or email.
 
-Settings live in `notifications.json` in the config folder; the SMTP password in the secret
-store. An event is sent once, whichever process (GUI, headless scheduler) sees it first: its key
-is claimed by creating a file in the state folder.
+The e-mail settings are one Apprise `mailto` target (core.tell.notify); `send_mail` stays for
+the test mail, whose failures it words one by one. Settings live in `notifications.json` in
+the config folder; the SMTP password in the secret store. An event is sent once, whichever
+process (GUI, headless scheduler) sees it first: its key is claimed by creating a file in the
+state folder (core.tell.dedup).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import smtplib
 import ssl
-import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from email.message import EmailMessage
@@ -22,12 +23,13 @@ from core.config import AppPaths
 from core.errors import BackupDeskError
 from core.secrets import SecretStore
 from core.statefile import write_atomic
+from core.tell import dedup, notify
 
 log = logging.getLogger(__name__)
 
 SETTINGS_FILE = "notifications.json"
 PASSWORD_KEY = "smtp-password"
-KEEP_CLAIMS_DAYS = 60
+KEEP_CLAIMS_DAYS = dedup.KEEP_DAYS
 
 
 class AlertError(BackupDeskError):
@@ -106,6 +108,18 @@ def send_mail(s: AlertSettings, password: str | None, subject: str, body: str,
         raise AlertError(f"Cannot send mail through {s.smtp_host}:{s.smtp_port}: {e}.") from e
 
 
+def mail_url(s: AlertSettings, password: str | None) -> str:
+    """The e-mail settings as an Apprise target (core.tell.notify): `mailtos://` with STARTTLS,
+    `mailto://` without. It holds the password: built when sending, never stored or logged."""
+    q = urllib.parse.quote
+    login = f"{q(s.smtp_user, safe='')}:{q(password or '', safe='')}@" if s.smtp_user else ""
+    query = urllib.parse.urlencode({
+        "smtp": s.smtp_host, "from": s.sender or s.smtp_user or "backupdesk@localhost",
+        "to": ",".join(s.recipients), "mode": "starttls" if s.starttls else "insecure"})
+    scheme = "mailtos" if s.starttls else "mailto"
+    return f"{scheme}://{login}{s.smtp_host}:{s.smtp_port}?{query}"
+
+
 class Alerts:
     """Sends each event once; `desktop` shows a notification (title, message), or
     `desktop_event` the whole event (with its job, for the notification's actions)."""
@@ -113,36 +127,20 @@ class Alerts:
     def __init__(self, paths: AppPaths, *, desktop: Callable[[str, str], None] | None = None,
                  desktop_event: Callable[[Event], None] | None = None,
                  secrets: SecretStore | None = None,
-                 settings: Callable[[], AlertSettings] | None = None,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+                 settings: Callable[[], AlertSettings] | None = None) -> None:
         self.paths = paths
         self.desktop: Callable[[Event], None] | None = desktop_event or (
             (lambda ev: desktop(ev.title, ev.message)) if desktop is not None else None)
         self._secrets = secrets
         self._settings = settings or (lambda: AlertSettings.load(paths))
-        self.ssl_context = ssl_context
 
     @property
     def claims_dir(self) -> Path:
         return self.paths.state_dir / "alerts"
 
     def claim(self, key: str, repeat_after: int = 0, now: float | None = None) -> bool:
-        """True the first time any process claims `key`; with `repeat_after`, the first time
-        within that many seconds (claimed per period; the previous period's claim counts)."""
-        d = self.claims_dir
-        d.mkdir(parents=True, exist_ok=True)
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
-        if repeat_after > 0:
-            period = int((now if now is not None else time.time()) // repeat_after)
-            if (d / f"{safe}@{period - 1}").exists():
-                return False
-            safe = f"{safe}@{period}"
-        try:
-            fd = os.open(d / safe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        except FileExistsError:
-            return False
-        os.close(fd)
-        return True
+        """True the first time any process claims `key` (core.tell.dedup)."""
+        return dedup.claim(self.claims_dir, key, repeat_after, now)
 
     def emit(self, event: Event) -> bool:
         """Send the event if wanted and not sent before; True if it was sent."""
@@ -158,12 +156,9 @@ class Alerts:
                 self.desktop(event)
             except Exception:
                 log.exception("desktop notification failed")
-        if s.email:
-            try:
-                send_mail(s, self.password(), f"Backup Desk: {event.title}", event.message,
-                          context=self.ssl_context)
-            except AlertError as e:
-                log.warning("alert mail for %s not sent: %s", event.key, e)
+        if s.email and notify.send([mail_url(s, self.password())],
+                                   f"Backup Desk: {event.title}", event.message):
+            log.warning("alert mail for %s not sent (see the lines above)", event.key)
         return True
 
     def password(self) -> str | None:
@@ -171,14 +166,7 @@ class Alerts:
         return store.get(PASSWORD_KEY)
 
     def _forget_old(self, now: float | None = None) -> None:
-        """Claims older than KEEP_CLAIMS_DAYS go: one file per event must not pile up."""
-        limit = (now or time.time()) - KEEP_CLAIMS_DAYS * 86400
-        try:
-            for p in self.claims_dir.iterdir():
-                if p.stat().st_mtime < limit:
-                    p.unlink()
-        except OSError:
-            pass
+        dedup.forget_old(self.claims_dir, now)
 
 
 def job_event(job_id: int | str, plan: str, status: str, error: str | None, kind: str = "backup",

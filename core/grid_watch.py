@@ -74,9 +74,10 @@ def grid_events(alerts: Sequence[Alert]) -> list[Event]:
 
 
 class GridWatch:
-    """Polls the catalogue's enabled nodes on a thread; alerts through `alerts`."""
+    """Polls the catalogue's enabled nodes on a thread; alerts through `alerts` (None: keeps
+    the board only, for `backupdesk serve`'s /metrics)."""
 
-    def __init__(self, cat: Catalogue, alerts: Alerts, *, limits: Limits | None = None,
+    def __init__(self, cat: Catalogue, alerts: Alerts | None, *, limits: Limits | None = None,
                  memory: Path | None = None) -> None:
         self.cat, self.alerts = cat, alerts
         self.board = Board(DeviceMemory(memory) if memory is not None else None)
@@ -96,8 +97,9 @@ class GridWatch:
 
     def _update(self, update: TargetUpdate) -> None:  # the poller's thread
         change = self.board.apply(update)
-        for ev in grid_events(change.alerts):
-            self.alerts.emit(ev)
+        if self.alerts is not None:
+            for ev in grid_events(change.alerts):
+                self.alerts.emit(ev)
 
     def stop(self) -> None:
         self._grid.stop()

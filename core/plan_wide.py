@@ -1,6 +1,6 @@
-"""Plan-wide options (not an engine's: encryption, remote settings, the watchdog's): each a
-Schema of its own module, bound here once into `plan add`/`plan edit` and the plan's validation,
-beside the engine's schema."""
+"""Plan-wide options (not an engine's: encryption, remote settings, the watchdog's, hooks and
+pings): each a Schema of its own module, bound here once into `plan add`/`plan edit` and the
+plan's validation, beside the engine's schema."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Any
 from core.engines.schema import Schema
 from core.keys import ENCRYPTION
 from core.remote import settings as remote_settings
+from core.tell import options as tell_options
 from core.watch.options import WATCH
 
-SCHEMAS: tuple[Schema, ...] = (ENCRYPTION, remote_settings.SCHEMA, WATCH)
+SCHEMAS: tuple[Schema, ...] = (ENCRYPTION, remote_settings.SCHEMA, WATCH, tell_options.SCHEMA)
 
 
 def split(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -23,7 +23,11 @@ from core.remote.location import parse as parse_remote
 from core.scheduling import expressions
 from core.scheduling.plan_schedules import schedule_json
 from core.secrets import SecretStore, db_secret_key
+from core.tell import options as tell_options
 from core.timeutil import iso
+
+# Options every plan has, whatever its engine (hooks, pings...), each a Schema of its own module
+# bound into `plan add/edit` beside the engines' (core.cli.plan_options).
 
 
 def _load(cat: Catalogue, name: str) -> Plan:
@@ -39,7 +43,9 @@ def _validated(engine: str, sources: list[str], destinations: list[str],
     """A plan's checked settings: options without passwords, the passwords, absolute sources
     and destinations."""
     spec = engines.get(engine)
-    own, wide = plan_wide.split(options or {})
+    given = dict(options or {})
+    tell = {k: given.pop(k) for k in list(given) if k in tell_options.SCHEMA}
+    own, wide = plan_wide.split(given)
     opts = {**spec.validate_options({**spec.default_options, **own}), **wide}
     dests = [p.strip() if is_remote(p) else str(Path(p).expanduser().absolute())
              for p in destinations]
@@ -50,6 +56,8 @@ def _validated(engine: str, sources: list[str], destinations: list[str],
         for o in remote_settings.SCHEMA.secrets():
             opts.pop(o.name, None)
     opts, passwords = split_passwords(opts)
+    wide, tell_secrets = tell_options.split_secrets(tell_options.validate(tell))
+    opts, passwords = {**opts, **wide}, {**passwords, **tell_secrets}
     if not sources and not opts.get("databases"):
         raise ConfigError("A plan needs at least one source (--source) or database.")
     srcs = [str(Path(p).expanduser().absolute()) for p in sources]
@@ -114,10 +122,13 @@ def update_plan(
 ) -> Plan:
     """Replace a plan's settings, validated as in add_plan. Destinations with an unchanged
     location keep their record (their backups stay deletable); the backup schedule is replaced;
-    new database passwords go to `secrets`, those of removed databases are forgotten."""
+    new database passwords go to `secrets`, those of removed databases are forgotten. A
+    plan-wide option (core.plan_wide) missing from `options` keeps its stored value (the plan
+    editor shows only the engine's); an empty hook or URL removes it."""
     stored = _load(cat, name)
-    # Plan-wide options left out (the plan editor shows only the engine's) stay as they are.
-    options = {**plan_wide.split(stored.options)[1], **(options or {})}
+    kept = {k: v for k, v in stored.options.items()
+            if any(k in s for s in plan_wide.SCHEMAS)}
+    options = {**kept, **(options or {})}
     opts, passwords, srcs, dests = _validated(stored.engine, sources, destinations, options)
     expression = expressions.normalise(schedule) if schedule and schedule.strip() else None
     target = (new_name if new_name is not None else name).strip()
@@ -125,6 +136,7 @@ def update_plan(
         raise UsageError("A plan needs a name.")
     plan = stored
     plan_id, old_urls = plan.id, [str(u) for u in plan.options.get("databases") or []]
+    old_options = dict(plan.options)
     plan.name, plan.sources, plan.excludes = target, srcs, list(excludes or [])
     plan.options = opts
     if enabled is not None:
@@ -137,6 +149,8 @@ def update_plan(
         raise ConfigError(f"A plan named {target!r} exists already.") from e
     gone = [u for u in old_urls if u not in opts.get("databases", [])
             and not u.startswith("sqlite")]
+    gone += [k for k in (tell_options.PING_KEY, tell_options.NOTIFY_KEY)
+             if old_options.get(k) and not opts.get(k)]
     if passwords or gone:
         store = secrets or SecretStore(AppPaths.resolve())
         for url, password in passwords.items():
@@ -236,6 +250,7 @@ def remove_plan(cat: Catalogue, name: str, secrets: SecretStore | None = None) -
     plan_id, urls = plan.id, list(plan.options.get("databases") or [])
     urls += [o.key for o in engines.get(plan.engine).options.secrets()]
     urls += [o.key for o in remote_settings.SCHEMA.secrets()]
+    urls += [k for k in (tell_options.PING_KEY, tell_options.NOTIFY_KEY) if plan.options.get(k)]
     rows.delete_plan(cat, plan_id)
     if any(not str(u).startswith("sqlite") for u in urls):
         store = secrets or SecretStore(AppPaths.resolve())

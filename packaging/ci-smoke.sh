@@ -39,6 +39,27 @@ echo "hello" > "$WORK/src/a.txt"; echo "world" > "$WORK/src/sub/b.txt"
 "$EXE" --home "$WORK/home" run smoke >/dev/null
 ls "$WORK/dest" | grep -q . || { echo "no archive written"; exit 1; }
 
+echo "== smoke: a failed run notifies through Apprise's json:// plugin"
+"$VENV/bin/python" - "$WORK/notified" <<'PY' &
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        open(sys.argv[1], "wb").write(body)
+        self.send_response(200); self.end_headers()
+srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1] + ".port", "w").write(str(srv.server_port))
+srv.timeout = 60
+srv.handle_request()
+PY
+for _ in $(seq 100); do [ -s "$WORK/notified.port" ] && break; sleep 0.1; done
+"$EXE" --home "$WORK/home" plan add told --engine archive --source "$WORK/src" \
+    --dest "$WORK/dest2" --before "exit 3" \
+    --notify "json://127.0.0.1:$(cat "$WORK/notified.port")/" >/dev/null
+"$EXE" --home "$WORK/home" run told >/dev/null 2>&1 && { echo "before hook did not stop it"; exit 1; }
+wait
+grep -q "told: backup failed" "$WORK/notified" || { echo "no notification"; exit 1; }
+
 echo "== sizes"
 echo "bundle: $(du -sh "$BUNDLE" | cut -f1)"
 ls -l dist/*.deb | awk '{printf "deb: %s (%.1f MiB)\n", $NF, $5 / 1048576}'

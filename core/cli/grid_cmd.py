@@ -170,6 +170,8 @@ def _node_remove(ctx: CliContext, a: argparse.Namespace) -> int:
 def run_serve(ctx: CliContext, a: argparse.Namespace) -> int:
     from core.grid.agent import make_server
     from core.grid.agent_http import ServeLimits
+    from core.grid_watch import GridWatch
+    from core.tell.metrics import grid_devices
 
     if not 0 <= a.port < 65536:
         raise UsageError("--port must be between 0 (any free port) and 65535.")
@@ -180,15 +182,18 @@ def run_serve(ctx: CliContext, a: argparse.Namespace) -> int:
                          f"{a.token_file}; chmod 600 {a.token_file}") from e
     _warn_exposure(a.bind, a.token_file)
     limits = ServeLimits(max_connections=_open_files_allowed(ServeLimits().max_connections))
-    server = make_server(ctx.catalogue, token, a.bind, a.port, limits)
+    grid = GridWatch(ctx.catalogue, None)  # the grid's devices for /metrics, no alerts
+    server = make_server(ctx.catalogue, token, a.bind, a.port, limits,
+                         devices=lambda: grid_devices(grid))
     print(f"Serving this machine's plans on http://{a.bind}:{server.server_port}/status "
-          "(Ctrl+C stops).",
+          "and /metrics (Ctrl+C stops).",
           flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        grid.stop()
         server.server_close()
     return 0
 

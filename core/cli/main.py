@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from core import __version__, startup
+from core import __version__, startup, tell
 from core.cli.context import CliContext
 from core.config import HOME_ENV, AppConfig
 from core.errors import BackupDeskError
@@ -142,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from core.logsetup import setup_logging  # logging.handlers: not for --version, --help
 
         setup_logging(config.paths.log_dir, verbose=args.verbose)
+        if func is not _run_gui:  # the window's scheduler installs it after the first paint
+            tell.install(config.paths)
         return int(func(ctx, args) or 0)
     except BackupDeskError as e:
         log.info("%s: %s", type(e).__name__, e)

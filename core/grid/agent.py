@@ -1,7 +1,8 @@
 """Backup Desk's own read-only agent: this machine's plans in the rsync daemon's format.
 
 `GET /status` with `Authorization: Bearer TOKEN` answers `{devices, disk_usage_summary}`, one
-device per plan. Anything else is refused. It listens on 127.0.0.1 unless told otherwise, served
+device per plan; `GET /metrics` (same token) the Prometheus text format (core.tell.metrics).
+Anything else is refused. It listens on 127.0.0.1 unless told otherwise, served
 by uvicorn (core.grid.agent_http).
 """
 
@@ -20,6 +21,8 @@ from core.catalogue.summaries import plan_summaries
 from core.errors import BackupDeskError
 from core.fmt import human_bytes
 from core.grid.agent_http import AgentApp, ServeLimits, protocol_class
+from core.tell.metrics import CONTENT_TYPE as METRICS_TYPE
+from core.tell.metrics import CatalogueCollector, DeviceSource, exposition
 from core.timeutil import to_aware
 
 log = logging.getLogger(__name__)
@@ -132,9 +135,12 @@ def listen_socket(bind: str, port: int, backlog: int) -> socket.socket:
 
 
 def make_server(catalogue: Catalogue, token: str, bind: str = "127.0.0.1", port: int = 8093,
-                limits: ServeLimits | None = None) -> AgentHTTPServer:
+                limits: ServeLimits | None = None, devices: DeviceSource | None = None
+                ) -> AgentHTTPServer:
+    """The agent; `devices`: the grid's devices for /metrics (None: no grid polled here)."""
     limits = limits or ServeLimits()
-    app = AgentApp(token, lambda: status_document(catalogue))
+    app = AgentApp(token, lambda: status_document(catalogue),
+                   exposition(CatalogueCollector(catalogue, devices)), METRICS_TYPE)
     return AgentHTTPServer(listen_socket(bind, port, limits.backlog), app, limits)
 
 

@@ -35,11 +35,15 @@ class ServeLimits:
 
 
 class AgentApp:
-    """GET /status (or /) with the bearer token: `document()` as JSON. Nothing else."""
+    """GET /status (or /) with the bearer token: `document()` as JSON; GET /metrics with the
+    same token: `metrics()`, bytes of `metrics_type` (the Prometheus text format). Nothing
+    else."""
 
-    def __init__(self, token: str, document: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, token: str, document: Callable[[], dict[str, Any]],
+                 metrics: Callable[[], bytes] | None = None, metrics_type: str = "") -> None:
         self._token = token.encode()
         self._document = document
+        self._metrics, self._metrics_type = metrics, metrics_type.encode()
         self._flight: asyncio.Future[bytes] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -53,6 +57,9 @@ class AgentApp:
                         [(b"www-authenticate", b'Bearer realm="backupdesk"')])
             return
         path = str(scope["path"])
+        if path == "/metrics" and self._metrics is not None:
+            await self._scrape(send, self._metrics)
+            return
         if path not in ("/status", "/"):
             await _send(send, 404, {"error": f"No such resource: {path[:100]}"})
             return
@@ -64,6 +71,15 @@ class AgentApp:
                                     "service": "rsync_backup"})
             return
         await _send_bytes(send, 200, body)
+
+    async def _scrape(self, send: Send, metrics: Callable[[], bytes]) -> None:
+        try:
+            body = await asyncio.to_thread(metrics)
+        except Exception as e:
+            log.exception("agent metrics failed")
+            await _send(send, 500, {"error": f"The agent cannot read its catalogue: {e}"})
+            return
+        await _send_bytes(send, 200, body, content_type=self._metrics_type)
 
     def _authorised(self, scope: Scope) -> bool:
         header = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
@@ -90,8 +106,9 @@ async def _send(send: Send, status: int, body: dict[str, Any],
 
 
 async def _send_bytes(send: Send, status: int, data: bytes,
-                      extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    headers = [(b"content-type", b"application/json"),
+                      extra: list[tuple[bytes, bytes]] | None = None, *,
+                      content_type: bytes = b"application/json") -> None:
+    headers = [(b"content-type", content_type),
                (b"content-length", str(len(data)).encode()),
                (b"cache-control", b"no-store"), *(extra or [])]
     await send({"type": "http.response.start", "status": status, "headers": headers})

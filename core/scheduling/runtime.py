@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from core import tell
 from core.alerts import Alerts
 from core.catalogue.db import Catalogue
 from core.config import AppPaths
@@ -28,6 +29,7 @@ class SchedulerService:
                  on_overdue: Callable[[list[str]], None] | None = None,
                  on_tick: Callable[[datetime], None] | None = None) -> None:
         self.cat, self.paths = cat, paths
+        tell.install(paths)  # hooks, pings and notifications of the jobs this process runs
         self.alerts = alerts if alerts is not None else Alerts(paths)
         self.grace = grace
         self.on_finished, self.on_started = on_finished, on_started

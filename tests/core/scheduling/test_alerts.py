@@ -58,15 +58,15 @@ def test_an_untrusted_certificate_is_refused(smtp):
     assert smtp.refused_handshakes == ["TLSV1_ALERT_UNKNOWN_CA"]
 
 
-def test_each_event_is_sent_once_with_the_stored_password(smtp, cert, home):
+def test_each_event_is_sent_once_with_the_stored_password(smtp, cert, home, monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert[0]))  # Apprise's mailto trusts the test CA
     paths = AppPaths.resolve(str(home)).ensure()
     store = SecretStore(paths, backend=None)
     store.set("smtp-password", "s3cret")
     settings(smtp.port, desktop=True).save(paths)
     shown = []
-    alerts = Alerts(paths, desktop=lambda t, m: shown.append(t), secrets=store,
-                    ssl_context=trusting(cert))
-    other = Alerts(paths, secrets=store, ssl_context=trusting(cert))  # a second process
+    alerts = Alerts(paths, desktop=lambda t, m: shown.append(t), secrets=store)
+    other = Alerts(paths, secrets=store)  # a second process
     ev = Event("job-7", "failure", "docs: backup failed", "disk full")
     assert alerts.emit(ev) is True
     assert alerts.emit(ev) is False and other.emit(ev) is False

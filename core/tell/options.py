@@ -1,0 +1,169 @@
+"""The plan-wide "tell" options: hooks, a ping URL, notification targets.
+
+Declared as a Schema (core.engines.schema) beside the engines' options and stored in
+`plan.options`, except the ping and notification URLs: they are secrets (a check's UUID, a
+token in an Apprise URL), kept in the secret store as "plan-ID:ping" and "plan-ID:notify"; the
+options keep a placeholder that says one is set."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from core.engines.schema import Option, Schema, Text, TextList
+from core.errors import ConfigError
+
+HIDDEN = "(secret)"  # a stored ping URL; a notification target is "SCHEME://(secret)"
+PING_KEY, NOTIFY_KEY = "ping", "notify"
+HOOK_TIMEOUT_S = 600
+EVENTS = ("failure", "partial", "anomaly", "late", "missing", "hung", "success")
+DEFAULT_EVENTS = ("failure", "partial", "anomaly", "late", "missing", "hung")
+_DURATION = re.compile(r"^\s*(\d+)\s*([smh]?)\s*$")
+
+
+def seconds(text: str | int) -> int:
+    """A duration ("90", "90s", "10m", "2h") in seconds; ConfigError for anything else."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        n, unit = text, "s"
+    else:
+        m = _DURATION.match(str(text))
+        if m is None:
+            raise ConfigError(f"Invalid duration {text!r}: use e.g. 90s, 10m or 2h.")
+        n, unit = int(m.group(1)), m.group(2) or "s"
+    value = n * {"s": 1, "m": 60, "h": 3600}[unit]
+    if value < 1:
+        raise ConfigError("A hook timeout must be at least one second.")
+    return value
+
+
+def check_ping_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"A ping URL must be an http or https URL, not {redact(url)!r}.")
+    return url
+
+
+def check_notify_url(url: str) -> str:
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+        raise ConfigError(f"A notification target must be an Apprise URL (SCHEME://...), "
+                          f"not {redact(url)!r}.")
+    return url
+
+
+def redact(url: str) -> str:
+    """What may be shown of a secret URL: its scheme."""
+    return f"{url.split('://', 1)[0]}://{HIDDEN}" if "://" in url else HIDDEN
+
+
+def check_events(text: str) -> str:
+    items = [e.strip() for e in str(text).split(",") if e.strip()]
+    unknown = [e for e in items if e not in EVENTS]
+    if unknown or not items:
+        raise ConfigError(f"Unknown notification event {', '.join(unknown) or repr(text)}: use "
+                          f"one or more of {','.join(EVENTS)}.")
+    return ",".join(items)
+
+
+@dataclass(frozen=True)
+class Command(Text):
+    def metavar(self) -> str | None:
+        return "CMD"
+
+
+@dataclass(frozen=True)
+class Duration(Option):
+    def check(self, value: Any) -> Any:
+        return seconds(value)
+
+    def metavar(self) -> str | None:
+        return "DURATION"
+
+
+@dataclass(frozen=True)
+class SecretUrl(Text):
+    """A URL given on the command line; kept in the secret store, HIDDEN in the options."""
+
+    def check(self, value: Any) -> Any:
+        value = super().check(value)
+        return value if value == HIDDEN else check_ping_url(value)
+
+    def metavar(self) -> str | None:
+        return "URL"
+
+
+@dataclass(frozen=True)
+class SecretUrls(TextList):
+    def check(self, value: Any) -> Any:
+        value = super().check(value)
+        return [u if u.endswith(f"://{HIDDEN}") else check_notify_url(str(u)) for u in value]
+
+
+@dataclass(frozen=True)
+class Events(Text):
+    def check(self, value: Any) -> Any:
+        return check_events(value)
+
+    def metavar(self) -> str | None:
+        return "EVENTS"
+
+
+SCHEMA = Schema(title="hooks, pings and notifications (any plan)", options=(
+    Command("before", "Before hook", flags=("--before",),
+            help="command run (through the shell) before each backup job; a non-zero exit or "
+                 "a timeout stops the job as failed ('' removes it)"),
+    Command("after", "After hook", flags=("--after",),
+            help="command run after each job of the plan ends, whatever its status"),
+    Command("on_failure", "On-failure hook", flags=("--on-failure",),
+            help="command run after a job of the plan failed or was interrupted"),
+    Duration("hook_timeout", "Hook timeout", flags=("--hook-timeout",),
+             help="how long a hook may run (default 10m), e.g. 90s, 10m, 1h"),
+    SecretUrl("ping", "Ping URL", flags=("--ping",),
+              help="healthchecks.io-style check URL: URL/start, URL, URL/fail with the "
+                   "log's tail (kept in the secret store; '' removes it)"),
+    SecretUrls("notify", "Notify", flags=("--notify",), metavar_text="APPRISE_URL",
+               help="Apprise URL to notify (repeatable, replaces the plan's; kept in the "
+                    "secret store; '' removes them)"),
+    Events("notify_on", "Notify on", flags=("--notify-on",),
+           help=f"events that notify, comma-separated (default {','.join(DEFAULT_EVENTS)}; "
+                f"also: success)"),
+))
+
+
+def validate(opts: dict[str, Any]) -> dict[str, Any]:
+    """The tell options as stored; an empty command, URL or list removes its option."""
+    kept = {k: v for k, v in opts.items() if v not in ("", [], [""])}
+    return SCHEMA.validate(kept, "any")
+
+
+def split_secrets(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The options with new ping and notification URLs replaced by placeholders, and the
+    secrets to store by key (the notification URLs as one JSON list)."""
+    out, secrets = dict(opts), {}
+    ping = out.get("ping")
+    if ping and ping != HIDDEN:
+        secrets[PING_KEY], out["ping"] = str(ping), HIDDEN
+    urls = [str(u) for u in out.get("notify") or []]
+    if urls and any(not u.endswith(f"://{HIDDEN}") for u in urls):
+        secrets[NOTIFY_KEY] = json.dumps(urls)
+        out["notify"] = [redact(u) for u in urls]
+    return out, secrets
+
+
+def notify_urls(stored: str | None) -> list[str]:
+    """The notification targets from their stored secret."""
+    if not stored:
+        return []
+    try:
+        urls = json.loads(stored)
+    except ValueError:
+        return []
+    return [str(u) for u in urls] if isinstance(urls, list) else []
+
+
+def events_of(opts: dict[str, Any]) -> frozenset[str]:
+    raw = opts.get("notify_on")
+    return frozenset(str(raw).split(",")) if raw else frozenset(DEFAULT_EVENTS)
