@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from core import tell
+from core import tell, watch
 from core.alerts import Alerts
 from core.catalogue.db import Catalogue
 from core.config import AppPaths
@@ -18,6 +18,7 @@ from core.status import GRACE
 from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+WATCHED = ("late", "missing", "hung")  # the watchdog's states told from here
 
 
 class SchedulerService:
@@ -64,6 +65,7 @@ class SchedulerService:
                 self.on_tick(now)
             except Exception:
                 log.exception("tick hook failed")
+        self._tell_watchdog(now)
         try:
             self._failures_since = due_jobs.alert_failures(self.cat, self.alerts,
                                                                  self._failures_since)
@@ -80,6 +82,17 @@ class SchedulerService:
                 self.on_overdue(late)
         except Exception:
             log.exception("overdue check failed")
+
+    def _tell_watchdog(self, now: datetime) -> None:
+        """Late, missing and hung plans to their notification targets: once per episode (the
+        alert's key), however often the loop wakes. Anomalies are told when their job ends."""
+        try:
+            for a in watch.alerts(self.cat, now):
+                if a.state in WATCHED:
+                    tell.announce(self.cat, a.plan, a.state, f"{a.plan}: backup {a.state}",
+                                  a.text, f"watch-{a.key}", paths=self.paths)
+        except Exception:
+            log.exception("watchdog check failed")
 
     def start(self) -> None:
         """Run the loop in a background thread."""
