@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric, StateSetMetricFamily
@@ -17,6 +17,7 @@ from core.catalogue.plan_metrics import PlanMetrics, plan_metrics
 from core.grid.board import STATES
 from core.grid_watch import GridWatch
 from core.timeutil import to_aware
+from core.watch.state import evaluate
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 PREFIX = "backupdesk_"
@@ -42,6 +43,7 @@ def _epoch(dt: datetime | None) -> float | None:
 class Reading:
     plans: tuple[PlanMetrics, ...]
     devices: tuple[DeviceStatus, ...] | None
+    watch: tuple[tuple[str, str], ...] = ()  # (plan, watchdog state)
 
 
 class CatalogueCollector:
@@ -55,13 +57,20 @@ class CatalogueCollector:
 
     def read(self) -> Reading:
         devices = tuple(self.devices()) if self.devices is not None else None
-        return Reading(tuple(plan_metrics(self.cat)), devices)
+        states = tuple((w.plan, w.state) for w in evaluate(self.cat, datetime.now(UTC)))
+        return Reading(tuple(plan_metrics(self.cat)), devices, states)
 
     def describe(self) -> list[Metric]:
         return []  # registering it must not read the catalogue
 
     def collect(self) -> Iterator[Metric]:
         yield from self._plans(self.reading.plans)
+        watch = GaugeMetricFamily(PREFIX + "plan_watch_state",
+                                  "The plan's watchdog state, as a label (ok, late, missing, "
+                                  "hung, anomaly; always 1).", labels=["plan", "state"])
+        for plan, state in self.reading.watch:
+            watch.add_metric([plan, state], 1)
+        yield watch
         if self.reading.devices is not None:
             yield from self._devices(self.reading.devices)
 

@@ -178,3 +178,21 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def test_metrics_carry_each_plans_watchdog_state(catalogue, served, tmp_path):
+    stale = add_plan(catalogue, "stale", "archive", sources=[str(tmp_path / "s")],
+                     destinations=[str(tmp_path / "d")], options={"expect": "daily"})
+    fresh = add_plan(catalogue, "fresh", "archive", sources=[str(tmp_path / "s2")],
+                     destinations=[str(tmp_path / "d2")], options={"expect": "daily"})
+    now = datetime.utcnow()
+    with catalogue.db.connect() as c:  # both plans made a week ago
+        c.execute("UPDATE plans SET created_at = ?", [now - timedelta(days=7)])
+    add_job(catalogue, plan="stale", plan_id=stale.id, status="success",
+            started=now - timedelta(days=5), duration_ms=1000)
+    add_job(catalogue, plan="fresh", plan_id=fresh.id, status="success",
+            started=now - timedelta(minutes=5), duration_ms=1000)
+    got = samples(httpx.get(served + "/metrics", headers=AUTH).text)
+    states = {dict(labels)["plan"]: dict(labels)["state"]
+              for name, labels in got if name == "backupdesk_plan_watch_state"}
+    assert states == {"stale": "missing", "fresh": "ok"}
