@@ -1,9 +1,9 @@
 """Opening a catalogue: engine, pragmas, file mode, migrations, crash recovery.
 
 Every read and write goes through `Catalogue.db` (plain DB-API, core.catalogue.dbapi): a
-catalogue file at the head revision is opened and used without importing SQLAlchemy. SQLAlchemy
-creates the engine of any other catalogue (PostgreSQL), whose raw connections `db` uses, and runs
-the alembic migrations.
+catalogue file or a PostgreSQL catalogue (psycopg) at the head revision is opened and used
+without importing SQLAlchemy. SQLAlchemy runs the alembic migrations and creates the engine of
+any other catalogue URL, whose raw connections `db` uses.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Plain SQL over the DB-API: the catalogue's one data layer, for reads and writes.
 
-A catalogue file is used through the standard library's sqlite3 (SQLAlchemy is never loaded);
-any other catalogue (PostgreSQL) through a raw connection from the catalogue's SQLAlchemy
-engine. Statements use `?` placeholders; datetimes are naive UTC, stored in SQLite as text in
+A catalogue file is used through the standard library's sqlite3, a PostgreSQL catalogue through
+psycopg (SQLAlchemy is loaded for neither); any other URL through a raw connection from the
+catalogue's SQLAlchemy engine. Statements use `?` placeholders; datetimes are naive UTC, stored in SQLite as text in
 SQLAlchemy's format (the migrations create the tables); JSON columns are passed as dicts and
 lists and stored as JSON text.
 """
