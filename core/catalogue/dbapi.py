@@ -2,9 +2,9 @@
 
 A catalogue file is used through the standard library's sqlite3, a PostgreSQL catalogue through
 psycopg (SQLAlchemy is loaded for neither); any other URL through a raw connection from the
-catalogue's SQLAlchemy engine. Statements use `?` placeholders; datetimes are naive UTC, stored in SQLite as text in
-SQLAlchemy's format (the migrations create the tables); JSON columns are passed as dicts and
-lists and stored as JSON text.
+catalogue's SQLAlchemy engine. Statements use `?` placeholders; datetimes are naive UTC,
+stored in SQLite as text in SQLAlchemy's format (the migrations create the tables); JSON
+columns are passed as dicts and lists and stored as JSON text.
 """
 
 from __future__ import annotations
