@@ -1,9 +1,9 @@
 """Opening a catalogue: engine, pragmas, file mode, migrations, crash recovery.
 
 Every read and write goes through `Catalogue.db` (plain DB-API, core.catalogue.dbapi): a
-catalogue file at the head revision is opened and used without importing SQLAlchemy. SQLAlchemy
-creates the engine of any other catalogue (PostgreSQL), whose raw connections `db` uses, and runs
-the alembic migrations.
+catalogue file or a PostgreSQL catalogue (psycopg) at the head revision is opened and used
+without importing SQLAlchemy. SQLAlchemy runs the alembic migrations and creates the engine of
+any other catalogue URL, whose raw connections `db` uses.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from core.catalogue import integrity
-from core.catalogue.dbapi import Db, unreachable
+from core.catalogue.dbapi import Db, pg_conninfo, unreachable
 from core.errors import CatalogueError
 
 if TYPE_CHECKING:
@@ -48,7 +48,8 @@ class Catalogue:
         self._checked_file = checked_file
         self._engine = engine
         self._lock = threading.Lock()
-        self.db = Db(sqlite_file(url), lambda: self.engine)
+        self.db = Db(sqlite_file(url), lambda: self.engine,
+                     pg_conninfo(url, CONNECT_TIMEOUT) if _has_psycopg() else None)
 
     @property
     def engine(self) -> Engine:
@@ -91,6 +92,12 @@ class Catalogue:
         self._checked_file = None
         integrity.mark_damaged(path, problem)
         return integrity.damaged(path, problem)
+
+
+def _has_psycopg() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("psycopg") is not None
 
 
 def _hide_password(url: str) -> str:
@@ -227,6 +234,10 @@ def _file_revision(cat: Catalogue) -> str | None:
         if "no such table" in str(e):
             return None
         raise
+    except Exception as e:
+        if type(e).__name__ == "UndefinedTable":  # a new, empty PostgreSQL database
+            return None
+        raise
 
 
 def active_job_exists(cat: Catalogue) -> bool:
@@ -264,7 +275,7 @@ def open_catalogue(url: str, *, migrate: bool = True, recover: bool = True) -> C
     cat = Catalogue(url, checked_file=path)
     try:
         if migrate:
-            plain = cat.db.sqlite_file is not None
+            plain = cat.db.sqlite_file is not None or cat.db.direct
             if (_file_revision(cat) if plain else current_revision(cat.engine)) != HEAD_REVISION:
                 log.info("upgrading catalogue %s", cat.url)
                 upgrade(cat.engine)

@@ -341,9 +341,7 @@ def _alive_here(job: Job, stale: datetime) -> bool:
     pid = job.pid
     if pid is None or pid <= 0:
         return False
-    if pid == os.getpid():
-        return True
-    if not _pid_exists(pid):
+    if pid != os.getpid() and not _pid_exists(pid):
         return False
     if job.pid_start is not None:
         started = process_start(pid)

@@ -40,6 +40,15 @@ def active_schedules(cat: Catalogue, host: str | None = None) -> list[ActiveSche
     return [ActiveSchedule(*r) for r in rows]
 
 
+def schedules_token(cat: Catalogue) -> list[tuple[Any, ...]]:
+    """What a sleeping scheduler compares to notice a schedule or plan changed by any process
+    or host: each schedule's rhythm and switches, and whether it has a due time yet."""
+    with cat.db.connect() as c:
+        return c.rows("SELECT s.id, s.expression, s.timezone, s.enabled, p.enabled, p.host,"
+                      " CASE WHEN s.next_due_at IS NULL THEN 1 ELSE 0 END FROM schedules s"
+                      " JOIN plans p ON p.id = s.plan_id ORDER BY s.id")
+
+
 def claim(cat: Catalogue, schedule_id: int, old: Any, new: datetime,
           ran: datetime | None = None) -> bool:
     """Move the schedule's due time from `old` (as read) to `new`, if no other process did

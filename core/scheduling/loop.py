@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -31,6 +32,9 @@ MISSED_AFTER = timedelta(minutes=2)
 # The longest sleep: notices schedules edited by another process, clock changes and resume
 # from suspend (a sleeping thread's timer does not count suspended time).
 MAX_SLEEP = 60.0
+# While it sleeps, the real scheduler looks this often for schedules changed by another process
+# or host, so that a new schedule's first run is not late (a short poll of a change token).
+CHANGE_POLL = 5.0
 
 
 class Clock(Protocol):
@@ -68,9 +72,13 @@ Launch = Callable[[Due], None]
 class Scheduler:
     def __init__(self, cat: Catalogue, launch: Launch, *, clock: Clock | None = None,
                  missed_after: timedelta = MISSED_AFTER, max_sleep: float = MAX_SLEEP,
-                 on_tick: Callable[[datetime], None] | None = None) -> None:
+                 on_tick: Callable[[datetime], None] | None = None,
+                 change_poll: float | None = None) -> None:
         self.cat, self.launch = cat, launch
         self.clock: Clock = clock or RealClock()
+        # a test's clock advances by the sleep asked for: no polling there unless asked
+        self.change_poll = change_poll if change_poll is not None else (
+            CHANGE_POLL if clock is None else None)
         self.missed_after, self.max_sleep = missed_after, max_sleep
         self.on_tick = on_tick
         self._wake = threading.Event()
@@ -98,7 +106,25 @@ class Scheduler:
             if self._stop.is_set():
                 break
             self._wake.clear()
+            self._sleep(delay)
+
+    def _sleep(self, delay: float) -> None:
+        """Sleep `delay` seconds; sooner when woken or when the schedules changed."""
+        if self.change_poll is None or delay <= self.change_poll:
             self.clock.sleep(delay, self._wake)
+            return
+        before = rows.schedules_token(self.cat)
+        end = time.monotonic() + delay
+        while not self._wake.is_set():
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            self.clock.sleep(min(self.change_poll, left), self._wake)
+            try:
+                if rows.schedules_token(self.cat) != before:
+                    return
+            except Exception:  # an unreachable catalogue: the next tick says so
+                log.debug("schedule change poll failed", exc_info=True)
 
     def tick(self) -> float:
         """Start what is due; the seconds until the next due time (at most max_sleep)."""

@@ -89,3 +89,12 @@ def test_plan_blocked_by_a_reused_pid_runs(catalogue: Any,
     assert new != old
     job = get_job(catalogue, old)
     assert job is not None and job.status == "interrupted"
+
+
+def test_an_older_process_with_this_processs_pid_is_not_this_process(catalogue: Any) -> None:
+    import os
+
+    started = process_start(os.getpid())
+    assert started is not None
+    old = _job_of(catalogue, os.getpid(), started - 100, timedelta(0))
+    assert recover_interrupted(catalogue) == [old]
