@@ -44,9 +44,9 @@ def borg_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "BORG_PASSPHRASE": PASSPHRASE, **extra}
 
 
-def outside_create(repo: str, archive: str, src: Path, **env: str) -> None:
-    """An archive made outside Backup Desk, as a cron script would."""
-    subprocess.run(["borg", "create", f"{repo}::{archive}", str(src)], check=True,
+def outside_create(repo: str, archive: str, src: Path, *options: str, **env: str) -> None:
+    """An archive made outside Backup Desk, as a cron script would (`options`: borg create's)."""
+    subprocess.run(["borg", "create", *options, f"{repo}::{archive}", str(src)], check=True,
                    env=borg_env(**env), stdin=subprocess.DEVNULL, capture_output=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,9 @@ def test_an_outside_archive_older_than_the_index_rebuilds_it(
                 "--source", str(source_tree), "--exclude", "*.tmp", "--init")
     monkeypatch.delenv("BACKUPDESK_PASSPHRASE")
     assert rc == 0
-    outside_create(str(repo), "cron-0", source_tree)  # before the plan's first run
+    # Before the plan's first run: an hour before, as times are compared to the second.
+    outside_create(str(repo), "cron-0", source_tree, "--timestamp",
+                   (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"))
     rc, out = cli(home, capsys, "run", "docs", "--json")
     assert rc == 0
     mine = json.loads(out)["backup_id"]
