@@ -30,12 +30,14 @@ class HistoryRow:
     error: str | None
     plan_id: int | None
     heartbeat_at: datetime | None
+    warnings: tuple[str, ...] = ()  # the texts of details["warnings"] (anomalies...)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["started_at"] = iso(self.started_at)
         d["finished_at"] = iso(self.finished_at)
         d["heartbeat_at"] = iso(self.heartbeat_at)
+        d["warnings"] = list(self.warnings)
         return d
 
 

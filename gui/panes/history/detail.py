@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from core.catalogue.rows import JobDetail
 from core.fmt import human_bytes, human_duration, local_time
 from gui import theme
+from gui.panes.history.delegates import WARNING_MARK
 
 
 class JobDetailPanel(QWidget):
@@ -69,9 +70,14 @@ class JobDetailPanel(QWidget):
         if r.error:
             red = theme.colour("error_text")
             rows.append(("Error", f"<span style='color:{red}'>{html.escape(r.error)}</span>"))
+        if r.warnings:
+            amber = theme.colour("warn_text")
+            rows.append(("Warnings", "<br>".join(
+                f"<span style='color:{amber}'>{WARNING_MARK} {html.escape(w)}</span>"
+                for w in r.warnings)))
         body = "".join(
             f"<tr><td style='padding-right:12px;color:palette(placeholder-text)'>{k}</td>"
-            f"<td>{v if k == 'Error' else html.escape(v)}</td></tr>"
+            f"<td>{v if k in ('Error', 'Warnings') else html.escape(v)}</td></tr>"
             for k, v in rows
         )
         self.summary.setText(f"<table>{body}</table>")

@@ -39,6 +39,7 @@ from gui.panes.history.model import (
     COL_STARTED,
     COL_STATUS,
     COL_TRIGGER,
+    WARNINGS_ROLE,
     HistoryModel,
 )
 from gui.panes.history.strip import ROW_H, CalendarStrip, legend_html
@@ -82,7 +83,8 @@ class HistoryPane(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for col, w in COLUMN_WIDTHS.items():
             self.table.setColumnWidth(col, w)
-        self.table.setItemDelegateForColumn(COL_STATUS, status_delegate(self.table))
+        self.table.setItemDelegateForColumn(COL_STATUS,
+                                            status_delegate(self.table, WARNINGS_ROLE))
         self.table.setItemDelegateForColumn(COL_TRIGGER, trigger_delegate(self.table))
         self.table.setToolTip("")
         self.empty = QLabel()
