@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from core.catalogue.rows import JobDetail
 from core.fmt import human_bytes, human_duration, local_time
 from gui import theme
+from gui.panes.history.chart import TrendChart
 from gui.panes.history.delegates import WARNING_MARK
 
 
@@ -34,6 +35,7 @@ class JobDetailPanel(QWidget):
         self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.log.setPlaceholderText("No log for this job.")
         self.backups = QListWidget()
+        self.chart = TrendChart()
         wrap = QWidget()
         wl = QVBoxLayout(wrap)
         wl.addWidget(self.summary)
@@ -41,6 +43,7 @@ class JobDetailPanel(QWidget):
         self.tabs.addTab(wrap, "Summary")
         self.tabs.addTab(self.log, "Log")
         self.tabs.addTab(self.backups, "Backups")
+        self.tabs.addTab(self.chart, "Trend")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.tabs)
@@ -52,6 +55,7 @@ class JobDetailPanel(QWidget):
             self.summary.setText("<i>Select a job to see its details and log.</i>")
             self.log.setPlainText("")
             self.tabs.setTabText(2, "Backups")
+            self.chart.set_trend(None)
             return
         r = d.row
         rows = [

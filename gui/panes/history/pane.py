@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from core import history_days, today
 from core.catalogue import history
 from core.catalogue.rows import Banner as BannerData
-from core.catalogue.rows import HistoryFilter, Stats
+from core.catalogue.rows import HistoryFilter, JobDetail, Stats
 from core.fmt import human_bytes, plural
 from gui.context import AppContext
 from gui.errors import error_text
@@ -255,8 +255,20 @@ class HistoryPane(QWidget):
         cat = self.ctx.catalogue
         if cat is None:
             return
-        self.ctx.workers.submit(
-            history.job_detail, cat, job_id,
-            on_result=lambda d: self.detail.show_detail(d)
-            if d is not None and d.row.id == self._shown_job else None,
-            on_error=self._failed)
+        self.ctx.workers.submit(history.job_detail, cat, job_id, on_result=self._show_detail,
+                                on_error=self._failed)
+
+    def _show_detail(self, d: JobDetail | None) -> None:
+        cat = self.ctx.catalogue
+        if d is None or d.row.id != self._shown_job or cat is None:
+            return
+        self.detail.show_detail(d)
+        job = d.row.id
+        if d.row.plan:
+            self.ctx.workers.submit(
+                history_days.trend, cat, d.row.plan,
+                on_result=lambda t: self.detail.chart.set_trend(t, job)
+                if job == self._shown_job else None,
+                on_error=self._failed)
+        else:
+            self.detail.chart.set_trend(None)
