@@ -35,7 +35,8 @@ def test_trend_of_the_selected_jobs_plan_with_its_band(qtbot, window, catalogue,
     qtbot.waitUntil(lambda: c.trend is not None and c.selected == small, timeout=10000)
     assert c.trend.plan == "docs" and len(c.trend.job_ids) == 10
     size = c.trend.series[0]
-    assert size.band is not None and size.band.median == 3_030_000  # 9 successful runs, the small one among them
+    # the median of the 9 successful runs, the small one among them
+    assert size.band is not None and size.band.median == 3_030_000
     image = shot(window, tmp_path / "trend.png")
 
     def colour(i: int, run: int) -> str:
