@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core import engines
+from core import engines, plan_wide
 from core.catalogue import plans as rows
 from core.catalogue.db import Catalogue
 from core.catalogue.dbapi import Conflict
@@ -36,8 +36,10 @@ def _validated(engine: str, sources: list[str], destinations: list[str],
     """A plan's checked settings: options without passwords, the passwords, absolute sources
     and destinations."""
     spec = engines.get(engine)
-    opts = spec.validate_options({**spec.default_options, **(options or {})})
+    own, wide = plan_wide.split(options or {})
+    opts = spec.validate_options({**spec.default_options, **own})
     opts, passwords = split_passwords(opts)
+    opts.update(wide)
     if not sources and not opts.get("databases"):
         raise ConfigError("A plan needs at least one source (--source) or database.")
     srcs = [str(Path(p).expanduser().absolute()) for p in sources]
