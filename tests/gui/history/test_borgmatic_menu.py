@@ -5,24 +5,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMenu
 
-from tests.core.borgmatic.test_borgmatic import PASSPHRASE, borgmatic, needs_borg
+from tests.core.borgmatic.test_borgmatic import (  # _isolated: borg and secrets per test
+    PASSPHRASE,
+    _isolated,  # noqa: F401
+    borgmatic,
+    needs_borg,
+)
 from tests.gui.backups.person import OFFSCREEN, click, open_pane, pick_folder, shot, when_dialog
 
 pytestmark = [needs_borg, OFFSCREEN]
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BORG_BASE_DIR", str(tmp_path / "borg-base"))
-    monkeypatch.setenv("BACKUPDESK_SECRETS_FILE_ONLY", "1")
-    for var in ("BORG_PASSPHRASE", "BORG_PASSCOMMAND", "BACKUPDESK_PASSPHRASE"):
-        monkeypatch.delenv(var, raising=False)
 
 
 def _menu_click(qtbot, window, menu_title: str, action_text: str) -> None:
