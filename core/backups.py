@@ -11,11 +11,14 @@ from core.catalogue import backups as rows
 from core.catalogue.enums import BACKUP_STATUSES, LocationState
 from core.catalogue.models import Backup
 from core.engines.api import Artifact
-from core.errors import EngineError, NotFoundError
+from core.errors import DestinationError, EngineError, NotFoundError
+from core.remote.fetch import fetched
+from core.remote.location import is_remote, relative
 from core.timeutil import iso
 
 if TYPE_CHECKING:
     from core.catalogue.db import Catalogue
+    from core.remote.resolve import Resolve
 
 DAMAGED = (LocationState.MISSING.value, LocationState.SIZE_MISMATCH.value,
            LocationState.CORRUPT.value)
@@ -171,20 +174,36 @@ def as_tree(items: list[BackupInfo]) -> list[tuple[int, BackupInfo]]:
     return out
 
 
-def readable_locations(b: BackupInfo) -> list[LocationInfo]:
-    """Locations to read from, healthiest first; raises if there is none."""
+def readable_locations(b: BackupInfo, remotes: Resolve | None = None) -> list[LocationInfo]:
+    """Locations to read from, healthiest first, local before remote (those only with
+    `remotes`, which reaches them); raises if there is none."""
     rank = {LocationState.OK.value: 0, LocationState.UNVERIFIED.value: 1}
-    locs = sorted((loc for loc in b.locations if loc.state in rank and Path(loc.path).is_dir()),
-                  key=lambda loc: rank[loc.state])
+    locs = sorted((loc for loc in b.locations if loc.state in rank and (
+                       remotes is not None if is_remote(loc.destination)
+                       else Path(loc.path).is_dir())),
+                  key=lambda loc: (is_remote(loc.destination), rank[loc.state]))
     if not locs:
         raise EngineError(f"Backup {b.id} has no healthy copy at any destination.")
     return locs
 
 
-def artifact_path(b: BackupInfo, name: str) -> Path:
-    """The named artifact of `b` from its healthiest destination that has it."""
-    for loc in readable_locations(b):
+def artifact_path(b: BackupInfo, name: str, remotes: Resolve | None = None) -> Path:
+    """The named artifact of `b` from its healthiest destination that has it (from a remote
+    one, a checked download)."""
+    tried = []
+    for loc in readable_locations(b, remotes):
+        if remotes is not None and is_remote(loc.destination):
+            art = next((a for a in b.artifacts if a.name == name), None)
+            if art is None:
+                break
+            try:
+                return fetched(remotes(b.plan_id, loc.destination),
+                               f"{relative(loc.destination, loc.path)}/{name}", art)
+            except DestinationError as e:
+                tried.append(str(e))
+                continue
         p = Path(loc.path) / name
         if p.is_file():
             return p
-    raise EngineError(f"{name} of backup {b.id} is missing at every destination.")
+    why = f" ({'; '.join(tried)})" if tried else ""
+    raise EngineError(f"{name} of backup {b.id} is missing at every destination{why}.")

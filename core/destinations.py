@@ -7,15 +7,17 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from core.errors import DestinationError
 from core.progress import CancelToken
+from core.remote.location import is_remote
 
 CHUNK = 4 << 20
 TMP_PREFIX = ".bdtmp-"
@@ -57,7 +59,10 @@ class DestinationCheck:
 
 
 def check_destination(location: str, need_bytes: int = 0) -> DestinationCheck:
-    """Exists or can be created, writable, enough free space. Creates nothing."""
+    """Exists or can be created, writable, enough free space. Creates nothing. A remote is
+    checked before each run (core.remote.place.check_remote), with the plan's settings."""
+    if is_remote(location):
+        return DestinationCheck(location, True, "remote: checked before each run")
     path = Path(location).expanduser()
     if not path.is_absolute():
         return DestinationCheck(location, False, f"Destination {location} is not an absolute path.")
@@ -210,9 +215,39 @@ def os_error(e: OSError, where: Path | str) -> DestinationError:
     return DestinationError(f"Writing to {where} failed: {e.strerror or e}.")
 
 
+class ArtifactSink(Protocol):
+    """Where an artifact's bytes go instead of a file of the work folder (a remote upload):
+    `open(name)` gives a stream with `write`; the artifact stands complete only once the block
+    ended without raising. The engine decides which bytes are written, the sink where."""
+
+    def open(self, name: str) -> AbstractContextManager[Any]: ...
+
+
+_sinks: dict[Path, ArtifactSink] = {}
+_sinks_lock = threading.Lock()
+
+
+@contextmanager
+def redirect(work_dir: Path, sink: ArtifactSink) -> Iterator[None]:
+    """While the block runs, atomic_file() in `work_dir` writes to `sink`."""
+    with _sinks_lock:
+        _sinks[work_dir] = sink
+    try:
+        yield
+    finally:
+        with _sinks_lock:
+            _sinks.pop(work_dir, None)
+
+
 @contextmanager
 def atomic_file(final: Path) -> Iterator[BinaryIO]:
-    """Write to a temporary name beside `final`; fsync and rename only if the block succeeds."""
+    """Write to a temporary name beside `final`; fsync and rename only if the block succeeds.
+    In a work folder redirected to a sink, the bytes go to the sink instead."""
+    sink = _sinks.get(final.parent)
+    if sink is not None:
+        with sink.open(final.name) as stream:
+            yield stream
+        return
     tmp = tmp_name(final)
     try:
         with open(tmp, "xb") as f:

@@ -1,6 +1,5 @@
-"""Plan-wide options: settings of any engine's plan that belong to no engine (the link of a
-plan imported from borgmatic, ...). Each is declared as a Schema in its own module and listed
-here; core.plans checks them beside the engine's options and keeps them in plan.options."""
+"""Plan-wide options (not an engine's: encryption, ...): each a Schema of its own module, bound
+here once into `plan add`/`plan edit` and the plan's validation, beside the engine's schema."""
 
 from __future__ import annotations
 
@@ -8,15 +7,19 @@ from typing import Any
 
 from core.borgmatic_options import BORGMATIC_OPTIONS
 from core.engines.schema import Schema
+from core.keys import ENCRYPTION
+from core.remote import settings as remote_settings
 
-SCHEMAS: tuple[Schema, ...] = (BORGMATIC_OPTIONS,)
+SCHEMAS: tuple[Schema, ...] = (ENCRYPTION, remote_settings.SCHEMA, BORGMATIC_OPTIONS)
 
 
-def split(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the engine's options, the plan-wide ones checked by their schemas)."""
-    wide: dict[str, Any] = {}
-    rest = dict(options)
-    for schema in SCHEMAS:
-        mine = {k: rest.pop(k) for k in list(rest) if k in schema}
-        wide.update(schema.validate(mine))
-    return rest, wide
+def split(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The engine's options, and the plan-wide ones checked."""
+    engine, wide = {}, {}
+    for key, value in opts.items():
+        schema = next((s for s in SCHEMAS if key in s), None)
+        if schema is None:
+            engine[key] = value
+        else:
+            wide.update(schema.validate({key: value}))
+    return engine, wide

@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core import engines, plan_wide
+from core import engines, hosts, plan_wide
 from core.catalogue import plans as rows
 from core.catalogue.db import Catalogue
 from core.catalogue.dbapi import Conflict
@@ -17,6 +17,9 @@ from core.engines.dumps.urls import parse
 from core.engines.schema import Secret
 from core.errors import ConfigError, NotFoundError, UsageError
 from core.overlap import check_overlap
+from core.remote import settings as remote_settings
+from core.remote.location import is_remote
+from core.remote.location import parse as parse_remote
 from core.scheduling import expressions
 from core.scheduling.plan_schedules import schedule_json
 from core.secrets import SecretStore, db_secret_key
@@ -37,16 +40,25 @@ def _validated(engine: str, sources: list[str], destinations: list[str],
     and destinations."""
     spec = engines.get(engine)
     own, wide = plan_wide.split(options or {})
-    opts = spec.validate_options({**spec.default_options, **own})
+    opts = {**spec.validate_options({**spec.default_options, **own}), **wide}
+    dests = [p.strip() if is_remote(p) else str(Path(p).expanduser().absolute())
+             for p in destinations]
+    for d in dests:
+        if is_remote(d):
+            parse_remote(d)  # a malformed sftp:// or s3:// location is refused here
+    if not any(d.startswith("s3://") for d in dests):  # S3 keys only for S3 destinations
+        for o in remote_settings.SCHEMA.secrets():
+            opts.pop(o.name, None)
     opts, passwords = split_passwords(opts)
-    opts.update(wide)
     if not sources and not opts.get("databases"):
         raise ConfigError("A plan needs at least one source (--source) or database.")
     srcs = [str(Path(p).expanduser().absolute()) for p in sources]
-    dests = [str(Path(p).expanduser().absolute()) for p in destinations]
     if not engines.keeps_repository(engine) and not dests:
         raise ConfigError("A plan needs at least one destination (--dest).")
-    check_overlap(srcs, dests)
+    if any(is_remote(d) for d in dests) and engines.keeps_repository(engine):
+        raise ConfigError(f"Plans of the {engine} engine keep their own repository; remote "
+                          "destinations are for archive plans.")
+    check_overlap(srcs, [d for d in dests if not is_remote(d)])
     return opts, passwords, srcs, dests
 
 
@@ -68,10 +80,8 @@ def add_plan(
         raise UsageError("A plan needs a name.")
     opts, passwords, srcs, dests = _validated(engine, sources, destinations, options)
     plan = Plan(name=name, engine=engine, sources=srcs, excludes=list(excludes or []),
-                options=opts)
-    plan.destinations = [Destination(kind="local", location=d, position=i,
-                                     options={"marker": create_destination(d)})
-                         for i, d in enumerate(dests)]
+                options=opts, host=hosts.home_for_new_plan(cat))
+    plan.destinations = [new_destination(d, i) for i, d in enumerate(dests)]
     if schedule:
         plan.schedules = [Schedule(kind="backup", expression=expressions.normalise(schedule))]
     try:
@@ -105,13 +115,15 @@ def update_plan(
     """Replace a plan's settings, validated as in add_plan. Destinations with an unchanged
     location keep their record (their backups stay deletable); the backup schedule is replaced;
     new database passwords go to `secrets`, those of removed databases are forgotten."""
-    engine = _load(cat, name).engine
-    opts, passwords, srcs, dests = _validated(engine, sources, destinations, options)
+    stored = _load(cat, name)
+    # Plan-wide options left out (the plan editor shows only the engine's) stay as they are.
+    options = {**plan_wide.split(stored.options)[1], **(options or {})}
+    opts, passwords, srcs, dests = _validated(stored.engine, sources, destinations, options)
     expression = expressions.normalise(schedule) if schedule and schedule.strip() else None
     target = (new_name if new_name is not None else name).strip()
     if not target:
         raise UsageError("A plan needs a name.")
-    plan = _load(cat, name)
+    plan = stored
     plan_id, old_urls = plan.id, [str(u) for u in plan.options.get("databases") or []]
     plan.name, plan.sources, plan.excludes = target, srcs, list(excludes or [])
     plan.options = opts
@@ -134,15 +146,46 @@ def update_plan(
     return get_plan(cat, target)
 
 
+def set_host(cat: Catalogue, name: str, host: str | None) -> Plan:
+    """Give the plan a home host (None: any host)."""
+    host = host.strip() if host else None
+    plan = _load(cat, name)
+    plan.host = host or None
+    rows.save_plan(cat, plan)
+    return plan
+
+
+def mark_shared(cat: Catalogue, name: str, locations: list[str]) -> Plan:
+    """Declare these destinations of the plan shared: a mount (NFS, SMB, S3) that every host
+    sees, so any host verifies and restores the copies there."""
+    wanted = {str(Path(p).expanduser().absolute()) for p in locations}
+    plan = _load(cat, name)
+    unknown = wanted - {d.location for d in plan.destinations}
+    if unknown:
+        raise UsageError(f"Plan {name!r} has no destination {sorted(unknown)[0]}.")
+    for d in plan.destinations:
+        if d.location in wanted:
+            d.options = {**d.options, "shared": True}
+    rows.save_plan(cat, plan)
+    return plan
+
+
 def _replace_destinations(plan: Plan, dests: list[str]) -> None:
     by_location = {d.location: d for d in plan.destinations}
     kept = []
     for i, loc in enumerate(dests):
-        d = by_location.pop(loc, None) or Destination(
-            kind="local", location=loc, options={"marker": create_destination(loc)})
+        d = by_location.pop(loc, None) or new_destination(loc, i)
         d.position = i
         kept.append(d)
     plan.destinations = kept
+
+
+def new_destination(location: str, position: int) -> Destination:
+    """A local folder is created with its marker; a remote is checked before each run."""
+    if is_remote(location):
+        return Destination(kind="rclone", location=location, position=position, options={})
+    return Destination(kind="local", location=location, position=position,
+                       options={"marker": create_destination(location)})
 
 
 def _replace_schedule(plan: Plan, expression: str | None) -> None:
@@ -174,7 +217,8 @@ def split_passwords(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str
 
 
 def _secret_options() -> list[Secret]:
-    return [o for spec in engines.engines().values() for o in spec.options.secrets()]
+    return [*(o for spec in engines.engines().values() for o in spec.options.secrets()),
+            *remote_settings.SCHEMA.secrets()]
 
 
 def get_plan(cat: Catalogue, name: str) -> Plan:
@@ -191,6 +235,7 @@ def remove_plan(cat: Catalogue, name: str, secrets: SecretStore | None = None) -
     plan = _load(cat, name)
     plan_id, urls = plan.id, list(plan.options.get("databases") or [])
     urls += [o.key for o in engines.get(plan.engine).options.secrets()]
+    urls += [o.key for o in remote_settings.SCHEMA.secrets()]
     rows.delete_plan(cat, plan_id)
     if any(not str(u).startswith("sqlite") for u in urls):
         store = secrets or SecretStore(AppPaths.resolve())
@@ -208,12 +253,14 @@ def plan_json(plan: Plan, now: datetime | None = None) -> dict[str, Any]:
         "sources": list(plan.sources),
         "excludes": list(plan.excludes),
         "destinations": [
-            {"id": d.id, "kind": d.kind, "location": d.location, "enabled": d.enabled}
+            {"id": d.id, "kind": d.kind, "location": d.location, "enabled": d.enabled,
+             "shared": bool(d.options.get("shared"))}
             for d in plan.destinations
         ],
         "schedules": [{"id": sc.id, **schedule_json(sc, plan.name, now_local)}
                       for sc in plan.schedules],
         "options": dict(plan.options),
+        "host": plan.host,
         "created_at": iso(plan.created_at),
         "updated_at": iso(plan.updated_at),
     }

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from core import keys
 from core.backups import BackupInfo, artifact_path, chain_of, get_backup, readable_locations
 from core.catalogue import backups as rows
 from core.catalogue.db import Catalogue
@@ -15,6 +16,9 @@ from core.engines.archive import manifest as mf
 from core.errors import BackupDeskError, EngineError
 from core.fmt import count
 from core.secrets import SecretStore, db_secret_key
+
+if TYPE_CHECKING:
+    from core.remote.resolve import Resolve
 
 
 @dataclass
@@ -33,19 +37,24 @@ def last_backup(cat: Catalogue, plan: Plan) -> BackupInfo | None:
     return None
 
 
-def read_manifest(b: BackupInfo) -> dict[str, Any]:
-    """The backup's manifest from a healthy destination, checked against its SHA-256."""
+def read_manifest(b: BackupInfo, remotes: Resolve | None = None) -> mf.Loaded:
+    """The backup's manifest from a healthy destination, checked against its SHA-256 (and
+    decrypted with the key from the secret store, for an encrypted plan's backup)."""
     expected = next((a for a in b.artifacts if a.kind == "manifest"), None)
     if expected is None:
         raise EngineError(f"Backup {b.id} has no manifest.")
-    path = artifact_path(b, expected.name)
+    path = artifact_path(b, expected.name, remotes)
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != expected.sha256:
         raise EngineError(f"The manifest of backup {b.id} at {path.parent} is damaged.")
-    return mf.parse(data, str(path))
+    plain, key = keys.open_manifest(data, f"Backup {b.id}")
+    manifest = mf.parse(plain, str(path))
+    manifest.key = key
+    return manifest
 
 
-def choose_mode(cat: Catalogue, plan: Plan, mode: str) -> ModeChoice:
+def choose_mode(cat: Catalogue, plan: Plan, mode: str, remotes: Resolve | None = None
+                ) -> ModeChoice:
     if mode == "full":
         return ModeChoice("full")
     last = last_backup(cat, plan)
@@ -60,11 +69,15 @@ def choose_mode(cat: Catalogue, plan: Plan, mode: str) -> ModeChoice:
                                          f"{every} runs: making a full backup."])
     try:
         for b in chain:
-            readable_locations(b)
-        manifest = read_manifest(last)
+            readable_locations(b, remotes)
+        manifest = read_manifest(last, remotes)
     except (BackupDeskError, OSError, ValueError) as e:
         return ModeChoice("full", notes=[f"Cannot build on backup {last.id} ({e}); "
                                          "making a full backup."])
+    to = keys.recipient_of(plan.options)
+    if (str(manifest.key.to_public()) if manifest.key is not None else None) != to:
+        return ModeChoice("full", notes=["The plan's encryption changed since backup "
+                                         f"{last.id}: making a full backup."])
     return ModeChoice("incremental", last.id, manifest)
 
 

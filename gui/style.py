@@ -11,6 +11,7 @@ STATUS_COLOURS = {
     "failed": ("#c62828", "#ffffff"),
     "interrupted": ("#8e2424", "#ffffff"),
     "cancelled": ("#6b7280", "#ffffff"),
+    "skipped": ("#78909c", "#ffffff"),
     "running": ("#1565c0", "#ffffff"),
     "queued": ("#90a4ae", "#ffffff"),
 }

@@ -89,13 +89,18 @@ def insert_backup(cat: Catalogue, b: Backup) -> int:
              b.created_at, b.size, b.original_size, b.deduplicated_size, b.files, b.sha256,
              b.external_id, b.details])
         for loc in b.locations:
-            loc.backup_id = b.id
-            loc.id = c.insert(
-                "INSERT INTO backup_locations (backup_id, destination_id, destination, path,"
-                " state, size, verified_at, verify_result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [b.id, loc.destination_id, loc.destination, loc.path, loc.state, loc.size,
-                 loc.verified_at, loc.verify_result])
+            insert_location(c, b.id, loc)
     return b.id
+
+
+def insert_location(c: Conn, backup_id: int, loc: BackupLocation) -> None:
+    """Store one more copy of a backup (its id is set on `loc`)."""
+    loc.backup_id = backup_id
+    loc.id = c.insert(
+        "INSERT INTO backup_locations (backup_id, destination_id, destination, path,"
+        " state, size, verified_at, verify_result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [backup_id, loc.destination_id, loc.destination, loc.path, loc.state, loc.size,
+         loc.verified_at, loc.verify_result])
 
 
 def filter_choices(cat: Catalogue) -> tuple[list[str], list[str], list[str]]:

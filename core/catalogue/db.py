@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from core.catalogue import integrity
-from core.catalogue.dbapi import Db
+from core.catalogue.dbapi import Db, unreachable
 from core.errors import CatalogueError
 
 if TYPE_CHECKING:
@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+CONNECT_TIMEOUT = 5  # seconds, for a catalogue server that does not answer
 # The newest revision in migrations/versions; a test keeps the two in step.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 
 class Catalogue:
@@ -60,6 +61,11 @@ class Catalogue:
     @property
     def url(self) -> str:
         return _hide_password(self._url)
+
+    @property
+    def secret_url(self) -> str:
+        """The URL with its password: for a dump client's environment only, never shown."""
+        return self._url
 
     @property
     def is_sqlite(self) -> bool:
@@ -164,7 +170,11 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
     else:
-        kwargs["pool_pre_ping"] = True
+        # A lab's workstations share the server's connections (100 by default): one kept open
+        # per process, a second while two threads need one at once.
+        kwargs.update(pool_pre_ping=True, pool_size=1, max_overflow=1)
+        if "connect_timeout" not in parsed.query:  # a hung server must not hang every command
+            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
     try:
         engine = create_engine(parsed, **kwargs)
     except (ArgumentError, ImportError, SQLAlchemyError) as e:
@@ -265,9 +275,14 @@ def open_catalogue(url: str, *, migrate: bool = True, recover: bool = True) -> C
     except Exception as e:
         damage = cat.damage_in(e)
         reason = _database_error(e)
+        lost = unreachable(e)
         cat.dispose()
         if damage is not None:
             raise damage from e
+        if lost is not None:
+            if lost is e:
+                raise
+            raise lost from e
         if reason is None:
             raise
         raise CatalogueError(f"Cannot open catalogue {cat.url}: {reason}") from e

@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -20,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from core.timeutil import to_naive_utc
+from core.errors import CatalogueError
+from core.timeutil import to_naive_utc, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -60,6 +62,26 @@ class Conflict(Exception):
 def _is_integrity_error(e: BaseException) -> bool:
     # Every DB-API driver names it so (sqlite3, psycopg's UniqueViolation derives from it).
     return any(c.__name__ == "IntegrityError" for c in type(e).__mro__)
+
+
+# A database server that does not answer: tries to connect, and the pause before each retry.
+CONNECT_TRIES = 3
+RETRY_PAUSE = 0.5
+
+
+class Unreachable(CatalogueError):
+    """The catalogue's server cannot be reached (down, restarting, hung, network)."""
+
+
+def unreachable(e: BaseException) -> Unreachable | None:
+    """`e` as "catalogue unreachable: ..." (one line) if it is a lost or refused connection to a
+    database server (a DB-API OperationalError, bare or wrapped by SQLAlchemy); else None."""
+    if isinstance(e, Unreachable):
+        return e
+    if not any(c.__name__ == "OperationalError" for c in type(e).__mro__):
+        return None
+    text = str(getattr(e, "orig", None) or e).strip().splitlines()
+    return Unreachable(f"catalogue unreachable: {text[0] if text else type(e).__name__}")
 
 
 def to_json(value: Any) -> Any:
@@ -132,6 +154,13 @@ class Conn:
 
     def column(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return [r[0] for r in self.rows(sql, params)]
+
+    def now(self) -> datetime:
+        """The database server's time (naive UTC): the one clock every host compares against.
+        A catalogue file is used by one host only, so its clock is this process's."""
+        if self.sqlite:
+            return utcnow()
+        return to_datetime(self.scalar("SELECT now() AT TIME ZONE 'UTC'")) or utcnow()
 
 
 class Db:
@@ -206,16 +235,22 @@ class Db:
     @contextmanager
     def _engine_conn(self) -> Iterator[Conn]:
         engine = self._engine()
-        raw = engine.raw_connection()
+        sqlite = engine.dialect.name == "sqlite"
+        raw = engine.raw_connection() if sqlite else _connect(engine)
         try:
-            conn = Conn(raw, sqlite=engine.dialect.name == "sqlite",
-                        qmark=engine.dialect.paramstyle == "qmark")
+            conn = Conn(raw, sqlite=sqlite, qmark=engine.dialect.paramstyle == "qmark")
             try:
                 yield conn
                 raw.commit()
-            except BaseException:
-                raw.rollback()
-                raise
+            except BaseException as e:
+                lost = None if sqlite else unreachable(e)
+                if lost is None:
+                    raw.rollback()
+                    raise
+                raw.invalidate()  # the connection is gone: never back to the pool
+                if lost is e:
+                    raise
+                raise lost from e
         finally:
             raw.close()  # back to the engine's pool
 
@@ -224,3 +259,19 @@ class Db:
             idle, self._idle = self._idle, []
         for raw in idle:
             raw.close()
+
+
+def _connect(engine: Engine) -> Any:
+    """A pooled connection to a database server, tried CONNECT_TRIES times (a server that is
+    restarting answers again within a second or two); Unreachable if it never answers."""
+    for attempt in range(CONNECT_TRIES):
+        try:
+            return engine.raw_connection()
+        except Exception as e:
+            lost = unreachable(e)
+            if lost is None:
+                raise
+            if attempt == CONNECT_TRIES - 1:
+                raise lost from e
+            time.sleep(RETRY_PAUSE * 2 ** attempt)
+    raise AssertionError("unreachable")

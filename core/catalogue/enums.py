@@ -13,6 +13,7 @@ class JobStatus(enum.StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
+    SKIPPED = "skipped"  # a scheduled run that did not start: its plan was busy
 
     @property
     def finished(self) -> bool:

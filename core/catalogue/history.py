@@ -44,7 +44,7 @@ SORT_COLUMNS = {
 }
 
 _COLUMNS = ('SELECT id, plan_name, engine, kind, "trigger", status, requested_by, started_at,'
-            " finished_at, duration_ms, bytes, files, error, plan_id, heartbeat_at, ")
+            " finished_at, duration_ms, bytes, files, error, plan_id, heartbeat_at, host, ")
 # Only the warnings of details: a job's whole details can be large.
 ROW_SELECT = _COLUMNS + "json_extract(details, '$.warnings') FROM jobs"
 ROW_SELECT_PG = _COLUMNS + "details -> 'warnings' FROM jobs"
@@ -69,7 +69,7 @@ def warning_texts(value: Any) -> tuple[str, ...]:
 def _to_row(r: tuple[Any, ...]) -> HistoryRow:
     return HistoryRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], to_datetime(r[7]),
                       to_datetime(r[8]), r[9], r[10], r[11], r[12], r[13], to_datetime(r[14]),
-                      warning_texts(r[15]))
+                      r[15] or "", warning_texts(r[16]))
 
 
 def _rows(c: Conn, sql: str, params: list[Any]) -> list[HistoryRow]:

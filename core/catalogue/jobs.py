@@ -5,16 +5,23 @@ from __future__ import annotations
 import getpass
 import os
 import socket
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from core.catalogue.db import Catalogue, active_job_exists
-from core.catalogue.dbapi import Conflict, Conn, to_datetime, to_json
+from core.catalogue.dbapi import (
+    Conflict,
+    Conn,
+    in_chunks,
+    placeholders,
+    to_datetime,
+    to_json,
+)
 from core.catalogue.enums import JobStatus, JobTrigger
 from core.catalogue.models import Job
 from core.errors import LockedError, NotFoundError
 from core.fmt import local_time
-from core.timeutil import utcnow
 
 # Also how often a running job's progress reaches the catalogue (every window shows it).
 HEARTBEAT_EVERY = timedelta(seconds=1)
@@ -35,7 +42,8 @@ def this_host() -> str:
 
 JOB_COLUMNS = ("id", "plan_id", "plan_name", "engine", "kind", "trigger", "status", "requested_by",
                "host", "pid", "created_at", "started_at", "finished_at", "heartbeat_at", "phase",
-               "duration_ms", "bytes", "files", "error", "lock_key", "external_ref", "details")
+               "duration_ms", "bytes", "files", "error", "lock_key", "external_ref", "details",
+               "pid_start")
 _SELECT = "SELECT " + ", ".join(f'"{c}"' for c in JOB_COLUMNS) + " FROM jobs"
 _DATES = {"created_at", "started_at", "finished_at", "heartbeat_at"}
 
@@ -84,18 +92,24 @@ def start_job(
     lock_key: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> int:
-    """Record a running job and take `lock_key`; LockedError if another job holds it."""
-    now = utcnow()
+    """Record a running job and take `lock_key`; LockedError if another job holds it. Its
+    times are the database server's (one clock for every host)."""
     if requested_by is None:
         requested_by = "scheduler" if trigger == JobTrigger.SCHEDULED.value else current_user()
+    pid = os.getpid()
     job = Job(plan_id=plan_id, plan_name=plan_name, engine=engine, kind=kind, trigger=trigger,
               status=JobStatus.RUNNING.value, requested_by=requested_by, host=this_host(),
-              pid=os.getpid(), created_at=now, started_at=now, heartbeat_at=now,
-              lock_key=lock_key, details=details or {})
+              pid=pid, pid_start=process_start(pid), lock_key=lock_key, details=details or {})
     if lock_key is not None:
         recover_interrupted(cat, lock_key=lock_key)
     try:
         with cat.db.transaction() as c:
+            # Looked up first so that a refused start takes no id from PostgreSQL's sequence;
+            # the unique lock_key still decides a race.
+            if lock_key is not None and c.first("SELECT id FROM jobs WHERE lock_key = ?",
+                                                [lock_key]) is not None:
+                raise Conflict(lock_key)
+            job.created_at = job.started_at = job.heartbeat_at = c.now()
             return _insert(c, job, "")
     except Conflict as e:
         holder = _lock_holder(cat, lock_key) if lock_key else None
@@ -107,6 +121,25 @@ def start_job(
         )
         name = plan_name or lock_key
         raise LockedError(f"{name} is already running{who}.") from e
+
+
+def record_skipped(cat: Catalogue, *, kind: str, plan_id: int | None, plan_name: str,
+                   lock_key: str, trigger: str = JobTrigger.SCHEDULED.value,
+                   requested_by: str = "scheduler") -> int:
+    """Record a run that did not start because `lock_key` was held, as a finished job of status
+    skipped ("skipped: plan busy on wsA since ..."), so that the history shows and counts it."""
+    holder = _lock_holder(cat, lock_key)
+    why = "plan busy"
+    if holder is not None and holder.started_at is not None:
+        why += (f" on {holder.host or 'another host'} since "
+                f"{holder.started_at:%Y-%m-%d %H:%M} UTC (job {holder.id})")
+    job = Job(plan_id=plan_id, plan_name=plan_name, engine=holder.engine if holder else "",
+              kind=kind, trigger=trigger, status=JobStatus.SKIPPED.value,
+              requested_by=requested_by, host=this_host(), pid=os.getpid(),
+              duration_ms=0, error=f"skipped: {why}", details={"error_kind": "busy"})
+    with cat.db.transaction() as c:
+        job.created_at = job.started_at = job.finished_at = c.now()
+        return _insert(c, job, f"Skipped: {why}.\n")
 
 
 def _lock_holder(cat: Catalogue, lock_key: str) -> Job | None:
@@ -123,7 +156,7 @@ def heartbeat(cat: Catalogue, job_id: int, **fields: Any) -> None:
     names = ["heartbeat_at", *fields]
     sets = ", ".join(f'"{k}" = ?' for k in names)
     with cat.db.connect() as c:
-        c.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [utcnow(), *fields.values(), job_id])
+        c.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [c.now(), *fields.values(), job_id])
 
 
 def append_log(cat: Catalogue, job_id: int, text: str) -> None:
@@ -158,7 +191,7 @@ def finish_job(
         job = _get(c, job_id)
         if job is None:
             raise NotFoundError(f"No job {job_id}.")
-        now = utcnow()
+        now = c.now()
         duration = (int((now - job.started_at).total_seconds() * 1000)
                     if job.started_at is not None else job.duration_ms)
         c.execute("UPDATE jobs SET status = ?, finished_at = ?, duration_ms = ?, lock_key = NULL,"
@@ -167,6 +200,32 @@ def finish_job(
                    bytes if bytes is not None else job.bytes,
                    files if files is not None else job.files,
                    {**job.details, **details} if details else job.details, job_id])
+
+
+def record_late_finish(cat: Catalogue, job_id: int, status: JobStatus | str, *,
+                       error: str | None, bytes: int | None, files: int | None,
+                       details: dict[str, Any], log: str, ended_at: datetime) -> bool:
+    """Record how a job ended while the catalogue was unreachable (kept by its host since): its
+    status replaces "running", or "interrupted" given meanwhile by a host that saw it silent.
+    False if the job is unknown or ended otherwise already."""
+    status = JobStatus(status)
+    note = "Recorded late: the catalogue was unreachable when the job ended.\n"
+    with cat.db.transaction() as c:
+        job = _get(c, job_id)
+        if job is None or job.status not in (JobStatus.RUNNING.value,
+                                             JobStatus.INTERRUPTED.value):
+            return False
+        duration = (int((ended_at - job.started_at).total_seconds() * 1000)
+                    if job.started_at is not None else job.duration_ms)
+        c.execute("UPDATE jobs SET status = ?, finished_at = ?, duration_ms = ?, lock_key = NULL,"
+                  " error = ?, bytes = ?, files = ?, details = ? WHERE id = ?",
+                  [status.value, ended_at, max(duration or 0, 0), error,
+                   bytes if bytes is not None else job.bytes,
+                   files if files is not None else job.files, {**job.details, **details},
+                   job_id])
+        c.execute("UPDATE job_logs SET text = text || ? WHERE job_id = ?",
+                  [(log + "\n" if log and not log.endswith("\n") else log) + note, job_id])
+    return True
 
 
 def discard_job(cat: Catalogue, job_id: int) -> None:
@@ -213,6 +272,17 @@ def record_external_job(
         return None  # another process recorded it first
 
 
+def job_hosts(cat: Catalogue, job_ids: Sequence[int]) -> dict[int, str]:
+    """The host each of these jobs ran on (jobs without one are left out)."""
+    found: dict[int, str] = {}
+    with cat.db.connect() as c:
+        for part in in_chunks(sorted(set(job_ids))):
+            for job_id, host in c.rows("SELECT id, host FROM jobs WHERE host <> '' AND id IN"
+                                       f" ({placeholders(len(part))})", part):
+                found[int(job_id)] = str(host)
+    return found
+
+
 def newest_job_id(cat: Catalogue) -> int | None:
     with cat.db.connect() as c:
         top = c.scalar("SELECT max(id) FROM jobs")
@@ -229,11 +299,23 @@ def failed_since(cat: Catalogue, started_after: datetime, finished_after: dateti
     return [job_from_row(r) for r in rows]
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if pid is None or pid <= 0:
-        return False
-    if pid == os.getpid():
-        return True
+def process_start(pid: int) -> int | None:
+    """When process `pid` started (clock ticks after boot, Linux's /proc/PID/stat field 22);
+    None where that cannot be read (no such process, no /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces or parentheses itself.
+    fields = stat[stat.rfind(b")") + 2:].split()
+    try:
+        return int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def _pid_exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -243,14 +325,30 @@ def _pid_alive(pid: int | None) -> bool:
     return True
 
 
+def _alive_here(job: Job, stale: datetime) -> bool:
+    """Whether a job of this host still has its process: the PID exists and is the same process
+    (its start time is the one recorded). Without a recorded start time (a row from before
+    revision 0004, or no /proc), the PID must exist and the heartbeat be fresh."""
+    pid = job.pid
+    if pid is None or pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    if not _pid_exists(pid):
+        return False
+    if job.pid_start is not None:
+        started = process_start(pid)
+        if started is not None:
+            return started == job.pid_start
+    return job.heartbeat_at is not None and job.heartbeat_at >= stale
+
+
 def recover_interrupted(cat: Catalogue, *, lock_key: str | None = None) -> list[int]:
     """Mark jobs left running by a process that is gone as interrupted; returns their ids."""
     if not active_job_exists(cat):  # the usual case, answered cheaply
         return []
     active = [JobStatus.RUNNING.value, JobStatus.QUEUED.value]
     host = this_host()
-    now = utcnow()
-    stale = now - STALE_AFTER
     sql = _SELECT + " WHERE status IN (?, ?)"
     params: list[Any] = list(active)
     if lock_key is not None:
@@ -258,12 +356,15 @@ def recover_interrupted(cat: Catalogue, *, lock_key: str | None = None) -> list[
         params.append(lock_key)
     else:
         sql += " AND (host = ? OR heartbeat_at < ? OR heartbeat_at IS NULL)"
-        params += [host, stale]
     dead: list[int] = []
     with cat.db.transaction() as c:
+        now = c.now()  # the server's clock: a host whose clock is ahead sees no false deaths
+        stale = now - STALE_AFTER
+        if lock_key is None:
+            params += [host, stale]
         for job in [job_from_row(r) for r in c.rows(sql, params)]:
             if job.host == host:
-                gone = not _pid_alive(job.pid)
+                gone = not _alive_here(job, stale)
                 reason = f"process {job.pid} on {host} ended without finishing the job"
             else:
                 gone = job.heartbeat_at is None or job.heartbeat_at < stale

@@ -56,6 +56,7 @@ class Plan:
     updated_at: datetime = field(default_factory=utcnow)
     destinations: list[Destination] = field(default_factory=list)  # by position
     schedules: list[Schedule] = field(default_factory=list)  # by id
+    host: str | None = None  # the host that runs it; None: any host
 
 
 @dataclass(slots=True)
@@ -70,6 +71,7 @@ class Job:
     requested_by: str = ""
     host: str = ""
     pid: int | None = None
+    pid_start: int | None = None  # the process's start time (clock ticks after boot)
     created_at: datetime = field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None

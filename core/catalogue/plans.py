@@ -10,8 +10,8 @@ from core.catalogue.dbapi import Conn, placeholders, to_datetime, to_json
 from core.catalogue.models import Destination, Plan, Schedule
 from core.timeutil import utcnow
 
-_PLAN = ("SELECT id, name, engine, enabled, sources, excludes, options, created_at, updated_at"
-         " FROM plans")
+_PLAN = ("SELECT id, name, engine, enabled, sources, excludes, options, created_at, updated_at,"
+         " host FROM plans")
 _DEST = "SELECT id, plan_id, kind, location, enabled, position, options FROM destinations"
 SCHEDULE_SELECT = ("SELECT id, plan_id, kind, expression, timezone, missed_policy, enabled,"
                    " last_run_at, next_due_at FROM schedules")
@@ -29,7 +29,7 @@ def _dest(r: Sequence[Any]) -> Destination:
 def _plans(c: Conn, where: str = "", params: Sequence[Any] = ()) -> list[Plan]:
     plans = [Plan(r[0], r[1], r[2], bool(r[3]), list(to_json(r[4]) or []),
                   list(to_json(r[5]) or []), dict(to_json(r[6]) or {}),
-                  to_datetime(r[7]) or utcnow(), to_datetime(r[8]) or utcnow())
+                  to_datetime(r[7]) or utcnow(), to_datetime(r[8]) or utcnow(), host=r[9])
              for r in c.rows(f"{_PLAN}{where} ORDER BY name", params)]
     if not plans:
         return plans
@@ -67,6 +67,18 @@ def destinations_of(cat: Catalogue, plan_id: int) -> list[Destination]:
                                          [plan_id])]
 
 
+def shared_destination_ids(cat: Catalogue, ids: Sequence[int]) -> set[int]:
+    """Those of these destinations every host sees: declared shared (a network mount), or a
+    remote (rclone: S3, SFTP...)."""
+    if not ids:
+        return set()
+    with cat.db.connect() as c:
+        rows = c.rows(f"SELECT id, kind, options FROM destinations WHERE id IN"
+                      f" ({placeholders(len(set(ids)))})", sorted(set(ids)))
+    return {int(r[0]) for r in rows
+            if r[1] == "rclone" or (to_json(r[2]) or {}).get("shared")}
+
+
 def plan_id_of(c: Conn, name: str) -> int | None:
     pid = c.scalar("SELECT id FROM plans WHERE name = ?", [name])
     return int(pid) if pid is not None else None
@@ -93,9 +105,9 @@ def insert_plan(cat: Catalogue, plan: Plan) -> int:
     with cat.db.transaction() as c:
         plan.id = c.insert(
             "INSERT INTO plans (name, engine, enabled, sources, excludes, options, created_at,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " updated_at, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [plan.name, plan.engine, plan.enabled, plan.sources, plan.excludes, plan.options,
-             plan.created_at, plan.updated_at])
+             plan.created_at, plan.updated_at, plan.host])
         for d in plan.destinations:
             _insert_destination(c, plan.id, d)
         for sc in plan.schedules:
@@ -118,9 +130,9 @@ def save_plan(cat: Catalogue, plan: Plan) -> None:
     plan.updated_at = utcnow()
     with cat.db.transaction() as c:
         c.execute("UPDATE plans SET name = ?, engine = ?, enabled = ?, sources = ?, excludes = ?,"
-                  " options = ?, updated_at = ? WHERE id = ?",
+                  " options = ?, updated_at = ?, host = ? WHERE id = ?",
                   [plan.name, plan.engine, plan.enabled, plan.sources, plan.excludes,
-                   plan.options, plan.updated_at, plan.id])
+                   plan.options, plan.updated_at, plan.host, plan.id])
         _drop_others(c, "destinations", plan.id, [d.id for d in plan.destinations if d.id])
         for d in plan.destinations:
             if d.id:

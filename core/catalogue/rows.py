@@ -30,6 +30,7 @@ class HistoryRow:
     error: str | None
     plan_id: int | None
     heartbeat_at: datetime | None
+    host: str = ""  # the host that ran it (a shared catalogue's workstations)
     warnings: tuple[str, ...] = ()  # the texts of details["warnings"] (anomalies...)
 
     def to_json(self) -> dict[str, Any]:

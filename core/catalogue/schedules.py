@@ -25,12 +25,18 @@ class ActiveSchedule:
     next_due_at: Any  # as the database gave it: compared as such when claiming
 
 
-def active_schedules(cat: Catalogue) -> list[ActiveSchedule]:
+def active_schedules(cat: Catalogue, host: str | None = None) -> list[ActiveSchedule]:
+    """With `host`: only the schedules of plans that run on that host (or on any host)."""
+    where = "s.enabled = ? AND p.enabled = ?"
+    params: list[Any] = [True, True]
+    if host is not None:
+        where += " AND (p.host IS NULL OR p.host = ?)"
+        params.append(host)
     with cat.db.connect() as c:
         rows = c.rows(
             "SELECT s.id, s.plan_id, p.name, s.kind, s.expression, s.timezone,"
             " s.missed_policy, s.next_due_at FROM schedules s JOIN plans p ON p.id = s.plan_id"
-            " WHERE s.enabled = ? AND p.enabled = ? ORDER BY s.id", [True, True])
+            f" WHERE {where} ORDER BY s.id", params)
     return [ActiveSchedule(*r) for r in rows]
 
 

@@ -56,6 +56,8 @@ class Plan(Base):
     excludes: Mapped[list[Any]] = mapped_column(default=list)
     # Engine-specific settings (compression, databases, repository, keep rules, ...). Never secrets.
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The host that runs it (its scheduler; `run` elsewhere needs --here); NULL: any host.
+    host: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -113,6 +115,8 @@ class Job(Base):
     requested_by: Mapped[str] = mapped_column(String(200), default="")
     host: Mapped[str] = mapped_column(String(200), default="")
     pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The process's start time (Linux clock ticks after boot): a reused PID is another process.
+    pid_start: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

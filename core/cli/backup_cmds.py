@@ -15,6 +15,7 @@ from core.cli.context import CliContext, print_json, print_table
 from core.cli.progress_bar import run_progress
 from core.errors import UsageError
 from core.fmt import count, human_bytes, local_time
+from core.hosts import check_runs_here
 from core.progress import CancelToken
 from core.secrets import SecretStore
 
@@ -31,6 +32,8 @@ def register(sub: Any) -> None:
     mode.add_argument("--incremental", dest="mode", action="store_const", const="incremental",
                       help="only what changed since the previous backup")
     run.add_argument("--json", action="store_true", help="print the job as JSON")
+    run.add_argument("--here", action="store_true",
+                     help="run a plan that belongs to another host on this one")
     run.set_defaults(func=_run, mode="auto")
 
     ls = sub.add_parser("backups", help="list backups as chains (full, then incrementals)")
@@ -44,6 +47,9 @@ def register(sub: Any) -> None:
     ver = sub.add_parser("verify", help="check every artifact at every destination")
     ver.add_argument("ids", nargs="*", type=int, metavar="ID")
     ver.add_argument("--all", action="store_true", help="verify every backup")
+    ver.add_argument("--deep", action="store_true",
+                     help="download and hash the copies at remote destinations (else their "
+                          "size and the remote's own hash are checked)")
     ver.add_argument("--json", action="store_true")
     ver.set_defaults(func=_verify)
 
@@ -84,6 +90,7 @@ def _run(ctx: CliContext, a: argparse.Namespace) -> int:
     cat = ctx.catalogue
     secrets = SecretStore(ctx.config.paths)
     plan = get_plan(cat, a.plan)
+    check_runs_here(plan, here=a.here)  # before any job: a refused run records nothing
     if any(not str(u).startswith("sqlite") for u in plan.options.get("databases") or []):
         note = secrets.fallback_notice()
         if note:
@@ -94,7 +101,7 @@ def _run(ctx: CliContext, a: argparse.Namespace) -> int:
         with run_progress(a.plan, json=a.json) as progress:
             outcome = run_plan(cat, ctx.config.paths, a.plan, mode=a.mode,
                                trigger=JobTrigger.CLI.value, cancel=cancel, secrets=secrets,
-                               progress=progress)
+                               progress=progress, here=a.here)
     finally:
         signal.signal(signal.SIGINT, old)
     if a.json:
@@ -137,7 +144,8 @@ def _verify(ctx: CliContext, a: argparse.Namespace) -> int:
     old = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     try:
         report = verify_backups(ctx.catalogue, None if a.all else a.ids, cancel=cancel,
-                                trigger=JobTrigger.CLI.value)
+                                trigger=JobTrigger.CLI.value, paths=ctx.config.paths,
+                                deep=a.deep)
     finally:
         signal.signal(signal.SIGINT, old)
     if a.json:

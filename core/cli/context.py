@@ -24,9 +24,11 @@ class CliContext:
     def catalogue(self) -> Catalogue:
         if self._catalogue is None:
             from core.catalogue.db import open_catalogue  # not for --version, --help
+            from core.jobs import pending
 
             self.config.paths.ensure()
             self._catalogue = open_catalogue(self.config.catalogue_url)
+            pending.record(self._catalogue, self.config.paths)  # outcomes kept in an outage
             startup.end()
         return self._catalogue
 

@@ -41,9 +41,9 @@ def run(ctx: CliContext, a: argparse.Namespace) -> int:
         return 0
     print_table(
         ["ID", "PLAN", "ENGINE", "KIND", "TRIGGER", "STATUS", "STARTED", "DURATION", "SIZE",
-         "BY", "ERROR"],
+         "BY", "HOST", "ERROR"],
         [[str(r.id), r.plan, r.engine, r.kind, r.trigger, r.status, local_time(r.started_at),
-          human_duration(r.duration_ms), human_bytes(r.bytes), r.requested_by,
+          human_duration(r.duration_ms), human_bytes(r.bytes), r.requested_by, r.host,
           (r.error or "").splitlines()[0][:60] if r.error else ""] for r in rows],
     )
     return 0

@@ -25,6 +25,8 @@ COMMAND_MODULES = [
     "core.cli.backup_cmds",
     "core.cli.borg_cmd",
     "core.cli.schedule_cmd",
+    "core.cli.crypt_cmd",
+    "core.cli.catalogue_cmd",
     "core.cli.borgmatic_cmd",
 ]
 # Which module registers each subcommand, so that one command loads only its own module (and
@@ -47,6 +49,9 @@ COMMANDS = {
                      "break-lock"), "core.cli.borg_cmd"),
     **dict.fromkeys(("service", "scheduler", "schedule", "prune", "status", "restore-test",
                      "notify-test"), "core.cli.schedule_cmd"),
+    "key": "core.cli.crypt_cmd",
+    "import": "core.cli.catalogue_cmd",
+    "catalogue": "core.cli.catalogue_cmd",
 }
 _GLOBAL_WITH_VALUE = ("--home", "--catalogue")
 

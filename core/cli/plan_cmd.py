@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core import engines, plans
+from core import engines, keys, plans
 from core.catalogue.destinations import set_marker
 from core.catalogue.models import JobTrigger
 from core.cli import db_password, plan_options
@@ -51,6 +51,11 @@ def register(sub: Any) -> None:
     onoff = edit.add_mutually_exclusive_group()
     onoff.add_argument("--enable", dest="enabled", action="store_const", const=True)
     onoff.add_argument("--disable", dest="enabled", action="store_const", const=False)
+    home = edit.add_mutually_exclusive_group()
+    home.add_argument("--host", metavar="NAME",
+                      help="the host whose scheduler runs the plan (a shared catalogue)")
+    home.add_argument("--any-host", action="store_true",
+                      help="any host's scheduler may run the plan")
     plan_options.add_flags(edit, setup=False)
     edit.set_defaults(func=_edit)
 
@@ -64,7 +69,11 @@ def _settings(p: argparse.ArgumentParser, replaces: str) -> None:
     p.add_argument("--source", action="append", default=[], metavar="PATH",
                    help=f"file or folder to back up (repeatable{replaces})")
     p.add_argument("--dest", action="append", default=[], metavar="PATH",
-                   help=f"destination folder (repeatable{replaces}); created, with its marker")
+                   help=f"destination: a folder (created, with its marker), "
+                        f"sftp://USER@HOST[:PORT]/PATH, s3://BUCKET/PATH or "
+                        f"RCLONE_REMOTE:PATH (repeatable{replaces})")
+    p.add_argument("--shared-dest", action="append", default=[], metavar="PATH",
+                   help="a destination on a mount every host sees (NFS, SMB, S3), repeatable")
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                    help=f"exclude pattern (repeatable{replaces})")
     p.add_argument("--schedule", metavar="EXPR",
@@ -77,17 +86,26 @@ def _add(ctx: CliContext, a: argparse.Namespace) -> int:
     options = plan_options.options_from_args(a.engine, a)
     if a.database_password_stdin:
         options["databases"] = db_password.fill_in(list(options.get("databases") or []))
-    plan = plans.add_plan(
-        ctx.catalogue, a.name, a.engine, sources=a.source, destinations=a.dest,
-        excludes=a.exclude, schedule=a.schedule, options=options, secrets=store,
-    )
+    recovery = keys.enable(options, None, engines.keeps_repository(a.engine), store)
+    try:
+        plan = plans.add_plan(
+            ctx.catalogue, a.name, a.engine, sources=a.source,
+            destinations=a.dest + a.shared_dest, excludes=a.exclude, schedule=a.schedule,
+            options=options, secrets=store,
+        )
+    except BaseException:
+        if recovery:
+            store.delete(keys.secret_key(options[keys.OPTION]))
+        raise
+    if a.shared_dest:
+        plan = plans.mark_shared(ctx.catalogue, plan.name, a.shared_dest)
     if engines.keeps_repository(a.engine):  # create the repository, or check it
         from core.plan_setup import set_up_repository  # repository set-up: only these plans
 
         set_up_repository(ctx.catalogue, ctx.config.paths, plan, trigger=JobTrigger.CLI.value,
                           create=getattr(a, "repository_setup", None) == "init", secrets=store,
                           missing_hint="Add --init to create a new repository there.")
-    stored_secret = bool(plans.split_passwords(options)[1])
+    stored_secret = bool(plans.split_passwords(options)[1]) or bool(recovery)
     notice = store.fallback_notice() if stored_secret else None
     if notice:
         print(f"backupdesk: {notice}", file=sys.stderr)
@@ -95,7 +113,20 @@ def _add(ctx: CliContext, a: argparse.Namespace) -> int:
         print_json(plans.plan_json(plan))
     else:
         print(f"Plan {plan.name!r} created.")
+    if recovery:
+        show_recovery_key(plan.name, recovery, a.json)
     return 0
+
+
+def show_recovery_key(name: str, secret: str, beside_json: bool) -> None:
+    """The recovery key, once, to the terminal only (never the log); beside JSON output on
+    stderr, so that stdout stays JSON."""
+    print(f"\nRecovery key of plan {name!r} (its backups are encrypted with it):\n\n"
+          f"    {secret}\n\n"
+          "Store it now, away from this computer (print it, or keep it in a password manager).\n"
+          "Without it, these backups cannot be read if this computer is lost. "
+          f"`backupdesk key export {name}` prints it again.",
+          file=sys.stderr if beside_json else sys.stdout)
 
 
 def _edit(ctx: CliContext, a: argparse.Namespace) -> int:
@@ -103,18 +134,30 @@ def _edit(ctx: CliContext, a: argparse.Namespace) -> int:
     backup = [sc.expression for sc in plan.schedules if sc.kind == "backup"]
     options = plan_options.edited_options(plan.engine, dict(plan.options), a)
     store = SecretStore(ctx.config.paths)
+    recovery = keys.enable(options, plan.options, engines.keeps_repository(plan.engine), store)
     edited = plans.update_plan(
         ctx.catalogue, plan.name, new_name=a.rename, enabled=a.enabled,
         sources=a.source or list(plan.sources),
-        destinations=a.dest or [d.location for d in plan.destinations],
+        destinations=_with(a.dest or [d.location for d in plan.destinations], a.shared_dest),
         excludes=a.exclude or list(plan.excludes),
         schedule=a.schedule if a.schedule is not None else (backup[0] if backup else None),
         options=options, secrets=store)
+    if a.shared_dest:
+        edited = plans.mark_shared(ctx.catalogue, edited.name, a.shared_dest)
+    if a.host is not None or a.any_host:
+        edited = plans.set_host(ctx.catalogue, edited.name, None if a.any_host else a.host)
     if a.json:
         print_json(plans.plan_json(edited))
     else:
         print(f"Plan {edited.name!r} changed.")
+    if recovery:
+        show_recovery_key(edited.name, recovery, a.json)
     return 0
+
+
+def _with(dests: list[str], more: list[str]) -> list[str]:
+    known = {str(Path(d).expanduser().absolute()) for d in dests}
+    return dests + [d for d in more if str(Path(d).expanduser().absolute()) not in known]
 
 
 def _list(ctx: CliContext, a: argparse.Namespace) -> int:
@@ -162,6 +205,9 @@ def _create_dest(ctx: CliContext, a: argparse.Namespace) -> int:
         print(f"backupdesk: plan {plan.name!r} has no such destination.", file=sys.stderr)
         return 2
     for d in chosen:
+        if d.kind == "rclone":  # nothing to set up: checked with a probe before each run
+            print(f"Destination {d.location} is remote: it is checked before each run.")
+            continue
         set_marker(ctx.catalogue, d.id, create_destination(d.location))
         print(f"Destination {d.location} set up.")
     return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from core import engines
+from core import engines, plan_wide
 from core.engines.schema import Keep, dest
 from core.errors import UsageError
 
@@ -43,6 +43,12 @@ def add_flags(parser: argparse.ArgumentParser, *, setup: bool = True) -> None:
                                const="init", help="create a new repository (borg init)")
             either.add_argument("--existing", dest="repository_setup", action="store_const",
                                const="existing", help="use an existing repository (the default)")
+    for schema in plan_wide.SCHEMAS:
+        group = parser.add_argument_group(schema.title.lower())
+        for o in schema.options:
+            for flag in o.flags:
+                group.add_argument(flag, dest=dest(flag), **o.argument(),
+                                   help=o.help if flag == o.flags[0] else argparse.SUPPRESS)
 
 
 def options_from_args(engine: str, a: argparse.Namespace) -> dict[str, Any]:
@@ -59,7 +65,8 @@ def options_from_args(engine: str, a: argparse.Namespace) -> dict[str, Any]:
     if getattr(a, "repository_setup", None) and spec.storage is not engines.Storage.REPOSITORY:
         flag = "--init" if a.repository_setup == "init" else "--existing"
         raise UsageError(f"{flag} sets up a repository; {engine} plans keep none.")
-    return spec.options.from_args(a)
+    wide = {k: v for s in plan_wide.SCHEMAS for k, v in s.from_args(a).items()}
+    return {**spec.options.from_args(a), **wide}
 
 
 def edited_options(engine: str, stored: dict[str, Any], a: argparse.Namespace
@@ -69,7 +76,7 @@ def edited_options(engine: str, stored: dict[str, Any], a: argparse.Namespace
     environment."""
     spec = engines.get(engine)
     given = options_from_args(engine, a)
-    for secret in spec.options.secrets():
+    for secret in [*spec.options.secrets(), *(o for s in plan_wide.SCHEMAS for o in s.secrets())]:
         if not secret.given(a):
             given.pop(secret.name, None)
     if "keep" in given:

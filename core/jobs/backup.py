@@ -7,10 +7,13 @@ destinations and records them. A job is never left running (core.jobs.lifecycle)
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core import placement
+from core import catalogue_backup, placement
 from core.backups import get_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.destinations import interrupted_jobs, recorded_paths, set_marker
@@ -20,6 +23,7 @@ from core.config import AppPaths
 from core.destinations import (
     adopt_destination,
     check_destination,
+    redirect,
     require_mounted,
     safe_delete,
 )
@@ -33,6 +37,10 @@ from core.jobs.outcome import RunOutcome
 from core.jobs.prune import after_backup
 from core.jobs.verify import store_report
 from core.progress import CancelToken, ProgressCallback
+from core.remote import place as remote_place
+from core.remote.location import Remote, is_remote, parse
+from core.remote.rclone import Rclone
+from core.remote.settings import settings_for
 from core.run_prep import choose_mode, database_targets, expected_size
 from core.secrets import SecretStore
 from core.timeutil import utcnow
@@ -65,6 +73,8 @@ def run_artifact_plan(cat: Catalogue, paths: AppPaths, plan: Plan, *, mode: str,
         return RunOutcome.of_error(started[0].id, e)
     if outcome.status in (JobStatus.SUCCESS.value, JobStatus.PARTIAL.value):
         after_backup(cat, paths, plan.name, trigger=trigger)  # keep rules; its own job
+        # The catalogue beside the backups it describes.
+        catalogue_backup.after_run(cat, plan, outcome.backup_id)
     return outcome
 
 
@@ -80,6 +90,10 @@ class _Backup:
         # Folders put in place but not yet recorded: removed if the job ends before recording.
         self.unrecorded: list[tuple[Path, Path]] = []
         self.refused: list[placement.Placed] = []  # destinations skipped, with the reason
+        self.remote_staging: tuple[Rclone, str] | None = None  # a remote first destination's
+        self.work: Path | None = None  # the local work folder of a remote first destination
+        self.remote_unrecorded: list[tuple[Rclone, str]] = []
+        self.remote_first: tuple[Rclone, str] | None = None  # where a remote backup was put
 
     def run(self, mode: str) -> RunOutcome:
         try:
@@ -95,6 +109,22 @@ class _Backup:
         for root, path in self.unrecorded:
             placement.discard(root, path)
         self.unrecorded = []
+        leftover = [self.remote_staging] if self.remote_staging else []
+        for rc, rel in leftover + self.remote_unrecorded:
+            try:
+                rc.purge(rel)
+            except BackupDeskError as e:  # the next run removes it
+                self.log(f"Could not remove {rc.remote.shown(rel)}: {e}")
+        self.remote_staging, self.remote_unrecorded, self.remote_first = None, [], None
+        self._drop_work()
+
+    def _drop_work(self) -> None:
+        if self.work is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
+            self.work = None
+
+    def _remote(self, location: str) -> Remote:
+        return parse(location, settings_for(self.plan.id, self.plan.options, self.secrets))
 
     def _run(self, mode: str) -> RunOutcome:
         plan = self.plan
@@ -102,7 +132,8 @@ class _Backup:
         if not dests:
             raise ConfigError(f"Plan {plan.name!r} has no enabled destination.")
         self.log(f"Backup of plan {plan.name!r} to {count(len(dests), 'destination')}.")
-        choice = choose_mode(self.cat, plan, mode)
+        choice = choose_mode(self.cat, plan, mode,
+                             remotes=lambda _plan, location: self._remote(location))
         need = expected_size(self.cat, plan, choice.mode)
         plan_dir = placement.plan_dir_name(plan.name, plan.id)
         usable, self.refused = self._usable(dests, need)
@@ -112,7 +143,10 @@ class _Backup:
             self.log(note)
         recorded = recorded_paths(self.cat, plan.id)
         for d in usable:
-            self._clean(Path(d.location).expanduser(), plan_dir, recorded)
+            if is_remote(d.location):
+                self._clean_remote(self._remote(d.location), plan_dir, recorded)
+            else:
+                self._clean(Path(d.location).expanduser(), plan_dir, recorded)
         name = f"{utcnow():%Y%m%dT%H%M%SZ}-{choice.mode}-job{self.job.id}"
         self.log(f"Writing a {choice.mode} backup {name}.")
         result, usable = self._write(plan, choice, name, plan_dir, usable)
@@ -123,7 +157,7 @@ class _Backup:
         placed = self._place(result, plan_dir, name, usable)
         backup_id = record_backup(self.cat, plan, self.job.id, name, result,
                                   choice.parent_id, placed)
-        self.unrecorded = []
+        self.unrecorded, self.remote_unrecorded = [], []
         if plan.options.get("verify_after", True):
             self._verify(backup_id)
         return self._finish(backup_id, result, dests)
@@ -134,8 +168,10 @@ class _Backup:
         destination fails (full, gone), into the next. The result and the destinations left."""
         while True:
             d = usable[0]
-            self.primary = Path(d.location).expanduser()
             try:
+                if is_remote(d.location):
+                    return self._stream(plan, choice, name, plan_dir, d.location), usable
+                self.primary = Path(d.location).expanduser()
                 self.staging = placement.staging_dir(self.primary, plan_dir, plan.id, name)
                 req = RunRequest(plan.id, plan.name, list(plan.sources), list(plan.excludes),
                                  dict(plan.options), database_targets(plan, self.secrets),
@@ -144,27 +180,64 @@ class _Backup:
             except DestinationError as e:
                 if len(usable) == 1:
                     raise
-                if self.staging is not None:
+                if self.staging is not None and self.primary is not None:
                     placement.discard(self.primary, self.staging)
                     self.staging = None
+                self._cleanup()
                 self.refused.append(placement.Placed(d.id, d.location, "", False, str(e)))
                 self.log(f"Writing to {d.location} failed: {e} Trying {usable[1].location}.")
                 usable = usable[1:]
 
+    def _stream(self, plan: Plan, choice: Any, name: str, plan_dir: str, location: str
+                ) -> RunResult:
+        """Write the backup straight to a remote first destination: each artifact streams
+        there as the engine writes it (what the engine writes beside, a database dump, is
+        uploaded after it). Into a staging folder, moved into place after; on S3, where an
+        object appears only once its upload completed, straight under the final names, the
+        manifest held back and uploaded last (a server-side move there copies every byte)."""
+        rc = Rclone(self._remote(location))
+        self.work = Path(tempfile.mkdtemp(prefix="backupdesk-work-"))
+        if rc.remote.kind == "s3":
+            folder = f"{plan_dir}/{name}"
+            self.remote_unrecorded.append((rc, folder))
+            self.remote_first = (rc, folder)
+            sink = remote_place.RemoteSink(rc, folder, held=self.work)
+        else:
+            folder = f"{plan_dir}/{placement.STAGING_PREFIX}p{plan.id}-{name}"
+            self.remote_staging = (rc, folder)
+            sink = remote_place.RemoteSink(rc, folder)
+        # The digests the engine would leave for a local verify have no file to stand for.
+        options = {**plan.options, "verify_after": False}
+        req = RunRequest(plan.id, plan.name, list(plan.sources), list(plan.excludes), options,
+                         database_targets(plan, self.secrets), choice.mode, name, self.work,
+                         choice.previous_manifest)
+        with redirect(self.work, sink):
+            result = self.engine.run(req, self.progress, self.cancel)
+        for a in sorted(result.artifacts, key=lambda a: a.kind == "manifest"):
+            if a.name not in sink.md5:
+                sink.put(self.work / a.name)
+        self._drop_work()
+        return replace(result, artifacts=remote_place.with_md5(result.artifacts, sink.md5))
+
     def _usable(self, dests: list[Any], need: int
                 ) -> tuple[list[Any], list[placement.Placed]]:
-        """The destinations this run can write to; the others, each with its reason."""
+        """The destinations this run can write to, local ones first (the backup is written
+        to the first); the others, each with its reason."""
         usable, refused = [], []
         for d in dests:
             try:
-                check = check_destination(d.location, need)
+                remote = is_remote(d.location)
+                check = (remote_place.check_remote(self._remote(d.location), need) if remote
+                         else check_destination(d.location, need))
                 if not check.ok:
                     raise DestinationError(check.message)
-                self._confirm_mounted(d)
+                if not remote:
+                    self._confirm_mounted(d)
                 usable.append(d)
             except DestinationError as e:
                 refused.append(placement.Placed(d.id, d.location, "", False, str(e)))
                 self.log(f"Skipping {d.location}: {e}")
+        usable.sort(key=lambda d: is_remote(d.location))
         return usable, refused
 
     def _confirm_mounted(self, d: Any) -> None:
@@ -197,24 +270,77 @@ class _Backup:
             except DestinationError as e:
                 self.log(f"Could not remove {path}, left by an interrupted run: {e}")
 
-    def _place(self, result: RunResult, plan_dir: str, name: str,
-               dests: list[Any]) -> list[placement.Placed]:
+    def _clean_remote(self, remote: Remote, plan_dir: str, recorded: set[str]) -> None:
+        """_clean at a remote destination."""
+        rc = Rclone(remote)
+        prefixes = (placement.STAGING_PREFIX, placement.PARTIAL_PREFIX)
+        try:
+            temp, unrecorded = remote_place.leftovers(rc, plan_dir, self.plan.id, recorded,
+                                                      prefixes)
+        except DestinationError as e:
+            self.log(f"Could not look for what interrupted runs left at {remote.location}: {e}")
+            return
+        killed = interrupted_jobs(self.cat, self.plan.id, unrecorded.values())
+        for rel in temp + [p for p, job_id in unrecorded.items() if job_id in killed]:
+            try:
+                rc.purge(rel)
+                self.log(f"Removed {remote.shown(rel)}, left by an interrupted run.")
+            except DestinationError as e:
+                self.log(f"Could not remove {remote.shown(rel)}, left by an interrupted run: {e}")
+
+    def _put_first(self, result: RunResult, plan_dir: str, name: str) -> str:
+        """Move the backup from its staging folder into place at the first destination."""
+        if self.remote_staging is not None:
+            rc, staging = self.remote_staging
+            final = f"{plan_dir}/{name}"
+            self.remote_unrecorded.append((rc, final))
+            remote_place.promote(rc, staging, final, [a.name for a in result.artifacts])
+            self.remote_staging = None
+            self.remote_first = (rc, final)
+            return rc.remote.shown(final)
+        if self.remote_first is not None:  # written in place (S3)
+            return self.remote_first[0].remote.shown(self.remote_first[1])
         assert self.staging is not None and self.primary is not None
         first = self.primary / plan_dir / name
         placement.promote(self.staging, first)
         self.staging = None
         self.unrecorded.append((self.primary, first))
+        return str(first)
+
+    def _copy(self, result: RunResult, plan_dir: str, name: str, first: str, d: Any) -> str:
+        """Copy the backup from the first destination to `d`; the copy's path."""
+        if not is_remote(d.location):
+            path = placement.copy_to(Path(first), result.artifacts, d.location, plan_dir,
+                                     self.plan.id, name, self.progress, self.cancel)
+            self.unrecorded.append((Path(d.location).expanduser(), path))
+            return str(path)
+        rc = Rclone(self._remote(d.location))
+        final = f"{plan_dir}/{name}"
+        partial = f"{plan_dir}/{placement.PARTIAL_PREFIX}p{self.plan.id}-{name}"
+        source, env = first, {}
+        if self.remote_first is not None:
+            source, env = self.remote_first[0].remote.at(self.remote_first[1]), dict(
+                self.remote_first[0].remote.env)
+        self.remote_unrecorded.append((rc, final))
+        try:
+            remote_place.copy_in(rc, source, env, result.artifacts, partial, final)
+        except BaseException:
+            rc.purge(partial)  # final, if the copy went there, is purged with the unrecorded
+            raise
+        return rc.remote.shown(final)
+
+    def _place(self, result: RunResult, plan_dir: str, name: str,
+               dests: list[Any]) -> list[placement.Placed]:
+        first = self._put_first(result, plan_dir, name)
         placement.pause_point("placed")
-        placed = [placement.Placed(dests[0].id, dests[0].location, str(first), True),
+        placed = [placement.Placed(dests[0].id, dests[0].location, first, True),
                   *self.refused]
         self.log(f"Stored at {first}.")
         for d in dests[1:]:
             self.cancel.raise_if_cancelled()
             try:
-                path = placement.copy_to(first, result.artifacts, d.location, plan_dir,
-                                         self.plan.id, name, self.progress, self.cancel)
-                placed.append(placement.Placed(d.id, d.location, str(path), True))
-                self.unrecorded.append((Path(d.location).expanduser(), path))
+                path = self._copy(result, plan_dir, name, first, d)
+                placed.append(placement.Placed(d.id, d.location, path, True))
                 self.log(f"Copied to {path}.")
             except DestinationError as e:
                 placed.append(placement.Placed(d.id, d.location, "", False, str(e)))
@@ -224,7 +350,8 @@ class _Backup:
     def _verify(self, backup_id: int) -> None:
         b = get_backup(self.cat, backup_id)
         targets = [(b, loc) for loc in b.locations if loc.state != LocationState.FAILED.value]
-        report = verify_locations(targets, progress=self.progress, cancel=self.cancel)
+        report = verify_locations(targets, progress=self.progress, cancel=self.cancel,
+                                  remotes=lambda _plan, location: self._remote(location))
         store_report(self.cat, report)
         for r in report.locations:
             self.log(f"Verified {r.path}: {r.state}.")

@@ -11,9 +11,12 @@ from core.backups import BackupInfo, chain_of, get_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import LocationState
 from core.destinations import CopyMismatch, copy_file_atomic
-from core.errors import EngineError, UsageError
+from core.errors import DestinationError, EngineError, UsageError
 from core.fmt import count, human_bytes
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
+from core.remote.fetch import RemoteMismatch, download
+from core.remote.location import is_remote, relative
+from core.remote.resolve import Resolve, for_catalogue
 
 REPORT_EVERY = 0.2  # seconds between progress reports (each one is a Qt signal in the GUI)
 
@@ -55,11 +58,12 @@ def copy_out(cat: Catalogue, backup_id: int, to: Path, *, chain: bool = False,
     todo = [(b, a) for b in items for a in b.artifacts]
     meter = _CopyMeter(progress, sum(a.size for _, a in todo), len(todo))
     meter.report(force=True)
+    remotes = for_catalogue(cat)
     for b, a in todo:
         folder = to / b.name
         folder.mkdir(parents=True, exist_ok=True)
         meter.current = a.name
-        out.append(_copy_one(b, a.name, a.sha256, folder, cancel, meter))
+        out.append(_copy_one(b, a.name, a.sha256, folder, cancel, meter, remotes))
         meter.files += 1
         meter.report(force=True)
     return out
@@ -84,11 +88,23 @@ class Copied:
 
 
 def _copy_one(b: BackupInfo, name: str, sha256: str, folder: Path,
-              cancel: CancelToken, meter: _CopyMeter) -> Path:
+              cancel: CancelToken, meter: _CopyMeter, remotes: Resolve) -> Path:
     tried = []
     start = meter.bytes
-    for loc in b.locations:
+    for loc in sorted(b.locations, key=lambda loc: is_remote(loc.destination)):
         if loc.state not in (LocationState.OK.value, LocationState.UNVERIFIED.value):
+            continue
+        if is_remote(loc.destination):
+            meter.bytes = start
+            art = next(a for a in b.artifacts if a.name == name)
+            try:
+                return download(remotes(b.plan_id, loc.destination),
+                                f"{relative(loc.destination, loc.path)}/{name}", art,
+                                folder / name, cancel, meter.add)
+            except RemoteMismatch:
+                tried.append(f"{loc.destination}: corrupt")
+            except DestinationError as e:
+                tried.append(f"{loc.destination}: {e}")
             continue
         src = Path(loc.path) / name
         if not src.is_file():

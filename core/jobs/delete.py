@@ -17,6 +17,9 @@ from core.destinations import require_mounted, safe_delete
 from core.engines import keeps_repository
 from core.errors import BackupDeskError, DestinationError
 from core.fmt import count
+from core.remote.location import is_remote, relative
+from core.remote.rclone import Rclone
+from core.remote.resolve import Resolve, for_catalogue
 
 
 def deletion_set(cat: Catalogue, backup_id: int) -> list[BackupInfo]:
@@ -41,13 +44,19 @@ class DeleteReport:
     error_kind: str | None = None  # core.errors' kind of the first error
 
 
-def _roots(cat: Catalogue, plan_id: int | None) -> dict[int, tuple[Path, str | None]]:
-    """The plan's destination folders by id, each with its marker id (None for one set up by
-    a version without markers)."""
+def _roots(cat: Catalogue, plan_id: int | None) -> dict[int, tuple[str, str | None]]:
+    """The plan's destinations by id, each with its marker id (None for a remote one, or one
+    set up by a version without markers)."""
     if plan_id is None:
         return {}
-    return {d.id: (Path(d.location).expanduser(), (d.options or {}).get("marker"))
+    return {d.id: (d.location, (d.options or {}).get("marker"))
             for d in destinations_of(cat, plan_id)}
+
+
+def _delete_remote(remotes: Resolve, plan_id: int | None, location: str, path: str) -> bool:
+    """Delete a backup's folder at a remote destination, only strictly inside it."""
+    rel = relative(location, path)  # refuses the destination itself and anything outside
+    return Rclone(remotes(plan_id, location)).purge(rel)
 
 
 def _unmounted(root: Path, marker: str | None) -> str | None:
@@ -82,6 +91,7 @@ def delete_backups(cat: Catalogue, backup_id: int, *, files: bool) -> DeleteRepo
 def _delete_files(cat: Catalogue, b: BackupInfo, report: DeleteReport) -> bool:
     """Delete the backup's folder at each destination; False if any copy was kept."""
     roots = _roots(cat, b.plan_id)
+    remotes = for_catalogue(cat)
     done = True
 
     def kept(error: str) -> None:
@@ -99,12 +109,17 @@ def _delete_files(cat: Catalogue, b: BackupInfo, report: DeleteReport) -> bool:
             kept(f"Kept {loc.path}: {loc.destination} is no longer a destination of plan "
                  f"{b.plan!r}.")
             continue
-        root = known[0]
-        if why := _unmounted(*known):
+        location, marker = known
+        root = Path(location).expanduser()
+        if not is_remote(location) and (why := _unmounted(root, marker)):
             kept(f"Kept {loc.path}: {why}")
             continue
         try:
-            if safe_delete(root, Path(loc.path)):
+            if is_remote(location):
+                gone = _delete_remote(remotes, b.plan_id, location, loc.path)
+            else:
+                gone = safe_delete(root, Path(loc.path))
+            if gone:
                 report.removed_paths.append(loc.path)
             set_location_state(cat, loc.id, LocationState.DELETED.value)
         except BackupDeskError as e:

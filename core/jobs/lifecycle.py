@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.catalogue.db import Catalogue
+from core.catalogue.dbapi import unreachable
 from core.catalogue.jobs import (
     HEARTBEAT_EVERY,
     append_log,
@@ -30,6 +31,7 @@ from core.catalogue.jobs import (
 )
 from core.catalogue.models import JobStatus, JobTrigger, Plan
 from core.errors import BackupDeskError, CancelledError
+from core.jobs import pending
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 from core.timeutil import utcnow
 
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 
 INTERNAL = "internal"
 LOG_FLUSH_EVERY = 1.0  # seconds; a short job costs two log writes, not one per line
+FINISH_TRIES = 4
+FINISH_PAUSE = 2.0  # seconds between tries to finish a job whose catalogue is unreachable
 
 
 def error_kind(e: BaseException) -> str:
@@ -165,14 +169,25 @@ class Job:
         with self._lock:
             self._pending.extend(f"{stamp} {ln}" for ln in lines)
         if time.monotonic() - self._flushed_at >= LOG_FLUSH_EVERY:
-            self.flush()
+            try:
+                self.flush()
+            except Exception:  # kept for the next flush (the catalogue may be back by then)
+                log.warning("log of job %s not written yet", self.id, exc_info=True)
 
     def flush(self) -> None:
         with self._lock:  # the heartbeat thread flushes too
             lines, self._pending = self._pending, []
             self._flushed_at = time.monotonic()
             if lines:
-                append_log(self.cat, self.id, "\n".join(lines))
+                try:
+                    append_log(self.cat, self.id, "\n".join(lines))
+                except BaseException:
+                    self._pending[:0] = lines
+                    raise
+
+    def unwritten_log(self) -> str:
+        with self._lock:
+            return "\n".join(self._pending)
 
     def _beat(self) -> None:
         self.flush()
@@ -206,6 +221,28 @@ class _Heartbeat:
         self._thread.join()
 
 
+def _record_end(j: Job, end: JobEnd) -> None:
+    """Write the job's last log lines and finish it. While the catalogue is unreachable (a
+    server restarting: tried for about FINISH_TRIES * FINISH_PAUSE seconds), its outcome is
+    kept on this machine and recorded when the catalogue answers again (core.jobs.pending)."""
+    for attempt in range(FINISH_TRIES):
+        try:
+            j.flush()
+            finish_job(j.cat, j.id, end.status, error=end.error, bytes=end.bytes,
+                       files=end.files, details=end.details or None)
+            return
+        except Exception as e:
+            if unreachable(e) is None:
+                raise
+            if attempt < FINISH_TRIES - 1:
+                time.sleep(FINISH_PAUSE)
+    kept = pending.keep(j.cat, pending.Pending(
+        "", j.id, end.status.value, end.error, end.bytes, end.files, dict(end.details),
+        j.unwritten_log()))
+    log.warning("catalogue unreachable when job %s ended %s: its outcome is kept in %s and "
+                "recorded when the catalogue answers again", j.id, end.status.value, kept)
+
+
 @contextmanager
 def job(cat: Catalogue, *, kind: str, engine: str, plan: Plan | None = None,
         plan_id: int | None = None, plan_name: str = "",
@@ -236,15 +273,11 @@ def job(cat: Catalogue, *, kind: str, engine: str, plan: Plan | None = None,
         text, kind_of = error_text(e), error_kind(e)
         if kind_of == INTERNAL:
             log.error("job %s failed", job_id, exc_info=e)
-        try:
-            j.log(f"{'Cancelled' if status is JobStatus.CANCELLED else 'Failed'}: {text}")
-            j.flush()
-        finally:
-            details = {**j.end.details, "error_kind": kind_of}
-            finish_job(cat, job_id, status, error=text, bytes=j.end.bytes, files=j.end.files,
-                       details=details)
-            _tell(JobEvent("finished", job_id, kind, engine, plan_id, plan_name, trigger,
-                           status.value, text, kind_of, details))
+        j.log(f"{'Cancelled' if status is JobStatus.CANCELLED else 'Failed'}: {text}")
+        details = {**j.end.details, "error_kind": kind_of}
+        _record_end(j, JobEnd(status, text, j.end.bytes, j.end.files, details))
+        _tell(JobEvent("finished", job_id, kind, engine, plan_id, plan_name, trigger,
+                       status.value, text, kind_of, details))
         raise
     beat.stop()
     end = j.end
@@ -253,11 +286,7 @@ def job(cat: Catalogue, *, kind: str, engine: str, plan: Plan | None = None,
             fn(j)
         except Exception:
             log.exception("job finisher %r failed on job %s", fn, job_id)
-    try:
-        j.log(f"Finished: {end.status.value}.")
-        j.flush()
-    finally:
-        finish_job(cat, job_id, end.status, error=end.error, bytes=end.bytes, files=end.files,
-                   details=end.details or None)
+    j.log(f"Finished: {end.status.value}.")
+    _record_end(j, end)
     _tell(JobEvent("finished", job_id, kind, engine, plan_id, plan_name, trigger,
                    end.status.value, end.error, None, dict(end.details)))

@@ -4,11 +4,13 @@ dump into a database; a backup of an engine that keeps its own repository is ext
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core import crypto
 from core.backups import BackupInfo, artifact_path, chain_of, get_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobKind, JobStatus, JobTrigger
@@ -20,8 +22,10 @@ from core.engines.archive.restore import check_target, restore_tree, select
 from core.engines.dumps import ops as dumps
 from core.errors import EngineError, UsageError
 from core.fmt import count
+from core.hosts import check_readable_here
 from core.jobs.lifecycle import job
 from core.progress import CancelToken, ProgressCallback, no_progress
+from core.remote.resolve import Resolve, for_catalogue
 from core.run_prep import read_manifest
 from core.verify import hash_file
 
@@ -44,9 +48,12 @@ class RestoreResult:
                 "problems": self.problems}
 
 
-def chain_archives(cat: Catalogue, b: BackupInfo) -> Callable[[str], Path]:
-    """Where the files archive of each backup of b's chain is, by backup name."""
+def chain_archives(cat: Catalogue, b: BackupInfo, remotes: Resolve | None = None
+                   ) -> Callable[[str], Path]:
+    """Where the files archive of each backup of b's chain is, by backup name (an archive at
+    a remote destination is downloaded first)."""
     chain = {x.name: x for x in chain_of(cat, b.id)}
+    remotes = remotes or for_catalogue(cat)
 
     def open_archive(name: str) -> Path:
         owner = chain.get(name)
@@ -55,7 +62,7 @@ def chain_archives(cat: Catalogue, b: BackupInfo) -> Callable[[str], Path]:
         arts = [a for a in owner.artifacts if a.kind == "files"]
         if not arts:
             raise EngineError(f"Backup {owner.id} has no files archive.")
-        return artifact_path(owner, arts[0].name)
+        return artifact_path(owner, arts[0].name, remotes)
 
     return open_archive
 
@@ -85,12 +92,13 @@ def restore_backup(cat: Catalogue, backup_id: int, *, to: Path | None = None,
         raise UsageError("Restore needs either a target folder (--to) or --into-database.")
     if to is not None:
         check_target(to, overwrite)
+    check_readable_here(cat, b)
     with job(cat, kind=JobKind.RESTORE.value, engine=b.engine, plan_id=b.plan_id,
              plan_name=b.plan, trigger=trigger, details={"backup_id": b.id},
              progress=progress, cancel=cancel) as j:
         result = RestoreResult(j.id, b.id)
         if into_database is not None:
-            _load(b, into_database, dump, j.cancel)
+            _load(b, into_database, dump, j.cancel, for_catalogue(cat))
             result.loaded_into = dumps.redact(into_database)
             j.log(f"Loaded into {result.loaded_into}.")
         else:
@@ -110,7 +118,8 @@ def restore_backup(cat: Catalogue, backup_id: int, *, to: Path | None = None,
 def _restore_files(cat: Catalogue, b: BackupInfo, to: Path, paths: list[str],
                    progress: ProgressCallback, cancel: CancelToken,
                    result: RestoreResult, numeric_owner: bool) -> None:
-    manifest = read_manifest(b)
+    remotes = for_catalogue(cat)
+    manifest = read_manifest(b, remotes)
     roots = manifest.get("roots", {})
     dumps_dir = DUMPS_DIR if DUMPS_DIR not in roots else f"{DUMPS_DIR}-dumps"
     db_arts = [a for a in b.artifacts if a.kind == "database"]
@@ -120,16 +129,24 @@ def _restore_files(cat: Catalogue, b: BackupInfo, to: Path, paths: list[str],
     entries = [] if paths and not tree_paths else select(manifest["entries"], tree_paths)
     if paths and not entries and not want_dumps:
         raise UsageError("Nothing in this backup matches the given paths.")
-    open_archive = chain_archives(cat, b)
+    open_archive = chain_archives(cat, b, remotes)
     if entries:
         stats = restore_tree(entries, open_archive, to, progress=progress, cancel=cancel,
-                             names=owners.Names(manifest, numeric_owner))
+                             names=owners.Names(manifest, numeric_owner),
+                             identities=manifest.identities)
         result.files, result.bytes, result.problems = stats.files, stats.bytes, stats.problems
     for a in want_dumps:
         out = to / dumps_dir
         out.mkdir(parents=True, exist_ok=True)
+        if a.name.endswith(crypto.SUFFIX):  # checked as stored, then decrypted
+            plain = out / a.name.removesuffix(crypto.SUFFIX)
+            result.bytes += crypto.decrypt_file(_checked_dump(b, a, remotes), plain,
+                                                manifest.identities,
+                                                f"The dump {a.name} of backup {b.id}")
+            result.dumps.append(str(plain))
+            continue
         try:
-            copied = copy_file_atomic(artifact_path(b, a.name), out / a.name, cancel,
+            copied = copy_file_atomic(artifact_path(b, a.name, remotes), out / a.name, cancel,
                                       expect_sha256=a.sha256)
         except CopyMismatch as e:
             raise EngineError(f"The dump {a.name} of backup {b.id} is damaged.") from e
@@ -137,7 +154,17 @@ def _restore_files(cat: Catalogue, b: BackupInfo, to: Path, paths: list[str],
         result.bytes += copied.size
 
 
-def _load(b: BackupInfo, url: str, name: str | None, cancel: CancelToken) -> None:
+def _checked_dump(b: BackupInfo, art: Artifact, remotes: Resolve) -> Path:
+    """The dump's file at a healthy destination (from a remote one, a checked download), its
+    SHA-256 checked."""
+    path = artifact_path(b, art.name, remotes)
+    if hash_file(path)[1] != art.sha256:
+        raise EngineError(f"The dump {art.name} of backup {b.id} at {path.parent} is damaged.")
+    return path
+
+
+def _load(b: BackupInfo, url: str, name: str | None, cancel: CancelToken,
+          remotes: Resolve) -> None:
     target = dumps.parse(url)
     candidates = [a for a in b.artifacts if a.kind == "database"
                   and (a.name == name if name else a.meta.get("kind") == target.kind)]
@@ -151,7 +178,12 @@ def _load(b: BackupInfo, url: str, name: str | None, cancel: CancelToken) -> Non
     if art.meta.get("kind") != target.kind:
         raise UsageError(f"{art.name} is a {art.meta.get('kind')} dump; it cannot be loaded "
                          f"into a {target.kind} database.")
-    path = artifact_path(b, art.name)
-    if hash_file(path)[1] != art.sha256:
-        raise EngineError(f"The dump {art.name} of backup {b.id} at {path.parent} is damaged.")
-    dumps.load(target, path, cancel)
+    path = _checked_dump(b, art, remotes)
+    if not art.name.endswith(crypto.SUFFIX):
+        dumps.load(target, path, cancel)
+        return
+    keys = read_manifest(b, remotes).identities
+    with tempfile.TemporaryDirectory(prefix="backupdesk-load-") as tmp:
+        plain = Path(tmp) / art.name.removesuffix(crypto.SUFFIX)
+        crypto.decrypt_file(path, plain, keys, f"The dump {art.name} of backup {b.id}")
+        dumps.load(target, plain, cancel)

@@ -23,6 +23,7 @@ from core.jobs.lifecycle import job
 from core.jobs.restore import chain_archives
 from core.plans import get_plan
 from core.progress import CancelToken
+from core.remote.resolve import for_catalogue
 from core.run_prep import read_manifest
 from core.verify import hash_file
 
@@ -101,7 +102,7 @@ def run_restore_check(cat: Catalogue, plan_name: str, *, count: int = SAMPLE,
 
 def _run(cat: Catalogue, b: BackupInfo, count: int, cancel: CancelToken,
          result: RestoreCheckResult) -> None:
-    manifest = read_manifest(b)
+    manifest = read_manifest(b, for_catalogue(cat))
     chosen = sample(manifest["entries"], count, b.id)
     open_archive = chain_archives(cat, b)
     with tempfile.TemporaryDirectory(prefix="backupdesk-restore-test-") as tmp:
@@ -109,7 +110,8 @@ def _run(cat: Catalogue, b: BackupInfo, count: int, cancel: CancelToken,
         for e in chosen:
             (target / e["path"]).parent.mkdir(parents=True, exist_ok=True)
         stats = restore_tree(chosen, open_archive, target, progress=lambda p: None,
-                             cancel=cancel, names=Names(manifest))
+                             cancel=cancel, names=Names(manifest),
+                             identities=manifest.identities)
         result.problems += stats.problems
         for e in chosen:
             problem = compare(e, target / e["path"])

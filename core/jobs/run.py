@@ -12,6 +12,7 @@ from core.catalogue.enums import JobTrigger
 from core.config import AppPaths
 from core.engines import keeps_repository
 from core.errors import ConfigError
+from core.hosts import check_runs_here
 from core.jobs.outcome import RunOutcome
 from core.plans import get_plan
 from core.progress import CancelToken, ProgressCallback, no_progress
@@ -23,12 +24,14 @@ __all__ = ["RunOutcome", "run_plan"]
 def run_plan(cat: Catalogue, paths: AppPaths, plan_name: str, *, mode: str = "auto",
              trigger: str = JobTrigger.MANUAL.value, requested_by: str | None = None,
              progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
-             secrets: SecretStore | None = None) -> RunOutcome:
-    """Run the plan now. LockedError if it is running anywhere; else an outcome, never raising
-    for a failed run (its error is in the outcome and in the job)."""
+             secrets: SecretStore | None = None, here: bool = False) -> RunOutcome:
+    """Run the plan now. LockedError if it is running anywhere, ConfigError (and no job) if it
+    belongs to another host and `here` is not given; else an outcome, never raising for a
+    failed run (its error is in the outcome and in the job)."""
     if mode not in ("auto", "full", "incremental"):
         raise ConfigError(f"Unknown run mode {mode!r}.")
     plan = get_plan(cat, plan_name)
+    check_runs_here(plan, here=here)
     if keeps_repository(plan.engine):
         from core.jobs import repository
 

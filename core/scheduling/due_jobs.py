@@ -15,7 +15,7 @@ from core.backups import BackupFilter, list_backups
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobTrigger
 from core.catalogue.history import job_rows
-from core.catalogue.jobs import failed_since, newest_job_id
+from core.catalogue.jobs import failed_since, newest_job_id, plan_lock_key, record_skipped
 from core.config import AppPaths
 from core.engines import keeps_repository
 from core.errors import BackupDeskError, LockedError
@@ -90,7 +90,9 @@ def execute(cat: Catalogue, paths: AppPaths, due: Due,
         done = fn(cat, paths, due)
     except LockedError as e:
         log.info("scheduled %s of %s skipped: %s", due.kind, due.plan, e)
-        return Finished(due, None, "skipped", str(e))
+        job_id = record_skipped(cat, kind=due.kind, plan_id=due.plan_id, plan_name=due.plan,
+                                lock_key=plan_lock_key(due.plan_id))
+        return Finished(due, job_id, "skipped", str(e))
     except BackupDeskError as e:
         log.warning("scheduled %s of %s failed: %s", due.kind, due.plan, e)
         done = Finished(due, None, "error", str(e))

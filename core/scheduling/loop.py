@@ -19,6 +19,9 @@ from typing import Any, Protocol
 from core.catalogue import schedules as rows
 from core.catalogue.db import Catalogue
 from core.catalogue.dbapi import to_datetime
+from core.catalogue.jobs import recover_interrupted
+from core.hosts import this_host
+from core.jobs import pending
 from core.scheduling import due_times
 from core.timeutil import to_aware
 
@@ -101,7 +104,11 @@ class Scheduler:
         """Start what is due; the seconds until the next due time (at most max_sleep)."""
         now = self.clock.now()
         soonest: datetime | None = None
-        for a in rows.active_schedules(self.cat):
+        # Jobs of a host or process that died stop blocking their plans without anyone having
+        # to open the catalogue again.
+        recover_interrupted(self.cat)
+        pending.record(self.cat)  # outcomes of jobs that ended while the catalogue was away
+        for a in rows.active_schedules(self.cat, this_host()):  # only this host's plans
             try:
                 z = due_times.zone(a.timezone)
                 nxt = self._handle(a.id, a.plan_id, a.plan, a.kind, a.expression, z,

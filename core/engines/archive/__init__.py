@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from pathlib import Path
 
+from core import crypto
 from core.checksum import remember_written
 from core.destinations import atomic_file
 from core.engines.api import Artifact, RunRequest, RunResult
@@ -12,7 +14,7 @@ from core.engines.archive import manifest as mf
 from core.engines.archive.create import write_archive
 from core.engines.archive.gcquiet import rare_collections
 from core.engines.archive.scan import start
-from core.engines.archive.tarstream import archive_suffix
+from core.engines.archive.tarstream import HashingSink, archive_suffix
 from core.engines.compression import ARCHIVE
 from core.engines.dumps import ops as dumps
 from core.progress import CancelToken, Progress, ProgressCallback
@@ -31,6 +33,21 @@ def file_sha256(path: Path, chunk: int = 4 << 20) -> str:
     return h.hexdigest()
 
 
+def _dump(db: dumps.DbUrl, path: Path, to: str | None, cancel: CancelToken) -> tuple[int, str]:
+    """Dump into `path`: the size and SHA-256 as stored. Encrypted, the plain dump is written
+    in a temporary folder of this computer, never at the destination."""
+    if not to:
+        dumps.dump(db, path, cancel)
+        return path.stat().st_size, file_sha256(path)
+    with tempfile.TemporaryDirectory(prefix="backupdesk-dump-") as tmp:
+        plain = Path(tmp) / path.name.removesuffix(crypto.SUFFIX)
+        dumps.dump(db, plain, cancel)
+        with atomic_file(path) as f:
+            sink = HashingSink(f)
+            crypto.encrypt_file(plain, sink, to)
+        return sink.size, sink.h.hexdigest()
+
+
 def wants(options: dict[str, object], part: str) -> bool:
     include = str(options.get("include", "both"))
     return include in ("both", part)
@@ -46,6 +63,9 @@ class ArchiveEngine:
     def _run(self, req: RunRequest, progress: ProgressCallback, cancel: CancelToken) -> RunResult:
         opts = req.options
         compression = str(opts.get("compression", ARCHIVE.default))
+        # An encrypted plan's public key: files and dumps are age-encrypted to it as written.
+        to = opts.get("encrypt") if isinstance(opts.get("encrypt"), str) else None
+        suffix = crypto.SUFFIX if to else ""
         previous = req.previous_manifest if req.mode == "incremental" else None
         result = RunResult(type="incremental" if previous else "full", artifacts=[])
         entries: list[mf.Entry | mf.Encoded] = []
@@ -62,9 +82,9 @@ class ArchiveEngine:
             found = start(req.sources)
             cancel.raise_if_cancelled()
             roots = found.roots
-            name = FILES_BASENAME + archive_suffix(compression)
+            name = FILES_BASENAME + archive_suffix(compression) + suffix
             out = write_archive(found, req.excludes, req.work_dir / name, compression,
-                                req.backup_name, previous, progress, cancel)
+                                req.backup_name, previous, progress, cancel, to)
             entries, deleted, changed, writer = out.entries, out.deleted, out.changed, out.writer
             users.update((str(k), v) for k, v in out.owners.users.items() if v)
             groups.update((str(k), v) for k, v in out.owners.groups.items() if v)
@@ -81,20 +101,20 @@ class ArchiveEngine:
                                      target.password)
                 name = db.dump_name(i)
                 progress(Progress("dumping", current=name, message=f"Dumping the {db.label}"))
-                path = req.work_dir / name
-                dumps.dump(db, path, cancel)
+                size, sha = _dump(db, req.work_dir / (name + suffix), to, cancel)
                 result.artifacts.append(Artifact(
-                    name, "database", path.stat().st_size, file_sha256(path),
-                    {"url": db.redacted, "kind": db.kind}))
+                    name + suffix, "database", size, sha, {"url": db.redacted, "kind": db.kind}))
         cancel.raise_if_cancelled()
         manifest = mf.build(
             backup_name=req.backup_name, type_=result.type,
             parent=previous["backup"] if previous else None, roots=roots, entries=entries,
             deleted=deleted, changed=changed, created_at=iso(utcnow()) or "",
             artifacts=[a.to_json() for a in result.artifacts], warnings=result.warnings,
-            users=users, groups=groups,
+            users=users, groups=groups, plan=req.plan_name,
         )
         data = mf.dumps(manifest)
+        if to:
+            data = crypto.seal(data, to)
         with atomic_file(req.work_dir / mf.MANIFEST_NAME) as f:
             f.write(data)
         result.artifacts.append(Artifact(mf.MANIFEST_NAME, "manifest", len(data),

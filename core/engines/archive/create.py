@@ -12,6 +12,7 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
+from core.crypto import encrypting
 from core.destinations import atomic_file
 from core.engines.archive import extras, native
 from core.engines.archive import manifest as mf
@@ -328,8 +329,10 @@ class _Todo:
 
 def write_archive(found: Scan, excludes: list[str], out_path: Path, compression: str,
                   backup_name: str, previous: dict[str, Any] | None,
-                  progress: ProgressCallback, cancel: CancelToken) -> ArchiveOutcome:
-    """Full if `previous` is None, else only what changed since `previous` (a manifest).
+                  progress: ProgressCallback, cancel: CancelToken,
+                  encrypt_to: str | None = None) -> ArchiveOutcome:
+    """Full if `previous` is None, else only what changed since `previous` (a manifest);
+    age-encrypted to the recipient `encrypt_to` when given (the digest is the stored bytes').
 
     `found` comes from scan.start(): its folders are walked here (see feed.py), so scan warnings
     land in found.warnings and the items in found.items.
@@ -338,22 +341,23 @@ def write_archive(found: Scan, excludes: list[str], out_path: Path, compression:
     fast = _fastpack is not None
     with Feed(found, excludes, live=fast) as feed, atomic_file(out_path) as f:
         sink = HashingSink(f.raw if hasattr(f, "raw") else f)
-        comp = open_compressor(compression, sink)
-        with Pipe(comp, BATCH) as pipe:
-            w = _Writer(TarWriter(pipe), backup_name, progress, cancel)
-            write = _FastLoop(w, pipe).write if fast else w.write
-            taken = written = 0
-            done = False
-            while not done:
-                n, done = feed.wait(taken)
-                todo.take(found.items[taken:n])
-                taken = n
-                if done:  # the totals are known from here on
-                    w.files_total, w.bytes_total = todo.files, todo.bytes
-                written = write(todo, written)
-            w.tar.finish()
-            pipe.close()
-        comp.close()
+        with encrypting(sink, encrypt_to) as out:
+            comp = open_compressor(compression, out)
+            with Pipe(comp, BATCH) as pipe:
+                w = _Writer(TarWriter(pipe), backup_name, progress, cancel)
+                write = _FastLoop(w, pipe).write if fast else w.write
+                taken = written = 0
+                done = False
+                while not done:
+                    n, done = feed.wait(taken)
+                    todo.take(found.items[taken:n])
+                    taken = n
+                    if done:  # the totals are known from here on
+                        w.files_total, w.bytes_total = todo.files, todo.bytes
+                    written = write(todo, written)
+                w.tar.finish()
+                pipe.close()
+            comp.close()
         cancel.raise_if_cancelled()
     w.report("", force=True)
     seen = {i.path for i in found.items} if todo.prev else set()

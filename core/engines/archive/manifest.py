@@ -52,10 +52,12 @@ def build(*, backup_name: str, type_: str, parent: str | None, roots: dict[str, 
           entries: list[Entry | Encoded], deleted: list[str], changed: int, created_at: str,
           artifacts: list[dict[str, Any]], warnings: list[str],
           users: dict[str, str] | None = None,
-          groups: dict[str, str] | None = None) -> dict[str, Any]:
-    """`users` and `groups` name the entries' uid and gid (by id as a string), once for all."""
+          groups: dict[str, str] | None = None, plan: str = "") -> dict[str, Any]:
+    """`users` and `groups` name the entries' uid and gid (by id as a string), once for all;
+    `plan` is the plan's name (what `backupdesk import` files the backup under)."""
     return {
-        "format": FORMAT, "version": VERSION, "backup": backup_name, "type": type_,
+        "format": FORMAT, "version": VERSION, "backup": backup_name, "plan": plan,
+        "type": type_,
         "parent": parent, "created_at": created_at, "roots": roots,
         "changed": changed, "deleted": deleted, "warnings": warnings,
         "artifacts": artifacts, "users": users or {}, "groups": groups or {},
@@ -79,11 +81,17 @@ def dumps(manifest: dict[str, Any]) -> bytes:
 
 
 class Loaded(dict[str, Any]):
-    """A manifest as read (check()ed), with the bytes it was read from."""
+    """A manifest as read (check()ed), with the bytes it was read from (decrypted) and, for an
+    encrypted backup, the age identity that opened it (its archives and dumps open with it)."""
 
-    def __init__(self, data: dict[str, Any], raw: bytes) -> None:
+    def __init__(self, data: dict[str, Any], raw: bytes, key: Any = None) -> None:
         super().__init__(data)
         self._raw = raw
+        self.key = key
+
+    @property
+    def identities(self) -> list[Any]:
+        return [self.key] if self.key is not None else []
 
     def raw_entries(self) -> list[Encoded] | None:
         """Each entry's JSON as it stands in the file, in order, so that an unchanged entry is

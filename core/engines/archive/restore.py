@@ -10,14 +10,15 @@ import os
 import secrets
 import stat
 import tarfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 import zstandard
 
+from core import crypto
 from core.engines.archive import extras, owners
 from core.engines.archive.scan import DIR, FILE, SYMLINK
 from core.engines.compression import ARCHIVE
@@ -40,24 +41,28 @@ class RestoreStats:
 
 
 @contextmanager
-def open_tar_stream(path: Path) -> Iterator[tarfile.TarFile]:
-    raw = open(path, "rb")  # noqa: SIM115
-    stream: IO[bytes] | Any
-    try:
-        algo = ARCHIVE.of_file(path.name)
-        if algo == "zstd":
-            stream = zstandard.ZstdDecompressor().stream_reader(raw, read_size=CHUNK)
-        elif algo == "gzip":
-            stream = gzip.GzipFile(fileobj=raw, mode="rb")
-        else:
-            stream = raw
-        with tarfile.open(fileobj=stream, mode="r|", encoding="utf-8",
-                          errors="surrogateescape") as tf:
-            yield tf
-    except (tarfile.TarError, zstandard.ZstdError, EOFError) as e:
-        raise EngineError(f"The archive {path} is damaged ({e}).") from e
-    finally:
-        raw.close()
+def open_tar_stream(path: Path, identities: Sequence[Any] = ()) -> Iterator[tarfile.TarFile]:
+    """The archive's tar stream; an encrypted one (`.age`) is decrypted with `identities`."""
+    with ExitStack() as stack:
+        raw: Any = stack.enter_context(open(path, "rb"))
+        name = path.name
+        if name.endswith(crypto.SUFFIX):
+            name = name.removesuffix(crypto.SUFFIX)
+            raw = stack.enter_context(crypto.decrypting(raw, identities, f"The archive {path}"))
+        stream: IO[bytes] | Any
+        try:
+            algo = ARCHIVE.of_file(name)
+            if algo == "zstd":
+                stream = zstandard.ZstdDecompressor().stream_reader(raw, read_size=CHUNK)
+            elif algo == "gzip":
+                stream = gzip.GzipFile(fileobj=raw, mode="rb")
+            else:
+                stream = raw
+            with tarfile.open(fileobj=stream, mode="r|", encoding="utf-8",
+                              errors="surrogateescape") as tf:
+                yield tf
+        except (tarfile.TarError, zstandard.ZstdError, EOFError) as e:
+            raise EngineError(f"The archive {path} is damaged ({e}).") from e
 
 
 def select(entries: list[dict[str, Any]], paths: list[str]) -> list[dict[str, Any]]:
@@ -214,20 +219,23 @@ class _Target:
 
 def restore_tree(entries: list[dict[str, Any]], open_archive: OpenArchive, target: Path, *,
                  progress: ProgressCallback, cancel: CancelToken,
-                 names: owners.Names | None = None) -> RestoreStats:
+                 names: owners.Names | None = None,
+                 identities: Sequence[Any] = ()) -> RestoreStats:
     """Restores what it can; each entry that fails is in stats.problems, the rest restored.
-    As root, owners too, by `names` (the manifest's owner names; by number without them)."""
+    As root, owners too, by `names` (the manifest's owner names; by number without them).
+    Encrypted archives open with `identities` (age)."""
     stats = RestoreStats()
     t = _Target(target, names or owners.Names())
     try:
-        _restore(t, entries, open_archive, stats, progress, cancel)
+        _restore(t, entries, open_archive, stats, progress, cancel, identities)
     finally:
         t.close()
     return stats
 
 
 def _restore(t: _Target, entries: list[dict[str, Any]], open_archive: OpenArchive,
-             stats: RestoreStats, progress: ProgressCallback, cancel: CancelToken) -> None:
+             stats: RestoreStats, progress: ProgressCallback, cancel: CancelToken,
+             identities: Sequence[Any]) -> None:
     dirs = [e for e in entries if e["type"] == DIR]
     files = [e for e in entries if e["type"] == FILE]
     links = [e for e in entries if e["type"] == SYMLINK]
@@ -262,7 +270,7 @@ def _restore(t: _Target, entries: list[dict[str, Any]], open_archive: OpenArchiv
             for group in wanted.values():
                 stats.problems.extend(f"Cannot restore {e['path']}: {err}" for e in group)
             continue
-        with open_tar_stream(archive) as tf:
+        with open_tar_stream(archive, identities) as tf:
             for member in tf:
                 group = wanted.pop(member.name, [])
                 if not group or not member.isfile():

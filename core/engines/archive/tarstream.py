@@ -53,11 +53,12 @@ class HashingSink:
         self.f.flush()
 
 
-def open_compressor(spec: str, sink: HashingSink) -> Any:
+def open_compressor(spec: str, sink: Any) -> Any:
+    """`sink`: the HashingSink, or an encrypter in front of it."""
     algo, level = parse_compression(spec)
     if algo == "zstd":
         cctx = zstandard.ZstdCompressor(level=level or 3, threads=-1)
-        return cctx.stream_writer(sink, write_size=1 << 20,  # type: ignore[arg-type]
+        return cctx.stream_writer(sink, write_size=1 << 20,
                                   closefd=False)
     if algo == "gzip":
         return gzip.GzipFile(fileobj=sink, mode="wb",
@@ -66,11 +67,11 @@ def open_compressor(spec: str, sink: HashingSink) -> Any:
 
 
 class _Passthrough:
-    def __init__(self, sink: HashingSink) -> None:
+    def __init__(self, sink: Any) -> None:
         self.sink = sink
 
     def write(self, data: Any) -> int:
-        return self.sink.write(data)
+        return int(self.sink.write(data))
 
     def close(self) -> None:
         pass

@@ -21,6 +21,7 @@ from core.jobs.repository import break_lock, check
 from core.jobs.restore import DUMPS_DIR, restore_backup
 from core.jobs.verify import verify_backups
 from core.progress import Progress, no_progress
+from core.remote.resolve import for_catalogue
 from core.run_prep import read_manifest
 from gui.context import AppContext
 from gui.errors import error_text
@@ -60,7 +61,7 @@ def needs_overwrite(folder: Path) -> bool:
 def read_paths(cat: Catalogue, backup_id: int) -> list[str]:
     """Every path of the backup's tree (from its manifest), then its dumps under databases/."""
     b = get_backup(cat, backup_id)
-    entries = read_manifest(b).get("entries", [])
+    entries = read_manifest(b, for_catalogue(cat)).get("entries", [])
     paths = [str(e["path"]) for e in entries]
     paths += [f"{DUMPS_DIR}/{a.name}" for a in b.artifacts if a.kind == "database"]
     return paths

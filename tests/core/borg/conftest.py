@@ -89,7 +89,8 @@ def sshd(tmp_path: Path) -> Iterator[Sshd]:
         f"AuthorizedKeysFile {d / 'authorized_keys'}", "StrictModes no", "UsePAM no",
         "PasswordAuthentication no", "KbdInteractiveAuthentication no",
         "PubkeyAuthentication yes", "PermitRootLogin prohibit-password",
-        f"PidFile {d / 'sshd.pid'}", "LogLevel INFO", "",
+        f"PidFile {d / 'sshd.pid'}", "LogLevel INFO",
+        "Subsystem sftp internal-sftp", "",  # SFTP destinations (tests/core/remote)
     ]))
     if os.geteuid() == 0:
         os.makedirs("/run/sshd", exist_ok=True)

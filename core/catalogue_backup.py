@@ -1,0 +1,107 @@
+"""A copy of the catalogue: `backupdesk catalogue backup`, and one at each archive plan's first
+destination after each of its runs (encrypted when the plan is), the last few kept.
+
+A SQLite catalogue is copied through SQLite's online backup API (consistent while other
+processes write), a PostgreSQL one with `pg_dump --format=custom`: the archive engine's own
+dumps (core.engines.dumps), taken into a temporary folder of this computer and then written
+under the final name atomically (age-encrypted on the way for an encrypted plan).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+from pathlib import Path
+
+from core import crypto, keys
+from core.backups import get_backup
+from core.catalogue.copies import make_standalone
+from core.catalogue.db import Catalogue
+from core.catalogue.models import Destination, LocationState, Plan
+from core.destinations import atomic_file, copy_file_atomic, require_mounted, safe_delete
+from core.engines.dumps import ops as dumps
+from core.errors import BackupDeskError, CatalogueError, DestinationError
+from core.progress import CancelToken
+from core.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+FOLDER = ".backupdesk-catalogue"  # in a destination (import and placement look past it)
+PREFIX = "catalogue-"
+KEEP = 5
+_COPY = re.compile(re.escape(PREFIX) + r"\d{8}T\d{12}Z\.(sqlite3|pgdump)(\.age)?")
+
+
+def _source(cat: Catalogue) -> dumps.DbUrl:
+    path = cat.db.sqlite_file
+    if path is not None:
+        return dumps.DbUrl("sqlite", str(path))
+    if not cat.is_sqlite:
+        return dumps.parse(cat.secret_url)
+    raise CatalogueError(f"The catalogue {cat.url} is no file or server that can be copied.")
+
+
+def backup_catalogue(cat: Catalogue, folder: Path, *, encrypt_to: str | None = None,
+                     keep: int = KEEP) -> Path:
+    """A copy of the catalogue in `folder` (created if needed); the oldest copies beyond
+    `keep` there are removed. The copy's path."""
+    src = _source(cat)
+    ext = ".sqlite3" if src.kind == "sqlite" else ".pgdump"
+    final = folder / f"{PREFIX}{utcnow():%Y%m%dT%H%M%S%fZ}{ext}"
+    if encrypt_to:
+        final = final.with_name(final.name + crypto.SUFFIX)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="backupdesk-catalogue-") as tmp:
+        plain = Path(tmp) / f"catalogue{ext}"
+        dumps.dump(src, plain, CancelToken())
+        if src.kind == "sqlite":
+            make_standalone(plain)
+        if encrypt_to:
+            with atomic_file(final) as f:
+                crypto.encrypt_file(plain, f, encrypt_to)
+        else:
+            copy_file_atomic(plain, final)
+    final.chmod(0o600)  # as private as the catalogue itself
+    rotate(folder, keep)
+    return final
+
+
+def copies(folder: Path) -> list[Path]:
+    """The catalogue copies in `folder`, oldest first."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if _COPY.fullmatch(p.name) and p.is_file())
+
+
+def rotate(folder: Path, keep: int) -> None:
+    for old in copies(folder)[:-keep] if keep > 0 else []:
+        safe_delete(folder, old)
+
+
+def to_destination(cat: Catalogue, dest: Destination, plan: Plan, keep: int = KEEP) -> Path:
+    """A copy in the destination's catalogue folder, only while the destination is mounted
+    (its marker): never on the disk beneath an unplugged one."""
+    marker = (dest.options or {}).get("marker")
+    root = require_mounted(dest.location, str(marker)) if marker else \
+        Path(dest.location).expanduser()
+    if not root.is_dir():
+        raise DestinationError(f"Destination {dest.location} is missing.")
+    return backup_catalogue(cat, root / FOLDER, encrypt_to=keys.recipient_of(plan.options),
+                            keep=keep)
+
+
+def after_run(cat: Catalogue, plan: Plan, backup_id: int | None) -> Path | None:
+    """The copy made at the end of a plan's run that stored a backup, at the first of the
+    plan's destinations holding a good copy of it (the first destination, unless it failed);
+    a failure is logged and changes nothing else (the backup stands)."""
+    if backup_id is None:
+        return None
+    try:
+        good = {loc.destination_id for loc in get_backup(cat, backup_id).locations
+                if loc.state in (LocationState.OK.value, LocationState.UNVERIFIED.value)}
+        first = next((d for d in plan.destinations if d.enabled and d.id in good), None)
+        return to_destination(cat, first, plan) if first is not None else None
+    except (BackupDeskError, OSError) as e:
+        log.warning("No copy of the catalogue after the run of plan %r: %s", plan.name, e)
+        return None

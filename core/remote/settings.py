@@ -1,0 +1,61 @@
+"""A plan's remote settings: a plan-wide options schema (bound into `plan add/edit` beside the
+engines' schemas) and the S3 keys kept in the secret store."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from core.engines.schema import Schema, Secret, Text
+from core.errors import ConfigError
+from core.remote.location import RemoteSettings
+from core.secrets import SecretStore, db_secret_key
+
+_ONE = r"(?:\d+(?:\.\d+)?[BKMGTP]?|off)"
+_RATE = re.compile(rf"^{_ONE}(?::{_ONE})?$", re.IGNORECASE)
+
+
+class Rate(Text):
+    """rclone's --bwlimit value: a rate in KiB/s or with a suffix, upload:download."""
+
+    def check(self, value: Any) -> Any:
+        text = str(super().check(value)).strip()
+        if not _RATE.match(text):
+            raise ConfigError(f"Bandwidth limit {value!r} is not a rate: use e.g. 10M (MiB/s), "
+                              "512K, or UP:DOWN such as 10M:off.")
+        return text
+
+
+ACCESS_KEY = Secret("s3_access_key_id", "S3 access key id", key="s3-access-key-id",
+                    env="AWS_ACCESS_KEY_ID")
+SECRET_KEY = Secret("s3_secret_access_key", "S3 secret access key",
+                    help="read the S3 secret access key from stdin (else AWS_SECRET_ACCESS_KEY)",
+                    flags=("--s3-secret-key-stdin",), key="s3-secret-access-key",
+                    env="AWS_SECRET_ACCESS_KEY")
+
+SCHEMA = Schema((
+    Text("s3_endpoint", "S3 endpoint", "the S3 server of s3:// destinations (default AWS)",
+         flags=("--s3-endpoint",)),
+    Text("ssh_command", "SSH command", "the ssh command of sftp:// destinations "
+         "(e.g. 'ssh -i KEY')", flags=("--ssh-command",)),
+    Rate("bwlimit", "Bandwidth limit", "limit uploads and downloads to remote destinations "
+         "(rclone's --bwlimit, e.g. 10M)", flags=("--bwlimit",)),
+    ACCESS_KEY,
+    SECRET_KEY,
+), title="remote destinations")
+
+
+def settings_for(plan_id: int | None, options: Mapping[str, Any],
+                 secrets: SecretStore | None) -> RemoteSettings:
+    """The remote settings of a plan, with its S3 keys from the secret store."""
+    key_id = secret = None
+    if secrets is not None and plan_id is not None:
+        key_id = secrets.get(db_secret_key(plan_id, ACCESS_KEY.key))
+        secret = secrets.get(db_secret_key(plan_id, SECRET_KEY.key))
+    return RemoteSettings(
+        s3_endpoint=options.get("s3_endpoint") or None,
+        s3_access_key_id=key_id, s3_secret_access_key=secret,
+        ssh_command=str(options.get("ssh_command") or "ssh"),
+        bwlimit=options.get("bwlimit") or None)
+
