@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.borgmatic_options import BORGMATIC_OPTIONS
 from core.engines.schema import Schema
 from core.keys import ENCRYPTION
 from core.remote import settings as remote_settings
 from core.tell import options as tell_options
 from core.watch.options import WATCH
 
-SCHEMAS: tuple[Schema, ...] = (ENCRYPTION, remote_settings.SCHEMA, WATCH, tell_options.SCHEMA)
+SCHEMAS: tuple[Schema, ...] = (ENCRYPTION, remote_settings.SCHEMA, WATCH, tell_options.SCHEMA,
+                               BORGMATIC_OPTIONS)
 
 
 def split(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -30,6 +30,7 @@ from gui.panes import PANES
 from gui.resources import resource
 
 if TYPE_CHECKING:
+    from gui.borgmatic_import import BorgmaticImport
     from gui.tray import Tray
 
 
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(0)
         self.nav.blockSignals(False)
         self.actions_by_name: dict[str, QAction] = {}
+        self._borgmatic: BorgmaticImport | None = None
         self._menus()
 
     # -- menu bar and shortcuts -----------------------------------------------------------------
@@ -108,6 +110,8 @@ class MainWindow(QMainWindow):
         self._action(plan, "new-plan", "&New plan…", QKeySequence.StandardKey.New,
                      self.new_plan)
         self._action(plan, "run-now", "&Run now", "Ctrl+R", self.run_now)
+        self._action(plan, "borgmatic-import", "Import from &borgmatic…", "",
+                     self.import_borgmatic)
         self._action(plan, "delete", "&Delete…", QKeySequence.StandardKey.Delete,
                      self.delete_selected)
         help_menu = bar.addMenu("&Help")
@@ -150,6 +154,13 @@ class MainWindow(QMainWindow):
     def new_plan(self) -> None:
         settings = self.show_pane("settings")
         getattr(settings, "new_plan", lambda: None)()
+
+    def import_borgmatic(self) -> None:
+        from gui.borgmatic_import import BorgmaticImport  # YAML and the job layer: on use
+
+        if self._borgmatic is None:
+            self._borgmatic = BorgmaticImport(self.ctx, self)
+        self._borgmatic.start()
 
     def run_now(self) -> None:
         if not self._pane_call("run_now_shortcut") and not self._click("Run now"):

@@ -23,6 +23,7 @@ COLOURS: dict[str, tuple[str, str]] = {
     "error_text": ("#9b1c1c", "#ff8f8f"),
     "ok_text": ("#1e6b34", "#7fd49a"),
     "warn_text": ("#7a5a00", "#f0c75e"),
+    "warn_mark": ("#c27c00", "#f5b63d"),  # History: a job with warnings (anomalies)
     # banners: background, text, border per level
     "banner_ok_bg": ("#e6f4ea", "#17301f"), "banner_ok_fg": ("#1e6b34", "#9be0b1"),
     "banner_ok_border": ("#9bd3ae", "#2f6b43"),

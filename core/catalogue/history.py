@@ -43,15 +43,33 @@ SORT_COLUMNS = {
     "id": "id",
 }
 
-ROW_SELECT = ('SELECT id, plan_name, engine, kind, "trigger", status, requested_by, started_at,'
-              " finished_at, duration_ms, bytes, files, error, plan_id, heartbeat_at, host"
-              " FROM jobs")
+_COLUMNS = ('SELECT id, plan_name, engine, kind, "trigger", status, requested_by, started_at,'
+            " finished_at, duration_ms, bytes, files, error, plan_id, heartbeat_at, host, ")
+# Only the warnings of details: a job's whole details can be large.
+ROW_SELECT = _COLUMNS + "json_extract(details, '$.warnings') FROM jobs"
+ROW_SELECT_PG = _COLUMNS + "details -> 'warnings' FROM jobs"
+
+
+def row_select(c: Conn) -> str:
+    return ROW_SELECT if c.sqlite else ROW_SELECT_PG
+
+
+def warning_texts(value: Any) -> tuple[str, ...]:
+    """The texts of details["warnings"] as stored (JSON text, a list or None)."""
+    try:
+        found = to_json(value)
+    except ValueError:  # SQLite gives a string value as such, not as JSON
+        return ()
+    if not isinstance(found, list):
+        return ()
+    return tuple(str(w.get("text") or w.get("check") or w) if isinstance(w, dict) else str(w)
+                 for w in found)
 
 
 def _to_row(r: tuple[Any, ...]) -> HistoryRow:
     return HistoryRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], to_datetime(r[7]),
                       to_datetime(r[8]), r[9], r[10], r[11], r[12], r[13], to_datetime(r[14]),
-                      r[15] or "")
+                      r[15] or "", warning_texts(r[16]))
 
 
 def _rows(c: Conn, sql: str, params: list[Any]) -> list[HistoryRow]:
@@ -172,7 +190,7 @@ def history_page(
     with cat.db.connect() as c:
         where = where_clauses(flt, c)
         by_index = not (c.sqlite and _few_matches(flt, sort, where, c))
-        sql = ROW_SELECT + where.sql() + order_by(sort, by_index=by_index)
+        sql = row_select(c) + where.sql() + order_by(sort, by_index=by_index)
         return _rows(c, sql + " LIMIT ? OFFSET ?", [*where.params, limit, offset])
 
 
@@ -209,12 +227,12 @@ def job_rows(cat: Catalogue, ids: list[int]) -> list[HistoryRow]:
     if not ids:
         return []
     with cat.db.connect() as c:
-        return _rows(c, f"{ROW_SELECT} WHERE id IN ({placeholders(len(ids))})", list(ids))
+        return _rows(c, f"{row_select(c)} WHERE id IN ({placeholders(len(ids))})", list(ids))
 
 
 def job_detail(cat: Catalogue, job_id: int) -> JobDetail | None:
     with cat.db.connect() as c:
-        found = _rows(c, ROW_SELECT + " WHERE id = ?", [job_id])
+        found = _rows(c, row_select(c) + " WHERE id = ?", [job_id])
         if not found:
             return None
         log = c.scalar("SELECT text FROM job_logs WHERE job_id = ?", [job_id]) or ""
@@ -275,7 +293,7 @@ def stats(cat: Catalogue, days: int = 30, now: datetime | None = None) -> Stats:
 def last_backup(cat: Catalogue) -> HistoryRow | None:
     """The most recent finished backup job of any plan."""
     with cat.db.connect() as c:
-        found = _rows(c, ROW_SELECT + " WHERE kind = ? AND finished_at IS NOT NULL"
+        found = _rows(c, row_select(c) + " WHERE kind = ? AND finished_at IS NOT NULL"
                       " ORDER BY started_at DESC, id DESC LIMIT 1", [JobKind.BACKUP.value])
     return found[0] if found else None
 

@@ -31,12 +31,14 @@ class HistoryRow:
     plan_id: int | None
     heartbeat_at: datetime | None
     host: str = ""  # the host that ran it (a shared catalogue's workstations)
+    warnings: tuple[str, ...] = ()  # the texts of details["warnings"] (anomalies...)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["started_at"] = iso(self.started_at)
         d["finished_at"] = iso(self.finished_at)
         d["heartbeat_at"] = iso(self.heartbeat_at)
+        d["warnings"] = list(self.warnings)
         return d
 
 

@@ -28,11 +28,13 @@ COMMAND_MODULES = [
     "core.cli.crypt_cmd",
     "core.cli.catalogue_cmd",
     "core.cli.findex_cmd",
+    "core.cli.borgmatic_cmd",
 ]
 # Which module registers each subcommand, so that one command loads only its own module (and
 # the GUI none). tests/core/cli/test_cli_registry.py keeps it in step with the modules.
 COMMANDS = {
     "history": "core.cli.history_cmd",
+    "borgmatic": "core.cli.borgmatic_cmd",
     "plan": "core.cli.plan_cmd",
     "screenshot": "core.cli.screenshot_cmd",
     "grid": "core.cli.grid_cmd",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core import engines
+from core.borgmatic_options import passcommand_secret
 from core.catalogue.db import Catalogue
 from core.catalogue.models import JobTrigger, Plan
 from core.config import AppPaths
@@ -56,6 +57,8 @@ def open_repository(plan: Plan, paths: AppPaths | None, secrets: Any = None, *,
     secret = None
     if with_secret:
         secret = (secrets or SecretStore(paths)).get(eng.secret_name(plan.id))
+        if secret is None:  # a plan imported from borgmatic may name a passphrase command
+            secret = passcommand_secret(plan.options)
     target = RepoTarget(plan.id, plan.name, dict(plan.options), secret=secret,
                         home=paths.home, state_dir=paths.state_dir, location=location)
     return Opened(eng, eng.open(target))

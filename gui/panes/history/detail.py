@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 from core.catalogue.rows import JobDetail
 from core.fmt import human_bytes, human_duration, local_time
 from gui import theme
+from gui.panes.history.chart import TrendChart
+from gui.panes.history.delegates import WARNING_MARK
 
 
 class JobDetailPanel(QWidget):
@@ -33,6 +35,7 @@ class JobDetailPanel(QWidget):
         self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.log.setPlaceholderText("No log for this job.")
         self.backups = QListWidget()
+        self.chart = TrendChart()
         wrap = QWidget()
         wl = QVBoxLayout(wrap)
         wl.addWidget(self.summary)
@@ -40,6 +43,7 @@ class JobDetailPanel(QWidget):
         self.tabs.addTab(wrap, "Summary")
         self.tabs.addTab(self.log, "Log")
         self.tabs.addTab(self.backups, "Backups")
+        self.tabs.addTab(self.chart, "Trend")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.tabs)
@@ -51,6 +55,7 @@ class JobDetailPanel(QWidget):
             self.summary.setText("<i>Select a job to see its details and log.</i>")
             self.log.setPlainText("")
             self.tabs.setTabText(2, "Backups")
+            self.chart.set_trend(None)
             return
         r = d.row
         rows = [
@@ -69,9 +74,14 @@ class JobDetailPanel(QWidget):
         if r.error:
             red = theme.colour("error_text")
             rows.append(("Error", f"<span style='color:{red}'>{html.escape(r.error)}</span>"))
+        if r.warnings:
+            amber = theme.colour("warn_text")
+            rows.append(("Warnings", "<br>".join(
+                f"<span style='color:{amber}'>{WARNING_MARK} {html.escape(w)}</span>"
+                for w in r.warnings)))
         body = "".join(
             f"<tr><td style='padding-right:12px;color:palette(placeholder-text)'>{k}</td>"
-            f"<td>{v if k == 'Error' else html.escape(v)}</td></tr>"
+            f"<td>{v if k in ('Error', 'Warnings') else html.escape(v)}</td></tr>"
             for k, v in rows
         )
         self.summary.setText(f"<table>{body}</table>")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from PySide6.QtCore import QDate, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QLineEdit, QWidget
@@ -83,6 +83,31 @@ class FilterBar(QWidget):
             i = combo.findText(current)
             combo.setCurrentIndex(max(i, 0))
             combo.blockSignals(False)
+
+    def show_day(self, plan: str, day: date) -> None:
+        """Filter to one plan and one local day (a click on the calendar strip)."""
+        widgets = (self.plan, self.period, self.date_from, self.date_to)
+        for w in widgets:
+            w.blockSignals(True)
+        if self.plan.findText(plan) < 0:
+            self.plan.addItem(plan)
+        self.plan.setCurrentIndex(self.plan.findText(plan))
+        self.period.setCurrentIndex(len(PERIODS) - 1)
+        self.date_from.setDate(QDate(day.year, day.month, day.day))
+        self.date_to.setDate(QDate(day.year, day.month, day.day))
+        for w in widgets:
+            w.blockSignals(False)
+        self._period_changed()
+
+    def clear_day(self) -> None:
+        """Back to all plans, any time."""
+        for w in (self.plan, self.period):
+            w.blockSignals(True)
+        self.plan.setCurrentIndex(0)
+        self.period.setCurrentIndex(0)
+        for w in (self.plan, self.period):
+            w.blockSignals(False)
+        self._period_changed()
 
     def _period_changed(self) -> None:
         custom = self.period.currentIndex() == len(PERIODS) - 1

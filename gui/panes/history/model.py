@@ -33,6 +33,7 @@ PAGE = 200
 RowIndex = QModelIndex | QPersistentModelIndex
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+WARNINGS_ROLE = Qt.ItemDataRole.UserRole + 2  # the job's warning texts (status column)
 
 
 def _display(r: HistoryRow, col: int) -> str:
@@ -244,9 +245,13 @@ class HistoryModel(QAbstractTableModel):
             return _display(r, col)
         if role == ROW_ROLE:
             return r
+        if role == WARNINGS_ROLE:
+            return r.warnings if col == COL_STATUS else ()
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_ERROR and r.error:
                 return r.error
+            if col == COL_STATUS and r.warnings:
+                return "Warnings:\n" + "\n".join(f"• {w}" for w in r.warnings)
             if col == COL_STARTED and r.started_at:
                 return f"Started {local_time(r.started_at, '%Y-%m-%d %H:%M:%S %Z')}" + (
                     f"\nFinished {local_time(r.finished_at, '%Y-%m-%d %H:%M:%S %Z')}"

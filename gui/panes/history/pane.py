@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
+    QScrollArea,
     QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from core import today
+from core import history_days, today
 from core.catalogue import history
 from core.catalogue.rows import Banner as BannerData
-from core.catalogue.rows import HistoryFilter, Stats
+from core.catalogue.rows import HistoryFilter, JobDetail, Stats
 from core.fmt import human_bytes, plural
 from gui.context import AppContext
 from gui.errors import error_text
@@ -34,8 +39,10 @@ from gui.panes.history.model import (
     COL_STARTED,
     COL_STATUS,
     COL_TRIGGER,
+    WARNINGS_ROLE,
     HistoryModel,
 )
+from gui.panes.history.strip import ROW_H, CalendarStrip, legend_html
 from gui.widgets import Banner
 
 COLUMN_WIDTHS = {COL_PLAN: 150, COL_ENGINE: 70, COL_KIND: 70, COL_TRIGGER: 100,
@@ -54,6 +61,13 @@ class HistoryPane(QWidget):
         self.stats_label.setWordWrap(True)
         self.count_label = QLabel()
         self.filters = FilterBar()
+        self.strip = CalendarStrip()
+        self.strip_legend = QLabel(legend_html())
+        self.strip_clear = QPushButton("Show all days")
+        self.strip_clear.setToolTip("Clear the plan and day chosen on the calendar strip")
+        self.strip_clear.setVisible(False)
+        self._day: tuple[str, date] | None = None
+        self._day_filter: HistoryFilter | None = None
         self.model = HistoryModel(ctx.workers, self)
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -69,7 +83,8 @@ class HistoryPane(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for col, w in COLUMN_WIDTHS.items():
             self.table.setColumnWidth(col, w)
-        self.table.setItemDelegateForColumn(COL_STATUS, status_delegate(self.table))
+        self.table.setItemDelegateForColumn(COL_STATUS,
+                                            status_delegate(self.table, WARNINGS_ROLE))
         self.table.setItemDelegateForColumn(COL_TRIGGER, trigger_delegate(self.table))
         self.table.setToolTip("")
         self.empty = QLabel()
@@ -92,13 +107,28 @@ class HistoryPane(QWidget):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
         split.setSizes([520, 200])
+        self.strip_scroll = strip_scroll = QScrollArea()
+        strip_scroll.setWidget(self.strip)
+        strip_scroll.setWidgetResizable(True)
+        strip_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        strip_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        strip_scroll.setFixedHeight(self.strip.sizeHint().height())
+        strip_head = QHBoxLayout()
+        strip_head.addWidget(QLabel("<b>Last 90 days</b> (click a day to see its jobs)"))
+        strip_head.addStretch(1)
+        strip_head.addWidget(self.strip_legend)
+        strip_head.addWidget(self.strip_clear)
         lay = QVBoxLayout(self)
         lay.addWidget(self.banner)
         lay.addLayout(top)
+        lay.addLayout(strip_head)
+        lay.addWidget(strip_scroll)
         lay.addWidget(self.filters)
         lay.addWidget(split, 1)
 
         self.filters.changed.connect(self._filter_changed)
+        self.strip.day_clicked.connect(self._day_clicked)
+        self.strip_clear.clicked.connect(self._clear_day)
         self.model.loaded.connect(self._loaded)
         self.model.rows_changed.connect(self._show_empty)
         self.model.count_changed.connect(self._count)
@@ -139,9 +169,39 @@ class HistoryPane(QWidget):
         w.submit(history.distinct_values, cat,
                  on_result=lambda v: self.filters.set_choices(v["plans"], v["engines"]),
                  on_error=self._failed)
+        w.submit(history_days.plan_strips, cat, on_result=self._show_strips,
+                 on_error=self._failed)
 
     def _filter_changed(self, flt: HistoryFilter) -> None:
+        if self._day is not None and flt != self._day_filter:
+            self._set_day(None)  # the filters were changed by hand
         self.model.set_filter(flt)
+
+    # -- calendar strip --------------------------------------------------------------------
+    def _day_clicked(self, plan: str, day: date) -> None:
+        if self._day == (plan, day):
+            self._clear_day()
+            return
+        self._day = None
+        self.filters.show_day(plan, day)  # filters the table through _filter_changed
+        self._day_filter = self.filters.current()
+        self._set_day((plan, day))
+
+    def _show_strips(self, strips: list[history_days.PlanStrip]) -> None:
+        self.strip.set_strips(strips)
+        # six plans' rows at most; more scroll
+        self.strip_scroll.setFixedHeight(min(self.strip.sizeHint().height(), 6 * ROW_H + 2))
+
+    def _clear_day(self) -> None:
+        self._set_day(None)
+        self.filters.clear_day()
+
+    def _set_day(self, day: tuple[str, date] | None) -> None:
+        self._day = day
+        if day is None:
+            self._day_filter = None
+        self.strip.set_selected(day)
+        self.strip_clear.setVisible(day is not None)
 
     def _loaded(self) -> None:
         if self._summary_due:
@@ -195,8 +255,20 @@ class HistoryPane(QWidget):
         cat = self.ctx.catalogue
         if cat is None:
             return
-        self.ctx.workers.submit(
-            history.job_detail, cat, job_id,
-            on_result=lambda d: self.detail.show_detail(d)
-            if d is not None and d.row.id == self._shown_job else None,
-            on_error=self._failed)
+        self.ctx.workers.submit(history.job_detail, cat, job_id, on_result=self._show_detail,
+                                on_error=self._failed)
+
+    def _show_detail(self, d: JobDetail | None) -> None:
+        cat = self.ctx.catalogue
+        if d is None or d.row.id != self._shown_job or cat is None:
+            return
+        self.detail.show_detail(d)
+        job = d.row.id
+        if d.row.plan:
+            self.ctx.workers.submit(
+                history_days.trend, cat, d.row.plan,
+                on_result=lambda t: self.detail.chart.set_trend(t, job)
+                if job == self._shown_job else None,
+                on_error=self._failed)
+        else:
+            self.detail.chart.set_trend(None)

@@ -1,0 +1,179 @@
+"""What the History draws: a calendar strip per plan (one cell a local day) and a plan's
+trend over its last runs with the anomaly band."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from core.catalogue import days as q
+from core.catalogue.db import Catalogue
+from core.catalogue.schedules import schedules_with_plans
+from core.scheduling.due_times import iter_due, local_zone, zone
+from core.timeutil import to_aware, to_naive_utc
+
+DAYS = 90
+GRACE = timedelta(hours=1)  # a run later than this after its due time is late
+RUNS = 90
+BASELINE = 20  # the band is drawn from this many last successful runs
+LOW, HIGH = 0.5, 3.0  # the band: below half or above three times the median is an anomaly
+
+# Cell states, worst first within a colour: red failed/missing, yellow partial/late,
+# green ok, grey none (not due, no job).
+FAILED, MISSING, PARTIAL, LATE, OK, NONE = "failed", "missing", "partial", "late", "ok", "none"
+_BY_RANK = {q.RANK_FAILED: FAILED, q.RANK_PARTIAL: PARTIAL, q.RANK_SUCCESS: OK}
+
+
+@dataclass(frozen=True, slots=True)
+class DayCell:
+    day: date
+    state: str
+    jobs: int
+    note: str  # the cell's tooltip line
+
+
+@dataclass(frozen=True, slots=True)
+class PlanStrip:
+    plan: str
+    cells: tuple[DayCell, ...]  # oldest first, the last one today
+
+
+def offsets(since: datetime, until: datetime, tz: tzinfo) -> list[tuple[datetime | None, int]]:
+    """The zone's UTC offsets over [since, until) (aware UTC) as (naive UTC end, minutes east),
+    the last ending None: found hour by hour, DST changes fall on whole or half hours."""
+    def minutes(t: datetime) -> int:
+        off = t.astimezone(tz).utcoffset() or timedelta()
+        return int(off.total_seconds() // 60)
+
+    out: list[tuple[datetime | None, int]] = []
+    t = since
+    current = minutes(t)
+    while t < until:
+        step = t + timedelta(minutes=30)
+        m = minutes(step)
+        if m != current:
+            out.append((to_naive_utc(step), current))
+            current = m
+        t = step
+    out.append((None, current))
+    return out
+
+
+def _local_midnight(d: date, tz: tzinfo) -> datetime:
+    return datetime.combine(d, time(), tzinfo=tz).astimezone(UTC)
+
+
+def _expected(cat: Catalogue, first: date, now: datetime, tz: tzinfo
+              ) -> dict[str, dict[date, datetime]]:
+    """Per plan with an enabled backup schedule: each local day's first due time (aware UTC)
+    whose grace has passed, from the later of the strip's start and the plan's creation."""
+    created = {p.name: p for p in q.plan_rows(cat)}
+    out: dict[str, dict[date, datetime]] = {}
+    for sched, name in schedules_with_plans(cat):
+        plan = created.get(name)
+        if sched.kind != "backup" or not sched.enabled or plan is None or not plan.enabled:
+            continue
+        start = _local_midnight(first, tz)
+        if plan.created_at is not None:
+            start = max(start, plan.created_at.replace(tzinfo=UTC))
+        days = out.setdefault(name, {})
+        for due in iter_due(sched.expression, start, zone(sched.timezone)):
+            if due + GRACE > now:
+                break
+            days.setdefault(due.astimezone(tz).date(), due)
+    return out
+
+
+def _cell(d: date, row: q.DayRow | None, due: datetime | None, tz: tzinfo) -> DayCell:
+    jobs = row.jobs if row else 0
+    runs = f"{jobs} backup{'s' if jobs != 1 else ''}"
+    if row is not None and row.worst in (q.RANK_FAILED, q.RANK_PARTIAL):
+        return DayCell(d, _BY_RANK[row.worst], jobs, f"{runs}, worst {_BY_RANK[row.worst]}")
+    good = row.first_good.replace(tzinfo=UTC) if row and row.first_good else None
+
+    def at(t: datetime) -> str:
+        return t.astimezone(tz).strftime("%H:%M")
+
+    if due is not None and good is None:
+        return DayCell(d, MISSING, jobs, f"due at {at(due)}, no backup succeeded")
+    if due is not None and good is not None and good > due + GRACE:
+        return DayCell(d, LATE, jobs, f"due at {at(due)}, ran at {at(good)}")
+    if row is not None and row.worst == q.RANK_SUCCESS:
+        return DayCell(d, OK, jobs, f"{runs}, all succeeded")
+    return DayCell(d, NONE, jobs, runs if jobs else "no backup due")
+
+
+def plan_strips(cat: Catalogue, *, now: datetime | None = None, tz: tzinfo | None = None,
+                days: int = DAYS) -> list[PlanStrip]:
+    """One strip per current plan (and per past plan name with jobs in the window), by name."""
+    now = to_aware(now) or datetime.now(UTC)
+    tz = tz or local_zone()
+    today = now.astimezone(tz).date()
+    first = today - timedelta(days=days - 1)
+    since = _local_midnight(first, tz)
+    until = _local_midnight(today + timedelta(days=1), tz)
+    rows = q.backup_days(cat, to_naive_utc(since), to_naive_utc(until),
+                         offsets(since, until, tz))
+    by_plan: dict[str, dict[date, q.DayRow]] = {}
+    for r in rows:
+        by_plan.setdefault(r.plan, {})[r.day] = r
+    expected = _expected(cat, first, now, tz)
+    names = sorted({p.name for p in q.plan_rows(cat)} | set(by_plan) - {""})
+    span = [first + timedelta(days=i) for i in range(days)]
+    return [PlanStrip(name, tuple(_cell(d, by_plan.get(name, {}).get(d),
+                                        expected.get(name, {}).get(d), tz) for d in span))
+            for name in names]
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    median: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    name: str  # "size", "duration", "files"
+    values: tuple[float | None, ...]  # one per run, oldest first
+    band: Band | None  # None until the plan has enough successful runs
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    plan: str
+    job_ids: tuple[int, ...]
+    started: tuple[datetime | None, ...]
+    statuses: tuple[str, ...]
+    series: tuple[Series, ...]
+
+
+MIN_BASELINE = 5  # anomaly checks start from a plan's fifth successful backup
+
+
+def band(values: Iterable[float | None]) -> Band | None:
+    """The anomaly band from the last successful runs' values (None: too few)."""
+    known = [v for v in values if v is not None][-BASELINE:]
+    if len(known) < MIN_BASELINE:
+        return None
+    m = float(statistics.median(known))
+    return Band(m, m * LOW, m * HIGH)
+
+
+def trend(cat: Catalogue, plan: str, runs: int = RUNS) -> Trend:
+    """Size, duration and files over the plan's last `runs` finished backups."""
+    rows = q.last_runs(cat, plan, runs)
+    ok = [r for r in rows if r.status == "success"]
+
+    def series(name: str, pick: str) -> Series:
+        def get(r: q.RunRow) -> float | None:
+            v = getattr(r, pick)
+            return float(v) if v is not None else None
+        return Series(name, tuple(get(r) for r in rows), band(get(r) for r in ok))
+
+    return Trend(plan, tuple(r.id for r in rows), tuple(r.started_at for r in rows),
+                 tuple(r.status for r in rows),
+                 (series("size", "bytes"), series("duration", "duration_ms"),
+                  series("files", "files")))
