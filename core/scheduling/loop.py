@@ -98,6 +98,9 @@ class Scheduler:
 
     def run(self) -> None:
         while not self._stop.is_set():
+            # Read before the tick reads the schedules: a change made while it runs is seen.
+            # (The tick's own claims change it too: at most one more tick, at once.)
+            before = self._token()
             try:
                 delay = self.tick()
             except Exception:
@@ -106,14 +109,23 @@ class Scheduler:
             if self._stop.is_set():
                 break
             self._wake.clear()
-            self._sleep(delay)
+            self._sleep(delay, before)
 
-    def _sleep(self, delay: float) -> None:
-        """Sleep `delay` seconds; sooner when woken or when the schedules changed."""
-        if self.change_poll is None or delay <= self.change_poll:
+    def _token(self) -> list[tuple[Any, ...]] | None:
+        if self.change_poll is None:
+            return None
+        try:
+            return rows.schedules_token(self.cat)
+        except Exception:  # an unreachable catalogue: the tick says so
+            log.debug("schedule change token failed", exc_info=True)
+            return None
+
+    def _sleep(self, delay: float, before: list[tuple[Any, ...]] | None) -> None:
+        """Sleep `delay` seconds; sooner when woken or when the schedules changed since
+        `before`."""
+        if self.change_poll is None or before is None or delay <= self.change_poll:
             self.clock.sleep(delay, self._wake)
             return
-        before = rows.schedules_token(self.cat)
         end = time.monotonic() + delay
         while not self._wake.is_set():
             left = end - time.monotonic()
