@@ -27,7 +27,9 @@ class Rate(Text):
         return text
 
 
-ACCESS_KEY = Secret("s3_access_key_id", "S3 access key id", key="s3-access-key-id",
+ACCESS_KEY = Secret("s3_access_key_id", "S3 access key id",
+                    help="read the S3 access key id from stdin (else AWS_ACCESS_KEY_ID)",
+                    flags=("--s3-access-key-id-stdin",), key="s3-access-key-id",
                     env="AWS_ACCESS_KEY_ID")
 SECRET_KEY = Secret("s3_secret_access_key", "S3 secret access key",
                     help="read the S3 secret access key from stdin (else AWS_SECRET_ACCESS_KEY)",

@@ -178,3 +178,17 @@ def test_local_and_s3_destinations_each_get_a_checked_copy(home: Path, tmp_path:
     r = run_cli("verify", str(out["backup_id"]), "--deep", "--json")
     states = {loc["destination"]: loc["state"] for loc in json.loads(r.stdout)["locations"]}
     assert states == {"s3://bkt/backups": "ok", str(local): "ok"}
+
+
+def test_s3_keys_from_stdin_on_plan_edit(home: Path, tmp_path: Path, s3: S3,
+                                         monkeypatch) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    add_s3_plan(make_source(tmp_path), s3)
+    r = run_cli("run", "p")
+    assert r.returncode == 1  # no keys yet: rclone's own AWS credentials, which S3 refuses
+    r = run_cli("plan", "edit", "p", "--s3-access-key-id-stdin", "--s3-secret-key-stdin",
+                stdin=f"{ACCESS_KEY}\n{SECRET_KEY}\n")
+    assert r.returncode == 0, r.stderr
+    r = run_cli("run", "p")
+    assert r.returncode == 0, r.stderr
