@@ -95,6 +95,9 @@ def compare(current: BackupFigures, duration_ms: int | None, earlier: list[Backu
                 out.append(_warning("duration", f"much faster than usual: {_ms(duration_ms)},"
                                     f" usual {_range(usual, _ms)}", duration_ms, usual))
     previous = next((b.files for b in earlier if b.files and b.type != INCREMENTAL), None)
+    if changes:  # the files the backup before had: what stayed, changed or went since
+        before = sum(int(changes.get(k) or 0) for k in ("unchanged", "changed", "deleted"))
+        previous = before if changes.get("unchanged") is not None and before else previous
     if changes and previous:
         moved = int(changes.get("changed") or 0) + int(changes.get("deleted") or 0)
         if moved > previous * mass_change:

@@ -62,6 +62,17 @@ def test_an_incremental_backup_gets_only_the_mass_change_check():
                    mass_change=0.7) == []
 
 
+def test_mass_change_counts_against_the_files_the_backup_before_had():
+    """Not against the last full backup's count: the plan grew from 10,000 files to 30,000
+    since, so 6,000 changed or deleted is a fifth, no mass change."""
+    incr = fig(bytes=1, files=3, type="incremental")
+    assert compare(incr, 1, usual(), {"added": 0, "changed": 4000, "deleted": 2000,
+                                      "unchanged": 24000, "bytes_by_folder": {}}) == []
+    [w] = compare(incr, 1, usual(), {"added": 0, "changed": 1, "deleted": 2,
+                                     "unchanged": 1, "bytes_by_folder": {}})
+    assert w["text"].startswith("mass change: 3 of 4 files")
+
+
 # Real backups through the command line, on both catalogues.
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
