@@ -4,6 +4,8 @@ connection, as another host's `schedule set` would be) without waiting out its l
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,20 @@ from core.config import AppConfig
 from core.plans import add_plan
 from core.scheduling.loop import Scheduler
 from core.scheduling.plan_schedules import set_schedule
+
+
+@contextmanager
+def running(catalogue: Any, on_tick: Callable[[object], None]) -> Iterator[Scheduler]:
+    """A real scheduler loop in a thread that, with no schedule, would sleep an hour."""
+    sched = Scheduler(catalogue, lambda due: None, max_sleep=3600, on_tick=on_tick,
+                      change_poll=0.2)
+    thread = threading.Thread(target=sched.run, daemon=True)
+    thread.start()
+    try:
+        yield sched
+    finally:
+        sched.stop()
+        thread.join(timeout=30)
 
 
 def test_schedule_set_elsewhere_wakes_the_scheduler(catalogue: Any, home: Path,
@@ -25,12 +41,7 @@ def test_schedule_set_elsewhere_wakes_the_scheduler(catalogue: Any, home: Path,
         ticks.append(now)
         ticked.set()
 
-    # no schedule: without a wake it would sleep an hour
-    sched = Scheduler(catalogue, lambda due: None, max_sleep=3600, on_tick=on_tick,
-                      change_poll=0.2)
-    thread = threading.Thread(target=sched.run, daemon=True)
-    thread.start()
-    try:
+    with running(catalogue, on_tick):
         assert ticked.wait(30)
         ticked.clear()
         other = open_catalogue(AppConfig.resolve(str(home)).catalogue_url)
@@ -40,9 +51,6 @@ def test_schedule_set_elsewhere_wakes_the_scheduler(catalogue: Any, home: Path,
             other.dispose()
         assert ticked.wait(60), "the scheduler slept through a new schedule"
         assert len(ticks) >= 2
-    finally:
-        sched.stop()
-        thread.join(timeout=30)
 
 
 def test_a_schedule_set_while_the_scheduler_ticks_is_not_missed(catalogue: Any, home: Path,
@@ -65,12 +73,5 @@ def test_a_schedule_set_while_the_scheduler_ticks_is_not_missed(catalogue: Any, 
         else:
             second.set()
 
-    sched = Scheduler(catalogue, lambda due: None, max_sleep=3600, on_tick=on_tick,
-                      change_poll=0.2)
-    thread = threading.Thread(target=sched.run, daemon=True)
-    thread.start()
-    try:
+    with running(catalogue, on_tick):
         assert second.wait(60), "the scheduler slept through a schedule set during its tick"
-    finally:
-        sched.stop()
-        thread.join(timeout=30)
