@@ -19,6 +19,9 @@ runs alternating which side goes first. FIGURE is one of
                borg invocations one run makes, with their times
   fixed        `run PLAN` on a one-file plan minus `backupdesk --version`
 
+Each figure also prints the CPU time of both sides (user + system of the whole process tree,
+medians): on a shared machine wall times wait for a core, CPU times much less so.
+
 Data lives under /tmp and is removed afterwards.
 """
 
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -81,17 +85,22 @@ class Home:
                 for a in b["artifacts"]]
 
 
-def timed(fn: Callable[[], object]) -> float:
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system of every process it ran, waited for)."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     fn()
-    return time.perf_counter() - t
+    wall = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
 
 
 def alternate(runs: int, ours: Callable[[], object], base: Callable[[], object],
               ) -> tuple[float, float]:
-    """Medians (ours, baseline) of `runs` pairs, alternating which side goes first."""
-    a: list[float] = []
-    b: list[float] = []
+    """Medians (ours, baseline) of `runs` pairs' wall times, alternating which side goes
+    first; their CPU times are printed beside (on a shared machine the figure to trust)."""
+    a: list[tuple[float, float]] = []
+    b: list[tuple[float, float]] = []
     for i in range(runs):
         if i % 2:
             b.append(timed(base))
@@ -99,7 +108,10 @@ def alternate(runs: int, ours: Callable[[], object], base: Callable[[], object],
         else:
             a.append(timed(ours))
             b.append(timed(base))
-    return statistics.median(a), statistics.median(b)
+    ca, cb = (statistics.median(c for _, c in x) for x in (a, b))
+    print(f"  CPU (user + system, medians): ours {ca:.3f} s, baseline {cb:.3f} s, "
+          f"{ca / cb:.2f}x", flush=True)
+    return statistics.median(w for w, _ in a), statistics.median(w for w, _ in b)
 
 
 Row = tuple[str, float, str, float, str, str]  # figure, ours, baseline, its time, result, target
