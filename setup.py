@@ -3,9 +3,8 @@ pyproject.toml. resources/ stays at the top of the checkout and installs as the 
 `backupdesk_resources` (found through importlib.resources, core.packaged).
 
 core/engines/archive/_fastpack.c reads, hashes (libcrypto) and frames small files without the
-GIL (on x86-64 with the SHA extensions, two files at a time: _sha256ni.h). It needs a C
-compiler, the Python headers and libssl-dev; where they are missing the build goes on without
-it and the archive writer uses its pure-Python path.
+GIL. It needs a C compiler, the Python headers and libssl-dev; where they are missing the build
+goes on without it and the archive writer uses its pure-Python path.
 """
 
 from setuptools import Extension, find_namespace_packages, setup
@@ -21,7 +20,6 @@ setup(
         Extension(
             "core.engines.archive._fastpack",
             ["core/engines/archive/_fastpack.c"],
-            depends=["core/engines/archive/_sha256ni.h"],
             libraries=["crypto"],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
             optional=True,

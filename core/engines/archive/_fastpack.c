@@ -1,8 +1,6 @@
 /* The archive engine's per-file work in C, with the GIL released: the walk's listing of a folder
  * (folder(), further down), and the writer's loop: open, read, SHA-256 and frame as ustar
  * entries a run of small regular files and folders, and write their manifest entries (pack()).
- * The files are hashed two at a time with the SHA extensions where the CPU has them
- * (_sha256ni.h), else each with libcrypto; the digests are the same.
  *
  * pack(items, start, out, small, in_json, users, groups)
  *     -> (used, entries, problems, files, nbytes)
@@ -48,8 +46,6 @@
 
 #include <openssl/evp.h>
 
-#include "_sha256ni.h"
-
 #define BLOCK 512
 #define MAX_OCTAL 077777777777LL /* 8**11 - 1: eleven octal digits */
 #define MAX_ID 07777777LL        /* ids must be below this (seven digits) */
@@ -82,7 +78,6 @@
 
 typedef struct {
     EVP_MD *sha256;
-    int shani;  /* files are hashed in pairs with the SHA extensions (_sha256ni.h) */
     PyObject *s_path, *s_abspath, *s_type, *s_mode, *s_uid, *s_gid, *s_size, *s_mtime_ns;
     PyObject *s_ctime_ns, *s_ino, *s_nlink, *s_blocks;
 } state_t;
@@ -97,7 +92,6 @@ typedef struct {
     Py_ssize_t unamelen, gnamelen;
     int is_dir;
     /* results */
-    const unsigned char *data;  /* the content read, in `out` (files) */
     long long n;
     int err;
     unsigned char md[32];
@@ -305,9 +299,8 @@ static int for_python(int fd, const job_t *j)
     return 0;
 }
 
-/* Open, read and frame one file at out[0:], and hash it with libcrypto unless `ctx` is NULL
- * (then hash_pairs() does); returns the bytes used (0 on error, or with err FOR_PYTHON when the
- * file is left to Python). */
+/* Open, read, hash and frame one file at out[0:]; returns the bytes used (0 on error, or with
+ * err FOR_PYTHON when the file is left to Python). */
 static Py_ssize_t pack_file(job_t *j, unsigned char *out, folder_t *folder, EVP_MD_CTX *ctx,
                             const EVP_MD *md)
 {
@@ -343,31 +336,11 @@ static Py_ssize_t pack_file(job_t *j, unsigned char *out, folder_t *folder, EVP_
     ustar(out, j, n);
     Py_ssize_t padded = round_up(n);
     memset(data + n, 0, (size_t)(padded - n));
-    j->data = data;
     unsigned int len = 0;
-    if (ctx && (!EVP_DigestInit_ex2(ctx, md, NULL) || !EVP_DigestUpdate(ctx, data, (size_t)n)
-                || !EVP_DigestFinal_ex(ctx, j->md, &len)))
+    if (!EVP_DigestInit_ex2(ctx, md, NULL) || !EVP_DigestUpdate(ctx, data, (size_t)n)
+            || !EVP_DigestFinal_ex(ctx, j->md, &len))
         j->err = -2;
     return BLOCK + padded;
-}
-
-/* The SHA-256 of each file read of jobs[0:count], two at a time (_sha256ni.h). */
-static void hash_pairs(job_t *jobs, Py_ssize_t count)
-{
-    job_t *first = NULL;
-    for (Py_ssize_t i = 0; i < count; i++) {
-        job_t *j = &jobs[i];
-        if (j->is_dir || j->err > 0)
-            continue;
-        if (!first) {
-            first = j;
-            continue;
-        }
-        shani_sha256_x2(first->data, (size_t)first->n, first->md, j->data, (size_t)j->n, j->md);
-        first = NULL;
-    }
-    if (first)
-        shani_sha256(first->data, (size_t)first->n, first->md);
 }
 
 /* A plain ASCII str of at most `limit` characters: its characters, else NULL. */
@@ -585,9 +558,9 @@ static PyObject *pack(PyObject *mod, PyObject *args)
     int hash_failed = 0;
     if (count) {
         /* 2. Without it: the files themselves, and their manifest entries. */
-        EVP_MD_CTX *ctx = s->shani ? NULL : EVP_MD_CTX_new();
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         arena = PyMem_Malloc((size_t)(count * per_json));
-        if ((!s->shani && !ctx) || !arena) {
+        if (!ctx || !arena) {
             EVP_MD_CTX_free(ctx);
             PyErr_NoMemory();
             goto finally;
@@ -617,15 +590,10 @@ static PyObject *pack(PyObject *mod, PyObject *args)
                 files++;
                 nbytes += j->n;
             }
+            entry_json(j, arena + i * per_json, in.buf, in.len);
         }
         if (folder.fd >= 0)
             close(folder.fd);
-        if (s->shani)
-            hash_pairs(jobs, taken);
-        for (Py_ssize_t i = 0; i < taken; i++) {
-            if (jobs[i].err <= 0)  /* a file not read has no entry */
-                entry_json(&jobs[i], arena + i * per_json, in.buf, in.len);
-        }
         Py_END_ALLOW_THREADS
         EVP_MD_CTX_free(ctx);
     }
@@ -949,8 +917,6 @@ static int exec_module(PyObject *mod)
         PyErr_SetString(PyExc_ImportError, "libcrypto has no SHA-256");
         return -1;
     }
-    const char *use = getenv("BACKUPDESK_SHANI");  /* "0": libcrypto's SHA-256 (tests) */
-    s->shani = shani_usable() && !(use && strcmp(use, "0") == 0);
     if (!(s->s_path = PyUnicode_InternFromString("path"))
             || !(s->s_abspath = PyUnicode_InternFromString("abspath"))
             || !(s->s_type = PyUnicode_InternFromString("type"))
@@ -964,8 +930,7 @@ static int exec_module(PyObject *mod)
             || !(s->s_nlink = PyUnicode_InternFromString("nlink"))
             || !(s->s_blocks = PyUnicode_InternFromString("blocks")))
         return -1;
-    if (PyModule_AddIntConstant(mod, "BLOCK", BLOCK) < 0
-            || PyModule_AddIntConstant(mod, "SHA_NI", s->shani) < 0)
+    if (PyModule_AddIntConstant(mod, "BLOCK", BLOCK) < 0)
         return -1;
     return 0;
 }

@@ -1,7 +1,6 @@
 from typing import Any
 
 BLOCK: int
-SHA_NI: int  # 1: small files hashed with the SHA extensions, two at a time
 
 def pack(
     items: list[Any], start: int, out: bytearray, small: int, in_json: bytes,

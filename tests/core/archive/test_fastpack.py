@@ -8,7 +8,6 @@ import json
 import os
 import stat
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -376,52 +375,6 @@ def test_pack_reports_errno_per_file(tmp_path: Path, fast: object) -> None:
         pack(items, 0, b"read-only", 1, IN, *NAMES)
     with pytest.raises(ValueError):
         pack(items, -1, buf, 1, IN, *NAMES)
-
-
-_DIGESTS = """
-import json, sys
-from core.engines.archive import _fastpack
-from core.engines.archive.owners import Owners
-from core.engines.archive.scan import scan
-items = scan([sys.argv[1]], []).items
-gone = [i for i in items if i.path.endswith("/s000100x")][0]
-__import__("os").unlink(gone.abspath)  # read with trouble after the scan: skipped
-own = Owners()
-for i in items:
-    own.user(i.uid), own.group(i.gid)
-buf, start, out = bytearray(4 << 20), 0, []
-while start < len(items):
-    used, entries, problems, _, _ = _fastpack.pack(items, start, buf, 1 << 20, b'"b"',
-                                                   own.users, own.groups)
-    out += [json.loads(e) for e in entries if e is not None]
-    start += max(len(entries), 1)
-print(json.dumps({"sha_ni": _fastpack.SHA_NI, "entries": out}))
-"""
-
-
-@pytest.mark.parametrize("shani", ["", "0"])
-def test_pack_hashes_every_size_like_hashlib(tmp_path: Path, fast: object, shani: str) -> None:
-    """The C loop's SHA-256 of each file, with the SHA extensions two files at a time (where
-    the CPU has them) and with libcrypto (BACKUPDESK_SHANI=0): every padding case (a length's
-    last block holding 0-63 bytes, the length field in a block of its own from 56 on), both
-    lanes of a pair ending at different blocks, an odd file out, a file gone in between."""
-    src = tmp_path / "src"
-    src.mkdir()
-    sizes = [*range(200), 447, 448, 1000, 4095, 4096, 65_536 + 3, 300_001]
-    for n in sizes:
-        (src / f"s{n:06d}").write_bytes(os.urandom(n))
-    (src / "s000100x").write_bytes(b"gone")  # between two files: the pairs go on past it
-    env = {**os.environ, "BACKUPDESK_SHANI": shani}
-    got = json.loads(subprocess.run(
-        [sys.executable, "-c", _DIGESTS, str(src)], env=env, check=True, capture_output=True,
-        text=True).stdout)
-    files = {e["path"]: e["sha256"] for e in got["entries"] if e["type"] == FILE}
-    assert len(files) == len(sizes)  # every file but the one gone
-    for n in sizes:
-        data = (src / f"s{n:06d}").read_bytes()
-        assert files[f"src/s{n:06d}"] == hashlib.sha256(data).hexdigest(), n
-    cpu_has_it = "sha_ni" in Path("/proc/cpuinfo").read_text().split()
-    assert got["sha_ni"] == (cpu_has_it and shani != "0")
 
 
 def test_pack_releases_the_gil(tmp_path: Path, fast: object) -> None:
