@@ -43,9 +43,7 @@ def _validated(engine: str, sources: list[str], destinations: list[str],
     """A plan's checked settings: options without passwords, the passwords, absolute sources
     and destinations."""
     spec = engines.get(engine)
-    given = dict(options or {})
-    tell = {k: given.pop(k) for k in list(given) if k in tell_options.SCHEMA}
-    own, wide = plan_wide.split(given)
+    own, wide = plan_wide.split(dict(options or {}))
     opts = {**spec.validate_options({**spec.default_options, **own}), **wide}
     dests = [p.strip() if is_remote(p) else str(Path(p).expanduser().absolute())
              for p in destinations]
@@ -56,8 +54,8 @@ def _validated(engine: str, sources: list[str], destinations: list[str],
         for o in remote_settings.SCHEMA.secrets():
             opts.pop(o.name, None)
     opts, passwords = split_passwords(opts)
-    wide, tell_secrets = tell_options.split_secrets(tell_options.validate(tell))
-    opts, passwords = {**opts, **wide}, {**passwords, **tell_secrets}
+    opts, tell_secrets = tell_options.split_secrets(opts)
+    passwords.update(tell_secrets)
     if not sources and not opts.get("databases"):
         raise ConfigError("A plan needs at least one source (--source) or database.")
     srcs = [str(Path(p).expanduser().absolute()) for p in sources]

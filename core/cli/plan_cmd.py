@@ -135,6 +135,7 @@ def _edit(ctx: CliContext, a: argparse.Namespace) -> int:
     options = plan_options.edited_options(plan.engine, dict(plan.options), a)
     store = SecretStore(ctx.config.paths)
     recovery = keys.enable(options, plan.options, engines.keeps_repository(plan.engine), store)
+    was_encrypted = keys.recipient_of(plan.options) is not None
     edited = plans.update_plan(
         ctx.catalogue, plan.name, new_name=a.rename, enabled=a.enabled,
         sources=a.source or list(plan.sources),
@@ -152,6 +153,8 @@ def _edit(ctx: CliContext, a: argparse.Namespace) -> int:
         print(f"Plan {edited.name!r} changed.")
     if recovery:
         show_recovery_key(edited.name, recovery, a.json)
+    elif was_encrypted and not keys.recipient_of(edited.options):
+        print(keys.turned_off(edited.name), file=sys.stderr if a.json else sys.stdout)
     return 0
 
 
