@@ -124,7 +124,8 @@ SCHEMA = Schema(title="hooks, pings and notifications (any plan)", options=(
     SecretUrl("ping", "Ping URL", empty_removes=True, flags=("--ping",),
               help="healthchecks.io-style check URL: URL/start, URL, URL/fail with the "
                    "log's tail (kept in the secret store; '' removes it)"),
-    SecretUrls("notify", "Notify", empty_removes=True, flags=("--notify",), metavar_text="APPRISE_URL",
+    SecretUrls("notify", "Notify", empty_removes=True, flags=("--notify",),
+               metavar_text="APPRISE_URL",
                help="Apprise URL to notify (repeatable, replaces the plan's; kept in the "
                     "secret store; '' removes them)"),
     Events("notify_on", "Notify on", empty_removes=True, flags=("--notify-on",),

@@ -81,7 +81,8 @@ WATCH = Schema((
                       "from its backups' times)"),
     GraceOption("grace", "Grace", empty_removes=True, flags=("--grace",),
                 help="how long after a due time the plan is late (e.g. 30m, 2h; default 1h)"),
-    PercentOption("mass_change", "Mass change", empty_removes=True, flags=("--mass-change",), minimum=1,
+    PercentOption("mass_change", "Mass change", empty_removes=True, flags=("--mass-change",),
+                  minimum=1,
                   help="warn when more than this share of the files changed or were deleted "
                        "since the last backup (default 50)"),
 ), title="watchdog")
