@@ -136,3 +136,11 @@ def turned_off(name: str) -> str:
     """What turning a plan's encryption off means (`plan edit --no-encrypt`, the editor)."""
     return (f"Plan {name!r} no longer encrypts its new backups. Its encrypted backups still need "
             f"the key: it stays in the secret store (`backupdesk key export {name}` prints it).")
+
+
+def recovery_text(name: str) -> str:
+    """What goes with a new recovery key (the CLI prints it around the key, the window's dialog
+    shows it)."""
+    return ("Store it now, away from this computer (print it, or keep it in a password "
+            "manager).\nWithout it, these backups cannot be read if this computer is lost. "
+            f"`backupdesk key export {name}` prints it again.")

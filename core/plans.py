@@ -167,10 +167,13 @@ def set_host(cat: Catalogue, name: str, host: str | None) -> Plan:
     return plan
 
 
-def mark_shared(cat: Catalogue, name: str, locations: list[str]) -> Plan:
+def mark_shared(cat: Catalogue, name: str, locations: list[str], *,
+                only: bool = False) -> Plan:
     """Declare these destinations of the plan shared: a mount (NFS, SMB, S3) that every host
-    sees, so any host verifies and restores the copies there."""
-    wanted = {str(Path(p).expanduser().absolute()) for p in locations}
+    sees, so any host verifies and restores the copies there. `only`: the others are not (the
+    plan editor's list)."""
+    wanted = {p.strip() if is_remote(p) else str(Path(p).expanduser().absolute())
+              for p in locations}
     plan = _load(cat, name)
     unknown = wanted - {d.location for d in plan.destinations}
     if unknown:
@@ -178,6 +181,8 @@ def mark_shared(cat: Catalogue, name: str, locations: list[str]) -> Plan:
     for d in plan.destinations:
         if d.location in wanted:
             d.options = {**d.options, "shared": True}
+        elif only and d.options.get("shared"):
+            d.options = {k: v for k, v in d.options.items() if k != "shared"}
     rows.save_plan(cat, plan)
     return plan
 

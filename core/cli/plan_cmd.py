@@ -122,10 +122,7 @@ def show_recovery_key(name: str, secret: str, beside_json: bool) -> None:
     """The recovery key, once, to the terminal only (never the log); beside JSON output on
     stderr, so that stdout stays JSON."""
     print(f"\nRecovery key of plan {name!r} (its backups are encrypted with it):\n\n"
-          f"    {secret}\n\n"
-          "Store it now, away from this computer (print it, or keep it in a password manager).\n"
-          "Without it, these backups cannot be read if this computer is lost. "
-          f"`backupdesk key export {name}` prints it again.",
+          f"    {secret}\n\n{keys.recovery_text(name)}",
           file=sys.stderr if beside_json else sys.stdout)
 
 
