@@ -43,12 +43,12 @@ class RecoveryKeyDialog(QDialog):
         self.key = QLineEdit(secret)
         self.key.setReadOnly(True)
         self.key.setMinimumWidth(560)
-        text = QLabel(recovery_text(plan))
-        text.setWordWrap(True)
+        self.text = QLabel(recovery_text(plan))
+        self.text.setWordWrap(True)
         self.message = QLabel()
         self.copy_button = QPushButton("&Copy")
         self.save_button = QPushButton("&Save to file…")
-        close = QPushButton("I have stored it")
+        self.close_button = close = QPushButton("I have stored it")
         self.copy_button.clicked.connect(self._copy)
         self.save_button.clicked.connect(self._save)
         close.clicked.connect(self.accept)
@@ -58,7 +58,7 @@ class RecoveryKeyDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(close)
         lay = QVBoxLayout(self)
-        for w in (head, self.key, text, self.message):
+        for w in (head, self.key, self.text, self.message):
             lay.addWidget(w)
         lay.addLayout(buttons)
 
