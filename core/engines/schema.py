@@ -43,6 +43,10 @@ class Option:
         return self.empty_removes and (value is None or value is False
                                        or value in ("", [], [""]))
 
+    def text(self, value: Any) -> str:
+        """A stored value as the editor shows it (and check() reads it back)."""
+        return str(value)
+
     def help_for(self, flag: str) -> str | None:
         """The help of one of the flags (None: hidden, an older spelling)."""
         return self.help if flag == self.flags[0] else None

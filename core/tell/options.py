@@ -79,6 +79,9 @@ class Duration(Option):
     def check(self, value: Any) -> Any:
         return seconds(value)
 
+    def text(self, value: Any) -> str:
+        return f"{value}s" if isinstance(value, int) else str(value)
+
     def metavar(self) -> str | None:
         return "DURATION"
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -16,8 +15,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -49,7 +46,7 @@ class OptionField(QLineEdit):
         elif isinstance(value, list):
             self.setText(" ".join(str(v) for v in value))
         else:
-            self.setText(str(value))
+            self.setText(self.option.text(value))
 
     def value(self) -> Any:
         """The value to save (checked by the option); None: leave the stored one."""
@@ -101,8 +98,10 @@ class PlanWideBox(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.host)
         row.addWidget(self.host_name, 1)
-        self.shared = QListWidget()
-        self.shared.setMaximumHeight(80)
+        self.shared = QWidget()
+        self.shared_boxes: list[QCheckBox] = []
+        self.shared_column = QVBoxLayout(self.shared)
+        self.shared_column.setContentsMargins(0, 0, 0, 0)
         self.shared.setToolTip("destinations on a mount every host sees (NFS, SMB, S3): any "
                                "host verifies and restores the copies there")
         form = QFormLayout(box)
@@ -127,17 +126,19 @@ class PlanWideBox(QWidget):
     def set_destinations(self, locations: list[str], shared: set[str] | None = None) -> None:
         """The destinations to offer as shared; those checked stay checked."""
         keep = set(self.shared_values()) if shared is None else shared
-        self.shared.clear()
-        for loc in locations:
-            item = QListWidgetItem(loc)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if loc in keep
-                               else Qt.CheckState.Unchecked)
-            self.shared.addItem(item)
+        if shared is None and [b.text() for b in self.shared_boxes] == locations:
+            return
+        lay = self.shared_column
+        for b in self.shared_boxes:
+            lay.removeWidget(b)
+            b.deleteLater()
+        self.shared_boxes = [QCheckBox(loc) for loc in locations]
+        for b in self.shared_boxes:
+            b.setChecked(b.text() in keep)
+            lay.addWidget(b)
 
     def shared_values(self) -> list[str]:
-        items = (self.shared.item(i) for i in range(self.shared.count()))
-        return [i.text() for i in items if i.checkState() == Qt.CheckState.Checked]
+        return [b.text() for b in self.shared_boxes if b.isChecked()]
 
     def host_value(self) -> str:
         """The plan's host ('' any host); ConfigError for a named host left empty."""

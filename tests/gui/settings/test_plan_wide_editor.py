@@ -78,9 +78,7 @@ def test_plan_wide_options_typed_saved_shown_and_cleared(qtbot, window, home, tm
         type_into(qtbot, f[name], text)
     choose(qtbot, ed.wide.host, "A named host")
     type_into(qtbot, ed.wide.host_name, "nas")
-    ed.wide.shared.setCurrentRow(0)
-    ed.wide.shared.setFocus()
-    qtbot.keyClick(ed.wide.shared.viewport(), Qt.Key.Key_Space)
+    tick(qtbot, ed.wide.shared_boxes[0])
     assert ed.wide.shared_values() == [str(tmp_path / "d")]
     save(qtbot, ed)
     plan = shown("docs")
@@ -98,6 +96,7 @@ def test_plan_wide_options_typed_saved_shown_and_cleared(qtbot, window, home, tm
     assert json.loads(held[f"plan-{plan['id']}:notify"]) == ["ntfy://tok-9@ntfy.example/t"]
     # Shown back: never the secrets in clear.
     assert f["ping"].text() == "(secret)" and "tok-9" not in f["notify"].text()
+    assert f["hook_timeout"].text() == "90s"
     # A bad value: one line in the form, nothing saved.
     type_into(qtbot, f["grace"], "soon")
     click(qtbot, ed.save_button)
