@@ -127,6 +127,13 @@ def update_plan(
     kept = {k: v for k, v in stored.options.items()
             if any(k in s for s in plan_wide.SCHEMAS)}
     options = {**kept, **(options or {})}
+    notify = options.get(tell_options.NOTIFY_KEY)
+    if isinstance(notify, list) and notify != stored.options.get(tell_options.NOTIFY_KEY):
+        # Some stored targets kept (as placeholders), some new or removed: the list anew.
+        held = (secrets or SecretStore(AppPaths.resolve())).get(
+            db_secret_key(stored.id, tell_options.NOTIFY_KEY))
+        options[tell_options.NOTIFY_KEY] = tell_options.with_stored(
+            [str(u) for u in notify], tell_options.notify_urls(held))
     opts, passwords, srcs, dests = _validated(stored.engine, sources, destinations, options)
     expression = expressions.normalise(schedule) if schedule and schedule.strip() else None
     target = (new_name if new_name is not None else name).strip()

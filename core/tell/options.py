@@ -151,6 +151,22 @@ def split_secrets(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]
     return out, secrets
 
 
+def with_stored(urls: list[str], stored: list[str]) -> list[str]:
+    """Notification targets as the plan editor gives them back: each placeholder
+    (SCHEME://(secret)) is the stored target it stands for, in order; ConfigError when none
+    is left for it."""
+    left, out = list(stored), []
+    for url in urls:
+        if url.endswith(f"://{HIDDEN}"):
+            match = next((s for s in left if redact(s) == url), None)
+            if match is None:
+                raise ConfigError(f"No stored notification target {url}: type it again.")
+            left.remove(match)
+            url = match
+        out.append(url)
+    return out
+
+
 def notify_urls(stored: str | None) -> list[str]:
     """The notification targets from their stored secret."""
     if not stored:

@@ -160,3 +160,25 @@ def test_encryption_from_the_window_and_a_restore_with_the_recovery_key(
     click(qtbot, box.button(QMessageBox.StandardButton.Ok))
     assert "encrypt" not in shown("docs")["options"]
     assert f"age-key:{rcpt}" in secrets(home)
+
+
+def test_a_new_notification_target_beside_a_stored_one_keeps_both(qtbot, window, home,
+                                                                   tmp_path):
+    ed = new_plan(qtbot, window, tmp_path)
+    type_into(qtbot, ed.wide.fields["notify"], "ntfy://tok-1@ntfy.example/a")
+    save(qtbot, ed)
+    field = ed.wide.fields["notify"]
+    assert field.text() == "ntfy://(secret)"
+    qtbot.keyClick(field, Qt.Key.Key_End)
+    qtbot.keyClicks(field, " mailto://me:pw@mail.example")
+    save(qtbot, ed)
+    plan = shown("docs")
+    assert plan["options"]["notify"] == ["ntfy://(secret)", "mailto://(secret)"]
+    assert json.loads(secrets(home)[f"plan-{plan['id']}:notify"]) == [
+        "ntfy://tok-1@ntfy.example/a", "mailto://me:pw@mail.example"]
+    # The first removed: only the second is notified.
+    field.selectAll()
+    qtbot.keyClicks(field, "mailto://(secret)")
+    save(qtbot, ed)
+    assert json.loads(secrets(home)[f"plan-{plan['id']}:notify"]) == [
+        "mailto://me:pw@mail.example"]
