@@ -24,6 +24,7 @@ from core.engines.schema import Number, Option, Secret, TextList
 from core.errors import ConfigError
 from core.hosts import this_host
 from core.keys import ENCRYPTION, OPTION, recipient_of
+from gui import theme
 
 
 class OptionField(QLineEdit):
@@ -39,6 +40,28 @@ class OptionField(QLineEdit):
             self.setPlaceholderText("empty keeps the stored key")
         else:
             self.setPlaceholderText("not set")
+        self.problem = ""  # why the text cannot be saved, checked as you type
+        self.textChanged.connect(lambda _: self._check())
+
+    def _check(self) -> None:
+        try:
+            self.checked()
+            self.problem = ""
+        except ConfigError as e:
+            self.problem = str(e)
+        self.setToolTip(self.problem or self.option.help)
+        self.setStyleSheet(f"border: 1px solid {theme.colour('error_text')};"
+                           if self.problem else "")
+
+    def checked(self) -> Any:
+        """value(), checked by the option (ConfigError naming the field)."""
+        value = self.value()
+        if value is not None and not self.option.is_empty(value):
+            try:
+                self.option.check(value)
+            except ConfigError as e:
+                raise ConfigError(f"{self.option.label}: {e}") from e
+        return value
 
     def load(self, value: Any) -> None:
         if isinstance(self.option, Secret) or value is None:
@@ -153,15 +176,9 @@ class PlanWideBox(QWidget):
         naming the field); '' and [] remove an option."""
         opts: dict[str, Any] = {}
         for name, f in self.fields.items():
-            value = f.value()
-            if value is None:
-                continue
-            if not f.option.is_empty(value):
-                try:
-                    f.option.check(value)
-                except ConfigError as e:
-                    raise ConfigError(f"{f.option.label}: {e}") from e
-            opts[name] = value
+            value = f.checked()
+            if value is not None:
+                opts[name] = value
         if encryptable:
             opts[OPTION] = self.encrypt.isChecked()
         return opts

@@ -97,14 +97,16 @@ def test_plan_wide_options_typed_saved_shown_and_cleared(qtbot, window, home, tm
     # Shown back: never the secrets in clear.
     assert f["ping"].text() == "(secret)" and "tok-9" not in f["notify"].text()
     assert f["hook_timeout"].text() == "90s"
-    # A bad value: one line in the form, nothing saved.
+    # A bad value: marked as you type, one line in the form, nothing saved.
     type_into(qtbot, f["grace"], "soon")
+    assert "Invalid duration 'soon'" in f["grace"].toolTip() and f["grace"].styleSheet()
     click(qtbot, ed.save_button)
     assert ed.message.text().startswith("Grace: Invalid duration 'soon'")
     assert "\n" not in ed.message.text() and shown("docs")["options"]["grace"] == "30m"
     # Emptied fields remove their options (and the ping's secret); the rest stays.
     for name in ("grace", "ping", "mass_change"):
         type_into(qtbot, f[name], "")
+    assert not f["grace"].styleSheet() and not f["grace"].problem
     choose(qtbot, ed.wide.host, "Any host")
     save(qtbot, ed)
     plan = shown("docs")
