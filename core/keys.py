@@ -41,12 +41,21 @@ class Encrypt(Option):
     def argument(self) -> dict[str, Any]:
         return {"action": "store_true", "default": None}
 
-    def from_args(self, a: argparse.Namespace) -> Any:
-        return True if self.given(a) else None
+    def help_for(self, flag: str) -> str | None:
+        return OFF_HELP if flag == "--no-encrypt" else super().help_for(flag)
 
+    def from_args(self, a: argparse.Namespace) -> Any:
+        given = self.given(a)
+        if len(given) > 1:
+            raise UsageError("--encrypt and --no-encrypt: give one.")
+        return (given[0] == "--encrypt") if given else None
+
+
+OFF_HELP = ("new backups of this plan are not encrypted; its encrypted backups still need the "
+            "key, which stays in the secret store")
 
 ENCRYPTION = Schema((
-    Encrypt(OPTION, "Encrypt backups", flags=("--encrypt",),
+    Encrypt(OPTION, "Encrypt backups", flags=("--encrypt", "--no-encrypt"), empty_removes=True,
             help="encrypt this plan's backups with a new age key (its recovery key is printed "
                  "once: store it)"),
 ), title="Encryption")
@@ -121,3 +130,17 @@ def open_manifest(raw: bytes, where: str, store: SecretStore | None = None
         return raw, None
     ident = identity_for(str(head["recipient"]), where, store)
     return crypto.unseal(raw, ident, where), ident
+
+
+def turned_off(name: str) -> str:
+    """What turning a plan's encryption off means (`plan edit --no-encrypt`, the editor)."""
+    return (f"Plan {name!r} no longer encrypts its new backups. Its encrypted backups still need "
+            f"the key: it stays in the secret store (`backupdesk key export {name}` prints it).")
+
+
+def recovery_text(name: str) -> str:
+    """What goes with a new recovery key (the CLI prints it around the key, the window's dialog
+    shows it)."""
+    return ("Store it now, away from this computer (print it, or keep it in a password "
+            "manager).\nWithout it, these backups cannot be read if this computer is lost. "
+            f"`backupdesk key export {name}` prints it again.")

@@ -43,9 +43,7 @@ def _validated(engine: str, sources: list[str], destinations: list[str],
     """A plan's checked settings: options without passwords, the passwords, absolute sources
     and destinations."""
     spec = engines.get(engine)
-    given = dict(options or {})
-    tell = {k: given.pop(k) for k in list(given) if k in tell_options.SCHEMA}
-    own, wide = plan_wide.split(given)
+    own, wide = plan_wide.split(dict(options or {}))
     opts = {**spec.validate_options({**spec.default_options, **own}), **wide}
     dests = [p.strip() if is_remote(p) else str(Path(p).expanduser().absolute())
              for p in destinations]
@@ -56,8 +54,8 @@ def _validated(engine: str, sources: list[str], destinations: list[str],
         for o in remote_settings.SCHEMA.secrets():
             opts.pop(o.name, None)
     opts, passwords = split_passwords(opts)
-    wide, tell_secrets = tell_options.split_secrets(tell_options.validate(tell))
-    opts, passwords = {**opts, **wide}, {**passwords, **tell_secrets}
+    opts, tell_secrets = tell_options.split_secrets(opts)
+    passwords.update(tell_secrets)
     if not sources and not opts.get("databases"):
         raise ConfigError("A plan needs at least one source (--source) or database.")
     srcs = [str(Path(p).expanduser().absolute()) for p in sources]
@@ -129,6 +127,13 @@ def update_plan(
     kept = {k: v for k, v in stored.options.items()
             if any(k in s for s in plan_wide.SCHEMAS)}
     options = {**kept, **(options or {})}
+    notify = options.get(tell_options.NOTIFY_KEY)
+    if isinstance(notify, list) and notify != stored.options.get(tell_options.NOTIFY_KEY):
+        # Some stored targets kept (as placeholders), some new or removed: the list anew.
+        held = (secrets or SecretStore(AppPaths.resolve())).get(
+            db_secret_key(stored.id, tell_options.NOTIFY_KEY))
+        options[tell_options.NOTIFY_KEY] = tell_options.with_stored(
+            [str(u) for u in notify], tell_options.notify_urls(held))
     opts, passwords, srcs, dests = _validated(stored.engine, sources, destinations, options)
     expression = expressions.normalise(schedule) if schedule and schedule.strip() else None
     target = (new_name if new_name is not None else name).strip()
@@ -169,10 +174,13 @@ def set_host(cat: Catalogue, name: str, host: str | None) -> Plan:
     return plan
 
 
-def mark_shared(cat: Catalogue, name: str, locations: list[str]) -> Plan:
+def mark_shared(cat: Catalogue, name: str, locations: list[str], *,
+                only: bool = False) -> Plan:
     """Declare these destinations of the plan shared: a mount (NFS, SMB, S3) that every host
-    sees, so any host verifies and restores the copies there."""
-    wanted = {str(Path(p).expanduser().absolute()) for p in locations}
+    sees, so any host verifies and restores the copies there. `only`: the others are not (the
+    plan editor's list)."""
+    wanted = {p.strip() if is_remote(p) else str(Path(p).expanduser().absolute())
+              for p in locations}
     plan = _load(cat, name)
     unknown = wanted - {d.location for d in plan.destinations}
     if unknown:
@@ -180,6 +188,8 @@ def mark_shared(cat: Catalogue, name: str, locations: list[str]) -> Plan:
     for d in plan.destinations:
         if d.location in wanted:
             d.options = {**d.options, "shared": True}
+        elif only and d.options.get("shared"):
+            d.options = {k: v for k, v in d.options.items() if k != "shared"}
     rows.save_plan(cat, plan)
     return plan
 

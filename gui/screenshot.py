@@ -16,6 +16,7 @@ from gui.app import build_window, create_app, install_qt_message_handler
 from gui.context import AppContext
 from gui.eventloop import wait_until
 from gui.firstrun import removable_media, runnable_engines, suggest
+from gui.panes.settings.pane import SettingsPane
 from gui.panes.settings.plan_form import secret_place
 from gui.welcome import WelcomeDialog
 
@@ -32,9 +33,16 @@ def render_pane(config: AppConfig, pane: str, out: Path, size: tuple[int, int]) 
     if pane == "welcome":
         grab_welcome(app, ctx, window, out)
         return
-    shown = window.show_pane(pane)
+    shown = window.show_pane("settings" if pane == "plan-editor" else pane)
     window.show()
     settle(app, ctx)
+    if pane == "plan-editor":  # the whole editor of the first plan, not its scrolled view
+        assert isinstance(shown, SettingsPane)
+        if not shown.editor.grab().save(str(out), "PNG"):
+            raise BackupDeskError(f"Cannot write {out}.")
+        window.close()
+        ctx.shutdown()
+        return
     ready = getattr(shown, "screenshot_ready", None)
     if callable(ready):  # a pane with data from elsewhere (the device grid) says when it has it
         wait_until(ready, 20, poll_ms=50)

@@ -122,10 +122,7 @@ def show_recovery_key(name: str, secret: str, beside_json: bool) -> None:
     """The recovery key, once, to the terminal only (never the log); beside JSON output on
     stderr, so that stdout stays JSON."""
     print(f"\nRecovery key of plan {name!r} (its backups are encrypted with it):\n\n"
-          f"    {secret}\n\n"
-          "Store it now, away from this computer (print it, or keep it in a password manager).\n"
-          "Without it, these backups cannot be read if this computer is lost. "
-          f"`backupdesk key export {name}` prints it again.",
+          f"    {secret}\n\n{keys.recovery_text(name)}",
           file=sys.stderr if beside_json else sys.stdout)
 
 
@@ -135,6 +132,7 @@ def _edit(ctx: CliContext, a: argparse.Namespace) -> int:
     options = plan_options.edited_options(plan.engine, dict(plan.options), a)
     store = SecretStore(ctx.config.paths)
     recovery = keys.enable(options, plan.options, engines.keeps_repository(plan.engine), store)
+    was_encrypted = keys.recipient_of(plan.options) is not None
     edited = plans.update_plan(
         ctx.catalogue, plan.name, new_name=a.rename, enabled=a.enabled,
         sources=a.source or list(plan.sources),
@@ -152,6 +150,8 @@ def _edit(ctx: CliContext, a: argparse.Namespace) -> int:
         print(f"Plan {edited.name!r} changed.")
     if recovery:
         show_recovery_key(edited.name, recovery, a.json)
+    elif was_encrypted and not keys.recipient_of(edited.options):
+        print(keys.turned_off(edited.name), file=sys.stderr if a.json else sys.stdout)
     return 0
 
 

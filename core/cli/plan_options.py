@@ -47,8 +47,9 @@ def add_flags(parser: argparse.ArgumentParser, *, setup: bool = True) -> None:
         group = parser.add_argument_group(schema.title.lower())
         for o in schema.options:
             for flag in o.flags:
+                text = o.help_for(flag)
                 group.add_argument(flag, dest=dest(flag), **o.argument(),
-                                   help=o.help if flag == o.flags[0] else argparse.SUPPRESS)
+                                   help=text if text is not None else argparse.SUPPRESS)
 
 
 def options_from_args(engine: str, a: argparse.Namespace) -> dict[str, Any]:

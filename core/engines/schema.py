@@ -37,6 +37,19 @@ class Option:
     flags: tuple[str, ...] = ()
     default: Any = None
     required: str = ""  # the message when the option is missing; "" = optional
+    empty_removes: bool = False  # an empty value ('', [], False) removes the option
+
+    def is_empty(self, value: Any) -> bool:
+        return self.empty_removes and (value is None or value is False
+                                       or value in ("", [], [""]))
+
+    def text(self, value: Any) -> str:
+        """A stored value as the editor shows it (and check() reads it back)."""
+        return str(value)
+
+    def help_for(self, flag: str) -> str | None:
+        """The help of one of the flags (None: hidden, an older spelling)."""
+        return self.help if flag == self.flags[0] else None
 
     def check(self, value: Any) -> Any:
         """The value as stored (canonical spelling); ConfigError when it cannot be used."""
@@ -124,7 +137,11 @@ class Number(Option):
         return value
 
     def argument(self) -> dict[str, Any]:
-        return {"type": int, "metavar": "N"}
+        return {"type": _int_or_empty if self.empty_removes else int, "metavar": "N"}
+
+
+def _int_or_empty(text: str) -> int | str:
+    return "" if text == "" else int(text)
 
 
 @dataclass(frozen=True)
@@ -275,7 +292,8 @@ class Schema:
             o = self.get(key)
             if o is None:
                 raise ConfigError(f"{key!r} is not an option of {engine or 'these'} plans.")
-            out[key] = o.check(value)
+            if not o.is_empty(value):
+                out[key] = o.check(value)
         for o in self.options:
             if o.required and not out.get(o.name):
                 raise ConfigError(o.required)

@@ -38,11 +38,11 @@ SECRET_KEY = Secret("s3_secret_access_key", "S3 secret access key",
 
 SCHEMA = Schema((
     Text("s3_endpoint", "S3 endpoint", "the S3 server of s3:// destinations (default AWS)",
-         flags=("--s3-endpoint",)),
+         empty_removes=True, flags=("--s3-endpoint",)),
     Text("ssh_command", "SSH command", "the ssh command of sftp:// destinations "
-         "(e.g. 'ssh -i KEY')", flags=("--ssh-command",)),
+         "(e.g. 'ssh -i KEY')", empty_removes=True, flags=("--ssh-command",)),
     Rate("bwlimit", "Bandwidth limit", "limit uploads and downloads to remote destinations "
-         "(rclone's --bwlimit, e.g. 10M)", flags=("--bwlimit",)),
+         "(rclone's --bwlimit, e.g. 10M)", empty_removes=True, flags=("--bwlimit",)),
     ACCESS_KEY,
     SECRET_KEY,
 ), title="remote destinations")

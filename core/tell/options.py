@@ -79,6 +79,9 @@ class Duration(Option):
     def check(self, value: Any) -> Any:
         return seconds(value)
 
+    def text(self, value: Any) -> str:
+        return f"{value}s" if isinstance(value, int) else str(value)
+
     def metavar(self) -> str | None:
         return "DURATION"
 
@@ -112,31 +115,26 @@ class Events(Text):
 
 
 SCHEMA = Schema(title="hooks, pings and notifications (any plan)", options=(
-    Command("before", "Before hook", flags=("--before",),
+    Command("before", "Before hook", empty_removes=True, flags=("--before",),
             help="command run (through the shell) before each backup job; a non-zero exit or "
                  "a timeout stops the job as failed ('' removes it)"),
-    Command("after", "After hook", flags=("--after",),
+    Command("after", "After hook", empty_removes=True, flags=("--after",),
             help="command run after each job of the plan ends, whatever its status"),
-    Command("on_failure", "On-failure hook", flags=("--on-failure",),
+    Command("on_failure", "On-failure hook", empty_removes=True, flags=("--on-failure",),
             help="command run after a job of the plan failed or was interrupted"),
-    Duration("hook_timeout", "Hook timeout", flags=("--hook-timeout",),
+    Duration("hook_timeout", "Hook timeout", empty_removes=True, flags=("--hook-timeout",),
              help="how long a hook may run (default 10m), e.g. 90s, 10m, 1h"),
-    SecretUrl("ping", "Ping URL", flags=("--ping",),
+    SecretUrl("ping", "Ping URL", empty_removes=True, flags=("--ping",),
               help="healthchecks.io-style check URL: URL/start, URL, URL/fail with the "
                    "log's tail (kept in the secret store; '' removes it)"),
-    SecretUrls("notify", "Notify", flags=("--notify",), metavar_text="APPRISE_URL",
+    SecretUrls("notify", "Notify", empty_removes=True, flags=("--notify",),
+               metavar_text="APPRISE_URL",
                help="Apprise URL to notify (repeatable, replaces the plan's; kept in the "
                     "secret store; '' removes them)"),
-    Events("notify_on", "Notify on", flags=("--notify-on",),
+    Events("notify_on", "Notify on", empty_removes=True, flags=("--notify-on",),
            help=f"events that notify, comma-separated (default {','.join(DEFAULT_EVENTS)}; "
                 f"also: success)"),
 ))
-
-
-def validate(opts: dict[str, Any]) -> dict[str, Any]:
-    """The tell options as stored; an empty command, URL or list removes its option."""
-    kept = {k: v for k, v in opts.items() if v not in ("", [], [""])}
-    return SCHEMA.validate(kept, "any")
 
 
 def split_secrets(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -151,6 +149,22 @@ def split_secrets(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]
         secrets[NOTIFY_KEY] = json.dumps(urls)
         out["notify"] = [redact(u) for u in urls]
     return out, secrets
+
+
+def with_stored(urls: list[str], stored: list[str]) -> list[str]:
+    """Notification targets as the plan editor gives them back: each placeholder
+    (SCHEME://(secret)) is the stored target it stands for, in order; ConfigError when none
+    is left for it."""
+    left, out = list(stored), []
+    for url in urls:
+        if url.endswith(f"://{HIDDEN}"):
+            match = next((s for s in left if redact(s) == url), None)
+            if match is None:
+                raise ConfigError(f"No stored notification target {url}: type it again.")
+            left.remove(match)
+            url = match
+        out.append(url)
+    return out
 
 
 def notify_urls(stored: str | None) -> list[str]:

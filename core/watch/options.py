@@ -71,17 +71,18 @@ class PercentOption(Number):
         return value
 
     def argument(self) -> dict[str, Any]:
-        return {"type": int, "metavar": "PERCENT"}
+        return {**super().argument(), "metavar": "PERCENT"}
 
 
 WATCH = Schema((
-    ExpectOption("expect", "Expected every", flags=("--expect",),
+    ExpectOption("expect", "Expected every", empty_removes=True, flags=("--expect",),
                  help="how often a plan with no schedule here must have a backup: hourly, "
                       "daily, weekly or a cron expression (default: its schedule, else learned "
                       "from its backups' times)"),
-    GraceOption("grace", "Grace", flags=("--grace",),
+    GraceOption("grace", "Grace", empty_removes=True, flags=("--grace",),
                 help="how long after a due time the plan is late (e.g. 30m, 2h; default 1h)"),
-    PercentOption("mass_change", "Mass change", flags=("--mass-change",), minimum=1,
+    PercentOption("mass_change", "Mass change", empty_removes=True, flags=("--mass-change",),
+                  minimum=1,
                   help="warn when more than this share of the files changed or were deleted "
                        "since the last backup (default 50)"),
 ), title="watchdog")

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -34,6 +35,8 @@ from gui.panes.backups.guard import guarded
 from gui.panes.settings.archive_box import ArchiveBox
 from gui.panes.settings.borg_box import BorgBox
 from gui.panes.settings.plan_form import PlanForm, Saved, save_plan, secret_place
+from gui.panes.settings.plan_wide_box import PlanWideBox
+from gui.panes.settings.recovery_dialog import RecoveryKeyDialog
 from gui.panes.settings.schedules_box import SchedulesBox
 from gui.window_scheduler import SchedulerHost
 
@@ -110,6 +113,10 @@ class PlanEditor(QWidget):
         files, repository = _first(Storage.ARTIFACTS), _first(Storage.REPOSITORY)
         self.archive = ArchiveBox(ctx, files.options)
         self.borg = BorgBox(repository.options, repository.name, ctx=ctx)
+        self.wide = PlanWideBox()
+        self.archive.destinations.changed.connect(
+            lambda: self.wide.set_destinations(self.archive.destinations.values()))
+        self.recovery: RecoveryKeyDialog | None = None  # the last one shown
         self.save_button = QPushButton("&Save plan")
         self.save_button.setDefault(True)
         self.cancel_button = QPushButton("Cancel")
@@ -141,6 +148,7 @@ class PlanEditor(QWidget):
         lay.addWidget(self.archive)
         lay.addWidget(self.borg)
         lay.addWidget(self.schedules)
+        lay.addWidget(self.wide)
         lay.addWidget(self.notice)
         lay.addStretch(1)
         self.engine.currentTextChanged.connect(self._engine)
@@ -153,6 +161,8 @@ class PlanEditor(QWidget):
     def _engine(self, engine: str) -> None:
         storage = engines.get(engine).storage
         self.archive.setVisible(storage is Storage.ARTIFACTS)
+        self.wide.encryption_box.setVisible(storage is Storage.ARTIFACTS)
+        self.wide.shared.setEnabled(storage is Storage.ARTIFACTS)
         self.borg.setVisible(storage is Storage.REPOSITORY)
         self.schedules.set_engine(engine)
 
@@ -172,6 +182,8 @@ class PlanEditor(QWidget):
         self.schedules.load(list(p.get("schedules", [])))
         self.archive.load(p)
         self.borg.load(p, new=plan is None)
+        cat = self.ctx.catalogue
+        self.wide.load(p, here_by_default=cat is not None and not cat.is_sqlite)
         self.databases_lookup()
         self._engine(self.engine.currentText())
         self.message.clear()
@@ -198,13 +210,17 @@ class PlanEditor(QWidget):
                      self.sources.values(), excludes, schedule=sched.expressions["backup"],
                      schedules=sched.expressions, timezone=sched.timezone,
                      missed=sched.missed)
-        if not engines.keeps_repository(engine):
+        f.host = self.wide.host_value()
+        keeps_repository = engines.keeps_repository(engine)
+        wide = self.wide.options(encryptable=not keeps_repository)
+        if not keeps_repository:
             if not self.archive.destinations.all_ok():
                 raise ConfigError("A destination cannot be used: see the message under it.")
             f.destinations = self.archive.destinations.values()
-            f.options = self.archive.options()
+            f.options = {**self.archive.options(), **wide}
+            f.shared = self.wide.shared_values()
         else:
-            f.options = self.borg.options()
+            f.options = {**self.borg.options(), **wide}
             if problem := self.borg.passphrase_problem():
                 raise ConfigError(problem)
             f.passphrase = self.borg.passphrase.text()
@@ -236,6 +252,14 @@ class PlanEditor(QWidget):
             self.notice.setText(result.notice)
             self.notice.setVisible(True)
         wake_scheduler()
+        if result.recovery:
+            self.recovery = RecoveryKeyDialog(result.plan["name"], result.recovery, self)
+            self.recovery.open()
+        elif result.encryption_off:
+            box = QMessageBox(QMessageBox.Icon.Information, "Encryption off",
+                              result.encryption_off, QMessageBox.StandardButton.Ok, self)
+            box.setObjectName("encryption-off")
+            box.open()
         self.saved.emit(result.plan["name"])
 
     def _failed(self, e: BaseException) -> None:

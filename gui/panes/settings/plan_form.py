@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core import engines, plans
+from core import engines, keys, plans
 from core.catalogue.db import Catalogue
 from core.config import AppPaths
 from core.errors import ConfigError
@@ -33,12 +33,16 @@ class PlanForm:
     schedules: dict[str, str] | None = None
     timezone: str = ""  # of every schedule; '' = local time
     missed: str = "catch_up"  # or "skip"
+    host: str | None = None  # the plan's host ('' any host), None to leave it
+    shared: list[str] | None = None  # the shared destinations, None to leave them
 
 
 @dataclass
 class Saved:
     plan: dict[str, Any]
     notice: str | None
+    recovery: str | None = None  # a new encryption key's recovery key, shown once
+    encryption_off: str | None = None  # what turning encryption off means
 
 
 def save_plan(cat: Catalogue, paths: AppPaths, form: PlanForm, original: str | None) -> Saved:
@@ -60,22 +64,35 @@ def save_plan(cat: Catalogue, paths: AppPaths, form: PlanForm, original: str | N
         "excludes": form.excludes, "schedule": form.schedule or None,
         "options": options, "secrets": store,
     }
-    if original is None:
-        plan = plans.add_plan(cat, form.name, form.engine, **kwargs)
-        if not form.enabled:
-            kwargs["options"] = {k: v for k, v in options.items() if k not in secrets}
-            plan = plans.update_plan(cat, plan.name, enabled=False, **kwargs)
-    else:
-        plan = plans.update_plan(cat, original, new_name=form.name, enabled=form.enabled,
-                                 **kwargs)
+    before = plans.get_plan(cat, original).options if original is not None else {}
+    recovery = keys.enable(options, before, engines.keeps_repository(form.engine), store)
+    try:
+        if original is None:
+            plan = plans.add_plan(cat, form.name, form.engine, **kwargs)
+            if not form.enabled:
+                kwargs["options"] = {k: v for k, v in options.items() if k not in secrets}
+                plan = plans.update_plan(cat, plan.name, enabled=False, **kwargs)
+        else:
+            plan = plans.update_plan(cat, original, new_name=form.name, enabled=form.enabled,
+                                     **kwargs)
+    except BaseException:
+        if recovery:  # the new key encrypts nothing
+            store.delete(keys.secret_key(options[keys.OPTION]))
+        raise
+    if form.shared is not None:
+        plan = plans.mark_shared(cat, plan.name, form.shared, only=True)
+    if form.host is not None:
+        plan = plans.set_host(cat, plan.name, form.host or None)
     if form.schedules is not None:
         _save_schedules(cat, plan, form, original is None, store)
-    stored_secret = bool(plans.split_passwords(options)[1])
+    off = keys.recipient_of(before) and not keys.recipient_of(plan.options)
+    stored_secret = bool(plans.split_passwords(options)[1]) or bool(recovery)
     if set_up:
         set_up_repository(cat, paths, plan, create=form.repository_setup == "init",
                           trigger="manual", secrets=store)
     notice = store.fallback_notice() if stored_secret else None
-    return Saved(plans.plan_json(plans.get_plan(cat, plan.name)), notice)
+    return Saved(plans.plan_json(plans.get_plan(cat, plan.name)), notice, recovery,
+                 keys.turned_off(plan.name) if off else None)
 
 
 def _save_schedules(cat: Catalogue, plan: Any, form: PlanForm, new: bool,
