@@ -11,7 +11,7 @@ from typing import Any
 from core.cli.context import CliContext
 from core.errors import UsageError
 
-PANES = ("history", "backups", "devices", "settings", "welcome")
+PANES = ("history", "backups", "files", "devices", "settings", "welcome")
 THEMES = ("system", "light", "dark")
 
 

@@ -57,7 +57,7 @@ class FolderField(QWidget):
         return Path(text).expanduser() if text else None
 
 
-def _buttons(dialog: QDialog, ok: str) -> QDialogButtonBox:
+def buttons(dialog: QDialog, ok: str) -> QDialogButtonBox:
     box = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
     box.addButton(ok, QDialogButtonBox.ButtonRole.AcceptRole)
     box.accepted.connect(dialog.accept)
@@ -114,7 +114,7 @@ class RestoreDialog(QDialog):
         self.problem.setStyleSheet("color: #b3261e;")
         self.problem.setVisible(False)
         lay.addWidget(self.problem)
-        self.buttons = _buttons(self, "&Restore")
+        self.buttons = buttons(self, "&Restore")
         lay.addWidget(self.buttons)
         if engines.can(info.engine, Capability.BROWSE):
             self._borg_layout()
@@ -256,7 +256,7 @@ class CopyOutDialog(QDialog):
                              "healthy destination, each checked against its SHA-256, into:"))
         lay.addWidget(self.folder)
         lay.addWidget(self.chain)
-        lay.addWidget(_buttons(self, "Copy out"))
+        lay.addWidget(buttons(self, "Copy out"))
 
     def target(self) -> Path | None:
         p = self.folder.path()
@@ -283,7 +283,7 @@ class DeleteDialog(QDialog):
         lay.addWidget(text)
         lay.addWidget(self.record_only)
         lay.addWidget(self.with_files)
-        lay.addWidget(_buttons(self, "Delete"))
+        lay.addWidget(buttons(self, "Delete"))
 
     @property
     def files(self) -> bool:
