@@ -27,13 +27,14 @@ def plans_to_search(cat: Catalogue, plan: str | None) -> list[Plan]:
 
 def search(cat: Catalogue, plan: str | None, pattern: str, *,
            cancel: CancelToken | None = None, batch: int = BATCH) -> Iterator[list[Hit]]:
-    """`find`'s hits in batches, ending early when cancelled. A bare word is a name part
-    (`report` finds `report-2026.pdf`); a pattern with a glob character or "/" is `find`'s."""
+    """`find`'s hits in batches, ending early when cancelled. A bare word is a part of a name
+    in any case (`Report` finds `report-2026.pdf`); a pattern with a glob character or "/" is
+    `find`'s (case-sensitive)."""
     pattern = pattern.strip()
     if not pattern:
         raise UsageError("Type part of a file name, or a pattern such as *.pdf.")
     if not any(c in pattern for c in "*?[/"):
-        pattern = f"*{pattern}*"
+        pattern = f"*{any_case(pattern)}*"
     out: list[Hit] = []
     for hit in find(cat, plans_to_search(cat, plan), pattern):
         if cancel is not None and cancel.cancelled:
@@ -44,6 +45,13 @@ def search(cat: Catalogue, plan: str | None, pattern: str, *,
             out = []
     if out:
         yield out
+
+
+def any_case(word: str) -> str:
+    """A glob matching `word` in any case: each ASCII letter as [xX] (other characters as
+    they are: the name check reads bytes, where a class is one byte)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isascii() and c.isalpha() else c
+                   for c in word)
 
 
 @dataclass(frozen=True)

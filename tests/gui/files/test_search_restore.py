@@ -71,7 +71,7 @@ def restore_version(qtbot, pane, number, folder, *, answer_box=None):
 
 @OFFSCREEN
 def test_find_a_file_and_restore_each_version(qtbot, window, two_backups, tmp_path):
-    pane = search(qtbot, window, "report")
+    pane = search(qtbot, window, "REPort")  # a bare word: part of a name, in any case
     assert [pane.model.cell(r, 0) for r in range(pane.model.rowCount())] == ["Docs/report.txt"]
     click_row(qtbot, pane.hits, pane.model.index(0, 0))
     assert pane.versions.rowCount() == 2  # the timeline: oldest first
@@ -157,3 +157,24 @@ def test_job_details_show_the_change_summary(qtbot, window, two_backups):
     text = pane.detail.summary.text()
     assert "1 file added, 1 changed, 1 deleted, 1 unchanged" in text
     assert text.index("Photos: +87.9 KiB") < text.index("Docs: +")
+
+
+def test_compare_shows_a_big_diff_through_its_model(qtbot):
+    """200,000 changed rows: a model read when drawn, no widget per row."""
+    from core.backups import BackupInfo
+    from core.findex.diff import Diff
+    from core.findex.store import VersionRow
+    from gui.panes.backups.compare import DiffModel, table
+
+    n = 200_000
+    info = BackupInfo.__new__(BackupInfo)
+    d = Diff(info, info, added=[VersionRow(f"big/f{i:06}".encode(), i, 1, None, i, 10**18, None)
+                                for i in range(n)])
+    model = DiffModel()
+    view = table(model)
+    qtbot.addWidget(view)
+    model.set_diff(d)
+    view.show()
+    assert model.rowCount() == n
+    assert model.row(n - 1)[:2] == ["added", f"big/f{n - 1:06}"]
+    assert view.indexWidget(model.index(0, 0)) is None
