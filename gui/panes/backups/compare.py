@@ -136,8 +136,8 @@ class CompareDialog(QDialog):
         self.model = DiffModel(self)
         self.folders = FolderModel(self)
         self.rows = table(self.model)
-        self.rows.setColumnWidth(0, 70)
-        self.rows.setColumnWidth(1, 420)
+        for col, width in enumerate((70, 400, 95, 95, 140, 140)):
+            self.rows.setColumnWidth(col, width)
         self.folder_view = table(self.folders)
         self.folder_view.horizontalHeader().setSectionResizeMode(
             0, QHeaderView.ResizeMode.Stretch)

@@ -42,6 +42,7 @@ from gui.widgets import Banner
 from gui.workers import Task
 
 ALL_PLANS = "All plans"
+HIT_WIDTHS = {1: 140, 2: 80, 3: 100, 4: 150}
 
 
 def run_search(cat: Catalogue, plan: str | None, pattern: str, progress: Any = None,
@@ -81,7 +82,10 @@ class FilesPane(QWidget):
         self.hits.setAlternatingRowColors(True)
         self.hits.verticalHeader().setVisible(False)
         self.hits.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.hits.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        head = self.hits.horizontalHeader()
+        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col, width in HIT_WIDTHS.items():
+            self.hits.setColumnWidth(col, width)
         self.versions_label = QLabel("Select a file to see its versions.")
         self.versions = QTableWidget(0, len(VERSION_COLUMNS))
         self.versions.setHorizontalHeaderLabels(VERSION_COLUMNS)
