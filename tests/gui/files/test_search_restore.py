@@ -178,3 +178,36 @@ def test_compare_shows_a_big_diff_through_its_model(qtbot):
     assert model.rowCount() == n
     assert model.row(n - 1)[:2] == ["added", f"big/f{n - 1:06}"]
     assert view.indexWidget(model.index(0, 0)) is None
+
+
+@OFFSCREEN
+def test_find_and_restore_from_borg_archives(qtbot, window, app_ctx, tmp_path, monkeypatch):
+    """Two real borg archives (borg create runs outside the window); the older version of a
+    file is found and restored by clicks."""
+    from core.jobs.repository import run_plan as run_borg_plan
+    from core.jobs.repository import setup_repository
+
+    monkeypatch.setenv("BORG_BASE_DIR", str(tmp_path / "borg-base"))
+    monkeypatch.setenv("BACKUPDESK_SECRETS_FILE_ONLY", "1")
+    src = tmp_path / "src" / "Documents"
+    src.mkdir(parents=True)
+    (src / "Plan.txt").write_bytes(V1)
+    plan = add_plan(app_ctx.catalogue, "vault", "borg", sources=[str(src)], destinations=[],
+                    options={"repository": str(tmp_path / "repo"), "encryption": "none"})
+    paths = app_ctx.config.paths
+    setup_repository(app_ctx.catalogue, paths, plan, create=True)
+    assert run_borg_plan(app_ctx.catalogue, paths, plan).status == "success"
+    (src / "Plan.txt").write_bytes(V2)
+    assert run_borg_plan(app_ctx.catalogue, paths, plan).status == "success"
+
+    pane = search(qtbot, window, "plan")
+    assert pane.model.rowCount() == 1 and pane.model.cell(0, 1) == "vault"
+    click_row(qtbot, pane.hits, pane.model.index(0, 0))
+    assert pane.versions.rowCount() == 2
+    out = tmp_path / "out"
+    restore_version(qtbot, pane, 1, out)
+    qtbot.waitUntil(lambda: pane.message.property("level") in ("ok", "error", "warning"),
+                    timeout=60000)
+    assert pane.message.property("level") == "ok", pane.message.text()
+    restored = [p for p in out.rglob("Plan.txt")]
+    assert [p.read_bytes() for p in restored] == [V1]
