@@ -108,11 +108,7 @@ class RestoreDialog(QDialog):
         db.addWidget(self.dump)
         db.addWidget(self.url, 1)
         lay.addLayout(db)
-        self.problem = QLabel()
-        self.problem.setObjectName("problem")
-        self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #b3261e;")
-        self.problem.setVisible(False)
+        self.problem = problem_label()
         lay.addWidget(self.problem)
         self.buttons = buttons(self, "&Restore")
         lay.addWidget(self.buttons)
@@ -154,12 +150,10 @@ class RestoreDialog(QDialog):
 
     def _checked(self, req: RestoreRequest, full: bool) -> None:
         self.setEnabled(True)
-        if full:
-            box = overwrite_box(req.to, self)
-            box.exec()
-            if not confirmed(box):
-                self._problem(f"{req.to} is not empty: choose another folder, or confirm "
-                              "replacing its files.")
+        if full and req.to is not None:
+            refused = refused_to_fill(req.to, self)
+            if refused:
+                self._problem(refused)
                 return
             req.overwrite = True
         self._accept(req)
@@ -311,6 +305,25 @@ def overwrite_box(folder: Path | None, parent: QWidget | None = None) -> QMessag
     box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
     box.setDefaultButton(QMessageBox.StandardButton.No)
     return box
+
+
+def refused_to_fill(folder: Path, parent: QWidget | None = None) -> str:
+    """Ask before restoring into a folder that holds files: "" on Yes, else what to do."""
+    box = overwrite_box(folder, parent)
+    box.exec()
+    if confirmed(box):
+        return ""
+    return f"{folder} is not empty: choose another folder, or confirm replacing its files."
+
+
+def problem_label() -> QLabel:
+    """A dialog's red line saying what stops it, hidden until there is something."""
+    label = QLabel()
+    label.setObjectName("problem")
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #b3261e;")
+    label.setVisible(False)
+    return label
 
 
 def confirmed(box: QMessageBox, _answer: object = None) -> bool:

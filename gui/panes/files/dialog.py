@@ -12,7 +12,7 @@ from core.findex.versions import Version, show_path
 from core.fmt import human_bytes
 from gui.errors import error_text
 from gui.panes.backups.controller import needs_overwrite
-from gui.panes.backups.dialogs import FolderField, buttons, confirmed, overwrite_box
+from gui.panes.backups.dialogs import FolderField, buttons, problem_label, refused_to_fill
 from gui.panes.backups.guard import guarded
 from gui.workers import Workers
 
@@ -26,11 +26,7 @@ class VersionRestoreDialog(QDialog):
         self.overwrite = False
         self.setWindowTitle(f"Restore version {version.number}")
         self.folder = FolderField("/path/to/a folder")
-        self.problem = QLabel()
-        self.problem.setObjectName("problem")
-        self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #b3261e;")
-        self.problem.setVisible(False)
+        self.problem = problem_label()
         lay = QVBoxLayout(self)
         lay.addWidget(QLabel(
             f"<b>{show_path(hit.path)}</b> ({hit.plan}), version {version.number} of "
@@ -55,11 +51,9 @@ class VersionRestoreDialog(QDialog):
     def _checked(self, to: Path, full: bool) -> None:
         self.setEnabled(True)
         if full:
-            box = overwrite_box(to, self)
-            box.exec()
-            if not confirmed(box):
-                self._problem(f"{to} is not empty: choose another folder, or confirm "
-                              "replacing its files.")
+            refused = refused_to_fill(to, self)
+            if refused:
+                self._problem(refused)
                 return
             self.overwrite = True
         self.target = to
