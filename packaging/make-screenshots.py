@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-PANES = ("history", "backups", "devices", "settings")
+PANES = ("history", "backups", "files", "devices", "settings")
 
 
 def cli(exe: list[str], home: Path, *args: str, ok: tuple[int, ...] = (0,)) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from core.cli.context import CliContext
 from core.errors import UsageError
 
-PANES = ("history", "backups", "devices", "settings", "plan-editor", "welcome")
+PANES = ("history", "backups", "files", "devices", "settings", "plan-editor", "welcome")
 THEMES = ("system", "light", "dark")
 
 

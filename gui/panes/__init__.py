@@ -32,6 +32,12 @@ def _backups(ctx: AppContext) -> QWidget:
     return BackupsPane(ctx)
 
 
+def _files(ctx: AppContext) -> QWidget:
+    from gui.panes.files.pane import FilesPane
+
+    return FilesPane(ctx)
+
+
 def _devices(ctx: AppContext) -> QWidget:
     from gui.panes.devices.pane import DevicesPane
 
@@ -47,6 +53,7 @@ def _settings(ctx: AppContext) -> QWidget:
 PANES = [
     PaneSpec("history", "History", _history),
     PaneSpec("backups", "Backups", _backups),
+    PaneSpec("files", "Files", _files),
     PaneSpec("devices", "Devices", _devices),
     PaneSpec("settings", "Settings", _settings),
 ]

@@ -10,7 +10,7 @@ from gui.widgets import EmptyState
 
 def test_navigation_builds_each_pane_once(qtbot, window):
     assert [window.nav.item(i).text() for i in range(window.nav.count())] == [
-        "History", "Backups", "Devices", "Settings"]
+        "History", "Backups", "Files", "Devices", "Settings"]
     for spec in PANES:
         pane = window.show_pane(spec.key)
         assert window.stack.currentWidget() is pane
@@ -63,7 +63,7 @@ def _answer(qtbot, button_text: str) -> list[str]:
 def test_menu_bar_and_pane_shortcuts(qtbot, window):
     bar = window.menuBar()
     assert [a.text() for a in bar.actions()] == ["&File", "&View", "&Plan", "&Help"]
-    for i, key in enumerate(("history", "backups", "devices", "settings")):
+    for i, key in enumerate(("history", "backups", "files", "devices", "settings")):
         qtbot.keyClick(window, getattr(Qt.Key, f"Key_{i + 1}"),
                        Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda k=key: window.stack.currentWidget() is window.pane(k))

@@ -31,6 +31,7 @@ class BackupActions:
     def __init__(self, pane: BackupsPane) -> None:
         self.pane = pane
         self.last_check: tuple[str, bool] | None = None
+        self.compare_dialog: Any = None
 
     @property
     def cat(self) -> Any:
@@ -126,6 +127,16 @@ class BackupActions:
         dlg = DeleteDialog(description, self.pane, engine)
         if self.pane.exec_dialog(dlg):
             self._started("delete", self.pane.ops.delete(backup_id, dlg.files))
+
+    def compare(self) -> None:
+        sel = self.pane.selected()
+        if len(sel) != 2 or self.cat is None:
+            return
+        from gui.panes.backups.compare import CompareDialog  # with its first use
+
+        self.compare_dialog = CompareDialog(self.cat, self.pane.ctx.config.paths, sel[0], sel[1],
+                                            self.pane.ctx.workers, self.pane)
+        self.compare_dialog.show()
 
     def browse(self) -> None:
         info = self.pane.current()

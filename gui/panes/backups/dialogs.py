@@ -57,7 +57,7 @@ class FolderField(QWidget):
         return Path(text).expanduser() if text else None
 
 
-def _buttons(dialog: QDialog, ok: str) -> QDialogButtonBox:
+def buttons(dialog: QDialog, ok: str) -> QDialogButtonBox:
     box = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
     box.addButton(ok, QDialogButtonBox.ButtonRole.AcceptRole)
     box.accepted.connect(dialog.accept)
@@ -108,13 +108,9 @@ class RestoreDialog(QDialog):
         db.addWidget(self.dump)
         db.addWidget(self.url, 1)
         lay.addLayout(db)
-        self.problem = QLabel()
-        self.problem.setObjectName("problem")
-        self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #b3261e;")
-        self.problem.setVisible(False)
+        self.problem = problem_label()
         lay.addWidget(self.problem)
-        self.buttons = _buttons(self, "&Restore")
+        self.buttons = buttons(self, "&Restore")
         lay.addWidget(self.buttons)
         if engines.can(info.engine, Capability.BROWSE):
             self._borg_layout()
@@ -154,12 +150,10 @@ class RestoreDialog(QDialog):
 
     def _checked(self, req: RestoreRequest, full: bool) -> None:
         self.setEnabled(True)
-        if full:
-            box = overwrite_box(req.to, self)
-            box.exec()
-            if not confirmed(box):
-                self._problem(f"{req.to} is not empty: choose another folder, or confirm "
-                              "replacing its files.")
+        if full and req.to is not None:
+            refused = refused_to_fill(req.to, self)
+            if refused:
+                self._problem(refused)
                 return
             req.overwrite = True
         self._accept(req)
@@ -256,7 +250,7 @@ class CopyOutDialog(QDialog):
                              "healthy destination, each checked against its SHA-256, into:"))
         lay.addWidget(self.folder)
         lay.addWidget(self.chain)
-        lay.addWidget(_buttons(self, "Copy out"))
+        lay.addWidget(buttons(self, "Copy out"))
 
     def target(self) -> Path | None:
         p = self.folder.path()
@@ -283,7 +277,7 @@ class DeleteDialog(QDialog):
         lay.addWidget(text)
         lay.addWidget(self.record_only)
         lay.addWidget(self.with_files)
-        lay.addWidget(_buttons(self, "Delete"))
+        lay.addWidget(buttons(self, "Delete"))
 
     @property
     def files(self) -> bool:
@@ -311,6 +305,25 @@ def overwrite_box(folder: Path | None, parent: QWidget | None = None) -> QMessag
     box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
     box.setDefaultButton(QMessageBox.StandardButton.No)
     return box
+
+
+def refused_to_fill(folder: Path, parent: QWidget | None = None) -> str:
+    """Ask before restoring into a folder that holds files: "" on Yes, else what to do."""
+    box = overwrite_box(folder, parent)
+    box.exec()
+    if confirmed(box):
+        return ""
+    return f"{folder} is not empty: choose another folder, or confirm replacing its files."
+
+
+def problem_label() -> QLabel:
+    """A dialog's red line saying what stops it, hidden until there is something."""
+    label = QLabel()
+    label.setObjectName("problem")
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #b3261e;")
+    label.setVisible(False)
+    return label
 
 
 def confirmed(box: QMessageBox, _answer: object = None) -> bool:

@@ -106,6 +106,10 @@ class BackupsPane(QWidget):
         self.copy_button = QPushButton("Copy out…")
         self.browse_button = QPushButton("Browse contents…")
         self.delete_button = QPushButton("Delete…")
+        self.compare_button = QPushButton("Compare")
+        self.compare_button.setToolTip("Select two backups of one plan: what was added, "
+                                       "changed and deleted between them.")
+        self.compare_button.clicked.connect(self.handlers.compare)
         self.verify_button.clicked.connect(self.handlers.verify_selected)
         self.verify_all_button.clicked.connect(self.handlers.verify_all)
         self.restore_button.clicked.connect(self.handlers.restore)
@@ -138,7 +142,8 @@ class BackupsPane(QWidget):
         top = QHBoxLayout()
         for w in (self.run_button, self.verify_button, self.verify_all_button,
                   self.restore_button, self.copy_button, self.browse_button,
-                  self.delete_button, self.check_button, self.break_lock_button):
+                  self.delete_button, self.compare_button, self.check_button,
+                  self.break_lock_button):
             top.addWidget(w)
         top.addStretch(1)
         bar = QHBoxLayout()
@@ -256,6 +261,8 @@ class BackupsPane(QWidget):
                                     and engines.can(one.engine, Capability.COPY_OUT))
         self.browse_button.setEnabled(one is not None
                                       and engines.can(one.engine, Capability.BROWSE))
+        self.compare_button.setEnabled(len(sel) == 2 and sel[0].plan_id is not None
+                                       and sel[0].plan_id == sel[1].plan_id)
         borg = self.handlers.borg_plan() is not None and not busy
         self.check_button.setEnabled(borg)
         self.break_lock_button.setEnabled(borg)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.catalogue.rows import JobDetail
+from core.findex.summary import change_lines
 from core.fmt import human_bytes, human_duration, local_time
 from gui import theme
 from gui.panes.history.chart import TrendChart
@@ -71,6 +72,9 @@ class JobDetailPanel(QWidget):
             ("Size", human_bytes(r.bytes) or "—"),
             ("Files", f"{r.files:,}" if r.files is not None else "—"),
         ]
+        changes = change_lines(d.details.get("changes"))
+        if changes:
+            rows.append(("Changes", "<br>".join(html.escape(x) for x in changes)))
         if r.error:
             red = theme.colour("error_text")
             rows.append(("Error", f"<span style='color:{red}'>{html.escape(r.error)}</span>"))
@@ -81,7 +85,7 @@ class JobDetailPanel(QWidget):
                 for w in r.warnings)))
         body = "".join(
             f"<tr><td style='padding-right:12px;color:palette(placeholder-text)'>{k}</td>"
-            f"<td>{v if k in ('Error', 'Warnings') else html.escape(v)}</td></tr>"
+            f"<td>{v if k in ('Error', 'Warnings', 'Changes') else html.escape(v)}</td></tr>"
             for k, v in rows
         )
         self.summary.setText(f"<table>{body}</table>")
