@@ -17,7 +17,7 @@ import pytest
 from core.remote.binary import find_rclone
 from tests.core.borg.conftest import Sshd, sshd
 
-__all__ = ["S3", "Sshd", "run_cli", "s3", "sshd"]
+__all__ = ["S3", "Sshd", "run_cli", "s3", "sshd", "webdav"]
 
 ACCESS_KEY = "AKIDBACKUPDESKTEST"
 SECRET_KEY = "backupdesk-test-secret-key-0123456789"
@@ -31,17 +31,22 @@ def _free_port() -> int:
 
 @dataclass
 class S3:
+    """`rclone serve s3` (or, with `protocol`, `serve webdav`) over `root`."""
+
     root: Path  # the served folder: each subfolder a bucket
     port: int
     proc: subprocess.Popen[bytes] | None = None
+    protocol: str = "s3"
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        auth = ["--auth-key", f"{ACCESS_KEY},{SECRET_KEY}"] if self.protocol == "s3" else \
+            ["--user", "bd", "--pass", SECRET_KEY]
         self.proc = subprocess.Popen(
-            [find_rclone(), "serve", "s3", "--auth-key", f"{ACCESS_KEY},{SECRET_KEY}",
+            [find_rclone(), "serve", self.protocol, *auth,
              "--addr", f"127.0.0.1:{self.port}", "--log-level", "ERROR", str(self.root)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
@@ -54,7 +59,7 @@ class S3:
                     break
                 time.sleep(0.05)
         self.stop()
-        pytest.fail("rclone serve s3 did not start")
+        pytest.fail(f"rclone serve {self.protocol} did not start")
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -74,6 +79,25 @@ def s3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[S3]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
     monkeypatch.setenv("BACKUPDESK_SECRETS_FILE_ONLY", "1")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def webdav(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[S3]:
+    """A real WebDAV server on 127.0.0.1, configured as the rclone remote `dav:` (rclone's own
+    configuration, through its RCLONE_CONFIG_* variables; the password obscured as rclone
+    keeps it)."""
+    server = S3(tmp_path / "dav", _free_port(), protocol="webdav")
+    server.root.mkdir()
+    server.start()
+    obscured = subprocess.run([find_rclone(), "obscure", SECRET_KEY], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    for k, v in {"TYPE": "webdav", "URL": server.endpoint, "VENDOR": "rclone",
+                 "USER": "bd", "PASS": obscured}.items():
+        monkeypatch.setenv(f"RCLONE_CONFIG_DAV_{k}", v)
     try:
         yield server
     finally:
