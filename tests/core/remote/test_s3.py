@@ -196,3 +196,23 @@ def test_s3_keys_from_stdin_on_plan_edit(home: Path, tmp_path: Path, s3: S3,
     assert r.returncode == 0, r.stderr
     r = run_cli("run", "p")
     assert r.returncode == 0, r.stderr
+
+
+def test_a_copy_from_a_local_first_destination_is_checked_by_its_md5(home: Path, tmp_path: Path,
+                                                                     s3: S3) -> None:
+    """The copy to S3 of a backup written to a local folder first: its MD5 is taken on the way,
+    so the plain verify (S3's own hash, no download) sees a flipped byte there."""
+    local = tmp_path / "local-dest"
+    r = run_cli("plan", "add", "p", "--engine", "archive", "--source", str(make_source(tmp_path)),
+                "--dest", str(local), "--dest", "s3://bkt/backups", "--s3-endpoint", s3.endpoint)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("run", "p", "--json")
+    assert r.returncode == 0, r.stderr
+    bid = str(json.loads(r.stdout)["backup_id"])
+    archive = next((s3.root / "bkt").rglob("files.tar.zst"))
+    data = bytearray(archive.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    archive.write_bytes(bytes(data))
+    r = run_cli("verify", bid, "--json")
+    states = {loc["destination"]: loc["state"] for loc in json.loads(r.stdout)["locations"]}
+    assert states == {"s3://bkt/backups": "corrupt", str(local): "ok"}
