@@ -22,6 +22,11 @@ from core.remote.location import Remote
 COMMON = ("--log-level", "NOTICE", "--retries", "1", "--low-level-retries", "2",
           "--contimeout", "10s", "--timeout", "60s")
 CHUNK = 1 << 20
+# A streamed upload needs no read-ahead (our pipe is its buffer), and two S3 parts in flight
+# instead of four: rcat's peak RSS 111 -> 82 MiB at the same speed against a local S3 (rclone
+# itself, started, is about 64 MiB).
+STREAM_UP = ("--buffer-size", "0")
+S3_UP = ("--s3-upload-concurrency", "2")
 
 
 class RemoteError(DestinationError):
@@ -192,7 +197,8 @@ class Rclone:
     def writing(self, rel: str) -> Iterator[Upload]:
         """`rclone rcat` into `rel` from what the block writes; the object exists once the
         block ended and rclone said so, else the upload is stopped and RemoteError raised."""
-        p = subprocess.Popen(self._argv("rcat", self.remote.at(rel), transfer=True),
+        lean = (*STREAM_UP, *S3_UP) if self.remote.kind == "s3" else STREAM_UP
+        p = subprocess.Popen(self._argv("rcat", self.remote.at(rel), *lean, transfer=True),
                              env=self.env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE)
         assert p.stdin is not None and p.stderr is not None
