@@ -17,7 +17,7 @@ import pytest
 from core.remote.binary import find_rclone
 from tests.core.borg.conftest import Sshd, sshd
 
-__all__ = ["S3", "Sshd", "run_cli", "s3", "sshd", "webdav"]
+__all__ = ["S3", "Sshd", "flip_byte", "run_cli", "s3", "sshd", "webdav"]
 
 ACCESS_KEY = "AKIDBACKUPDESKTEST"
 SECRET_KEY = "backupdesk-test-secret-key-0123456789"
@@ -102,6 +102,13 @@ def webdav(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[S3]:
         yield server
     finally:
         server.stop()
+
+
+def flip_byte(path: Path, at: int | None = None) -> None:
+    """One bit of the file changed in place (same size): damage only a hash can see."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2 if at is None else at] ^= 0x01
+    path.write_bytes(bytes(data))
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, stdin: str | None = None

@@ -13,7 +13,7 @@ from core.config import AppPaths
 from core.plans import get_plan
 from core.scheduling import due_jobs
 from core.scheduling.loop import Due
-from tests.core.remote.conftest import S3, run_cli
+from tests.core.remote.conftest import S3, flip_byte, run_cli
 
 
 def test_scheduled_verify_is_deep_once_a_month(home: Path, tmp_path: Path, webdav: S3,
@@ -36,9 +36,7 @@ def test_scheduled_verify_is_deep_once_a_month(home: Path, tmp_path: Path, webda
     first = verify_at(0)  # never verified deep: deep now
     assert first.status == "success", first.error
     archive = next((webdav.root / "backups").rglob("files.tar.zst"))
-    data = bytearray(archive.read_bytes())
-    data[len(data) // 2] ^= 0x01
-    archive.write_bytes(bytes(data))
+    flip_byte(archive)
     later = verify_at(10)  # within the month: size only, the flipped byte unseen
     assert later.status == "success", later.error
     month = verify_at(31)

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from core.remote.binary import find_rclone
-from tests.core.remote.conftest import ACCESS_KEY, S3, SECRET_KEY, run_cli
+from tests.core.remote.conftest import ACCESS_KEY, S3, SECRET_KEY, flip_byte, run_cli
 
 
 def make_source(tmp_path: Path) -> Path:
@@ -66,9 +66,7 @@ def test_flipped_byte_is_reported_corrupt_by_deep_verify(home: Path, tmp_path: P
     assert r.returncode == 0, r.stderr
     bid = str(json.loads(r.stdout)["backup_id"])
     archive = next((s3.root / "bkt").rglob("files.tar.zst"))
-    data = bytearray(archive.read_bytes())
-    data[len(data) // 2] ^= 0x01
-    archive.write_bytes(bytes(data))
+    flip_byte(archive)
     r = run_cli("verify", bid, "--deep", "--json")
     assert r.returncode != 0
     loc = json.loads(r.stdout)["locations"][0]
@@ -210,9 +208,7 @@ def test_a_copy_from_a_local_first_destination_is_checked_by_its_md5(home: Path,
     assert r.returncode == 0, r.stderr
     bid = str(json.loads(r.stdout)["backup_id"])
     archive = next((s3.root / "bkt").rglob("files.tar.zst"))
-    data = bytearray(archive.read_bytes())
-    data[len(data) // 2] ^= 0x01
-    archive.write_bytes(bytes(data))
+    flip_byte(archive)
     r = run_cli("verify", bid, "--json")
     states = {loc["destination"]: loc["state"] for loc in json.loads(r.stdout)["locations"]}
     assert states == {"s3://bkt/backups": "corrupt", str(local): "ok"}

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from tests.core.archive.conftest import snapshot
-from tests.core.remote.conftest import S3, run_cli
+from tests.core.remote.conftest import S3, flip_byte, run_cli
 
 
 def test_backup_verify_restore_delete_on_webdav(home: Path, tmp_path: Path,
@@ -35,9 +35,7 @@ def test_backup_verify_restore_delete_on_webdav(home: Path, tmp_path: Path,
     assert r.returncode == 0, r.stderr
     assert snapshot(out) == snapshot(src.parent)
     archive = folder / "files.tar.zst"
-    data = bytearray(archive.read_bytes())
-    data[len(data) // 2] ^= 0x01
-    archive.write_bytes(bytes(data))
+    flip_byte(archive)
     r = run_cli("verify", bid, "--deep", "--json")
     assert json.loads(r.stdout)["locations"][0]["state"] == "corrupt"
     r = run_cli("delete", bid, "--files", "--yes")
