@@ -212,22 +212,22 @@ class Rclone:
             p.wait()
             err.join()
             if up.broken:  # rclone stopped first: say why
-                raise self._full(explain(self.remote.location, err.text), up.size) from exc
+                raise self._full(explain(self.remote.location, err.text), up.tried) from exc
             raise
         p.wait()
         err.join()
         if p.returncode != 0 or up.broken:
-            raise self._full(explain(self.remote.location, err.text), up.size)
+            raise self._full(explain(self.remote.location, err.text), up.tried)
 
-    def _full(self, e: RemoteError, sent: int) -> RemoteError:
+    def _full(self, e: RemoteError, given: int) -> RemoteError:
         """A failed upload the server gave no reason for (SFTP says only "Failure"): the
-        remote is full when it has less space free than the upload had sent."""
+        remote is full when it has less space free than the upload was given."""
         if e.missing or e.full or self.remote.kind == "s3":
             return e
         free = (self.about() or {}).get("free")
-        if isinstance(free, int) and free < sent:
+        if isinstance(free, int) and free < given:
             return RemoteError(f"Remote {self.remote.location}: {FULL} ({human_bytes(free)} "
-                               f"free; the upload had sent {human_bytes(sent)}).", full=True)
+                               f"free; the upload had reached {human_bytes(given)}).", full=True)
         return e
 
 
@@ -237,11 +237,13 @@ class Upload:
     def __init__(self, pipe: IO[bytes], location: str) -> None:
         self.pipe, self.location = pipe, location
         self.size = 0
+        self.tried = 0  # what it was given, the write that failed included
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.broken = False
 
     def write(self, data: Any) -> int:
         view = memoryview(data).cast("B")
+        self.tried += len(view)
         try:
             self.pipe.write(view)
         except BrokenPipeError as e:
