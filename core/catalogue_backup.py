@@ -13,6 +13,7 @@ import logging
 import re
 import tempfile
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from core.engines.dumps import ops as dumps
 from core.errors import BackupDeskError, CatalogueError, DestinationError
 from core.progress import CancelToken
 from core.remote.location import Remote, is_remote, parse
-from core.remote.rclone import Rclone
+from core.remote.rclone import Rclone, RemoteError
 from core.remote.resolve import for_catalogue
 from core.remote.settings import given_settings
 from core.timeutil import utcnow
@@ -65,17 +66,29 @@ def backup_catalogue(cat: Catalogue, folder: Path, *, encrypt_to: str | None = N
 def backup_remote(cat: Catalogue, remote: Remote, *, encrypt_to: str | None = None,
                   keep: int = KEEP) -> str:
     """A copy of the catalogue in the remote's catalogue folder (rclone uploads it whole
-    under its final name), the oldest beyond `keep` there removed. The copy's location."""
+    under its final name), the oldest beyond `keep` there removed. The copy's location.
+    The folder is listed while the copy uploads (each rclone command is a process start)."""
     rc = Rclone(remote)
-    with tempfile.TemporaryDirectory(prefix="backupdesk-catalogue-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="backupdesk-catalogue-") as tmp, \
+            ThreadPoolExecutor(1) as pool:
+        listing = pool.submit(_remote_copies, rc)
         made = _made(cat, Path(tmp), encrypt_to)
-        rel = f"{FOLDER}/{made.name}"
-        rc.upload(str(made), rel)
-    names = sorted(str(e["Name"]) for e in rc.lsjson(FOLDER, files_only=True)
-                   if _COPY.fullmatch(str(e["Name"])))
-    for old in names[:-keep] if keep > 0 else []:
-        rc.deletefile(f"{FOLDER}/{old}")
-    return remote.shown(rel)
+        rc.upload(str(made), f"{FOLDER}/{made.name}")
+        names = sorted({*listing.result(), made.name})
+    old = names[:-keep] if keep > 0 else []
+    if old:
+        rc.run("delete", remote.at(FOLDER), *(x for n in old for x in ("--include", f"/{n}")))
+    return remote.shown(f"{FOLDER}/{made.name}")
+
+
+def _remote_copies(rc: Rclone) -> list[str]:
+    try:
+        found = rc.lsjson(FOLDER, files_only=True)
+    except RemoteError as e:
+        if e.missing:  # the first copy there
+            return []
+        raise
+    return [str(e["Name"]) for e in found if _COPY.fullmatch(str(e["Name"]))]
 
 
 def backup_to(cat: Catalogue, to: str, *, keep: int = KEEP,
