@@ -73,8 +73,9 @@ def explain(location: str, stderr: str) -> RemoteError:
         code, text = api[-1]
         said = code if text.strip() in ("", code) else f"{code}, {text.strip()[:120]}"
         return RemoteError(f"Remote {location}: the server refused the request ({said}).")
-    lines = [_STAMP.sub("", ln).strip() for ln in stderr.splitlines() if ln.strip()]
-    last = lines[-1][:200] if lines else "rclone failed"
+    said = [ln for ln in stderr.splitlines() if ln.strip() and " NOTICE" not in ln[:30]]
+    lines = [_STAMP.sub("", ln).strip() for ln in said]  # a NOTICE is never the reason
+    last = lines[-1][:200] if lines else "rclone stopped without saying why"
     return RemoteError(f"Remote {location}: {last}.")
 
 
@@ -208,10 +209,15 @@ class Rclone:
             yield up
             p.stdin.close()
         except BaseException as exc:
+            if up.broken:  # rclone is stopping by itself: let it say why before it goes
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    pass
             p.kill()
             p.wait()
             err.join()
-            if up.broken:  # rclone stopped first: say why
+            if up.broken:
                 raise self._full(explain(self.remote.location, err.text), up.tried) from exc
             raise
         p.wait()
