@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from core.catalogue import days as q
 from core.catalogue.db import Catalogue
 from core.catalogue.schedules import schedules_with_plans
+from core.catalogue.watch import db_now
 from core.scheduling.due_times import iter_due, local_zone, zone
 from core.timeutil import to_aware, to_naive_utc
 
@@ -108,7 +109,7 @@ def _cell(d: date, row: q.DayRow | None, due: datetime | None, tz: tzinfo) -> Da
 def plan_strips(cat: Catalogue, *, now: datetime | None = None, tz: tzinfo | None = None,
                 days: int = DAYS) -> list[PlanStrip]:
     """One strip per current plan (and per past plan name with jobs in the window), by name."""
-    now = to_aware(now) or datetime.now(UTC)
+    now = to_aware(now) or db_now(cat)
     tz = tz or local_zone()
     today = now.astimezone(tz).date()
     first = today - timedelta(days=days - 1)

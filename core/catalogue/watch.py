@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from core.catalogue.db import Catalogue
@@ -19,6 +19,13 @@ RAN = (JobStatus.SUCCESS.value, JobStatus.PARTIAL.value)  # a run that happened
 OK = JobStatus.SUCCESS.value
 BACKUP = JobKind.BACKUP.value
 BASELINE = 20
+
+
+def db_now(cat: Catalogue) -> datetime:
+    """The catalogue database server's time (aware UTC): the clock that status, the watchdog
+    and the History strip compare against, so that every host gives one answer."""
+    with cat.db.connect() as c:
+        return c.now().replace(tzinfo=UTC)
 
 
 @dataclass(slots=True)

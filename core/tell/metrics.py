@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric, StateSetMetricFamily
@@ -14,6 +14,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from core.catalogue.db import Catalogue
 from core.catalogue.plan_metrics import PlanMetrics, plan_metrics
+from core.catalogue.watch import db_now
 from core.grid.board import STATES
 from core.grid_watch import GridWatch
 from core.timeutil import to_aware
@@ -57,7 +58,7 @@ class CatalogueCollector:
 
     def read(self) -> Reading:
         devices = tuple(self.devices()) if self.devices is not None else None
-        states = tuple((w.plan, w.state) for w in evaluate(self.cat, datetime.now(UTC)))
+        states = tuple((w.plan, w.state) for w in evaluate(self.cat, db_now(self.cat)))
         return Reading(tuple(plan_metrics(self.cat)), devices, states)
 
     def describe(self) -> list[Metric]:
