@@ -131,3 +131,35 @@ def test_a_zone_without_dst_changes(any_catalogue):
     assert cells[date(2026, 12, 1)].state == OK and cells[date(2026, 12, 2)].state == NONE
     tokyo = _cells(plan_strips(cat, now=NOW, tz=ZoneInfo("Asia/Tokyo")), "docs")
     assert tokyo[date(2026, 12, 2)].state == OK and tokyo[date(2026, 12, 1)].state == NONE
+
+
+def _options(cat, pid: int, **options: str) -> None:
+    with orm_session(cat) as s:
+        plan = s.get(Plan, pid)
+        plan.options = {**(plan.options or {}), **options}
+
+
+def test_the_strip_uses_the_plans_own_grace_and_expect(any_catalogue, tmp_path):
+    cat = any_catalogue
+    pid = _plan(cat, "docs", tmp_path, datetime(2026, 11, 1))
+    set_schedule(cat, "docs", "30 2 * * *", timezone="Europe/Rome")  # 01:30 UTC in winter
+    _options(cat, pid, grace="6h")
+    add_job(cat, plan="docs", plan_id=pid, status="success", started=datetime(2026, 11, 3, 5, 31))
+    add_job(cat, plan="docs", plan_id=pid, status="success", started=datetime(2026, 11, 4, 8, 31))
+    # no schedule, but expected daily with the default grace (from its creation, 00:00 UTC)
+    other = _plan(cat, "laptop", tmp_path, datetime(2026, 11, 20))
+    _options(cat, other, expect="daily")
+    add_job(cat, plan="laptop", plan_id=other, status="success",
+            started=datetime(2026, 11, 21, 0, 20))
+    add_job(cat, plan="laptop", plan_id=other, status="success",
+            started=datetime(2026, 11, 22, 3, 0))
+
+    strips = plan_strips(cat, now=NOW, tz=ROME)
+    docs = _cells(strips, "docs")
+    assert docs[date(2026, 11, 3)].state == OK  # 4 hours after 02:30: within its 6 hours
+    assert docs[date(2026, 11, 4)].state == LATE  # 7 hours after
+    laptop = _cells(strips, "laptop")
+    assert laptop[date(2026, 11, 19)].state == NONE
+    assert laptop[date(2026, 11, 21)].state == OK
+    assert laptop[date(2026, 11, 22)].state == LATE  # due 01:00 Rome, ran 04:00
+    assert laptop[date(2026, 11, 23)].state == MISSING
