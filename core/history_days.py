@@ -3,23 +3,22 @@ trend over its last runs with the anomaly band."""
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from core.catalogue import days as q
 from core.catalogue.db import Catalogue
-from core.catalogue.watch import db_now
+from core.catalogue.watch import BASELINE, db_now
 from core.scheduling.due_times import local_zone
 from core.timeutil import to_aware, to_naive_utc
+from core.watch.anomaly import Band
+from core.watch.anomaly import band as anomaly_band
 from core.watch.options import GRACE
 from core.watch.state import backup_cadences
 
 DAYS = 90
 RUNS = 90
-BASELINE = 20  # the band is drawn from this many last successful runs
-LOW, HIGH = 0.5, 3.0  # the band: below half or above three times the median is an anomaly
 
 # Cell states, worst first within a colour: red failed/missing, yellow partial/late,
 # green ok, grey none (not due, no job).
@@ -132,13 +131,6 @@ def plan_strips(cat: Catalogue, *, now: datetime | None = None, tz: tzinfo | Non
 
 
 @dataclass(frozen=True, slots=True)
-class Band:
-    median: float
-    low: float
-    high: float
-
-
-@dataclass(frozen=True, slots=True)
 class Series:
     name: str  # "size", "duration", "files"
     values: tuple[float | None, ...]  # one per run, oldest first
@@ -154,16 +146,10 @@ class Trend:
     series: tuple[Series, ...]
 
 
-MIN_BASELINE = 5  # anomaly checks start from a plan's fifth successful backup
-
-
 def band(values: Iterable[float | None]) -> Band | None:
-    """The anomaly band from the last successful runs' values (None: too few)."""
-    known = [v for v in values if v is not None][-BASELINE:]
-    if len(known) < MIN_BASELINE:
-        return None
-    m = float(statistics.median(known))
-    return Band(m, m * LOW, m * HIGH)
+    """The anomaly checks' band (core.watch.anomaly) over the last successful runs' values,
+    oldest first."""
+    return anomaly_band([v for v in values if v is not None][-BASELINE:])
 
 
 def trend(cat: Catalogue, plan: str, runs: int = RUNS) -> Trend:

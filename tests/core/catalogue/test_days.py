@@ -163,3 +163,24 @@ def test_the_strip_uses_the_plans_own_grace_and_expect(any_catalogue, tmp_path):
     assert laptop[date(2026, 11, 21)].state == OK
     assert laptop[date(2026, 11, 22)].state == LATE  # due 01:00 Rome, ran 04:00
     assert laptop[date(2026, 11, 23)].state == MISSING
+
+
+def test_the_trend_band_is_the_anomaly_checks_band(any_catalogue):
+    """One rule: from a plan's fifth backup the checks compare against the four before; the
+    chart shows that same band, and a value outside it is what the checks warn about."""
+    from core.catalogue.watch import BackupFigures
+    from core.watch.anomaly import compare
+
+    cat = any_catalogue
+    t0 = datetime(2026, 11, 1, 2, 0)
+    sizes = [1000, 1200, 800, 1000]
+    for i, b in enumerate(sizes):
+        add_job(cat, plan="docs", status="success", started=t0 + timedelta(days=i), bytes=b,
+                duration_ms=1000, files=10)
+    size = trend(cat, "docs").series[0]
+    assert size.band is not None and (size.band.low, size.band.high) == (500.0, 3000.0)
+    earlier = [BackupFigures(i, "full", b, 10, 1000) for i, b in enumerate(sizes)]
+    for value, warned in ((size.band.low - 1, True), (size.band.low, False),
+                          (size.band.high, False), (size.band.high + 1, True)):
+        found = compare(BackupFigures(9, "full", int(value), 10, None), 1000, earlier, None)
+        assert bool(found) is warned, value
