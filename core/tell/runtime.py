@@ -81,8 +81,9 @@ def started(j: lifecycle.Job, paths: AppPaths) -> None:
     if before:
         j.log("Running the before hook.")
         result = hooks.run(str(before), {**w.env, "BACKUPDESK_STATUS": "running"},
-                           _timeout(plan))
+                           _timeout(plan), j.cancel)
         j.log(result.log_lines("before"))
+        j.cancel.raise_if_cancelled()
         if not result.ok:
             raise HookError(result.describe("before"))
 
