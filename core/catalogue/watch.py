@@ -22,6 +22,15 @@ BACKUP = JobKind.BACKUP.value
 BASELINE = 20
 
 
+def watch_token(cat: Catalogue) -> tuple[Any, ...]:
+    """Changes when a job is added or a running job ends (two index seeks): what the
+    watchdog's verdicts are cached by between ticks (core.tell.metrics)."""
+    with cat.db.connect() as c:
+        top = c.scalar("SELECT max(id) FROM jobs")
+        running = c.column("SELECT id FROM jobs WHERE status = ?", [JobStatus.RUNNING.value])
+    return (top, tuple(sorted(running)))
+
+
 def db_now(cat: Catalogue) -> datetime:
     """The catalogue database server's time (aware UTC): the clock that status, the watchdog
     and the History strip compare against, so that every host gives one answer."""

@@ -15,9 +15,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric, StateSetMetricFami
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from core.catalogue.db import Catalogue
-from core.catalogue.history import change_token
 from core.catalogue.plan_metrics import PlanMetrics, plan_metrics
-from core.catalogue.watch import db_now
+from core.catalogue.watch import db_now, watch_token
 from core.grid.board import STATES
 from core.grid_watch import GridWatch
 from core.scheduling.loop import MAX_SLEEP as TICK_S
@@ -52,9 +51,9 @@ class Reading:
 
 
 class WatchStates:
-    """Each plan's watchdog state, evaluated again only when the jobs changed (a job started,
-    progressed or ended: core.catalogue.history.change_token) or a scheduler tick has passed
-    since (lateness also comes with time alone, plan edits with the next tick)."""
+    """Each plan's watchdog state, evaluated again only when the jobs changed (a job was added
+    or a running one ended: core.catalogue.watch.watch_token) or a scheduler tick has passed
+    since (lateness also comes with time alone; progress and plan edits with the next tick)."""
 
     def __init__(self, cat: Catalogue, tick: float = TICK_S,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -66,7 +65,7 @@ class WatchStates:
 
     def states(self) -> tuple[tuple[str, str], ...]:
         with self._lock:
-            token, t = change_token(self.cat), self.clock()
+            token, t = watch_token(self.cat), self.clock()
             if token != self._token or t - self._at >= self.tick:
                 self._states = tuple((w.plan, w.state)
                                      for w in evaluate(self.cat, db_now(self.cat)))
