@@ -3,22 +3,22 @@ trend over its last runs with the anomaly band."""
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from core.catalogue import days as q
 from core.catalogue.db import Catalogue
-from core.catalogue.schedules import schedules_with_plans
-from core.scheduling.due_times import iter_due, local_zone, zone
+from core.catalogue.watch import BASELINE, db_now
+from core.scheduling.due_times import local_zone
 from core.timeutil import to_aware, to_naive_utc
+from core.watch.anomaly import Band
+from core.watch.anomaly import band as anomaly_band
+from core.watch.options import GRACE
+from core.watch.state import backup_cadences
 
 DAYS = 90
-GRACE = timedelta(hours=1)  # a run later than this after its due time is late
 RUNS = 90
-BASELINE = 20  # the band is drawn from this many last successful runs
-LOW, HIGH = 0.5, 3.0  # the band: below half or above three times the median is an anomaly
 
 # Cell states, worst first within a colour: red failed/missing, yellow partial/late,
 # green ok, grey none (not due, no job).
@@ -66,27 +66,27 @@ def _local_midnight(d: date, tz: tzinfo) -> datetime:
 
 
 def _expected(cat: Catalogue, first: date, now: datetime, tz: tzinfo
-              ) -> dict[str, dict[date, datetime]]:
-    """Per plan with an enabled backup schedule: each local day's first due time (aware UTC)
-    whose grace has passed, from the later of the strip's start and the plan's creation."""
-    created = {p.name: p for p in q.plan_rows(cat)}
-    out: dict[str, dict[date, datetime]] = {}
-    for sched, name in schedules_with_plans(cat):
-        plan = created.get(name)
-        if sched.kind != "backup" or not sched.enabled or plan is None or not plan.enabled:
-            continue
+              ) -> dict[str, tuple[dict[date, datetime], timedelta]]:
+    """Per plan with a backup cadence (the watchdog's: --expect, else its schedule, else learned
+    from its backups' times): each local day's first due time (aware UTC) whose grace (the
+    plan's --grace) has passed, from the later of the strip's start and the plan's creation;
+    and that grace."""
+    out: dict[str, tuple[dict[date, datetime], timedelta]] = {}
+    for name, (c, grace, born) in backup_cadences(cat).items():
         start = _local_midnight(first, tz)
-        if plan.created_at is not None:
-            start = max(start, plan.created_at.replace(tzinfo=UTC))
-        days = out.setdefault(name, {})
-        for due in iter_due(sched.expression, start, zone(sched.timezone)):
-            if due + GRACE > now:
-                break
+        if born is not None:
+            start = max(start, born)
+        days: dict[date, datetime] = {}
+        due = c.due_after(start)
+        while due + grace <= now:
             days.setdefault(due.astimezone(tz).date(), due)
+            due = c.due_after(due)
+        out[name] = (days, grace)
     return out
 
 
-def _cell(d: date, row: q.DayRow | None, due: datetime | None, tz: tzinfo) -> DayCell:
+def _cell(d: date, row: q.DayRow | None, due: datetime | None, grace: timedelta, tz: tzinfo
+          ) -> DayCell:
     jobs = row.jobs if row else 0
     runs = f"{jobs} backup{'s' if jobs != 1 else ''}"
     if row is not None and row.worst in (q.RANK_FAILED, q.RANK_PARTIAL):
@@ -98,7 +98,7 @@ def _cell(d: date, row: q.DayRow | None, due: datetime | None, tz: tzinfo) -> Da
 
     if due is not None and good is None:
         return DayCell(d, MISSING, jobs, f"due at {at(due)}, no backup succeeded")
-    if due is not None and good is not None and good > due + GRACE:
+    if due is not None and good is not None and good > due + grace:
         return DayCell(d, LATE, jobs, f"due at {at(due)}, ran at {at(good)}")
     if row is not None and row.worst == q.RANK_SUCCESS:
         return DayCell(d, OK, jobs, f"{runs}, all succeeded")
@@ -108,7 +108,7 @@ def _cell(d: date, row: q.DayRow | None, due: datetime | None, tz: tzinfo) -> Da
 def plan_strips(cat: Catalogue, *, now: datetime | None = None, tz: tzinfo | None = None,
                 days: int = DAYS) -> list[PlanStrip]:
     """One strip per current plan (and per past plan name with jobs in the window), by name."""
-    now = to_aware(now) or datetime.now(UTC)
+    now = to_aware(now) or db_now(cat)
     tz = tz or local_zone()
     today = now.astimezone(tz).date()
     first = today - timedelta(days=days - 1)
@@ -122,16 +122,12 @@ def plan_strips(cat: Catalogue, *, now: datetime | None = None, tz: tzinfo | Non
     expected = _expected(cat, first, now, tz)
     names = sorted({p.name for p in q.plan_rows(cat)} | set(by_plan) - {""})
     span = [first + timedelta(days=i) for i in range(days)]
-    return [PlanStrip(name, tuple(_cell(d, by_plan.get(name, {}).get(d),
-                                        expected.get(name, {}).get(d), tz) for d in span))
-            for name in names]
-
-
-@dataclass(frozen=True, slots=True)
-class Band:
-    median: float
-    low: float
-    high: float
+    strips = []
+    for name in names:
+        due, grace = expected.get(name, ({}, GRACE))
+        strips.append(PlanStrip(name, tuple(_cell(d, by_plan.get(name, {}).get(d), due.get(d),
+                                                  grace, tz) for d in span)))
+    return strips
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,16 +146,10 @@ class Trend:
     series: tuple[Series, ...]
 
 
-MIN_BASELINE = 5  # anomaly checks start from a plan's fifth successful backup
-
-
 def band(values: Iterable[float | None]) -> Band | None:
-    """The anomaly band from the last successful runs' values (None: too few)."""
-    known = [v for v in values if v is not None][-BASELINE:]
-    if len(known) < MIN_BASELINE:
-        return None
-    m = float(statistics.median(known))
-    return Band(m, m * LOW, m * HIGH)
+    """The anomaly checks' band (core.watch.anomaly) over the last successful runs' values,
+    oldest first."""
+    return anomaly_band([v for v in values if v is not None][-BASELINE:])
 
 
 def trend(cat: Catalogue, plan: str, runs: int = RUNS) -> Trend:

@@ -8,11 +8,12 @@ A plan is overdue when it has no successful backup since the latest due time who
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.catalogue.db import Catalogue
 from core.catalogue.status import plan_facts
+from core.catalogue.watch import db_now
 from core.scheduling import due_times
 from core.timeutil import iso, to_aware
 from core.watch.state import OK, PlanWatch, evaluate
@@ -62,9 +63,9 @@ def is_overdue(previous_due: datetime | None, last_success: datetime | None) -> 
 
 def plan_statuses(cat: Catalogue, now: datetime | None = None,
                   grace: timedelta = GRACE, *, watch: bool = False) -> list[PlanStatus]:
-    """Every plan's status at `now`; `watch`: with the watchdog's verdict (`grace` for the
-    plans that set none)."""
-    now = now or datetime.now(UTC)
+    """Every plan's status at `now` (default: the catalogue server's clock); `watch`: with the
+    watchdog's verdict (`grace` for the plans that set none)."""
+    now = now or db_now(cat)
     verdicts = {w.plan_id: w for w in evaluate(cat, now, grace)} if watch else {}
     out = []
     for f in plan_facts(cat):

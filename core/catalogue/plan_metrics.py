@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.catalogue.db import Catalogue
-from core.catalogue.dbapi import in_chunks, placeholders, to_datetime
+from core.catalogue.dbapi import to_datetime
 from core.catalogue.enums import JobKind, JobStatus
+from core.catalogue.last_backup import LAST_FINISHED, LATEST_JOB, jobs_by_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,19 +37,11 @@ def plan_metrics(cat: Catalogue) -> list[PlanMetrics]:
     backup = JobKind.BACKUP.value
     with cat.db.connect() as c:
         plans = c.rows(
-            "SELECT p.id, p.name, p.engine, p.enabled,"
-            " (SELECT j.id FROM jobs j WHERE j.plan_id = p.id AND j.kind = ?"
-            "  AND j.finished_at IS NOT NULL ORDER BY j.finished_at DESC, j.id DESC LIMIT 1),"
-            " (SELECT max(j.finished_at) FROM jobs j WHERE j.plan_id = p.id AND j.kind = ?"
-            "  AND j.status = ?)"
+            f"SELECT p.id, p.name, p.engine, p.enabled, {LATEST_JOB}, {LAST_FINISHED}"
             " FROM plans p ORDER BY p.name", [backup, backup, JobStatus.SUCCESS.value])
-        ids = [r[4] for r in plans if r[4] is not None]
-        runs: dict[int, LastRun] = {}
-        for chunk in in_chunks(ids):
-            for r in c.rows("SELECT id, status, started_at, finished_at, duration_ms, bytes,"
-                            f" files FROM jobs WHERE id IN ({placeholders(len(chunk))})", chunk):
-                runs[int(r[0])] = LastRun(str(r[1]), to_datetime(r[2]), to_datetime(r[3]),
-                                          r[4], r[5], r[6])
+        runs = {jid: LastRun(str(r[0]), to_datetime(r[1]), to_datetime(r[2]), r[3], r[4], r[5])
+                for jid, r in jobs_by_id(c, "status, started_at, finished_at, duration_ms,"
+                                            " bytes, files", (r[4] for r in plans)).items()}
         running = set(c.column("SELECT DISTINCT plan_id FROM jobs WHERE status = ? AND kind = ?"
                                " AND plan_id IS NOT NULL", [JobStatus.RUNNING.value, backup]))
     return [PlanMetrics(str(r[1]), str(r[2]), bool(r[3]),

@@ -10,6 +10,7 @@ from typing import Any
 from core.catalogue.db import Catalogue
 from core.catalogue.dbapi import Conn, in_chunks, placeholders, to_datetime
 from core.catalogue.enums import JobKind, JobStatus
+from core.catalogue.last_backup import LAST_FINISHED, LATEST_JOB, jobs_by_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,17 +34,12 @@ def plan_facts(cat: Catalogue) -> list[PlanFacts]:
     backup = JobKind.BACKUP.value
     with cat.db.connect() as c:
         plans = c.rows(
-            "SELECT p.id, p.name, p.enabled, p.created_at,"
-            " (SELECT max(j.finished_at) FROM jobs j WHERE j.plan_id = p.id AND j.kind = ?"
-            "  AND j.status = ?),"
-            " (SELECT j.id FROM jobs j WHERE j.plan_id = p.id AND j.kind = ?"
-            "  AND j.finished_at IS NOT NULL ORDER BY j.finished_at DESC, j.id DESC LIMIT 1),"
+            f"SELECT p.id, p.name, p.enabled, p.created_at, {LAST_FINISHED}, {LATEST_JOB},"
             " (SELECT max(b.id) FROM backups b WHERE b.plan_id = p.id)"
             " FROM plans p ORDER BY p.name", [backup, JobStatus.SUCCESS.value, backup])
         scheds = c.rows("SELECT plan_id, expression, timezone FROM schedules"
                         " WHERE kind = ? AND enabled = ? ORDER BY id", [backup, True])
-        last = _by_id(c, "SELECT id, status, error FROM jobs WHERE id IN",
-                      [r[5] for r in plans if r[5] is not None])
+        last = jobs_by_id(c, "status, error", (r[5] for r in plans))
         copies: dict[int, list[tuple[str, str]]] = {}
         for bid, dest, state in _rows_in(
                 c, "SELECT backup_id, destination, state FROM backup_locations"
@@ -69,6 +65,3 @@ def _rows_in(c: Conn, sql: str, ids: list[Any], tail: str = "") -> list[tuple[An
         out += c.rows(f"{sql} ({placeholders(len(chunk))}){tail}", chunk)
     return out
 
-
-def _by_id(c: Conn, sql: str, ids: list[Any]) -> dict[Any, tuple[Any, ...]]:
-    return {r[0]: tuple(r[1:]) for r in _rows_in(c, sql, ids)}

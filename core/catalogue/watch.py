@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from core.catalogue.db import Catalogue
 from core.catalogue.dbapi import Conn, in_chunks, placeholders, to_datetime, to_json
 from core.catalogue.enums import JobKind, JobStatus
+from core.catalogue.last_backup import LAST_FINISHED, LATEST_JOB, jobs_by_id
 
 # The job kinds a plan may be expected to run on a cadence.
 WATCHED_KINDS = (JobKind.BACKUP.value, JobKind.VERIFY.value, JobKind.RESTORE_TEST.value)
@@ -19,6 +20,22 @@ RAN = (JobStatus.SUCCESS.value, JobStatus.PARTIAL.value)  # a run that happened
 OK = JobStatus.SUCCESS.value
 BACKUP = JobKind.BACKUP.value
 BASELINE = 20
+
+
+def watch_token(cat: Catalogue) -> tuple[Any, ...]:
+    """Changes when a job is added or a running job ends (two index seeks): what the
+    watchdog's verdicts are cached by between ticks (core.tell.metrics)."""
+    with cat.db.connect() as c:
+        top = c.scalar("SELECT max(id) FROM jobs")
+        running = c.column("SELECT id FROM jobs WHERE status = ?", [JobStatus.RUNNING.value])
+    return (top, tuple(sorted(running)))
+
+
+def db_now(cat: Catalogue) -> datetime:
+    """The catalogue database server's time (aware UTC): the clock that status, the watchdog
+    and the History strip compare against, so that every host gives one answer."""
+    with cat.db.connect() as c:
+        return c.now().replace(tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -48,18 +65,12 @@ class RunningJob:
     durations: tuple[int, ...]  # ms, its plan's last successful jobs of that kind
 
 
-_LAST = ("(SELECT max(j.finished_at) FROM jobs j WHERE j.plan_id = p.id AND j.kind = ?"
-         " AND j.status = ?)")
-
-
 def watch_facts(cat: Catalogue) -> list[PlanWatchFacts]:
     """Every plan, by name."""
     pairs = [(k, s) for k in WATCHED_KINDS for s in RAN]
-    latest = ("(SELECT j.id FROM jobs j WHERE j.plan_id = p.id AND j.kind = ?"
-              " AND j.finished_at IS NOT NULL ORDER BY j.finished_at DESC, j.id DESC LIMIT 1)")
     with cat.db.connect() as c:
-        rows = c.rows(f"SELECT p.id, p.name, p.enabled, p.created_at, p.options, {latest}, "
-                      + ", ".join([_LAST] * len(pairs)) + " FROM plans p ORDER BY p.name",
+        rows = c.rows(f"SELECT p.id, p.name, p.enabled, p.created_at, p.options, {LATEST_JOB}, "
+                      + ", ".join([LAST_FINISHED] * len(pairs)) + " FROM plans p ORDER BY p.name",
                       [BACKUP, *(v for pair in pairs for v in pair)])
         out = {}
         for r in rows:
@@ -85,13 +96,11 @@ def watch_facts(cat: Catalogue) -> list[PlanWatchFacts]:
 
 def _latest_backups(c: Conn, facts: dict[int, PlanWatchFacts]) -> None:
     by_job = {f.last_backup_job: f for f in facts.values() if f.last_backup_job is not None}
-    for chunk in in_chunks(list(by_job)):
-        for jid, status, finished, details in c.rows(
-                "SELECT id, status, finished_at, details FROM jobs WHERE id IN"
-                f" ({placeholders(len(chunk))})", chunk):
-            f = by_job[jid]
-            f.last_backup_status, f.last_backup_finished = status, to_datetime(finished)
-            f.last_backup_details = dict(to_json(details) or {})
+    for jid, (status, finished, details) in jobs_by_id(c, "status, finished_at, details",
+                                                       by_job).items():
+        f = by_job[jid]
+        f.last_backup_status, f.last_backup_finished = status, to_datetime(finished)
+        f.last_backup_details = dict(to_json(details) or {})
 
 
 def running_jobs(cat: Catalogue) -> list[RunningJob]:

@@ -12,6 +12,11 @@ from core.errors import BackupDeskError
 from core.jobs.lifecycle import end_status
 
 
+def exit_code_of(status: str) -> int:
+    """The CLI's exit status for a job that ended `status`: 0 success, 3 partial, else 1."""
+    return {JobStatus.SUCCESS.value: 0, JobStatus.PARTIAL.value: 3}.get(status, 1)
+
+
 @dataclass
 class RunOutcome:
     job_id: int
@@ -30,7 +35,7 @@ class RunOutcome:
 
     @property
     def exit_code(self) -> int:
-        return {JobStatus.SUCCESS.value: 0, JobStatus.PARTIAL.value: 3}.get(self.status, 1)
+        return exit_code_of(self.status)
 
     def to_json(self, cat: Catalogue) -> dict[str, Any]:
         rows = job_rows(cat, [self.job_id])

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from core import tell, watch
 from core.alerts import Alerts
 from core.catalogue.db import Catalogue
+from core.catalogue.watch import db_now
 from core.config import AppPaths
 from core.scheduling import due_jobs
 from core.scheduling.loop import MAX_SLEEP, MISSED_AFTER, Clock, Due, Scheduler
@@ -36,6 +37,7 @@ class SchedulerService:
         self.on_finished, self.on_started = on_finished, on_started
         self.on_overdue, self.on_tick = on_overdue, on_tick
         self._overdue_at: datetime | None = None
+        self._server_clock = clock is None  # late and hung are judged by the catalogue's clock
         self._failures_since = utcnow()  # jobs that failed before we started were not ours
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -65,6 +67,11 @@ class SchedulerService:
                 self.on_tick(now)
             except Exception:
                 log.exception("tick hook failed")
+        if self._server_clock:
+            try:
+                now = db_now(self.cat)
+            except Exception:
+                log.exception("reading the catalogue's clock failed")
         self._tell_watchdog(now)
         try:
             self._failures_since = due_jobs.alert_failures(self.cat, self.alerts,

@@ -4,9 +4,11 @@ process polls one) in the Prometheus text format, read at each scrape."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric, StateSetMetricFamily
@@ -14,8 +16,10 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from core.catalogue.db import Catalogue
 from core.catalogue.plan_metrics import PlanMetrics, plan_metrics
+from core.catalogue.watch import db_now, watch_token
 from core.grid.board import STATES
 from core.grid_watch import GridWatch
+from core.scheduling.loop import MAX_SLEEP as TICK_S
 from core.timeutil import to_aware
 from core.watch.state import evaluate
 
@@ -46,6 +50,29 @@ class Reading:
     watch: tuple[tuple[str, str], ...] = ()  # (plan, watchdog state)
 
 
+class WatchStates:
+    """Each plan's watchdog state, evaluated again only when the jobs changed (a job was added
+    or a running one ended: core.catalogue.watch.watch_token) or a scheduler tick has passed
+    since (lateness also comes with time alone; progress and plan edits with the next tick)."""
+
+    def __init__(self, cat: Catalogue, tick: float = TICK_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.cat, self.tick, self.clock = cat, tick, clock
+        self._lock = threading.Lock()
+        self._token: tuple[Any, ...] | None = None
+        self._at = 0.0
+        self._states: tuple[tuple[str, str], ...] = ()
+
+    def states(self) -> tuple[tuple[str, str], ...]:
+        with self._lock:
+            token, t = watch_token(self.cat), self.clock()
+            if token != self._token or t - self._at >= self.tick:
+                self._states = tuple((w.plan, w.state)
+                                     for w in evaluate(self.cat, db_now(self.cat)))
+                self._token, self._at = token, t
+            return self._states
+
+
 class CatalogueCollector:
     """A prometheus_client collector of what `read()` last read from the catalogue (and the
     grid). Writing the text costs about ten times the reading (some 40 µs a series), so an
@@ -54,11 +81,11 @@ class CatalogueCollector:
     def __init__(self, cat: Catalogue, devices: DeviceSource | None = None) -> None:
         self.cat, self.devices = cat, devices
         self.reading = Reading((), None)
+        self.watch = WatchStates(cat)
 
     def read(self) -> Reading:
         devices = tuple(self.devices()) if self.devices is not None else None
-        states = tuple((w.plan, w.state) for w in evaluate(self.cat, datetime.now(UTC)))
-        return Reading(tuple(plan_metrics(self.cat)), devices, states)
+        return Reading(tuple(plan_metrics(self.cat)), devices, self.watch.states())
 
     def describe(self) -> list[Metric]:
         return []  # registering it must not read the catalogue

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.engines.schema import Option, Schema, Text, TextList
+from core.engines.schema import Choice, Option, Schema, Text, TextList
 from core.errors import ConfigError
 
 HIDDEN = "(secret)"  # a stored ping URL; a notification target is "SCHEME://(secret)"
 PING_KEY, NOTIFY_KEY = "ping", "notify"
+EXIT_CODE = "exit-code"  # --ping-signal: a job's end is pinged as URL/<its CLI exit status>
 HOOK_TIMEOUT_S = 600
 EVENTS = ("failure", "partial", "anomaly", "late", "missing", "hung", "success")
 DEFAULT_EVENTS = ("failure", "partial", "anomaly", "late", "missing", "hung")
@@ -114,6 +115,13 @@ class Events(Text):
         return "EVENTS"
 
 
+class PingSignal(Choice):
+    """A choice that '' removes (argparse's choices would refuse '')."""
+
+    def argument(self) -> dict[str, Any]:
+        return {"metavar": "|".join(self.choices)}
+
+
 SCHEMA = Schema(title="hooks, pings and notifications (any plan)", options=(
     Command("before", "Before hook", empty_removes=True, flags=("--before",),
             help="command run (through the shell) before each backup job; a non-zero exit or "
@@ -127,6 +135,11 @@ SCHEMA = Schema(title="hooks, pings and notifications (any plan)", options=(
     SecretUrl("ping", "Ping URL", empty_removes=True, flags=("--ping",),
               help="healthchecks.io-style check URL: URL/start, URL, URL/fail with the "
                    "log's tail (kept in the secret store; '' removes it)"),
+    PingSignal("ping_signal", "Ping end as", empty_removes=True, flags=("--ping-signal",),
+           values={"fail": "URL or URL/fail", EXIT_CODE: "URL/<exit code>"},
+           help="how a job's end is pinged: 'fail' (default) URL on success, URL/fail "
+                "otherwise; 'exit-code' URL/0, URL/3 (partial) or URL/1, the exit status of "
+                "`run`"),
     SecretUrls("notify", "Notify", empty_removes=True, flags=("--notify",),
                metavar_text="APPRISE_URL",
                help="Apprise URL to notify (repeatable, replaces the plan's; kept in the "

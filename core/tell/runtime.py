@@ -22,9 +22,10 @@ from core.catalogue.plans import plan_by_id
 from core.config import AppPaths
 from core.errors import BackupDeskError
 from core.jobs import lifecycle
+from core.jobs.outcome import exit_code_of
 from core.secrets import SecretStore, db_secret_key
 from core.tell import hooks, notify, pings
-from core.tell.options import HOOK_TIMEOUT_S, PING_KEY, events_of
+from core.tell.options import EXIT_CODE, HOOK_TIMEOUT_S, PING_KEY, events_of
 from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,9 @@ def started(j: lifecycle.Job, paths: AppPaths) -> None:
     if before:
         j.log("Running the before hook.")
         result = hooks.run(str(before), {**w.env, "BACKUPDESK_STATUS": "running"},
-                           _timeout(plan))
+                           _timeout(plan), j.cancel)
         j.log(result.log_lines("before"))
+        j.cancel.raise_if_cancelled()
         if not result.ok:
             raise HookError(result.describe("before"))
 
@@ -105,9 +107,17 @@ def heard(ev: lifecycle.JobEvent) -> None:
                 result = hooks.run(str(command), env, _timeout(w.plan))
                 _log(w, ev.job_id, result.log_lines(name.replace("_", "-")))
         if w.ping_url:
-            signal = "" if ev.status == JobStatus.SUCCESS.value else "fail"
+            signal = end_signal(ev.status, w.plan.options.get("ping_signal"))
             _ping(w, ev.job_id, signal, pings.tail(job_log(w.cat, ev.job_id) or ""))
     _notify(w, ev)
+
+
+def end_signal(status: str, how: str | None) -> str:
+    """The finish ping's suffix for a job that ended `status`: "" or "fail", or with
+    `--ping-signal exit-code` the CLI's exit status for it (healthchecks' URL/<exit code>)."""
+    if how == EXIT_CODE:
+        return str(exit_code_of(status))
+    return "" if status == JobStatus.SUCCESS.value else "fail"
 
 
 def _notify(w: _Watched, ev: lifecycle.JobEvent) -> None:

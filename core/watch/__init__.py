@@ -45,11 +45,13 @@ class WatchAlert:
                 "since": iso(self.since), "text": self.text, "key": self.key}
 
 
-def alerts(cat: Catalogue, now: datetime, grace: timedelta | None = None) -> list[WatchAlert]:
-    """What is wrong at `now` (aware UTC), one alert per plan and problem; `grace` for the
-    plans that set none (default an hour)."""
+def alerts(cat: Catalogue, now: datetime | None = None,
+           grace: timedelta | None = None) -> list[WatchAlert]:
+    """What is wrong at `now` (aware UTC; default the catalogue server's clock), one alert per
+    plan and problem; `grace` for the plans that set none (default an hour)."""
+    from core.catalogue.watch import db_now
     from core.watch.options import GRACE
     from core.watch.state import evaluate
 
     return [WatchAlert(w.plan_id, w.plan, p.state, p.since, f"{w.plan}: {p.text}", p.key)
-            for w in evaluate(cat, now, grace or GRACE) for p in w.problems]
+            for w in evaluate(cat, now or db_now(cat), grace or GRACE) for p in w.problems]

@@ -10,7 +10,8 @@ files are its changes, so only the mass-change check applies to it.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from core.catalogue.enums import JobKind, JobStatus
@@ -27,6 +28,26 @@ MASS_CHANGE = 0.5  # share of the previous file count changed or deleted
 INCREMENTAL = "incremental"
 DASH = "\u2013"  # en dash, as in "usual 3.1-3.4 GiB"
 CHECKED = (JobStatus.SUCCESS, JobStatus.PARTIAL)
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """The usual range of a figure: outside [low, high] is an anomaly."""
+
+    median: float
+    low: float
+    high: float
+
+
+def band(usual: Iterable[float | None]) -> Band | None:
+    """The anomaly band of the usual values (a plan's earlier successful backups, at most
+    BASELINE of them); None with fewer than EARLIER or a median of 0 (nothing to compare).
+    The one rule of the checks here and of the History trend chart's band."""
+    known = [v for v in usual if v is not None]
+    if len(known) < EARLIER:
+        return None
+    m = float(statistics.median(known))
+    return Band(m, m * LOW, m * HIGH) if m > 0 else None
 
 
 def _files(n: float) -> str:
@@ -54,14 +75,12 @@ def _warning(check: str, text: str, value: float, usual: list[int]) -> dict[str,
 
 def _size_check(check: str, word: str, value: int | None, usual: list[int],
                 fmt: Callable[[float], str]) -> list[dict[str, Any]]:
-    if value is None or len(usual) < EARLIER:
+    b = band(usual)
+    if value is None or b is None:
         return []
-    median = statistics.median(usual)
-    if median <= 0:
-        return []
-    if value < median * LOW:
+    if value < b.low:
         how = "dropped to"
-    elif value > median * HIGH:
+    elif value > b.high:
         how = "jumped to"
     else:
         return []

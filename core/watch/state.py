@@ -182,6 +182,22 @@ def evaluate(cat: Catalogue, now: datetime, grace: timedelta = GRACE,
             for f in facts]
 
 
+def backup_cadences(cat: Catalogue, grace: timedelta = GRACE
+                    ) -> dict[str, tuple[cad.Cadence, timedelta, datetime | None]]:
+    """Per enabled plan (by name) with a backup cadence, as the watchdog knows it: the cadence,
+    the plan's grace and its creation (aware UTC). The History strip's expected days."""
+    facts = [f for f in watch_facts(cat) if f.enabled]
+    unscheduled = [f.plan_id for f in facts
+                   if BACKUP not in f.schedules and not f.options.get("expect")]
+    learned_times = backup_times(cat, unscheduled) if unscheduled else {}
+    out = {}
+    for f in facts:
+        c = _cadences(f, learned_times).get(BACKUP)
+        if c is not None:
+            out[f.plan] = (c, grace_of(f.options, grace), to_aware(f.created_at))
+    return out
+
+
 def _verdict(f: PlanWatchFacts, now: datetime, default_grace: timedelta, stall: timedelta,
              learned_times: dict[int, list[datetime]], running: list[RunningJob]) -> PlanWatch:
     problems: list[Problem] = []

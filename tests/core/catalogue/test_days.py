@@ -131,3 +131,56 @@ def test_a_zone_without_dst_changes(any_catalogue):
     assert cells[date(2026, 12, 1)].state == OK and cells[date(2026, 12, 2)].state == NONE
     tokyo = _cells(plan_strips(cat, now=NOW, tz=ZoneInfo("Asia/Tokyo")), "docs")
     assert tokyo[date(2026, 12, 2)].state == OK and tokyo[date(2026, 12, 1)].state == NONE
+
+
+def _options(cat, pid: int, **options: str) -> None:
+    with orm_session(cat) as s:
+        plan = s.get(Plan, pid)
+        plan.options = {**(plan.options or {}), **options}
+
+
+def test_the_strip_uses_the_plans_own_grace_and_expect(any_catalogue, tmp_path):
+    cat = any_catalogue
+    pid = _plan(cat, "docs", tmp_path, datetime(2026, 11, 1))
+    set_schedule(cat, "docs", "30 2 * * *", timezone="Europe/Rome")  # 01:30 UTC in winter
+    _options(cat, pid, grace="6h")
+    add_job(cat, plan="docs", plan_id=pid, status="success", started=datetime(2026, 11, 3, 5, 31))
+    add_job(cat, plan="docs", plan_id=pid, status="success", started=datetime(2026, 11, 4, 8, 31))
+    # no schedule, but expected daily with the default grace (from its creation, 00:00 UTC)
+    other = _plan(cat, "laptop", tmp_path, datetime(2026, 11, 20))
+    _options(cat, other, expect="daily")
+    add_job(cat, plan="laptop", plan_id=other, status="success",
+            started=datetime(2026, 11, 21, 0, 20))
+    add_job(cat, plan="laptop", plan_id=other, status="success",
+            started=datetime(2026, 11, 22, 3, 0))
+
+    strips = plan_strips(cat, now=NOW, tz=ROME)
+    docs = _cells(strips, "docs")
+    assert docs[date(2026, 11, 3)].state == OK  # 4 hours after 02:30: within its 6 hours
+    assert docs[date(2026, 11, 4)].state == LATE  # 7 hours after
+    laptop = _cells(strips, "laptop")
+    assert laptop[date(2026, 11, 19)].state == NONE
+    assert laptop[date(2026, 11, 21)].state == OK
+    assert laptop[date(2026, 11, 22)].state == LATE  # due 01:00 Rome, ran 04:00
+    assert laptop[date(2026, 11, 23)].state == MISSING
+
+
+def test_the_trend_band_is_the_anomaly_checks_band(any_catalogue):
+    """One rule: from a plan's fifth backup the checks compare against the four before; the
+    chart shows that same band, and a value outside it is what the checks warn about."""
+    from core.catalogue.watch import BackupFigures
+    from core.watch.anomaly import compare
+
+    cat = any_catalogue
+    t0 = datetime(2026, 11, 1, 2, 0)
+    sizes = [1000, 1200, 800, 1000]
+    for i, b in enumerate(sizes):
+        add_job(cat, plan="docs", status="success", started=t0 + timedelta(days=i), bytes=b,
+                duration_ms=1000, files=10)
+    size = trend(cat, "docs").series[0]
+    assert size.band is not None and (size.band.low, size.band.high) == (500.0, 3000.0)
+    earlier = [BackupFigures(i, "full", b, 10, 1000) for i, b in enumerate(sizes)]
+    for value, warned in ((size.band.low - 1, True), (size.band.low, False),
+                          (size.band.high, False), (size.band.high + 1, True)):
+        found = compare(BackupFigures(9, "full", int(value), 10, None), 1000, earlier, None)
+        assert bool(found) is warned, value

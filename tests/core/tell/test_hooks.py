@@ -98,3 +98,58 @@ def test_saving_a_plan_without_its_hooks_keeps_them(catalogue, home, tmp_path, m
     assert opts["before"] == "mount /mnt/usb" and opts["ping"] == "(secret)"
     assert opts["compression"] == "gzip:6"
     assert store.get("plan-1:ping") == "http://127.0.0.1:9/p"
+
+
+def test_cancelling_a_job_stops_its_running_before_hook(catalogue, home, tmp_path, monkeypatch):
+    """A real hook subprocess, and a child it started: the job's cancel kills their process
+    group, the job ends cancelled, nothing is left running."""
+    import threading
+    import time
+    from pathlib import Path
+
+    import pytest
+
+    from core import tell
+    from core.catalogue.history import job_rows
+    from core.config import AppPaths
+    from core.errors import CancelledError
+    from core.jobs.lifecycle import job
+    from core.plans import add_plan, get_plan
+    from core.progress import CancelToken
+
+    monkeypatch.setenv("BACKUPDESK_SECRETS_FILE_ONLY", "1")
+    pidfile = tmp_path / "child.pid"
+    add_plan(catalogue, "docs", "archive", sources=[str(tmp_path / "s")],
+             destinations=[str(tmp_path / "d")],
+             options={"before": f"sleep 300 & echo $! > {pidfile}; wait",
+                      "hook_timeout": "20s"})
+    plan = get_plan(catalogue, "docs")
+    tell.install(AppPaths.resolve(str(home)))
+    cancel = CancelToken()
+    body_ran = []
+
+    def cancel_when_the_hook_runs() -> None:
+        for _ in range(200):
+            if pidfile.exists() and pidfile.read_text().strip():
+                break
+            time.sleep(0.05)
+        cancel.cancel()
+
+    threading.Thread(target=cancel_when_the_hook_runs, daemon=True).start()
+    try:
+        with pytest.raises(CancelledError), job(catalogue, kind="backup", engine="archive",
+                                                plan=plan, cancel=cancel) as j:
+            body_ran.append(j.id)
+    finally:
+        tell.uninstall()
+    assert body_ran == []
+    (row,) = job_rows(catalogue, [1])
+    assert row.status == "cancelled"  # not failed by the hook's 20 s timeout
+    child = int(pidfile.read_text())
+    stat = Path(f"/proc/{child}/stat")
+    for _ in range(50):  # the child is reaped by init once killed
+        if not stat.exists() or stat.read_text().split()[2] == "Z":
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"the hook's child {child} is still running")

@@ -196,3 +196,47 @@ def test_metrics_carry_each_plans_watchdog_state(catalogue, served, tmp_path):
     states = {dict(labels)["plan"]: dict(labels)["state"]
               for name, labels in got if name == "backupdesk_plan_watch_state"}
     assert states == {"stale": "missing", "fresh": "ok"}
+
+
+def _watch_states(served: str) -> dict[str, str]:
+    got = samples(httpx.get(served + "/metrics", headers=AUTH).text)
+    return {dict(labels)["plan"]: dict(labels)["state"]
+            for name, labels in got if name == "backupdesk_plan_watch_state"}
+
+
+def test_a_new_jobs_outcome_is_in_the_next_scrape(catalogue, served, tmp_path):
+    plan = add_plan(catalogue, "hourly", "archive", sources=[str(tmp_path / "s")],
+                    destinations=[str(tmp_path / "d")], options={"expect": "hourly"})
+    now = datetime.utcnow()
+    with catalogue.db.connect() as c:
+        c.execute("UPDATE plans SET created_at = ?", [now - timedelta(hours=5)])
+    assert _watch_states(served) == {"hourly": "missing"}
+    assert _watch_states(served) == {"hourly": "missing"}  # from the cached state
+    add_job(catalogue, plan="hourly", plan_id=plan.id, status="success",
+            started=now - timedelta(minutes=2), duration_ms=1000)
+    assert _watch_states(served) == {"hourly": "ok"}  # not a minute later: the next scrape
+
+
+def test_the_watch_state_is_evaluated_again_only_on_a_change_or_a_tick(catalogue, tmp_path,
+                                                                      monkeypatch):
+    from core.tell import metrics
+
+    calls = []
+    real = metrics.evaluate
+    monkeypatch.setattr(metrics, "evaluate", lambda *a: calls.append(1) or real(*a))
+    clock = [0.0]
+    cache = metrics.WatchStates(catalogue, tick=60, clock=lambda: clock[0])
+    plan = add_plan(catalogue, "p", "archive", sources=[str(tmp_path / "s")],
+                    destinations=[str(tmp_path / "d")])
+    cache.states()
+    cache.states()
+    assert len(calls) == 1
+    add_job(catalogue, plan="p", plan_id=plan.id, status="failed", started=datetime.utcnow())
+    cache.states()
+    assert len(calls) == 2
+    clock[0] = 59.0
+    cache.states()
+    assert len(calls) == 2
+    clock[0] = 61.0
+    cache.states()
+    assert len(calls) == 3

@@ -66,3 +66,22 @@ def test_a_ping_url_must_be_http(cli, tmp_path):
     assert r.returncode == 1
     assert r.stderr == ("backupdesk: A ping URL must be an http or https URL, not "
                         "'ftp://(secret)'.\n")
+
+
+def test_with_ping_signal_exit_code_a_run_ends_with_its_exit_status(cli, tmp_path, receiver):
+    _plan(cli, tmp_path, f"{receiver.url}/ping/ec", "--ping-signal", "exit-code")
+    ok = cli("run", "docs")
+    cli("plan", "edit", "docs", "--before", "exit 2")
+    bad = cli("run", "docs", check=False)
+    assert (ok.returncode, bad.returncode) == (0, 1)
+    assert receiver.paths() == ["/ping/ec/start", "/ping/ec/0", "/ping/ec/start", "/ping/ec/1"]
+    cli("plan", "edit", "docs", "--ping-signal", "", "--before", "")
+    cli("run", "docs")
+    assert receiver.paths()[-1] == "/ping/ec"
+
+
+def test_a_ping_signal_must_be_known(cli, tmp_path):
+    docs_plan(cli, tmp_path)
+    done = cli("plan", "edit", "docs", "--ping-signal", "status", check=False)
+    assert done.returncode != 0 and "must be fail, exit-code" in done.stderr
+    assert len(done.stderr.strip().splitlines()) <= 3
