@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import plan_wide
-from core.engines.schema import Number, Option, Secret, TextList
+from core.engines.schema import Choice, Number, Option, Secret, TextList
 from core.errors import ConfigError
 from core.hosts import this_host
 from core.keys import ENCRYPTION, OPTION, recipient_of
@@ -83,10 +83,29 @@ class OptionField(QLineEdit):
         return text
 
 
+class ChoiceField(QComboBox):
+    """A Choice option: "not set" (removes it) or one of its values, in the editor's wording."""
+
+    def __init__(self, option: Choice, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.option = option
+        self.setToolTip(option.help)
+        self.setAccessibleName(option.label)
+        self.addItem("not set", "")
+        for value, wording in option.values.items():
+            self.addItem(wording or value, value)
+
+    def load(self, value: Any) -> None:
+        self.setCurrentIndex(max(0, self.findData(value or "")))
+
+    def checked(self) -> Any:
+        return self.currentData()
+
+
 class PlanWideBox(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.fields: dict[str, OptionField] = {}
+        self.fields: dict[str, OptionField | ChoiceField] = {}
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         encryption = ENCRYPTION.options[0]
@@ -104,7 +123,8 @@ class PlanWideBox(QWidget):
             box = QGroupBox(schema.title[:1].upper() + schema.title[1:])
             form = QFormLayout(box)
             for o in shown:
-                self.fields[o.name] = OptionField(o)
+                self.fields[o.name] = (ChoiceField(o) if isinstance(o, Choice)
+                                       else OptionField(o))
                 form.addRow(o.label, self.fields[o.name])
             lay.addWidget(box)
 

@@ -76,6 +76,7 @@ def test_plan_wide_options_typed_saved_shown_and_cleared(qtbot, window, home, tm
              "ping": "https://hc.example/uuid-77", "notify": "ntfy://tok-9@ntfy.example/t"}
     for name, text in typed.items():
         type_into(qtbot, f[name], text)
+    choose(qtbot, f["ping_signal"], "URL/<exit code>")
     choose(qtbot, ed.wide.host, "A named host")
     type_into(qtbot, ed.wide.host_name, "nas")
     tick(qtbot, ed.wide.shared_boxes[0])
@@ -89,6 +90,7 @@ def test_plan_wide_options_typed_saved_shown_and_cleared(qtbot, window, home, tm
         "grace": "30m", "ssh_command": "ssh -i k", "bwlimit": "10M",
         "notify_on": "failure,success"}
     assert opts["hook_timeout"] == 90 and opts["mass_change"] == 40
+    assert opts["ping_signal"] == "exit-code"
     assert opts["ping"] == "(secret)" and opts["notify"] == ["ntfy://(secret)"]
     assert plan["host"] == "nas" and plan["destinations"][0]["shared"] is True
     held = secrets(home)
@@ -106,11 +108,12 @@ def test_plan_wide_options_typed_saved_shown_and_cleared(qtbot, window, home, tm
     # Emptied fields remove their options (and the ping's secret); the rest stays.
     for name in ("grace", "ping", "mass_change"):
         type_into(qtbot, f[name], "")
+    choose(qtbot, f["ping_signal"], "not set")
     assert not f["grace"].styleSheet() and not f["grace"].problem
     choose(qtbot, ed.wide.host, "Any host")
     save(qtbot, ed)
     plan = shown("docs")
-    assert not {"grace", "ping", "mass_change"} & set(plan["options"])
+    assert not {"grace", "ping", "mass_change", "ping_signal"} & set(plan["options"])
     assert plan["options"]["before"] == "echo before" and plan["host"] is None
     assert f"plan-{plan['id']}:ping" not in secrets(home)
     assert f"plan-{plan['id']}:notify" in secrets(home)
