@@ -12,7 +12,10 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from core import crypto, keys
 from core.backups import get_backup
@@ -23,6 +26,10 @@ from core.destinations import atomic_file, copy_file_atomic, require_mounted, sa
 from core.engines.dumps import ops as dumps
 from core.errors import BackupDeskError, CatalogueError, DestinationError
 from core.progress import CancelToken
+from core.remote.location import Remote, is_remote, parse
+from core.remote.rclone import Rclone, RemoteError
+from core.remote.resolve import for_catalogue
+from core.remote.settings import given_settings
 from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -46,25 +53,68 @@ def backup_catalogue(cat: Catalogue, folder: Path, *, encrypt_to: str | None = N
                      keep: int = KEEP) -> Path:
     """A copy of the catalogue in `folder` (created if needed); the oldest copies beyond
     `keep` there are removed. The copy's path."""
-    src = _source(cat)
-    ext = ".sqlite3" if src.kind == "sqlite" else ".pgdump"
-    final = folder / f"{PREFIX}{utcnow():%Y%m%dT%H%M%S%fZ}{ext}"
-    if encrypt_to:
-        final = final.with_name(final.name + crypto.SUFFIX)
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="backupdesk-catalogue-") as tmp:
-        plain = Path(tmp) / f"catalogue{ext}"
-        dumps.dump(src, plain, CancelToken())
-        if src.kind == "sqlite":
-            make_standalone(plain)
-        if encrypt_to:
-            with atomic_file(final) as f:
-                crypto.encrypt_file(plain, f, encrypt_to)
-        else:
-            copy_file_atomic(plain, final)
+        made = _made(cat, Path(tmp), encrypt_to)
+        final = folder / made.name
+        copy_file_atomic(made, final)
     final.chmod(0o600)  # as private as the catalogue itself
     rotate(folder, keep)
     return final
+
+
+def backup_remote(cat: Catalogue, remote: Remote, *, encrypt_to: str | None = None,
+                  keep: int = KEEP) -> str:
+    """A copy of the catalogue in the remote's catalogue folder (rclone uploads it whole
+    under its final name), the oldest beyond `keep` there removed. The copy's location.
+    The folder is listed while the copy uploads (each rclone command is a process start)."""
+    rc = Rclone(remote)
+    with tempfile.TemporaryDirectory(prefix="backupdesk-catalogue-") as tmp, \
+            ThreadPoolExecutor(1) as pool:
+        listing = pool.submit(_remote_copies, rc)
+        made = _made(cat, Path(tmp), encrypt_to)
+        rc.upload(str(made), f"{FOLDER}/{made.name}")
+        names = sorted({*listing.result(), made.name})
+    old = names[:-keep] if keep > 0 else []
+    if old:
+        rc.run("delete", remote.at(FOLDER), *(x for n in old for x in ("--include", f"/{n}")))
+    return remote.shown(f"{FOLDER}/{made.name}")
+
+
+def _remote_copies(rc: Rclone) -> list[str]:
+    try:
+        found = rc.lsjson(FOLDER, files_only=True)
+    except RemoteError as e:
+        if e.missing:  # the first copy there
+            return []
+        raise
+    return [str(e["Name"]) for e in found if _COPY.fullmatch(str(e["Name"]))]
+
+
+def backup_to(cat: Catalogue, to: str, *, keep: int = KEEP,
+              options: Mapping[str, Any] | None = None) -> str:
+    """`catalogue backup --to DEST`: a local folder, or a remote read with `options` (its
+    remote settings)."""
+    if is_remote(to):
+        return backup_remote(cat, parse(to, given_settings(options or {})), keep=keep)
+    return str(backup_catalogue(cat, Path(to).expanduser().absolute(), keep=keep))
+
+
+def _made(cat: Catalogue, tmp: Path, encrypt_to: str | None) -> Path:
+    """The copy in `tmp` under its final name (age-encrypted to `encrypt_to` if given)."""
+    src = _source(cat)
+    ext = ".sqlite3" if src.kind == "sqlite" else ".pgdump"
+    name = f"{PREFIX}{utcnow():%Y%m%dT%H%M%S%fZ}{ext}"
+    plain = tmp / f"catalogue{ext}"
+    dumps.dump(src, plain, CancelToken())
+    if src.kind == "sqlite":
+        make_standalone(plain)
+    if not encrypt_to:
+        return plain.rename(tmp / name)
+    sealed = tmp / (name + crypto.SUFFIX)
+    with atomic_file(sealed) as f:
+        crypto.encrypt_file(plain, f, encrypt_to)
+    return sealed
 
 
 def copies(folder: Path) -> list[Path]:
@@ -79,9 +129,14 @@ def rotate(folder: Path, keep: int) -> None:
         safe_delete(folder, old)
 
 
-def to_destination(cat: Catalogue, dest: Destination, plan: Plan, keep: int = KEEP) -> Path:
-    """A copy in the destination's catalogue folder, only while the destination is mounted
-    (its marker): never on the disk beneath an unplugged one."""
+def to_destination(cat: Catalogue, dest: Destination, plan: Plan, keep: int = KEEP
+                   ) -> Path | str:
+    """A copy in the destination's catalogue folder (a remote's with the plan's remote
+    settings), a local one only while the destination is mounted (its marker): never on the
+    disk beneath an unplugged one."""
+    if is_remote(dest.location):
+        return backup_remote(cat, for_catalogue(cat)(plan.id, dest.location),
+                             encrypt_to=keys.recipient_of(plan.options), keep=keep)
     marker = (dest.options or {}).get("marker")
     root = require_mounted(dest.location, str(marker)) if marker else \
         Path(dest.location).expanduser()
@@ -91,7 +146,7 @@ def to_destination(cat: Catalogue, dest: Destination, plan: Plan, keep: int = KE
                             keep=keep)
 
 
-def after_run(cat: Catalogue, plan: Plan, backup_id: int | None) -> Path | None:
+def after_run(cat: Catalogue, plan: Plan, backup_id: int | None) -> Path | str | None:
     """The copy made at the end of a plan's run that stored a backup, at the first of the
     plan's destinations holding a good copy of it (the first destination, unless it failed);
     a failure is logged and changes nothing else (the backup stands)."""

@@ -10,6 +10,9 @@ a known backup found in another folder gains that copy.
 from __future__ import annotations
 
 import hashlib
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +28,10 @@ from core.engines import keeps_repository
 from core.engines.archive import manifest as mf
 from core.errors import BackupDeskError, DestinationError, NotFoundError
 from core.fmt import count
+from core.remote.location import Remote, is_remote
+from core.remote.location import parse as parse_remote
+from core.remote.rclone import Rclone, RemoteError
+from core.remote.settings import SCHEMA, given_settings, settings_for
 from core.secrets import SecretStore
 from core.timeutil import to_naive_utc, utcnow
 
@@ -56,29 +63,107 @@ class ImportReport:
                 "problems": self.problems}
 
 
+@dataclass
+class Place:
+    """The destination read: `local` the folder holding its manifests (the destination
+    itself, or a temporary copy of a remote's manifests), `where` a backup folder's recorded
+    path, `sizes` a remote's object sizes by relative path (None: a local folder)."""
+
+    shown: str
+    local: Path
+    remote: Remote | None = None
+    sizes: dict[str, int] | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # a new plan's remote settings
+
+    def where(self, folder: Path) -> str:
+        if self.remote is None:
+            return str(folder)
+        return self.remote.shown(folder.relative_to(self.local).as_posix())
+
+    def same(self, location: str) -> bool:
+        if self.remote is None:
+            return not is_remote(location) and \
+                Path(location).expanduser().absolute() == self.local
+        return location.rstrip("/") == self.remote.location.rstrip("/")
+
+    def size(self, folder: Path, name: str) -> int | None:
+        if self.sizes is None:
+            p = folder / name
+            return p.stat().st_size if p.is_file() else None
+        return self.sizes.get(f"{folder.relative_to(self.local).as_posix()}/{name}")
+
+
 def import_destination(cat: Catalogue, dest: str, *, plan: str | None = None,
-                       store: SecretStore | None = None) -> ImportReport:
-    root = Path(dest).expanduser().absolute()
-    if not root.is_dir():
-        raise DestinationError(f"{dest} is not a folder.")
-    if read_marker(root) is None:
-        raise DestinationError(f"{dest} is not a Backup Desk destination (it has no marker "
-                               "file).")
-    report = ImportReport(str(root))
-    found = _scan(root, plan, store, report.problems)
+                       store: SecretStore | None = None,
+                       remote_options: Mapping[str, Any] | None = None) -> ImportReport:
+    """Record what `dest` (a local folder or a remote) holds; `remote_options` the remote
+    settings a remote is read with (else those of a plan of this home that has it), and
+    that a plan created for it keeps."""
+    with _place(cat, dest, remote_options or {}, store) as place:
+        return _import(cat, place, plan, store)
+
+
+@contextmanager
+def _place(cat: Catalogue, dest: str, options: Mapping[str, Any],
+           store: SecretStore | None) -> Iterator[Place]:
+    if not is_remote(dest):
+        root = Path(dest).expanduser().absolute()
+        if not root.is_dir():
+            raise DestinationError(f"{dest} is not a folder.")
+        if read_marker(root) is None:
+            raise DestinationError(f"{dest} is not a Backup Desk destination (it has no "
+                                   "marker file).")
+        yield Place(str(root), root)
+        return
+    remote = parse_remote(dest, given_settings(_settings_of(cat, dest, options, store)))
+    rc = Rclone(remote)
+    try:
+        listed = rc.lsjson(recursive=True, files_only=True, max_depth=3)
+    except RemoteError as e:
+        if e.missing:
+            raise DestinationError(f"{dest} holds no Backup Desk backup.") from e
+        raise
+    sizes = {str(e["Path"]): int(e.get("Size") or 0) for e in listed}
+    if not any(p.count("/") == 2 and p.endswith(f"/{mf.MANIFEST_NAME}") for p in sizes):
+        raise DestinationError(f"{dest} holds no Backup Desk backup.")
+    with tempfile.TemporaryDirectory(prefix="backupdesk-import-") as tmp:
+        # Every manifest in one rclone command; the archives stay where they are.
+        rc.run("copy", remote.at(), tmp, "--include", f"/*/*/{mf.MANIFEST_NAME}",
+               *(["--fast-list"] if remote.kind == "s3" else []))
+        yield Place(remote.location, Path(tmp), remote, sizes, dict(options))
+
+
+def _settings_of(cat: Catalogue, dest: str, options: Mapping[str, Any],
+                 store: SecretStore | None) -> dict[str, Any]:
+    """The settings of a plan of this home that has this destination, with those given
+    over them."""
+    given = {k: v for k, v in options.items() if v}
+    for p in plans.list_plans(cat):
+        if any(d.location.rstrip("/") == dest.rstrip("/") for d in p.destinations):
+            s = settings_for(p.id, p.options, store)
+            own = {o.name: getattr(s, o.name) for o in SCHEMA.options}
+            return {**{k: v for k, v in own.items() if v}, **given}
+    return given
+
+
+def _import(cat: Catalogue, place: Place, plan: str | None,
+            store: SecretStore | None) -> ImportReport:
+    report = ImportReport(place.shown)
+    found = _scan(place.local, plan, store, report.problems)
     if plan is not None and not found and not report.problems:
-        raise NotFoundError(f"{dest} holds no backup of a plan named {plan!r}.")
+        raise NotFoundError(f"{place.shown} holds no backup of a plan named {plan!r}.")
     by_plan: dict[str, list[Found]] = {}
     for f in sorted(found, key=lambda f: (str(f.manifest.get("created_at")), f.folder.name)):
         by_plan.setdefault(f.plan, []).append(f)
     for name, items in by_plan.items():
-        p = _plan_for(cat, name, root, items, store, report)
+        p = _plan_for(cat, name, place, items, store, report)
         if keeps_repository(p.engine):
-            report.problems.append(f"{root}: the plan {name!r} here is a {p.engine} plan; its "
-                                   f"{count(len(items), 'archive backup')} were not imported.")
+            report.problems.append(f"{place.shown}: the plan {name!r} here is a {p.engine} "
+                                   f"plan; its {count(len(items), 'archive backup')} were not "
+                                   "imported.")
             continue
         for f in items:
-            _record(cat, p, root, f, report)
+            _record(cat, p, place, f, report)
     return report
 
 
@@ -117,7 +202,7 @@ def _read(root: Path, only: str | None, store: SecretStore | None,
     return out
 
 
-def _plan_for(cat: Catalogue, name: str, root: Path, items: list[Found],
+def _plan_for(cat: Catalogue, name: str, place: Place, items: list[Found],
               store: SecretStore | None, report: ImportReport) -> Plan:
     """The plan of that name, or a new one described by its newest backup."""
     try:
@@ -138,28 +223,29 @@ def _plan_for(cat: Catalogue, name: str, root: Path, items: list[Found],
         options["compression"] = archive["meta"]["compression"]
     if newest.recipient:
         options[keys.OPTION] = newest.recipient
-    created = plans.add_plan(cat, name, "archive", sources=roots, destinations=[str(root)],
+    options |= {k: v for k, v in place.options.items() if v}
+    created = plans.add_plan(cat, name, "archive", sources=roots, destinations=[place.shown],
                              options=options, secrets=store)
     report.plans_created.append(name)
     return created
 
 
-def _record(cat: Catalogue, plan: Plan, root: Path, f: Found, report: ImportReport) -> None:
+def _record(cat: Catalogue, plan: Plan, place: Place, f: Found, report: ImportReport) -> None:
     m = f.manifest
-    where = str(f.folder)
-    dest = next((d for d in plan.destinations
-                 if Path(d.location).expanduser().absolute() == root), None)
+    where = place.where(f.folder)
+    dest = next((d for d in plan.destinations if place.same(d.location)), None)
     artifacts = [dict(a) for a in m.get("artifacts", [])]
     artifacts.append({"name": mf.MANIFEST_NAME, "kind": "manifest", "size": f.size,
                       "sha256": f.sha256})
-    state = _state(f.folder, artifacts)
+    state = _state(place, f.folder, artifacts)
     size = sum(int(a["size"]) for a in artifacts)
     loc = BackupLocation(destination_id=dest.id if dest else None,
-                         destination=dest.location if dest else str(root), path=where,
+                         destination=dest.location if dest else place.shown, path=where,
                          state=state, size=size if state == LocationState.UNVERIFIED else None)
     known = rows.known_backup(cat, str(m["backup"]), f.sha256)
     if known is not None:
-        if any(Path(x.path) == f.folder for x in known.locations):
+        if any(x.path == where or (place.remote is None and Path(x.path) == f.folder)
+               for x in known.locations):
             report.known += 1
         else:
             rows.add_location(cat, known.id, loc)
@@ -178,17 +264,17 @@ def _record(cat: Catalogue, plan: Plan, root: Path, f: Found, report: ImportRepo
                details={"artifacts": artifacts, "warnings": list(m.get("warnings") or []),
                         "changed": m.get("changed"), "deleted": len(m.get("deleted") or []),
                         "entries": len(m.get("entries") or []), "roots": m.get("roots") or {},
-                        "imported_from": str(root)})
+                        "imported_from": place.shown})
     b.locations = [loc]
     report.added.append(insert_backup(cat, b))
 
 
-def _state(folder: Path, artifacts: list[dict[str, Any]]) -> str:
+def _state(place: Place, folder: Path, artifacts: list[dict[str, Any]]) -> str:
     for a in artifacts:
-        p = folder / str(a["name"])
-        if not p.is_file():
+        size = place.size(folder, str(a["name"]))
+        if size is None:
             return LocationState.MISSING.value
-        if p.stat().st_size != int(a["size"]):
+        if size != int(a["size"]):
             return LocationState.SIZE_MISMATCH.value
     return LocationState.UNVERIFIED.value
 

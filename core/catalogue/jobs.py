@@ -298,6 +298,17 @@ def newest_job_id(cat: Catalogue) -> int | None:
     return int(top) if top is not None else None
 
 
+def deep_verified_since(cat: Catalogue, plan_id: int, since: datetime) -> bool:
+    """A verify of the plan that downloaded and hashed its remote copies (`details.deep`)
+    started at `since` or later (naive UTC)."""
+    with cat.db.connect() as c:
+        rows = c.rows("SELECT details FROM jobs WHERE kind = ? AND plan_id = ? AND "
+                      "started_at >= ? AND status IN (?, ?)",
+                      ["verify", plan_id, since, JobStatus.SUCCESS.value,
+                       JobStatus.FAILED.value])
+    return any(dict(to_json(r[0]) or {}).get("deep") for r in rows)
+
+
 def failed_since(cat: Catalogue, started_after: datetime, finished_after: datetime) -> list[Job]:
     """Jobs of any trigger that failed, were interrupted or ended partial."""
     with cat.db.connect() as c:

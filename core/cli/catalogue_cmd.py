@@ -13,6 +13,7 @@ from core.cli.context import CliContext, print_json
 from core.engines import keeps_repository
 from core.errors import BackupDeskError, UsageError
 from core.fmt import count
+from core.remote import settings as remote_settings
 from core.secrets import SecretStore
 
 PARTIAL = 3
@@ -21,12 +22,14 @@ PARTIAL = 3
 def register(sub: Any) -> None:
     imp = sub.add_parser("import", help="record the backups a destination holds (plans, chains, "
                          "copies) in this home's catalogue, from their manifests")
-    imp.add_argument("dest", metavar="DEST", help="a destination folder")
+    imp.add_argument("dest", metavar="DEST", help="a destination folder, sftp://USER@HOST/PATH, "
+                     "s3://BUCKET/PATH or REMOTE:PATH")
     imp.add_argument("--plan", metavar="NAME", help="only this plan's backups")
     imp.add_argument("--key-file", metavar="FILE", type=Path,
                      help="an encrypted plan's recovery key (as `key export` prints it); "
                           "stored in this home's secret store")
     imp.add_argument("--json", action="store_true")
+    remote_settings.add_flags(imp)
     imp.set_defaults(func=_import)
 
     c = sub.add_parser("catalogue", help="the catalogue itself")
@@ -34,11 +37,12 @@ def register(sub: Any) -> None:
                             parser_class=type(c))
     b = csub.add_parser("backup", help="copy the catalogue (SQLite's online backup, or pg_dump) "
                         "to a folder, or to each archive plan's first destination")
-    b.add_argument("--to", metavar="DIR", type=Path,
-                   help="this folder (default: each archive plan's first destination, "
+    b.add_argument("--to", metavar="DEST",
+                   help="this folder or remote (default: each archive plan's first destination, "
                         f"under {catalogue_backup.FOLDER}/, encrypted for an encrypted plan)")
     b.add_argument("--keep", type=int, default=catalogue_backup.KEEP, metavar="N",
                    help=f"copies kept there, the newest (default {catalogue_backup.KEEP})")
+    remote_settings.add_flags(b)
     b.set_defaults(func=_backup)
 
 
@@ -48,7 +52,8 @@ def _import(ctx: CliContext, a: argparse.Namespace) -> int:
     store = SecretStore(ctx.config.paths)
     if a.key_file is not None:
         keys.learn_key_file(a.key_file, store)
-    report = import_destination(ctx.catalogue, a.dest, plan=a.plan, store=store)
+    report = import_destination(ctx.catalogue, a.dest, plan=a.plan, store=store,
+                                remote_options=remote_settings.SCHEMA.from_args(a))
     if a.json:
         print_json(report.to_json())
     else:
@@ -66,8 +71,8 @@ def _backup(ctx: CliContext, a: argparse.Namespace) -> int:
     if a.keep < 1:
         raise UsageError("--keep must be at least 1.")
     if a.to is not None:
-        print(catalogue_backup.backup_catalogue(ctx.catalogue, a.to.expanduser().absolute(),
-                                                keep=a.keep))
+        print(catalogue_backup.backup_to(ctx.catalogue, a.to, keep=a.keep,
+                                         options=remote_settings.SCHEMA.from_args(a)))
         return 0
     targets = [p for p in plans.list_plans(ctx.catalogue)
                if not keeps_repository(p.engine) and any(d.enabled for d in p.destinations)]

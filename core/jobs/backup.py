@@ -95,6 +95,7 @@ class _Backup:
         self.work: Path | None = None  # the local work folder of a remote first destination
         self.remote_unrecorded: list[tuple[Rclone, str]] = []
         self.remote_first: tuple[Rclone, str] | None = None  # where a remote backup was put
+        self.copied_md5: dict[str, str] = {}  # taken while copying from a local folder
 
     def run(self, mode: str) -> RunOutcome:
         try:
@@ -156,6 +157,8 @@ class _Backup:
         for w in result.warnings:
             self.log(f"Warning: {w}")
         placed = self._place(result, plan_dir, name, usable)
+        result = replace(result, artifacts=remote_place.with_md5(result.artifacts,
+                                                                 self.copied_md5))
         backup_id = record_backup(self.cat, plan, self.job.id, name, result,
                                   choice.parent_id, placed)
         self.unrecorded, self.remote_unrecorded = [], []
@@ -325,7 +328,8 @@ class _Backup:
                 self.remote_first[0].remote.env)
         self.remote_unrecorded.append((rc, final))
         try:
-            remote_place.copy_in(rc, source, env, result.artifacts, partial, final)
+            self.copied_md5 |= remote_place.copy_in(rc, source, env, result.artifacts,
+                                                    partial, final)
         except BaseException:
             rc.purge(partial)  # final, if the copy went there, is purged with the unrecorded
             raise

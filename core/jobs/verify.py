@@ -64,7 +64,7 @@ def verify_backups(cat: Catalogue, ids: list[int] | None = None, *,
         problem = report.problem()
         j.end.status = JobStatus.FAILED if problem else JobStatus.SUCCESS
         j.end.error, j.end.bytes = problem, report.bytes
-        j.end.details = {"backup_ids": [b.id for b in items]}
+        j.end.details = {"backup_ids": [b.id for b in items], "deep": deep}
     return report
 
 

@@ -67,12 +67,8 @@ class RemoteSink:
 
     def put(self, local: Path) -> None:
         """An artifact the engine wrote to its work folder (a database dump)."""
-        h = hashlib.md5(usedforsecurity=False)
-        with open(local, "rb", buffering=0) as f:
-            while chunk := f.read(CHUNK):
-                h.update(chunk)
         self.rc.upload(str(local), f"{self.folder}/{local.name}")
-        self.md5[local.name] = h.hexdigest()
+        self.md5[local.name] = md5_of(local)
 
 
 def with_md5(artifacts: list[Artifact], md5: dict[str, str]) -> list[Artifact]:
@@ -117,12 +113,18 @@ def hash_mismatch(entry: dict[str, object], a: Artifact) -> bool | None:
 
 
 def copy_in(rc: Rclone, source: str, source_env: dict[str, str], artifacts: list[Artifact],
-            partial: str, final: str) -> None:
+            partial: str, final: str) -> dict[str, str]:
     """Copy a backup folder (a local path or another remote's rclone path) to this remote
     through `partial`, check it, and move it into place; on S3 (objects appear whole) straight
-    under `final`, the manifest last."""
+    under `final`, the manifest last. From a local folder, the MD5 of each artifact that has
+    none (the remote's own hash on S3, checked here and by each verify): {name: md5}."""
+    md5: dict[str, str] = {}
     if source_env:
         rc.env = {**rc.env, **source_env}
+    else:
+        md5 = {a.name: md5_of(Path(source) / a.name) for a in artifacts
+               if not a.meta.get("md5")}
+        artifacts = with_md5(artifacts, md5)
     direct = rc.remote.kind == "s3"
     into = final if direct else partial
     first = [a for a in artifacts if a.name != MANIFEST]
@@ -134,6 +136,15 @@ def copy_in(rc: Rclone, source: str, source_env: dict[str, str], artifacts: list
         check_sizes(rc, into, group)
     if not direct:
         promote(rc, partial, final, [a.name for a in artifacts])
+    return md5
+
+
+def md5_of(path: Path) -> str:
+    h = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb", buffering=0) as f:
+        while chunk := f.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 _JOB_SUFFIX = re.compile(r"-job(\d+)$")

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 from core.errors import DestinationError
+from core.fmt import human_bytes
 from core.remote.binary import find_rclone
 from core.remote.location import Remote
 
@@ -21,16 +22,24 @@ from core.remote.location import Remote
 COMMON = ("--log-level", "NOTICE", "--retries", "1", "--low-level-retries", "2",
           "--contimeout", "10s", "--timeout", "60s")
 CHUNK = 1 << 20
+# A streamed upload needs no read-ahead (our pipe is its buffer), and two S3 parts in flight
+# instead of four: rcat's peak RSS 111 -> 82 MiB at the same speed against a local S3 (rclone
+# itself, started, is about 64 MiB).
+STREAM_UP = ("--buffer-size", "0")
+S3_UP = ("--s3-upload-concurrency", "2")
 
 
 class RemoteError(DestinationError):
-    """An rclone command failed; `missing` when what it named does not exist."""
+    """An rclone command failed; `missing` when what it named does not exist, `full` when
+    the remote has no room."""
 
-    def __init__(self, message: str, missing: bool = False) -> None:
+    def __init__(self, message: str, missing: bool = False, full: bool = False) -> None:
         super().__init__(message)
         self.missing = missing
+        self.full = full
 
 
+FULL = "the remote is full"
 _REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("didn't find section in config file",), "rclone has no remote of that name"),
     (("invalidaccesskeyid", "signaturedoesnotmatch", "accessdenied", "statuscode: 403",
@@ -39,12 +48,13 @@ _REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
      "the ssh login was refused"),
     (("nosuchbucket",), "the bucket does not exist"),
     (("quotaexceeded", "no space left", "entitytoolarge", "insufficient storage",
-      "disk quota"), "the remote is full"),
+      "disk quota", "storagefull", "statuscode: 507"), FULL),
     (("connection refused", "no such host", "i/o timeout", "connection reset",
       "couldn't connect", "connection closed", "network is unreachable", "eof"),
      "it cannot be reached"),
 )
 _MISSING = ("directory not found", "object not found", "not found", "no such file")
+_API = re.compile(r"api error (\w+): ([^,\n]*)")  # the S3 server's own error code
 _STAMP = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (?:ERROR|NOTICE|CRITICAL)\s*:\s*")
 
 
@@ -55,9 +65,14 @@ def explain(location: str, stderr: str) -> RemoteError:
     low = stderr.lower()
     for needles, reason in _REASONS:
         if any(n in low for n in needles):
-            return RemoteError(f"Remote {location}: {reason}.")
+            return RemoteError(f"Remote {location}: {reason}.", full=reason == FULL)
     if any(n in low for n in _MISSING):
         return RemoteError(f"Remote {location}: not found.", missing=True)
+    api = _API.findall(stderr)
+    if api:
+        code, text = api[-1]
+        said = code if text.strip() in ("", code) else f"{code}, {text.strip()[:120]}"
+        return RemoteError(f"Remote {location}: the server refused the request ({said}).")
     lines = [_STAMP.sub("", ln).strip() for ln in stderr.splitlines() if ln.strip()]
     last = lines[-1][:200] if lines else "rclone failed"
     return RemoteError(f"Remote {location}: {last}.")
@@ -182,7 +197,8 @@ class Rclone:
     def writing(self, rel: str) -> Iterator[Upload]:
         """`rclone rcat` into `rel` from what the block writes; the object exists once the
         block ended and rclone said so, else the upload is stopped and RemoteError raised."""
-        p = subprocess.Popen(self._argv("rcat", self.remote.at(rel), transfer=True),
+        lean = (*STREAM_UP, *S3_UP) if self.remote.kind == "s3" else STREAM_UP
+        p = subprocess.Popen(self._argv("rcat", self.remote.at(rel), *lean, transfer=True),
                              env=self.env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE)
         assert p.stdin is not None and p.stderr is not None
@@ -196,12 +212,23 @@ class Rclone:
             p.wait()
             err.join()
             if up.broken:  # rclone stopped first: say why
-                raise explain(self.remote.location, err.text) from exc
+                raise self._full(explain(self.remote.location, err.text), up.tried) from exc
             raise
         p.wait()
         err.join()
         if p.returncode != 0 or up.broken:
-            raise explain(self.remote.location, err.text)
+            raise self._full(explain(self.remote.location, err.text), up.tried)
+
+    def _full(self, e: RemoteError, given: int) -> RemoteError:
+        """A failed upload the server gave no reason for (SFTP says only "Failure"): the
+        remote is full when it has less space free than the upload was given."""
+        if e.missing or e.full or self.remote.kind == "s3":
+            return e
+        free = (self.about() or {}).get("free")
+        if isinstance(free, int) and free < given:
+            return RemoteError(f"Remote {self.remote.location}: {FULL} ({human_bytes(free)} "
+                               f"free; the upload had reached {human_bytes(given)}).", full=True)
+        return e
 
 
 class Upload:
@@ -210,11 +237,13 @@ class Upload:
     def __init__(self, pipe: IO[bytes], location: str) -> None:
         self.pipe, self.location = pipe, location
         self.size = 0
+        self.tried = 0  # what it was given, the write that failed included
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.broken = False
 
     def write(self, data: Any) -> int:
         view = memoryview(data).cast("B")
+        self.tried += len(view)
         try:
             self.pipe.write(view)
         except BrokenPipeError as e:

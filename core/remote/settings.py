@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from core.engines.schema import Schema, Secret, Text
+from core.engines.schema import Schema, Secret, Text, dest
 from core.errors import ConfigError
 from core.remote.location import RemoteSettings
 from core.secrets import SecretStore, db_secret_key
@@ -48,6 +48,15 @@ SCHEMA = Schema((
 ), title="remote destinations")
 
 
+def add_flags(parser: Any) -> None:
+    """These settings' flags on a command that reads a remote without a plan (import,
+    catalogue backup)."""
+    group = parser.add_argument_group(SCHEMA.title)
+    for o in SCHEMA.options:
+        for flag in o.flags:
+            group.add_argument(flag, dest=dest(flag), **o.argument(), help=o.help)
+
+
 def settings_for(plan_id: int | None, options: Mapping[str, Any],
                  secrets: SecretStore | None) -> RemoteSettings:
     """The remote settings of a plan, with its S3 keys from the secret store."""
@@ -55,9 +64,15 @@ def settings_for(plan_id: int | None, options: Mapping[str, Any],
     if secrets is not None and plan_id is not None:
         key_id = secrets.get(db_secret_key(plan_id, ACCESS_KEY.key))
         secret = secrets.get(db_secret_key(plan_id, SECRET_KEY.key))
+    return given_settings({**options, ACCESS_KEY.name: key_id, SECRET_KEY.name: secret})
+
+
+
+def given_settings(options: Mapping[str, Any]) -> RemoteSettings:
+    """Remote settings given directly (the S3 keys among them), not read from a plan."""
     return RemoteSettings(
         s3_endpoint=options.get("s3_endpoint") or None,
-        s3_access_key_id=key_id, s3_secret_access_key=secret,
+        s3_access_key_id=options.get(ACCESS_KEY.name) or None,
+        s3_secret_access_key=options.get(SECRET_KEY.name) or None,
         ssh_command=str(options.get("ssh_command") or "ssh"),
         bwlimit=options.get("bwlimit") or None)
-

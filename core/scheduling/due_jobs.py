@@ -15,7 +15,13 @@ from core.backups import BackupFilter, list_backups
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobTrigger
 from core.catalogue.history import job_rows
-from core.catalogue.jobs import failed_since, newest_job_id, plan_lock_key, record_skipped
+from core.catalogue.jobs import (
+    deep_verified_since,
+    failed_since,
+    newest_job_id,
+    plan_lock_key,
+    record_skipped,
+)
 from core.config import AppPaths
 from core.engines import keeps_repository
 from core.errors import BackupDeskError, LockedError
@@ -23,12 +29,13 @@ from core.jobs.verify import verify_backups
 from core.plans import get_plan
 from core.scheduling.loop import Due
 from core.status import GRACE, plan_statuses
-from core.timeutil import utcnow
+from core.timeutil import to_naive_utc, utcnow
 
 log = logging.getLogger(__name__)
 
 SCHEDULED = JobTrigger.SCHEDULED.value
 BY = "scheduler"
+DEEP_EVERY = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,9 @@ def _verify(cat: Catalogue, paths: AppPaths, due: Due) -> Finished:
     if not ids:
         return Finished(due, None, "skipped", "no backups to verify")
     before = newest_job_id(cat)
-    verify_backups(cat, ids, trigger=SCHEDULED)
+    # Once a month the scheduled verify downloads and hashes the remote copies (--deep).
+    deep = not deep_verified_since(cat, plan.id, to_naive_utc(due.started_at) - DEEP_EVERY)
+    verify_backups(cat, ids, trigger=SCHEDULED, deep=deep)
     job_id = newest_job_id(cat)
     rows = job_rows(cat, [job_id]) if job_id and job_id != before else []
     return Finished(due, job_id, rows[0].status if rows else "success",

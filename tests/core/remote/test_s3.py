@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from core.remote.binary import find_rclone
-from tests.core.remote.conftest import ACCESS_KEY, S3, SECRET_KEY, run_cli
+from tests.core.remote.conftest import ACCESS_KEY, S3, SECRET_KEY, flip_byte, run_cli
 
 
 def make_source(tmp_path: Path) -> Path:
@@ -27,9 +27,13 @@ def add_s3_plan(src: Path, s3: S3, *extra: str) -> None:
     assert r.returncode == 0, r.stderr
 
 
+CATALOGUE = "/.backupdesk-catalogue/"  # the catalogue's copy after each run (tested apart)
+
+
 def objects(s3: S3) -> list[str]:
     root = s3.root / "bkt"
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                  if p.is_file() and CATALOGUE not in f"/{p.relative_to(root)}")
 
 
 def test_backup_to_s3_streams_verifies_and_keeps_keys_out(home: Path, tmp_path: Path,
@@ -62,9 +66,7 @@ def test_flipped_byte_is_reported_corrupt_by_deep_verify(home: Path, tmp_path: P
     assert r.returncode == 0, r.stderr
     bid = str(json.loads(r.stdout)["backup_id"])
     archive = next((s3.root / "bkt").rglob("files.tar.zst"))
-    data = bytearray(archive.read_bytes())
-    data[len(data) // 2] ^= 0x01
-    archive.write_bytes(bytes(data))
+    flip_byte(archive)
     r = run_cli("verify", bid, "--deep", "--json")
     assert r.returncode != 0
     loc = json.loads(r.stdout)["locations"][0]
@@ -126,7 +128,7 @@ def t_rclone(s3: S3, *args: str, stdin: bytes = b"") -> bytes:
 def listed(s3: S3) -> list[str]:
     """The objects of the bucket through the S3 API."""
     out = t_rclone(s3, "lsjson", "-R", "--files-only", "T:bkt")
-    return sorted(e["Path"] for e in json.loads(out))
+    return sorted(e["Path"] for e in json.loads(out) if CATALOGUE not in f"/{e['Path']}")
 
 
 def test_next_run_removes_a_failed_runs_incomplete_folder_only(home: Path, tmp_path: Path,
@@ -192,3 +194,21 @@ def test_s3_keys_from_stdin_on_plan_edit(home: Path, tmp_path: Path, s3: S3,
     assert r.returncode == 0, r.stderr
     r = run_cli("run", "p")
     assert r.returncode == 0, r.stderr
+
+
+def test_a_copy_from_a_local_first_destination_is_checked_by_its_md5(home: Path, tmp_path: Path,
+                                                                     s3: S3) -> None:
+    """The copy to S3 of a backup written to a local folder first: its MD5 is taken on the way,
+    so the plain verify (S3's own hash, no download) sees a flipped byte there."""
+    local = tmp_path / "local-dest"
+    r = run_cli("plan", "add", "p", "--engine", "archive", "--source", str(make_source(tmp_path)),
+                "--dest", str(local), "--dest", "s3://bkt/backups", "--s3-endpoint", s3.endpoint)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("run", "p", "--json")
+    assert r.returncode == 0, r.stderr
+    bid = str(json.loads(r.stdout)["backup_id"])
+    archive = next((s3.root / "bkt").rglob("files.tar.zst"))
+    flip_byte(archive)
+    r = run_cli("verify", bid, "--json")
+    states = {loc["destination"]: loc["state"] for loc in json.loads(r.stdout)["locations"]}
+    assert states == {"s3://bkt/backups": "corrupt", str(local): "ok"}

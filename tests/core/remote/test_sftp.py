@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.core.remote.conftest import S3, Sshd, run_cli
+from tests.core.remote.conftest import S3, Sshd, flip_byte, run_cli
 
 
 def test_backup_to_sftp_verify_and_deep_verify(home: Path, tmp_path: Path, sshd: Sshd) -> None:
@@ -32,9 +32,7 @@ def test_backup_to_sftp_verify_and_deep_verify(home: Path, tmp_path: Path, sshd:
         assert r.returncode == 0, r.stdout + r.stderr
         assert json.loads(r.stdout)["locations"][0]["state"] == "ok"
     archive = done[0] / "files.tar.zst"
-    data = bytearray(archive.read_bytes())
-    data[100] ^= 0xFF
-    archive.write_bytes(bytes(data))
+    flip_byte(archive, 100)
     r = run_cli("verify", bid, "--deep", "--json")
     assert json.loads(r.stdout)["locations"][0]["state"] == "corrupt"
 
