@@ -89,6 +89,9 @@ def to_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
+PG_NOW = "now() AT TIME ZONE 'UTC'"  # naive UTC, as the catalogue stores times
+
+
 class Conn:
     """One DB-API connection for the length of a `with Db.connect()` block."""
 
@@ -160,7 +163,14 @@ class Conn:
         A catalogue file is used by one host only, so its clock is this process's."""
         if self.sqlite:
             return utcnow()
-        return to_datetime(self.scalar("SELECT now() AT TIME ZONE 'UTC'")) or utcnow()
+        return to_datetime(self.scalar(f"SELECT {PG_NOW}")) or utcnow()
+
+    def clock(self) -> tuple[str, list[Any]]:
+        """`now()` as an SQL expression and its parameters, to use inside a statement: the
+        server's clock without a query of its own on PostgreSQL."""
+        if self.sqlite:
+            return "?", [utcnow()]
+        return f"({PG_NOW})", []
 
 
 class Db:
