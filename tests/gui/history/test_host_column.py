@@ -10,7 +10,7 @@ import pytest
 
 from core.catalogue import Catalogue, open_catalogue
 from gui.panes.history.model import COL_HOST, COL_TRIGGER, HEADERS
-from tests.core.shared.workstations import Workstation, need_tools
+from tests.core.shared.workstations import plan_run_on_two_hosts
 from tests.gui.backups.person import open_pane
 
 pytestmark = pytest.mark.postgres
@@ -26,18 +26,7 @@ def catalogue(pg_catalogue_url: str) -> Iterator[Catalogue]:
 
 def test_history_pane_shows_the_host_of_each_job(qtbot, pg_catalogue_url: str,
                                                  tmp_path: Path, catalogue, window) -> None:
-    need_tools("unshare")
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_text("a\n")
-    a = Workstation("wsA", tmp_path / "homeA", pg_catalogue_url)
-    b = Workstation("wsB", tmp_path / "homeB", pg_catalogue_url)
-    made = a.run("plan", "add", "p", "--engine", "archive", "--source", str(src),
-                 "--dest", str(tmp_path / "d"))
-    assert made.returncode == 0, made.stderr
-    for ws, extra in ((a, ()), (b, ("--here",))):
-        done = ws.run("run", "p", *extra)
-        assert done.returncode == 0, done.stderr
+    plan_run_on_two_hosts(pg_catalogue_url, tmp_path)
     pane = open_pane(qtbot, window, "History")
     pane.refresh()
     model = pane.table.model()
