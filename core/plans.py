@@ -279,7 +279,7 @@ def plan_json(plan: Plan, now: datetime | None = None) -> dict[str, Any]:
         "excludes": list(plan.excludes),
         "destinations": [
             {"id": d.id, "kind": d.kind, "location": d.location, "enabled": d.enabled,
-             "shared": bool(d.options.get("shared"))}
+             "shared": rows.is_shared(d.kind, d.options)}
             for d in plan.destinations
         ],
         "schedules": [{"id": sc.id, **schedule_json(sc, plan.name, now_local)}

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 CONNECT_TIMEOUT = 5  # seconds, for a catalogue server that does not answer
 # The newest revision in migrations/versions; a test keeps the two in step.
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 
 class Catalogue:
@@ -49,7 +49,7 @@ class Catalogue:
         self._engine = engine
         self._lock = threading.Lock()
         self.db = Db(sqlite_file(url), lambda: self.engine,
-                     pg_conninfo(url, CONNECT_TIMEOUT) if _has_psycopg() else None)
+                     pg_conninfo(url, CONNECT_TIMEOUT) if _has_psycopg2() else None)
 
     @property
     def engine(self) -> Engine:
@@ -94,10 +94,10 @@ class Catalogue:
         return integrity.damaged(path, problem)
 
 
-def _has_psycopg() -> bool:
+def _has_psycopg2() -> bool:
     import importlib.util
 
-    return importlib.util.find_spec("psycopg") is not None
+    return importlib.util.find_spec("psycopg2") is not None
 
 
 def _hide_password(url: str) -> str:

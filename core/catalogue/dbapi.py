@@ -1,7 +1,8 @@
 """Plain SQL over the DB-API: the catalogue's one data layer, for reads and writes.
 
 A catalogue file is used through the standard library's sqlite3, a PostgreSQL catalogue through
-psycopg (SQLAlchemy is loaded for neither); any other URL through a raw connection from the
+psycopg2 (SQLAlchemy is loaded for neither; psycopg2 loads in a fifth of psycopg 3's time, which
+only the migrations use, through SQLAlchemy); any other URL through a raw connection from the
 catalogue's SQLAlchemy engine. Statements use `?` placeholders; datetimes are naive UTC,
 stored in SQLite as text in SQLAlchemy's format (the migrations create the tables); JSON
 columns are passed as dicts and lists and stored as JSON text.
@@ -89,6 +90,9 @@ def to_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
+PG_NOW = "now() AT TIME ZONE 'UTC'"  # naive UTC, as the catalogue stores times
+
+
 class Conn:
     """One DB-API connection for the length of a `with Db.connect()` block."""
 
@@ -160,7 +164,14 @@ class Conn:
         A catalogue file is used by one host only, so its clock is this process's."""
         if self.sqlite:
             return utcnow()
-        return to_datetime(self.scalar("SELECT now() AT TIME ZONE 'UTC'")) or utcnow()
+        return to_datetime(self.scalar(f"SELECT {PG_NOW}")) or utcnow()
+
+    def clock(self) -> tuple[str, list[Any]]:
+        """`now()` as an SQL expression and its parameters, to use inside a statement: the
+        server's clock without a query of its own on PostgreSQL."""
+        if self.sqlite:
+            return "?", [utcnow()]
+        return f"({PG_NOW})", []
 
 
 class Db:
@@ -324,7 +335,7 @@ def _quoted(value: str) -> str:
 
 
 class _PgPool:
-    """psycopg connections to a PostgreSQL catalogue: at most PG_MAX, PG_KEEP kept idle."""
+    """psycopg2 connections to a PostgreSQL catalogue: at most PG_MAX, PG_KEEP kept idle."""
 
     def __init__(self, conninfo: str) -> None:
         self._conninfo = conninfo
@@ -333,12 +344,12 @@ class _PgPool:
         self._slots = threading.BoundedSemaphore(PG_MAX)
 
     def _open(self) -> Any:
-        import psycopg  # only for a PostgreSQL catalogue
+        import psycopg2  # only for a PostgreSQL catalogue
 
         for attempt in range(CONNECT_TRIES):
             try:
-                return psycopg.connect(self._conninfo)
-            except psycopg.OperationalError as e:
+                return psycopg2.connect(self._conninfo)
+            except psycopg2.OperationalError as e:
                 if attempt == CONNECT_TRIES - 1:
                     raise unreachable(e) or e from e
                 time.sleep(RETRY_PAUSE * 2 ** attempt)
@@ -349,7 +360,8 @@ class _PgPool:
             raw = self._idle.pop() if self._idle else None
         if raw is not None:
             try:  # a server restarted since: a new connection instead
-                raw.execute("SELECT 1")
+                with raw.cursor() as cur:
+                    cur.execute("SELECT 1")
                 raw.rollback()
                 return raw
             except Exception:

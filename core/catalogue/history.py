@@ -39,6 +39,7 @@ SORT_COLUMNS = {
     "duration": "duration_ms",
     "size": "bytes",
     "requested_by": "requested_by",
+    "host": "host",
     "error": "error",
     "id": "id",
 }

@@ -155,17 +155,16 @@ def heartbeat(cat: Catalogue, job_id: int, **fields: Any) -> None:
     unknown = set(fields) - set(JOB_COLUMNS[1:])
     if unknown:
         raise TypeError(f"jobs have no column {', '.join(sorted(unknown))}")
-    names = ["heartbeat_at", *fields]
-    sets = ", ".join(f'"{k}" = ?' for k in names)
     progress = [v for k, v in fields.items() if k in PROGRESS_FIELDS]
-    if progress:  # progress_at: when the progress last changed
-        same = " AND ".join(f'coalesce("{k}", {d}) = coalesce(?, {d})'
-                            for k, d in PROGRESS_FIELDS.items() if k in fields)
-        sets += f", progress_at = CASE WHEN {same} THEN progress_at ELSE ? END"
     with cat.db.connect() as c:
-        now = c.now()
-        moved = [*progress, now] if progress else []
-        c.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [now, *fields.values(), *moved, job_id])
+        clock, at = c.clock()  # the server's clock, inside the UPDATE itself
+        sets = ", ".join([f'"heartbeat_at" = {clock}', *(f'"{k}" = ?' for k in fields)])
+        if progress:  # progress_at: when the progress last changed
+            same = " AND ".join(f'coalesce("{k}", {d}) = coalesce(?, {d})'
+                                for k, d in PROGRESS_FIELDS.items() if k in fields)
+            sets += f", progress_at = CASE WHEN {same} THEN progress_at ELSE {clock} END"
+        moved = [*progress, *at] if progress else []
+        c.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [*at, *fields.values(), *moved, job_id])
 
 
 def append_log(cat: Catalogue, job_id: int, text: str) -> None:

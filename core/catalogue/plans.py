@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core.catalogue.db import Catalogue
@@ -75,8 +75,12 @@ def shared_destination_ids(cat: Catalogue, ids: Sequence[int]) -> set[int]:
     with cat.db.connect() as c:
         rows = c.rows(f"SELECT id, kind, options FROM destinations WHERE id IN"
                       f" ({placeholders(len(set(ids)))})", sorted(set(ids)))
-    return {int(r[0]) for r in rows
-            if r[1] == "rclone" or (to_json(r[2]) or {}).get("shared")}
+    return {int(r[0]) for r in rows if is_shared(r[1], to_json(r[2]) or {})}
+
+
+def is_shared(kind: str, options: Mapping[str, Any]) -> bool:
+    """A destination every host sees: declared shared (a network mount), or a remote (rclone)."""
+    return kind == "rclone" or bool(options.get("shared"))
 
 
 def plan_id_of(c: Conn, name: str) -> int | None:

@@ -151,6 +151,7 @@ class Job(Base):
         Index("ix_jobs_trigger_started", "trigger", "started_at", "id"),
         Index("ix_jobs_kind_started", "kind", "started_at", "id"),
         Index("ix_jobs_requested_by", "requested_by", "id"),
+        Index("ix_jobs_host", "host", "id"),
         Index("ix_jobs_duration", "duration_ms", "id"),
         Index("ix_jobs_bytes", "bytes", "id"),
         Index("ix_jobs_error", "error", "id"),

@@ -188,8 +188,9 @@ def _show(ctx: CliContext, a: argparse.Namespace) -> int:
         print(f"source: {src}")
     for ex in data["excludes"]:
         print(f"exclude: {ex}")
+    print(f"host: {data['host'] or 'any host'}")
     for d in data["destinations"]:
-        print(f"destination: {d['location']}")
+        print(f"destination: {d['location']}" + (" (shared)" if d["shared"] else ""))
     for sc in data["schedules"]:
         print(f"schedule: {sc['expression']} (next: {', '.join(sc['next_runs'][:2])})")
     for k, v in sorted(data["options"].items()):

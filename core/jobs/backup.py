@@ -46,6 +46,7 @@ from core.run_prep import choose_mode, database_targets, expected_size
 from core.secrets import SecretStore
 from core.timeutil import utcnow
 from core.verify import verify_locations
+from core.watch.warnings import normalised
 
 if TYPE_CHECKING:
     from core.catalogue.models import Plan
@@ -383,7 +384,7 @@ class _Backup:
         end = self.job.end
         end.status, end.error, end.bytes, end.files = status, error, result.size, result.files
         end.details = {"backup_id": backup_id, "type": result.type,
-                       "warnings": result.warnings[:100]}
+                       "warnings": normalised(result.warnings[:100])}
         if changes is not None:
             end.details["changes"] = changes
         return RunOutcome(self.job.id, status.value, backup_id, result.type, error,

@@ -25,6 +25,7 @@ from core.jobs.repository_records import refresh as refresh_records
 from core.plans import list_plans
 from core.progress import CancelToken, ProgressCallback, no_progress
 from core.timeutil import utcnow
+from core.watch.warnings import normalised
 
 
 def run_plan(cat: Catalogue, paths: AppPaths, plan: str | Plan, *,
@@ -79,7 +80,7 @@ def _run_body(cat: Catalogue, rj: RepoJob, state: dict[str, Any]) -> None:
         else None
     end.bytes, end.files = st.original_size, st.files
     end.details = {"backup_id": state["backup_id"], "type": "archive",
-                   "archive": st.to_json(), "warnings": problems[:100]}
+                   "archive": st.to_json(), "warnings": normalised(problems[:100])}
     if changes is not None:
         end.details["changes"] = changes
     state["status"], state["error"], state["warnings"] = end.status, end.error, problems

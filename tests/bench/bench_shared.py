@@ -24,30 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.fixtures.servers import _as_postgres, _pg_bin, free_port
+from tests.fixtures.servers import PgCluster
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def start_pg(base: Path) -> tuple[str, list[str]]:
-    """A server in `base`; its catalogue URL and the command that stops it."""
-    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    assert initdb and pg_ctl, "install Debian's postgresql"
-    sock = base / "sock"
-    sock.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres")
-        shutil.chown(sock, "postgres")
-    user = "postgres" if os.geteuid() == 0 else os.environ.get("USER", "postgres")
-    subprocess.run(_as_postgres([initdb, "-D", str(base / "data"), "-U", user, "--auth=trust",
-                                 "--no-sync", "-E", "UTF8"]), check=True, capture_output=True)
-    port = free_port()
-    subprocess.run(_as_postgres([pg_ctl, "-D", str(base / "data"), "-o",
-                                 f"-h 127.0.0.1 -p {port} -k {sock}", "-l",
-                                 str(base / "log.txt"), "-w", "start"]),
-                   check=True, capture_output=True)
-    stop = _as_postgres([pg_ctl, "-D", str(base / "data"), "-m", "fast", "stop"])
-    return f"postgresql+psycopg://{user}@127.0.0.1:{port}/postgres", stop
 
 
 def seed(url: str, jobs: int) -> None:
@@ -119,8 +98,8 @@ def main() -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)}
     env.pop("BACKUPDESK_HOME", None)
     env.pop("BACKUPDESK_CATALOGUE", None)
-    pg_base = Path(tempfile.mkdtemp(prefix="bd-bench-pg-"))  # the postgres user reaches it
-    url, stop = start_pg(pg_base)
+    cluster = PgCluster.create("bd-bench-pg-", fast=False)
+    url = cluster.url()
     try:
         home_sq, home_pg = base / "home-sqlite", base / "home-pg"
         subprocess.run(cli(home_sq, None, "history"), env=env, check=True, capture_output=True)
@@ -149,9 +128,8 @@ def main() -> None:
               f" PostgreSQL {g:.1f} MiB, ratio {g / s:.3f} (target <= 1.15);"
               f" PostgreSQL connections held: {conns}")
     finally:
-        subprocess.run(stop, capture_output=True)
+        cluster.remove()
         shutil.rmtree(base, ignore_errors=True)
-        shutil.rmtree(pg_base, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -23,12 +23,12 @@ if TYPE_CHECKING:
     from core.catalogue.db import Catalogue
 
 COL_PLAN, COL_ENGINE, COL_KIND, COL_TRIGGER, COL_STATUS, COL_STARTED, COL_DURATION, COL_SIZE, \
-    COL_BY, COL_ERROR = range(10)
+    COL_BY, COL_HOST, COL_ERROR = range(11)
 
 HEADERS = ["Plan", "Engine", "Kind", "Trigger", "Status", "Started", "Duration", "Size",
-           "Requested by", "Error"]
+           "Requested by", "Host", "Error"]
 SORT_KEYS = ["plan", "engine", "kind", "trigger", "status", "started", "duration", "size",
-             "requested_by", "error"]
+             "requested_by", "host", "error"]
 PAGE = 200
 RowIndex = QModelIndex | QPersistentModelIndex
 
@@ -57,6 +57,8 @@ def _display(r: HistoryRow, col: int) -> str:
         return human_bytes(r.bytes)
     if col == COL_BY:
         return r.requested_by
+    if col == COL_HOST:
+        return r.host or "—"
     if col == COL_ERROR:
         return (r.error or "").split("\n", 1)[0]
     return ""

@@ -33,6 +33,7 @@ from gui.panes.history.model import (
     COL_BY,
     COL_DURATION,
     COL_ENGINE,
+    COL_HOST,
     COL_KIND,
     COL_PLAN,
     COL_SIZE,
@@ -47,7 +48,7 @@ from gui.widgets import Banner
 
 COLUMN_WIDTHS = {COL_PLAN: 150, COL_ENGINE: 70, COL_KIND: 70, COL_TRIGGER: 100,
                  COL_STATUS: 100, COL_STARTED: 145, COL_DURATION: 85, COL_SIZE: 85,
-                 COL_BY: 100}
+                 COL_BY: 100, COL_HOST: 110}
 
 
 class HistoryPane(QWidget):

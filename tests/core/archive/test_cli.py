@@ -224,6 +224,12 @@ def test_unreadable_source_file_makes_the_job_partial(home: Path, tree: Path, tm
     job = json.loads(r.stdout)
     assert job["status"] == "partial" and "private" in job["error"]
     assert any("private" in w["text"] and w["kind"] == "engine" for w in job["warnings"])
+    # Stored in the watchdog's shape, not as bare text (readers still take old rows' text).
+    with closing(sqlite3.connect(home / "data" / "catalogue.sqlite3")) as db:
+        (details,) = db.execute("SELECT details FROM jobs WHERE id = ?", (job["id"],)).fetchone()
+    stored = json.loads(details)["warnings"]
+    assert stored and all(isinstance(w, dict) and w["kind"] == "engine" for w in stored), stored
+    assert any("private" in w["text"] for w in stored)
     r = cli("backups", "--json", home=home)
     (b,) = json.loads(r.stdout)
     assert b["locations"][0]["state"] == "ok" and any("private" in w for w in b["warnings"])

@@ -12,23 +12,14 @@ import pytest
 
 from core.catalogue import open_catalogue
 from core.catalogue.history import history_page
-from tests.core.shared.workstations import Workstation, need_tools
+from tests.core.shared.workstations import plan_run_on_two_hosts
 from tests.fixtures.servers import PgServer
 
 pytestmark = pytest.mark.postgres
 
 
 def test_history_shows_the_host_of_each_job(pg_catalogue_url: str, tmp_path: Path) -> None:
-    need_tools("unshare")
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_text("a\n")
-    a = Workstation("wsA", tmp_path / "homeA", pg_catalogue_url)
-    b = Workstation("wsB", tmp_path / "homeB", pg_catalogue_url)
-    assert a.run("plan", "add", "p", "--engine", "archive", "--source", str(src),
-                 "--dest", str(tmp_path / "d")).returncode == 0
-    assert a.run("run", "p").returncode == 0
-    assert b.run("run", "p", "--here").returncode == 0
+    a, b = plan_run_on_two_hosts(pg_catalogue_url, tmp_path)
     shown = a.run("history", "--json", "--plan", "p")
     assert shown.returncode == 0, shown.stderr
     rows = [r for r in json.loads(shown.stdout) if r["kind"] == "backup"]

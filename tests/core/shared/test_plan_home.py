@@ -131,3 +131,23 @@ def test_scheduler_runs_only_this_hosts_plans(pg_catalogue_url: str, tmp_path: P
         assert sorted(d.plan for d in launched) == ["anyone", "mine"]
     finally:
         cat.dispose()
+
+
+def test_plan_show_prints_its_host_and_shared_destinations(lab: dict[str, Any]) -> None:
+    a, b = lab["a"], lab["b"]
+    local, shared = lab["local_b"] / "d", lab["shared"]
+    made = a.run("plan", "add", "p", "--engine", "archive", "--source", str(lab["src"]),
+                 "--dest", str(local), "--shared-dest", str(shared))
+    assert made.returncode == 0, made.stderr
+    shown = b.run("plan", "show", "p")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert "host: wsA" in lines
+    assert f"destination: {local}" in lines and f"destination: {shared} (shared)" in lines
+    data = _json(b.run("plan", "show", "p", "--json"))
+    assert data["host"] == "wsA"
+    assert {d["location"]: d["shared"] for d in data["destinations"]} == {str(local): False,
+                                                                          str(shared): True}
+    assert a.run("plan", "edit", "p", "--any-host").returncode == 0
+    assert "host: any host" in b.run("plan", "show", "p").stdout.splitlines()
+    assert _json(b.run("plan", "show", "p", "--json"))["host"] is None

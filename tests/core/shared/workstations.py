@@ -78,3 +78,20 @@ def stop(proc: subprocess.Popen[str]) -> None:
     if proc.poll() is None:
         proc.kill()
     proc.communicate(timeout=60)
+
+
+def plan_run_on_two_hosts(url: str, tmp_path: Path) -> tuple[Workstation, Workstation]:
+    """wsA and wsB on one catalogue: wsA made plan "p" and ran it, then wsB ran it (--here)."""
+    need_tools("unshare")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("a\n")
+    a = Workstation("wsA", tmp_path / "homeA", url)
+    b = Workstation("wsB", tmp_path / "homeB", url)
+    made = a.run("plan", "add", "p", "--engine", "archive", "--source", str(src),
+                 "--dest", str(tmp_path / "d"))
+    assert made.returncode == 0, made.stderr
+    for ws, extra in ((a, ()), (b, ("--here",))):
+        done = ws.run("run", "p", *extra)
+        assert done.returncode == 0, done.stderr
+    return a, b
