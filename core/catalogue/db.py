@@ -1,7 +1,7 @@
 """Opening a catalogue: engine, pragmas, file mode, migrations, crash recovery.
 
 Every read and write goes through `Catalogue.db` (plain DB-API, core.catalogue.dbapi): a
-catalogue file or a PostgreSQL catalogue (psycopg) at the head revision is opened and used
+catalogue file or a PostgreSQL catalogue (psycopg2) at the head revision is opened and used
 without importing SQLAlchemy. SQLAlchemy runs the alembic migrations and creates the engine of
 any other catalogue URL, whose raw connections `db` uses.
 """
@@ -173,6 +173,8 @@ def make_engine(url: str) -> Engine:
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
     parsed = _parse(url)
+    if parsed.get_backend_name() == "postgresql" and _has_psycopg2():
+        parsed = parsed.set(drivername="postgresql+psycopg2")  # one driver: the queries' own
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}

@@ -95,7 +95,7 @@ def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParse
                    help="keep all state (catalogue, logs, settings) under DIR "
                         "(env BACKUPDESK_HOME)")
     p.add_argument("--catalogue", metavar="URL",
-                   help="SQLAlchemy URL of the catalogue, e.g. postgresql+psycopg://host/db "
+                   help="SQLAlchemy URL of the catalogue, e.g. postgresql://host/db "
                         "(env BACKUPDESK_CATALOGUE)")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
