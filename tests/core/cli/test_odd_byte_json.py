@@ -31,3 +31,12 @@ def test_plan_show_list_and_run_print_odd_byte_paths_as_json(tmp_path):
     run = _cli(home, "run", "odd", "--json")
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["backup_id"]
+    name = os.path.join(src, b"caf\xe9.txt")
+    rst = _cli(home, "restore", "--file", os.fsdecode(name), "--to", str(tmp_path / "out"),
+               "--json")
+    assert rst.returncode == 0, rst.stderr
+    assert name.endswith(os.fsencode(json.loads(rst.stdout)["path"]))
+    assert _cli(home, "reindex").returncode == 0  # crashed writing the odd-byte common folder
+    found = _cli(home, "find", "*caf*", "--json")
+    assert found.returncode == 0, found.stderr
+    assert b"caf\\udce9.txt" in found.stdout
