@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 from pathlib import Path
@@ -228,9 +227,9 @@ def _restore_file(ctx: CliContext, a: argparse.Namespace) -> int:
                          trigger=JobTrigger.CLI.value, numeric_owner=a.numeric_owner)
     for line in res.problems:
         print(f"backupdesk: {line}", file=sys.stderr)
-    if a.json:  # odd bytes of the path as \udcNN escapes
-        print(json.dumps({**res.to_json(), "plan": p.plan, "path": p.path,
-                          "version": p.version.number, "versions": p.count}, indent=2))
+    if a.json:
+        print_json({**res.to_json(), "plan": p.plan, "path": p.path,
+                    "version": p.version.number, "versions": p.count})
     else:
         print(f"Restored version {p.version.number} of {p.count} of {show_path(p.path)} "
               f"(plan {p.plan}) from backup {b.id} to {a.to}.")

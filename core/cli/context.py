@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,9 +43,13 @@ class CliContext:
             self._catalogue = None
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def print_json(obj: Any) -> None:
-    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    """Readable JSON; odd bytes in paths print as `find`/`diff` print them (\\udcNN)."""
+    text = json.dumps(obj, indent=2, ensure_ascii=False)
+    sys.stdout.write(_LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
 
 def print_table(headers: list[str], rows: list[list[str]]) -> None:

@@ -144,11 +144,11 @@ class Index:
 
     def get_meta(self, key: str) -> str | None:
         row = self.con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return None if row is None else bytes(row[0]).decode()
+        return None if row is None else os.fsdecode(bytes(row[0]))
 
     def set_meta(self, key: str, value: str) -> None:
         self.con.execute("INSERT INTO meta VALUES(?, ?) ON CONFLICT(key) DO UPDATE "
-                         "SET value=excluded.value", (key, value))
+                         "SET value=excluded.value", (key, os.fsencode(value)))
 
     # --- feeding ---------------------------------------------------------------------------
     def path_ids(self) -> dict[bytes, int]:
