@@ -16,7 +16,8 @@ from core.timeutil import to_naive_utc
 
 def register(sub: Any) -> None:
     fd = sub.add_parser("find", help="find files across all backups: every version of each")
-    fd.add_argument("pattern", help="glob on the name (*.pdf) or, with a /, on the path")
+    fd.add_argument("pattern", help="part of a name in any case (report), a glob on the "
+                    "name (*.pdf) or, with a /, on the path")
     fd.add_argument("--plan", action="append", default=[], help="only this plan (repeatable)")
     fd.add_argument("--since", type=parse_date, metavar="DATE",
                     help="only versions held by a backup made since DATE (local time)")

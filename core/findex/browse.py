@@ -33,8 +33,6 @@ def search(cat: Catalogue, plan: str | None, pattern: str, *,
     pattern = pattern.strip()
     if not pattern:
         raise UsageError("Type part of a file name, or a pattern such as *.pdf.")
-    if not any(c in pattern for c in "*?[/"):
-        pattern = f"*{any_case(pattern)}*"
     out: list[Hit] = []
     for hit in find(cat, plans_to_search(cat, plan), pattern):
         if cancel is not None and cancel.cancelled:
@@ -46,12 +44,6 @@ def search(cat: Catalogue, plan: str | None, pattern: str, *,
     if out:
         yield out
 
-
-def any_case(word: str) -> str:
-    """A glob matching `word` in any case: each ASCII letter as [xX] (other characters as
-    they are: the name check reads bytes, where a class is one byte)."""
-    return "".join(f"[{c.lower()}{c.upper()}]" if c.isascii() and c.isalpha() else c
-                   for c in word)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """`find`: every version of every path matching a glob, across the plans' indexes.
 
-A pattern without "/" matches file names (`*.pdf`, `report-202?.txt`); one with "/" matches
-whole paths as the backup holds them (`docs/*/notes.md`; `*` crosses "/"). Glob as SQLite's GLOB:
-`*`, `?`, `[abc]`, `[^abc]`, case-sensitive.
+A bare word (no `*?[/`) is a part of a file name in any case, as locate(1) reads one
+(`report` finds `Report-2026.pdf`). A pattern without "/" matches file names (`*.pdf`,
+`report-202?.txt`); one with "/" matches whole paths as the backup holds them (`docs/*/notes.md`;
+`*` crosses "/"). Glob as SQLite's GLOB: `*`, `?`, `[abc]`, `[^abc]`, case-sensitive.
 """
 
 from __future__ import annotations
@@ -60,10 +61,19 @@ def matches(ix: Index, pattern: str) -> list[tuple[int, bytes]]:
             if name.fullmatch(p.rpartition(b"/")[2])]
 
 
+def name_pattern(text: str) -> str:
+    """The glob a user's text stands for: a bare word is `*word*` in any case."""
+    if any(c in text for c in "*?[/"):
+        return text
+    return "*" + "".join(f"[{c.lower()}{c.upper()}]" if c.isascii() and c.isalpha() else c
+                         for c in text) + "*"  # a class is one byte: ASCII letters only
+
+
 def find(cat: Catalogue, plans: list[Plan], pattern: str, *,
          since: datetime | None = None) -> Iterator[Hit]:
     """Hits per plan, paths in order; a plan without an index yet has none. `since` (naive
     UTC): only versions a backup made since then holds."""
+    pattern = name_pattern(pattern)
     for plan, ix in plan_indexes(cat, plans):
         found = sorted(matches(ix, pattern), key=lambda x: x[1])
         if not found:

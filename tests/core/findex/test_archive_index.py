@@ -105,6 +105,8 @@ def test_backups_feed_the_index_and_find_diff_restore_answer(
     assert (v2["size"], v2["first_backup"]["id"], v2["last_backup"]["id"]) == \
         (18, b, third["backup_id"])
     assert v2["backups"] == 2 and v2["stored"] and Path(v2["stored"][0]).is_dir()
+    rc, out = cli(home, capsys, "find", "A.TX", "--json")  # a bare word: part of a name, any case
+    assert [h["path"] for h in lines(out)] == ["src/docs/a.txt"]
     rc, out = cli(home, capsys, "find", "*.bin", "--json")
     assert sorted(h["path"] for h in lines(out)) == ["src/" + ODD, "src/pics/same.bin"]
     assert os.fsencode(lines(out)[0]["path"]) == b"src/odd-\xff\xfe.bin"

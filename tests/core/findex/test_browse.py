@@ -6,7 +6,8 @@ import pytest
 
 from core.config import AppPaths
 from core.errors import UsageError
-from core.findex.browse import any_case, restore_version, search
+from core.findex.browse import restore_version, search
+from core.findex.find import name_pattern
 from core.findex.summary import change_lines
 from core.jobs.run import run_plan
 from core.plans import add_plan
@@ -41,8 +42,9 @@ def test_an_empty_search_is_refused(catalogue, plan_with_files):
         list(search(catalogue, None, "  "))
 
 
-def test_any_case_leaves_other_characters_alone():
-    assert any_case("a-1.É") == "[aA]-1.É"
+def test_a_bare_word_is_any_case_and_a_glob_stays_as_typed():
+    assert name_pattern("a-1.É") == "*[aA]-1.É*"
+    assert name_pattern("*.PDF") == "*.PDF" and name_pattern("docs/a") == "docs/a"
 
 
 def test_restore_version_restores_through_a_job(catalogue, plan_with_files, tmp_path):
