@@ -24,6 +24,7 @@ from core.engines.schema import Choice, Number, Option, Secret, TextList
 from core.errors import ConfigError
 from core.hosts import this_host
 from core.keys import ENCRYPTION, OPTION, recipient_of
+from core.remote.location import is_remote
 from gui import theme
 
 
@@ -177,7 +178,11 @@ class PlanWideBox(QWidget):
             b.deleteLater()
         self.shared_boxes = [QCheckBox(loc) for loc in locations]
         for b in self.shared_boxes:
-            b.setChecked(b.text() in keep)
+            remote = is_remote(b.text())  # every host reaches a remote: always shared
+            b.setChecked(remote or b.text() in keep)
+            b.setEnabled(not remote)
+            if remote:
+                b.setToolTip("a remote destination is shared by every host")
             lay.addWidget(b)
 
     def shared_values(self) -> list[str]:

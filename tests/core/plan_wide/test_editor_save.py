@@ -33,12 +33,13 @@ def test_s3_keys_host_and_shared(home: Path, catalogue: Catalogue, tmp_path: Pat
     pid = saved.plan["id"]
     assert held[f"plan-{pid}:s3-access-key-id"] == "AKID-1"
     assert held[f"plan-{pid}:s3-secret-access-key"] == "SK-1"
-    # Saved again with the key fields empty and the other destination shared: keys kept.
+    # Saved again with the key fields empty and the other destination shared: keys kept; a
+    # remote destination stays shared (every host reaches it), left out of the list or not.
     form.options = {"s3_endpoint": ""}
     form.host, form.shared = "", [local]
     saved = save_plan(catalogue, paths, form, "docs")
     assert saved.plan["host"] is None and "s3_endpoint" not in saved.plan["options"]
-    assert [d["shared"] for d in saved.plan["destinations"]] == [True, False]
+    assert [d["shared"] for d in saved.plan["destinations"]] == [True, True]
     held = json.loads((home / "config" / "secrets.json").read_text())
     assert held[f"plan-{pid}:s3-access-key-id"] == "AKID-1"
     assert plans.get_plan(catalogue, "docs").host is None

@@ -187,3 +187,16 @@ def test_a_new_notification_target_beside_a_stored_one_keeps_both(qtbot, window,
     save(qtbot, ed)
     assert json.loads(secrets(home)[f"plan-{plan['id']}:notify"]) == [
         "mailto://me:pw@mail.example"]
+
+
+def test_a_remote_destination_shows_as_shared_and_cannot_be_unticked(qtbot):
+    from gui.panes.settings.plan_wide_box import PlanWideBox
+
+    box = PlanWideBox()
+    qtbot.addWidget(box)
+    box.set_destinations(["/mnt/usb/backups", "s3://bucket/backups"], set())
+    local, remote = box.shared_boxes
+    assert not local.isChecked() and local.isEnabled()
+    assert remote.isChecked() and not remote.isEnabled()
+    tick(qtbot, remote)  # a click on a locked box changes nothing
+    assert box.shared_values() == ["s3://bucket/backups"]
