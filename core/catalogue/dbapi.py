@@ -253,7 +253,7 @@ class Db:
     def _engine_conn(self) -> Iterator[Conn]:
         engine = self._engine()
         sqlite = engine.dialect.name == "sqlite"
-        raw = engine.raw_connection() if sqlite else _connect(engine)
+        raw = engine.raw_connection() if sqlite else _connect(engine.raw_connection)
         try:
             conn = Conn(raw, sqlite=sqlite, qmark=engine.dialect.paramstyle == "qmark")
             try:
@@ -285,12 +285,12 @@ class Db:
             self._pg.dispose()
 
 
-def _connect(engine: Engine) -> Any:
-    """A pooled connection to a database server, tried CONNECT_TRIES times (a server that is
-    restarting answers again within a second or two); Unreachable if it never answers."""
+def _connect(open_: Callable[[], Any]) -> Any:
+    """A connection to a database server from `open_`, tried CONNECT_TRIES times (a server
+    that is restarting answers again within a second or two); Unreachable if it never answers."""
     for attempt in range(CONNECT_TRIES):
         try:
-            return engine.raw_connection()
+            return open_()
         except Exception as e:
             lost = unreachable(e)
             if lost is None:
@@ -310,7 +310,7 @@ PG_WAIT = 30.0  # seconds a third thread waits for one of them
 
 def pg_conninfo(url: str, connect_timeout: int) -> str | None:
     """The libpq connection string of a `postgresql://` or `postgresql+psycopg://` URL, used
-    through psycopg directly (no SQLAlchemy: half a second less per command); None for any
+    through psycopg2 directly (no SQLAlchemy: half a second less per command); None for any
     other URL."""
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgresql+psycopg", "postgres"):
@@ -346,14 +346,7 @@ class _PgPool:
     def _open(self) -> Any:
         import psycopg2  # only for a PostgreSQL catalogue
 
-        for attempt in range(CONNECT_TRIES):
-            try:
-                return psycopg2.connect(self._conninfo)
-            except psycopg2.OperationalError as e:
-                if attempt == CONNECT_TRIES - 1:
-                    raise unreachable(e) or e from e
-                time.sleep(RETRY_PAUSE * 2 ** attempt)
-        raise AssertionError("unreachable")
+        return _connect(lambda: psycopg2.connect(self._conninfo))
 
     def _checkout(self) -> Any:
         with self._lock:
