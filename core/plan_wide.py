@@ -17,11 +17,16 @@ SCHEMAS: tuple[Schema, ...] = (ENCRYPTION, remote_settings.SCHEMA, WATCH, tell_o
                                BORGMATIC_OPTIONS)
 
 
+def schema_of(key: str) -> Schema | None:
+    """The plan-wide schema that declares `key`; None for an engine's option."""
+    return next((s for s in SCHEMAS if key in s), None)
+
+
 def split(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The engine's options, and the plan-wide ones checked."""
     engine, wide = {}, {}
     for key, value in opts.items():
-        schema = next((s for s in SCHEMAS if key in s), None)
+        schema = schema_of(key)
         if schema is None:
             engine[key] = value
         else:

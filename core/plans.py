@@ -124,8 +124,7 @@ def update_plan(
     plan-wide option (core.plan_wide) missing from `options` keeps its stored value (the plan
     editor shows only the engine's); an empty hook or URL removes it."""
     stored = _load(cat, name)
-    kept = {k: v for k, v in stored.options.items()
-            if any(k in s for s in plan_wide.SCHEMAS)}
+    kept = {k: v for k, v in stored.options.items() if plan_wide.schema_of(k) is not None}
     options = {**kept, **(options or {})}
     notify = options.get(tell_options.NOTIFY_KEY)
     if isinstance(notify, list) and notify != stored.options.get(tell_options.NOTIFY_KEY):
