@@ -18,6 +18,11 @@ def human_bytes(n: int | None) -> str:
     raise AssertionError("unreachable")
 
 
+def signed_bytes(n: int) -> str:
+    """A change in size: +1.5 MiB, -12 B, +0 B."""
+    return ("-" if n < 0 else "+") + human_bytes(abs(n))
+
+
 def human_duration(ms: int | None) -> str:
     if ms is None:
         return ""

@@ -10,7 +10,7 @@ from typing import Any
 
 from core.cli.context import CliContext, print_table
 from core.errors import UsageError
-from core.fmt import count, human_bytes, local_time
+from core.fmt import count, human_bytes, local_time, signed_bytes
 from core.timeutil import to_naive_utc
 
 
@@ -110,13 +110,10 @@ def _diff(ctx: CliContext, a: argparse.Namespace) -> int:
               f" modified {_mtime(o.mtime_ns)} -> {_mtime(r.mtime_ns)}")
     for r in d.deleted:
         print(f"- {show_path(r.path)}  {human_bytes(r.size or 0)}")
-    t = d.totals()
-    print(f"{count(t['added'], 'file')} added ({human_bytes(t['bytes_added'])}), "
-          f"{t['changed']} changed ({human_bytes(t['bytes_changed'])} now), "
-          f"{t['deleted']} deleted ({human_bytes(t['bytes_deleted'])}).")
+    print(d.totals_sentence())
     if a.stat:
         rows = [[name, str(f["added"]), str(f["changed"]), str(f["deleted"]),
-                 ("-" if f["bytes"] < 0 else "+") + human_bytes(abs(f["bytes"]))]
+                 signed_bytes(f["bytes"])]
                 for name, f in d.by_folder().items()]
         print_table(["FOLDER", "ADDED", "CHANGED", "DELETED", "BYTES"], rows)
     return 0

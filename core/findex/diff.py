@@ -14,6 +14,7 @@ from core.findex.feed import folder_of
 from core.findex.indexing import FilesOf, index_backup, plan_index_path, ref
 from core.findex.store import Index, VersionRow, open_index
 from core.findex.versions import json_path, mtime_iso
+from core.fmt import count, human_bytes
 
 
 @dataclass
@@ -31,6 +32,13 @@ class Diff:
                 "bytes_added": sum(r.size or 0 for r in self.added),
                 "bytes_changed": sum(n.size or 0 for _o, n in self.changed),
                 "bytes_deleted": sum(r.size or 0 for r in self.deleted)}
+
+    def totals_sentence(self) -> str:
+        """The totals in words: 3 files added (1.2 MiB), 2 changed (40 KiB now), 1 deleted."""
+        t = self.totals()
+        return (f"{count(t['added'], 'file')} added ({human_bytes(t['bytes_added'])}), "
+                f"{t['changed']} changed ({human_bytes(t['bytes_changed'])} now), "
+                f"{t['deleted']} deleted ({human_bytes(t['bytes_deleted'])}).")
 
     def by_folder(self) -> dict[str, dict[str, int]]:
         """Per top-level folder: files and bytes added, changed and deleted."""

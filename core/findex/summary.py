@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.fmt import count, human_bytes
+from core.fmt import count, signed_bytes
 
 
 def change_lines(changes: dict[str, Any] | None, top: int = 5) -> list[str]:
@@ -21,7 +21,7 @@ def change_lines(changes: dict[str, Any] | None, top: int = 5) -> list[str]:
                      key=lambda kv: -abs(int(kv[1])))
     for name, size in folders[:top]:
         n = int(size)
-        lines.append(f"{name or '(top)'}: {'-' if n < 0 else '+'}{human_bytes(abs(n))}")
+        lines.append(f"{name or '(top)'}: {signed_bytes(n)}")
     if len(folders) > top:
         lines.append(f"and {count(len(folders) - top, 'other folder')}")
     return lines

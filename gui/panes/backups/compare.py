@@ -26,7 +26,7 @@ from core.config import AppPaths
 from core.findex.diff import Diff, diff
 from core.findex.indexing import files_of_backup
 from core.findex.versions import show_path
-from core.fmt import count, human_bytes
+from core.fmt import human_bytes, signed_bytes
 from gui.errors import error_text
 from gui.panes.backups.guard import guarded
 from gui.panes.files.model import TableModel, modified
@@ -40,10 +40,6 @@ def compare(cat: Catalogue, a: BackupInfo, b: BackupInfo, paths: AppPaths) -> Di
     """The older of the two first (core's diff is from A to B)."""
     old, new = sorted((a, b), key=lambda x: (x.created_at, x.id))
     return diff(cat, old, new, files_of_backup(cat, paths))
-
-
-def signed(n: int) -> str:
-    return ("-" if n < 0 else "+") + human_bytes(abs(n))
 
 
 class DiffModel(TableModel):
@@ -94,7 +90,7 @@ class FolderModel(TableModel):
     def set_folders(self, folders: dict[str, dict[str, int]]) -> None:
         self.beginResetModel()
         self.folder_rows = [[name or "(top)", f"{f['added']:,}", f"{f['changed']:,}",
-                      f"{f['deleted']:,}", signed(f["bytes"])] for name, f in folders.items()]
+                      f"{f['deleted']:,}", signed_bytes(f["bytes"])] for name, f in folders.items()]
         self.endResetModel()
 
     def rows(self) -> int:
@@ -105,12 +101,8 @@ class FolderModel(TableModel):
 
 
 def totals_text(d: Diff) -> str:
-    t = d.totals()
     return (f"From backup <b>{d.a.id}</b> ({html.escape(d.a.name)}) to <b>{d.b.id}</b> "
-            f"({html.escape(d.b.name)}): "
-            f"{count(t['added'], 'file')} added ({human_bytes(t['bytes_added'])}), "
-            f"{t['changed']:,} changed ({human_bytes(t['bytes_changed'])} now), "
-            f"{t['deleted']:,} deleted ({human_bytes(t['bytes_deleted'])}).")
+            f"({html.escape(d.b.name)}): {html.escape(d.totals_sentence())}")
 
 
 def table(model: QAbstractTableModel) -> QTableView:
