@@ -45,7 +45,7 @@ class RunController(QObject):
             on_result=lambda out: self._done(plan, out),
             on_error=lambda e: self._error(plan, e),
             on_progress=lambda p: self.progress.emit(plan, p),
-            with_cancel=True,
+            with_cancel=True, context=self,
         )
         self.started.emit(plan)
         self.ctx.jobs_changed.emit()

@@ -193,7 +193,8 @@ class WelcomeDialog(QDialog):
             create_first_plan, cat, self.ctx.config.paths, self.name.text(), self.engine(),
             self.source_list(), self.destination.text(),
             f"daily at {self.time.time().toString('HH:mm')}", passphrase,
-            on_result=lambda name: self._created(name, run_now), on_error=self._failed)
+            on_result=lambda name: self._created(name, run_now), on_error=self._failed,
+            context=self)
 
     def dismiss(self) -> None:
         self.ctx.workers.submit(mark_done, self.ctx.config.paths)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import traceback
+import weakref
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from core.errors import BackupDeskError
@@ -80,20 +82,23 @@ class Workers(QObject):
         on_error: Callable[[BaseException], None] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         with_cancel: bool = False,
+        context: QObject | None = None,
         **kwargs: Any,
     ) -> Task:
+        """`context` is the widget the callbacks touch: once it is deleted they are skipped.
+        A bound method of a QObject is its own context."""
         task = Task(fn, *args, with_progress=on_progress is not None, with_cancel=with_cancel,
                     **kwargs)
         sig = task.signals
         self._live.add(sig)
         if on_result is not None:
-            sig.result.connect(on_result)
+            sig.result.connect(_guarded(on_result, context))
         if on_error is not None:
-            sig.error.connect(on_error)
+            sig.error.connect(_guarded(on_error, context))
         else:
             sig.error.connect(_report)
         if on_progress is not None:
-            sig.progress.connect(on_progress)
+            sig.progress.connect(_guarded(on_progress, context))
         sig.finished.connect(lambda: self._live.discard(sig))
         self.pool.start(task)
         return task
@@ -104,6 +109,32 @@ class Workers(QObject):
 
     def wait(self, msecs: int = 30000) -> bool:
         return self.pool.waitForDone(msecs)
+
+
+def _guarded(fn: Callable[[Any], None], context: QObject | None) -> Callable[[Any], None]:
+    """Skip the call once its widget is deleted; a bound method is held weakly, as Qt would."""
+    owner = getattr(fn, "__self__", None)
+    if context is None and isinstance(owner, QObject):
+        method: weakref.WeakMethod[Any] = weakref.WeakMethod(fn)
+
+        def call_method(value: Any) -> None:
+            bound = method()
+            if bound is not None and shiboken6.isValid(_owner_of(bound)):
+                bound(value)
+        return call_method
+    if context is None:
+        return fn
+    ref = weakref.ref(context)
+
+    def call(value: Any) -> None:
+        ctx = ref()
+        if ctx is not None and shiboken6.isValid(ctx):
+            fn(value)
+    return call
+
+
+def _owner_of(bound: Any) -> Any:
+    return bound.__self__
 
 
 def _report(e: BaseException) -> None:

@@ -188,7 +188,8 @@ class NodeEditor(QWidget):
             return
         name = self._nodes[row].name
         self.ctx.workers.submit(nodes.remove_node, cat, name,
-                                on_result=lambda _: self._removed(name), on_error=self._failed)
+                                on_result=lambda _: self._removed(name), on_error=self._failed,
+                                context=self)
 
     def _done(self, spec: NodeSpec) -> None:
         self.message.clear()

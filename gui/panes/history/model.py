@@ -119,7 +119,7 @@ class HistoryModel(QAbstractTableModel):
         flt, sort = self._filter, self._sort
         self._workers.submit(
             history.history_page, cat, flt, sort, offset=0, limit=PAGE,
-            on_result=lambda rows: self._first_page(gen, rows),
+            on_result=lambda rows: self._first_page(gen, rows), context=self,
             on_error=self._failed,
         )
 
@@ -159,7 +159,7 @@ class HistoryModel(QAbstractTableModel):
         self._workers.submit(
             history.history_page, self._catalogue, self._filter, self._sort,
             offset=len(self._rows), limit=PAGE,
-            on_result=lambda rows: self._more(gen, rows),
+            on_result=lambda rows: self._more(gen, rows), context=self,
             on_error=self._failed,
         )
 
@@ -189,7 +189,7 @@ class HistoryModel(QAbstractTableModel):
         limit = max(PAGE, min(len(self._rows), 2000))
         self._workers.submit(
             history.history_page, cat, self._filter, self._sort, offset=0, limit=limit,
-            on_result=lambda rows: self._merge_fresh(gen, rows, limit),
+            on_result=lambda rows: self._merge_fresh(gen, rows, limit), context=self,
             on_error=self._failed,
         )
 
@@ -228,7 +228,7 @@ class HistoryModel(QAbstractTableModel):
             self._counted(gen, len(self._rows))
         elif self._catalogue is not None:
             self._workers.submit(history.history_count, self._catalogue, self._filter,
-                                 on_result=lambda n: self._counted(gen, n),
+                                 on_result=lambda n: self._counted(gen, n), context=self,
                                  on_error=self._failed)
 
     # -- Qt model API ----------------------------------------------------------------------

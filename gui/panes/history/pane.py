@@ -169,7 +169,7 @@ class HistoryPane(QWidget):
         w.submit(history.stats, cat, on_result=self._show_stats, on_error=self._failed)
         w.submit(history.distinct_values, cat,
                  on_result=lambda v: self.filters.set_choices(v["plans"], v["engines"]),
-                 on_error=self._failed)
+                 on_error=self._failed, context=self.filters)
         w.submit(history_days.plan_strips, cat, on_result=self._show_strips,
                  on_error=self._failed)
 
@@ -270,6 +270,6 @@ class HistoryPane(QWidget):
                 history_days.trend, cat, d.row.plan,
                 on_result=lambda t: self.detail.chart.set_trend(t, job)
                 if job == self._shown_job else None,
-                on_error=self._failed)
+                on_error=self._failed, context=self.detail.chart)
         else:
             self.detail.chart.set_trend(None)
