@@ -101,6 +101,11 @@ def _index(cat: Catalogue, path: Path, b: BackupInfo, files_of: FilesOf) -> dict
         before = _newest_before(cat, b)
         in_step = ix.has_backup(ref(before)) if before is not None else last is None
         if in_step and (last is None or last.created_at <= created(b)):
+            if last is not None and before is not None and last.ref != ref(before):
+                # Backups after `before` are gone, their removal not told to the index (it
+                # failed): out now, so that `b` is compared with `before`.
+                after = ix.seq_of(ref(before)) or 0
+                ix.remove_backups([x.ref for x in ix.backups() if x.seq > after])
             return _feed(ix, b, files_of)
         # Out of step: rebuilt with every backup of the plan, those newer than `b` too.
         others = [x for x in plan_backups(cat, b.plan) if x.id != b.id]
@@ -150,6 +155,38 @@ def _rebuild(ix: Index, items: list[BackupInfo], files_of: FilesOf
         except IndexingError as e:
             log.warning("file index: backup %s left out: %s", x.id, e)
     return out
+
+
+def remove_gone(cat: Catalogue, backup_ids: list[int]) -> None:
+    """remove_quietly for backups still recorded (marked deleted), of any plans."""
+    by_plan: dict[int | None, list[int]] = {}
+    for i in backup_ids:
+        by_plan.setdefault(get_backup(cat, i).plan_id, []).append(i)
+    for plan_id, ids in by_plan.items():
+        remove_quietly(cat, plan_id, ids)
+
+
+def remove_quietly(cat: Catalogue, plan_id: int | None, backup_ids: list[int]) -> None:
+    """Take backups the job layer has recorded as gone (deleted, pruned, vanished from their
+    repository) out of their plan's index. Never fails the caller: the readers skip backups the
+    catalogue no longer has, and a damaged index is dropped (the next backup rebuilds it)."""
+    if plan_id is None or not backup_ids:
+        return
+    path = plan_index_path(cat, plan_id)
+    if not path.exists():
+        return
+    try:
+        ix = open_index(path)
+        try:
+            n = ix.remove_backups([ref(i) for i in backup_ids])
+        finally:
+            ix.close()
+        log.info("file index %s: %d backups removed", path, n)
+    except sqlite3.DatabaseError as e:
+        log.warning("file index %s damaged (%s): dropped", path, e)
+        drop(path)
+    except Exception:  # the index is a cache: a delete never fails for it
+        log.warning("file index %s: backups %s not removed", path, backup_ids, exc_info=True)
 
 
 def reindex(cat: Catalogue, plan: str, plan_id: int, files_of: FilesOf) -> tuple[int, int]:

@@ -16,7 +16,7 @@ from core.config import AppPaths
 from core.engines import Capability
 from core.engines.api import DAMAGED, ArchiveEntry
 from core.errors import BackupDeskError, CancelledError, ConfigError, LockedError
-from core.findex.indexing import index_quietly, repository_files
+from core.findex.indexing import index_quietly, remove_gone, repository_files
 from core.fmt import count
 from core.jobs.outcome import RunOutcome
 from core.jobs.repo_session import RepoJob, open_repository, repo_job, repository_plan
@@ -125,7 +125,7 @@ def _prune_step(cat: Catalogue, rj: RepoJob, dry_run: bool = False) -> list[str]
     if dry_run or not names:
         return names
     j.log(repo.delete(names, j.cancel))
-    archives.mark_gone(cat, p.engine, repo.location, archive_names=names)
+    remove_gone(cat, archives.mark_gone(cat, p.engine, repo.location, archive_names=names))
     return names
 
 

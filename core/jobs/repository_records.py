@@ -13,7 +13,7 @@ from core.catalogue.db import Catalogue
 from core.catalogue.jobs import record_external_job
 from core.catalogue.models import JobKind, JobStatus, Plan
 from core.engines.api import ArchiveEntry, ArchiveStats, Repository
-from core.findex.indexing import index_quietly, repository_files
+from core.findex.indexing import index_quietly, remove_gone, repository_files
 from core.fmt import count
 from core.progress import CancelToken
 from core.timeutil import utcnow
@@ -88,6 +88,7 @@ def refresh(cat: Catalogue, plan: Plan, repo: Repository,
         report.new_backups.append(record_archive(cat, plan, job_id, repo.location, st,
                                                  outside=True))
     report.gone = archives.mark_gone(cat, plan.engine, repo.location, keep_ids=ids)
+    remove_gone(cat, report.gone)
     # Indexed once all are recorded (and the vanished marked): one older than the index's
     # newest rebuilds it once, with every archive there, and the newer ones then follow it.
     for bid in sorted(report.new_backups):
