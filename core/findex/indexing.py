@@ -9,6 +9,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from core.findex.feed import BorgListing, FileEntry, Listing, can_take, feed, ma
 from core.findex.store import Index, drop, index_dir, index_file, open_index
 from core.progress import CancelToken, no_progress
 from core.timeutil import iso
+from core.watch.warnings import INDEX
 
 log = logging.getLogger(__name__)
 
@@ -202,21 +204,33 @@ def reindex(cat: Catalogue, plan: str, plan_id: int, files_of: FilesOf) -> tuple
     return len(done), len(items) - len(done)
 
 
+@dataclass(frozen=True)
+class Indexed:
+    """What indexing a new backup gave its job: the change summary, and the job warnings
+    (details["warnings"], kind "index") when the index was not updated. A warning, not a
+    problem: the backup's status stays."""
+
+    changes: dict[str, Any] | None = None
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
 def index_quietly(cat: Catalogue, backup_id: int, files_of: FilesOf,
-                  say: Callable[[str], None]) -> dict[str, Any] | None:
-    """index_backup for a backup job: a failure is said (to the job's log) and never fails the
-    backup; the change summary, or None."""
+                  say: Callable[[str], None]) -> Indexed:
+    """index_backup for a backup job: a failure is said (to the job's log), becomes a job
+    warning and never fails the backup."""
     started = time.monotonic()
     try:
         ch = index_backup(cat, get_backup(cat, backup_id), files_of)
     except Exception as e:  # the index is a cache: a backup never fails for it
         log.warning("file index: backup %s not indexed", backup_id, exc_info=True)
-        say(f"File index not updated: {e}")
-        return None
+        text = f"File index not updated (find, diff and restore --file miss backup " \
+               f"{backup_id} until `backupdesk reindex`): {e}"
+        say(f"Warning: {text}")
+        return Indexed(None, [{"kind": INDEX, "check": "file index", "text": text}])
     if ch is not None:
         say(f"File index: {ch['added']} added, {ch['changed']} changed, {ch['deleted']} "
             f"deleted, {ch['unchanged']} unchanged ({time.monotonic() - started:.3f} s).")
-    return ch
+    return Indexed(ch)
 
 
 def repository_files(repo: Repository, cancel: CancelToken) -> FilesOf:

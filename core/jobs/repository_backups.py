@@ -122,8 +122,9 @@ def delete_backup(cat: Catalogue, backup_id: int, *, trigger: str = JobTrigger.M
         j.log(repo.delete([b.name], j.cancel))
         forget_backup(cat, b.id)
         remove_quietly(cat, b.plan_id, [b.id])
-        j.log(refresh_records(cat, plan, repo, j.cancel).summary())
-        j.end.details = {"backup_id": b.id, "archive": b.name}
+        rep = refresh_records(cat, plan, repo, j.cancel)
+        j.log(rep.summary())
+        j.end.details = {"backup_id": b.id, "archive": b.name, "warnings": rep.warnings}
     return j.id
 
 

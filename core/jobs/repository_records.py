@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.catalogue import archives
 from core.catalogue.archives import ArchiveRecord
@@ -49,6 +50,7 @@ class RefreshReport:
     new_jobs: list[int] = field(default_factory=list)
     new_backups: list[int] = field(default_factory=list)
     gone: list[int] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # the job's (an index failure)
 
     def summary(self) -> str:
         return (f"{count(self.archives, 'archive')} in the repository; "
@@ -92,7 +94,8 @@ def refresh(cat: Catalogue, plan: Plan, repo: Repository,
     # Indexed once all are recorded (and the vanished marked): one older than the index's
     # newest rebuilds it once, with every archive there, and the newer ones then follow it.
     for bid in sorted(report.new_backups):
-        index_quietly(cat, bid, repository_files(repo, cancel), log.info)
+        report.warnings += index_quietly(cat, bid, repository_files(repo, cancel),
+                                         log.info).warnings
     return report
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from core.catalogue.db import Catalogue
 from core.catalogue.jobs import get_job
+from core.cli.main import main
 from core.findex.indexing import plan_index_path
 from core.findex.store import open_index
 from tests.core.borg.conftest import PASSPHRASE, borg_env, needs_borg, outside_create
@@ -178,5 +179,61 @@ def test_borg_archives_pruned_outside_or_deleted_leave_the_index(
     assert [v[0] for v in versions(home, capsys, "a.txt")] == [6]
     rc, _ = cli(home, capsys, "restore", "--file", str(source_tree / "docs" / "a.txt"),
                 "--to", str(tmp_path / "out"))
+    assert rc == 0
+    assert (tmp_path / "out" / source_tree.name / "docs" / "a.txt").read_text() == "alpha\n"
+
+
+def test_an_index_that_cannot_be_written_is_a_warning_on_a_successful_backup(
+        home: Path, catalogue: Catalogue, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("one\n")
+    rc, _ = cli(home, capsys, "plan", "add", "p", "--engine", "archive", "--source", str(src),
+                "--dest", str(tmp_path / "dest"))
+    assert rc == 0
+    # A file where the index folder should be: no index can be made (root ignores modes).
+    plan_index_path(catalogue, 1).parent.parent.mkdir(parents=True, exist_ok=True)
+    plan_index_path(catalogue, 1).parent.write_text("not a folder\n")
+    rc, out = cli(home, capsys, "run", "p", "--json")
+    assert rc == 0, out
+    r = json.loads(out)
+    assert r["status"] == "success" and r["error"] is None
+    w, = r["warnings"]
+    assert w["kind"] == "index" and w["text"].startswith("File index not updated")
+    rc, out = cli(home, capsys, "history", "--json")
+    job, = json.loads(out)
+    assert job["status"] == "success" and [x["text"] for x in job["warnings"]] == [w["text"]]
+    rc, _ = cli(home, capsys, "restore", str(r["backup_id"]), "--to", str(tmp_path / "out"))
+    assert rc == 0 and (tmp_path / "out" / "src" / "a.txt").read_text() == "one\n"
+    main(["--home", str(home), "run", "p"])  # the person's view: a warning line
+    err = capsys.readouterr().err
+    assert err.count("warning: File index not updated") == 1, err
+
+
+@pytest.mark.borg
+@needs_borg
+def test_a_borg_run_and_refresh_whose_index_fails_warn_and_succeed(
+        home: Path, catalogue: Catalogue, tmp_path: Path, source_tree: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = tmp_path / "repo"
+    monkeypatch.setenv("BACKUPDESK_PASSPHRASE", PASSPHRASE)
+    rc, _ = cli(home, capsys, "plan", "add", "docs", "--engine", "borg", "--repo", str(repo),
+                "--source", str(source_tree), "--init")
+    monkeypatch.delenv("BACKUPDESK_PASSPHRASE")
+    assert rc == 0
+    plan_index_path(catalogue, 1).parent.parent.mkdir(parents=True, exist_ok=True)
+    plan_index_path(catalogue, 1).parent.write_text("not a folder\n")
+    r = run(home, capsys, plan="docs")
+    assert r["status"] == "success"
+    assert [w["kind"] for w in r["warnings"]] == ["index"]
+    outside_create(str(repo), "cron-1", source_tree)
+    rc, _ = cli(home, capsys, "refresh", "docs")
+    assert rc == 0
+    rc, out = cli(home, capsys, "history", "--json")
+    refresh = json.loads(out)[0]
+    assert refresh["kind"] == "refresh" and refresh["status"] == "success"
+    assert [w["kind"] for w in refresh["warnings"]] == ["index"]
+    rc, _ = cli(home, capsys, "restore", str(r["backup_id"]), "--to", str(tmp_path / "out"))
     assert rc == 0
     assert (tmp_path / "out" / source_tree.name / "docs" / "a.txt").read_text() == "alpha\n"
