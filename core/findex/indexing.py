@@ -62,10 +62,14 @@ def plan_backups(cat: Catalogue, plan: str) -> list[BackupInfo]:
     return sorted(items, key=lambda b: (b.created_at, b.id))
 
 
-def files_of_backup(cat: Catalogue, paths: AppPaths | None = None) -> FilesOf:
-    """How to read any backup's file list: its manifest, or its engine's listing."""
+def files_of_backup(cat: Catalogue, paths: AppPaths | None = None,
+                    written: tuple[int, bytes | None] | None = None) -> FilesOf:
+    """How to read any backup's file list: its manifest, or its engine's listing. `written`:
+    a backup just made and its manifest's bytes as the engine wrote them (not read back)."""
 
     def files(b: BackupInfo, changes: bool) -> list[FileEntry] | Listing:
+        if written is not None and written[0] == b.id and written[1] is not None:
+            return manifest_listing(written[1], b.name, changes)
         if keeps_repository(b.engine):
             from core.jobs.repository_backups import browse  # loads the repository engine
 

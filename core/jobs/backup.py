@@ -165,7 +165,9 @@ class _Backup:
         self.unrecorded, self.remote_unrecorded = [], []
         if plan.options.get("verify_after", True):
             self._verify(backup_id)
-        indexed = index_quietly(self.cat, backup_id, files_of_backup(self.cat), self.log)
+        indexed = index_quietly(self.cat, backup_id,
+                                files_of_backup(self.cat, written=(backup_id, result.manifest)),
+                                self.log)
         return self._finish(backup_id, result, dests, indexed)
 
     def _write(self, plan: Plan, choice: Any, name: str, plan_dir: str, usable: list[Any]
