@@ -17,8 +17,8 @@ from core.catalogue.jobs import get_job
 from core.cli.main import main
 from core.findex.indexing import plan_index_path
 from core.findex.store import open_index
-from tests.core.borg.conftest import PASSPHRASE, borg_env, needs_borg, outside_create
-from tests.core.findex.cli import cli, lines
+from tests.core.borg.conftest import borg_env, needs_borg, outside_create
+from tests.core.findex.cli import add_borg_plan, cli, lines
 
 
 def run(home: Path, capsys: pytest.CaptureFixture[str], *opts: str, plan: str = "p"
@@ -26,6 +26,17 @@ def run(home: Path, capsys: pytest.CaptureFixture[str], *opts: str, plan: str = 
     rc, out = cli(home, capsys, "run", plan, "--json", *opts)
     assert rc == 0, out
     return json.loads(out)
+
+
+def archive_plan(home: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
+    """Plan "p" of the archive engine; its source, holding a.txt."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("one\n")
+    rc, _ = cli(home, capsys, "plan", "add", "p", "--engine", "archive", "--source", str(src),
+                "--dest", str(tmp_path / "dest"))
+    assert rc == 0
+    return src
 
 
 def indexed(cat: Catalogue, plan_id: int = 1) -> list[int]:
@@ -57,13 +68,8 @@ def changes(cat: Catalogue, job_id: int) -> tuple[int, int, int, int]:
 def test_deleted_and_pruned_archive_backups_leave_the_index(
         home: Path, catalogue: Catalogue, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_text("one\n")
+    src = archive_plan(home, capsys, tmp_path)
     (src / "keep.txt").write_text("kept\n")
-    rc, _ = cli(home, capsys, "plan", "add", "p", "--engine", "archive", "--source", str(src),
-                "--dest", str(tmp_path / "dest"))
-    assert rc == 0
     b1 = run(home, capsys)["backup_id"]
     (src / "a.txt").write_text("two, longer\n")
     (src / "only2.txt").write_text("only in the second\n")
@@ -118,12 +124,7 @@ def test_a_lost_removal_is_caught_up_by_the_next_backup(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """A removal the index never heard of (it failed): the next backup takes the backups after
     the newest remaining one out before it is compared."""
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_text("one\n")
-    rc, _ = cli(home, capsys, "plan", "add", "p", "--engine", "archive", "--source", str(src),
-                "--dest", str(tmp_path / "dest"))
-    assert rc == 0
+    src = archive_plan(home, capsys, tmp_path)
     b1 = run(home, capsys)["backup_id"]
     (src / "a.txt").write_text("two, longer\n")
     b2 = run(home, capsys, "--full")["backup_id"]
@@ -141,11 +142,7 @@ def test_borg_archives_pruned_outside_or_deleted_leave_the_index(
         home: Path, catalogue: Catalogue, tmp_path: Path, source_tree: Path,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     repo = tmp_path / "repo"
-    monkeypatch.setenv("BACKUPDESK_PASSPHRASE", PASSPHRASE)
-    rc, _ = cli(home, capsys, "plan", "add", "docs", "--engine", "borg", "--repo", str(repo),
-                "--source", str(source_tree), "--exclude", "*.tmp", "--init")
-    monkeypatch.delenv("BACKUPDESK_PASSPHRASE")
-    assert rc == 0
+    add_borg_plan(home, capsys, monkeypatch, repo, source_tree, "--exclude", "*.tmp")
     mine = run(home, capsys, plan="docs")["backup_id"]
     (source_tree / "cron1.txt").write_text("only in cron-1\n")
     outside_create(str(repo), "cron-1", source_tree)
@@ -186,12 +183,7 @@ def test_borg_archives_pruned_outside_or_deleted_leave_the_index(
 def test_an_index_that_cannot_be_written_is_a_warning_on_a_successful_backup(
         home: Path, catalogue: Catalogue, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_text("one\n")
-    rc, _ = cli(home, capsys, "plan", "add", "p", "--engine", "archive", "--source", str(src),
-                "--dest", str(tmp_path / "dest"))
-    assert rc == 0
+    archive_plan(home, capsys, tmp_path)
     # A file where the index folder should be: no index can be made (root ignores modes).
     plan_index_path(catalogue, 1).parent.parent.mkdir(parents=True, exist_ok=True)
     plan_index_path(catalogue, 1).parent.write_text("not a folder\n")
@@ -217,11 +209,7 @@ def test_a_borg_run_and_refresh_whose_index_fails_warn_and_succeed(
         home: Path, catalogue: Catalogue, tmp_path: Path, source_tree: Path,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     repo = tmp_path / "repo"
-    monkeypatch.setenv("BACKUPDESK_PASSPHRASE", PASSPHRASE)
-    rc, _ = cli(home, capsys, "plan", "add", "docs", "--engine", "borg", "--repo", str(repo),
-                "--source", str(source_tree), "--init")
-    monkeypatch.delenv("BACKUPDESK_PASSPHRASE")
-    assert rc == 0
+    add_borg_plan(home, capsys, monkeypatch, repo, source_tree)
     plan_index_path(catalogue, 1).parent.parent.mkdir(parents=True, exist_ok=True)
     plan_index_path(catalogue, 1).parent.write_text("not a folder\n")
     r = run(home, capsys, plan="docs")
