@@ -225,3 +225,22 @@ def test_a_borg_run_and_refresh_whose_index_fails_warn_and_succeed(
     rc, _ = cli(home, capsys, "restore", str(r["backup_id"]), "--to", str(tmp_path / "out"))
     assert rc == 0
     assert (tmp_path / "out" / source_tree.name / "docs" / "a.txt").read_text() == "alpha\n"
+
+
+@pytest.mark.borg
+@needs_borg
+def test_borg_archives_pruned_by_the_plans_keep_rules_leave_the_index(
+        home: Path, catalogue: Catalogue, tmp_path: Path, source_tree: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    add_borg_plan(home, capsys, monkeypatch, tmp_path / "repo", source_tree, "--keep-last", "1")
+    (source_tree / "first.txt").write_text("only in the first archive\n")
+    first = run(home, capsys, plan="docs")["backup_id"]
+    (source_tree / "first.txt").unlink()
+    # Its run prunes the first (an index with only pruned archives before the new one was
+    # rebuilt before this change too: this guards the prune step's removal, not a fixed bug).
+    second = run(home, capsys, plan="docs")["backup_id"]
+    _rc, out = cli(home, capsys, "backups", "--json")
+    assert [b["status"] for b in json.loads(out) if b["id"] == first] == ["deleted"]
+    assert indexed(catalogue) == [second]
+    assert versions(home, capsys, "first.txt") == []
+    assert versions(home, capsys, "b.txt") == [(600, second, second, 1)]
