@@ -68,6 +68,9 @@ class RunResult:
     source_bytes: int = 0
     warnings: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    # The manifest's bytes as the engine wrote them, before any encryption: the job layer's file
+    # index takes the backup's file list from them without reading the manifest back.
+    manifest: bytes | None = field(default=None, repr=False)
 
     @property
     def size(self) -> int:

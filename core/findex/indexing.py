@@ -9,6 +9,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from core.findex.feed import BorgListing, FileEntry, Listing, can_take, feed, ma
 from core.findex.store import Index, drop, index_dir, index_file, open_index
 from core.progress import CancelToken, no_progress
 from core.timeutil import iso
+from core.watch.warnings import INDEX
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +62,14 @@ def plan_backups(cat: Catalogue, plan: str) -> list[BackupInfo]:
     return sorted(items, key=lambda b: (b.created_at, b.id))
 
 
-def files_of_backup(cat: Catalogue, paths: AppPaths | None = None) -> FilesOf:
-    """How to read any backup's file list: its manifest, or its engine's listing."""
+def files_of_backup(cat: Catalogue, paths: AppPaths | None = None,
+                    written: tuple[int, bytes | None] | None = None) -> FilesOf:
+    """How to read any backup's file list: its manifest, or its engine's listing. `written`:
+    a backup just made and its manifest's bytes as the engine wrote them (not read back)."""
 
     def files(b: BackupInfo, changes: bool) -> list[FileEntry] | Listing:
+        if written is not None and written[0] == b.id and written[1] is not None:
+            return manifest_listing(written[1], b.name, changes)
         if keeps_repository(b.engine):
             from core.jobs.repository_backups import browse  # loads the repository engine
 
@@ -101,6 +107,11 @@ def _index(cat: Catalogue, path: Path, b: BackupInfo, files_of: FilesOf) -> dict
         before = _newest_before(cat, b)
         in_step = ix.has_backup(ref(before)) if before is not None else last is None
         if in_step and (last is None or last.created_at <= created(b)):
+            if last is not None and before is not None and last.ref != ref(before):
+                # Backups after `before` are gone, their removal not told to the index (it
+                # failed): out now, so that `b` is compared with `before`.
+                after = ix.seq_of(ref(before)) or 0
+                ix.remove_backups([x.ref for x in ix.backups() if x.seq > after])
             return _feed(ix, b, files_of)
         # Out of step: rebuilt with every backup of the plan, those newer than `b` too.
         others = [x for x in plan_backups(cat, b.plan) if x.id != b.id]
@@ -152,6 +163,38 @@ def _rebuild(ix: Index, items: list[BackupInfo], files_of: FilesOf
     return out
 
 
+def remove_gone(cat: Catalogue, backup_ids: list[int]) -> None:
+    """remove_quietly for backups still recorded (marked deleted), of any plans."""
+    by_plan: dict[int | None, list[int]] = {}
+    for i in backup_ids:
+        by_plan.setdefault(get_backup(cat, i).plan_id, []).append(i)
+    for plan_id, ids in by_plan.items():
+        remove_quietly(cat, plan_id, ids)
+
+
+def remove_quietly(cat: Catalogue, plan_id: int | None, backup_ids: list[int]) -> None:
+    """Take backups the job layer has recorded as gone (deleted, pruned, vanished from their
+    repository) out of their plan's index. Never fails the caller: the readers skip backups the
+    catalogue no longer has, and a damaged index is dropped (the next backup rebuilds it)."""
+    if plan_id is None or not backup_ids:
+        return
+    path = plan_index_path(cat, plan_id)
+    if not path.exists():
+        return
+    try:
+        ix = open_index(path)
+        try:
+            n = ix.remove_backups([ref(i) for i in backup_ids])
+        finally:
+            ix.close()
+        log.info("file index %s: %d backups removed", path, n)
+    except sqlite3.DatabaseError as e:
+        log.warning("file index %s damaged (%s): dropped", path, e)
+        drop(path)
+    except Exception:  # the index is a cache: a delete never fails for it
+        log.warning("file index %s: backups %s not removed", path, backup_ids, exc_info=True)
+
+
 def reindex(cat: Catalogue, plan: str, plan_id: int, files_of: FilesOf) -> tuple[int, int]:
     """Rebuild a plan's index from its backups: (backups indexed, backups left out)."""
     path = plan_index_path(cat, plan_id)
@@ -165,21 +208,33 @@ def reindex(cat: Catalogue, plan: str, plan_id: int, files_of: FilesOf) -> tuple
     return len(done), len(items) - len(done)
 
 
+@dataclass(frozen=True)
+class Indexed:
+    """What indexing a new backup gave its job: the change summary, and the job warnings
+    (details["warnings"], kind "index") when the index was not updated. A warning, not a
+    problem: the backup's status stays."""
+
+    changes: dict[str, Any] | None = None
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
 def index_quietly(cat: Catalogue, backup_id: int, files_of: FilesOf,
-                  say: Callable[[str], None]) -> dict[str, Any] | None:
-    """index_backup for a backup job: a failure is said (to the job's log) and never fails the
-    backup; the change summary, or None."""
+                  say: Callable[[str], None]) -> Indexed:
+    """index_backup for a backup job: a failure is said (to the job's log), becomes a job
+    warning and never fails the backup."""
     started = time.monotonic()
     try:
         ch = index_backup(cat, get_backup(cat, backup_id), files_of)
     except Exception as e:  # the index is a cache: a backup never fails for it
         log.warning("file index: backup %s not indexed", backup_id, exc_info=True)
-        say(f"File index not updated: {e}")
-        return None
+        text = f"File index not updated (find, diff and restore --file miss backup " \
+               f"{backup_id} until `backupdesk reindex`): {e}"
+        say(f"Warning: {text}")
+        return Indexed(None, [{"kind": INDEX, "check": "file index", "text": text}])
     if ch is not None:
         say(f"File index: {ch['added']} added, {ch['changed']} changed, {ch['deleted']} "
             f"deleted, {ch['unchanged']} unchanged ({time.monotonic() - started:.3f} s).")
-    return ch
+    return Indexed(ch)
 
 
 def repository_files(repo: Repository, cancel: CancelToken) -> FilesOf:

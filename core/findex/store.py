@@ -12,6 +12,17 @@ Layout (chosen on measurement, docs/benchmarks.md "File index"):
   `first` and `last` seq, `last` NULL while the newest backup still holds it. A backup adds rows
   only for what changed against its predecessor.
 
+A backup that is deleted, pruned or found gone from its repository leaves the index
+(`remove_backups`, called where the job layer records it gone): its row goes, and each version
+range shrinks to the backups that remain: a `first` or `last` that was removed moves inward to
+the nearest remaining backup of the range, a range with no remaining backup goes, and when the
+newest backup goes, the versions the new newest holds get `last` NULL again (so the next backup
+is compared with the newest remaining one). Paths no version names any more go too. *Why not
+only filter at query time:* the readers also join with the catalogue (core.findex.versions),
+but an index that kept every pruned backup's versions would grow forever under keep rules and
+would compare a new backup with a deleted one. A seq freed at the top may be given again: no
+row names it any more.
+
 The index is a cache: it is rebuilt from the backups (`backupdesk reindex`) and a damaged file is
 dropped and rebuilt, never an error for a backup or a restore.
 """
@@ -134,7 +145,11 @@ class Index:
                                                       row[3].decode(), row[4])
 
     def has_backup(self, ref: str) -> bool:
-        return self.con.execute("SELECT 1 FROM backups WHERE ref=?", (ref,)).fetchone() is not None
+        return self.seq_of(ref) is not None
+
+    def seq_of(self, ref: str) -> int | None:
+        row = self.con.execute("SELECT seq FROM backups WHERE ref=?", (ref,)).fetchone()
+        return None if row is None else int(row[0])
 
     def add_backup(self, ref: str, name: str, created_at: str, files: int) -> int:
         cur = self.con.execute("INSERT INTO backups(ref, name, created_at, files) "
@@ -200,6 +215,43 @@ class Index:
         self.con.executemany(
             "INSERT INTO versions(path_id, first, last, size, mtime_ns, hash) "
             "VALUES (?, ?, NULL, ?, ?, ?)", ((p, seq, s, m, h) for p, s, m, h in rows))
+
+    def remove_backups(self, refs: Iterable[str]) -> int:
+        """Take these backups out (the module's docstring says how ranges shrink); how many
+        the index held. Three scans of `versions` (not indexed by seq): for a delete or
+        prune, not per query."""
+        wanted = sorted(set(refs))
+        seqs = [s for (s,) in self._in("SELECT seq FROM backups WHERE ref IN ({})", wanted)]
+        if not seqs:
+            return 0
+        with self.transaction():
+            top = int(self.con.execute("SELECT max(seq) FROM backups").fetchone()[0])
+            self.con.execute("CREATE TEMP TABLE IF NOT EXISTS gone(seq INTEGER PRIMARY KEY)")
+            self.con.execute("DELETE FROM gone")
+            self.con.executemany("INSERT INTO gone VALUES (?)", ((s,) for s in seqs))
+            self.con.execute("DELETE FROM backups WHERE seq IN (SELECT seq FROM gone)")
+            self.con.execute(
+                "DELETE FROM versions WHERE first IN (SELECT seq FROM gone) AND NOT EXISTS ("
+                "SELECT 1 FROM backups b WHERE b.seq > versions.first "
+                "AND b.seq <= coalesce(versions.last, ?))", (top,))
+            self.con.execute(
+                "UPDATE versions SET first = (SELECT min(seq) FROM backups b "
+                "WHERE b.seq > versions.first) WHERE first IN (SELECT seq FROM gone)")
+            self.con.execute(
+                "UPDATE versions SET last = (SELECT max(seq) FROM backups b "
+                "WHERE b.seq < versions.last) WHERE last IN (SELECT seq FROM gone)")
+            if top in seqs:
+                self.con.execute("UPDATE versions SET last = NULL WHERE last = "
+                                 "(SELECT max(seq) FROM backups)")
+            self.con.execute("DELETE FROM paths WHERE NOT EXISTS "
+                             "(SELECT 1 FROM versions v WHERE v.path_id = paths.id)")
+            self.con.execute("DELETE FROM gone")
+        return len(seqs)
+
+    def _in(self, sql: str, values: list[str]) -> Iterator[tuple[int]]:
+        for i in range(0, len(values), _CHUNK):
+            part = values[i:i + _CHUNK]
+            yield from self.con.execute(sql.format(",".join("?" * len(part))), part)
 
     def clear(self) -> None:
         self.con.execute("DELETE FROM versions")

@@ -30,7 +30,7 @@ from core.destinations import (
 from core.engines import Capability, can, engines
 from core.engines.api import Engine, RunRequest, RunResult
 from core.errors import BackupDeskError, ConfigError, DestinationError
-from core.findex.indexing import files_of_backup, index_quietly
+from core.findex.indexing import Indexed, files_of_backup, index_quietly
 from core.fmt import count
 from core.jobs.artifact_records import record_backup
 from core.jobs.lifecycle import Job, job
@@ -165,8 +165,10 @@ class _Backup:
         self.unrecorded, self.remote_unrecorded = [], []
         if plan.options.get("verify_after", True):
             self._verify(backup_id)
-        changes = index_quietly(self.cat, backup_id, files_of_backup(self.cat), self.log)
-        return self._finish(backup_id, result, dests, changes)
+        indexed = index_quietly(self.cat, backup_id,
+                                files_of_backup(self.cat, written=(backup_id, result.manifest)),
+                                self.log)
+        return self._finish(backup_id, result, dests, indexed)
 
     def _write(self, plan: Plan, choice: Any, name: str, plan_dir: str, usable: list[Any]
                ) -> tuple[RunResult, list[Any]]:
@@ -364,7 +366,7 @@ class _Backup:
             self.log(f"Verified {r.path}: {r.state}.")
 
     def _finish(self, backup_id: int, result: RunResult, dests: list[Any],
-                changes: dict[str, Any] | None) -> RunOutcome:
+                indexed: Indexed) -> RunOutcome:
         b = get_backup(self.cat, backup_id)
         good = [loc for loc in b.locations
                 if loc.state in (LocationState.OK.value, LocationState.UNVERIFIED.value)]
@@ -384,8 +386,8 @@ class _Backup:
         end = self.job.end
         end.status, end.error, end.bytes, end.files = status, error, result.size, result.files
         end.details = {"backup_id": backup_id, "type": result.type,
-                       "warnings": normalised(result.warnings[:100])}
-        if changes is not None:
-            end.details["changes"] = changes
+                       "warnings": normalised(result.warnings[:100]) + indexed.warnings}
+        if indexed.changes is not None:
+            end.details["changes"] = indexed.changes
         return RunOutcome(self.job.id, status.value, backup_id, result.type, error,
                           result.warnings)

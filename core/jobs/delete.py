@@ -16,6 +16,7 @@ from core.catalogue.plans import destinations_of
 from core.destinations import require_mounted, safe_delete
 from core.engines import keeps_repository
 from core.errors import BackupDeskError, DestinationError
+from core.findex.indexing import remove_quietly
 from core.fmt import count
 from core.remote.location import is_remote, relative
 from core.remote.rclone import Rclone
@@ -80,11 +81,13 @@ def delete_backups(cat: Catalogue, backup_id: int, *, files: bool) -> DeleteRepo
         repository.delete_backup(cat, backup_id)
         report.deleted.append(backup_id)
         return report
-    for b in reversed(deletion_set(cat, backup_id)):
+    items = deletion_set(cat, backup_id)
+    for b in reversed(items):
         if files and not _delete_files(cat, b, report):
             continue
         delete_backup(cat, b.id)
         report.deleted.append(b.id)
+    remove_quietly(cat, items[0].plan_id, report.deleted)
     return report
 
 

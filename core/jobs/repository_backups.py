@@ -17,6 +17,7 @@ from core.config import AppPaths
 from core.engines.api import ARCHIVE_MISSING, DAMAGED
 from core.engines.layout import top_names
 from core.errors import BackupDeskError, CancelledError, ConfigError, UsageError
+from core.findex.indexing import remove_quietly
 from core.jobs.repo_session import open_repository, repo_job, repository_plan
 from core.jobs.repository_records import refresh as refresh_records
 from core.progress import CancelToken, ProgressCallback, no_progress
@@ -120,8 +121,10 @@ def delete_backup(cat: Catalogue, backup_id: int, *, trigger: str = JobTrigger.M
         j.log(f"Deleting archive {b.name} from {repo.location}.")
         j.log(repo.delete([b.name], j.cancel))
         forget_backup(cat, b.id)
-        j.log(refresh_records(cat, plan, repo, j.cancel).summary())
-        j.end.details = {"backup_id": b.id, "archive": b.name}
+        remove_quietly(cat, b.plan_id, [b.id])
+        rep = refresh_records(cat, plan, repo, j.cancel)
+        j.log(rep.summary())
+        j.end.details = {"backup_id": b.id, "archive": b.name, "warnings": rep.warnings}
     return j.id
 
 

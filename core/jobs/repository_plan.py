@@ -16,7 +16,7 @@ from core.config import AppPaths
 from core.engines import Capability
 from core.engines.api import DAMAGED, ArchiveEntry
 from core.errors import BackupDeskError, CancelledError, ConfigError, LockedError
-from core.findex.indexing import index_quietly, repository_files
+from core.findex.indexing import index_quietly, remove_gone, repository_files
 from core.fmt import count
 from core.jobs.outcome import RunOutcome
 from core.jobs.repo_session import RepoJob, open_repository, repo_job, repository_plan
@@ -64,25 +64,28 @@ def _run_body(cat: Catalogue, rj: RepoJob, state: dict[str, Any]) -> None:
     j.log(f"Archive {st.name}: {count(st.files, 'file')}, {st.original_size} bytes original, "
           f"{st.compressed_size} compressed, {st.deduplicated_size} deduplicated.")
     problems = list(res.warnings)
+    refreshed: list[dict[str, Any]] = []  # job warnings of the refresh (an index failure)
     for step in _after_create(cat, rj, unchanged):
         try:
-            step()
+            if isinstance(done := step(), RefreshReport):
+                refreshed += done.warnings
         except CancelledError:
             raise
         except BackupDeskError as e:
             j.log(f"Failed: {e}")
             problems.append(str(e))
     # After the refresh: archives made outside since the last run are indexed before this one.
-    changes = index_quietly(cat, state["backup_id"], repository_files(repo, j.cancel), j.log)
+    indexed = index_quietly(cat, state["backup_id"], repository_files(repo, j.cancel), j.log)
     end = j.end
     end.status = JobStatus.PARTIAL if problems else JobStatus.SUCCESS
     end.error = (f"{count(len(problems), 'problem')}: " + "; ".join(problems[:3])) if problems \
         else None
     end.bytes, end.files = st.original_size, st.files
     end.details = {"backup_id": state["backup_id"], "type": "archive",
-                   "archive": st.to_json(), "warnings": normalised(problems[:100])}
-    if changes is not None:
-        end.details["changes"] = changes
+                   "archive": st.to_json(),
+                   "warnings": normalised(problems[:100]) + indexed.warnings + refreshed}
+    if indexed.changes is not None:
+        end.details["changes"] = indexed.changes
     state["status"], state["error"], state["warnings"] = end.status, end.error, problems
 
 
@@ -125,7 +128,7 @@ def _prune_step(cat: Catalogue, rj: RepoJob, dry_run: bool = False) -> list[str]
     if dry_run or not names:
         return names
     j.log(repo.delete(names, j.cancel))
-    archives.mark_gone(cat, p.engine, repo.location, archive_names=names)
+    remove_gone(cat, archives.mark_gone(cat, p.engine, repo.location, archive_names=names))
     return names
 
 
@@ -161,9 +164,9 @@ def prune(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *, dry_run: 
     with repo_job(cat, p, JobKind.PRUNE.value, paths=paths, secrets=secrets, trigger=trigger,
                   cancel=cancel) as rj:
         names = _prune_step(cat, rj, dry_run)
-        if not dry_run:
-            _refresh_step(cat, rj)
-        rj.job.end.details = {"pruned": names, "dry_run": dry_run}
+        rep = None if dry_run else _refresh_step(cat, rj)
+        rj.job.end.details = {"pruned": names, "dry_run": dry_run,
+                              "warnings": rep.warnings if rep else []}
     return names
 
 
@@ -213,7 +216,7 @@ def refresh(cat: Catalogue, paths: AppPaths | None, plan: str | Plan, *,
                   trigger=trigger, cancel=cancel) as rj:
         rep = _refresh_step(cat, rj)
         rj.job.end.details = {"archives": rep.archives, "new_backups": rep.new_backups,
-                              "gone": rep.gone}
+                              "gone": rep.gone, "warnings": rep.warnings}
     if by_app and not rep.new_backups and not rep.gone:
         discard_job(cat, rj.job.id)
     return rep

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.catalogue import archives
 from core.catalogue.archives import ArchiveRecord
@@ -13,7 +14,7 @@ from core.catalogue.db import Catalogue
 from core.catalogue.jobs import record_external_job
 from core.catalogue.models import JobKind, JobStatus, Plan
 from core.engines.api import ArchiveEntry, ArchiveStats, Repository
-from core.findex.indexing import index_quietly, repository_files
+from core.findex.indexing import index_quietly, remove_gone, repository_files
 from core.fmt import count
 from core.progress import CancelToken
 from core.timeutil import utcnow
@@ -49,6 +50,7 @@ class RefreshReport:
     new_jobs: list[int] = field(default_factory=list)
     new_backups: list[int] = field(default_factory=list)
     gone: list[int] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # the job's (an index failure)
 
     def summary(self) -> str:
         return (f"{count(self.archives, 'archive')} in the repository; "
@@ -88,10 +90,12 @@ def refresh(cat: Catalogue, plan: Plan, repo: Repository,
         report.new_backups.append(record_archive(cat, plan, job_id, repo.location, st,
                                                  outside=True))
     report.gone = archives.mark_gone(cat, plan.engine, repo.location, keep_ids=ids)
+    remove_gone(cat, report.gone)
     # Indexed once all are recorded (and the vanished marked): one older than the index's
     # newest rebuilds it once, with every archive there, and the newer ones then follow it.
     for bid in sorted(report.new_backups):
-        index_quietly(cat, bid, repository_files(repo, cancel), log.info)
+        report.warnings += index_quietly(cat, bid, repository_files(repo, cancel),
+                                         log.info).warnings
     return report
 
 

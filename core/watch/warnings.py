@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 ANOMALY = "anomaly"
+INDEX = "index"  # the file index was not updated: the backup's status stays
 
 
 def normalised(warnings: Any) -> list[dict[str, Any]]:

@@ -11,7 +11,8 @@
 2. Index size: bytes per changed entry (1,000-backup history), growth per unchanged backup.
 3. `diff` of two 1,000,000-entry backups (1% changed between them, and all changed).
 4. Indexing's share of a real backup's wall time: a 20,000-file archive plan and borg plan,
-   incremental runs with 1% changed (the job log's "File index:" line against the job's time).
+   incremental runs with 1% changed, and the archive plan's `run --full` (the job log's
+   "File index:" line against the whole process's time).
 5. `backupdesk diff` against `borg diff` on the same real 20,000-file archives.
 """
 
@@ -34,10 +35,20 @@ QUICK = "--quick" in sys.argv
 REPEAT = 5 if QUICK else 9
 BD = [sys.executable, "-m", "core"]
 PASS = "bench passphrase"
+# The same-run baseline of scenario 4: the archive job's index reads the manifest it has just
+# written back from its destination (as before session 8), instead of the engine's bytes.
+READ_BACK = [sys.executable, "-c", """
+import sys
+import core.jobs.backup as backup
+from core.findex import indexing
+backup.files_of_backup = lambda cat, paths=None, written=None: indexing.files_of_backup(cat)
+from core.cli.main import main
+sys.exit(main())
+"""]
 
 
-def sh(home: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    r = subprocess.run([*BD, "--home", str(home), *args], capture_output=True, text=True,
+def sh(home: Path, *args: str, env: dict[str, str] | None = None, bd: list[str] = BD) -> str:
+    r = subprocess.run([*bd, "--home", str(home), *args], capture_output=True, text=True,
                        env={**os.environ, **(env or {})})
     if r.returncode not in (0, 1):
         raise RuntimeError(f"{args}: {r.returncode} {r.stderr}")
@@ -260,15 +271,21 @@ def real_backups(n: int) -> dict[str, float]:
     rng = random.Random(5)
     for plan in ("arc", "brg"):
         json.loads(sh(home, "run", plan, "--json", env=env))
-        shares = []
-        for _ in range(3 if QUICK else 5):
-            for f in rng.sample(files, n // 100):
-                f.write_bytes(rng.randbytes(rng.randint(10, 2000)))
-            t = time.perf_counter()
-            job = json.loads(sh(home, "run", plan, "--json", env=env))
-            wall = time.perf_counter() - t
-            shares.append(index_line_s(home, job["id"]) / wall)
-        out[f"{plan}_index_share_pct"] = 100 * sorted(shares)[len(shares) // 2]
+        ways = {"": BD, "_read_back": READ_BACK} if plan == "arc" else {"": BD}
+        for full in ((False, True) if plan == "arc" else (False,)):
+            shares: dict[str, list[float]] = {w: [] for w in ways}
+            for i in range(3 if QUICK else 5):
+                for way in sorted(ways, reverse=i % 2 == 1):  # alternating, the order rotated
+                    for f in rng.sample(files, n // 100):
+                        f.write_bytes(rng.randbytes(rng.randint(10, 2000)))
+                    t = time.perf_counter()
+                    job = json.loads(sh(home, "run", plan, *(["--full"] if full else []),
+                                        "--json", env=env, bd=ways[way]))
+                    wall = time.perf_counter() - t
+                    shares[way].append(index_line_s(home, job["id"]) / wall)
+            for way, got in shares.items():
+                out[f"{plan}{'_full' if full else ''}{way}_index_share_pct"] = \
+                    100 * sorted(got)[len(got) // 2]
     # backupdesk diff against borg diff on the last two borg archives.
     arcs = [b for b in json.loads(sh(home, "backups", "--plan", "brg", "--json"))]
     arcs.sort(key=lambda b: b["id"])

@@ -112,7 +112,7 @@ class ArchiveEngine:
             artifacts=[a.to_json() for a in result.artifacts], warnings=result.warnings,
             users=users, groups=groups, plan=req.plan_name,
         )
-        data = mf.dumps(manifest)
+        data = result.manifest = mf.dumps(manifest)
         if to:
             data = crypto.seal(data, to)
         with atomic_file(req.work_dir / mf.MANIFEST_NAME) as f:

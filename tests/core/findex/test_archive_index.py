@@ -236,3 +236,35 @@ def test_a_file_that_becomes_a_folder_or_link_is_gone_from_the_index(
     _rc, out = cli(home, capsys, "find", "src/docs/a.txt*", "--json")
     assert [(h["path"], h["versions"][-1]["last_backup"]["id"]) for h in lines(out)] == [
         ("src/docs/a.txt", 1), ("src/docs/a.txt/inner", second["backup_id"])]
+
+
+def test_a_backup_is_indexed_from_the_engines_bytes_not_read_back(
+        home: Path, plan: Path, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The job hands the index the manifest the engine wrote: reading it back (from the
+    destination, maybe remote or encrypted) is never needed for the backup just made; reindex
+    still reads the manifests."""
+    import core.run_prep
+
+    def no_read_back(*_a: object, **_k: object) -> None:
+        raise AssertionError("manifest read back")
+
+    monkeypatch.setattr(core.run_prep, "read_manifest_bytes", no_read_back)
+    first = run(home, capsys)
+    (plan / "docs" / "a.txt").write_text("changed\n")
+    second = run(home, capsys)
+    assert second["type"] == "incremental" and second["warnings"] == []
+    ch = job_changes(catalogue, second["id"])
+    assert (ch["added"], ch["changed"], ch["deleted"], ch["unchanged"]) == (0, 1, 0, 4)
+    monkeypatch.undo()
+    ix = open_index(plan_index_path(catalogue, 1))
+    try:
+        for x in ix.backups():
+            want = sorted(manifest_files(read_manifest(get_backup(catalogue, int(x.ref[2:])))))
+            assert sorted((r.path, r.size, r.mtime_ns, r.hash) for r in ix.held_at(x.seq)) == want
+        assert [x.ref for x in ix.backups()] == [f"b:{first['backup_id']}",
+                                                 f"b:{second['backup_id']}"]
+    finally:
+        ix.close()
+    rc, out = cli(home, capsys, "reindex", "p")
+    assert rc == 0 and "2 backups indexed" in out

@@ -12,8 +12,8 @@ import pytest
 
 from core.catalogue.db import Catalogue
 from core.catalogue.jobs import get_job
-from tests.core.borg.conftest import PASSPHRASE, needs_borg, outside_create
-from tests.core.findex.cli import cli, lines
+from tests.core.borg.conftest import needs_borg, outside_create
+from tests.core.findex.cli import add_borg_plan, cli, lines
 
 pytestmark = [pytest.mark.borg, needs_borg]
 
@@ -24,11 +24,7 @@ def test_borg_archives_feed_the_index(home: Path, catalogue: Catalogue, tmp_path
     repo = tmp_path / "repo"
     odd = os.fsdecode(b"n\xe9e.txt")  # Latin-1 bytes: not UTF-8
     (source_tree / odd).write_bytes(b"latin")
-    monkeypatch.setenv("BACKUPDESK_PASSPHRASE", PASSPHRASE)
-    rc, _ = cli(home, capsys, "plan", "add", "docs", "--engine", "borg", "--repo", str(repo),
-                "--source", str(source_tree), "--exclude", "*.tmp", "--init")
-    monkeypatch.delenv("BACKUPDESK_PASSPHRASE")
-    assert rc == 0
+    add_borg_plan(home, capsys, monkeypatch, repo, source_tree, "--exclude", "*.tmp")
     rc, out = cli(home, capsys, "run", "docs", "--json")
     first = json.loads(out)
     assert rc == 0 and first["status"] == "success"
@@ -91,11 +87,7 @@ def test_an_outside_archive_older_than_the_index_rebuilds_it(
         home: Path, catalogue: Catalogue, tmp_path: Path, source_tree: Path,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     repo = tmp_path / "repo"
-    monkeypatch.setenv("BACKUPDESK_PASSPHRASE", PASSPHRASE)
-    rc, _ = cli(home, capsys, "plan", "add", "docs", "--engine", "borg", "--repo", str(repo),
-                "--source", str(source_tree), "--exclude", "*.tmp", "--init")
-    monkeypatch.delenv("BACKUPDESK_PASSPHRASE")
-    assert rc == 0
+    add_borg_plan(home, capsys, monkeypatch, repo, source_tree, "--exclude", "*.tmp")
     # Before the plan's first run: an hour before, as times are compared to the second.
     outside_create(str(repo), "cron-0", source_tree, "--timestamp",
                    (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"))

@@ -68,3 +68,34 @@ def test_every_backup_comes_back_whole(history: list[dict[bytes, tuple[int, int,
         assert {p for _i, p in ix.matching("dir/*")} == {p for p in every
                                                           if p.startswith(b"dir/")}
         ix.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(BACKUP, min_size=1, max_size=8), BACKUP, st.data())
+def test_removed_backups_leave_the_rest_whole(
+        history: list[dict[bytes, tuple[int, int, int | None]]],
+        after: dict[bytes, tuple[int, int, int | None]], data: st.DataObject) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        ix = open_index(Path(tmp) / "plan-1.sqlite3")
+        for i, files in enumerate(history):
+            feed(ix, f"b:{i}", f"n{i}", f"2026-01-01T00:00:{i:02d}Z", entries(files))
+        seqs = [x.seq for x in ix.backups()]
+        gone = data.draw(st.sets(st.integers(0, len(history) - 1)))
+        assert ix.remove_backups([f"b:{i}" for i in gone] + ["b:99"]) == len(gone)
+        left = [i for i in range(len(history)) if i not in gone]
+        assert [x.ref for x in ix.backups()] == [f"b:{i}" for i in left]
+        for i in left:
+            got = {r.path: (r.size, r.mtime_ns, r.hash) for r in ix.held_at(seqs[i])}
+            assert got == history[i]
+        assert {p for _i, p in ix.matching("*")} == {p for i in left for p in history[i]}
+        # The next backup is compared with the newest one left.
+        before = history[left[-1]] if left else {}
+        ch = feed(ix, "b:100", "n100", "2026-01-01T00:01:00Z", entries(after))
+        assert ch["added"] == len(after.keys() - before.keys())
+        assert ch["deleted"] == len(before.keys() - after.keys())
+        got = {r.path: (r.size, r.mtime_ns, r.hash) for r in ix.held_at(ix.backups()[-1].seq)}
+        assert got == after
+        for i in left:
+            got = {r.path: (r.size, r.mtime_ns, r.hash) for r in ix.held_at(seqs[i])}
+            assert got == history[i]
+        ix.close()
