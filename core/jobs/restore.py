@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from core import crypto
-from core.backups import BackupInfo, artifact_path, chain_of, get_backup
+from core.backups import BackupInfo, artifact_copies, artifact_path, chain_of, get_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobKind, JobStatus, JobTrigger
 from core.destinations import CopyMismatch, copy_file_atomic
 from core.engines import Capability, can, keeps_repository
-from core.engines.api import Artifact
+from core.engines.api import Artifact, ArtifactCopy
 from core.engines.archive import owners
 from core.engines.archive.restore import check_target, restore_tree, select
 from core.engines.dumps import ops as dumps
@@ -49,20 +49,20 @@ class RestoreResult:
 
 
 def chain_archives(cat: Catalogue, b: BackupInfo, remotes: Resolve | None = None
-                   ) -> Callable[[str], Path]:
-    """Where the files archive of each backup of b's chain is, by backup name (an archive at
-    a remote destination is downloaded first)."""
+                   ) -> Callable[[str], list[ArtifactCopy]]:
+    """The copies of the files archive of each backup of b's chain, by backup name (one at a
+    remote destination is read as a stream, never downloaded first)."""
     chain = {x.name: x for x in chain_of(cat, b.id)}
     remotes = remotes or for_catalogue(cat)
 
-    def open_archive(name: str) -> Path:
+    def open_archive(name: str) -> list[ArtifactCopy]:
         owner = chain.get(name)
         if owner is None:
             raise EngineError(f"Backup {name}, which holds part of backup {b.id}, is gone.")
         arts = [a for a in owner.artifacts if a.kind == "files"]
         if not arts:
             raise EngineError(f"Backup {owner.id} has no files archive.")
-        return artifact_path(owner, arts[0].name, remotes)
+        return artifact_copies(owner, arts[0].name, remotes)
 
     return open_archive
 

@@ -4,6 +4,7 @@ environment, each failure one sentence (`RemoteError`)."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -11,7 +12,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from core.errors import DestinationError
 from core.fmt import human_bytes
@@ -175,15 +176,16 @@ class Rclone:
         return size, h.hexdigest()
 
     @contextmanager
-    def reading(self, rel: str) -> Iterator[IO[bytes]]:
-        """`rclone cat` of one object as a stream."""
+    def reading(self, rel: str) -> Iterator[io.BufferedReader]:
+        """`rclone cat` of one object as a stream; its end raises RemoteError when rclone
+        failed (a server gone mid-way shows as the reason, not as a short object)."""
         p = subprocess.Popen(self._argv("cat", self.remote.at(rel), transfer=True),
                              env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
         assert p.stdout is not None and p.stderr is not None
         err = _Drain(p.stderr)
         try:
-            yield p.stdout
+            yield io.BufferedReader(_Cat(p, err, self.remote.location), CHUNK)
         except BaseException:
             p.kill()
             raise
@@ -261,6 +263,27 @@ class Upload:
 
     def flush(self) -> None:
         self.pipe.flush()
+
+
+class _Cat(io.RawIOBase):
+    """rclone's stdout; at its end, rclone's failure (if any) as RemoteError."""
+
+    def __init__(self, p: subprocess.Popen[bytes], err: _Drain, location: str) -> None:
+        super().__init__()
+        self.out = cast(io.BufferedReader, p.stdout)
+        self.p, self.err, self.location = p, err, location
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        n = self.out.readinto(b)
+        if not n and len(b):
+            self.p.wait()
+            self.err.join()
+            if self.p.returncode != 0:
+                raise explain(self.location, self.err.text)
+        return n
 
 
 class _Drain(threading.Thread):
