@@ -28,6 +28,18 @@ CHUNK = 1 << 20
 # itself, started, is about 64 MiB).
 STREAM_UP = ("--buffer-size", "0")
 S3_UP = ("--s3-upload-concurrency", "2")
+S3_MAX_PARTS = 10_000
+S3_MIN_CHUNK = 5 << 20  # rclone's default and S3's least part size
+
+
+def s3_chunk(expect: int) -> tuple[str, ...]:
+    """The chunk size of a streamed S3 upload of about `expect` bytes. A stream of unknown
+    size is cut into parts of the chunk size, of which S3 takes at most 10,000: at rclone's
+    5 MiB (the least memory) an object stops at 48.8 GiB. Room for twice what is expected."""
+    need = -(-2 * expect // S3_MAX_PARTS)
+    if need <= S3_MIN_CHUNK:
+        return ()
+    return ("--s3-chunk-size", f"{-(-need // (1 << 20))}Mi")
 
 
 class RemoteError(DestinationError):
@@ -197,10 +209,12 @@ class Rclone:
             raise explain(self.remote.location, err.text)
 
     @contextmanager
-    def writing(self, rel: str) -> Iterator[Upload]:
-        """`rclone rcat` into `rel` from what the block writes; the object exists once the
-        block ended and rclone said so, else the upload is stopped and RemoteError raised."""
-        lean = (*STREAM_UP, *S3_UP) if self.remote.kind == "s3" else STREAM_UP
+    def writing(self, rel: str, expect: int = 0) -> Iterator[Upload]:
+        """`rclone rcat` into `rel` from what the block writes (about `expect` bytes); the
+        object exists once the block ended and rclone said so, else the upload is stopped and
+        RemoteError raised."""
+        lean = (*STREAM_UP, *S3_UP, *s3_chunk(expect)) if self.remote.kind == "s3" \
+            else STREAM_UP
         p = subprocess.Popen(self._argv("rcat", self.remote.at(rel), *lean, transfer=True),
                              env=self.env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE)
