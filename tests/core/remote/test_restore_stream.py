@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -93,3 +96,33 @@ def test_a_damaged_remote_archive_fails_clearly_and_writes_no_wrong_file(
     assert not (out / "src" / "big.bin").exists()
     jobs = _ok("history")
     assert jobs[0]["kind"] == "restore" and jobs[0]["status"] == "failed"
+
+
+def test_server_stopped_mid_restore_fails_clearly_and_the_next_restore_works(
+        home: Path, tmp_path: Path, s3: S3) -> None:
+    src = _source(tmp_path)
+    (src / "big.bin").write_bytes(os.urandom(24 << 20))
+    r = run_cli("plan", "add", "p", "--engine", "archive", "--source", str(src),
+                "--dest", "s3://bkt/backups", "--s3-endpoint", s3.endpoint, "--bwlimit", "4M")
+    assert r.returncode == 0, r.stderr
+    bid = _ok("run", "p")["backup_id"]
+    out = tmp_path / "out"
+    restore = subprocess.Popen([sys.executable, "-m", "core", "restore", str(bid), "--to",
+                                str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(out.rglob(".bd-*")):
+        time.sleep(0.05)  # big.bin is on its way (4 MiB/s: about 6 s)
+    s3.stop()
+    _, err = restore.communicate(timeout=120)
+    assert restore.returncode == 1
+    said = [ln for ln in err.splitlines() if ln.startswith("backupdesk:")]
+    assert said == ["backupdesk: Remote s3://bkt/backups: it cannot be reached."], err
+    assert not list(out.rglob(".bd-*"))  # the file on its way is gone
+    assert not (out / "src" / "big.bin").exists()
+    jobs = _ok("history")
+    assert jobs[0]["kind"] == "restore" and jobs[0]["status"] == "failed"
+    s3.start()
+    again = tmp_path / "again"
+    _ok("restore", str(bid), "--to", str(again))
+    assert (again / "src" / "big.bin").read_bytes() == (src / "big.bin").read_bytes()
