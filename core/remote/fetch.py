@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from core.destinations import atomic_file
 from core.engines.api import Artifact
@@ -33,12 +33,13 @@ class RemoteMismatch(DestinationError):
     """The downloaded bytes do not have the artifact's SHA-256: nothing was kept."""
 
 
-class _Checked(io.RawIOBase):
-    """The object's bytes, SHA-256 hashed as they are read."""
+class HashingReader(io.RawIOBase):
+    """A stream's bytes, SHA-256 hashed as they are read."""
 
-    def __init__(self, src: io.BufferedReader, cancel: CancelToken | None) -> None:
+    def __init__(self, src: IO[bytes], cancel: CancelToken | None = None) -> None:
         super().__init__()
-        self.src, self.cancel = src, cancel
+        self.src = cast(io.BufferedReader, src)
+        self.cancel = cancel
         self.sha = hashlib.sha256()
 
     def readable(self) -> bool:
@@ -67,7 +68,7 @@ def streaming(remote: Remote, rel: str, art: Artifact, cancel: CancelToken | Non
     the object is not the artifact. Whatever the block wrote from it must check each piece
     itself (a restore checks each file's SHA-256 before it takes its final name)."""
     with Rclone(remote).reading(rel) as src:
-        checked = _Checked(src, cancel)
+        checked = HashingReader(src, cancel)
         try:
             yield io.BufferedReader(checked, CHUNK)
         except EngineError as e:  # a damaged stream: say where the damage is

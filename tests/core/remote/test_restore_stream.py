@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -126,3 +127,54 @@ def test_server_stopped_mid_restore_fails_clearly_and_the_next_restore_works(
     again = tmp_path / "again"
     _ok("restore", str(bid), "--to", str(again))
     assert (again / "src" / "big.bin").read_bytes() == (src / "big.bin").read_bytes()
+
+
+def test_an_encrypted_dump_streams_from_s3_too(home: Path, tmp_path: Path, s3: S3,
+                                               small_fs: Path) -> None:  # noqa: F811
+    db = tmp_path / "lab.sqlite3"
+    blob = os.urandom(BLOB)
+    with sqlite3.connect(db) as c:
+        c.execute("CREATE TABLE t (b BLOB)")
+        c.execute("INSERT INTO t VALUES (?)", (blob,))
+    c.close()
+    src = _source(tmp_path)
+    r = run_cli("plan", "add", "p", "--engine", "archive", "--source", str(src),
+                "--database", f"sqlite://{db}", *_dest("s3", tmp_path, s3, None))
+    assert r.returncode == 0, r.stderr
+    bid = _ok("run", "p")["backup_id"]
+    assert list((s3.root / "bkt").rglob("db-*.sqlite3.age"))
+    out = tmp_path / "out"
+    done = _ok("restore", str(bid), "--to", str(out), "--path", "databases",
+               env={"TMPDIR": str(small_fs)})
+    assert len(done["dumps"]) == 1 and done["dumps"][0].endswith(".sqlite3")
+    with sqlite3.connect(done["dumps"][0]) as c:
+        assert c.execute("SELECT b FROM t").fetchone()[0] == blob
+    c.close()
+    assert not list(small_fs.iterdir())
+
+
+def test_a_damaged_dump_gives_way_to_the_next_copy(home: Path, tmp_path: Path,
+                                                   s3: S3) -> None:
+    db = tmp_path / "lab.sqlite3"
+    with sqlite3.connect(db) as c:
+        c.execute("CREATE TABLE t (b BLOB)")
+        c.execute("INSERT INTO t VALUES (?)", (os.urandom(200_000),))
+    c.close()
+    src = _source(tmp_path)
+    local = tmp_path / "local-dest"
+    r = run_cli("plan", "add", "p", "--engine", "archive", "--source", str(src),
+                "--database", f"sqlite://{db}", "--dest", str(local),
+                "--dest", "s3://bkt/backups", "--s3-endpoint", s3.endpoint)
+    assert r.returncode == 0, r.stderr
+    bid = _ok("run", "p")["backup_id"]
+    flip_byte(next(local.rglob("db-*.sqlite3")))
+    done = _ok("restore", str(bid), "--to", str(tmp_path / "one"), "--path", "databases")
+    with sqlite3.connect(done["dumps"][0]) as c:
+        assert c.execute("SELECT length(b) FROM t").fetchone()[0] == 200_000
+    c.close()
+    flip_byte(next((s3.root / "bkt").rglob("db-*.sqlite3")))
+    r = run_cli("restore", str(bid), "--to", str(tmp_path / "two"), "--path", "databases")
+    assert r.returncode == 1
+    said = [ln for ln in r.stderr.splitlines() if ln.startswith("backupdesk:")]
+    assert len(said) == 1 and "is damaged" in said[0] and "(damaged)" in said[0], r.stderr
+    assert not [p for p in (tmp_path / "two").rglob("*") if p.is_file()]
