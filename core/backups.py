@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from core.catalogue import backups as rows
 from core.catalogue.enums import BACKUP_STATUSES, LocationState
 from core.catalogue.models import Backup
-from core.engines.api import Artifact
+from core.engines.api import Artifact, ArtifactCopy, LocalCopy
 from core.errors import DestinationError, EngineError, NotFoundError
-from core.remote.fetch import fetched
+from core.remote.fetch import RemoteCopy, fetched
 from core.remote.location import is_remote, relative
 from core.timeutil import iso
 
@@ -185,6 +185,24 @@ def readable_locations(b: BackupInfo, remotes: Resolve | None = None) -> list[Lo
     if not locs:
         raise EngineError(f"Backup {b.id} has no healthy copy at any destination.")
     return locs
+
+
+def artifact_copies(b: BackupInfo, name: str, remotes: Resolve | None = None
+                    ) -> list[ArtifactCopy]:
+    """The named artifact of `b` at each healthy destination that has it, healthiest first,
+    local before remote (a remote copy is read as a stream, checked as it goes)."""
+    art = next((a for a in b.artifacts if a.name == name), None)
+    out: list[ArtifactCopy] = []
+    for loc in readable_locations(b, remotes):
+        if not is_remote(loc.destination):
+            if (Path(loc.path) / name).is_file():
+                out.append(LocalCopy(Path(loc.path) / name))
+        elif remotes is not None and art is not None:
+            out.append(RemoteCopy(remotes(b.plan_id, loc.destination),
+                                  f"{relative(loc.destination, loc.path)}/{name}", art))
+    if not out:
+        raise EngineError(f"{name} of backup {b.id} is missing at every destination.")
+    return out
 
 
 def artifact_path(b: BackupInfo, name: str, remotes: Resolve | None = None) -> Path:

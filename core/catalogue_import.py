@@ -95,17 +95,19 @@ class Place:
 
 def import_destination(cat: Catalogue, dest: str, *, plan: str | None = None,
                        store: SecretStore | None = None,
-                       remote_options: Mapping[str, Any] | None = None) -> ImportReport:
-    """Record what `dest` (a local folder or a remote) holds; `remote_options` the remote
-    settings a remote is read with (else those of a plan of this home that has it), and
-    that a plan created for it keeps."""
-    with _place(cat, dest, remote_options or {}, store) as place:
+                       remote_options: Mapping[str, Any] | None = None,
+                       remote_defaults: Mapping[str, Any] | None = None) -> ImportReport:
+    """Record what `dest` (a local folder or a remote) holds. A remote is read with
+    `remote_options` (given for this import), over the settings of a plan of this home that
+    has it, over `remote_defaults` (the S3 keys of AWS_* variables: a plan's own stored keys
+    win over the environment); a plan created for it keeps the settings it was read with."""
+    with _place(cat, dest, remote_options or {}, remote_defaults or {}, store) as place:
         return _import(cat, place, plan, store)
 
 
 @contextmanager
 def _place(cat: Catalogue, dest: str, options: Mapping[str, Any],
-           store: SecretStore | None) -> Iterator[Place]:
+           defaults: Mapping[str, Any], store: SecretStore | None) -> Iterator[Place]:
     if not is_remote(dest):
         root = Path(dest).expanduser().absolute()
         if not root.is_dir():
@@ -115,7 +117,8 @@ def _place(cat: Catalogue, dest: str, options: Mapping[str, Any],
                                    "marker file).")
         yield Place(str(root), root)
         return
-    remote = parse_remote(dest, given_settings(_settings_of(cat, dest, options, store)))
+    settings = _settings_of(cat, dest, options, defaults, store)
+    remote = parse_remote(dest, given_settings(settings))
     rc = Rclone(remote)
     try:
         listed = rc.lsjson(recursive=True, files_only=True, max_depth=3)
@@ -130,20 +133,20 @@ def _place(cat: Catalogue, dest: str, options: Mapping[str, Any],
         # Every manifest in one rclone command; the archives stay where they are.
         rc.run("copy", remote.at(), tmp, "--include", f"/*/*/{mf.MANIFEST_NAME}",
                *(["--fast-list"] if remote.kind == "s3" else []))
-        yield Place(remote.location, Path(tmp), remote, sizes, dict(options))
+        yield Place(remote.location, Path(tmp), remote, sizes, settings)
 
 
 def _settings_of(cat: Catalogue, dest: str, options: Mapping[str, Any],
-                 store: SecretStore | None) -> dict[str, Any]:
-    """The settings of a plan of this home that has this destination, with those given
-    over them."""
-    given = {k: v for k, v in options.items() if v}
+                 defaults: Mapping[str, Any], store: SecretStore | None) -> dict[str, Any]:
+    """The settings given, over those of a plan of this home that has this destination,
+    over the defaults."""
+    layers = [defaults, options]
     for p in plans.list_plans(cat):
         if any(d.location.rstrip("/") == dest.rstrip("/") for d in p.destinations):
             s = settings_for(p.id, p.options, store)
-            own = {o.name: getattr(s, o.name) for o in SCHEMA.options}
-            return {**{k: v for k, v in own.items() if v}, **given}
-    return given
+            layers.insert(1, {o.name: getattr(s, o.name) for o in SCHEMA.options})
+            break
+    return {k: v for layer in layers for k, v in layer.items() if v}
 
 
 def _import(cat: Catalogue, place: Place, plan: str | None,

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core import keys
-from core.backups import BackupInfo, artifact_path, chain_of, get_backup, readable_locations
+from core.backups import BackupInfo, artifact_copies, chain_of, get_backup, readable_locations
 from core.catalogue import backups as rows
 from core.catalogue.db import Catalogue
 from core.catalogue.models import Plan
 from core.engines.api import DatabaseTarget
 from core.engines.archive import manifest as mf
-from core.errors import BackupDeskError, EngineError
+from core.errors import BackupDeskError, DestinationError, EngineError
 from core.fmt import count
 from core.secrets import SecretStore, db_secret_key
 
@@ -41,29 +40,36 @@ def last_backup(cat: Catalogue, plan: Plan) -> BackupInfo | None:
 def read_manifest(b: BackupInfo, remotes: Resolve | None = None) -> mf.Loaded:
     """The backup's manifest from a healthy destination, checked against its SHA-256 (and
     decrypted with the key from the secret store, for an encrypted plan's backup)."""
-    plain, path, key = _manifest(b, remotes)
-    manifest = mf.parse(plain, str(path))
+    plain, where, key = _manifest(b, remotes)
+    manifest = mf.parse(plain, where)
     manifest.key = key
     return manifest
 
 
-def read_manifest_bytes(b: BackupInfo, remotes: Resolve | None = None) -> tuple[bytes, Path]:
+def read_manifest_bytes(b: BackupInfo, remotes: Resolve | None = None) -> tuple[bytes, str]:
     """The manifest's bytes, checked against its SHA-256 and decrypted (not parsed), and where
     they were."""
-    plain, path, _ = _manifest(b, remotes)
-    return plain, path
+    plain, where, _ = _manifest(b, remotes)
+    return plain, where
 
 
-def _manifest(b: BackupInfo, remotes: Resolve | None) -> tuple[bytes, Path, Any]:
+def _manifest(b: BackupInfo, remotes: Resolve | None) -> tuple[bytes, str, Any]:
     expected = next((a for a in b.artifacts if a.kind == "manifest"), None)
     if expected is None:
         raise EngineError(f"Backup {b.id} has no manifest.")
-    path = artifact_path(b, expected.name, remotes)
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != expected.sha256:
-        raise EngineError(f"The manifest of backup {b.id} at {path.parent} is damaged.")
-    plain, key = keys.open_manifest(data, f"Backup {b.id}")
-    return plain, path, key
+    tried = []
+    for copy in artifact_copies(b, expected.name, remotes):
+        try:  # a remote copy is read into memory, checked as it streams
+            with copy.open() as f:
+                data = f.read()
+        except DestinationError as e:
+            tried.append(str(e))
+            continue
+        if hashlib.sha256(data).hexdigest() != expected.sha256:
+            raise EngineError(f"The manifest of backup {b.id} at {copy} is damaged.")
+        plain, key = keys.open_manifest(data, f"Backup {b.id}")
+        return plain, str(copy), key
+    raise EngineError(f"The manifest of backup {b.id} cannot be read ({'; '.join(tried)}).")
 
 
 def choose_mode(cat: Catalogue, plan: Plan, mode: str, remotes: Resolve | None = None

@@ -120,9 +120,9 @@ def check_remote_artifact(rc: Rclone, rel: str, art: Artifact, stop: threading.E
     """--deep at a remote: download and hash (nothing is kept)."""
     try:
         size, digest = rc.sha256_of(rel, stop, counter)
-    except RemoteError as e:
-        state = LocationState.MISSING.value if e.missing else LocationState.CORRUPT.value
-        return ArtifactResult(art.name, state, error=str(e))
+    except RemoteError as e:  # not reached (server gone, refused): nothing said of the copy
+        return ArtifactResult(art.name, LocationState.MISSING.value if e.missing else UNREACHED,
+                              error=str(e))
     if size != art.size:
         return ArtifactResult(art.name, LocationState.SIZE_MISMATCH.value, size)
     state = LocationState.OK.value if digest == art.sha256 else LocationState.CORRUPT.value
@@ -226,4 +226,6 @@ def verify_locations(targets: list[tuple[BackupInfo, LocationInfo]], *,
             continue
         r.state = max((a.state for a in r.artifacts), key=lambda s: SEVERITY.get(s, 1),
                       default=LocationState.OK.value)
+        if r.state == UNREACHED:
+            r.error = next(a.error for a in r.artifacts if a.state == UNREACHED)
     return VerifyReport(results, sum(c[0] for c in counters))

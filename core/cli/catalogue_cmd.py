@@ -52,8 +52,9 @@ def _import(ctx: CliContext, a: argparse.Namespace) -> int:
     store = SecretStore(ctx.config.paths)
     if a.key_file is not None:
         keys.learn_key_file(a.key_file, store)
+    given, env_keys = remote_settings.from_args(a)
     report = import_destination(ctx.catalogue, a.dest, plan=a.plan, store=store,
-                                remote_options=remote_settings.SCHEMA.from_args(a))
+                                remote_options=given, remote_defaults=env_keys)
     if a.json:
         print_json(report.to_json())
     else:

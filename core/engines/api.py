@@ -10,10 +10,11 @@ archives.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from core.progress import CancelToken, ProgressCallback
 
@@ -44,6 +45,35 @@ class Artifact:
     def from_json(cls, d: dict[str, Any]) -> Artifact:
         return cls(str(d["name"]), str(d["kind"]), int(d["size"]), str(d["sha256"]),
                    dict(d.get("meta") or {}))
+
+
+class ArtifactCopy(Protocol):
+    """One copy of an artifact: a local file, or a remote object read as a stream."""
+
+    @property
+    def name(self) -> str:
+        """The artifact's file name: its suffixes say how to read it."""
+        ...
+
+    def open(self, cancel: CancelToken | None = None) -> AbstractContextManager[IO[bytes]]:
+        """Its bytes. A copy that checks its whole (a remote one) does so when the block
+        ends: DestinationError when they are not the artifact's."""
+        ...
+
+
+@dataclass(frozen=True)
+class LocalCopy:
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def open(self, cancel: CancelToken | None = None) -> AbstractContextManager[IO[bytes]]:
+        return open(self.path, "rb")
+
+    def __str__(self) -> str:
+        return str(self.path)
 
 
 @dataclass(frozen=True)

@@ -214,6 +214,7 @@ class _Backup:
             folder = f"{plan_dir}/{placement.STAGING_PREFIX}p{plan.id}-{name}"
             self.remote_staging = (rc, folder)
             sink = remote_place.RemoteSink(rc, folder)
+        sink.expect = expected_size(self.cat, plan, "full")
         # The digests the engine would leave for a local verify have no file to stand for.
         options = {**plan.options, "verify_after": False}
         req = RunRequest(plan.id, plan.name, list(plan.sources), list(plan.excludes), options,

@@ -4,27 +4,30 @@ dump into a database; a backup of an engine that keeps its own repository is ext
 
 from __future__ import annotations
 
+import io
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from core import crypto
-from core.backups import BackupInfo, artifact_path, chain_of, get_backup
+from core.backups import BackupInfo, artifact_copies, artifact_path, chain_of, get_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobKind, JobStatus, JobTrigger
-from core.destinations import CopyMismatch, copy_file_atomic
+from core.destinations import atomic_file
 from core.engines import Capability, can, keeps_repository
-from core.engines.api import Artifact
+from core.engines.api import Artifact, ArtifactCopy
 from core.engines.archive import owners
-from core.engines.archive.restore import check_target, restore_tree, select
+from core.engines.archive.restore import CHUNK, check_target, restore_tree, select
 from core.engines.dumps import ops as dumps
-from core.errors import EngineError, UsageError
+from core.errors import DestinationError, EngineError, UsageError
 from core.fmt import count
 from core.hosts import check_readable_here
 from core.jobs.lifecycle import job
 from core.progress import CancelToken, ProgressCallback, no_progress
+from core.remote.fetch import HashingReader
 from core.remote.resolve import Resolve, for_catalogue
 from core.run_prep import read_manifest
 from core.verify import hash_file
@@ -49,20 +52,20 @@ class RestoreResult:
 
 
 def chain_archives(cat: Catalogue, b: BackupInfo, remotes: Resolve | None = None
-                   ) -> Callable[[str], Path]:
-    """Where the files archive of each backup of b's chain is, by backup name (an archive at
-    a remote destination is downloaded first)."""
+                   ) -> Callable[[str], list[ArtifactCopy]]:
+    """The copies of the files archive of each backup of b's chain, by backup name (one at a
+    remote destination is read as a stream, never downloaded first)."""
     chain = {x.name: x for x in chain_of(cat, b.id)}
     remotes = remotes or for_catalogue(cat)
 
-    def open_archive(name: str) -> Path:
+    def open_archive(name: str) -> list[ArtifactCopy]:
         owner = chain.get(name)
         if owner is None:
             raise EngineError(f"Backup {name}, which holds part of backup {b.id}, is gone.")
         arts = [a for a in owner.artifacts if a.kind == "files"]
         if not arts:
             raise EngineError(f"Backup {owner.id} has no files archive.")
-        return artifact_path(owner, arts[0].name, remotes)
+        return artifact_copies(owner, arts[0].name, remotes)
 
     return open_archive
 
@@ -138,20 +141,46 @@ def _restore_files(cat: Catalogue, b: BackupInfo, to: Path, paths: list[str],
     for a in want_dumps:
         out = to / dumps_dir
         out.mkdir(parents=True, exist_ok=True)
-        if a.name.endswith(crypto.SUFFIX):  # checked as stored, then decrypted
-            plain = out / a.name.removesuffix(crypto.SUFFIX)
-            result.bytes += crypto.decrypt_file(_checked_dump(b, a, remotes), plain,
-                                                manifest.identities,
-                                                f"The dump {a.name} of backup {b.id}")
-            result.dumps.append(str(plain))
-            continue
+        final = out / a.name.removesuffix(crypto.SUFFIX)
+        result.bytes += _save_dump(b, a, remotes, final, manifest.identities, cancel)
+        result.dumps.append(str(final))
+
+
+def _save_dump(b: BackupInfo, art: Artifact, remotes: Resolve, final: Path,
+               identities: Sequence[Any], cancel: CancelToken) -> int:
+    """The dump from its healthiest copy into `final` (decrypted for an encrypted plan), the
+    stored bytes' SHA-256 checked as they stream (a remote copy is never kept on disk);
+    nothing under `final` unless whole and right. Its size."""
+    where = f"The dump {art.name} of backup {b.id}"
+    tried = []
+    for copy in artifact_copies(b, art.name, remotes):
         try:
-            copied = copy_file_atomic(artifact_path(b, a.name, remotes), out / a.name, cancel,
-                                      expect_sha256=a.sha256)
-        except CopyMismatch as e:
-            raise EngineError(f"The dump {a.name} of backup {b.id} is damaged.") from e
-        result.dumps.append(str(out / a.name))
-        result.bytes += copied.size
+            with copy.open(cancel) as raw, atomic_file(final) as out:
+                stored = HashingReader(raw, cancel)
+                try:
+                    with (crypto.decrypting(stored, identities, where)
+                          if art.name.endswith(crypto.SUFFIX) else nullcontext(stored)) as plain:
+                        size = _pour(plain, out)
+                except EngineError as e:  # damage seen by the decryption: say so
+                    if stored.drain() != art.sha256:
+                        raise EngineError(f"{where} at {copy} is damaged.") from e
+                    raise
+                if stored.drain() != art.sha256:
+                    raise EngineError(f"{where} at {copy} is damaged.")
+            return size
+        except (DestinationError, EngineError) as e:  # damaged or unreached: the next copy
+            tried.append(str(e))
+    if len(tried) == 1:
+        raise EngineError(tried[0])
+    raise EngineError(f"{where} cannot be read ({' '.join(tried)})")
+
+
+def _pour(src: IO[bytes] | io.RawIOBase, out: IO[bytes]) -> int:
+    size = 0
+    while chunk := src.read(CHUNK):
+        out.write(chunk)
+        size += len(chunk)
+    return size
 
 
 def _checked_dump(b: BackupInfo, art: Artifact, remotes: Resolve) -> Path:

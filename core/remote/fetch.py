@@ -1,19 +1,25 @@
-"""Reading a backup's artifact from a remote destination: downloaded through `rclone cat`,
-checked against its SHA-256 on the way, under a temporary name until it is whole."""
+"""Reading a backup's artifact from a remote destination through `rclone cat`, checked against
+its SHA-256 on the way: streamed into a reader (restore), or downloaded under a temporary name
+until it is whole (copy out, loading a dump)."""
 
 from __future__ import annotations
 
 import atexit
 import hashlib
+import io
 import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any, cast
 
 from core.destinations import atomic_file
 from core.engines.api import Artifact
-from core.errors import DestinationError
+from core.errors import DestinationError, EngineError
 from core.progress import CancelToken
 from core.remote.location import Remote
 from core.remote.rclone import CHUNK, Rclone
@@ -25,6 +31,77 @@ _folder: list[Path] = []
 
 class RemoteMismatch(DestinationError):
     """The downloaded bytes do not have the artifact's SHA-256: nothing was kept."""
+
+
+class HashingReader(io.RawIOBase):
+    """A stream's bytes, SHA-256 hashed as they are read."""
+
+    def __init__(self, src: IO[bytes], cancel: CancelToken | None = None) -> None:
+        super().__init__()
+        self.src = cast(io.BufferedReader, src)
+        self.cancel = cancel
+        self.sha = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self.cancel is not None:
+            self.cancel.raise_if_cancelled()
+        n = self.src.readinto(b)
+        self.sha.update(memoryview(b)[:n])
+        return n
+
+    def drain(self) -> str:
+        """Reads (and hashes) what the reader left; the whole object's SHA-256."""
+        buf = bytearray(CHUNK)
+        while self.readinto(buf):
+            pass
+        return self.sha.hexdigest()
+
+
+@contextmanager
+def streaming(remote: Remote, rel: str, art: Artifact, cancel: CancelToken | None = None
+              ) -> Iterator[IO[bytes]]:
+    """The artifact's bytes as `rclone cat` gives them, nothing kept on disk. When the block
+    ends (or fails on damage), the rest is read and the SHA-256 checked: RemoteMismatch when
+    the object is not the artifact. Whatever the block wrote from it must check each piece
+    itself (a restore checks each file's SHA-256 before it takes its final name)."""
+    with Rclone(remote).reading(rel) as src:
+        checked = HashingReader(src, cancel)
+        try:
+            yield io.BufferedReader(checked, CHUNK)
+        except EngineError as e:  # a damaged stream: say where the damage is
+            if checked.drain() != art.sha256:
+                raise _mismatch(remote, rel, art) from e
+            raise
+        if checked.drain() != art.sha256:
+            raise _mismatch(remote, rel, art)
+
+
+@dataclass(frozen=True)
+class RemoteCopy:
+    """An artifact at a remote destination, read as a checked stream (core.engines.api's
+    ArtifactCopy)."""
+
+    remote: Remote
+    rel: str
+    art: Artifact
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.rel)
+
+    def open(self, cancel: CancelToken | None = None) -> AbstractContextManager[IO[bytes]]:
+        return streaming(self.remote, self.rel, self.art, cancel)
+
+    def __str__(self) -> str:
+        return self.remote.shown(self.rel)
+
+
+def _mismatch(remote: Remote, rel: str, art: Artifact) -> RemoteMismatch:
+    return RemoteMismatch(f"{art.name} at {remote.shown(rel)} does not have its SHA-256 "
+                          "(damaged).")
 
 
 def download(remote: Remote, rel: str, art: Artifact, out: Path,
@@ -41,8 +118,7 @@ def download(remote: Remote, rel: str, art: Artifact, out: Path,
             if callable(on_bytes):
                 on_bytes(len(chunk))
         if h.hexdigest() != art.sha256:
-            raise RemoteMismatch(f"{art.name} at {remote.shown(rel)} does not have its "
-                                 "SHA-256 (damaged).")
+            raise _mismatch(remote, rel, art)
     return out
 
 

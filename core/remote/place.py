@@ -48,12 +48,14 @@ def check_remote(remote: Remote, need_bytes: int = 0) -> DestinationCheck:
 class RemoteSink:
     """An ArtifactSink (core.destinations) uploading each artifact into `folder` as it is
     written; `md5` of each upload, for the remotes whose own hash is MD5 (S3). With `held`,
-    the manifest is written there instead, to be uploaded last (`put`)."""
+    the manifest is written there instead, to be uploaded last (`put`). `expect`: about the
+    largest an artifact may be (the plan's last full backup), for S3's part size."""
 
     rc: Rclone
     folder: str
     held: Path | None = None
     md5: dict[str, str] = field(default_factory=dict)
+    expect: int = 0
 
     @contextmanager
     def open(self, name: str) -> Iterator[Any]:
@@ -61,7 +63,7 @@ class RemoteSink:
             with open(self.held / name, "wb") as f:
                 yield f
             return
-        with self.rc.writing(f"{self.folder}/{name}") as up:
+        with self.rc.writing(f"{self.folder}/{name}", self.expect) as up:
             yield up
         self.md5[name] = up.md5.hexdigest()
 

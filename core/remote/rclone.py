@@ -4,6 +4,7 @@ environment, each failure one sentence (`RemoteError`)."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -11,7 +12,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from core.errors import DestinationError
 from core.fmt import human_bytes
@@ -27,6 +28,18 @@ CHUNK = 1 << 20
 # itself, started, is about 64 MiB).
 STREAM_UP = ("--buffer-size", "0")
 S3_UP = ("--s3-upload-concurrency", "2")
+S3_MAX_PARTS = 10_000
+S3_MIN_CHUNK = 5 << 20  # rclone's default and S3's least part size
+
+
+def s3_chunk(expect: int) -> tuple[str, ...]:
+    """The chunk size of a streamed S3 upload of about `expect` bytes. A stream of unknown
+    size is cut into parts of the chunk size, of which S3 takes at most 10,000: at rclone's
+    5 MiB (the least memory) an object stops at 48.8 GiB. Room for twice what is expected."""
+    need = -(-2 * expect // S3_MAX_PARTS)
+    if need <= S3_MIN_CHUNK:
+        return ()
+    return ("--s3-chunk-size", f"{-(-need // (1 << 20))}Mi")
 
 
 class RemoteError(DestinationError):
@@ -175,15 +188,16 @@ class Rclone:
         return size, h.hexdigest()
 
     @contextmanager
-    def reading(self, rel: str) -> Iterator[IO[bytes]]:
-        """`rclone cat` of one object as a stream."""
+    def reading(self, rel: str) -> Iterator[io.BufferedReader]:
+        """`rclone cat` of one object as a stream; its end raises RemoteError when rclone
+        failed (a server gone mid-way shows as the reason, not as a short object)."""
         p = subprocess.Popen(self._argv("cat", self.remote.at(rel), transfer=True),
                              env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
         assert p.stdout is not None and p.stderr is not None
         err = _Drain(p.stderr)
         try:
-            yield p.stdout
+            yield io.BufferedReader(_Cat(p, err, self.remote.location), CHUNK)
         except BaseException:
             p.kill()
             raise
@@ -195,10 +209,12 @@ class Rclone:
             raise explain(self.remote.location, err.text)
 
     @contextmanager
-    def writing(self, rel: str) -> Iterator[Upload]:
-        """`rclone rcat` into `rel` from what the block writes; the object exists once the
-        block ended and rclone said so, else the upload is stopped and RemoteError raised."""
-        lean = (*STREAM_UP, *S3_UP) if self.remote.kind == "s3" else STREAM_UP
+    def writing(self, rel: str, expect: int = 0) -> Iterator[Upload]:
+        """`rclone rcat` into `rel` from what the block writes (about `expect` bytes); the
+        object exists once the block ended and rclone said so, else the upload is stopped and
+        RemoteError raised."""
+        lean = (*STREAM_UP, *S3_UP, *s3_chunk(expect)) if self.remote.kind == "s3" \
+            else STREAM_UP
         p = subprocess.Popen(self._argv("rcat", self.remote.at(rel), *lean, transfer=True),
                              env=self.env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE)
@@ -261,6 +277,27 @@ class Upload:
 
     def flush(self) -> None:
         self.pipe.flush()
+
+
+class _Cat(io.RawIOBase):
+    """rclone's stdout; at its end, rclone's failure (if any) as RemoteError."""
+
+    def __init__(self, p: subprocess.Popen[bytes], err: _Drain, location: str) -> None:
+        super().__init__()
+        self.out = cast(io.BufferedReader, p.stdout)
+        self.p, self.err, self.location = p, err, location
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        n = self.out.readinto(b)
+        if not n and len(b):
+            self.p.wait()
+            self.err.join()
+            if self.p.returncode != 0:
+                raise explain(self.location, self.err.text)
+        return n
 
 
 class _Drain(threading.Thread):

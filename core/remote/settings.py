@@ -57,6 +57,16 @@ def add_flags(parser: Any) -> None:
             group.add_argument(flag, dest=dest(flag), **o.argument(), help=o.help)
 
 
+def from_args(a: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The remote settings a command gives, and apart the S3 keys it took from AWS_*
+    variables: those are a default, under a plan's own stored keys (a shell's variables for
+    another account must not replace the keys a plan was made with)."""
+    given = SCHEMA.from_args(a)
+    env = {o.name: given.pop(o.name) for o in SCHEMA.secrets()
+           if o.name in given and not o.given(a)}
+    return given, env
+
+
 def settings_for(plan_id: int | None, options: Mapping[str, Any],
                  secrets: SecretStore | None) -> RemoteSettings:
     """The remote settings of a plan, with its S3 keys from the secret store."""

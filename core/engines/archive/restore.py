@@ -19,16 +19,19 @@ from typing import IO, Any
 import zstandard
 
 from core import crypto
+from core.engines.api import ArtifactCopy, LocalCopy
 from core.engines.archive import extras, owners
 from core.engines.archive.scan import DIR, FILE, SYMLINK
 from core.engines.compression import ARCHIVE
-from core.errors import EngineError, UsageError
+from core.errors import DestinationError, EngineError, UsageError
 from core.progress import CancelToken, Progress, ProgressCallback
 
 CHUNK = 1 << 20
 
-# Opens the files archive of the named backup (from a healthy destination).
-OpenArchive = Callable[[str], Path]
+
+
+# The copies of the named backup's files archive, healthiest first (or its one local file).
+OpenArchive = Callable[[str], "Path | Sequence[ArtifactCopy]"]
 
 
 @dataclass
@@ -41,19 +44,27 @@ class RestoreStats:
 
 
 @contextmanager
-def open_tar_stream(path: Path, identities: Sequence[Any] = ()) -> Iterator[tarfile.TarFile]:
-    """The archive's tar stream; an encrypted one (`.age`) is decrypted with `identities`."""
+def open_tar_stream(src: Path | IO[bytes], identities: Sequence[Any] = (),
+                    name: str | None = None, where: str | None = None
+                    ) -> Iterator[tarfile.TarFile]:
+    """The archive's tar stream from a file or a stream (`name` its file name, `where` for
+    messages); an encrypted one (`.age`) is decrypted with `identities`."""
     with ExitStack() as stack:
-        raw: Any = stack.enter_context(open(path, "rb"))
-        name = path.name
+        if isinstance(src, Path):
+            name, where = name or src.name, where or str(src)
+            raw: Any = stack.enter_context(open(src, "rb"))
+        else:
+            raw = src
+        name, where = name or "", where or name or "archive"
         if name.endswith(crypto.SUFFIX):
             name = name.removesuffix(crypto.SUFFIX)
-            raw = stack.enter_context(crypto.decrypting(raw, identities, f"The archive {path}"))
+            raw = stack.enter_context(crypto.decrypting(raw, identities, f"The archive {where}"))
         stream: IO[bytes] | Any
         try:
             algo = ARCHIVE.of_file(name)
             if algo == "zstd":
-                stream = zstandard.ZstdDecompressor().stream_reader(raw, read_size=CHUNK)
+                stream = zstandard.ZstdDecompressor().stream_reader(raw, read_size=CHUNK,
+                                                                    closefd=False)
             elif algo == "gzip":
                 stream = gzip.GzipFile(fileobj=raw, mode="rb")
             else:
@@ -62,7 +73,7 @@ def open_tar_stream(path: Path, identities: Sequence[Any] = ()) -> Iterator[tarf
                               errors="surrogateescape") as tf:
                 yield tf
         except (tarfile.TarError, zstandard.ZstdError, EOFError) as e:
-            raise EngineError(f"The archive {path} is damaged ({e}).") from e
+            raise EngineError(f"The archive {where} is damaged ({e}).") from e
 
 
 def select(entries: list[dict[str, Any]], paths: list[str]) -> list[dict[str, Any]]:
@@ -263,31 +274,53 @@ def _restore(t: _Target, entries: list[dict[str, Any]], open_archive: OpenArchiv
     for e in files:
         by_archive.setdefault(e["in"], {}).setdefault(e.get("link") or e["path"], []).append(e)
     total = sum(int(e["size"]) for e in files)
+
+    def take(tf: tarfile.TarFile, member: tarfile.TarInfo, wanted: dict[str, list[Any]]
+             ) -> None:
+        group = wanted.pop(member.name, [])
+        if not group or not member.isfile():
+            return
+        first = group[0]
+        if attempt(first, _write_file, t, tf, member, first, stats.problems):
+            stats.files += 1
+            stats.bytes += int(first["size"])
+        for other in group[1:]:
+            if first["path"] in failed:
+                stats.problems.append(f"Cannot restore {other['path']}: it is a hard "
+                                      f"link to {first['path']}, which failed.")
+            elif attempt(other, _link, t, first["path"], other):
+                stats.files += 1
+        progress(Progress("restoring", stats.bytes, total, stats.files, len(files),
+                          first["path"]))
+        cancel.raise_if_cancelled()
+
     for name, wanted in by_archive.items():
         try:
-            archive = open_archive(name)
+            found = open_archive(name)
         except EngineError as err:
             for group in wanted.values():
                 stats.problems.extend(f"Cannot restore {e['path']}: {err}" for e in group)
             continue
-        with open_tar_stream(archive, identities) as tf:
-            for member in tf:
-                group = wanted.pop(member.name, [])
-                if not group or not member.isfile():
+        sources = [LocalCopy(found)] if isinstance(found, Path) else list(found)
+        errors: list[str] = []
+        for i, src in enumerate(sources):
+            # A copy that fails part-way leaves what it gave restored (each file checked); the
+            # next copy gives the rest.
+            try:
+                with src.open(cancel) as raw, \
+                        open_tar_stream(raw, identities, src.name, str(src)) as tf:
+                    for member in tf:
+                        take(tf, member, wanted)
+                        if not wanted:
+                            break
+            except (EngineError, DestinationError) as err:
+                errors.append(str(err))
+                if wanted and i + 1 < len(sources):
                     continue
-                first = group[0]
-                if attempt(first, _write_file, t, tf, member, first, stats.problems):
-                    stats.files += 1
-                    stats.bytes += int(first["size"])
-                for other in group[1:]:
-                    if first["path"] in failed:
-                        stats.problems.append(f"Cannot restore {other['path']}: it is a hard "
-                                              f"link to {first['path']}, which failed.")
-                    elif attempt(other, _link, t, first["path"], other):
-                        stats.files += 1
-                progress(Progress("restoring", stats.bytes, total, stats.files, len(files),
-                                  first["path"]))
-                cancel.raise_if_cancelled()
+                if len(errors) == 1:
+                    raise
+                raise EngineError(" ".join(errors)) from err
+            break
         for group in wanted.values():
             stats.problems.extend(f"Cannot restore {e['path']}: the archive of backup {name} "
                                   "lacks it (damaged?)." for e in group)
