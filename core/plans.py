@@ -284,6 +284,7 @@ def plan_json(plan: Plan, now: datetime | None = None) -> dict[str, Any]:
         "schedules": [{"id": sc.id, **schedule_json(sc, plan.name, now_local)}
                       for sc in plan.schedules],
         "options": dict(plan.options),
+        "defaults": plan_wide.defaults_applying(plan.options),  # what applies while unset
         "host": plan.host,
         "created_at": iso(plan.created_at),
         "updated_at": iso(plan.updated_at),

@@ -193,7 +193,8 @@ def _show(ctx: CliContext, a: argparse.Namespace) -> int:
         print(f"destination: {d['location']}" + (" (shared)" if d["shared"] else ""))
     for sc in data["schedules"]:
         print(f"schedule: {sc['expression']} (next: {', '.join(sc['next_runs'][:2])})")
-    for k, v in sorted(data["options"].items()):
+    shown = {**{k: f"{v} (default)" for k, v in data["defaults"].items()}, **data["options"]}
+    for k, v in sorted(shown.items()):
         print(f"{k}: {v}")
     return 0
 

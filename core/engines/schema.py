@@ -28,8 +28,10 @@ def dest(flag: str) -> str:
 @dataclass(frozen=True)
 class Option:
     """A key of a plan's options: `name` in the dict, `label` in the editor, `flags` on the
-    command line (the first in messages and help). Without a default the key is stored only
-    when given."""
+    command line (the first in messages and help). An engine's defaults are stored in its new
+    plans (without one the key is stored only when given); a plan-wide option's default is
+    never stored: it is what applies while the plan does not set the option (`plan show`, the
+    editor's placeholder)."""
 
     name: str
     label: str

@@ -39,6 +39,8 @@ class OptionField(QLineEdit):
         if isinstance(option, Secret):
             self.setEchoMode(QLineEdit.EchoMode.Password)
             self.setPlaceholderText("empty keeps the stored key")
+        elif option.default is not None:  # what applies while the field is empty
+            self.setPlaceholderText(f"default {option.text(option.default)}")
         else:
             self.setPlaceholderText("not set")
         self.problem = ""  # why the text cannot be saved, checked as you type
