@@ -267,6 +267,9 @@ class Schema:
 
     options: tuple[Option, ...]
     title: str = ""  # of the CLI's option group and the editor's box
+    # A plan-wide schema whose options act only through an engine capability (a
+    # core.engines.Capability value): the editor shows them for those engines' plans alone.
+    needs: str = ""
 
     def get(self, name: str) -> Option | None:
         return next((o for o in self.options if o.name == name), None)

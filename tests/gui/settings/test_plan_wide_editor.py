@@ -217,3 +217,23 @@ def test_an_unset_option_with_a_default_shows_its_default(qtbot, window, home, t
     save(qtbot, ed)
     assert f["grace"].placeholderText() == "default 1h"
     assert shown("docs")["defaults"]["grace"] == "1h"
+
+
+def test_remote_settings_show_only_for_engines_with_remote_destinations(qtbot, window):
+    from core import engines
+    from core.engines import Capability
+    from core.remote import settings as remote_settings
+
+    pane = open_pane(qtbot, window, "Settings")
+    ed = pane.editor
+    click(qtbot, pane.plans.new_button)
+    remote = ed.wide.boxes[remote_settings.SCHEMA.title]
+    watchdog = ed.wide.fields["grace"].parentWidget()
+    for spec in engines.engines().values():
+        choose(qtbot, ed.engine, spec.name)
+        able = Capability.REMOTE_DESTINATIONS in spec.capabilities
+        assert remote.isVisibleTo(ed) is able, spec.name
+        assert ed.wide.fields["s3_endpoint"].isVisibleTo(ed) is able
+        assert watchdog.isVisibleTo(ed)  # any plan's
+    assert {s.name for s in engines.engines().values()
+            if not s.can(Capability.REMOTE_DESTINATIONS)} == {"borg"}
