@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from core import crypto, keys
 from core.backups import get_backup
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 FOLDER = ".backupdesk-catalogue"  # in a destination (import and placement look past it)
 PREFIX = "catalogue-"
 KEEP = 5
+T = TypeVar("T")
 _COPY = re.compile(re.escape(PREFIX) + r"\d{8}T\d{12}Z\.(sqlite3|pgdump)(\.age)?")
 
 
@@ -75,7 +76,7 @@ def backup_remote(cat: Catalogue, remote: Remote, *, encrypt_to: str | None = No
         made = _made(cat, Path(tmp), encrypt_to)
         rc.upload(str(made), f"{FOLDER}/{made.name}")
         names = sorted({*listing.result(), made.name})
-    old = names[:-keep] if keep > 0 else []
+    old = beyond_keep(names, keep)
     if old:
         rc.run("delete", remote.at(FOLDER), *(x for n in old for x in ("--include", f"/{n}")))
     return remote.shown(f"{FOLDER}/{made.name}")
@@ -124,8 +125,13 @@ def copies(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if _COPY.fullmatch(p.name) and p.is_file())
 
 
+def beyond_keep(oldest_first: Sequence[T], keep: int) -> list[T]:
+    """The copies to remove so that the newest `keep` stay (none when `keep` is 0: keep all)."""
+    return list(oldest_first[:-keep]) if keep > 0 else []
+
+
 def rotate(folder: Path, keep: int) -> None:
-    for old in copies(folder)[:-keep] if keep > 0 else []:
+    for old in beyond_keep(copies(folder), keep):
         safe_delete(folder, old)
 
 

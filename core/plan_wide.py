@@ -32,3 +32,10 @@ def split(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         else:
             wide.update(schema.validate({key: value}))
     return engine, wide
+
+
+def defaults_applying(options: dict[str, Any]) -> dict[str, Any]:
+    """The plan-wide options `options` leave unset that have a default, with that default
+    (what applies to the plan; never stored)."""
+    return {o.name: o.default for s in SCHEMAS for o in s.options
+            if o.default is not None and options.get(o.name) in (None, "", [])}

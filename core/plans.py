@@ -174,23 +174,44 @@ def set_host(cat: Catalogue, name: str, host: str | None) -> Plan:
 
 
 def mark_shared(cat: Catalogue, name: str, locations: list[str], *,
-                only: bool = False) -> Plan:
+                only: bool = False, unshared: list[str] | None = None) -> Plan:
     """Declare these destinations of the plan shared: a mount (NFS, SMB, S3) that every host
-    sees, so any host verifies and restores the copies there. `only`: the others are not (the
-    plan editor's list)."""
-    wanted = {p.strip() if is_remote(p) else str(Path(p).expanduser().absolute())
-              for p in locations}
+    sees, so any host verifies and restores the copies there; those `unshared` no longer.
+    `only`: the others are not (the plan editor's list)."""
     plan = _load(cat, name)
-    unknown = wanted - {d.location for d in plan.destinations}
-    if unknown:
-        raise UsageError(f"Plan {name!r} has no destination {sorted(unknown)[0]}.")
+    wanted, dropped = check_shared(name, [d.location for d in plan.destinations], locations,
+                                   unshared or [])
     for d in plan.destinations:
         if d.location in wanted:
             d.options = {**d.options, "shared": True}
-        elif only and d.options.get("shared"):
+        elif (only or d.location in dropped) and d.options.get("shared"):
             d.options = {k: v for k, v in d.options.items() if k != "shared"}
     rows.save_plan(cat, plan)
     return plan
+
+
+def check_shared(name: str, destinations: list[str], shared: list[str], unshared: list[str]
+                 ) -> tuple[set[str], set[str]]:
+    """The destinations to share and to unshare as the plan stores them; UsageError for one
+    the plan does not have, one named in both, or a remote one unshared (every host reaches
+    it: it is always shared)."""
+    wanted, dropped = _locations(shared), _locations(unshared)
+    unknown = (wanted | dropped) - _locations(destinations)
+    if unknown:
+        raise UsageError(f"Plan {name!r} has no destination {sorted(unknown)[0]}.")
+    if wanted & dropped:
+        raise UsageError(f"Destination {sorted(wanted & dropped)[0]} cannot be both shared "
+                         "and not.")
+    for loc in sorted(dropped):
+        if is_remote(loc):
+            raise UsageError(f"Destination {loc} is remote: every host reaches it, so it is "
+                             "always shared.")
+    return wanted, dropped
+
+
+def _locations(given: list[str]) -> set[str]:
+    """Destinations as the plan stores them (a folder absolute, a remote as typed)."""
+    return {p.strip() if is_remote(p) else str(Path(p).expanduser().absolute()) for p in given}
 
 
 def _replace_destinations(plan: Plan, dests: list[str]) -> None:
@@ -284,6 +305,7 @@ def plan_json(plan: Plan, now: datetime | None = None) -> dict[str, Any]:
         "schedules": [{"id": sc.id, **schedule_json(sc, plan.name, now_local)}
                       for sc in plan.schedules],
         "options": dict(plan.options),
+        "defaults": plan_wide.defaults_applying(plan.options),  # what applies while unset
         "host": plan.host,
         "created_at": iso(plan.created_at),
         "updated_at": iso(plan.updated_at),

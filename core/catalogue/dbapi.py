@@ -255,19 +255,9 @@ class Db:
         sqlite = engine.dialect.name == "sqlite"
         raw = engine.raw_connection() if sqlite else _connect(engine.raw_connection)
         try:
-            conn = Conn(raw, sqlite=sqlite, qmark=engine.dialect.paramstyle == "qmark")
-            try:
-                yield conn
-                raw.commit()
-            except BaseException as e:
-                lost = None if sqlite else unreachable(e)
-                if lost is None:
-                    raw.rollback()
-                    raise
-                raw.invalidate()  # the connection is gone: never back to the pool
-                if lost is e:
-                    raise
-                raise lost from e
+            # a lost connection is invalidated: never back to the engine's pool
+            with _committed(raw, drop=raw.invalidate, server=not sqlite):
+                yield Conn(raw, sqlite=sqlite, qmark=engine.dialect.paramstyle == "qmark")
         finally:
             raw.close()  # back to the engine's pool
 
@@ -283,6 +273,24 @@ class Db:
             raw.close()
         if self._pg is not None:
             self._pg.dispose()
+
+
+@contextmanager
+def _committed(raw: Any, drop: Callable[[], object], server: bool) -> Iterator[None]:
+    """Commit `raw` at the end of the block, or roll it back on an error; on a server, an
+    error that means the connection is gone drops it with `drop` and is raised as Unreachable."""
+    try:
+        yield
+        raw.commit()
+    except BaseException as e:
+        lost = unreachable(e) if server else None
+        if lost is None:
+            raw.rollback()
+            raise
+        drop()
+        if lost is e:
+            raise
+        raise lost from e
 
 
 def _connect(open_: Callable[[], Any]) -> Any:
@@ -369,19 +377,10 @@ class _PgPool:
         try:
             raw = self._checkout()
             try:
-                yield Conn(raw, sqlite=False, qmark=False)
-                raw.commit()
-            except BaseException as e:
-                lost = unreachable(e)
-                if lost is None:
-                    raw.rollback()
-                    self._release(raw)
-                    raise
-                raw.close()
-                if lost is e:
-                    raise
-                raise lost from e
-            self._release(raw)
+                with _committed(raw, drop=raw.close, server=True):
+                    yield Conn(raw, sqlite=False, qmark=False)
+            finally:
+                self._release(raw)  # a closed (lost) connection is not kept
         finally:
             self._slots.release()
 

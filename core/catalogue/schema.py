@@ -157,6 +157,7 @@ class Job(Base):
         Index("ix_jobs_error", "error", "id"),
         Index("ix_jobs_plan_finished", "plan_id", "kind", "finished_at"),
         Index("ix_jobs_plan_status", "plan_id", "kind", "status", "finished_at"),
+        Index("ix_jobs_plan_kind_started", "plan_id", "kind", "started_at", "id"),
     )
 
 

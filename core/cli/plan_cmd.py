@@ -51,6 +51,9 @@ def register(sub: Any) -> None:
     onoff = edit.add_mutually_exclusive_group()
     onoff.add_argument("--enable", dest="enabled", action="store_const", const=True)
     onoff.add_argument("--disable", dest="enabled", action="store_const", const=False)
+    edit.add_argument("--no-shared-dest", action="append", default=[], metavar="PATH",
+                      help="a destination no longer shared (only this host sees it), "
+                           "repeatable")
     home = edit.add_mutually_exclusive_group()
     home.add_argument("--host", metavar="NAME",
                       help="the host whose scheduler runs the plan (a shared catalogue)")
@@ -133,15 +136,17 @@ def _edit(ctx: CliContext, a: argparse.Namespace) -> int:
     store = SecretStore(ctx.config.paths)
     recovery = keys.enable(options, plan.options, engines.keeps_repository(plan.engine), store)
     was_encrypted = keys.recipient_of(plan.options) is not None
+    dests = _with(a.dest or [d.location for d in plan.destinations], a.shared_dest)
+    plans.check_shared(plan.name, dests, a.shared_dest, a.no_shared_dest)  # before any change
     edited = plans.update_plan(
         ctx.catalogue, plan.name, new_name=a.rename, enabled=a.enabled,
-        sources=a.source or list(plan.sources),
-        destinations=_with(a.dest or [d.location for d in plan.destinations], a.shared_dest),
+        sources=a.source or list(plan.sources), destinations=dests,
         excludes=a.exclude or list(plan.excludes),
         schedule=a.schedule if a.schedule is not None else (backup[0] if backup else None),
         options=options, secrets=store)
-    if a.shared_dest:
-        edited = plans.mark_shared(ctx.catalogue, edited.name, a.shared_dest)
+    if a.shared_dest or a.no_shared_dest:
+        edited = plans.mark_shared(ctx.catalogue, edited.name, a.shared_dest,
+                                   unshared=a.no_shared_dest)
     if a.host is not None or a.any_host:
         edited = plans.set_host(ctx.catalogue, edited.name, None if a.any_host else a.host)
     if a.json:
@@ -193,7 +198,8 @@ def _show(ctx: CliContext, a: argparse.Namespace) -> int:
         print(f"destination: {d['location']}" + (" (shared)" if d["shared"] else ""))
     for sc in data["schedules"]:
         print(f"schedule: {sc['expression']} (next: {', '.join(sc['next_runs'][:2])})")
-    for k, v in sorted(data["options"].items()):
+    shown = {**{k: f"{v} (default)" for k, v in data["defaults"].items()}, **data["options"]}
+    for k, v in sorted(shown.items()):
         print(f"{k}: {v}")
     return 0
 

@@ -30,6 +30,7 @@ class Capability(StrEnum):
     COPY_OUT = "copy-out"  # copy a backup's files elsewhere
     RESTORE_TEST = "restore-test"
     DATABASES = "databases"  # dump databases with the files
+    REMOTE_DESTINATIONS = "remote-destinations"  # sftp://, s3:// and rclone destinations
 
 
 class Storage(StrEnum):

@@ -28,8 +28,10 @@ def dest(flag: str) -> str:
 @dataclass(frozen=True)
 class Option:
     """A key of a plan's options: `name` in the dict, `label` in the editor, `flags` on the
-    command line (the first in messages and help). Without a default the key is stored only
-    when given."""
+    command line (the first in messages and help). An engine's defaults are stored in its new
+    plans (without one the key is stored only when given); a plan-wide option's default is
+    never stored: it is what applies while the plan does not set the option (`plan show`, the
+    editor's placeholder)."""
 
     name: str
     label: str
@@ -265,6 +267,9 @@ class Schema:
 
     options: tuple[Option, ...]
     title: str = ""  # of the CLI's option group and the editor's box
+    # A plan-wide schema whose options act only through an engine capability (a
+    # core.engines.Capability value): the editor shows them for those engines' plans alone.
+    needs: str = ""
 
     def get(self, name: str) -> Option | None:
         return next((o for o in self.options if o.name == name), None)

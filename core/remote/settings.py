@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from core.engines import Capability
 from core.engines.schema import Schema, Secret, Text, dest
 from core.errors import ConfigError
 from core.remote.location import RemoteSettings
@@ -45,7 +46,7 @@ SCHEMA = Schema((
          "(rclone's --bwlimit, e.g. 10M)", empty_removes=True, flags=("--bwlimit",)),
     ACCESS_KEY,
     SECRET_KEY,
-), title="remote destinations")
+), title="remote destinations", needs=Capability.REMOTE_DESTINATIONS)
 
 
 def add_flags(parser: Any) -> None:

@@ -19,7 +19,7 @@ from core.errors import ConfigError
 HIDDEN = "(secret)"  # a stored ping URL; a notification target is "SCHEME://(secret)"
 PING_KEY, NOTIFY_KEY = "ping", "notify"
 EXIT_CODE = "exit-code"  # --ping-signal: a job's end is pinged as URL/<its CLI exit status>
-HOOK_TIMEOUT_S = 600
+HOOK_TIMEOUT = "10m"  # what applies while a plan sets none (the option's default, not stored)
 EVENTS = ("failure", "partial", "anomaly", "late", "missing", "hung", "success")
 DEFAULT_EVENTS = ("failure", "partial", "anomaly", "late", "missing", "hung")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smh]?)\s*$")
@@ -38,6 +38,9 @@ def seconds(text: str | int) -> int:
     if value < 1:
         raise ConfigError("A hook timeout must be at least one second.")
     return value
+
+
+HOOK_TIMEOUT_S = seconds(HOOK_TIMEOUT)
 
 
 def check_ping_url(url: str) -> str:
@@ -131,7 +134,8 @@ SCHEMA = Schema(title="hooks, pings and notifications (any plan)", options=(
     Command("on_failure", "On-failure hook", empty_removes=True, flags=("--on-failure",),
             help="command run after a job of the plan failed or was interrupted"),
     Duration("hook_timeout", "Hook timeout", empty_removes=True, flags=("--hook-timeout",),
-             help="how long a hook may run (default 10m), e.g. 90s, 10m, 1h"),
+             default=HOOK_TIMEOUT,
+             help=f"how long a hook may run (default {HOOK_TIMEOUT}), e.g. 90s, 10m, 1h"),
     SecretUrl("ping", "Ping URL", empty_removes=True, flags=("--ping",),
               help="healthchecks.io-style check URL: URL/start, URL, URL/fail with the "
                    "log's tail (kept in the secret store; '' removes it)"),
@@ -145,6 +149,7 @@ SCHEMA = Schema(title="hooks, pings and notifications (any plan)", options=(
                help="Apprise URL to notify (repeatable, replaces the plan's; kept in the "
                     "secret store; '' removes them)"),
     Events("notify_on", "Notify on", empty_removes=True, flags=("--notify-on",),
+           default=",".join(DEFAULT_EVENTS),
            help=f"events that notify, comma-separated (default {','.join(DEFAULT_EVENTS)}; "
                 f"also: success)"),
 ))

@@ -18,13 +18,13 @@ from core.catalogue.enums import JobKind, JobStatus
 from core.catalogue.watch import BackupFigures, backup_figures, baseline
 from core.fmt import human_bytes, human_duration
 from core.timeutil import utcnow
+from core.watch.options import MASS_CHANGE
 from core.watch.warnings import ANOMALY
 
 EARLIER = 4  # successful backups before the checks start (the fifth is the first checked)
 LOW, HIGH = 0.5, 3.0  # below half, above three times the median
 FASTER = 0.2  # a run taking less than a fifth of the median
 MIN_USUAL_DURATION_MS = 60_000  # shorter runs vary too much with caches to tell
-MASS_CHANGE = 0.5  # share of the previous file count changed or deleted
 INCREMENTAL = "incremental"
 DASH = "\u2013"  # en dash, as in "usual 3.1-3.4 GiB"
 CHECKED = (JobStatus.SUCCESS, JobStatus.PARTIAL)

@@ -11,7 +11,9 @@ from typing import Any
 from core.engines.schema import Number, Schema, Text
 from core.errors import ConfigError
 
-GRACE = timedelta(hours=1)
+# What applies while a plan does not set them (its options' defaults, never stored).
+GRACE_TEXT = "1h"
+MASS_CHANGE_PERCENT = 50
 # "At least every ...": a period, not a time of day (a repository filled by someone's cron).
 PERIODS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1),
            "weekly": timedelta(days=7)}
@@ -25,6 +27,10 @@ def parse_duration(text: str, default_unit: str = "m") -> timedelta:
     if m is None:
         raise ConfigError(f"Invalid duration {text!r}: use e.g. 30m, 2h or 1d.")
     return timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2) or default_unit])
+
+
+GRACE = parse_duration(GRACE_TEXT)
+MASS_CHANGE = MASS_CHANGE_PERCENT / 100  # share of the previous file count changed or deleted
 
 
 def _check_grace(value: Any) -> timedelta:
@@ -80,11 +86,13 @@ WATCH = Schema((
                       "daily, weekly or a cron expression (default: its schedule, else learned "
                       "from its backups' times)"),
     GraceOption("grace", "Grace", empty_removes=True, flags=("--grace",),
-                help="how long after a due time the plan is late (e.g. 30m, 2h; default 1h)"),
+                default=GRACE_TEXT,
+                help=f"how long after a due time the plan is late (e.g. 30m, 2h; default "
+                     f"{GRACE_TEXT})"),
     PercentOption("mass_change", "Mass change", empty_removes=True, flags=("--mass-change",),
-                  minimum=1,
+                  minimum=1, default=MASS_CHANGE_PERCENT,
                   help="warn when more than this share of the files changed or were deleted "
-                       "since the last backup (default 50)"),
+                       f"since the last backup (default {MASS_CHANGE_PERCENT})"),
 ), title="watchdog")
 
 

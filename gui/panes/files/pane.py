@@ -67,6 +67,9 @@ class FilesPane(QWidget):
         self.gen = 0
         self.task: Task | None = None
         self.restoring = False
+        self._keep: tuple[str, bytes] | None = None  # (plan, path) to select again after a re-run
+        self._rerun = 0  # the generation of a search run again by a job's end
+        self._stale = False  # a job ended while the pane was hidden
         self.search_edit = QLineEdit(
             placeholderText="Search files in every backup: part of a name, *.pdf, docs/*/notes.md")
         self.search_edit.setClearButtonEnabled(True)
@@ -104,6 +107,7 @@ class FilesPane(QWidget):
         self.plan.currentIndexChanged.connect(lambda _i: self._debounce.start())
         self.hits.selectionModel().currentRowChanged.connect(
             lambda cur, _prev: self._show_versions(cur))
+        ctx.jobs_changed.connect(self._jobs_changed)
         ctx.when_ready(self._load_plans)
 
     def _layout(self) -> None:
@@ -129,6 +133,19 @@ class FilesPane(QWidget):
         super().showEvent(event)
         if self.ctx.catalogue is not None:
             self._load_plans()
+        if self._stale:
+            self._jobs_changed()
+
+    def _jobs_changed(self) -> None:
+        """A job started or ended (a backup indexed, one pruned): the search shown is run
+        again, its selected file selected again; a hidden pane does it when shown."""
+        self._stale = not self.isVisible()
+        if self._stale or not self.search_edit.text().strip() or self._debounce.isActive():
+            return
+        hit = self.current_hit()
+        self.start_search()
+        self._keep = (hit.plan, hit.path) if hit is not None else None
+        self._rerun = self.gen
 
     def _load_plans(self) -> None:
         if self.ctx.catalogue is not None:
@@ -156,6 +173,7 @@ class FilesPane(QWidget):
             self.task.cancel_token.cancel()
             self.task = None
         self.gen += 1
+        self._keep = None
         self.model.clear()
         self._show_versions(QModelIndex())
         pattern = self.search_edit.text().strip()
@@ -175,21 +193,33 @@ class FilesPane(QWidget):
     def _batch(self, gen: int, batch: Any) -> None:
         if gen != self.gen:
             return
-        first = self.model.rowCount() == 0
+        start = self.model.rowCount()
         self.model.append(batch)
         self.count_label.setText(f"{count(self.model.rowCount(), 'file')} so far…")
-        if first:
+        if self._keep is not None:
+            row = next((start + i for i, h in enumerate(batch)
+                        if (h.plan, h.path) == self._keep), None)
+            if row is not None:
+                self._keep = None
+                self.hits.selectRow(row)
+        elif start == 0:
             self.hits.selectRow(0)
 
     def _done(self, gen: int, n: int, error: BaseException | None) -> None:
         if gen != self.gen:
             return
         self.task = None
+        if self._keep is not None:  # the file selected before is gone: the first one
+            self._keep = None
+            if self.model.rowCount():
+                self.hits.selectRow(0)
         if error is not None:
             self.count_label.setText("")
             self.message.set_state("error", error_text(error))
             return
         self.count_label.setText(count(n, "file"))
+        if n and gen == self._rerun:
+            return  # a re-run leaves the banner as it was (a restore's outcome)
         self.message.set_state(
             "none" if n else "info",
             "" if n else f"No file in any indexed backup matches {self.search_edit.text()!r} "

@@ -159,9 +159,11 @@ class PlanEditor(QWidget):
                            on_result=guarded(self, self.borg.set_secret_place))
 
     def _engine(self, engine: str) -> None:
-        storage = engines.get(engine).storage
+        spec = engines.get(engine)
+        storage = spec.storage
         self.archive.setVisible(storage is Storage.ARTIFACTS)
         self.wide.encryption_box.setVisible(storage is Storage.ARTIFACTS)
+        self.wide.set_engine(spec)
         self.wide.shared.setEnabled(storage is Storage.ARTIFACTS)
         self.borg.setVisible(storage is Storage.REPOSITORY)
         self.schedules.set_engine(engine)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import plan_wide
+from core.engines import EngineSpec
 from core.engines.schema import Choice, Number, Option, Secret, TextList
 from core.errors import ConfigError
 from core.hosts import this_host
@@ -39,6 +40,8 @@ class OptionField(QLineEdit):
         if isinstance(option, Secret):
             self.setEchoMode(QLineEdit.EchoMode.Password)
             self.setPlaceholderText("empty keeps the stored key")
+        elif option.default is not None:  # what applies while the field is empty
+            self.setPlaceholderText(f"default {option.text(option.default)}")
         else:
             self.setPlaceholderText("not set")
         self.problem = ""  # why the text cannot be saved, checked as you type
@@ -107,6 +110,7 @@ class PlanWideBox(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.fields: dict[str, OptionField | ChoiceField] = {}
+        self.boxes: dict[str, QGroupBox] = {}  # by schema title
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         encryption = ENCRYPTION.options[0]
@@ -122,12 +126,21 @@ class PlanWideBox(QWidget):
             if not shown:
                 continue  # set elsewhere (a borgmatic import)
             box = QGroupBox(schema.title[:1].upper() + schema.title[1:])
+            self.boxes[schema.title] = box
             form = QFormLayout(box)
             for o in shown:
                 self.fields[o.name] = (ChoiceField(o) if isinstance(o, Choice)
                                        else OptionField(o))
                 form.addRow(o.label, self.fields[o.name])
             lay.addWidget(box)
+
+    def set_engine(self, spec: EngineSpec) -> None:
+        """Show the boxes whose options act for `spec`'s plans (remote settings need an
+        engine that writes to remote destinations)."""
+        for schema in plan_wide.SCHEMAS:
+            if schema.title in self.boxes:
+                self.boxes[schema.title].setVisible(not schema.needs
+                                                    or schema.needs in spec.capabilities)
 
     def _host_box(self) -> QGroupBox:
         box = QGroupBox("Host and shared destinations")

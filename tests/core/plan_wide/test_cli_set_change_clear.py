@@ -100,3 +100,18 @@ def test_no_encrypt_keeps_the_key_and_says_so(plan: None, home: Path,
     again = _show(capsys)["encrypt"]
     assert again != rcpt and {f"age-key:{rcpt}", f"age-key:{again}"} <= set(_secrets(home))
     assert main(["plan", "edit", "docs", "--encrypt", "--no-encrypt"]) == 2
+
+
+def test_plan_show_names_the_defaults_that_apply(plan: None,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main(["plan", "show", "docs"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert {"grace: 1h (default)", "mass_change: 50 (default)",
+            "hook_timeout: 10m (default)"} <= set(lines)
+    assert main(["plan", "edit", "docs", "--grace", "30m", "--hook-timeout", "90s"]) == 0
+    capsys.readouterr()
+    assert main(["plan", "show", "docs"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "grace: 30m" in lines and "hook_timeout: 90" in lines
+    assert not any(ln.startswith(("grace: 1h", "hook_timeout: 10m")) for ln in lines)

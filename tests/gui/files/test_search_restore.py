@@ -211,3 +211,26 @@ def test_find_and_restore_from_borg_archives(qtbot, window, app_ctx, tmp_path, m
     assert pane.message.property("level") == "ok", pane.message.text()
     restored = [p for p in out.rglob("Plan.txt")]
     assert [p.read_bytes() for p in restored] == [V1]
+
+
+@OFFSCREEN
+def test_a_search_shown_runs_again_when_a_job_ends(qtbot, window, two_backups, catalogue,
+                                                   home, tmp_path):
+    pane = search(qtbot, window, "*.txt")
+    row = next(r for r in range(pane.model.rowCount())
+               if pane.model.cell(r, 0) == "Docs/report.txt")
+    click_row(qtbot, pane.hits, pane.model.index(row, 0))
+    assert pane.versions.rowCount() == 2
+    pane.search_edit.setFocus()
+    # A third backup (as the window's scheduler runs one) with a new file that sorts first.
+    docs = tmp_path / "src" / "Docs"
+    (docs / "aaa.txt").write_bytes(b"new\n")
+    (docs / "report.txt").write_bytes(V1 + V2)
+    assert run_plan(catalogue, AppPaths.resolve(str(home)), "docs").status == "success"
+    pane.ctx.jobs_changed.emit()  # what the window's scheduler says when a job ends
+    qtbot.waitUntil(lambda: pane.task is None and "Docs/aaa.txt" in
+                    [pane.model.cell(r, 0) for r in range(pane.model.rowCount())],
+                    timeout=20000)
+    assert pane.model.cell(pane.hits.currentIndex().row(), 0) == "Docs/report.txt"  # kept
+    assert pane.versions.rowCount() == 3 and pane.search_edit.hasFocus()
+    assert pane.model.cell(0, 0) == "Docs/aaa.txt"

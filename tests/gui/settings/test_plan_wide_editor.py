@@ -200,3 +200,40 @@ def test_a_remote_destination_shows_as_shared_and_cannot_be_unticked(qtbot):
     assert remote.isChecked() and not remote.isEnabled()
     tick(qtbot, remote)  # a click on a locked box changes nothing
     assert box.shared_values() == ["s3://bucket/backups"]
+
+
+def test_an_unset_option_with_a_default_shows_its_default(qtbot, window, home, tmp_path):
+    ed = new_plan(qtbot, window, tmp_path)
+    f = ed.wide.fields
+    type_into(qtbot, f["grace"], "30m")
+    save(qtbot, ed)
+    assert [f[n].placeholderText() for n in ("mass_change", "hook_timeout", "before")] == [
+        "default 50", "default 10m", "not set"]
+    assert f["grace"].text() == "30m"
+    defaults = shown("docs")["defaults"]
+    assert defaults["mass_change"] == 50 and defaults["hook_timeout"] == "10m"
+    assert "grace" not in defaults and "before" not in defaults
+    type_into(qtbot, f["grace"], "")
+    save(qtbot, ed)
+    assert f["grace"].placeholderText() == "default 1h"
+    assert shown("docs")["defaults"]["grace"] == "1h"
+
+
+def test_remote_settings_show_only_for_engines_with_remote_destinations(qtbot, window):
+    from core import engines
+    from core.engines import Capability
+    from core.remote import settings as remote_settings
+
+    pane = open_pane(qtbot, window, "Settings")
+    ed = pane.editor
+    click(qtbot, pane.plans.new_button)
+    remote = ed.wide.boxes[remote_settings.SCHEMA.title]
+    watchdog = ed.wide.fields["grace"].parentWidget()
+    for spec in engines.engines().values():
+        choose(qtbot, ed.engine, spec.name)
+        able = Capability.REMOTE_DESTINATIONS in spec.capabilities
+        assert remote.isVisibleTo(ed) is able, spec.name
+        assert ed.wide.fields["s3_endpoint"].isVisibleTo(ed) is able
+        assert watchdog.isVisibleTo(ed)  # any plan's
+    assert {s.name for s in engines.engines().values()
+            if not s.can(Capability.REMOTE_DESTINATIONS)} == {"borg"}
