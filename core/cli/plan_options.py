@@ -66,6 +66,12 @@ def options_from_args(engine: str, a: argparse.Namespace) -> dict[str, Any]:
     if getattr(a, "repository_setup", None) and spec.storage is not engines.Storage.REPOSITORY:
         flag = "--init" if a.repository_setup == "init" else "--existing"
         raise UsageError(f"{flag} sets up a repository; {engine} plans keep none.")
+    for schema in plan_wide.SCHEMAS:
+        if schema.needs and schema.needs not in spec.capabilities:
+            for o in schema.options:
+                for flag in o.given(a):
+                    raise UsageError(f"{flag} is an option of {schema.title}, which {engine} "
+                                     f"plans do not have.")
     wide = {k: v for s in plan_wide.SCHEMAS for k, v in s.from_args(a).items()}
     return {**spec.options.from_args(a), **wide}
 

@@ -42,6 +42,8 @@ def plans(home: Path) -> list[dict[str, Any]]:
     ("archive", ["--borg-compression", "lz4"], "--borg-compression is an option of borg plans"),
     ("archive", ["--no-prune"], "--no-prune is an option of borg plans"),
     ("archive", ["--init"], "--init sets up a repository; archive plans keep none."),
+    ("borg", ["--s3-endpoint", "http://127.0.0.1:9"],
+     "--s3-endpoint is an option of remote destinations, which borg plans do not have."),
 ])
 def test_an_option_of_the_other_engine_is_refused(home: Path, tmp_path: Path, engine: str,
                                                   extra: list[str], message: str) -> None:
