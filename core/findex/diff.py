@@ -3,8 +3,12 @@ indexed is indexed first)."""
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from core.backups import BackupInfo
@@ -105,25 +109,30 @@ def _diff(ix: Index, a: BackupInfo, b: BackupInfo) -> Diff:
 def compare(ix: Index, sa: int, sb: int) -> tuple[list[VersionRow],
                                                    list[tuple[VersionRow, VersionRow]],
                                                    list[VersionRow]]:
-    """Added, changed (before, after) and deleted from backup `sa` to `sb`, by path."""
-    before: dict[int, VersionRow] = {}
-    after: dict[int, VersionRow] = {}
-    for r in ix.differing(sa, sb):
-        # held at sa (the other side holds another version, or none)
-        if r.first <= sa and (r.last is None or r.last >= sa):
-            before[r.path_id] = r
-        else:
-            after[r.path_id] = r
-    added, changed = [], []
-    for pid, r in after.items():
-        o = before.pop(pid, None)
-        if o is None:
-            added.append(r)
-        elif o[4:] != r[4:]:  # size, mtime, hash
-            changed.append((o, r))
-        # else: the same version again after a gap (deleted, then restored as it was)
-    deleted = list(before.values())
-    added.sort(key=lambda r: r.path)
-    changed.sort(key=lambda x: x[1].path)
-    deleted.sort(key=lambda r: r.path)
+    """Added, changed (before, after) and deleted from backup `sa` to `sb`, by path. A path
+    held again as it was after a gap (deleted, then restored as it was) is no change."""
+    with no_gc():  # a million rows of atoms: collections would only walk them
+        changed = ix.changed_between(sa, sb)
+        changed.sort(key=_after_path)
+        added, deleted = ix.only_in(sb, sa), ix.only_in(sa, sb)
+        added.sort(key=_path)
+        deleted.sort(key=_path)
     return added, changed, deleted
+
+
+_path = itemgetter(0)
+
+
+def _after_path(x: tuple[VersionRow, VersionRow]) -> bytes:
+    return x[1][0]
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
