@@ -4,12 +4,14 @@ indexed is indexed first)."""
 from __future__ import annotations
 
 import gc
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 from operator import itemgetter
-from typing import Any
+from typing import TypeVar
 
 from core.backups import BackupInfo
 from core.catalogue.db import Catalogue
@@ -19,6 +21,8 @@ from core.findex.indexing import FilesOf, index_backup, plan_index_path, ref
 from core.findex.store import Index, VersionRow, open_index
 from core.findex.versions import json_path, mtime_iso
 from core.fmt import count, human_bytes
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -62,23 +66,47 @@ class Diff:
             put(r.path, "deleted", r.size)
         return dict(sorted(out.items(), key=lambda kv: -abs(kv[1]["bytes"])))
 
-    def to_json(self, stat: bool = False) -> dict[str, Any]:
-        def one(r: VersionRow) -> dict[str, Any]:
-            return {"path": json_path(r.path), "size": r.size, "mtime": mtime_iso(r.mtime_ns)}
-
-        out: dict[str, Any] = {
-            "a": {"id": self.a.id, "name": self.a.name},
-            "b": {"id": self.b.id, "name": self.b.name},
-            "added": [one(r) for r in self.added],
-            "changed": [{"path": json_path(n.path), "size_before": o.size, "size_after": n.size,
-                         "mtime_before": mtime_iso(o.mtime_ns),
-                         "mtime_after": mtime_iso(n.mtime_ns)} for o, n in self.changed],
-            "deleted": [one(r) for r in self.deleted],
-            "totals": self.totals(),
-        }
+    def json_text(self, stat: bool = False) -> Iterator[str]:
+        """The diff as one JSON object (json.dumps' own text), in pieces of up to _BATCH
+        entries: a million entries go out without a million dicts."""
+        yield (f'{{"a": {json.dumps({"id": self.a.id, "name": self.a.name})}, '
+               f'"b": {json.dumps({"id": self.b.id, "name": self.b.name})}, "added": [')
+        yield from _batches(_one, self.added)
+        yield '], "changed": ['
+        yield from _batches(
+            lambda x: (f'{{"path": {_jpath(x[1][0])}, "size_before": {_jint(x[0][4])}, '
+                       f'"size_after": {_jint(x[1][4])}, "mtime_before": {_jtime(x[0][5])}, '
+                       f'"mtime_after": {_jtime(x[1][5])}}}'), self.changed)
+        yield '], "deleted": ['
+        yield from _batches(_one, self.deleted)
+        yield f'], "totals": {json.dumps(self.totals())}'
         if stat:
-            out["folders"] = self.by_folder()
-        return out
+            yield f', "folders": {json.dumps(self.by_folder())}'
+        yield "}"
+
+
+_BATCH = 20_000
+
+
+def _batches(item: Callable[[T], str], rows: list[T]) -> Iterator[str]:
+    for i in range(0, len(rows), _BATCH):
+        yield (", " if i else "") + ", ".join(map(item, rows[i:i + _BATCH]))
+
+
+def _one(r: VersionRow) -> str:
+    return f'{{"path": {_jpath(r[0])}, "size": {_jint(r[4])}, "mtime": {_jtime(r[5])}}}'
+
+
+def _jpath(path: bytes) -> str:
+    return encode_basestring_ascii(json_path(path))
+
+
+def _jint(n: int | None) -> str:
+    return "null" if n is None else str(n)
+
+
+def _jtime(ns: int | None) -> str:
+    return "null" if ns is None else f'"{mtime_iso(ns)}"'
 
 
 def diff(cat: Catalogue, a: BackupInfo, b: BackupInfo, files_of: FilesOf) -> Diff:
