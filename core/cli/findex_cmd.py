@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Iterator
@@ -102,6 +103,7 @@ def _diff(ctx: CliContext, a: argparse.Namespace) -> int:
 
     cat = ctx.catalogue
     d = diff(cat, get_backup(cat, a.a), get_backup(cat, a.b), files_of_backup(cat))
+    gc.freeze()  # its rows live as long as the process: collections would only walk them
     if a.json:
         for piece in d.json_text(stat=a.stat):
             sys.stdout.write(piece)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import gc
 import json
 import os
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii
@@ -19,7 +20,7 @@ from core.errors import UsageError
 from core.findex.feed import folder_of
 from core.findex.indexing import FilesOf, index_backup, plan_index_path, ref
 from core.findex.store import Index, VersionRow, open_index
-from core.findex.versions import json_path, mtime_iso
+from core.findex.versions import mtime_iso
 from core.fmt import count, human_bytes
 
 T = TypeVar("T")
@@ -37,9 +38,9 @@ class Diff:
     def totals(self) -> dict[str, int]:
         return {"added": len(self.added), "changed": len(self.changed),
                 "deleted": len(self.deleted),
-                "bytes_added": sum(r.size or 0 for r in self.added),
-                "bytes_changed": sum(n.size or 0 for _o, n in self.changed),
-                "bytes_deleted": sum(r.size or 0 for r in self.deleted)}
+                "bytes_added": _bytes(self.added),
+                "bytes_changed": _bytes(map(_after, self.changed)),
+                "bytes_deleted": _bytes(self.deleted)}
 
     def totals_sentence(self) -> str:
         """The totals in words: 3 files added (1.2 MiB), 2 changed (40 KiB now), 1 deleted."""
@@ -73,10 +74,7 @@ class Diff:
                f'"b": {json.dumps({"id": self.b.id, "name": self.b.name})}, "added": [')
         yield from _batches(_one, self.added)
         yield '], "changed": ['
-        yield from _batches(
-            lambda x: (f'{{"path": {_jpath(x[1][0])}, "size_before": {_jint(x[0][4])}, '
-                       f'"size_after": {_jint(x[1][4])}, "mtime_before": {_jtime(x[0][5])}, '
-                       f'"mtime_after": {_jtime(x[1][5])}}}'), self.changed)
+        yield from _batches(_one_changed, self.changed)
         yield '], "deleted": ['
         yield from _batches(_one, self.deleted)
         yield f'], "totals": {json.dumps(self.totals())}'
@@ -97,8 +95,17 @@ def _one(r: VersionRow) -> str:
     return f'{{"path": {_jpath(r[0])}, "size": {_jint(r[4])}, "mtime": {_jtime(r[5])}}}'
 
 
+def _one_changed(x: tuple[VersionRow, VersionRow]) -> str:
+    o, n = x
+    return (f'{{"path": {_jpath(n[0])}, "size_before": {_jint(o[4])}, "size_after": '
+            f'{_jint(n[4])}, "mtime_before": {_jtime(o[5])}, "mtime_after": {_jtime(n[5])}}}')
+
+
 def _jpath(path: bytes) -> str:
-    return encode_basestring_ascii(json_path(path))
+    return encode_basestring_ascii(path.decode(_FS_ENCODING, _FS_ERRORS))  # as json_path
+
+
+_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 
 
 def _jint(n: int | None) -> str:
@@ -107,6 +114,13 @@ def _jint(n: int | None) -> str:
 
 def _jtime(ns: int | None) -> str:
     return "null" if ns is None else f'"{mtime_iso(ns)}"'
+
+
+def _bytes(rows: Iterable[VersionRow]) -> int:
+    return sum(filter(None, map(_size, rows)))
+
+
+_path, _size, _after = itemgetter(0), itemgetter(4), itemgetter(1)
 
 
 def diff(cat: Catalogue, a: BackupInfo, b: BackupInfo, files_of: FilesOf) -> Diff:
@@ -141,18 +155,11 @@ def compare(ix: Index, sa: int, sb: int) -> tuple[list[VersionRow],
     held again as it was after a gap (deleted, then restored as it was) is no change."""
     with no_gc():  # a million rows of atoms: collections would only walk them
         changed = ix.changed_between(sa, sb)
-        changed.sort(key=_after_path)
+        changed.sort(key=lambda x: x[1][0])
         added, deleted = ix.only_in(sb, sa), ix.only_in(sa, sb)
         added.sort(key=_path)
         deleted.sort(key=_path)
     return added, changed, deleted
-
-
-_path = itemgetter(0)
-
-
-def _after_path(x: tuple[VersionRow, VersionRow]) -> bytes:
-    return x[1][0]
 
 
 @contextmanager
