@@ -12,7 +12,7 @@ from itertools import islice
 from typing import Any
 
 from core.cli.context import CliContext, print_table
-from core.errors import UsageError
+from core.errors import NotFoundError, UsageError
 from core.fmt import count, human_bytes, local_time, signed_bytes
 from core.timeutil import to_naive_utc
 
@@ -55,11 +55,15 @@ def dump_line(obj: Any) -> None:
 
 
 def _plans(ctx: CliContext, names: list[str]) -> list[Any]:
-    from core.plans import get_plan, list_plans
+    from core.catalogue.plans import all_plans, find_plan  # not core.plans: its editing too
 
-    if names:
-        return [get_plan(ctx.catalogue, n) for n in names]
-    return list_plans(ctx.catalogue)
+    if not names:
+        return all_plans(ctx.catalogue)
+    found = [(n, find_plan(ctx.catalogue, n)) for n in names]
+    for n, p in found:
+        if p is None:
+            raise NotFoundError(f"No plan named {n!r}.")
+    return [p for _n, p in found]
 
 
 def _find(ctx: CliContext, a: argparse.Namespace) -> int:
