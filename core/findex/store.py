@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -211,6 +212,12 @@ class Index:
         """Paths matching a GLOB over the whole path, as (id, path)."""
         return [(i, bytes(p)) for i, p in
                 self.con.execute("SELECT id, path FROM paths WHERE path GLOB ?", (glob,))]
+
+    def containing(self, text: str) -> list[tuple[int, bytes]]:
+        """Paths holding `text`, ASCII letters in any case (LIKE), as (id, path)."""
+        like = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+        return [(i, bytes(p)) for i, p in self.con.execute(
+            "SELECT id, path FROM paths WHERE path LIKE ? ESCAPE '\\'", (like,))]
 
     def path_id(self, path: bytes) -> int | None:
         row = self.con.execute("SELECT id FROM paths WHERE h = ? AND path = CAST(? AS TEXT)",
