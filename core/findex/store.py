@@ -258,7 +258,8 @@ class Index:
         return [new(VersionRow, r) for r in self.con.execute(
             "SELECT p.path, o.path_id, o.first, o.last, o.size, o.mtime_ns, o.hash "
             "FROM versions o JOIN paths p ON p.id = o.path_id "
-            f"WHERE {_held('o', '?1')} AND NOT EXISTS (SELECT 1 FROM versions n "
+            f"WHERE {_held('o', '?1')} AND NOT {_held('o', '?2')} "
+            "AND NOT EXISTS (SELECT 1 FROM versions n "
             f"WHERE n.path_id = o.path_id AND {_held('n', '?2')})", (a, b))]
 
 
