@@ -8,6 +8,7 @@ from typing import Any
 
 from core.catalogue.db import Catalogue
 from core.catalogue.dbapi import Conn, in_chunks, placeholders, to_datetime, to_json
+from core.catalogue.enums import LocationState
 from core.catalogue.models import Backup, BackupLocation
 from core.timeutil import utcnow
 
@@ -60,6 +61,15 @@ def parent_links(cat: Catalogue) -> list[tuple[int, int | None]]:
     """(backup id, parent id) of every backup."""
     with cat.db.connect() as c:
         return [(int(r[0]), r[1]) for r in c.rows("SELECT id, parent_id FROM backups")]
+
+
+def live_backup_ids(cat: Catalogue, plan_name: str) -> set[int]:
+    """The plan's backups with a copy not deleted (those whose status is not "deleted")."""
+    with cat.db.connect() as c:
+        return {int(i) for i in c.column(
+            "SELECT DISTINCT l.backup_id FROM backup_locations l JOIN backups b"
+            " ON b.id = l.backup_id WHERE b.plan_name = ? AND l.state != ?",
+            [plan_name, LocationState.DELETED.value])}
 
 
 def recent_backup_ids(cat: Catalogue, plan_id: int, engine: str, limit: int) -> list[int]:

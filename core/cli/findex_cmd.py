@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
+from collections.abc import Iterator
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from core.cli.context import CliContext, print_table
-from core.errors import UsageError
+from core.errors import NotFoundError, UsageError
 from core.fmt import count, human_bytes, local_time, signed_bytes
 from core.timeutil import to_naive_utc
 
@@ -52,11 +55,15 @@ def dump_line(obj: Any) -> None:
 
 
 def _plans(ctx: CliContext, names: list[str]) -> list[Any]:
-    from core.plans import get_plan, list_plans
+    from core.catalogue.plans import all_plans, find_plan  # not core.plans: its editing too
 
-    if names:
-        return [get_plan(ctx.catalogue, n) for n in names]
-    return list_plans(ctx.catalogue)
+    if not names:
+        return all_plans(ctx.catalogue)
+    found = [(n, find_plan(ctx.catalogue, n)) for n in names]
+    for n, p in found:
+        if p is None:
+            raise NotFoundError(f"No plan named {n!r}.")
+    return [p for _n, p in found]
 
 
 def _find(ctx: CliContext, a: argparse.Namespace) -> int:
@@ -100,16 +107,17 @@ def _diff(ctx: CliContext, a: argparse.Namespace) -> int:
 
     cat = ctx.catalogue
     d = diff(cat, get_backup(cat, a.a), get_backup(cat, a.b), files_of_backup(cat))
+    gc.freeze()  # its rows live as long as the process: collections would only walk them
     if a.json:
-        dump_line(d.to_json(stat=a.stat))
+        for piece in d.json_text(stat=a.stat):
+            sys.stdout.write(piece)
+        sys.stdout.write("\n")
         return 0
-    for r in d.added:
-        print(f"+ {show_path(r.path)}  {human_bytes(r.size or 0)}")
-    for o, r in d.changed:
-        print(f"M {show_path(r.path)}  {human_bytes(o.size or 0)} -> {human_bytes(r.size or 0)},"
-              f" modified {_mtime(o.mtime_ns)} -> {_mtime(r.mtime_ns)}")
-    for r in d.deleted:
-        print(f"- {show_path(r.path)}  {human_bytes(r.size or 0)}")
+    hb, path = human_bytes, show_path
+    _write_batched(f"+ {path(r.path)}  {hb(r.size or 0)}\n" for r in d.added)
+    _write_batched(f"M {path(r.path)}  {hb(o.size or 0)} -> {hb(r.size or 0)}, modified "
+                   f"{_mtime(o.mtime_ns)} -> {_mtime(r.mtime_ns)}\n" for o, r in d.changed)
+    _write_batched(f"- {path(r.path)}  {hb(r.size or 0)}\n" for r in d.deleted)
     print(d.totals_sentence())
     if a.stat:
         rows = [[name, str(f["added"]), str(f["changed"]), str(f["deleted"]),
@@ -117,6 +125,12 @@ def _diff(ctx: CliContext, a: argparse.Namespace) -> int:
                 for name, f in d.by_folder().items()]
         print_table(["FOLDER", "ADDED", "CHANGED", "DELETED", "BYTES"], rows)
     return 0
+
+
+def _write_batched(lines: Iterator[str], batch: int = 10_000) -> None:
+    """print() of each line, a write per `batch` lines."""
+    while chunk := "".join(islice(lines, batch)):
+        sys.stdout.write(chunk)
 
 
 def _reindex(ctx: CliContext, a: argparse.Namespace) -> int:

@@ -3,9 +3,16 @@ indexed is indexed first)."""
 
 from __future__ import annotations
 
+import gc
+import json
 import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from json.encoder import encode_basestring_ascii
+from operator import itemgetter
+from typing import TypeVar
 
 from core.backups import BackupInfo
 from core.catalogue.db import Catalogue
@@ -13,8 +20,10 @@ from core.errors import UsageError
 from core.findex.feed import folder_of
 from core.findex.indexing import FilesOf, index_backup, plan_index_path, ref
 from core.findex.store import Index, VersionRow, open_index
-from core.findex.versions import json_path, mtime_iso
+from core.findex.versions import mtime_iso
 from core.fmt import count, human_bytes
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -29,9 +38,9 @@ class Diff:
     def totals(self) -> dict[str, int]:
         return {"added": len(self.added), "changed": len(self.changed),
                 "deleted": len(self.deleted),
-                "bytes_added": sum(r.size or 0 for r in self.added),
-                "bytes_changed": sum(n.size or 0 for _o, n in self.changed),
-                "bytes_deleted": sum(r.size or 0 for r in self.deleted)}
+                "bytes_added": _bytes(self.added),
+                "bytes_changed": _bytes(map(_after, self.changed)),
+                "bytes_deleted": _bytes(self.deleted)}
 
     def totals_sentence(self) -> str:
         """The totals in words: 3 files added (1.2 MiB), 2 changed (40 KiB now), 1 deleted."""
@@ -58,23 +67,60 @@ class Diff:
             put(r.path, "deleted", r.size)
         return dict(sorted(out.items(), key=lambda kv: -abs(kv[1]["bytes"])))
 
-    def to_json(self, stat: bool = False) -> dict[str, Any]:
-        def one(r: VersionRow) -> dict[str, Any]:
-            return {"path": json_path(r.path), "size": r.size, "mtime": mtime_iso(r.mtime_ns)}
-
-        out: dict[str, Any] = {
-            "a": {"id": self.a.id, "name": self.a.name},
-            "b": {"id": self.b.id, "name": self.b.name},
-            "added": [one(r) for r in self.added],
-            "changed": [{"path": json_path(n.path), "size_before": o.size, "size_after": n.size,
-                         "mtime_before": mtime_iso(o.mtime_ns),
-                         "mtime_after": mtime_iso(n.mtime_ns)} for o, n in self.changed],
-            "deleted": [one(r) for r in self.deleted],
-            "totals": self.totals(),
-        }
+    def json_text(self, stat: bool = False) -> Iterator[str]:
+        """The diff as one JSON object (json.dumps' own text), in pieces of up to _BATCH
+        entries: a million entries go out without a million dicts."""
+        yield (f'{{"a": {json.dumps({"id": self.a.id, "name": self.a.name})}, '
+               f'"b": {json.dumps({"id": self.b.id, "name": self.b.name})}, "added": [')
+        yield from _batches(_one, self.added)
+        yield '], "changed": ['
+        yield from _batches(_one_changed, self.changed)
+        yield '], "deleted": ['
+        yield from _batches(_one, self.deleted)
+        yield f'], "totals": {json.dumps(self.totals())}'
         if stat:
-            out["folders"] = self.by_folder()
-        return out
+            yield f', "folders": {json.dumps(self.by_folder())}'
+        yield "}"
+
+
+_BATCH = 20_000
+
+
+def _batches(item: Callable[[T], str], rows: list[T]) -> Iterator[str]:
+    for i in range(0, len(rows), _BATCH):
+        yield (", " if i else "") + ", ".join(map(item, rows[i:i + _BATCH]))
+
+
+def _one(r: VersionRow) -> str:
+    return f'{{"path": {_jpath(r[0])}, "size": {_jint(r[4])}, "mtime": {_jtime(r[5])}}}'
+
+
+def _one_changed(x: tuple[VersionRow, VersionRow]) -> str:
+    o, n = x
+    return (f'{{"path": {_jpath(n[0])}, "size_before": {_jint(o[4])}, "size_after": '
+            f'{_jint(n[4])}, "mtime_before": {_jtime(o[5])}, "mtime_after": {_jtime(n[5])}}}')
+
+
+def _jpath(path: bytes) -> str:
+    return encode_basestring_ascii(path.decode(_FS_ENCODING, _FS_ERRORS))  # as json_path
+
+
+_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
+
+
+def _jint(n: int | None) -> str:
+    return "null" if n is None else str(n)
+
+
+def _jtime(ns: int | None) -> str:
+    return "null" if ns is None else f'"{mtime_iso(ns)}"'
+
+
+def _bytes(rows: Iterable[VersionRow]) -> int:
+    return sum(filter(None, map(_size, rows)))
+
+
+_path, _size, _after = itemgetter(0), itemgetter(4), itemgetter(1)
 
 
 def diff(cat: Catalogue, a: BackupInfo, b: BackupInfo, files_of: FilesOf) -> Diff:
@@ -105,25 +151,23 @@ def _diff(ix: Index, a: BackupInfo, b: BackupInfo) -> Diff:
 def compare(ix: Index, sa: int, sb: int) -> tuple[list[VersionRow],
                                                    list[tuple[VersionRow, VersionRow]],
                                                    list[VersionRow]]:
-    """Added, changed (before, after) and deleted from backup `sa` to `sb`, by path."""
-    before: dict[int, VersionRow] = {}
-    after: dict[int, VersionRow] = {}
-    for r in ix.differing(sa, sb):
-        # held at sa (the other side holds another version, or none)
-        if r.first <= sa and (r.last is None or r.last >= sa):
-            before[r.path_id] = r
-        else:
-            after[r.path_id] = r
-    added, changed = [], []
-    for pid, r in after.items():
-        o = before.pop(pid, None)
-        if o is None:
-            added.append(r)
-        elif o[4:] != r[4:]:  # size, mtime, hash
-            changed.append((o, r))
-        # else: the same version again after a gap (deleted, then restored as it was)
-    deleted = list(before.values())
-    added.sort(key=lambda r: r.path)
-    changed.sort(key=lambda x: x[1].path)
-    deleted.sort(key=lambda r: r.path)
+    """Added, changed (before, after) and deleted from backup `sa` to `sb`, by path. A path
+    held again as it was after a gap (deleted, then restored as it was) is no change."""
+    with no_gc():  # a million rows of atoms: collections would only walk them
+        changed = ix.changed_between(sa, sb)
+        changed.sort(key=lambda x: x[1][0])
+        added, deleted = ix.only_in(sb, sa), ix.only_in(sa, sb)
+        added.sort(key=_path)
+        deleted.sort(key=_path)
     return added, changed, deleted
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

@@ -53,12 +53,15 @@ def glob_regex(pattern: str) -> re.Pattern[bytes]:
     return re.compile("".join(out).encode("utf-8", "surrogateescape"), re.DOTALL)
 
 
-def matches(ix: Index, pattern: str) -> list[tuple[int, bytes]]:
+def matches(ix: Index, pattern: str, word: str | None = None) -> list[tuple[int, bytes]]:
+    """Paths matching `pattern` (a name_pattern); `word`, the bare word it stands for, picks
+    the candidates through LIKE, which takes ASCII letters in any case as the pattern's
+    classes do, at a tenth of their GLOB's cost."""
     if "/" in pattern:
         return ix.matching(pattern.lstrip("/"))
     name = glob_regex(pattern)
-    return [(i, p) for i, p in ix.matching("*" + pattern)
-            if name.fullmatch(p.rpartition(b"/")[2])]
+    found = ix.containing(word) if word is not None else ix.matching("*" + pattern)
+    return [(i, p) for i, p in found if name.fullmatch(p.rpartition(b"/")[2])]
 
 
 def name_pattern(text: str) -> str:
@@ -73,9 +76,10 @@ def find(cat: Catalogue, plans: list[Plan], pattern: str, *,
          since: datetime | None = None) -> Iterator[Hit]:
     """Hits per plan, paths in order; a plan without an index yet has none. `since` (naive
     UTC): only versions a backup made since then holds."""
-    pattern = name_pattern(pattern)
+    glob = name_pattern(pattern)
+    word = pattern if glob != pattern and pattern.isascii() else None
     for plan, ix in plan_indexes(cat, plans):
-        found = sorted(matches(ix, pattern), key=lambda x: x[1])
+        found = sorted(matches(ix, glob, word), key=lambda x: x[1])
         if not found:
             continue
         view = PlanView(cat, ix, plan)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -264,6 +265,12 @@ class Index:
         return [(i, bytes(p)) for i, p in
                 self.con.execute("SELECT id, path FROM paths WHERE path GLOB ?", (glob,))]
 
+    def containing(self, text: str) -> list[tuple[int, bytes]]:
+        """Paths holding `text`, ASCII letters in any case (LIKE), as (id, path)."""
+        like = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+        return [(i, bytes(p)) for i, p in self.con.execute(
+            "SELECT id, path FROM paths WHERE path LIKE ? ESCAPE '\\'", (like,))]
+
     def path_id(self, path: bytes) -> int | None:
         row = self.con.execute("SELECT id FROM paths WHERE h = ? AND path = CAST(? AS TEXT)",
                                (crc32(path), path)).fetchone()
@@ -283,14 +290,34 @@ class Index:
             "FROM versions v JOIN paths p ON p.id = v.path_id "
             "WHERE v.first <= ?1 AND (v.last IS NULL OR v.last >= ?1)", (seq,)))
 
-    def differing(self, a: int, b: int) -> Iterator[VersionRow]:
-        """The versions held by exactly one of backups `a` and `b`: what differs between them
-        (one scan of the versions, filtered in SQLite)."""
-        return map(VersionRow._make, self.con.execute(
-            "SELECT p.path, v.path_id, v.first, v.last, v.size, v.mtime_ns, v.hash "
-            "FROM versions v JOIN paths p ON p.id = v.path_id "
-            "WHERE (v.first <= ?1 AND (v.last IS NULL OR v.last >= ?1)) "
-            "   != (v.first <= ?2 AND (v.last IS NULL OR v.last >= ?2))", (a, b)))
+    def changed_between(self, a: int, b: int) -> list[tuple[VersionRow, VersionRow]]:
+        """(version at `a`, version at `b`) of each path both backups hold in different
+        versions (size, mtime or hash differ), unordered: one scan of the versions held at
+        `a`, each joined to its path's version at `b` through the primary key."""
+        new = tuple.__new__
+        return [(new(VersionRow, r[:7]), new(VersionRow, r[:2] + r[7:])) for r in self.con.execute(
+            "SELECT p.path, o.path_id, o.first, o.last, o.size, o.mtime_ns, o.hash, "
+            "n.first, n.last, n.size, n.mtime_ns, n.hash FROM versions o "
+            f"JOIN versions n ON n.path_id = o.path_id AND {_held('n', '?2')} "
+            f"AND NOT {_held('n', '?1')} JOIN paths p ON p.id = o.path_id "
+            f"WHERE {_held('o', '?1')} AND NOT {_held('o', '?2')} "
+            "AND NOT (o.size IS n.size AND o.mtime_ns IS n.mtime_ns AND o.hash IS n.hash)",
+            (a, b))]
+
+    def only_in(self, a: int, b: int) -> list[VersionRow]:
+        """The versions backup `a` holds of paths backup `b` does not hold, unordered."""
+        new = tuple.__new__
+        return [new(VersionRow, r) for r in self.con.execute(
+            "SELECT p.path, o.path_id, o.first, o.last, o.size, o.mtime_ns, o.hash "
+            "FROM versions o JOIN paths p ON p.id = o.path_id "
+            f"WHERE {_held('o', '?1')} AND NOT {_held('o', '?2')} "
+            "AND NOT EXISTS (SELECT 1 FROM versions n "
+            f"WHERE n.path_id = o.path_id AND {_held('n', '?2')})", (a, b))]
+
+
+def _held(v: str, seq: str) -> str:
+    """SQL: version `v` is held by backup `seq`."""
+    return f"({v}.first <= {seq} AND ({v}.last IS NULL OR {v}.last >= {seq}))"
 
 
 def open_index(path: Path) -> Index:

@@ -6,15 +6,16 @@ import bisect
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from core.backups import BackupInfo
+from core.backups import BackupFilter, BackupInfo, list_backups
+from core.catalogue.backups import live_backup_ids
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import LocationState
 from core.catalogue.models import Plan
 from core.errors import UsageError
-from core.findex.indexing import backup_id_of, plan_backups, plan_index_path
+from core.findex.indexing import backup_id_of, plan_index_path
 from core.findex.store import Index, open_index
 from core.timeutil import iso
 
@@ -38,10 +39,23 @@ class Version:
 
 
 def mtime_iso(ns: int | None) -> str | None:
-    """A modification time in UTC, as the catalogue's times are printed."""
+    """A modification time in UTC, as the catalogue's times are printed (what
+    datetime.fromtimestamp(s, UTC).isoformat() says, for less: a diff prints millions)."""
     if ns is None:
         return None
-    return datetime.fromtimestamp(ns // 1_000_000_000, UTC).isoformat().replace("+00:00", "Z")
+    day, s = divmod(ns // 1_000_000_000, 86400)
+    date = _DAYS.get(day)
+    if date is None:
+        date = _DAYS[day] = _EPOCH.fromordinal(_EPOCH.toordinal() + day).isoformat()
+    hms = _TIMES.get(s)
+    if hms is None:
+        hms = _TIMES[s] = f"T{s // 3600:02}:{s // 60 % 60:02}:{s % 60:02}Z"
+    return date + hms
+
+
+_EPOCH = datetime(1970, 1, 1).date()
+_DAYS: dict[int, str] = {}
+_TIMES: dict[int, str] = {}
 
 
 def _brief(b: BackupInfo) -> dict[str, Any]:
@@ -68,31 +82,40 @@ def json_path(path: bytes) -> str:
 
 
 class PlanView:
-    """One plan's index seen through the catalogue: which indexed backups still exist."""
+    """One plan's index seen through the catalogue: which indexed backups still exist. A
+    backup's record is read when a version first names it (a plan of a thousand backups
+    reads the few that a search shows)."""
 
     def __init__(self, cat: Catalogue, ix: Index, plan: Plan) -> None:
-        self.ix, self.plan = ix, plan
-        by_id = {b.id: b for b in plan_backups(cat, plan.name)}
+        self.cat, self.ix, self.plan = cat, ix, plan
+        live = live_backup_ids(cat, plan.name)
         self.seqs: list[int] = []
-        self.held: list[BackupInfo] = []
+        self.ids: list[int] = []
         for x in ix.backups():
             bid = backup_id_of(x.ref)
-            if bid in by_id:
+            if bid in live:
                 self.seqs.append(x.seq)
-                self.held.append(by_id[bid])
+                self.ids.append(bid)
         self.top = max(self.seqs, default=0)
+        self._infos: dict[int, BackupInfo] = {}
 
     def versions(self, path_id: int) -> list[Version]:
-        out: list[Version] = []
+        spans: list[tuple[int, int, int | None, int | None]] = []
         for first, last, size, mtime, _h in self.ix.versions_of(path_id):
             lo = bisect.bisect_left(self.seqs, first)
             hi = bisect.bisect_right(self.seqs, last if last is not None else self.top)
-            if lo >= hi:
-                continue  # every backup that held it is gone
-            out.append(Version(len(out) + 1, size, mtime, self.held[lo], self.held[hi - 1],
-                               hi - lo))
-        return out
+            if lo < hi:  # else every backup that held it is gone
+                spans.append((lo, hi, size, mtime))
+        self._read({self.ids[i] for lo, hi, _s, _m in spans for i in (lo, hi - 1)})
+        info = self._infos
+        return [Version(n, size, mtime, info[self.ids[lo]], info[self.ids[hi - 1]], hi - lo)
+                for n, (lo, hi, size, mtime) in enumerate(spans, 1)]
 
+    def _read(self, ids: set[int]) -> None:
+        missing = sorted(ids - self._infos.keys())
+        for i in range(0, len(missing), 500):
+            for b in list_backups(self.cat, BackupFilter(ids=tuple(missing[i:i + 500]))):
+                self._infos[b.id] = b
 
 
 def plan_indexes(cat: Catalogue, plans: list[Plan]) -> Iterator[tuple[Plan, Index]]:
