@@ -15,13 +15,13 @@ from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobKind, JobStatus, JobTrigger
 from core.catalogue.jobs import plan_lock_key
 from core.catalogue.models import Plan
+from core.catalogue.plans import get_plan
 from core.config import AppPaths
 from core.engines import Capability, can, keeps_repository
 from core.errors import BackupDeskError, ConfigError
 from core.fmt import count
 from core.jobs.delete import delete_backups
 from core.jobs.lifecycle import job
-from core.plans import get_plan
 from core.progress import Progress, ProgressCallback, no_progress
 from core.timeutil import iso
 
