@@ -48,6 +48,7 @@ class Artifact:
 
 @dataclass(frozen=True)
 class RunRequest:
+    """What an engine's run is asked to back up, and how."""
     plan_id: int
     plan_name: str
     sources: list[str]
@@ -62,6 +63,7 @@ class RunRequest:
 
 @dataclass
 class RunResult:
+    """What an engine's run wrote."""
     type: str  # "full" or "incremental"
     artifacts: list[Artifact]
     files: int = 0
@@ -105,6 +107,7 @@ class RepoTarget:
 
 @dataclass(frozen=True)
 class ArchiveEntry:
+    """An archive in a repository."""
     id: str
     name: str
     start: datetime | None
@@ -112,6 +115,7 @@ class ArchiveEntry:
 
 @dataclass(frozen=True)
 class ArchiveStats:
+    """An archive a run created, with its sizes."""
     id: str
     name: str
     start: datetime | None
@@ -132,6 +136,7 @@ class ArchiveStats:
 
 @dataclass
 class CreateResult:
+    """A created archive and the engine's log and warnings."""
     stats: ArchiveStats
     log: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -148,6 +153,7 @@ class PruneResult:
 
 @dataclass
 class RepoInfo:
+    """A repository's encryption and size."""
     encryption: str  # e.g. "repokey", "none"
     stored_bytes: int
     data: dict[str, Any]  # the engine's own description (`backupdesk info --json`)

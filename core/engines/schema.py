@@ -76,6 +76,7 @@ class Option:
 
 @dataclass(frozen=True)
 class Text(Option):
+    """A text option, from a list of choices if given."""
     choices: tuple[str, ...] = ()  # when set, only these
 
     def check(self, value: Any) -> Any:
@@ -108,6 +109,7 @@ class Location(Text):
 
 @dataclass(frozen=True)
 class CompressionOption(Option):
+    """A compression option in its engine's syntax."""
     grammar: Grammar | None = None
 
     @property
@@ -128,6 +130,7 @@ class CompressionOption(Option):
 
 @dataclass(frozen=True)
 class Number(Option):
+    """A whole-number option with a minimum."""
     minimum: int = 0
 
     def check(self, value: Any) -> Any:

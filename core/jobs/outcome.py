@@ -19,6 +19,7 @@ def exit_code_of(status: str) -> int:
 
 @dataclass
 class RunOutcome:
+    """How a plan's run ended: its job, status and backup."""
     job_id: int
     status: str
     backup_id: int | None = None

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PruneItem:
+    """A backup a prune keeps or removes, and why."""
     id: int
     name: str
     type: str
@@ -44,6 +45,7 @@ class PruneItem:
 
 @dataclass
 class PruneReport:
+    """What a prune of a plan kept, removed and failed to remove."""
     plan: str
     engine: str
     dry_run: bool

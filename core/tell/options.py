@@ -71,12 +71,16 @@ def check_events(text: str) -> str:
 
 @dataclass(frozen=True)
 class Command(Text):
+    """A shell command option."""
+
     def metavar(self) -> str | None:
         return "CMD"
 
 
 @dataclass(frozen=True)
 class Duration(Option):
+    """A duration option (`90s`, `10m`, `2h`)."""
+
     def check(self, value: Any) -> Any:
         return seconds(value)
 
@@ -101,6 +105,8 @@ class SecretUrl(Text):
 
 @dataclass(frozen=True)
 class SecretUrls(TextList):
+    """Notification URLs, kept secret."""
+
     def check(self, value: Any) -> Any:
         value = super().check(value)
         return [u if u.endswith(f"://{HIDDEN}") else check_notify_url(str(u)) for u in value]
@@ -108,6 +114,8 @@ class SecretUrls(TextList):
 
 @dataclass(frozen=True)
 class Events(Text):
+    """The events that send a notification."""
+
     def check(self, value: Any) -> Any:
         return check_events(value)
 

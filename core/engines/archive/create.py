@@ -42,6 +42,7 @@ _O_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOATIME",
 
 @dataclass
 class ArchiveOutcome:
+    """What writing an archive produced: its manifest entries and counts."""
     entries: list[mf.Entry | mf.Encoded]
     deleted: list[str]
     changed: int
