@@ -15,13 +15,15 @@ from urllib.parse import urlsplit
 
 from core.engines.schema import Choice, Option, Schema, Text, TextList
 from core.errors import ConfigError
+from core.tell.stored import DEFAULT_EVENTS as DEFAULT_EVENTS
+from core.tell.stored import EVENTS as EVENTS
+from core.tell.stored import EXIT_CODE as EXIT_CODE
+from core.tell.stored import HOOK_TIMEOUT_S as HOOK_TIMEOUT_S
+from core.tell.stored import NOTIFY_KEY as NOTIFY_KEY
+from core.tell.stored import PING_KEY as PING_KEY
+from core.tell.stored import notify_urls as notify_urls
 
 HIDDEN = "(secret)"  # a stored ping URL; a notification target is "SCHEME://(secret)"
-PING_KEY, NOTIFY_KEY = "ping", "notify"
-EXIT_CODE = "exit-code"  # --ping-signal: a job's end is pinged as URL/<its CLI exit status>
-HOOK_TIMEOUT_S = 600
-EVENTS = ("failure", "partial", "anomaly", "late", "missing", "hung", "success")
-DEFAULT_EVENTS = ("failure", "partial", "anomaly", "late", "missing", "hung")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smh]?)\s*$")
 
 
@@ -187,18 +189,3 @@ def with_stored(urls: list[str], stored: list[str]) -> list[str]:
         out.append(url)
     return out
 
-
-def notify_urls(stored: str | None) -> list[str]:
-    """The notification targets from their stored secret."""
-    if not stored:
-        return []
-    try:
-        urls = json.loads(stored)
-    except ValueError:
-        return []
-    return [str(u) for u in urls] if isinstance(urls, list) else []
-
-
-def events_of(opts: dict[str, Any]) -> frozenset[str]:
-    raw = opts.get("notify_on")
-    return frozenset(str(raw).split(",")) if raw else frozenset(DEFAULT_EVENTS)
