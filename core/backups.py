@@ -28,6 +28,7 @@ STATUSES = BACKUP_STATUSES
 
 @dataclass(frozen=True)
 class LocationInfo:
+    """One stored copy of a backup: where it is and in what state."""
     id: int
     destination_id: int | None
     destination: str
@@ -46,6 +47,7 @@ class LocationInfo:
 
 @dataclass(frozen=True)
 class BackupInfo:
+    """A backup as the CLI and the window show it, with its copies and artifacts."""
     id: int
     plan: str
     plan_id: int | None
@@ -103,6 +105,7 @@ def _info(b: Backup) -> BackupInfo:
 
 @dataclass(frozen=True)
 class BackupFilter:
+    """Which backups a listing shows (empty: any)."""
     plans: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()

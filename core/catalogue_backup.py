@@ -107,7 +107,7 @@ def _made(cat: Catalogue, tmp: Path, encrypt_to: str | None) -> Path:
     ext = ".sqlite3" if src.kind == "sqlite" else ".pgdump"
     name = f"{PREFIX}{utcnow():%Y%m%dT%H%M%S%fZ}{ext}"
     plain = tmp / f"catalogue{ext}"
-    dumps.dump(src, plain, CancelToken())
+    dumps.dump(src, plain, CancelToken(), durable=False)  # copied to its place, synced there
     if src.kind == "sqlite":
         make_standalone(plain)
     if not encrypt_to:

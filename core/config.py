@@ -48,6 +48,7 @@ class AppPaths:
 
 @dataclass(frozen=True)
 class AppConfig:
+    """The app's folders and its catalogue's URL."""
     paths: AppPaths
     catalogue_url: str
 

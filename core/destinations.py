@@ -272,6 +272,7 @@ class CopyMismatch(DestinationError):
 
 @dataclass(frozen=True)
 class CopyResult:
+    """The size and SHA-256 of a copied file."""
     size: int
     sha256: str
 

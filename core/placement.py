@@ -24,6 +24,7 @@ def plan_dir_name(plan_name: str, plan_id: int) -> str:
 
 @dataclass
 class Placed:
+    """A backup's copy written at one destination."""
     destination_id: int | None
     destination: str
     path: str

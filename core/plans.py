@@ -11,11 +11,12 @@ from core.catalogue import plans as rows
 from core.catalogue.db import Catalogue
 from core.catalogue.dbapi import Conflict
 from core.catalogue.models import Destination, Plan, Schedule
+from core.catalogue.plans import get_plan as get_plan  # where it lives: `run` reads plans only
 from core.config import AppPaths
 from core.destinations import create_destination
 from core.engines.dumps.urls import parse
 from core.engines.schema import Secret
-from core.errors import ConfigError, NotFoundError, UsageError
+from core.errors import ConfigError, UsageError
 from core.overlap import check_overlap
 from core.remote import settings as remote_settings
 from core.remote.location import is_remote
@@ -28,13 +29,6 @@ from core.timeutil import iso
 
 # Options every plan has, whatever its engine (hooks, pings...), each a Schema of its own module
 # bound into `plan add/edit` beside the engines' (core.cli.plan_options).
-
-
-def _load(cat: Catalogue, name: str) -> Plan:
-    plan = rows.find_plan(cat, name)
-    if plan is None:
-        raise NotFoundError(f"No plan named {name!r}.")
-    return plan
 
 
 def _validated(engine: str, sources: list[str], destinations: list[str],
@@ -123,7 +117,7 @@ def update_plan(
     new database passwords go to `secrets`, those of removed databases are forgotten. A
     plan-wide option (core.plan_wide) missing from `options` keeps its stored value (the plan
     editor shows only the engine's); an empty hook or URL removes it."""
-    stored = _load(cat, name)
+    stored = get_plan(cat, name)
     kept = {k: v for k, v in stored.options.items() if plan_wide.schema_of(k) is not None}
     options = {**kept, **(options or {})}
     notify = options.get(tell_options.NOTIFY_KEY)
@@ -167,7 +161,7 @@ def update_plan(
 def set_host(cat: Catalogue, name: str, host: str | None) -> Plan:
     """Give the plan a home host (None: any host)."""
     host = host.strip() if host else None
-    plan = _load(cat, name)
+    plan = get_plan(cat, name)
     plan.host = host or None
     rows.save_plan(cat, plan)
     return plan
@@ -178,7 +172,7 @@ def mark_shared(cat: Catalogue, name: str, locations: list[str], *,
     """Declare these destinations of the plan shared: a mount (NFS, SMB, S3) that every host
     sees, so any host verifies and restores the copies there; those `unshared` no longer.
     `only`: the others are not (the plan editor's list)."""
-    plan = _load(cat, name)
+    plan = get_plan(cat, name)
     wanted, dropped = check_shared(name, [d.location for d in plan.destinations], locations,
                                    unshared or [])
     for d in plan.destinations:
@@ -265,18 +259,13 @@ def _secret_options() -> list[Secret]:
             *remote_settings.SCHEMA.secrets()]
 
 
-def get_plan(cat: Catalogue, name: str) -> Plan:
-    """The plan with its destinations and schedules; NotFoundError if there is none."""
-    return _load(cat, name)
-
-
 def list_plans(cat: Catalogue) -> list[Plan]:
     return rows.all_plans(cat)
 
 
 def remove_plan(cat: Catalogue, name: str, secrets: SecretStore | None = None) -> None:
     """Remove the plan and its schedules; its jobs and backups stay in the history."""
-    plan = _load(cat, name)
+    plan = get_plan(cat, name)
     plan_id, urls = plan.id, list(plan.options.get("databases") or [])
     urls += [o.key for o in engines.get(plan.engine).options.secrets()]
     urls += [o.key for o in remote_settings.SCHEMA.secrets()]

@@ -26,6 +26,7 @@ PERIODS = {
 
 @dataclass(frozen=True)
 class Item:
+    """A backup the keep rules decide on."""
     id: int
     created_at: datetime  # naive UTC or aware
     parent_id: int | None = None
@@ -33,6 +34,7 @@ class Item:
 
 @dataclass(frozen=True)
 class Decision:
+    """Keep or remove one backup, and why."""
     id: int
     keep: bool
     reason: str

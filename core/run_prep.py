@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class ModeChoice:
+    """Full or incremental, the backup it builds on, and why."""
     mode: str
     parent_id: int | None = None
     previous_manifest: dict[str, Any] | None = None

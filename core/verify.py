@@ -38,6 +38,7 @@ SEVERITY = {LocationState.OK.value: 0, LocationState.SIZE_MISMATCH.value: 2,
 
 @dataclass(frozen=True)
 class ArtifactResult:
+    """How one artifact of a copy verified."""
     name: str
     state: str
     size: int | None = None
@@ -46,6 +47,7 @@ class ArtifactResult:
 
 @dataclass
 class LocationResult:
+    """How one copy of a backup verified."""
     backup_id: int
     location_id: int
     destination: str
@@ -65,6 +67,7 @@ class LocationResult:
 
 @dataclass
 class VerifyReport:
+    """How the copies of a verify run verified, and the bytes read."""
     locations: list[LocationResult]
     bytes: int = 0
 

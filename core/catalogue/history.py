@@ -86,6 +86,7 @@ TEXT_BY_ID_BELOW = 5_000
 
 @dataclass
 class Where:
+    """A WHERE clause being built: conditions, their parameters, and how free text matched."""
     conds: list[str] = field(default_factory=list)
     params: list[Any] = field(default_factory=list)
     few_text_matches: bool | None = None  # with a free text: are its matches fetched by id?

@@ -20,6 +20,7 @@ __all__ = ["Backup", "BackupLocation", "Destination", "Job", "JobKind", "JobLog"
 
 @dataclass(slots=True)
 class Destination:
+    """A plan's place to store backups: a folder or a remote."""
     id: int = 0
     plan_id: int = 0
     kind: str = "local"
@@ -31,6 +32,7 @@ class Destination:
 
 @dataclass(slots=True)
 class Schedule:
+    """When a plan's backups, verifies or restore tests run."""
     id: int = 0
     plan_id: int = 0
     kind: str = "backup"  # backup, verify, restore_test
@@ -44,6 +46,7 @@ class Schedule:
 
 @dataclass(slots=True)
 class Plan:
+    """A backup plan: what, where, with which engine and options."""
     id: int = 0
     name: str = ""
     engine: str = ""
@@ -61,6 +64,7 @@ class Plan:
 
 @dataclass(slots=True)
 class Job:
+    """One run of a plan's operation (backup, verify, prune...) and how it ended."""
     id: int = 0
     plan_id: int | None = None
     plan_name: str = ""  # kept when the plan is removed
@@ -88,6 +92,7 @@ class Job:
 
 @dataclass(slots=True)
 class JobLog:
+    """The log of a job, written in chunks while it runs."""
     job_id: int = 0
     text: str = ""
 
@@ -109,6 +114,7 @@ class BackupLocation:
 
 @dataclass(slots=True)
 class Backup:
+    """A backup a job made: its type, sizes and manifest."""
     id: int = 0
     plan_id: int | None = None
     plan_name: str = ""
@@ -131,6 +137,7 @@ class Backup:
 
 @dataclass(slots=True)
 class RemoteNode:
+    """A device of the grid and how it is reached (database, rsync, agent)."""
     id: int = 0
     name: str = ""
     mysql_url: str | None = None

@@ -8,6 +8,7 @@ from typing import Any
 from core.catalogue.db import Catalogue
 from core.catalogue.dbapi import Conn, placeholders, to_datetime, to_json
 from core.catalogue.models import Destination, Plan, Schedule
+from core.errors import NotFoundError
 from core.timeutil import utcnow
 
 _PLAN = ("SELECT id, name, engine, enabled, sources, excludes, options, created_at, updated_at,"
@@ -47,6 +48,14 @@ def find_plan(cat: Catalogue, name: str) -> Plan | None:
     with cat.db.connect() as c:
         found = _plans(c, " WHERE name = ?", [name])
     return found[0] if found else None
+
+
+def get_plan(cat: Catalogue, name: str) -> Plan:
+    """The plan with its destinations and schedules; NotFoundError if there is none."""
+    plan = find_plan(cat, name)
+    if plan is None:
+        raise NotFoundError(f"No plan named {name!r}.")
+    return plan
 
 
 def plan_by_id(cat: Catalogue, plan_id: int) -> Plan | None:

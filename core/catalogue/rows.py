@@ -15,6 +15,7 @@ SORT_KEYS = ("plan", "engine", "kind", "trigger", "status", "started", "duration
 
 @dataclass(frozen=True, slots=True)
 class HistoryRow:
+    """One job as the History lists it."""
     id: int
     plan: str
     engine: str
@@ -44,6 +45,7 @@ class HistoryRow:
 
 @dataclass(frozen=True)
 class HistoryFilter:
+    """Which jobs the History lists (empty: any)."""
     plans: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     engines: tuple[str, ...] = ()
@@ -56,6 +58,7 @@ class HistoryFilter:
 
 @dataclass(frozen=True)
 class HistorySort:
+    """The History's sort order."""
     column: str = "started"
     descending: bool = True
 
@@ -66,6 +69,7 @@ class HistorySort:
 
 @dataclass(frozen=True)
 class JobDetail:
+    """A job's row with its log and details."""
     row: HistoryRow
     log: str
     host: str
@@ -75,6 +79,7 @@ class JobDetail:
 
 @dataclass(frozen=True)
 class Stats:
+    """Totals of the jobs a History filter lists."""
     jobs: int
     succeeded: int
     failed: int
@@ -88,6 +93,7 @@ class Stats:
 
 @dataclass(frozen=True)
 class PlanToday:
+    """How a plan's backups went today."""
     plan: str
     last_success: datetime | None  # naive UTC; None if none since local midnight
     last_status: str | None  # status of the plan's last finished backup job
@@ -96,6 +102,7 @@ class PlanToday:
 
 @dataclass(frozen=True)
 class Banner:
+    """The one-line summary of today's backups."""
     level: str  # "ok", "warning", "error", "none"
     text: str
     plans: list[PlanToday]

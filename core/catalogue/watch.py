@@ -40,6 +40,7 @@ def db_now(cat: Catalogue) -> datetime:
 
 @dataclass(slots=True)
 class PlanWatchFacts:
+    """What the overdue and anomaly checks need to know of a plan."""
     plan_id: int
     plan: str
     enabled: bool
@@ -56,6 +57,7 @@ class PlanWatchFacts:
 
 @dataclass(frozen=True, slots=True)
 class RunningJob:
+    """A job still marked running."""
     id: int
     plan_id: int
     kind: str

@@ -10,6 +10,7 @@ from typing import Any
 
 from core.backups import BackupFilter, as_tree, list_backups
 from core.catalogue.enums import BACKUP_STATUSES, JobTrigger
+from core.catalogue.plans import get_plan
 from core.catalogue.watch import job_warnings
 from core.cli import db_password
 from core.cli.context import CliContext, print_json, print_table
@@ -97,7 +98,6 @@ def register(sub: Any) -> None:
 def _run(ctx: CliContext, a: argparse.Namespace) -> int:
     from core import watch
     from core.jobs.run import run_plan
-    from core.plans import get_plan
 
     watch.install()
 
@@ -213,7 +213,7 @@ def _restore(ctx: CliContext, a: argparse.Namespace) -> int:
 def _restore_file(ctx: CliContext, a: argparse.Namespace) -> int:
     from core.findex.versions import pick, show_path
     from core.jobs.restore import restore_backup
-    from core.plans import get_plan, list_plans
+    from core.plans import list_plans
 
     if a.id is not None or a.path or a.into_database:
         raise UsageError("--file takes no backup ID, --path or --into-database.")

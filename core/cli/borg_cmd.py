@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from core.catalogue.enums import JobTrigger
+from core.catalogue.plans import get_plan
 from core.cli.context import CliContext, print_json, print_table
 from core.errors import BackupDeskError, UsageError
 from core.fmt import human_bytes, local_time
@@ -24,7 +25,6 @@ from core.jobs.repository import (
     repo_info,
     setup_repository,
 )
-from core.plans import get_plan
 from core.progress import CancelToken
 from core.secrets import SecretStore
 from core.timeutil import iso

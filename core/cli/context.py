@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class CliContext:
+    """What a command's handler gets: the configuration and the catalogue, opened when used."""
     config: AppConfig
     _catalogue: Catalogue | None = field(default=None, init=False)
 

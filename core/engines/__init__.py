@@ -48,6 +48,7 @@ def _same_glob(source: str | None, relative: str) -> str:
 
 @dataclass(frozen=True)
 class EngineSpec:
+    """An engine: its name, options and capabilities, and how to make it."""
     name: str
     title: str  # what a person chooses (the welcome's and the plan editor's choice)
     # The plan options: defaults, checks, `plan add` flags, the editor's choices.

@@ -78,6 +78,7 @@ class LocalCopy:
 
 @dataclass(frozen=True)
 class RunRequest:
+    """What an engine's run is asked to back up, and how."""
     plan_id: int
     plan_name: str
     sources: list[str]
@@ -92,6 +93,7 @@ class RunRequest:
 
 @dataclass
 class RunResult:
+    """What an engine's run wrote."""
     type: str  # "full" or "incremental"
     artifacts: list[Artifact]
     files: int = 0
@@ -138,6 +140,7 @@ class RepoTarget:
 
 @dataclass(frozen=True)
 class ArchiveEntry:
+    """An archive in a repository."""
     id: str
     name: str
     start: datetime | None
@@ -145,6 +148,7 @@ class ArchiveEntry:
 
 @dataclass(frozen=True)
 class ArchiveStats:
+    """An archive a run created, with its sizes."""
     id: str
     name: str
     start: datetime | None
@@ -165,6 +169,7 @@ class ArchiveStats:
 
 @dataclass
 class CreateResult:
+    """A created archive and the engine's log and warnings."""
     stats: ArchiveStats
     log: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -181,6 +186,7 @@ class PruneResult:
 
 @dataclass
 class RepoInfo:
+    """A repository's encryption and size."""
     encryption: str  # e.g. "repokey", "none"
     stored_bytes: int
     data: dict[str, Any]  # the engine's own description (`backupdesk info --json`)

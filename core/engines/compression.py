@@ -14,6 +14,7 @@ from core.errors import ConfigError
 
 @dataclass(frozen=True)
 class Codec:
+    """A compression algorithm and the levels it takes."""
     name: str
     levels: tuple[int, int] | None = None  # lowest and highest level; None: no level
     default_level: int | None = None
@@ -22,6 +23,7 @@ class Codec:
 
 @dataclass(frozen=True)
 class Compression:
+    """A parsed compression setting."""
     algo: str
     level: int | None = None  # None: the codec's default level
     prefix: str = ""  # borg's "auto," or "obfuscate,N,", kept as written
@@ -29,6 +31,7 @@ class Compression:
 
 @dataclass(frozen=True)
 class Grammar:
+    """An engine's compression setting's syntax and default."""
     engine: str  # for messages
     codecs: tuple[Codec, ...]
     sep: str

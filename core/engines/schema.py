@@ -78,6 +78,7 @@ class Option:
 
 @dataclass(frozen=True)
 class Text(Option):
+    """A text option, from a list of choices if given."""
     choices: tuple[str, ...] = ()  # when set, only these
 
     def check(self, value: Any) -> Any:
@@ -110,6 +111,7 @@ class Location(Text):
 
 @dataclass(frozen=True)
 class CompressionOption(Option):
+    """A compression option in its engine's syntax."""
     grammar: Grammar | None = None
 
     @property
@@ -130,6 +132,7 @@ class CompressionOption(Option):
 
 @dataclass(frozen=True)
 class Number(Option):
+    """A whole-number option with a minimum."""
     minimum: int = 0
 
     def check(self, value: Any) -> Any:

@@ -39,6 +39,7 @@ def describe_deletion(items: list[BackupInfo]) -> str:
 
 @dataclass
 class DeleteReport:
+    """What deleting backups removed and what failed."""
     deleted: list[int] = field(default_factory=list)
     removed_paths: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)

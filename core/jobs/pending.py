@@ -28,6 +28,7 @@ FOLDER = "pending-jobs"
 
 @dataclass
 class Pending:
+    """A job's end that could not be recorded yet, kept to record later."""
     catalogue: str  # the catalogue's URL, password hidden
     job_id: int
     status: str

@@ -15,13 +15,13 @@ from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobKind, JobStatus, JobTrigger
 from core.catalogue.jobs import plan_lock_key
 from core.catalogue.models import Plan
+from core.catalogue.plans import get_plan
 from core.config import AppPaths
 from core.engines import Capability, can, keeps_repository
 from core.errors import BackupDeskError, ConfigError
 from core.fmt import count
 from core.jobs.delete import delete_backups
 from core.jobs.lifecycle import job
-from core.plans import get_plan
 from core.progress import Progress, ProgressCallback, no_progress
 from core.timeutil import iso
 
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PruneItem:
+    """A backup a prune keeps or removes, and why."""
     id: int
     name: str
     type: str
@@ -44,6 +45,7 @@ class PruneItem:
 
 @dataclass
 class PruneReport:
+    """What a prune of a plan kept, removed and failed to remove."""
     plan: str
     engine: str
     dry_run: bool

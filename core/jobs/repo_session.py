@@ -15,11 +15,11 @@ from core import engines
 from core.borgmatic_options import passcommand_secret
 from core.catalogue.db import Catalogue
 from core.catalogue.models import JobTrigger, Plan
+from core.catalogue.plans import get_plan
 from core.config import AppPaths
 from core.engines.api import Repository, RepositoryEngine, RepoTarget
 from core.errors import ConfigError
 from core.jobs.lifecycle import Job, job
-from core.plans import get_plan
 from core.progress import CancelToken, ProgressCallback, no_progress
 from core.secrets import SecretStore
 

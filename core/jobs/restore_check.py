@@ -15,13 +15,13 @@ from core import fmt
 from core.backups import BackupFilter, BackupInfo, list_backups
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobKind, JobStatus, JobTrigger
+from core.catalogue.plans import get_plan
 from core.engines import Capability, can
 from core.engines.archive.owners import Names
 from core.engines.archive.restore import restore_tree
 from core.errors import EngineError, NotFoundError
 from core.jobs.lifecycle import job
 from core.jobs.restore import chain_archives
-from core.plans import get_plan
 from core.progress import CancelToken
 from core.remote.resolve import for_catalogue
 from core.run_prep import read_manifest

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import JobTrigger
+from core.catalogue.plans import get_plan
 from core.config import AppPaths
 from core.engines import keeps_repository
 from core.errors import ConfigError
 from core.hosts import check_runs_here
 from core.jobs.outcome import RunOutcome
-from core.plans import get_plan
 from core.progress import CancelToken, ProgressCallback, no_progress
 from core.secrets import SecretStore
 

@@ -22,11 +22,11 @@ from core.catalogue.jobs import (
     plan_lock_key,
     record_skipped,
 )
+from core.catalogue.plans import get_plan
 from core.config import AppPaths
 from core.engines import keeps_repository
 from core.errors import BackupDeskError, LockedError
 from core.jobs.verify import verify_backups
-from core.plans import get_plan
 from core.scheduling.loop import Due
 from core.status import GRACE, plan_statuses
 from core.timeutil import to_naive_utc, utcnow

@@ -18,6 +18,7 @@ POLL_S = 0.1  # how soon a cancel stops a running hook
 
 @dataclass(frozen=True)
 class HookResult:
+    """How a hook command ended and what it printed."""
     code: int | None  # None: it ran out of time (or was cancelled) and was killed
     output: str  # its last OUTPUT_KEEP bytes of stdout and stderr
     timeout_s: float

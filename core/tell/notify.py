@@ -16,7 +16,7 @@ from core.catalogue.plans import find_plan
 from core.config import AppPaths
 from core.secrets import SecretStore, db_secret_key
 from core.tell import dedup
-from core.tell.options import NOTIFY_KEY, events_of, notify_urls
+from core.tell.stored import NOTIFY_KEY, events_of, notify_urls
 
 log = logging.getLogger(__name__)
 

@@ -15,13 +15,16 @@ from urllib.parse import urlsplit
 
 from core.engines.schema import Choice, Option, Schema, Text, TextList
 from core.errors import ConfigError
+from core.tell.stored import DEFAULT_EVENTS as DEFAULT_EVENTS
+from core.tell.stored import EVENTS as EVENTS
+from core.tell.stored import EXIT_CODE as EXIT_CODE
+from core.tell.stored import HOOK_TIMEOUT as HOOK_TIMEOUT
+from core.tell.stored import HOOK_TIMEOUT_S as HOOK_TIMEOUT_S
+from core.tell.stored import NOTIFY_KEY as NOTIFY_KEY
+from core.tell.stored import PING_KEY as PING_KEY
+from core.tell.stored import notify_urls as notify_urls
 
 HIDDEN = "(secret)"  # a stored ping URL; a notification target is "SCHEME://(secret)"
-PING_KEY, NOTIFY_KEY = "ping", "notify"
-EXIT_CODE = "exit-code"  # --ping-signal: a job's end is pinged as URL/<its CLI exit status>
-HOOK_TIMEOUT = "10m"  # what applies while a plan sets none (the option's default, not stored)
-EVENTS = ("failure", "partial", "anomaly", "late", "missing", "hung", "success")
-DEFAULT_EVENTS = ("failure", "partial", "anomaly", "late", "missing", "hung")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smh]?)\s*$")
 
 
@@ -39,8 +42,6 @@ def seconds(text: str | int) -> int:
         raise ConfigError("A hook timeout must be at least one second.")
     return value
 
-
-HOOK_TIMEOUT_S = seconds(HOOK_TIMEOUT)
 
 
 def check_ping_url(url: str) -> str:
@@ -74,12 +75,16 @@ def check_events(text: str) -> str:
 
 @dataclass(frozen=True)
 class Command(Text):
+    """A shell command option."""
+
     def metavar(self) -> str | None:
         return "CMD"
 
 
 @dataclass(frozen=True)
 class Duration(Option):
+    """A duration option (`90s`, `10m`, `2h`)."""
+
     def check(self, value: Any) -> Any:
         return seconds(value)
 
@@ -104,6 +109,8 @@ class SecretUrl(Text):
 
 @dataclass(frozen=True)
 class SecretUrls(TextList):
+    """Notification URLs, kept secret."""
+
     def check(self, value: Any) -> Any:
         value = super().check(value)
         return [u if u.endswith(f"://{HIDDEN}") else check_notify_url(str(u)) for u in value]
@@ -111,6 +118,8 @@ class SecretUrls(TextList):
 
 @dataclass(frozen=True)
 class Events(Text):
+    """The events that send a notification."""
+
     def check(self, value: Any) -> Any:
         return check_events(value)
 
@@ -184,18 +193,3 @@ def with_stored(urls: list[str], stored: list[str]) -> list[str]:
         out.append(url)
     return out
 
-
-def notify_urls(stored: str | None) -> list[str]:
-    """The notification targets from their stored secret."""
-    if not stored:
-        return []
-    try:
-        urls = json.loads(stored)
-    except ValueError:
-        return []
-    return [str(u) for u in urls] if isinstance(urls, list) else []
-
-
-def events_of(opts: dict[str, Any]) -> frozenset[str]:
-    raw = opts.get("notify_on")
-    return frozenset(str(raw).split(",")) if raw else frozenset(DEFAULT_EVENTS)

@@ -25,7 +25,7 @@ from core.jobs import lifecycle
 from core.jobs.outcome import exit_code_of
 from core.secrets import SecretStore, db_secret_key
 from core.tell import hooks, notify, pings
-from core.tell.options import EXIT_CODE, HOOK_TIMEOUT_S, PING_KEY, events_of
+from core.tell.stored import EXIT_CODE, HOOK_TIMEOUT_S, PING_KEY, events_of
 from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)

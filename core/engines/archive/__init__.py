@@ -41,7 +41,7 @@ def _dump(db: dumps.DbUrl, path: Path, to: str | None, cancel: CancelToken) -> t
         return path.stat().st_size, file_sha256(path)
     with tempfile.TemporaryDirectory(prefix="backupdesk-dump-") as tmp:
         plain = Path(tmp) / path.name.removesuffix(crypto.SUFFIX)
-        dumps.dump(db, plain, cancel)
+        dumps.dump(db, plain, cancel, durable=False)  # scratch: the sealed copy is synced
         with atomic_file(path) as f:
             sink = HashingSink(f)
             crypto.encrypt_file(plain, sink, to)

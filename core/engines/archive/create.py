@@ -42,6 +42,7 @@ _O_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOATIME",
 
 @dataclass
 class ArchiveOutcome:
+    """What writing an archive produced: its manifest entries and counts."""
     entries: list[mf.Entry | mf.Encoded]
     deleted: list[str]
     changed: int
@@ -299,6 +300,7 @@ class _Todo:
         self.items: list[Item] = []
         self.prevs: list[mf.Entry | None] = []
         self.files = self.bytes = 0
+        self.found_again = 0  # items whose path the previous manifest holds
 
     def take(self, new: list[Item]) -> None:
         prev, entries = self.prev, self.entries
@@ -315,6 +317,8 @@ class _Todo:
         for item in new:
             i = prev.get(item.path)
             p = None if i is None else old[i]
+            if p is not None:
+                self.found_again += 1
             if p is not None and unchanged(p, item) and (item.type != FILE or "in" in p):
                 entries.append(keep[i])  # type: ignore[index]
                 continue
@@ -360,8 +364,11 @@ def write_archive(found: Scan, excludes: list[str], out_path: Path, compression:
             comp.close()
         cancel.raise_if_cancelled()
     w.report("", force=True)
-    seen = {i.path for i in found.items} if todo.prev else set()
-    deleted = sorted(p for p in todo.prev if p not in seen)
+    # A scan's paths are unique: when each previous path was found again, none was deleted.
+    deleted: list[str] = []
+    if todo.found_again < len(todo.prev):
+        seen = {i.path for i in found.items}
+        deleted = sorted(p for p in todo.prev if p not in seen)
     return ArchiveOutcome([e for e in todo.entries if e], deleted, len(todo.items), w.files,
                           w.bytes, sink.size, sink.h.hexdigest(), w.warnings,
                           "c" if fast else "python", w.owners)

@@ -46,6 +46,7 @@ class Item:
 
 @dataclass
 class Scan:
+    """The files a scan found under the sources."""
     items: list[Item] = field(default_factory=list)
     roots: dict[str, str] = field(default_factory=dict)  # top name -> absolute source path
     warnings: list[str] = field(default_factory=list)

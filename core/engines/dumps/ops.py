@@ -17,8 +17,9 @@ from core.progress import CancelToken
 __all__ = ["DbUrl", "dump", "load", "parse", "redact", "test_connection"]
 
 
-def dump(db: DbUrl, final: Path, cancel: CancelToken) -> None:
-    """Dump `db` to `final` via a temporary name; nothing is left under `final` on failure."""
+def dump(db: DbUrl, final: Path, cancel: CancelToken, *, durable: bool = True) -> None:
+    """Dump `db` to `final` via a temporary name; nothing is left under `final` on failure.
+    `durable=False` for a scratch file that is copied elsewhere (and synced there): no fsync."""
     tmp = tmp_name(final)
     try:
         if db.kind == "sqlite":
@@ -27,8 +28,9 @@ def dump(db: DbUrl, final: Path, cancel: CancelToken) -> None:
             postgres.dump(db, tmp, cancel)
         else:
             mysql.dump(db, tmp, cancel)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
+        if durable:
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
         tmp.replace(final)
     except OSError as e:
         _unlink(tmp)
@@ -36,7 +38,8 @@ def dump(db: DbUrl, final: Path, cancel: CancelToken) -> None:
     except BaseException:
         _unlink(tmp)
         raise
-    fsync_dir(final.parent)
+    if durable:
+        fsync_dir(final.parent)
 
 
 def load(db: DbUrl, dump_file: Path, cancel: CancelToken) -> None:

@@ -49,6 +49,10 @@ def dump(db: DbUrl, out: Path, cancel: CancelToken | None = None,
     try:
         dst = sqlite3.connect(out)
         try:
+            # A new file under a temporary name: no journal, no syncs of its own (core.engines.
+            # dumps.ops syncs it once whole, before it takes the final name).
+            dst.execute("PRAGMA journal_mode=OFF")
+            dst.execute("PRAGMA synchronous=OFF")
             src.backup(dst, pages=-1, progress=after_step, sleep=RETRY_EVERY)
         finally:
             dst.close()

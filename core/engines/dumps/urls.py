@@ -20,6 +20,7 @@ DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
 
 @dataclass(frozen=True)
 class DbUrl:
+    """A database to dump, parsed from its URL."""
     kind: str  # sqlite, postgresql, mysql
     database: str  # file path for sqlite
     host: str = ""

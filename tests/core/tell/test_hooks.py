@@ -153,3 +153,9 @@ def test_cancelling_a_job_stops_its_running_before_hook(catalogue, home, tmp_pat
         time.sleep(0.1)
     else:
         raise AssertionError(f"the hook's child {child} is still running")
+
+
+def test_the_hook_timeout_default_is_one_figure_in_two_spellings():
+    from core.tell.options import seconds
+    from core.tell.stored import HOOK_TIMEOUT, HOOK_TIMEOUT_S
+    assert seconds(HOOK_TIMEOUT) == HOOK_TIMEOUT_S

@@ -167,3 +167,18 @@ def test_the_finisher_reads_the_changes_and_the_plans_mass_change_share(any_cata
     assert loud.details["warnings"][1]["text"] == ("mass change: 400 of 1,000 files changed or "
                                                    "deleted (40%, over 30%)")
     assert loud.log.count("Anomaly: mass change") == 1
+
+
+def test_median_and_quartiles_are_the_statistics_modules():
+    import random
+    import statistics
+
+    from core.watch.anomaly import median, quartiles
+
+    rng = random.Random(17)
+    for n in range(2, 40):
+        for values in ([rng.randrange(0, 10**12) for _ in range(n)],
+                       [rng.uniform(0, 5e6) for _ in range(n)], [7] * n):
+            assert median(values) == statistics.median(values)
+            assert quartiles(values) == statistics.quantiles(values, n=4, method="inclusive")
+    assert median([5]) == 5
