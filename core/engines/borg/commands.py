@@ -28,10 +28,13 @@ def init(repo: str, encryption: str, *, binary: str = BORG) -> list[str]:
 
 
 def create(repo: str, archive: str, sources: Sequence[str], *, compression: str = "lz4",
-           excludes: Sequence[str] = (), binary: str = BORG, progress: bool = True) -> list[str]:
+           excludes: Sequence[str] = (), binary: str = BORG, progress: bool = True,
+           list_items: bool = False) -> list[str]:
     argv = _base("create", binary)
     if progress:
         argv.append("--progress")
+    if list_items:  # a file_status line per path (the file index's feed)
+        argv.append("--list")
     argv += ["--json", "--compression", compression]
     for pattern in excludes:
         argv += ["--exclude", pattern]
