@@ -18,7 +18,7 @@ from core.engines import Capability
 from core.engines.api import DAMAGED, ArchiveEntry
 from core.errors import BackupDeskError, CancelledError, ConfigError, LockedError
 from core.findex.borg_feed import created_files
-from core.findex.indexing import index_quietly, repository_files
+from core.findex.indexing import index_quietly, plan_index_path, repository_files
 from core.fmt import count
 from core.jobs.outcome import RunOutcome
 from core.jobs.repo_session import RepoJob, open_repository, repo_job, repository_plan
@@ -76,8 +76,8 @@ def _run_body(cat: Catalogue, rj: RepoJob, state: dict[str, Any]) -> None:
             j.log(f"Failed: {e}")
             problems.append(str(e))
     # After the refresh: archives made outside since the last run are indexed before this one.
-    files_of = created_files(state["backup_id"], res.listed, started_ns,
-                             repository_files(repo, j.cancel), j.log)
+    files_of = created_files(state["backup_id"], res.listed, started_ns, st.files, p.sources,
+                             plan_index_path(cat, p.id), repository_files(repo, j.cancel), j.log)
     changes = index_quietly(cat, state["backup_id"], files_of, j.log)
     end = j.end
     end.status = JobStatus.PARTIAL if problems else JobStatus.SUCCESS

@@ -10,6 +10,9 @@ COMMON = ("--log-json",)
 KEEP_UNITS = ("last", "hourly", "daily", "weekly", "monthly", "yearly")
 # Wait this long for borg's own repository lock before answering "repository busy".
 LOCK_WAIT = 1
+# What `create --list` writes a line for: all but unchanged files (U), folders, links, devices
+# and fifos (writing a line per path costs borg about a tenth of an unchanged create).
+LIST_FILTER = "AMhxCE?"
 
 
 def _base(cmd: str, binary: str = BORG, lock_wait: int | None = LOCK_WAIT) -> list[str]:
@@ -33,8 +36,8 @@ def create(repo: str, archive: str, sources: Sequence[str], *, compression: str 
     argv = _base("create", binary)
     if progress:
         argv.append("--progress")
-    if list_items:  # a file_status line per path (the file index's feed)
-        argv.append("--list")
+    if list_items:  # the file index's feed
+        argv += ["--list", "--filter", LIST_FILTER]
     argv += ["--json", "--compression", compression]
     for pattern in excludes:
         argv += ["--exclude", pattern]

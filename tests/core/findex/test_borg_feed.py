@@ -15,7 +15,7 @@ import pytest
 
 from core.catalogue.db import Catalogue
 from core.catalogue.jobs import job_log
-from core.findex.borg_feed import borg_mtime, files_from_create
+from core.findex.borg_feed import Unusable, borg_mtime, changes_from_create
 from core.findex.feed import borg_mtime_ns
 from tests.core.borg.conftest import PASSPHRASE, needs_borg
 from tests.core.findex.cli import cli, lines
@@ -98,19 +98,43 @@ def test_the_create_list_indexes_as_borg_list_does(
     assert _answers(home, capsys, ids) == fed
 
 
-def test_unusable_lists_fall_back(tmp_path: Path) -> None:
-    f = tmp_path / "f"
-    f.write_text("x")
-    old = time.time_ns() + 10**9
-    got, why = files_from_create([("A", str(f)), ("d", str(tmp_path))], old)
-    assert got is not None and why == ""
-    assert got == [(os.fsencode(f).lstrip(b"/"), 1, borg_mtime(f.stat().st_mtime_ns), None)]
-    assert files_from_create([("A", str(f))], time.time_ns() - 10**9)[0] is None  # changed
-    assert files_from_create([("E", str(f))], old)[0] is None
-    assert files_from_create([("C", str(f))], old)[0] is None
-    assert files_from_create([("A", str(tmp_path / "gone"))], old)[0] is None
-    assert files_from_create([("A", str(tmp_path))], old)[0] is None  # not a file now
-    assert files_from_create([("A", "../x")], old)[0] is None
+def test_changes_from_the_create_list(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "skip").mkdir(parents=True)
+    for name in ("new", "same", "skip/x"):
+        (src / name).write_text(name)
+    after = time.time_ns() + 10**9  # the run started after every change
+
+    def key(name: str) -> bytes:
+        return os.fsencode(src / name).lstrip(b"/")
+
+    def entry(name: str) -> tuple[int, int]:
+        st = (src / name).stat()
+        return st.st_size, borg_mtime(st.st_mtime_ns)
+
+    prev = {key("same"): entry("same"), key("gone"): (1, 1), key("skip/x"): entry("skip/x")}
+    got = changes_from_create([("A", str(src / "new")), ("x", str(src / "skip"))], after, 2,
+                              [str(src)], ("b1", prev))
+    assert got.base == "b1" and got.total == 2
+    assert got.files == [(key("new"), *entry("new"), None)]
+    assert sorted(got.gone) == [key("gone"), key("skip/x")]
+
+    def unusable(listed: list[tuple[str, str]], nfiles: int, before: Any = ("b1", {}),
+                 started: int = after, sources: tuple[str, ...] = (str(src),)) -> str:
+        with pytest.raises(Unusable) as e:
+            changes_from_create(listed, started, nfiles, sources, before)
+        return str(e.value)
+
+    new = ("A", str(src / "new"))
+    # borg found a file unchanged that the backup before does not hold: counts differ
+    assert "counts 2" in unusable([new], 2)
+    assert "changed during" in unusable([new], 1, started=time.time_ns() - 10**9)
+    assert "differs" in unusable([], 1, ("b1", {key("same"): (99, 1)}))
+    for status in ("E", "C", "?"):
+        assert repr(status) in unusable([(status, str(src / "new"))], 1)
+    assert "no longer a file" in unusable([("A", str(src / "skip"))], 1)
+    assert "outside" in unusable([("A", "../x")], 1)
+    assert "relative" in unusable([new], 1, sources=("src",))
 
 
 @pytest.mark.parametrize("ns", [0, 1_700_000_000_123_456_789, 1_700_000_000_999_999_600,
