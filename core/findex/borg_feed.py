@@ -90,8 +90,9 @@ class _Scan:
         return st
 
 
-def _under(path: bytes, roots: Sequence[bytes]) -> bool:
-    return any(r == b"" or path == r or path.startswith(r + b"/") for r in roots)
+def _prefixes(folders: Sequence[bytes]) -> tuple[bytes, ...]:
+    """What the paths inside any of `folders` start with ("" for the root: every path)."""
+    return tuple(f + b"/" if f else b"" for f in folders)
 
 
 def changes_from_create(listed: Sequence[tuple[str, str]], started_ns: int, nfiles: int,
@@ -124,19 +125,30 @@ def changes_from_create(listed: Sequence[tuple[str, str]], started_ns: int, nfil
         files.append((key, st.st_size, borg_mtime(st.st_mtime_ns), None))
     base, prev = before
     roots = [os.fsencode(os.path.normpath(s)).lstrip(b"/") for s in sources]
+    inside, outside = _prefixes(roots), _prefixes(excluded)
+    tops, dropped = set(roots), set(excluded)  # a source or an excluded path that is a file
     gone: list[bytes] = []
     kept = 0
-    for key, (size, mtime) in prev.items():
+    lstat, isreg, since = os.lstat, stat.S_ISREG, scan.since
+    for key, (size, mtime) in prev.items():  # the hot loop: 20,000 files take 50 ms
         if key in written:
             continue
-        if not _under(key, roots) or _under(key, excluded):
+        if not (key.startswith(inside) or key in tops) or key.startswith(outside) \
+                or key in dropped:
             gone.append(key)
             continue
         path = b"/" + key
-        _check_name(path)
-        st = scan.stat(path)
-        if st is None:
+        if b"?" in key:
+            _check_name(path)
+        try:
+            st = lstat(path)
+        except OSError:
             gone.append(key)
+            continue
+        if not isreg(st.st_mode):
+            gone.append(key)
+        elif st.st_ctime_ns >= since:
+            raise Unusable(f"{os.fsdecode(path)} changed during the backup")
         elif st.st_size != size or borg_mtime(st.st_mtime_ns) != mtime:
             raise Unusable(f"{os.fsdecode(path)} differs from backup {base} though borg "
                            "found it unchanged")
