@@ -168,9 +168,7 @@ def newest_indexed(index: Path) -> Before:
         last = ix.last_backup()
         if last is None:
             return None, {}
-        alive = ix.alive()
-        return last.name, {p: (alive[i][2], alive[i][3]) for p, i in ix.path_ids().items()
-                           if i in alive}
+        return last.name, ix.alive_files()
     finally:
         ix.close()
 
