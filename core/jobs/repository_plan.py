@@ -17,7 +17,7 @@ from core.config import AppPaths
 from core.engines import Capability
 from core.engines.api import DAMAGED, ArchiveEntry
 from core.errors import BackupDeskError, CancelledError, ConfigError, LockedError
-from core.findex.borg_feed import created_files
+from core.findex.borg_feed import Prescan, created_files
 from core.findex.indexing import index_quietly, plan_index_path, repository_files
 from core.fmt import count
 from core.jobs.outcome import RunOutcome
@@ -59,6 +59,7 @@ def _run_body(cat: Catalogue, rj: RepoJob, state: dict[str, Any]) -> None:
     unchanged = repo.unchanged()  # nobody wrote to it since our last job
     j.log(f"Creating an archive of plan {p.name} in {repo.location}.")
     started_ns = time.time_ns()
+    prescan = Prescan(plan_index_path(cat, p.id), started_ns)
     res = repo.create(list(p.sources), list(p.excludes), utcnow(),
                       j.progress if j.listening else no_progress, j.cancel)
     j.log(res.log)
@@ -77,7 +78,7 @@ def _run_body(cat: Catalogue, rj: RepoJob, state: dict[str, Any]) -> None:
             problems.append(str(e))
     # After the refresh: archives made outside since the last run are indexed before this one.
     files_of = created_files(state["backup_id"], res.listed, started_ns, st.files, p.sources,
-                             plan_index_path(cat, p.id), repository_files(repo, j.cancel), j.log)
+                             prescan, repository_files(repo, j.cancel), j.log)
     changes = index_quietly(cat, state["backup_id"], files_of, j.log)
     end = j.end
     end.status = JobStatus.PARTIAL if problems else JobStatus.SUCCESS

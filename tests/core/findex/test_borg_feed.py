@@ -15,8 +15,9 @@ import pytest
 
 from core.catalogue.db import Catalogue
 from core.catalogue.jobs import job_log
-from core.findex.borg_feed import Unusable, borg_mtime, changes_from_create
-from core.findex.feed import borg_mtime_ns
+from core.findex.borg_feed import Prescan, Unusable, borg_mtime, changes_from_create
+from core.findex.feed import borg_mtime_ns, feed
+from core.findex.store import open_index
 from tests.core.borg.conftest import PASSPHRASE, needs_borg
 from tests.core.findex.cli import cli, lines
 
@@ -144,3 +145,31 @@ def test_mtime_as_borg_list_gives_it(ns: int) -> None:
 
     # borg list: datetime.fromtimestamp(ns / 1e9).isoformat(), read back by the listing feed
     assert borg_mtime(ns) == borg_mtime_ns(datetime.fromtimestamp(ns / 1e9).isoformat())
+
+
+def test_a_look_made_while_borg_runs(tmp_path: Path) -> None:
+    """The prescan looks at the files before borg may have read them: a file deleted after
+    the look is missing from borg's count, and the list is not taken."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("a", "b"):
+        (src / name).write_text(name)
+    entries = [(os.fsencode(src / n).lstrip(b"/"), (src / n).stat().st_size,
+                borg_mtime((src / n).stat().st_mtime_ns), None) for n in ("a", "b")]
+    index = tmp_path / "plan-1.sqlite3"
+    ix = open_index(index)
+    feed(ix, "b:1", "one", "2026-01-01T00:00:00Z", entries)
+    ix.close()
+    time.sleep(0.05)
+    started = time.time_ns()
+    pre = Prescan(index, started)
+    before, looked = pre.result()
+    assert before[0] == "one" and looked is not None and not looked.gone
+    got = changes_from_create([], started, 2, [str(src)], before, looked)
+    assert (got.base, got.total, got.gone) == ("one", 2, [])
+    (src / "b").unlink()  # after the look, before borg read it: borg archives one file
+    with pytest.raises(Unusable, match="counts 1"):
+        changes_from_create([], started, 1, [str(src)], before, looked)
+    (src / "a").write_text("changed")  # before the look: the look says so
+    _, looked = Prescan(index, started).result()
+    assert looked is not None and "changed during" in looked.problems[entries[0][0]]
