@@ -173,6 +173,9 @@ class CreateResult:
     stats: ArchiveStats
     log: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # What the engine said of each path it saw, (status, path) as borg's `create --list`
+    # writes them; None when it did not say.
+    listed: list[tuple[str, str]] | None = None
 
 
 @dataclass

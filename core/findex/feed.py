@@ -56,7 +56,8 @@ class BorgListing:
         self.files: list[FileEntry] = []
         self.entries = 0
         self.bytes = 0
-        self.finished = False
+        self._finished = False
+        self._links: list[tuple[int, bytes]] = []  # hard links listed with size 0: (at, source)
 
     def add_line(self, line: bytes) -> None:
         ev = _loads(line)
@@ -67,7 +68,28 @@ class BorgListing:
         path = base64.b64decode(b64) if b64 else os.fsencode(ev["path"])
         size = int(ev.get("size") or 0)
         self.bytes += size
+        if not size and str(ev.get("mode", "")).startswith("h") and ev.get("source"):
+            self._links.append((len(self.files), os.fsencode(ev["source"]).lstrip(b"/")))
         self.files.append((path.lstrip(b"/"), size, borg_mtime_ns(ev.get("mtime")), None))
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    @finished.setter
+    def finished(self, done: bool) -> None:
+        """At the end, borg 1.2's hard links (size 0, `source` the file listed first) get that
+        file's size."""
+        self._finished = done
+        if done and self._links:
+            sizes = dict.fromkeys((src for _, src in self._links), 0)
+            for path, size, *_ in self.files:
+                if path in sizes and not sizes[path]:
+                    sizes[path] = size or 0
+            for at, src in self._links:
+                path, _, mtime, h = self.files[at]
+                self.files[at] = (path, sizes[src], mtime, h)
+            self._links = []
 
 
 def folder_of(path: bytes, common: bytes) -> str:

@@ -175,6 +175,12 @@ class Index:
         return {r[0]: r for r in self.con.execute(
             "SELECT path_id, first, size, mtime_ns, hash FROM versions WHERE last IS NULL")}
 
+    def alive_files(self) -> dict[bytes, tuple[int | None, int | None]]:
+        """The newest backup's files: path -> (size, mtime_ns)."""
+        return {r[0]: (r[1], r[2]) for r in self.con.execute(
+            "SELECT p.path, v.size, v.mtime_ns FROM versions v JOIN paths p ON p.id = v.path_id"
+            " WHERE v.last IS NULL")}
+
     def add_paths(self, rows: list[tuple[int, bytes]]) -> None:
         self.con.executemany("INSERT INTO paths(id, path, h) VALUES (?, CAST(? AS TEXT), ?)",
                              ((i, p, crc32(p)) for i, p in rows))

@@ -4,6 +4,7 @@ break-lock) holding the repository's lock, through core.jobs.lifecycle."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,8 @@ from core.config import AppPaths
 from core.engines import Capability
 from core.engines.api import DAMAGED, ArchiveEntry
 from core.errors import BackupDeskError, CancelledError, ConfigError, LockedError
-from core.findex.indexing import index_quietly, remove_gone, repository_files
+from core.findex.borg_feed import Prescan, created_files
+from core.findex.indexing import index_quietly, plan_index_path, remove_gone, repository_files
 from core.fmt import count
 from core.jobs.outcome import RunOutcome
 from core.jobs.repo_session import RepoJob, open_repository, repo_job, repository_plan
@@ -56,6 +58,8 @@ def _run_body(cat: Catalogue, rj: RepoJob, state: dict[str, Any]) -> None:
     repo, p, j = rj.repo, rj.plan, rj.job
     unchanged = repo.unchanged()  # nobody wrote to it since our last job
     j.log(f"Creating an archive of plan {p.name} in {repo.location}.")
+    started_ns = time.time_ns()
+    prescan = Prescan(plan_index_path(cat, p.id), started_ns)
     res = repo.create(list(p.sources), list(p.excludes), utcnow(),
                       j.progress if j.listening else no_progress, j.cancel)
     j.log(res.log)
@@ -75,7 +79,9 @@ def _run_body(cat: Catalogue, rj: RepoJob, state: dict[str, Any]) -> None:
             j.log(f"Failed: {e}")
             problems.append(str(e))
     # After the refresh: archives made outside since the last run are indexed before this one.
-    indexed = index_quietly(cat, state["backup_id"], repository_files(repo, j.cancel), j.log)
+    files_of = created_files(state["backup_id"], res.listed, started_ns, st.files, p.sources,
+                             prescan, repository_files(repo, j.cancel), j.log)
+    indexed = index_quietly(cat, state["backup_id"], files_of, j.log)
     end = j.end
     end.status = JobStatus.PARTIAL if problems else JobStatus.SUCCESS
     end.error = (f"{count(len(problems), 'problem')}: " + "; ".join(problems[:3])) if problems \

@@ -10,6 +10,9 @@ COMMON = ("--log-json",)
 KEEP_UNITS = ("last", "hourly", "daily", "weekly", "monthly", "yearly")
 # Wait this long for borg's own repository lock before answering "repository busy".
 LOCK_WAIT = 1
+# What `create --list` writes a line for: all but unchanged files (U), folders, links, devices
+# and fifos (writing a line per path costs borg about a tenth of an unchanged create).
+LIST_FILTER = "AMhxCE?"
 
 
 def _base(cmd: str, binary: str = BORG, lock_wait: int | None = LOCK_WAIT) -> list[str]:
@@ -28,10 +31,13 @@ def init(repo: str, encryption: str, *, binary: str = BORG) -> list[str]:
 
 
 def create(repo: str, archive: str, sources: Sequence[str], *, compression: str = "lz4",
-           excludes: Sequence[str] = (), binary: str = BORG, progress: bool = True) -> list[str]:
+           excludes: Sequence[str] = (), binary: str = BORG, progress: bool = True,
+           list_items: bool = False) -> list[str]:
     argv = _base("create", binary)
     if progress:
         argv.append("--progress")
+    if list_items:  # the file index's feed
+        argv += ["--list", "--filter", LIST_FILTER]
     argv += ["--json", "--compression", compression]
     for pattern in excludes:
         argv += ["--exclude", pattern]

@@ -99,7 +99,8 @@ class BorgRepository:
         name = archive_name(self.plan_name_, self.plan_id, when)
         res = ops.create(self.settings, self.env, name, list(sources), list(excludes),
                          progress, cancel)
-        return CreateResult(res.data, res.log, list(res.warnings))
+        stats, listed = res.data
+        return CreateResult(stats, res.log, list(res.warnings), listed)
 
     def prune(self, *, dry_run: bool, cancel: CancelToken) -> PruneResult:
         res = ops.prune(self.settings, self.env, archive_glob(self.plan_id), dry_run=dry_run,

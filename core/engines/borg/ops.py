@@ -94,11 +94,21 @@ def repo_info(s: RepoSettings, env: BorgEnv, cancel: CancelToken | None = None) 
 def create(s: RepoSettings, env: BorgEnv, archive: str, sources: Sequence[str],
            excludes: Sequence[str] = (), progress: ProgressCallback = no_progress,
            cancel: CancelToken | None = None) -> OpResult:
+    """`data` is (the archive's stats, (status, path) of each path borg saw)."""
     argv = cmd.create(s.location, archive, sources, compression=s.compression,
-                      excludes=excludes, binary=s.binary, progress=progress is not no_progress)
-    r = run_borg(argv, env, s.location, on_event=progress_events(progress, "create"),
-                 cancel=cancel)
-    return _res(r, archive_stats(r.json()["archive"]))
+                      excludes=excludes, binary=s.binary, progress=progress is not no_progress,
+                      list_items=True)
+    listed: list[tuple[str, str]] = []
+    on_progress = progress_events(progress, "create")
+
+    def on_event(ev: dict[str, Any]) -> None:
+        if ev.get("type") == "file_status":
+            listed.append((str(ev.get("status")), str(ev.get("path"))))
+        else:
+            on_progress(ev)
+
+    r = run_borg(argv, env, s.location, on_event=on_event, cancel=cancel)
+    return _res(r, (archive_stats(r.json()["archive"]), listed))
 
 
 _PRUNE_VERBS = ("Would prune", "Pruning archive", "Keeping archive")
