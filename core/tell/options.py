@@ -149,7 +149,7 @@ SCHEMA = Schema(title="hooks, pings and notifications (any plan)", options=(
               help="healthchecks.io-style check URL: URL/start, URL, URL/fail with the "
                    "log's tail (kept in the secret store; '' removes it)"),
     PingSignal("ping_signal", "Ping end as", empty_removes=True, flags=("--ping-signal",),
-           values={"fail": "URL or URL/fail", EXIT_CODE: "URL/<exit code>"},
+           values={"fail": "URL or URL/fail", EXIT_CODE: "URL/<exit code>"}, default="fail",
            help="how a job's end is pinged: 'fail' (default) URL on success, URL/fail "
                 "otherwise; 'exit-code' URL/0, URL/3 (partial) or URL/1, the exit status of "
                 "`run`"),

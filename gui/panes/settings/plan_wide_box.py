@@ -88,14 +88,16 @@ class OptionField(QLineEdit):
 
 
 class ChoiceField(QComboBox):
-    """A Choice option: "not set" (removes it) or one of its values, in the editor's wording."""
+    """A Choice option: unset ("not set", or "default: ..." where the option has one; removes
+    it) or one of its values, in the editor's wording."""
 
     def __init__(self, option: Choice, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.option = option
         self.setToolTip(option.help)
         self.setAccessibleName(option.label)
-        self.addItem("not set", "")
+        default = option.values.get(str(option.default)) or option.default
+        self.addItem(f"default: {default}" if default else "not set", "")
         for value, wording in option.values.items():
             self.addItem(wording or value, value)
 

@@ -108,7 +108,7 @@ def test_plan_wide_options_typed_saved_shown_and_cleared(qtbot, window, home, tm
     # Emptied fields remove their options (and the ping's secret); the rest stays.
     for name in ("grace", "ping", "mass_change"):
         type_into(qtbot, f[name], "")
-    choose(qtbot, f["ping_signal"], "not set")
+    choose(qtbot, f["ping_signal"], "default: URL or URL/fail")
     assert not f["grace"].styleSheet() and not f["grace"].problem
     choose(qtbot, ed.wide.host, "Any host")
     save(qtbot, ed)
@@ -209,6 +209,7 @@ def test_an_unset_option_with_a_default_shows_its_default(qtbot, window, home, t
     save(qtbot, ed)
     assert [f[n].placeholderText() for n in ("mass_change", "hook_timeout", "before")] == [
         "default 50", "default 10m", "not set"]
+    assert f["ping_signal"].currentText() == "default: URL or URL/fail"
     assert f["grace"].text() == "30m"
     defaults = shown("docs")["defaults"]
     assert defaults["mass_change"] == 50 and defaults["hook_timeout"] == "10m"
