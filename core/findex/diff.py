@@ -136,10 +136,10 @@ def diff(cat: Catalogue, a: BackupInfo, b: BackupInfo, files_of: FilesOf) -> Dif
 
 
 def _seq(ix: Index, x: BackupInfo) -> int:
-    for y in ix.backups():
-        if y.ref == ref(x.id):
-            return y.seq
-    raise UsageError(f"Backup {x.id} could not be indexed.")
+    seq = ix.seq_of(ref(x.id))
+    if seq is None:
+        raise UsageError(f"Backup {x.id} could not be indexed.")
+    return seq
 
 
 def _diff(ix: Index, a: BackupInfo, b: BackupInfo) -> Diff:
