@@ -8,7 +8,8 @@ from typing import Any
 
 PING_KEY, NOTIFY_KEY = "ping", "notify"
 EXIT_CODE = "exit-code"  # --ping-signal: a job's end is pinged as URL/<its CLI exit status>
-HOOK_TIMEOUT, HOOK_TIMEOUT_S = "10m", 600  # what applies while a plan sets none
+HOOK_TIMEOUT_S = 600  # what applies while a plan sets none
+HOOK_TIMEOUT = f"{HOOK_TIMEOUT_S // 60}m"  # the same, as plan show and --help spell it
 EVENTS = ("failure", "partial", "anomaly", "late", "missing", "hung", "success")
 DEFAULT_EVENTS = ("failure", "partial", "anomaly", "late", "missing", "hung")
 
