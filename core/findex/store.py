@@ -181,6 +181,12 @@ class Index:
             "SELECT p.path, v.size, v.mtime_ns FROM versions v JOIN paths p ON p.id = v.path_id"
             " WHERE v.last IS NULL")}
 
+    def held_newest(self) -> set[tuple[bytes, int | None, int | None, int | None]]:
+        """(path, size, mtime_ns, hash) of each file the newest backup holds."""
+        return set(self.con.execute(
+            "SELECT p.path, v.size, v.mtime_ns, v.hash FROM versions v "
+            "JOIN paths p ON p.id = v.path_id WHERE v.last IS NULL"))
+
     def add_paths(self, rows: list[tuple[int, bytes]]) -> None:
         self.con.executemany("INSERT INTO paths(id, path, h) VALUES (?, CAST(? AS TEXT), ?)",
                              ((i, p, crc32(p)) for i, p in rows))

@@ -268,3 +268,31 @@ def test_a_backup_is_indexed_from_the_engines_bytes_not_read_back(
         ix.close()
     rc, out = cli(home, capsys, "reindex", "p")
     assert rc == 0 and "2 backups indexed" in out
+
+
+def test_full_backups_index_what_their_manifests_hold(
+        home: Path, plan: Path, catalogue: Catalogue, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hostile names (quotes, backslashes, non-UTF-8, 255 bytes) across full backups: the index
+    holds each backup's files as its manifest lists them, and the change summary counts."""
+    (plan / 'q"uo\\te').write_text("q")
+    (plan / "naïve µ.txt").write_text("n")
+    rc, out = cli(home, capsys, "run", "p", "--full", "--json")
+    assert rc == 0, out
+    (plan / "docs" / "gone.txt").unlink()
+    (plan / "docs" / "a.txt").write_text("changed, longer\n")
+    (plan / "pics" / "same.bin").unlink()
+    (plan / "pics" / "same.bin").mkdir()  # a file that became a folder is gone
+    (plan / "new \\ one").write_text("new")
+    rc, out = cli(home, capsys, "run", "p", "--full", "--json")
+    assert rc == 0, out
+    second = json.loads(out)
+    ch = job_changes(catalogue, second["id"])
+    assert (ch["added"], ch["changed"], ch["deleted"], ch["unchanged"]) == (1, 1, 2, 4)
+    ix = open_index(plan_index_path(catalogue, 1))
+    try:
+        assert len(ix.backups()) == 2
+        for x in ix.backups():
+            want = sorted(manifest_files(read_manifest(get_backup(catalogue, int(x.ref[2:])))))
+            assert sorted((r.path, r.size, r.mtime_ns, r.hash) for r in ix.held_at(x.seq)) == want
+    finally:
+        ix.close()

@@ -1,0 +1,49 @@
+"""A full backup's manifest is read for the index by a regex over its lines, not by json: the
+files it gives must be those json gives, for any name and any entry the engine writes."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.engines.archive import manifest as mf
+from core.findex.feed import manifest_files, manifest_listing
+
+names = st.text(st.characters(codec="utf-8", exclude_characters="/\x00"), min_size=1,
+                max_size=40) | st.binary(min_size=1, max_size=40).filter(
+    lambda b: b"/" not in b and b"\x00" not in b).map(os.fsdecode)
+
+
+def entry(path: str, kind: str, n: int) -> dict[str, Any]:
+    e: dict[str, Any] = {"path": path, "type": kind, "mode": 0o644, "mtime_ns": n * 10**9 - 7,
+                         "ctime_ns": -n, "ino": n, "uid": 0, "gid": n}
+    if kind == "file":
+        e.update(size=n * 3, sha256=f"{n:x}".ljust(64, "0"), **({"link": "x"} if n % 5 == 0 else {}),
+                 **{"in": "b"})
+    elif kind == "symlink":
+        e["target"] = '{"path":"' + path
+    return e
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(names, st.sampled_from(["file", "file", "dir", "symlink"])),
+                max_size=30))
+def test_the_line_reader_gives_what_json_gives(items: list[tuple[str, str]]) -> None:
+    entries = [entry(f"src/{p}", kind, n) for n, (p, kind) in enumerate(items, 1)]
+    raw = mf.dumps(mf.build(backup_name="b", type_="full", parent=None, roots={}, entries=entries,
+                            deleted=[], changed=0, created_at="", artifacts=[], warnings=[]))
+    got = manifest_listing(raw, "m", changes=False).files
+    assert sorted(got) == sorted(manifest_files(mf.parse(raw, "m")))
+
+
+def test_an_entry_of_another_shape_falls_back_to_json() -> None:
+    odd = {"path": "src/a", "type": "file", "size": 4, "mode": 0o644, "mtime_ns": 5,
+           "ctime_ns": 5, "ino": 1, "uid": 0, "gid": 0}  # no sha256, keys in another order
+    raw = mf.dumps(mf.build(backup_name="b", type_="full", parent=None, roots={},
+                            entries=[entry("src/b", "file", 1), odd], deleted=[], changed=0,
+                            created_at="", artifacts=[], warnings=[]))
+    assert sorted(manifest_listing(raw, "m", changes=False).files) == [
+        (b"src/a", 4, 5, None), (b"src/b", 3, 10**9 - 7, 0x100000000000)]
