@@ -91,6 +91,11 @@ class RunRequest:
     previous_manifest: dict[str, Any] | None = None  # the chain's last manifest (incremental)
 
 
+# A regular file a backup holds, as the file index takes it: (path bytes, size, mtime_ns, the
+# first 48 bits of its SHA-256 or None where the engine has no digest).
+FileRow = tuple[bytes, int | None, int | None, int | None]
+
+
 @dataclass
 class RunResult:
     """What an engine's run wrote."""
@@ -103,6 +108,9 @@ class RunResult:
     # The manifest's bytes as the engine wrote them, before any encryption: the job layer's file
     # index takes the backup's file list from them without reading the manifest back.
     manifest: bytes | None = field(default=None, repr=False)
+    # A full run's regular files, each as the engine stored it (None for an incremental, whose
+    # unchanged files it did not look at): the index takes them without parsing the manifest.
+    listing: list[FileRow] | None = field(default=None, repr=False)
 
     @property
     def size(self) -> int:

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.findex.store import Alive, Index, NewVersion
+from core.engines.api import FileRow
+from core.findex.store import Alive, Index, Newest, NewVersion
 
-# (path as bytes, size, mtime_ns, hash or None)
-FileEntry = tuple[bytes, int | None, int | None, int | None]
+FileEntry = FileRow  # (path as bytes, size, mtime_ns, hash or None)
 
 _loads: Callable[[bytes], Any] = json.loads
 
@@ -32,9 +32,9 @@ def short_hash(hexdigest: str | None) -> int | None:
 
 def manifest_files(manifest: dict[str, Any]) -> list[FileEntry]:
     """The regular files of an archive manifest."""
-    return [(e["path"].encode("utf-8", "surrogateescape"), e.get("size"), e.get("mtime_ns"),
-             int(e["sha256"][:12], 16) if e.get("sha256") else None)
-            for e in manifest.get("entries", []) if e["type"] == "file"]
+    from core.engines.archive.manifest import file_row  # the archive engine: not for borg's
+
+    return [file_row(e) for e in manifest.get("entries", []) if e["type"] == "file"]
 
 
 def borg_mtime_ns(text: str | None) -> int | None:
@@ -175,15 +175,17 @@ class _Batch:
 
 
 def feed(ix: Index, ref: str, name: str, created_at: str,
-         files: Iterable[FileEntry] | Listing) -> dict[str, Any]:
+         files: Iterable[FileEntry] | Listing,
+         ahead: Newest | None = None) -> dict[str, Any]:
     """Index one backup, newer than every backup already in `ix`; its change summary against
     the one before it (every file counts as added for the first). A Listing of changes is taken
-    as such only when the index's newest backup is its base; callers check (`can_take`)."""
+    as such only when the index's newest backup is its base; callers check (`can_take`).
+    `ahead`: store.read_newest() of this index, read earlier (taken if still the newest)."""
     if isinstance(files, Listing) and files.base is not None:
         return _feed_changes(ix, ref, name, created_at, files)
     if not isinstance(files, (Listing, list)):
         files = list(files)
-    delta = _delta(ix, files.files if isinstance(files, Listing) else files)
+    delta = _delta(ix, files.files if isinstance(files, Listing) else files, ahead)
     if delta is not None:
         return _feed_changes(ix, ref, name, created_at, delta)
     with ix.transaction():
@@ -201,7 +203,7 @@ def feed(ix: Index, ref: str, name: str, created_at: str,
         return batch.write(ref, name, created_at, len(seen), common or b"")
 
 
-def _delta(ix: Index, files: list[FileEntry]) -> Listing | None:
+def _delta(ix: Index, files: list[FileEntry], ahead: Newest | None) -> Listing | None:
     """A whole file list as the changes since the index's newest backup, found by comparing
     tuples in sets rather than file by file; None where the file-by-file way is as cheap or
     has to decide (no backup yet, a path listed twice, most files changed)."""
@@ -211,12 +213,15 @@ def _delta(ix: Index, files: list[FileEntry]) -> Listing | None:
     paths = {f[0] for f in files}
     if len(paths) != len(files):
         return None
-    held = ix.held_newest()
+    if ahead is not None and ahead[0] == last.ref:
+        _, held, held_paths = ahead
+    else:
+        held = ix.held_newest()
+        held_paths = {h[0] for h in held}
     new = [f for f in files if f not in held]
     if len(new) > len(files) // 4:
         return None
-    return Listing(new, base=last.name, gone=list({h[0] for h in held} - paths),
-                   total=len(files))
+    return Listing(new, base=last.name, gone=list(held_paths - paths), total=len(files))
 
 
 def can_take(ix: Index, listing: Listing) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,10 +19,10 @@ from core.catalogue.backups import recent_backup_ids
 from core.catalogue.db import Catalogue
 from core.config import AppPaths
 from core.engines import keeps_repository
-from core.engines.api import Repository
+from core.engines.api import Repository, RunResult
 from core.errors import BackupDeskError
 from core.findex.feed import BorgListing, FileEntry, Listing, can_take, feed, manifest_listing
-from core.findex.store import Index, drop, index_dir, index_file, open_index
+from core.findex.store import Index, Newest, drop, index_dir, index_file, open_index, read_newest
 from core.progress import CancelToken, no_progress
 from core.timeutil import iso
 from core.watch.warnings import INDEX
@@ -63,13 +64,17 @@ def plan_backups(cat: Catalogue, plan: str) -> list[BackupInfo]:
 
 
 def files_of_backup(cat: Catalogue, paths: AppPaths | None = None,
-                    written: tuple[int, bytes | None] | None = None) -> FilesOf:
+                    written: tuple[int, RunResult] | None = None) -> FilesOf:
     """How to read any backup's file list: its manifest, or its engine's listing. `written`:
-    a backup just made and its manifest's bytes as the engine wrote them (not read back)."""
+    a backup just made and what its engine's run gave (the files of a full one, the
+    manifest's bytes as written): nothing is read back."""
 
     def files(b: BackupInfo, changes: bool) -> list[FileEntry] | Listing:
-        if written is not None and written[0] == b.id and written[1] is not None:
-            return manifest_listing(written[1], b.name, changes)
+        if written is not None and written[0] == b.id:
+            if written[1].listing is not None:
+                return Listing(written[1].listing)
+            if written[1].manifest is not None:
+                return manifest_listing(written[1].manifest, b.name, changes)
         if keeps_repository(b.engine):
             from core.jobs.repository_backups import browse  # loads the repository engine
 
@@ -83,7 +88,27 @@ def files_of_backup(cat: Catalogue, paths: AppPaths | None = None,
     return files
 
 
-def index_backup(cat: Catalogue, b: BackupInfo, files_of: FilesOf) -> dict[str, Any] | None:
+class Ahead:
+    """The newest indexed backup's files of a plan, read on a thread of their own while a full
+    backup is written (its index update compares with them): store.read_newest()."""
+
+    def __init__(self, cat: Catalogue, plan_id: int) -> None:
+        self._got: Newest | None = None
+        self._thread = threading.Thread(target=self._read, args=(plan_index_path(cat, plan_id),),
+                                        name="index-ahead", daemon=True)
+        self._thread.start()
+
+    def _read(self, path: Path) -> None:
+        self._got = read_newest(path)
+
+    def take(self) -> Newest | None:
+        self._thread.join()
+        got, self._got = self._got, None
+        return got
+
+
+def index_backup(cat: Catalogue, b: BackupInfo, files_of: FilesOf,
+                 ahead: Ahead | None = None) -> dict[str, Any] | None:
     """Index backup `b` of its plan: its change summary against the backup before it, or None
     when it was indexed already. An older index, one that lacks earlier backups or holds newer
     ones, or a damaged file is rebuilt from the plan's backups."""
@@ -91,14 +116,15 @@ def index_backup(cat: Catalogue, b: BackupInfo, files_of: FilesOf) -> dict[str, 
         return None
     path = plan_index_path(cat, b.plan_id)
     try:
-        return _index(cat, path, b, files_of)
+        return _index(cat, path, b, files_of, ahead)
     except sqlite3.DatabaseError as e:
         log.warning("file index %s damaged (%s): rebuilt", path, e)
         drop(path)
         return _index(cat, path, b, files_of)
 
 
-def _index(cat: Catalogue, path: Path, b: BackupInfo, files_of: FilesOf) -> dict[str, Any] | None:
+def _index(cat: Catalogue, path: Path, b: BackupInfo, files_of: FilesOf,
+           ahead: Ahead | None = None) -> dict[str, Any] | None:
     ix = open_index(path)
     try:
         if ix.has_backup(ref(b.id)):
@@ -112,7 +138,7 @@ def _index(cat: Catalogue, path: Path, b: BackupInfo, files_of: FilesOf) -> dict
                 # failed): out now, so that `b` is compared with `before`.
                 after = ix.seq_of(ref(before)) or 0
                 ix.remove_backups([x.ref for x in ix.backups() if x.seq > after])
-            return _feed(ix, b, files_of)
+            return _feed(ix, b, files_of, ahead)
         # Out of step: rebuilt with every backup of the plan, those newer than `b` too.
         others = [x for x in plan_backups(cat, b.plan) if x.id != b.id]
         changes: dict[str, Any] | None = None
@@ -137,7 +163,8 @@ def _newest_before(cat: Catalogue, b: BackupInfo) -> int | None:
     return None
 
 
-def _feed(ix: Index, b: BackupInfo, files_of: FilesOf) -> dict[str, Any]:
+def _feed(ix: Index, b: BackupInfo, files_of: FilesOf, ahead: Ahead | None = None
+          ) -> dict[str, Any]:
     """Feed `b`: from its changes when the index's newest backup is their base, else whole."""
     try:
         files = files_of(b, True)
@@ -145,7 +172,8 @@ def _feed(ix: Index, b: BackupInfo, files_of: FilesOf) -> dict[str, Any]:
             files = files_of(b, False)
     except BackupDeskError as e:
         raise IndexingError(f"Cannot read the file list of backup {b.id}: {e}") from e
-    return feed(ix, ref(b.id), b.name, created(b), files)
+    return feed(ix, ref(b.id), b.name, created(b), files,
+                ahead.take() if ahead is not None else None)
 
 
 def _rebuild(ix: Index, items: list[BackupInfo], files_of: FilesOf
@@ -219,12 +247,12 @@ class Indexed:
 
 
 def index_quietly(cat: Catalogue, backup_id: int, files_of: FilesOf,
-                  say: Callable[[str], None]) -> Indexed:
+                  say: Callable[[str], None], ahead: Ahead | None = None) -> Indexed:
     """index_backup for a backup job: a failure is said (to the job's log), becomes a job
     warning and never fails the backup."""
     started = time.monotonic()
     try:
-        ch = index_backup(cat, get_backup(cat, backup_id), files_of)
+        ch = index_backup(cat, get_backup(cat, backup_id), files_of, ahead)
     except Exception as e:  # the index is a cache: a backup never fails for it
         log.warning("file index: backup %s not indexed", backup_id, exc_info=True)
         text = f"File index not updated (find, diff and restore --file miss backup " \

@@ -181,11 +181,9 @@ class Index:
             "SELECT p.path, v.size, v.mtime_ns FROM versions v JOIN paths p ON p.id = v.path_id"
             " WHERE v.last IS NULL")}
 
-    def held_newest(self) -> set[tuple[bytes, int | None, int | None, int | None]]:
+    def held_newest(self) -> Held:
         """(path, size, mtime_ns, hash) of each file the newest backup holds."""
-        return set(self.con.execute(
-            "SELECT p.path, v.size, v.mtime_ns, v.hash FROM versions v "
-            "JOIN paths p ON p.id = v.path_id WHERE v.last IS NULL"))
+        return _held_newest(self.con)
 
     def add_paths(self, rows: list[tuple[int, bytes]]) -> None:
         self.con.executemany("INSERT INTO paths(id, path, h) VALUES (?, CAST(? AS TEXT), ?)",
@@ -325,6 +323,41 @@ class Index:
             f"WHERE {_held('o', '?1')} AND NOT {_held('o', '?2')} "
             "AND NOT EXISTS (SELECT 1 FROM versions n "
             f"WHERE n.path_id = o.path_id AND {_held('n', '?2')})", (a, b))]
+
+
+Held = set[tuple[bytes, int | None, int | None, int | None]]
+
+
+def _held_newest(con: sqlite3.Connection) -> Held:
+    return set(con.execute(
+        "SELECT p.path, v.size, v.mtime_ns, v.hash FROM versions v "
+        "JOIN paths p ON p.id = v.path_id WHERE v.last IS NULL"))
+
+
+# The newest backup's ref, held_newest() and their paths.
+Newest = tuple[str, Held, set[bytes]]
+
+
+def read_newest(path: Path) -> Newest | None:
+    """The newest backup's ref, held_newest() and its paths, read only (no file is made); None
+    without one. For a thread of its own: its own connection."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5,
+                              isolation_level=None)
+    except sqlite3.Error:
+        return None
+    try:
+        con.text_factory = bytes
+        con.execute("BEGIN")  # the ref and the files of the same moment
+        row = con.execute("SELECT ref FROM backups ORDER BY seq DESC LIMIT 1").fetchone()
+        if row is None:
+            return None
+        held = _held_newest(con)
+        return row[0].decode(), held, {h[0] for h in held}
+    except sqlite3.Error:
+        return None
+    finally:
+        con.close()
 
 
 def _held(v: str, seq: str) -> str:

@@ -30,7 +30,7 @@ from core.destinations import (
 from core.engines import Capability, can, engines
 from core.engines.api import Engine, RunRequest, RunResult
 from core.errors import BackupDeskError, ConfigError, DestinationError
-from core.findex.indexing import Indexed, files_of_backup, index_quietly
+from core.findex.indexing import Ahead, Indexed, files_of_backup, index_quietly
 from core.fmt import count
 from core.jobs.artifact_records import record_backup
 from core.jobs.lifecycle import Job, job
@@ -152,6 +152,8 @@ class _Backup:
                 self._clean(Path(d.location).expanduser(), plan_dir, recorded)
         name = f"{utcnow():%Y%m%dT%H%M%SZ}-{choice.mode}-job{self.job.id}"
         self.log(f"Writing a {choice.mode} backup {name}.")
+        # A full backup's index update compares every file: what it compares with is read now.
+        ahead = Ahead(self.cat, plan.id) if choice.mode == "full" else None
         result, usable = self._write(plan, choice, name, plan_dir, usable)
         placement.pause_point("written")
         self.cancel.raise_if_cancelled()
@@ -166,8 +168,8 @@ class _Backup:
         if plan.options.get("verify_after", True):
             self._verify(backup_id)
         indexed = index_quietly(self.cat, backup_id,
-                                files_of_backup(self.cat, written=(backup_id, result.manifest)),
-                                self.log)
+                                files_of_backup(self.cat, written=(backup_id, result)),
+                                self.log, ahead)
         return self._finish(backup_id, result, dests, indexed)
 
     def _write(self, plan: Plan, choice: Any, name: str, plan_dir: str, usable: list[Any]

@@ -67,7 +67,8 @@ class ArchiveEngine:
         to = opts.get("encrypt") if isinstance(opts.get("encrypt"), str) else None
         suffix = crypto.SUFFIX if to else ""
         previous = req.previous_manifest if req.mode == "incremental" else None
-        result = RunResult(type="incremental" if previous else "full", artifacts=[])
+        result = RunResult(type="incremental" if previous else "full", artifacts=[],
+                           listing=None if previous else [])
         entries: list[mf.Entry | mf.Encoded] = []
         deleted: list[str] = []
         changed = 0
@@ -89,6 +90,7 @@ class ArchiveEngine:
             users.update((str(k), v) for k, v in out.owners.users.items() if v)
             groups.update((str(k), v) for k, v in out.owners.groups.items() if v)
             result.files, result.source_bytes = out.files, out.bytes_read
+            result.listing = out.listing
             result.warnings += found.warnings + out.warnings
             result.artifacts.append(Artifact(name, "files", out.size, out.sha256,
                                              {"compression": compression}))

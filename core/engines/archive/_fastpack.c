@@ -2,7 +2,7 @@
  * (folder(), further down), and the writer's loop: open, read, SHA-256 and frame as ustar
  * entries a run of small regular files and folders, and write their manifest entries (pack()).
  *
- * pack(items, start, out, small, in_json, users, groups)
+ * pack(items, start, out, small, in_json, users, groups[, listing])
  *     -> (used, entries, problems, files, nbytes)
  *
  *   items    the scan's list of Item (path, abspath, type, mode, uid, gid, size, mtime_ns,
@@ -26,7 +26,8 @@
  * build, or None for a file that could not be read (nothing was written for it). problems lists
  * (index in the batch, err) for each file read with trouble: err an errno (open or read failed,
  * skipped) or -1 (its size changed while read; stored as read). files and nbytes count the files
- * stored and the bytes read.
+ * stored and the bytes read. `listing`, a list, gets (path bytes, size, mtime_ns, first 48 bits of
+ * the SHA-256) of each file stored, as the file index takes them.
  *
  * The tar bytes are exactly those of tarstream.file_header/header and TarWriter: a 512-byte ustar
  * header, the content, zeros up to the next 512-byte boundary. Reading follows create.py's
@@ -476,8 +477,22 @@ static void free_jobs(job_t *jobs, Py_ssize_t n)
     PyMem_Free(jobs);
 }
 
-/* The Python side of the results: (entries, problems). */
-static PyObject *results(job_t *jobs, Py_ssize_t count)
+/* A stored file as the file index takes it: (path bytes, size, mtime_ns, the first 48 bits of
+ * its SHA-256). */
+static int list_file(PyObject *listing, const job_t *j)
+{
+    unsigned long long h = 0;
+    for (int i = 0; i < 6; i++)
+        h = h << 8 | j->md[i];
+    PyObject *row = Py_BuildValue("(y#LLK)", j->nameptr, j->namelen, j->n, j->mtime_ns, h);
+    int r = row ? PyList_Append(listing, row) : -1;
+    Py_XDECREF(row);
+    return r;
+}
+
+/* The Python side of the results: (entries, problems); each stored file also goes into
+ * `listing` when one is given. */
+static PyObject *results(job_t *jobs, Py_ssize_t count, PyObject *listing)
 {
     PyObject *entries = PyList_New(count), *problems = PyList_New(0);
     if (!entries || !problems)
@@ -491,6 +506,8 @@ static PyObject *results(job_t *jobs, Py_ssize_t count)
             goto error;
         }
         PyList_SET_ITEM(entries, i, e);
+        if (listing && !j->is_dir && j->err <= 0 && list_file(listing, j) < 0)
+            goto error;
         if (j->err) {
             PyObject *p = Py_BuildValue("(ni)", i, j->err);
             if (!p || PyList_Append(problems, p) < 0) {
@@ -510,13 +527,19 @@ error:
 static PyObject *pack(PyObject *mod, PyObject *args)
 {
     state_t *s = get_state(mod);
-    PyObject *items, *users, *groups;
+    PyObject *items, *users, *groups, *listing = Py_None;
     Py_ssize_t start;
     Py_buffer out, in;
     long long small;
-    if (!PyArg_ParseTuple(args, "O!nw*Ly*O!O!:pack", &PyList_Type, &items, &start, &out, &small,
-                          &in, &PyDict_Type, &users, &PyDict_Type, &groups))
+    if (!PyArg_ParseTuple(args, "O!nw*Ly*O!O!|O:pack", &PyList_Type, &items, &start, &out,
+                          &small, &in, &PyDict_Type, &users, &PyDict_Type, &groups, &listing))
         return NULL;
+    if (listing != Py_None && !PyList_Check(listing)) {
+        PyBuffer_Release(&out);
+        PyBuffer_Release(&in);
+        PyErr_SetString(PyExc_TypeError, "listing must be a list or None");
+        return NULL;
+    }
     PyObject *ret = NULL, *res = NULL;
     Py_ssize_t cap = 0, count = 0, need = 0;
     job_t *jobs = NULL;
@@ -602,7 +625,7 @@ static PyObject *pack(PyObject *mod, PyObject *args)
         goto finally;
     }
     /* 3. With the GIL again: the results. */
-    if (!(res = results(jobs, taken)))
+    if (!(res = results(jobs, taken, listing == Py_None ? NULL : listing)))
         goto finally;
     ret = Py_BuildValue("(nOOLL)", used, PyTuple_GET_ITEM(res, 0), PyTuple_GET_ITEM(res, 1),
                         files, nbytes);
@@ -900,9 +923,9 @@ finally:
 
 static PyMethodDef methods[] = {
     {"pack", pack, METH_VARARGS,
-     "pack(items, start, out, small, in_json) -> (used, entries, problems, files, nbytes): frame "
-     "a run of small files and folders as ustar entries into out, hashing each file and writing "
-     "its manifest entry (see _fastpack.c)."},
+     "pack(items, start, out, small, in_json, users, groups[, listing]) -> (used, entries, "
+     "problems, files, nbytes): frame a run of small files and folders as ustar entries into "
+     "out, hashing each file and writing its manifest entry (see _fastpack.c)."},
     {"folder", folder, METH_VARARGS,
      "folder(path, rel, Item) -> (items, problems) | None: one folder of the walk, listed and "
      "lstat'ed without the GIL, in name order (see _fastpack.c)."},

@@ -4,7 +4,8 @@ BLOCK: int
 
 def pack(
     items: list[Any], start: int, out: bytearray, small: int, in_json: bytes,
-    users: dict[int, str], groups: dict[int, str], /
+    users: dict[int, str], groups: dict[int, str],
+    listing: list[tuple[bytes, int, int, int]] | None = None, /
 ) -> tuple[int, list[bytes | None], list[tuple[int, int]], int, int]: ...
 def folder(
     path: str, rel: str, item: type[Any], /

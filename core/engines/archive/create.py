@@ -14,6 +14,7 @@ from typing import Any
 
 from core.crypto import encrypting
 from core.destinations import atomic_file
+from core.engines.api import FileRow
 from core.engines.archive import extras, native
 from core.engines.archive import manifest as mf
 from core.engines.archive.feed import Feed
@@ -53,6 +54,7 @@ class ArchiveOutcome:
     warnings: list[str] = field(default_factory=list)
     writer: str = "python"  # "c" when _fastpack wrote the small files and folders
     owners: Owners = field(default_factory=Owners)  # the names of the ids written
+    listing: list[FileRow] | None = None  # a full archive's files (RunResult.listing)
 
 
 def _open(path: str) -> int:
@@ -349,7 +351,8 @@ def write_archive(found: Scan, excludes: list[str], out_path: Path, compression:
             comp = open_compressor(compression, out)
             with Pipe(comp, BATCH) as pipe:
                 w = _Writer(TarWriter(pipe), backup_name, progress, cancel)
-                write = _FastLoop(w, pipe).write if fast else w.write
+                loop = _FastLoop(w, pipe, listing=previous is None) if fast else None
+                write = loop.write if loop is not None else w.write
                 taken = written = 0
                 done = False
                 while not done:
@@ -369,17 +372,23 @@ def write_archive(found: Scan, excludes: list[str], out_path: Path, compression:
     if todo.found_again < len(todo.prev):
         seen = {i.path for i in found.items}
         deleted = sorted(p for p in todo.prev if p not in seen)
-    return ArchiveOutcome([e for e in todo.entries if e], deleted, len(todo.items), w.files,
-                          w.bytes, sink.size, sink.h.hexdigest(), w.warnings,
-                          "c" if fast else "python", w.owners)
+    entries = [e for e in todo.entries if e]
+    listing = None
+    if previous is None:  # C's files are listed as it stored them; the others from their entry
+        listing = loop.listing if loop is not None and loop.listing is not None else []
+        listing += [mf.file_row(e) for e in entries if type(e) is dict and e["type"] == FILE]
+    return ArchiveOutcome(entries, deleted, len(todo.items), w.files, w.bytes, sink.size,
+                          sink.h.hexdigest(), w.warnings, "c" if fast else "python", w.owners,
+                          listing)
 
 
 class _FastLoop:
     """The same entries as _Writer.write, with runs of small files and folders framed in C (the
     manifest entries of those come back as JSON, see manifest.dumps)."""
 
-    def __init__(self, w: _Writer, pipe: Pipe) -> None:
+    def __init__(self, w: _Writer, pipe: Pipe, listing: bool = False) -> None:
         self.w, self.pipe = w, pipe
+        self.listing: list[FileRow] | None = [] if listing else None
         self.buf = pipe.take()
         self.in_json = json.dumps(w.name).encode()
         self.owners = w.owners
@@ -392,7 +401,8 @@ class _FastLoop:
         while i < end:
             w.report(items[i].path)
             used, done, problems, files, nbytes = pack(items, i, self.buf, SMALL, in_json,
-                                                       self.owners.users, self.owners.groups)
+                                                       self.owners.users, self.owners.groups,
+                                                       self.listing)
             if not done:  # not for C (a link, a big file, a long or non-ASCII name, pax...)
                 w.write_one(todo, i)
                 i += 1

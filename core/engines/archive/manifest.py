@@ -12,6 +12,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from core.engines.api import FileRow
 from core.engines.archive.scan import DIR, FILE, SYMLINK, Item
 from core.errors import EngineError
 
@@ -34,6 +35,13 @@ def entry_for(item: Item, target: str | None = None) -> Entry:
     elif item.type == SYMLINK:
         e["target"] = target
     return e
+
+
+def file_row(e: Entry) -> FileRow:
+    """A regular file's entry as the file index takes it."""
+    sha = e.get("sha256")
+    return (e["path"].encode("utf-8", "surrogateescape"), e.get("size"), e.get("mtime_ns"),
+            int(sha[:12], 16) if sha else None)
 
 
 def unchanged(prev: Entry | None, item: Item) -> bool:

@@ -110,6 +110,7 @@ def archive(
     res = ArchiveEngine().run(req, no_progress, CancelToken())
     raw = (work / "manifest.json").read_bytes()
     manifest = json.loads(raw)
+    manifest["listing"] = None if res.listing is None else sorted(res.listing)
     # The bytes too (manifest.dumps puts _fastpack's entries in as they are), but for the time.
     manifest["raw"] = raw.replace(json.dumps(manifest.pop("created_at")).encode(), b'""', 1)
     data = next(work.glob("files.tar*")).read_bytes()
@@ -138,6 +139,7 @@ def test_same_tar_stream_and_manifest(
     fast, slow = both(tmp_path, monkeypatch, lambda name: archive(tmp_path, src, name, compression))
     assert fast[0] == slow[0]
     assert fast[1] == slow[1] and fast[2] == slow[2]
+    assert fast[1]["listing"] == listed(fast[1])
     entries = {e["path"]: e for e in fast[1]["entries"]}
     assert entries["My Files/fraction"]["mtime_ns"] == 1_600_000_000_999_999_999
     assert "My Files/skip.tmp" not in entries
@@ -147,6 +149,11 @@ def test_same_tar_stream_and_manifest(
         assert fast[0][pos + 136 : pos + 147] == b"%011o" % 1_600_000_000
 
 
+def listed(manifest: dict) -> list[tuple[bytes, int | None, int | None, int | None]]:
+    """A full run's listing as its manifest's file entries say it (RunResult.listing)."""
+    return sorted(mf.file_row(e) for e in manifest["entries"] if e["type"] == FILE)
+
+
 def test_same_incremental(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     src = odd_tree(tmp_path / "data")
     _, m1, _ = archive(tmp_path, src, "full")
@@ -154,8 +161,10 @@ def test_same_incremental(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     (src / "many" / "new").write_bytes(b"new")
     (src / "sizes" / "s512").unlink()
     (src / "setuid").chmod(0o755)
+    assert m1["listing"] == listed(m1)
     fast, slow = both(tmp_path, monkeypatch, lambda name: archive(tmp_path, src, name, previous=m1))
     assert fast == slow
+    assert fast[1]["listing"] is None  # an incremental did not look at its unchanged files
     stored = {e["path"] for e in fast[1]["entries"] if e.get("in") == "b1"}
     assert "My Files/many/new" in stored and "My Files/many/f008" in stored  # b1 both times
     assert fast[1]["deleted"] == ["My Files/sizes/s512"]
@@ -212,6 +221,7 @@ def test_files_changing_or_vanishing_after_the_scan(
     assert fast[0] == slow[0] and fast[2] == slow[2]
     assert without_inodes(fast[1]) == without_inodes(slow[1])  # the files were made anew
     _, manifest, warnings = fast
+    assert manifest["listing"] == listed(manifest)  # as read, not as lstat said; none skipped
     entries = {e["path"]: e for e in manifest["entries"]}
     # Grown: one byte more than lstat said is read (and stored), with a warning.
     assert entries["My Files/sizes/s1024"]["size"] == 1025

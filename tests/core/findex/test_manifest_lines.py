@@ -21,8 +21,8 @@ def entry(path: str, kind: str, n: int) -> dict[str, Any]:
     e: dict[str, Any] = {"path": path, "type": kind, "mode": 0o644, "mtime_ns": n * 10**9 - 7,
                          "ctime_ns": -n, "ino": n, "uid": 0, "gid": n}
     if kind == "file":
-        e.update(size=n * 3, sha256=f"{n:x}".ljust(64, "0"), **({"link": "x"} if n % 5 == 0 else {}),
-                 **{"in": "b"})
+        e.update(size=n * 3, sha256=f"{n:x}".ljust(64, "0"))
+        e.update({"link": "x", "in": "b"} if n % 5 == 0 else {"in": "b"})
     elif kind == "symlink":
         e["target"] = '{"path":"' + path
     return e
