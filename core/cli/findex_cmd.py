@@ -101,11 +101,17 @@ def _mtime(ns: int | None) -> str:
 
 def _diff(ctx: CliContext, a: argparse.Namespace) -> int:
     from core.backups import get_backup
-    from core.findex.diff import diff
+    from core.findex.diff import diff, write_json
     from core.findex.indexing import files_of_backup
     from core.findex.versions import show_path
 
     cat = ctx.catalogue
+    if a.json and not a.stat:
+        sys.stdout.flush()
+        write_json(cat, get_backup(cat, a.a), get_backup(cat, a.b), files_of_backup(cat),
+                   sys.stdout.buffer)
+        sys.stdout.buffer.write(b"\n")
+        return 0
     d = diff(cat, get_backup(cat, a.a), get_backup(cat, a.b), files_of_backup(cat))
     gc.freeze()  # its rows live as long as the process: collections would only walk them
     if a.json:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii
 from operator import itemgetter
-from typing import TypeVar
+from typing import IO, TypeVar
 
 from core.backups import BackupInfo
 from core.catalogue.db import Catalogue
@@ -70,8 +70,7 @@ class Diff:
     def json_text(self, stat: bool = False) -> Iterator[str]:
         """The diff as one JSON object (json.dumps' own text), in pieces of up to _BATCH
         entries: a million entries go out without a million dicts."""
-        yield (f'{{"a": {json.dumps({"id": self.a.id, "name": self.a.name})}, '
-               f'"b": {json.dumps({"id": self.b.id, "name": self.b.name})}, "added": [')
+        yield _json_head(self.a, self.b)
         yield from _batches(_one, self.added)
         yield '], "changed": ['
         yield from _batches(_one_changed, self.changed)
@@ -81,6 +80,50 @@ class Diff:
         if stat:
             yield f', "folders": {json.dumps(self.by_folder())}'
         yield "}"
+
+
+def _json_head(a: BackupInfo, b: BackupInfo) -> str:
+    return (f'{{"a": {json.dumps({"id": a.id, "name": a.name})}, '
+            f'"b": {json.dumps({"id": b.id, "name": b.name})}, "added": [')
+
+
+def write_json(cat: Catalogue, a: BackupInfo, b: BackupInfo, files_of: FilesOf,
+               out: IO[bytes]) -> None:
+    """`diff A B --json` (what Diff.json_text() writes, byte for byte), the changed paths
+    written as SQLite gives their text, in path order: a million changed paths never become
+    Python objects."""
+    ix = _open_indexed(cat, a, b, files_of)
+    try:
+        json_into(out, ix, a, b)
+    finally:
+        ix.close()
+
+
+def json_into(out: IO[bytes], ix: Index, a: BackupInfo, b: BackupInfo) -> None:
+    """write_json() from an index holding both backups."""
+    sa, sb = _seq(ix, a), _seq(ix, b)
+    d = Diff(a, b)
+    with no_gc():
+        d.added, d.deleted = _sorted(ix.only_in(sb, sa)), _sorted(ix.only_in(sa, sb))
+    out.write(_json_head(a, b).encode())
+    for piece in _batches(_one, d.added):
+        out.write(piece.encode())
+    out.write(b'], "changed": [')
+    changed = after = 0
+    for rows in ix.changed_json(sa, sb):
+        odd = [r[2] for r in rows if r[0] is None]
+        theirs = ix.changed_of(sa, sb, odd) if odd else {}
+        out.write((b", " if changed else b"") + b", ".join(
+            [r[0] if r[0] is not None else _one_changed(theirs[r[2]]).encode()
+             for r in rows]))
+        changed += len(rows)
+        after += sum(filter(None, map(_after, rows)))
+    out.write(b'], "deleted": [')
+    for piece in _batches(_one, d.deleted):
+        out.write(piece.encode())
+    totals = d.totals()
+    totals.update(changed=changed, bytes_changed=after)
+    out.write(f'], "totals": {json.dumps(totals)}}}'.encode())
 
 
 _BATCH = 20_000
@@ -123,16 +166,26 @@ def _bytes(rows: Iterable[VersionRow]) -> int:
 _path, _size, _after = itemgetter(0), itemgetter(4), itemgetter(1)
 
 
+def _sorted(rows: list[VersionRow]) -> list[VersionRow]:
+    rows.sort(key=_path)
+    return rows
+
+
 def diff(cat: Catalogue, a: BackupInfo, b: BackupInfo, files_of: FilesOf) -> Diff:
-    if a.plan_id is None or a.plan_id != b.plan_id:
-        raise UsageError(f"Backups {a.id} and {b.id} are not of the same plan.")
-    for x in (a, b):
-        index_backup(cat, x, files_of)
-    ix = open_index(plan_index_path(cat, a.plan_id))
+    ix = _open_indexed(cat, a, b, files_of)
     try:
         return _diff(ix, a, b)
     finally:
         ix.close()
+
+
+def _open_indexed(cat: Catalogue, a: BackupInfo, b: BackupInfo, files_of: FilesOf) -> Index:
+    """The plan's index, open, once both backups are in it."""
+    if a.plan_id is None or a.plan_id != b.plan_id:
+        raise UsageError(f"Backups {a.id} and {b.id} are not of the same plan.")
+    for x in (a, b):
+        index_backup(cat, x, files_of)
+    return open_index(plan_index_path(cat, a.plan_id))
 
 
 def _seq(ix: Index, x: BackupInfo) -> int:
@@ -156,9 +209,7 @@ def compare(ix: Index, sa: int, sb: int) -> tuple[list[VersionRow],
     with no_gc():  # a million rows of atoms: collections would only walk them
         changed = ix.changed_between(sa, sb)
         changed.sort(key=lambda x: x[1][0])
-        added, deleted = ix.only_in(sb, sa), ix.only_in(sa, sb)
-        added.sort(key=_path)
-        deleted.sort(key=_path)
+        added, deleted = _sorted(ix.only_in(sb, sa)), _sorted(ix.only_in(sa, sb))
     return added, changed, deleted
 
 

@@ -307,12 +307,36 @@ class Index:
         new = tuple.__new__
         return [(new(VersionRow, r[:7]), new(VersionRow, r[:2] + r[7:])) for r in self.con.execute(
             "SELECT p.path, o.path_id, o.first, o.last, o.size, o.mtime_ns, o.hash, "
-            "n.first, n.last, n.size, n.mtime_ns, n.hash FROM versions o "
-            f"JOIN versions n ON n.path_id = o.path_id AND {_held('n', '?2')} "
-            f"AND NOT {_held('n', '?1')} JOIN paths p ON p.id = o.path_id "
-            f"WHERE {_held('o', '?1')} AND NOT {_held('o', '?2')} "
-            "AND NOT (o.size IS n.size AND o.mtime_ns IS n.mtime_ns AND o.hash IS n.hash)",
-            (a, b))]
+            "n.first, n.last, n.size, n.mtime_ns, n.hash " + _CHANGED, (a, b))]
+
+    def changed_json(self, a: int, b: int) -> Iterator[list[tuple[bytes | None, int | None, int]]]:
+        """changed_between() ordered by path, in batches, each as (its `diff --json` object's
+        text, size after, path id): SQLite writes the text where it writes what Python's json
+        does (a path of printable ASCII but quote and backslash, mtimes from 1970 on);
+        elsewhere the text is None and the caller writes it (changed_of)."""
+        plain = ("p.path NOT GLOB '*[^] !#-[^-~]*' AND o.mtime_ns >= 0 AND n.mtime_ns >= 0")
+        text = ("printf('{\"path\": \"%s\", \"size_before\": %s, \"size_after\": %s, "
+                "\"mtime_before\": %s, \"mtime_after\": %s}', p.path, ifnull(o.size, 'null'), "
+                f"ifnull(n.size, 'null'), {_json_time('o.mtime_ns')}, "
+                f"{_json_time('n.mtime_ns')})")
+        cur = self.con.execute(
+            f"SELECT CASE WHEN {plain} THEN {text} END, n.size, o.path_id {_CHANGED} "
+            "ORDER BY p.path", (a, b))
+        while rows := cur.fetchmany(50_000):
+            yield rows
+
+    def changed_of(self, a: int, b: int, path_ids: list[int]
+                   ) -> dict[int, tuple[VersionRow, VersionRow]]:
+        """changed_between() for these paths only, by path id."""
+        out: dict[int, tuple[VersionRow, VersionRow]] = {}
+        for i in range(0, len(path_ids), _CHUNK):
+            part = path_ids[i:i + _CHUNK]
+            for r in self.con.execute(
+                    "SELECT p.path, o.path_id, o.first, o.last, o.size, o.mtime_ns, o.hash, "
+                    f"n.first, n.last, n.size, n.mtime_ns, n.hash {_CHANGED} "
+                    f"AND o.path_id IN ({','.join('?' * len(part))})", (a, b, *part)):
+                out[r[1]] = (VersionRow._make(r[:7]), VersionRow._make(r[:2] + r[7:]))
+        return out
 
     def only_in(self, a: int, b: int) -> list[VersionRow]:
         """The versions backup `a` holds of paths backup `b` does not hold, unordered."""
@@ -360,9 +384,23 @@ def read_newest(path: Path) -> Newest | None:
         con.close()
 
 
+def _json_time(col: str) -> str:
+    """SQL: a non-negative mtime in ns as versions.mtime_iso() writes it in JSON."""
+    return f"strftime('\"%Y-%m-%dT%H:%M:%SZ\"', {col} / 1000000000, 'unixepoch')"
+
+
 def _held(v: str, seq: str) -> str:
     """SQL: version `v` is held by backup `seq`."""
     return f"({v}.first <= {seq} AND ({v}.last IS NULL OR {v}.last >= {seq}))"
+
+
+# The versions `o` held at backup ?1 and `n` held at ?2 of each path both hold differently.
+_CHANGED = (
+    "FROM versions o "
+    f"JOIN versions n ON n.path_id = o.path_id AND {_held('n', '?2')} "
+    f"AND NOT {_held('n', '?1')} JOIN paths p ON p.id = o.path_id "
+    f"WHERE {_held('o', '?1')} AND NOT {_held('o', '?2')} "
+    "AND NOT (o.size IS n.size AND o.mtime_ns IS n.mtime_ns AND o.hash IS n.hash)")
 
 
 def open_index(path: Path) -> Index:
