@@ -13,7 +13,9 @@
 4. Indexing's share of a real backup's wall time: a 20,000-file archive plan and borg plan,
    incremental runs with 1% changed, and the archive plan's `run --full` (the job log's
    "File index:" line against the whole process's time).
-5. `backupdesk diff` against `borg diff` on the same real 20,000-file archives.
+5. `backupdesk diff` against `borg diff` on the same real 20,000-file archives, and `find` and
+   `diff` against `restic find` and `restic diff` on restic snapshots of the same tree states
+   (restic from Debian's package, `apt-get install restic`; left out with a note when absent).
 """
 
 from __future__ import annotations
@@ -269,8 +271,14 @@ def real_backups(n: int) -> dict[str, float]:
        "--source", str(src), "--init", env=env)
     out: dict[str, float] = {}
     rng = random.Random(5)
+    restic = Restic(root) if shutil.which("restic") else None
+    if restic is None:
+        print("restic is not installed: no restic comparison (apt-get install restic)",
+              file=sys.stderr)
     for plan in ("arc", "brg"):
         json.loads(sh(home, "run", plan, "--json", env=env))
+        if plan == "brg" and restic is not None:
+            restic.backup(src)
         ways = {"": BD, "_read_back": READ_BACK} if plan == "arc" else {"": BD}
         for full in ((False, True) if plan == "arc" else (False,)):
             shares: dict[str, list[float]] = {w: [] for w in ways}
@@ -283,6 +291,8 @@ def real_backups(n: int) -> dict[str, float]:
                                         "--json", env=env, bd=ways[way]))
                     wall = time.perf_counter() - t
                     shares[way].append(index_line_s(home, job["id"]) / wall)
+                    if plan == "brg" and restic is not None:
+                        restic.backup(src)  # a snapshot of each state borg archived
             for way, got in shares.items():
                 out[f"{plan}{'_full' if full else ''}{way}_index_share_pct"] = \
                     100 * sorted(got)[len(got) // 2]
@@ -302,7 +312,47 @@ def real_backups(n: int) -> dict[str, float]:
                        capture_output=True, check=True, env=benv)
         bg.append(time.perf_counter() - t)
     out["real_diff_ms"], out["borg_diff_ms"] = median_ms(bd), median_ms(bg)
+    if restic is not None:
+        out.update(restic.compare(home, files, env, (a["id"], b["id"])))
     return out
+
+
+class Restic:
+    """A restic repository beside the borg one, with a snapshot of each tree state the borg
+    plan archived: `restic find` and `restic diff` against ours, whole processes alternating."""
+
+    def __init__(self, root: Path) -> None:
+        (root / "restic-pass").write_text(PASS)
+        self.env = {**os.environ, "RESTIC_REPOSITORY": str(root / "restic"),
+                    "RESTIC_PASSWORD_FILE": str(root / "restic-pass"),
+                    "RESTIC_CACHE_DIR": str(root / "restic-cache")}
+        subprocess.run(["restic", "init"], env=self.env, capture_output=True, check=True)
+
+    def backup(self, src: Path) -> None:
+        subprocess.run(["restic", "backup", "--quiet", str(src)], env=self.env,
+                       capture_output=True, check=True)
+
+    def compare(self, home: Path, files: list[Path], env: dict[str, str],
+                ours: tuple[int, int]) -> dict[str, float]:
+        snaps = json.loads(subprocess.run(["restic", "snapshots", "--json"], env=self.env,
+                                          capture_output=True, check=True).stdout)
+        snaps.sort(key=lambda s: s["time"])
+        name = files[len(files) // 3].name
+        pairs = {"find": ([*BD, "--home", str(home), "find", name, "--plan", "brg"],
+                          ["restic", "find", name]),
+                 "diff": ([*BD, "--home", str(home), "diff", str(ours[0]), str(ours[1])],
+                          ["restic", "diff", snaps[-2]["short_id"], snaps[-1]["short_id"]])}
+        out: dict[str, float] = {"restic_snapshots": len(snaps)}
+        for what, (mine, theirs) in pairs.items():
+            a: list[float] = []
+            b: list[float] = []
+            for _ in range(REPEAT):
+                for times, cmd, e in ((a, mine, {**os.environ, **env}), (b, theirs, self.env)):
+                    t = time.perf_counter()
+                    subprocess.run(cmd, capture_output=True, check=True, env=e)
+                    times.append(time.perf_counter() - t)
+            out[f"restic_cmp_{what}_ms"], out[f"restic_{what}_ms"] = median_ms(a), median_ms(b)
+        return out
 
 
 def main() -> None:
