@@ -72,9 +72,11 @@ def _unmounted(root: Path, marker: str | None) -> str | None:
     return None
 
 
-def delete_backups(cat: Catalogue, backup_id: int, *, files: bool) -> DeleteReport:
+def delete_backups(cat: Catalogue, backup_id: int, *, files: bool,
+                   unindex: bool = True) -> DeleteReport:
     """Delete the backup and its dependents; with `files`, also their folders at every
-    destination, never anything outside the plan's registered destinations."""
+    destination, never anything outside the plan's registered destinations. Without `unindex`
+    the caller takes them out of the file index (a prune: all its backups at once)."""
     report = DeleteReport()
     if keeps_repository(get_backup(cat, backup_id).engine):  # deleted in its repository
         from core.jobs import repository  # only their jobs load repository engines
@@ -88,7 +90,8 @@ def delete_backups(cat: Catalogue, backup_id: int, *, files: bool) -> DeleteRepo
             continue
         delete_backup(cat, b.id)
         report.deleted.append(b.id)
-    remove_quietly(cat, items[0].plan_id, report.deleted)
+    if unindex:
+        remove_quietly(cat, items[0].plan_id, report.deleted)
     return report
 
 

@@ -19,6 +19,7 @@ from core.catalogue.plans import get_plan
 from core.config import AppPaths
 from core.engines import Capability, can, keeps_repository
 from core.errors import BackupDeskError, ConfigError
+from core.findex.indexing import remove_quietly
 from core.fmt import count
 from core.jobs.delete import delete_backups
 from core.jobs.lifecycle import job
@@ -115,6 +116,7 @@ def prune_plan(cat: Catalogue, paths: AppPaths, plan_name: str, *, dry_run: bool
              requested_by=requested_by, lock_key=plan_lock_key(plan.id)) as j:
         report.job_id = j.id
         _remove(cat, report, progress)
+        remove_quietly(cat, plan.id, report.removed)  # the file index: all of them at once
         j.log([f"removed {i.id} {i.name} ({i.reason})" for i in report.to_remove
                if i.id in report.removed] + report.errors or "Nothing to remove.")
         report.message = f"Removed {count(len(report.removed), 'backup')}."
@@ -134,7 +136,7 @@ def _remove(cat: Catalogue, report: PruneReport, progress: ProgressCallback) -> 
             continue
         progress(Progress("pruning", files_done=done, files_total=len(todo), current=item.name))
         try:
-            res = delete_backups(cat, item.id, files=True)
+            res = delete_backups(cat, item.id, files=True, unindex=False)
         except BackupDeskError as e:
             report.errors.append(f"backup {item.id}: {e}")
             report.error_kind = report.error_kind or e.kind

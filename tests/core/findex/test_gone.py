@@ -244,3 +244,48 @@ def test_borg_archives_pruned_by_the_plans_keep_rules_leave_the_index(
     assert indexed(catalogue) == [second]
     assert versions(home, capsys, "first.txt") == []
     assert versions(home, capsys, "b.txt") == [(600, second, second, 1)]
+
+
+def test_a_prune_takes_its_backups_out_of_the_index_at_once(
+        home: Path, catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Ten pruned backups leave the index in one removal (one transaction), and what stays is
+    what a rebuild from the remaining backups gives."""
+    from core.findex.store import Index
+
+    src = archive_plan(home, capsys, tmp_path)
+    made = []
+    for i in range(12):
+        (src / f"f{i}.txt").write_text(f"{i}\n")
+        (src / "a.txt").write_text("x" * (i + 1))
+        made.append(run(home, capsys, "--full")["backup_id"])
+    assert indexed(catalogue) == made
+    calls: list[list[str]] = []
+    real = Index.remove_backups
+
+    def counted(self: Index, refs: Any) -> int:
+        calls.append(sorted(refs))
+        return real(self, refs)
+
+    monkeypatch.setattr(Index, "remove_backups", counted)
+    rc, _ = cli(home, capsys, "plan", "edit", "p", "--keep-last", "2")
+    assert rc == 0
+    rc, out = cli(home, capsys, "prune", "p")
+    assert rc == 0, out
+    rc, out = cli(home, capsys, "backups", "--json")
+    left = sorted(b["id"] for b in json.loads(out) if b["status"] != "deleted")
+    assert len(left) == 2  # which two depends on the clock: many were made in one second
+    assert calls == [sorted(f"b:{i}" for i in made if i not in left)]
+    assert indexed(catalogue) == left
+
+    def held() -> list[list[tuple[bytes, int | None]]]:
+        ix = open_index(plan_index_path(catalogue, 1))
+        try:
+            return [sorted((r.path, r.size) for r in ix.held_at(x.seq)) for x in ix.backups()]
+        finally:
+            ix.close()
+
+    before = held()
+    rc, _ = cli(home, capsys, "reindex", "p")
+    assert rc == 0 and held() == before and indexed(catalogue) == left
+    assert versions(home, capsys, "a.txt") == [(made.index(x) + 1, x, x, 1) for x in left]
