@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import gc
 import json
 import sys
@@ -68,7 +69,7 @@ def _plans(ctx: CliContext, names: list[str]) -> list[Any]:
 
 def _find(ctx: CliContext, a: argparse.Namespace) -> int:
     from core.findex.find import find
-    from core.findex.versions import show_path
+    from core.findex.versions import modified, show_path
 
     n = 0
     plans = _plans(ctx, a.plan)
@@ -81,7 +82,7 @@ def _find(ctx: CliContext, a: argparse.Namespace) -> int:
         for v in hit.versions:
             span = (f"backup {v.first.id}" if v.first.id == v.last.id
                     else f"backups {v.first.id}..{v.last.id} ({v.backups})")
-            print(f"  {v.number}. {human_bytes(v.size or 0)}, modified {_mtime(v.mtime_ns)}; "
+            print(f"  {v.number}. {human_bytes(v.size or 0)}, modified {modified(v.mtime_ns)}; "
                   f"{span}, {local_time(v.first.created_at)} to {local_time(v.last.created_at)}")
     if n == 0 and not a.json:
         from core.findex.indexing import plan_index_path
@@ -93,37 +94,29 @@ def _find(ctx: CliContext, a: argparse.Namespace) -> int:
     return 0 if n else 1
 
 
-def _mtime(ns: int | None) -> str:
-    from core.findex.versions import mtime_iso
-
-    return (mtime_iso(ns) or "?")[:19].replace("T", " ")
-
-
 def _diff(ctx: CliContext, a: argparse.Namespace) -> int:
     from core.backups import get_backup
-    from core.findex.diff import diff, write_json
+    from core.findex.diff import added_line, changed_line, deleted_line, diff, write_lines
     from core.findex.indexing import files_of_backup
-    from core.findex.versions import show_path
 
     cat = ctx.catalogue
-    if a.json and not a.stat:
-        sys.stdout.flush()
-        write_json(cat, get_backup(cat, a.a), get_backup(cat, a.b), files_of_backup(cat),
-                   sys.stdout.buffer)
-        sys.stdout.buffer.write(b"\n")
+    x, y = get_backup(cat, a.a), get_backup(cat, a.b)
+    if not a.stat and (a.json or codecs.lookup(sys.stdout.encoding).name == "utf-8"):
+        sys.stdout.flush()  # the lines go as bytes, SQLite's text as it comes
+        write_lines(cat, x, y, files_of_backup(cat), sys.stdout.buffer, a.json)
+        if a.json:
+            sys.stdout.buffer.write(b"\n")
         return 0
-    d = diff(cat, get_backup(cat, a.a), get_backup(cat, a.b), files_of_backup(cat))
+    d = diff(cat, x, y, files_of_backup(cat))
     gc.freeze()  # its rows live as long as the process: collections would only walk them
     if a.json:
         for piece in d.json_text(stat=a.stat):
             sys.stdout.write(piece)
         sys.stdout.write("\n")
         return 0
-    hb, path = human_bytes, show_path
-    _write_batched(f"+ {path(r.path)}  {hb(r.size or 0)}\n" for r in d.added)
-    _write_batched(f"M {path(r.path)}  {hb(o.size or 0)} -> {hb(r.size or 0)}, modified "
-                   f"{_mtime(o.mtime_ns)} -> {_mtime(r.mtime_ns)}\n" for o, r in d.changed)
-    _write_batched(f"- {path(r.path)}  {hb(r.size or 0)}\n" for r in d.deleted)
+    _write_batched(map(added_line, d.added))
+    _write_batched(map(changed_line, d.changed))
+    _write_batched(map(deleted_line, d.deleted))
     print(d.totals_sentence())
     if a.stat:
         rows = [[name, str(f["added"]), str(f["changed"]), str(f["deleted"]),

@@ -20,7 +20,7 @@ from core.errors import UsageError
 from core.findex.feed import folder_of
 from core.findex.indexing import FilesOf, index_backup, plan_index_path, ref
 from core.findex.store import Index, VersionRow, open_index
-from core.findex.versions import mtime_iso
+from core.findex.versions import modified, mtime_iso, show_path
 from core.fmt import count, human_bytes
 
 T = TypeVar("T")
@@ -43,11 +43,7 @@ class Diff:
                 "bytes_deleted": _bytes(self.deleted)}
 
     def totals_sentence(self) -> str:
-        """The totals in words: 3 files added (1.2 MiB), 2 changed (40 KiB now), 1 deleted."""
-        t = self.totals()
-        return (f"{count(t['added'], 'file')} added ({human_bytes(t['bytes_added'])}), "
-                f"{t['changed']} changed ({human_bytes(t['bytes_changed'])} now), "
-                f"{t['deleted']} deleted ({human_bytes(t['bytes_deleted'])}).")
+        return sentence(self.totals())
 
     def by_folder(self) -> dict[str, dict[str, int]]:
         """Per top-level folder: files and bytes added, changed and deleted."""
@@ -82,19 +78,26 @@ class Diff:
         yield "}"
 
 
+def sentence(t: dict[str, int]) -> str:
+    """Totals in words: 3 files added (1.2 MiB), 2 changed (40 KiB now), 1 deleted (0 B)."""
+    return (f"{count(t['added'], 'file')} added ({human_bytes(t['bytes_added'])}), "
+            f"{t['changed']} changed ({human_bytes(t['bytes_changed'])} now), "
+            f"{t['deleted']} deleted ({human_bytes(t['bytes_deleted'])}).")
+
+
 def _json_head(a: BackupInfo, b: BackupInfo) -> str:
     return (f'{{"a": {json.dumps({"id": a.id, "name": a.name})}, '
             f'"b": {json.dumps({"id": b.id, "name": b.name})}, "added": [')
 
 
-def write_json(cat: Catalogue, a: BackupInfo, b: BackupInfo, files_of: FilesOf,
-               out: IO[bytes]) -> None:
-    """`diff A B --json` (what Diff.json_text() writes, byte for byte), the changed paths
-    written as SQLite gives their text, in path order: a million changed paths never become
-    Python objects."""
+def write_lines(cat: Catalogue, a: BackupInfo, b: BackupInfo, files_of: FilesOf,
+                out: IO[bytes], as_json: bool) -> None:
+    """`diff A B [--json]` (what the CLI writes from a Diff, byte for byte), the changed
+    paths written as SQLite gives their text, in path order: a million changed paths never
+    become Python objects."""
     ix = _open_indexed(cat, a, b, files_of)
     try:
-        json_into(out, ix, a, b)
+        (json_into if as_json else text_into)(out, ix, a, b)
     finally:
         ix.close()
 
@@ -109,21 +112,59 @@ def json_into(out: IO[bytes], ix: Index, a: BackupInfo, b: BackupInfo) -> None:
     for piece in _batches(_one, d.added):
         out.write(piece.encode())
     out.write(b'], "changed": [')
-    changed = after = 0
-    for rows in ix.changed_json(sa, sb):
-        odd = [r[2] for r in rows if r[0] is None]
-        theirs = ix.changed_of(sa, sb, odd) if odd else {}
-        out.write((b", " if changed else b"") + b", ".join(
-            [r[0] if r[0] is not None else _one_changed(theirs[r[2]]).encode()
-             for r in rows]))
-        changed += len(rows)
-        after += sum(filter(None, map(_after, rows)))
+    changed, after = _changed_into(out, ix, sa, sb, True)
     out.write(b'], "deleted": [')
     for piece in _batches(_one, d.deleted):
         out.write(piece.encode())
     totals = d.totals()
     totals.update(changed=changed, bytes_changed=after)
     out.write(f'], "totals": {json.dumps(totals)}}}'.encode())
+
+
+def text_into(out: IO[bytes], ix: Index, a: BackupInfo, b: BackupInfo) -> None:
+    """`diff A B` as lines (+ added, M changed, - deleted, then the totals), the changed
+    paths' lines as SQLite writes them; the same bytes as the CLI writes from a Diff (for a
+    UTF-8 output)."""
+    sa, sb = _seq(ix, a), _seq(ix, b)
+    d = Diff(a, b)
+    with no_gc():
+        d.added, d.deleted = _sorted(ix.only_in(sb, sa)), _sorted(ix.only_in(sa, sb))
+    out.write("".join(map(added_line, d.added)).encode())
+    changed, after = _changed_into(out, ix, sa, sb, False)
+    out.write("".join(map(deleted_line, d.deleted)).encode())
+    t = d.totals()
+    t.update(changed=changed, bytes_changed=after)
+    out.write(f"{sentence(t)}\n".encode())
+
+
+def _changed_into(out: IO[bytes], ix: Index, sa: int, sb: int, as_json: bool
+                  ) -> tuple[int, int]:
+    """The changed paths' lines of `diff` (or objects of `--json`); (how many, bytes after)."""
+    changed = after = 0
+    odd_line = _one_changed if as_json else changed_line
+    for rows in ix.changed_lines(sa, sb, as_json):
+        odd = [r[2] for r in rows if r[0] is None]
+        theirs = ix.changed_of(sa, sb, odd) if odd else {}
+        lines = [r[0] if r[0] is not None else odd_line(theirs[r[2]]).encode() for r in rows]
+        out.write((b", " if changed else b"") + b", ".join(lines) if as_json else
+                  b"".join(lines))
+        changed += len(rows)
+        after += sum(filter(None, map(_after, rows)))
+    return changed, after
+
+
+def changed_line(x: tuple[VersionRow, VersionRow]) -> str:
+    o, r = x
+    return (f"M {show_path(r.path)}  {human_bytes(o.size or 0)} -> {human_bytes(r.size or 0)}, "
+            f"modified {modified(o.mtime_ns)} -> {modified(r.mtime_ns)}\n")
+
+
+def added_line(r: VersionRow) -> str:
+    return f"+ {show_path(r.path)}  {human_bytes(r.size or 0)}\n"
+
+
+def deleted_line(r: VersionRow) -> str:
+    return f"- {show_path(r.path)}  {human_bytes(r.size or 0)}\n"
 
 
 _BATCH = 20_000

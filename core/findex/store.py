@@ -309,18 +309,29 @@ class Index:
             "SELECT p.path, o.path_id, o.first, o.last, o.size, o.mtime_ns, o.hash, "
             "n.first, n.last, n.size, n.mtime_ns, n.hash " + _CHANGED, (a, b))]
 
-    def changed_json(self, a: int, b: int) -> Iterator[list[tuple[bytes | None, int | None, int]]]:
-        """changed_between() ordered by path, in batches, each as (its `diff --json` object's
-        text, size after, path id): SQLite writes the text where it writes what Python's json
-        does (a path of printable ASCII but quote and backslash, mtimes from 1970 on);
-        elsewhere the text is None and the caller writes it (changed_of)."""
-        plain = ("p.path NOT GLOB '*[^] !#-[^-~]*' AND o.mtime_ns >= 0 AND n.mtime_ns >= 0")
-        text = ("printf('{\"path\": \"%s\", \"size_before\": %s, \"size_after\": %s, "
-                "\"mtime_before\": %s, \"mtime_after\": %s}', p.path, ifnull(o.size, 'null'), "
-                f"ifnull(n.size, 'null'), {_json_time('o.mtime_ns')}, "
-                f"{_json_time('n.mtime_ns')})")
+    def changed_lines(self, a: int, b: int, as_json: bool
+                      ) -> Iterator[list[tuple[bytes | None, int | None, int]]]:
+        """changed_between() ordered by path, in batches, each as (its line of `diff --json`
+        or of `diff`, size after, path id). SQLite writes the line where it writes what
+        Python does: a path of printable ASCII (for JSON, but quote and backslash), mtimes
+        from 1970 on, sizes below 2**53; elsewhere the line is None and the caller writes it
+        (changed_of)."""
+        if as_json:
+            plain = "p.path NOT GLOB '*[^] !#-[^-~]*' AND o.mtime_ns >= 0 AND n.mtime_ns >= 0"
+            line = ("printf('{\"path\": \"%s\", \"size_before\": %s, \"size_after\": %s, "
+                    "\"mtime_before\": %s, \"mtime_after\": %s}', p.path, "
+                    f"ifnull(o.size, 'null'), ifnull(n.size, 'null'), "
+                    f"{_json_time('o.mtime_ns')}, {_json_time('n.mtime_ns')})")
+        else:
+            plain = ("p.path NOT GLOB '*[^ -~]*' AND ifnull(o.mtime_ns, 0) >= 0 "
+                     f"AND ifnull(n.mtime_ns, 0) >= 0 AND ifnull(o.size, 0) < {2**53} "
+                     f"AND ifnull(n.size, 0) < {2**53}")
+            line = (f"printf('M %s  %s -> %s, modified %s -> %s\n', p.path, "
+                    f"{_human_bytes('ifnull(o.size, 0)')}, {_human_bytes('ifnull(n.size, 0)')}, "
+                    "ifnull(datetime(o.mtime_ns / 1000000000, 'unixepoch'), '?'), "
+                    "ifnull(datetime(n.mtime_ns / 1000000000, 'unixepoch'), '?'))")
         cur = self.con.execute(
-            f"SELECT CASE WHEN {plain} THEN {text} END, n.size, o.path_id {_CHANGED} "
+            f"SELECT CASE WHEN {plain} THEN {line} END, n.size, o.path_id {_CHANGED} "
             "ORDER BY p.path", (a, b))
         while rows := cur.fetchmany(50_000):
             yield rows
@@ -382,6 +393,20 @@ def read_newest(path: Path) -> Newest | None:
         return None
     finally:
         con.close()
+
+
+def _human_bytes(col: str) -> str:
+    """SQL: core.fmt.human_bytes() of a size below 2**53, in integers: the size in tenths of
+    its unit rounded half to even, as Python formats the exact float n / 1024**k."""
+    cases = []
+    for k, unit in enumerate(("KiB", "MiB", "GiB", "TiB", "PiB"), 1):
+        bits = 10 * k
+        whole, rest, half = f"(({col} * 10) >> {bits})", f"(({col} * 10) & {(1 << bits) - 1})", \
+            1 << (bits - 1)
+        tenths = f"({whole} + ({rest} > {half} OR ({rest} = {half} AND ({whole} & 1))))"
+        below = f"{col} < {1 << (bits + 10)}" if k < 5 else "1"
+        cases.append(f"WHEN {below} THEN printf('%d.%d {unit}', {tenths} / 10, {tenths} % 10)")
+    return f"(CASE WHEN {col} < 1024 THEN {col} || ' B' {' '.join(cases)} END)"
 
 
 def _json_time(col: str) -> str:

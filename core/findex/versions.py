@@ -53,6 +53,11 @@ def mtime_iso(ns: int | None) -> str | None:
     return date + hms
 
 
+def modified(ns: int | None) -> str:
+    """A modification time as `diff` and `find` print it: UTC, to the second."""
+    return (mtime_iso(ns) or "?")[:19].replace("T", " ")
+
+
 _EPOCH = datetime(1970, 1, 1).date()
 _DAYS: dict[int, str] = {}
 _TIMES: dict[int, str] = {}
