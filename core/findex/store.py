@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import quote
 from zlib import crc32
 
 SCHEMA_VERSION = 2  # another version is dropped and rebuilt
@@ -377,7 +378,7 @@ def read_newest(path: Path) -> Newest | None:
     """The newest backup's ref, held_newest() and its paths, read only (no file is made); None
     without one. For a thread of its own: its own connection."""
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5,
+        con = sqlite3.connect(f"file:{quote(os.fsencode(path))}?mode=ro", uri=True, timeout=5,
                               isolation_level=None)
     except sqlite3.Error:
         return None
