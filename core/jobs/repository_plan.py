@@ -13,6 +13,7 @@ from core.catalogue import archives
 from core.catalogue.db import Catalogue
 from core.catalogue.jobs import discard_job
 from core.catalogue.models import JobKind, JobStatus, JobTrigger, Plan
+from core.catalogue.plans import all_plans
 from core.config import AppPaths
 from core.engines import Capability
 from core.engines.api import DAMAGED, ArchiveEntry, CreateResult
@@ -23,7 +24,6 @@ from core.fmt import count
 from core.jobs.repo_session import RepoJob, open_repository, repo_job, repository_plan
 from core.jobs.repository_records import RefreshReport, plan_archives, record_archive, renamed
 from core.jobs.repository_records import refresh as refresh_records
-from core.plans import list_plans
 from core.progress import CancelToken, ProgressCallback, no_progress
 from core.watch.warnings import normalised
 
@@ -215,7 +215,7 @@ def refresh_all(cat: Catalogue, paths: AppPaths | None, *,
     """Refresh every enabled plan whose engine keeps a repository (on opening the app): a
     report or the error, per plan name; a repository busy with another job is skipped."""
     out: dict[str, RefreshReport | BackupDeskError] = {}
-    for p in list_plans(cat):
+    for p in all_plans(cat):
         if not p.enabled or not engines.keeps_repository(p.engine) \
                 or not engines.can(p.engine, Capability.REFRESH):
             continue
