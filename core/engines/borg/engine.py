@@ -56,24 +56,6 @@ def borg_env(s: RepoSettings, passphrase: str | None, home: Path | None) -> Borg
     return replace(env, extra={**env.extra, "BORG_BASE_DIR": str(home / "borg")})
 
 
-class _Creating:
-    """core.engines.api.Creating of a `borg create`."""
-
-    def __init__(self, op: ops.Creating) -> None:
-        self.op = op
-
-    def __enter__(self) -> _Creating:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.op.__exit__(*exc)
-
-    def result(self) -> CreateResult:
-        res = self.op.result()
-        stats, listed = res.data
-        return CreateResult(stats, res.log, list(res.warnings), listed)
-
-
 class BorgRepository:
     """A borg plan's repository (core.engines.api.Repository)."""
 
@@ -118,10 +100,10 @@ class BorgRepository:
             return c.result()
 
     def start_create(self, sources: Sequence[str], excludes: Sequence[str], when: datetime,
-                     progress: ProgressCallback, cancel: CancelToken) -> _Creating:
+                     progress: ProgressCallback, cancel: CancelToken) -> ops.Creating:
         name = archive_name(self.plan_name_, self.plan_id, when)
-        return _Creating(ops.Creating(self.settings, self.env, name, list(sources),
-                                      list(excludes), progress, cancel))
+        return ops.Creating(self.settings, self.env, name, list(sources), list(excludes),
+                            progress, cancel)
 
     def prune(self, *, dry_run: bool, cancel: CancelToken) -> PruneResult:
         res = ops.prune(self.settings, self.env, archive_glob(self.plan_id), dry_run=dry_run,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.engines.api import ArchiveEntry, ArchiveStats
+from core.engines.api import ArchiveEntry, ArchiveStats, CreateResult
 from core.engines.borg import commands as cmd
 from core.engines.borg.process import BorgCall, BorgEnv, BorgResult, event_path, run_borg
 from core.engines.borg.repo import RepoSettings
@@ -93,15 +93,14 @@ def repo_info(s: RepoSettings, env: BorgEnv, cancel: CancelToken | None = None) 
 
 def create(s: RepoSettings, env: BorgEnv, archive: str, sources: Sequence[str],
            excludes: Sequence[str] = (), progress: ProgressCallback = no_progress,
-           cancel: CancelToken | None = None) -> OpResult:
-    """`data` is (the archive's stats, (status, path) of each path borg saw)."""
+           cancel: CancelToken | None = None) -> CreateResult:
     with Creating(s, env, archive, sources, excludes, progress, cancel) as c:
         return c.result()
 
 
 class Creating:
-    """A `borg create` started: `result()` waits for it (OpResult as create's); leaving the
-    `with` block without it ends borg."""
+    """A `borg create` started (core.engines.api.Creating): `result()` waits for it; leaving
+    the `with` block without it ends borg."""
 
     def __init__(self, s: RepoSettings, env: BorgEnv, archive: str, sources: Sequence[str],
                  excludes: Sequence[str], progress: ProgressCallback,
@@ -127,9 +126,10 @@ class Creating:
     def __exit__(self, *exc: object) -> None:
         self.call.__exit__(*exc)
 
-    def result(self) -> OpResult:
+    def result(self) -> CreateResult:
         r = self.call.result()
-        return _res(r, (archive_stats(r.json()["archive"]), self.listed))
+        return CreateResult(archive_stats(r.json()["archive"]), r.log_lines(), r.warnings,
+                            self.listed)
 
 
 
