@@ -5,13 +5,17 @@ catalogue file, which one host uses) runs anywhere."""
 
 from __future__ import annotations
 
-from core.backups import BackupInfo
+from typing import TYPE_CHECKING
+
 from core.catalogue.db import Catalogue
 from core.catalogue.enums import LocationState
 from core.catalogue.jobs import job_hosts, this_host
 from core.catalogue.models import Plan
 from core.catalogue.plans import shared_destination_ids
 from core.errors import ConfigError, EngineError
+
+if TYPE_CHECKING:  # `run` checks the host before it loads the backups' model
+    from core.backups import BackupInfo
 
 __all__ = ["check_readable_here", "check_runs_here", "elsewhere", "home_for_new_plan",
            "runs_here", "this_host"]

@@ -186,6 +186,17 @@ class CreateResult:
     listed: list[tuple[str, str]] | None = None
 
 
+class Creating(Protocol):
+    """An archive being made (Repository.start_create): `result()` waits for the engine; a
+    `with` block left without it stops the engine's program."""
+
+    def __enter__(self) -> Creating: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def result(self) -> CreateResult: ...
+
+
 @dataclass
 class PruneResult:
     """The plan's archives that its keep rules prune (or, dry run, would) and keep."""
@@ -232,6 +243,11 @@ class Repository(Protocol):
     def create(self, sources: Sequence[str], excludes: Sequence[str], when: datetime,
                progress: ProgressCallback, cancel: CancelToken) -> CreateResult:
         """Make an archive of the plan, named by the engine for the plan at `when`."""
+
+    def start_create(self, sources: Sequence[str], excludes: Sequence[str], when: datetime,
+                     progress: ProgressCallback, cancel: CancelToken) -> Creating:
+        """create()'s first half: the engine's program is started and works while the caller
+        does its own; `result()` waits for it."""
 
     def prune(self, *, dry_run: bool, cancel: CancelToken) -> PruneResult:
         """The archives of the plan's naming that its keep rules prune; with dry_run nothing

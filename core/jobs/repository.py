@@ -20,10 +20,10 @@ from core.jobs.repository_plan import (
     refresh,
     refresh_all,
     repo_info,
-    run_plan,
     setup_repository,
 )
 from core.jobs.repository_records import RefreshReport
+from core.jobs.repository_run import run_plan
 
 __all__ = ["RefreshReport", "RunOutcome", "break_lock", "browse", "check", "compact",
            "delete_backup", "list_archives", "prune", "refresh", "refresh_all", "repo_info",

@@ -1,10 +1,10 @@
-"""Jobs on a repository plan: run (create -> prune -> compact -> refresh), prune, compact,
+"""Jobs on a repository plan: the rest of a run once the archive is being created (record ->
+prune -> compact -> refresh -> index; the run itself: core.jobs.repository_run), prune, compact,
 check, refresh, list, info, set-up, break-lock. Each is one job in the history (except
 break-lock) holding the repository's lock, through core.jobs.lifecycle."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,86 +13,67 @@ from core.catalogue import archives
 from core.catalogue.db import Catalogue
 from core.catalogue.jobs import discard_job
 from core.catalogue.models import JobKind, JobStatus, JobTrigger, Plan
+from core.catalogue.plans import all_plans
 from core.config import AppPaths
 from core.engines import Capability
-from core.engines.api import DAMAGED, ArchiveEntry
+from core.engines.api import DAMAGED, ArchiveEntry, CreateResult
 from core.errors import BackupDeskError, CancelledError, ConfigError, LockedError
 from core.findex.borg_feed import Prescan, created_files
 from core.findex.indexing import index_quietly, plan_index_path, remove_gone, repository_files
 from core.fmt import count
-from core.jobs.outcome import RunOutcome
 from core.jobs.repo_session import RepoJob, open_repository, repo_job, repository_plan
 from core.jobs.repository_records import RefreshReport, plan_archives, record_archive, renamed
 from core.jobs.repository_records import refresh as refresh_records
-from core.plans import list_plans
 from core.progress import CancelToken, ProgressCallback, no_progress
-from core.timeutil import utcnow
 from core.watch.warnings import normalised
 
 
-def run_plan(cat: Catalogue, paths: AppPaths, plan: str | Plan, *,
-             trigger: str = JobTrigger.MANUAL.value, requested_by: str | None = None,
-             progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
-             secrets: Any = None) -> RunOutcome:
-    """Create an archive, then prune and compact if the plan says so, then refresh. A failed
-    run is an outcome; an error is raised only when no job started (lock held, ...)."""
-    p = repository_plan(cat, plan)
-    if not p.sources:
-        raise ConfigError(f"Plan {p.name!r} has no sources.")
-    state: dict[str, Any] = {}
-    try:
-        with repo_job(cat, p, JobKind.BACKUP.value, paths=paths, secrets=secrets,
-                      trigger=trigger, requested_by=requested_by, progress=progress,
-                      cancel=cancel) as rj:
-            state["job_id"] = rj.job.id
-            _run_body(cat, rj, state)
-    except BackupDeskError as e:
-        if "job_id" not in state:
-            raise  # no job was started
-        return RunOutcome.of_error(state["job_id"], e, state.get("backup_id"))
-    return RunOutcome(state["job_id"], state["status"].value, state["backup_id"], "archive",
-                      state["error"], state["warnings"])
+class AfterCreate:
+    """The rest of a run (core.jobs.repository_run), prepared while the engine creates the
+    archive (the index's prescan starts), then `finish`: record the archive, prune, compact,
+    refresh, index it, and fill in how the job ends."""
 
+    def __init__(self, cat: Catalogue, rj: RepoJob, unchanged: bool, started_ns: int) -> None:
+        self.cat, self.rj, self.unchanged, self.started_ns = cat, rj, unchanged, started_ns
+        rj.log(f"Creating an archive of plan {rj.plan.name} in {rj.repo.location}.")
+        self.prescan = Prescan(plan_index_path(cat, rj.plan.id), started_ns)
 
-def _run_body(cat: Catalogue, rj: RepoJob, state: dict[str, Any]) -> None:
-    repo, p, j = rj.repo, rj.plan, rj.job
-    unchanged = repo.unchanged()  # nobody wrote to it since our last job
-    j.log(f"Creating an archive of plan {p.name} in {repo.location}.")
-    started_ns = time.time_ns()
-    prescan = Prescan(plan_index_path(cat, p.id), started_ns)
-    res = repo.create(list(p.sources), list(p.excludes), utcnow(),
-                      j.progress if j.listening else no_progress, j.cancel)
-    j.log(res.log)
-    st = res.stats
-    state["backup_id"] = record_archive(cat, p, j.id, repo.location, st)
-    j.log(f"Archive {st.name}: {count(st.files, 'file')}, {st.original_size} bytes original, "
-          f"{st.compressed_size} compressed, {st.deduplicated_size} deduplicated.")
-    problems = list(res.warnings)
-    refreshed: list[dict[str, Any]] = []  # job warnings of the refresh (an index failure)
-    for step in _after_create(cat, rj, unchanged):
-        try:
-            if isinstance(done := step(), RefreshReport):
-                refreshed += done.warnings
-        except CancelledError:
-            raise
-        except BackupDeskError as e:
-            j.log(f"Failed: {e}")
-            problems.append(str(e))
-    # After the refresh: archives made outside since the last run are indexed before this one.
-    files_of = created_files(state["backup_id"], res.listed, started_ns, st.files, p.sources,
-                             prescan, repository_files(repo, j.cancel), j.log)
-    indexed = index_quietly(cat, state["backup_id"], files_of, j.log)
-    end = j.end
-    end.status = JobStatus.PARTIAL if problems else JobStatus.SUCCESS
-    end.error = (f"{count(len(problems), 'problem')}: " + "; ".join(problems[:3])) if problems \
-        else None
-    end.bytes, end.files = st.original_size, st.files
-    end.details = {"backup_id": state["backup_id"], "type": "archive",
-                   "archive": st.to_json(),
-                   "warnings": normalised(problems[:100]) + indexed.warnings + refreshed}
-    if indexed.changes is not None:
-        end.details["changes"] = indexed.changes
-    state["status"], state["error"], state["warnings"] = end.status, end.error, problems
+    def finish(self, res: CreateResult, state: dict[str, Any]) -> None:
+        cat, rj = self.cat, self.rj
+        repo, p, j = rj.repo, rj.plan, rj.job
+        j.log(res.log)
+        st = res.stats
+        state["backup_id"] = record_archive(cat, p, j.id, repo.location, st)
+        j.log(f"Archive {st.name}: {count(st.files, 'file')}, {st.original_size} bytes "
+              f"original, {st.compressed_size} compressed, {st.deduplicated_size} "
+              "deduplicated.")
+        problems = list(res.warnings)
+        refreshed: list[dict[str, Any]] = []  # job warnings of the refresh (an index failure)
+        for step in _after_create(cat, rj, self.unchanged):
+            try:
+                if isinstance(done := step(), RefreshReport):
+                    refreshed += done.warnings
+            except CancelledError:
+                raise
+            except BackupDeskError as e:
+                j.log(f"Failed: {e}")
+                problems.append(str(e))
+        # After the refresh: archives made outside since the last run are indexed before this.
+        files_of = created_files(state["backup_id"], res.listed, self.started_ns, st.files,
+                                 p.sources, self.prescan, repository_files(repo, j.cancel),
+                                 j.log)
+        indexed = index_quietly(cat, state["backup_id"], files_of, j.log)
+        end = j.end
+        end.status = JobStatus.PARTIAL if problems else JobStatus.SUCCESS
+        end.error = (f"{count(len(problems), 'problem')}: " + "; ".join(problems[:3])) \
+            if problems else None
+        end.bytes, end.files = st.original_size, st.files
+        end.details = {"backup_id": state["backup_id"], "type": "archive",
+                       "archive": st.to_json(),
+                       "warnings": normalised(problems[:100]) + indexed.warnings + refreshed}
+        if indexed.changes is not None:
+            end.details["changes"] = indexed.changes
+        state["status"], state["error"], state["warnings"] = end.status, end.error, problems
 
 
 def _after_create(cat: Catalogue, rj: RepoJob, unchanged: bool) -> list[Callable[[], object]]:
@@ -234,7 +215,7 @@ def refresh_all(cat: Catalogue, paths: AppPaths | None, *,
     """Refresh every enabled plan whose engine keeps a repository (on opening the app): a
     report or the error, per plan name; a repository busy with another job is skipped."""
     out: dict[str, RefreshReport | BackupDeskError] = {}
-    for p in list_plans(cat):
+    for p in all_plans(cat):
         if not p.enabled or not engines.keeps_repository(p.engine) \
                 or not engines.can(p.engine, Capability.REFRESH):
             continue

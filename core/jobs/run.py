@@ -1,6 +1,6 @@
 """`run_plan`: run a plan's backup now, whichever engine it has.
 
-A plan of an engine that keeps its own repository goes to core.jobs.repository, one that
+A plan of an engine that keeps its own repository goes to core.jobs.repository_run, one that
 writes artifacts to core.jobs.backup. Each branch is imported when a plan needs it, so a run
 loads only its own engine's job (the registry says which).
 """
@@ -33,9 +33,9 @@ def run_plan(cat: Catalogue, paths: AppPaths, plan_name: str, *, mode: str = "au
     plan = get_plan(cat, plan_name)
     check_runs_here(plan, here=here)
     if keeps_repository(plan.engine):
-        from core.jobs import repository
+        from core.jobs import repository_run
 
-        return repository.run_plan(cat, paths, plan, trigger=trigger, requested_by=requested_by,
+        return repository_run.run_plan(cat, paths, plan, trigger=trigger, requested_by=requested_by,
                                    progress=progress, cancel=cancel, secrets=secrets)
     from core.jobs import backup
 

@@ -96,11 +96,14 @@ class BorgRepository:
 
     def create(self, sources: Sequence[str], excludes: Sequence[str], when: datetime,
                progress: ProgressCallback, cancel: CancelToken) -> CreateResult:
+        with self.start_create(sources, excludes, when, progress, cancel) as c:
+            return c.result()
+
+    def start_create(self, sources: Sequence[str], excludes: Sequence[str], when: datetime,
+                     progress: ProgressCallback, cancel: CancelToken) -> ops.Creating:
         name = archive_name(self.plan_name_, self.plan_id, when)
-        res = ops.create(self.settings, self.env, name, list(sources), list(excludes),
-                         progress, cancel)
-        stats, listed = res.data
-        return CreateResult(stats, res.log, list(res.warnings), listed)
+        return ops.Creating(self.settings, self.env, name, list(sources), list(excludes),
+                            progress, cancel)
 
     def prune(self, *, dry_run: bool, cancel: CancelToken) -> PruneResult:
         res = ops.prune(self.settings, self.env, archive_glob(self.plan_id), dry_run=dry_run,

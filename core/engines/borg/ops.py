@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.engines.api import ArchiveEntry, ArchiveStats
+from core.engines.api import ArchiveEntry, ArchiveStats, CreateResult
 from core.engines.borg import commands as cmd
-from core.engines.borg.process import BorgEnv, BorgResult, event_path, run_borg
+from core.engines.borg.process import BorgCall, BorgEnv, BorgResult, event_path, run_borg
 from core.engines.borg.repo import RepoSettings
 from core.engines.borg.tree import ArchiveTree
 from core.errors import EngineError
@@ -93,22 +93,44 @@ def repo_info(s: RepoSettings, env: BorgEnv, cancel: CancelToken | None = None) 
 
 def create(s: RepoSettings, env: BorgEnv, archive: str, sources: Sequence[str],
            excludes: Sequence[str] = (), progress: ProgressCallback = no_progress,
-           cancel: CancelToken | None = None) -> OpResult:
-    """`data` is (the archive's stats, (status, path) of each path borg saw)."""
-    argv = cmd.create(s.location, archive, sources, compression=s.compression,
-                      excludes=excludes, binary=s.binary, progress=progress is not no_progress,
-                      list_items=True)
-    listed: list[tuple[str, str]] = []
-    on_progress = progress_events(progress, "create")
+           cancel: CancelToken | None = None) -> CreateResult:
+    with Creating(s, env, archive, sources, excludes, progress, cancel) as c:
+        return c.result()
 
-    def on_event(ev: dict[str, Any]) -> None:
-        if ev.get("type") == "file_status":
-            listed.append((str(ev.get("status")), str(ev.get("path"))))
-        else:
-            on_progress(ev)
 
-    r = run_borg(argv, env, s.location, on_event=on_event, cancel=cancel)
-    return _res(r, (archive_stats(r.json()["archive"]), listed))
+class Creating:
+    """A `borg create` started (core.engines.api.Creating): `result()` waits for it; leaving
+    the `with` block without it ends borg."""
+
+    def __init__(self, s: RepoSettings, env: BorgEnv, archive: str, sources: Sequence[str],
+                 excludes: Sequence[str], progress: ProgressCallback,
+                 cancel: CancelToken | None) -> None:
+        argv = cmd.create(s.location, archive, sources, compression=s.compression,
+                          excludes=excludes, binary=s.binary,
+                          progress=progress is not no_progress, list_items=True)
+        self.listed: list[tuple[str, str]] = []
+        on_progress = progress_events(progress, "create")
+        listed = self.listed
+
+        def on_event(ev: dict[str, Any]) -> None:
+            if ev.get("type") == "file_status":
+                listed.append((str(ev.get("status")), str(ev.get("path"))))
+            else:
+                on_progress(ev)
+
+        self.call = BorgCall(argv, env, s.location, on_event=on_event, cancel=cancel)
+
+    def __enter__(self) -> Creating:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.call.__exit__(*exc)
+
+    def result(self) -> CreateResult:
+        r = self.call.result()
+        return CreateResult(archive_stats(r.json()["archive"]), r.log_lines(), r.warnings,
+                            self.listed)
+
 
 
 _PRUNE_VERBS = ("Would prune", "Pruning archive", "Keeping archive")

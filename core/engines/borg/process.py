@@ -232,64 +232,103 @@ def run_borg(argv: Sequence[str], benv: BorgEnv, repo: str, *,
     """Run borg; raises the classified error if it fails (rc 2, or rc 1 with an error line
     or without a warning when `check`), CancelledError if cancelled, BorgTimeoutError past
     its bound (by default the one for its kind of call). rc 1 with a warning is a success."""
-    bound = bound or Bound.for_call(argv)
-    if bound.idle is not None and "--progress" not in argv:
-        argv = [*argv[:2], "--progress", *argv[2:]]  # a working borg speaks
-    fd = _passphrase_fd(benv.passphrase)
-    try:
-        proc = subprocess.Popen(
-            list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=build_env(benv, fd), cwd=cwd,
-            pass_fds=(fd,) if fd is not None else (), start_new_session=True,
-        )
-    except FileNotFoundError:
-        raise BorgMissingError(f"borg ({argv[0]}) is not installed. {INSTALL_HINT}") from None
-    except OSError as e:
-        raise BorgMissingError(f"{argv[0]} cannot be run as borg: {e.strerror}. "
-                               f"{INSTALL_HINT}") from None
-    finally:
-        if fd is not None:
-            os.close(fd)
-    group = _Group(proc)
-    messages: list[dict[str, Any]] = []
-    watch = _Watch(group, cancel, grace, bound)
-    reader = threading.Thread(target=_read_stderr, args=(proc, messages, on_event, watch.hear),
-                              name="borg-stderr", daemon=True)
-    reader.start()
-    out = b""
-    try:
-        assert proc.stdout is not None
-        if on_line is not None:
-            _read_lines(proc.stdout.fileno(), on_line, watch.hear)
-        else:
-            out = proc.stdout.read()
-        rc = group.wait()
-        reader.join()
-    except BaseException:
-        group.end()
-        group.proc.wait()
-        reader.join()
-        raise
-    finally:
-        watch.done.set()
-        group.close()
-    result = BorgResult(rc, out, messages)
-    if watch.fired:
-        raise CancelledError("Cancelled by the user; borg stopped and released its lock.")
-    if watch.timed_out is not None and rc != 0:
-        raise bound.error(argv, repo, watch.timed_out)
-    if rc == 0 or (rc == 1 and not _error(messages) and result.warnings):
-        return result
-    if not check:
-        return result
-    err = _error(messages)
-    detail = "\n".join(str(m.get("message", "")) for m in messages)
-    if err is None:  # no error line in borg's contract: its own last words, or the exit code
-        last = [ln for ln in detail.splitlines() if ln.strip()][-3:]
-        said = f": {' / '.join(last)}" if last else " and said nothing"
-        raise BorgError(f"{argv[0]} failed on {repo} (exit code {rc}){said}.")
-    raise classify(err.get("msgid"), str(err.get("message", "")), repo,
-                   had_passphrase=benv.passphrase is not None, rc=rc, detail=detail)
+    with BorgCall(argv, benv, repo, on_event=on_event, cancel=cancel, cwd=cwd, check=check,
+                  grace=grace, bound=bound) as call:
+        return call.result(on_line)
+
+
+class BorgCall:
+    """A borg process started (run_borg's first half): the caller does its own work while
+    borg runs, then takes `result()`. Leaving its `with` block without a result ends borg's
+    process group."""
+
+    def __init__(self, argv: Sequence[str], benv: BorgEnv, repo: str, *,
+                 on_event: EventCallback | None = None, cancel: CancelToken | None = None,
+                 cwd: str | None = None, check: bool = True, grace: float = CANCEL_GRACE,
+                 bound: Bound | None = None) -> None:
+        bound = bound or Bound.for_call(argv)
+        if bound.idle is not None and "--progress" not in argv:
+            argv = [*argv[:2], "--progress", *argv[2:]]  # a working borg speaks
+        self.argv, self.benv, self.repo, self.check, self.bound = argv, benv, repo, check, bound
+        fd = _passphrase_fd(benv.passphrase)
+        try:
+            proc = subprocess.Popen(
+                list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, env=build_env(benv, fd), cwd=cwd,
+                pass_fds=(fd,) if fd is not None else (), start_new_session=True,
+            )
+        except FileNotFoundError:
+            raise BorgMissingError(f"borg ({argv[0]}) is not installed. {INSTALL_HINT}") \
+                from None
+        except OSError as e:
+            raise BorgMissingError(f"{argv[0]} cannot be run as borg: {e.strerror}. "
+                                   f"{INSTALL_HINT}") from None
+        finally:
+            if fd is not None:
+                os.close(fd)
+        self.group = _Group(proc)
+        self.messages: list[dict[str, Any]] = []
+        self.watch = _Watch(self.group, cancel, grace, bound)
+        self.reader = threading.Thread(target=_read_stderr,
+                                       args=(proc, self.messages, on_event, self.watch.hear),
+                                       name="borg-stderr", daemon=True)
+        self.reader.start()
+        self._open = True
+
+    def __enter__(self) -> BorgCall:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._open:  # left before its result: borg is ended, not waited for
+            self._close(abort=True)
+
+    def _close(self, abort: bool) -> None:
+        self._open = False
+        try:
+            if abort:
+                self.group.end()
+                self.group.proc.wait()
+                self.reader.join()
+        finally:
+            self.watch.done.set()
+            self.group.close()
+
+    def result(self, on_line: LineCallback | None = None) -> BorgResult:
+        """Wait for borg; its result, or the error of a failed, cancelled or timed-out call."""
+        proc, watch = self.group.proc, self.watch
+        out = b""
+        try:
+            assert proc.stdout is not None
+            if on_line is not None:
+                _read_lines(proc.stdout.fileno(), on_line, watch.hear)
+            else:
+                out = proc.stdout.read()
+            rc = self.group.wait()
+            self.reader.join()
+        except BaseException:
+            self._close(abort=True)
+            raise
+        self._close(abort=False)
+        return self._checked(BorgResult(rc, out, self.messages))
+
+    def _checked(self, result: BorgResult) -> BorgResult:
+        argv, repo, rc, messages = self.argv, self.repo, result.rc, result.messages
+        if self.watch.fired:
+            raise CancelledError("Cancelled by the user; borg stopped and released its lock.")
+        if self.watch.timed_out is not None and rc != 0:
+            raise self.bound.error(argv, repo, self.watch.timed_out)
+        if rc == 0 or (rc == 1 and not _error(messages) and result.warnings):
+            return result
+        if not self.check:
+            return result
+        err = _error(messages)
+        detail = "\n".join(str(m.get("message", "")) for m in messages)
+        if err is None:  # no error line in borg's contract: its own last words, or the exit code
+            last = [ln for ln in detail.splitlines() if ln.strip()][-3:]
+            said = f": {' / '.join(last)}" if last else " and said nothing"
+            raise BorgError(f"{argv[0]} failed on {repo} (exit code {rc}){said}.")
+        raise classify(err.get("msgid"), str(err.get("message", "")), repo,
+                       had_passphrase=self.benv.passphrase is not None, rc=rc, detail=detail)
 
 
 def _read_lines(fd: int, on_line: LineCallback, hear: Callable[[], None]) -> None:

@@ -23,7 +23,7 @@ def test_command_map_matches_what_modules_register():
     (["--home", "/x"], ""),
     (["--home=/x", "-v", "gui", "--exit-after-start"], ""),
     (["--catalogue", "sqlite://", "history", "--json"], "core.cli.history_cmd"),
-    (["run", "p"], "core.cli.backup_cmds"),
+    (["run", "p"], "core.cli.run_cmd"),
     (["--help"], None),
     (["--version"], ""),
     (["--home", "/x", "--version", "run"], ""),

@@ -18,7 +18,7 @@ from core.engines import Capability, EngineSpec, Storage
 from core.engines.schema import Schema
 from core.engines.specs import KEEP
 from core.errors import ConfigError
-from core.jobs import repository
+from core.jobs import repository, repository_run
 from core.jobs.outcome import RunOutcome
 from core.jobs.prune import prune_plan
 from core.jobs.run import run_plan
@@ -130,7 +130,7 @@ def test_jobs_go_to_the_repository_door_by_storage(catalogue: Any, home: Path, t
         calls.append(("prune", plan.name))
         return []
 
-    monkeypatch.setattr(repository, "run_plan", run)
+    monkeypatch.setattr(repository_run, "run_plan", run)  # a run starts the engine first
     monkeypatch.setattr(repository, "prune", prune)
     plan_of_engine(catalogue, monkeypatch, tmp_path, VAULT, "v", {"keep": {"last": 1}})
     paths = AppPaths.resolve(str(home))
