@@ -27,6 +27,7 @@ from core.fmt import count
 from core.hosts import check_readable_here
 from core.jobs.lifecycle import job
 from core.progress import CancelToken, ProgressCallback, no_progress
+from core.remote import fetch
 from core.remote.fetch import HashingReader
 from core.remote.resolve import Resolve, for_catalogue
 from core.run_prep import read_manifest
@@ -207,12 +208,18 @@ def _load(b: BackupInfo, url: str, name: str | None, cancel: CancelToken,
     if art.meta.get("kind") != target.kind:
         raise UsageError(f"{art.name} is a {art.meta.get('kind')} dump; it cannot be loaded "
                          f"into a {target.kind} database.")
+    # Staged, not streamed: a dump is applied as it is read, so its SHA-256 is checked before
+    # the load starts, as for a local copy (a damaged copy found at its end would leave a
+    # half-loaded database).
     path = _checked_dump(b, art, remotes)
-    if not art.name.endswith(crypto.SUFFIX):
-        dumps.load(target, path, cancel)
-        return
-    keys = read_manifest(b, remotes).identities
-    with tempfile.TemporaryDirectory(prefix="backupdesk-load-") as tmp:
-        plain = Path(tmp) / art.name.removesuffix(crypto.SUFFIX)
-        crypto.decrypt_file(path, plain, keys, f"The dump {art.name} of backup {b.id}")
-        dumps.load(target, plain, cancel)
+    try:
+        if not art.name.endswith(crypto.SUFFIX):
+            dumps.load(target, path, cancel)
+            return
+        keys = read_manifest(b, remotes).identities
+        with tempfile.TemporaryDirectory(prefix="backupdesk-load-") as tmp:
+            plain = Path(tmp) / art.name.removesuffix(crypto.SUFFIX)
+            crypto.decrypt_file(path, plain, keys, f"The dump {art.name} of backup {b.id}")
+            dumps.load(target, plain, cancel)
+    finally:
+        fetch.release(path)

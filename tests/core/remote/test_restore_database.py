@@ -80,3 +80,19 @@ def test_a_damaged_remote_dump_is_refused_before_anything_is_loaded(
     assert _sql(pg_server, target, tables) == [(0,)]  # nothing of it was applied
     jobs = json.loads(run_cli("history", "--json").stdout)
     assert jobs[0]["kind"] == "restore" and jobs[0]["status"] == "failed"
+
+
+def test_a_long_running_process_does_not_keep_the_staged_dump(
+        home: Path, tmp_path: Path, s3: S3, pg_server: Any, pg_database: str,
+        target: str) -> None:
+    """The GUI restores in its own process: the downloaded dump goes once it is loaded, not
+    when the application quits."""
+    from core.cli.main import main
+    from core.remote import fetch
+
+    bid = _backup(tmp_path, s3, pg_server, pg_database)
+    assert main(["restore", str(bid), "--into-database",
+                 pg_server.url(target, driver="postgresql")]) == 0
+    assert _sql(pg_server, target, "SELECT count(*) FROM t") == [(5000,)]
+    assert fetch._folder, "the dump was not downloaded by this process"
+    assert not [p for p in fetch._folder[0].rglob("*") if p.is_file()]
