@@ -6,7 +6,6 @@ read, so a damaged copy found at its end would leave a half-loaded database). Re
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +26,8 @@ def _sql(pg: Any, db: str, sql: str) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture
-def target(pg_server: Any, pg_database: str) -> Iterator[str]:
-    name = f"{pg_database}_into"
-    pg_server.admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield name
-    finally:
-        pg_server.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def target(pg_target_database: str) -> str:
+    return pg_target_database
 
 
 def _backup(tmp_path: Path, s3: S3, pg: Any, db: str) -> int:
