@@ -31,7 +31,6 @@ from core.remote import fetch
 from core.remote.fetch import HashingReader
 from core.remote.resolve import Resolve, for_catalogue
 from core.run_prep import read_manifest
-from core.verify import hash_file
 
 DUMPS_DIR = "databases"
 
@@ -187,10 +186,7 @@ def _pour(src: IO[bytes] | io.RawIOBase, out: IO[bytes]) -> int:
 def _checked_dump(b: BackupInfo, art: Artifact, remotes: Resolve) -> Path:
     """The dump's file at a healthy destination (from a remote one, a checked download), its
     SHA-256 checked."""
-    path = artifact_path(b, art.name, remotes)
-    if hash_file(path)[1] != art.sha256:
-        raise EngineError(f"The dump {art.name} of backup {b.id} at {path.parent} is damaged.")
-    return path
+    return artifact_path(b, art.name, remotes, checked=True)
 
 
 def _load(b: BackupInfo, url: str, name: str | None, cancel: CancelToken,

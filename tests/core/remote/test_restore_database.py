@@ -90,3 +90,26 @@ def test_a_long_running_process_does_not_keep_the_staged_dump(
     assert _sql(pg_server, target, "SELECT count(*) FROM t") == [(5000,)]
     assert fetch._folder, "the dump was not downloaded by this process"
     assert not [p for p in fetch._folder[0].rglob("*") if p.is_file()]
+
+
+def test_a_damaged_local_dump_gives_way_to_the_remote_copy(
+        home: Path, tmp_path: Path, s3: S3, pg_server: Any, pg_database: str,
+        target: str) -> None:
+    _sql(pg_server, pg_database, "CREATE TABLE t (k int primary key, v text); INSERT INTO t "
+                                 "SELECT i, 'row ' || i FROM generate_series(1, 500) i")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("alpha\n")
+    local = tmp_path / "local-dest"
+    r = run_cli("plan", "add", "p", "--engine", "archive", "--source", str(src),
+                "--database", pg_server.url(pg_database, driver="postgresql"),
+                "--dest", str(local), "--dest", "s3://bkt/backups", "--s3-endpoint", s3.endpoint)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("run", "p", "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    bid = json.loads(r.stdout)["backup_id"]
+    flip_byte(next(local.rglob("db-*.pgdump")))
+    r = run_cli("restore", str(bid), "--into-database",
+                pg_server.url(target, driver="postgresql"))
+    assert r.returncode == 0, r.stderr
+    assert _sql(pg_server, target, "SELECT count(*) FROM t") == [(500,)]
