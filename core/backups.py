@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from core.catalogue import backups as rows
 from core.catalogue.enums import BACKUP_STATUSES, LocationState
 from core.catalogue.models import Backup
+from core.checksum import hash_file
 from core.engines.api import Artifact, ArtifactCopy, LocalCopy
 from core.errors import DestinationError, EngineError, NotFoundError
 from core.remote.fetch import RemoteCopy, fetched
@@ -208,9 +209,11 @@ def artifact_copies(b: BackupInfo, name: str, remotes: Resolve | None = None
     return out
 
 
-def artifact_path(b: BackupInfo, name: str, remotes: Resolve | None = None) -> Path:
+def artifact_path(b: BackupInfo, name: str, remotes: Resolve | None = None, *,
+                  checked: bool = False) -> Path:
     """The named artifact of `b` from its healthiest destination that has it (from a remote
-    one, a checked download)."""
+    one, a checked download); `checked`: a local copy without the artifact's SHA-256 gives way
+    to the next copy too."""
     tried = []
     for loc in readable_locations(b, remotes):
         if remotes is not None and is_remote(loc.destination):
@@ -225,6 +228,10 @@ def artifact_path(b: BackupInfo, name: str, remotes: Resolve | None = None) -> P
                 continue
         p = Path(loc.path) / name
         if p.is_file():
-            return p
-    why = f" ({'; '.join(tried)})" if tried else ""
-    raise EngineError(f"{name} of backup {b.id} is missing at every destination{why}.")
+            art = next((a for a in b.artifacts if a.name == name), None)
+            if not checked or art is None or hash_file(p)[1] == art.sha256:
+                return p
+            tried.append(f"the copy at {p.parent} is damaged")
+    if tried:
+        raise EngineError(f"{name} of backup {b.id} has no good copy: {'; '.join(tried)}.")
+    raise EngineError(f"{name} of backup {b.id} is missing at every destination.")

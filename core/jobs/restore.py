@@ -27,10 +27,10 @@ from core.fmt import count
 from core.hosts import check_readable_here
 from core.jobs.lifecycle import job
 from core.progress import CancelToken, ProgressCallback, no_progress
+from core.remote import fetch
 from core.remote.fetch import HashingReader
 from core.remote.resolve import Resolve, for_catalogue
 from core.run_prep import read_manifest
-from core.verify import hash_file
 
 DUMPS_DIR = "databases"
 
@@ -186,10 +186,7 @@ def _pour(src: IO[bytes] | io.RawIOBase, out: IO[bytes]) -> int:
 def _checked_dump(b: BackupInfo, art: Artifact, remotes: Resolve) -> Path:
     """The dump's file at a healthy destination (from a remote one, a checked download), its
     SHA-256 checked."""
-    path = artifact_path(b, art.name, remotes)
-    if hash_file(path)[1] != art.sha256:
-        raise EngineError(f"The dump {art.name} of backup {b.id} at {path.parent} is damaged.")
-    return path
+    return artifact_path(b, art.name, remotes, checked=True)
 
 
 def _load(b: BackupInfo, url: str, name: str | None, cancel: CancelToken,
@@ -207,12 +204,18 @@ def _load(b: BackupInfo, url: str, name: str | None, cancel: CancelToken,
     if art.meta.get("kind") != target.kind:
         raise UsageError(f"{art.name} is a {art.meta.get('kind')} dump; it cannot be loaded "
                          f"into a {target.kind} database.")
+    # Staged, not streamed: a dump is applied as it is read, so its SHA-256 is checked before
+    # the load starts, as for a local copy (a damaged copy found at its end would leave a
+    # half-loaded database).
     path = _checked_dump(b, art, remotes)
-    if not art.name.endswith(crypto.SUFFIX):
-        dumps.load(target, path, cancel)
-        return
-    keys = read_manifest(b, remotes).identities
-    with tempfile.TemporaryDirectory(prefix="backupdesk-load-") as tmp:
-        plain = Path(tmp) / art.name.removesuffix(crypto.SUFFIX)
-        crypto.decrypt_file(path, plain, keys, f"The dump {art.name} of backup {b.id}")
-        dumps.load(target, plain, cancel)
+    try:
+        if not art.name.endswith(crypto.SUFFIX):
+            dumps.load(target, path, cancel)
+            return
+        keys = read_manifest(b, remotes).identities
+        with tempfile.TemporaryDirectory(prefix="backupdesk-load-") as tmp:
+            plain = Path(tmp) / art.name.removesuffix(crypto.SUFFIX)
+            crypto.decrypt_file(path, plain, keys, f"The dump {art.name} of backup {b.id}")
+            dumps.load(target, plain, cancel)
+    finally:
+        fetch.release(path)

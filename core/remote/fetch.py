@@ -137,3 +137,13 @@ def fetched(remote: Remote, rel: str, art: Artifact) -> Path:
     with _lock:
         _cache[key] = out
     return out
+
+
+def release(path: Path) -> None:
+    """Remove `path` now if it is a fetched copy (a loaded dump: a long-running process, the
+    GUI, would otherwise keep it until it quits); any other path is left alone."""
+    with _lock:
+        for key, got in list(_cache.items()):
+            if got == path:
+                del _cache[key]
+                shutil.rmtree(path.parent, ignore_errors=True)

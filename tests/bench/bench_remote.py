@@ -45,20 +45,29 @@ KINDS = ("rss", "anon", "pss")  # VmRSS; RssAnon (heap, stacks, buffers); PSS (s
 
 
 def _kib(pid: int) -> dict[str, int]:
-    out = {"rss": 0, "anon": 0, "pss": 0}
+    out = {"rss": 0, "anon": 0, "pss": 0, "file": 0}
     with open(f"/proc/{pid}/status") as f:
         for ln in f:
             if ln.startswith("VmRSS:"):
                 out["rss"] = int(ln.split()[1])
             elif ln.startswith("RssAnon:"):
                 out["anon"] = int(ln.split()[1])
+            elif ln.startswith("RssFile:"):
+                out["file"] = int(ln.split()[1])
     with open(f"/proc/{pid}/smaps_rollup") as f:
         out["pss"] = next((int(ln.split()[1]) for ln in f if ln.startswith("Pss:")), 0)
     return out
 
 
-def tree_kib(pid: int) -> tuple[dict[str, int], dict[str, int]]:
-    """Memory (KiB, each of KINDS) of `pid` and its descendants together, and of `pid` alone."""
+def _name(pid: int) -> str:
+    with open(f"/proc/{pid}/comm") as f:
+        return f.read().strip()
+
+
+def tree_kib(pid: int, parts: list[tuple[str, dict[str, int]]] | None = None
+             ) -> tuple[dict[str, int], dict[str, int]]:
+    """Memory (KiB, each of KINDS) of `pid` and its descendants together, and of `pid` alone;
+    each process's (name, memory) appended to `parts` when given."""
     total = dict.fromkeys(KINDS, 0)
     own = dict.fromkeys(KINDS, 0)
     todo = [pid]
@@ -68,6 +77,8 @@ def tree_kib(pid: int) -> tuple[dict[str, int], dict[str, int]]:
             m = _kib(p)
             with open(f"/proc/{p}/task/{p}/children") as f:
                 todo += [int(c) for c in f.read().split()]
+            if parts is not None:
+                parts.append((_name(p), m))
         except (OSError, ValueError):
             continue
         for k in KINDS:
@@ -79,6 +90,13 @@ def tree_kib(pid: int) -> tuple[dict[str, int], dict[str, int]]:
 
 OWN_PEAK: dict[str, int] = {}  # the last command's own peaks (KiB), without its children
 TREE_PEAK: dict[str, int] = {}  # the last command's peaks with its children, each kind
+AT_PEAK: list[tuple[str, dict[str, int]]] = []  # each process at the tree's RSS peak
+
+
+def breakdown() -> str:
+    """AT_PEAK as 'name anon+file MiB' per process."""
+    return ", ".join(f"{n} {m['anon'] / 1024:.0f} anon + {m['file'] / 1024:.0f} file"
+                     for n, m in AT_PEAK)
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
@@ -90,10 +108,14 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
     OWN_PEAK.clear()
     TREE_PEAK.update(dict.fromkeys(KINDS, 0))
     OWN_PEAK.update(dict.fromkeys(KINDS, 0))
+    AT_PEAK.clear()
 
     def sample() -> None:
         while p.poll() is None:
-            tree, own = tree_kib(p.pid)
+            parts: list[tuple[str, dict[str, int]]] = []
+            tree, own = tree_kib(p.pid, parts)
+            if tree["rss"] > TREE_PEAK["rss"]:
+                AT_PEAK[:] = parts
             for k in KINDS:
                 TREE_PEAK[k] = max(TREE_PEAK[k], tree[k])
                 OWN_PEAK[k] = max(OWN_PEAK[k], own[k])
@@ -153,6 +175,7 @@ def main() -> int:
         local_own, s3_own = [], []
         for i in range(a.repeat):
             t1, m1 = timed([*cli, "run", "local", "--full"], env)
+            local_at = breakdown()
             local_own.append(OWN_PEAK["rss"])
             for k in KINDS:
                 local_m[k].append(TREE_PEAK[k])
@@ -168,6 +191,7 @@ def main() -> int:
                   f"peak RSS local {m1 / 1024:.0f} MiB, S3 {m3 / 1024:.0f} MiB; RssAnon "
                   f"local {local_m['anon'][-1] / 1024:.0f}, S3 {s3_m['anon'][-1] / 1024:.0f} "
                   f"MiB", flush=True)
+            print(f"  at the peak (MiB), local: {local_at}; S3: {breakdown()}", flush=True)
         med = statistics.median
         lt, st = med(local_t), med(s3_t)
         print(f"full backup of {nfiles:,} files: S3 {st:.2f} s vs local + rclone copy "
