@@ -101,11 +101,13 @@ def _diff(ctx: CliContext, a: argparse.Namespace) -> int:
 
     cat = ctx.catalogue
     x, y = get_backup(cat, a.a), get_backup(cat, a.b)
-    if not a.stat and (a.json or codecs.lookup(sys.stdout.encoding).name == "utf-8"):
+    raw = getattr(sys.stdout, "buffer", None)  # none when stdout is not a file
+    utf8 = codecs.lookup(getattr(sys.stdout, "encoding", None) or "ascii").name == "utf-8"
+    if not a.stat and raw is not None and (a.json or utf8):
         sys.stdout.flush()  # the lines go as bytes, SQLite's text as it comes
-        write_lines(cat, x, y, files_of_backup(cat), sys.stdout.buffer, a.json)
+        write_lines(cat, x, y, files_of_backup(cat), raw, a.json)
         if a.json:
-            sys.stdout.buffer.write(b"\n")
+            raw.write(b"\n")
         return 0
     d = diff(cat, x, y, files_of_backup(cat))
     gc.freeze()  # its rows live as long as the process: collections would only walk them
