@@ -230,7 +230,7 @@ def newest_indexed(index: Path) -> Before:
         last = ix.last_backup()
         if last is None:
             return None, {}
-        return last.name, ix.alive_files()
+        return last.name, {p: (s, m) for p, s, m, _hash in ix.held_newest()}
     finally:
         ix.close()
 

@@ -102,12 +102,19 @@ def write_lines(cat: Catalogue, a: BackupInfo, b: BackupInfo, files_of: FilesOf,
         ix.close()
 
 
-def json_into(out: IO[bytes], ix: Index, a: BackupInfo, b: BackupInfo) -> None:
-    """write_json() from an index holding both backups."""
+def _one_sided(ix: Index, a: BackupInfo, b: BackupInfo) -> tuple[int, int, Diff]:
+    """Both backups' seqs and a Diff holding only the added and deleted paths (the changed
+    ones are streamed)."""
     sa, sb = _seq(ix, a), _seq(ix, b)
     d = Diff(a, b)
     with no_gc():
         d.added, d.deleted = _sorted(ix.only_in(sb, sa)), _sorted(ix.only_in(sa, sb))
+    return sa, sb, d
+
+
+def json_into(out: IO[bytes], ix: Index, a: BackupInfo, b: BackupInfo) -> None:
+    """write_lines() as JSON, from an index holding both backups."""
+    sa, sb, d = _one_sided(ix, a, b)
     out.write(_json_head(a, b).encode())
     for piece in _batches(_one, d.added):
         out.write(piece.encode())
@@ -125,10 +132,7 @@ def text_into(out: IO[bytes], ix: Index, a: BackupInfo, b: BackupInfo) -> None:
     """`diff A B` as lines (+ added, M changed, - deleted, then the totals), the changed
     paths' lines as SQLite writes them; the same bytes as the CLI writes from a Diff (for a
     UTF-8 output)."""
-    sa, sb = _seq(ix, a), _seq(ix, b)
-    d = Diff(a, b)
-    with no_gc():
-        d.added, d.deleted = _sorted(ix.only_in(sb, sa)), _sorted(ix.only_in(sa, sb))
+    sa, sb, d = _one_sided(ix, a, b)
     out.write("".join(map(added_line, d.added)).encode())
     changed, after = _changed_into(out, ix, sa, sb, False)
     out.write("".join(map(deleted_line, d.deleted)).encode())
@@ -146,8 +150,10 @@ def _changed_into(out: IO[bytes], ix: Index, sa: int, sb: int, as_json: bool
         odd = [r[2] for r in rows if r[0] is None]
         theirs = ix.changed_of(sa, sb, odd) if odd else {}
         lines = [r[0] if r[0] is not None else odd_line(theirs[r[2]]).encode() for r in rows]
-        out.write((b", " if changed else b"") + b", ".join(lines) if as_json else
-                  b"".join(lines))
+        if as_json:
+            out.write((b", " if changed else b"") + b", ".join(lines))
+        else:
+            out.write(b"".join(lines))
         changed += len(rows)
         after += sum(filter(None, map(_after, rows)))
     return changed, after

@@ -25,11 +25,6 @@ FileEntry = FileRow  # (path as bytes, size, mtime_ns, hash or None)
 _loads: Callable[[bytes], Any] = json.loads
 
 
-def short_hash(hexdigest: str | None) -> int | None:
-    """The first 48 bits of a file's SHA-256: tells versions of equal size and mtime apart."""
-    return int(hexdigest[:12], 16) if hexdigest else None
-
-
 def manifest_files(manifest: dict[str, Any]) -> list[FileEntry]:
     """The regular files of an archive manifest."""
     from core.engines.archive.manifest import file_row  # the archive engine: not for borg's

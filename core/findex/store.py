@@ -37,7 +37,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import quote
 from zlib import crc32
 
@@ -176,12 +176,6 @@ class Index:
         return {r[0]: r for r in self.con.execute(
             "SELECT path_id, first, size, mtime_ns, hash FROM versions WHERE last IS NULL")}
 
-    def alive_files(self) -> dict[bytes, tuple[int | None, int | None]]:
-        """The newest backup's files: path -> (size, mtime_ns)."""
-        return {r[0]: (r[1], r[2]) for r in self.con.execute(
-            "SELECT p.path, v.size, v.mtime_ns FROM versions v JOIN paths p ON p.id = v.path_id"
-            " WHERE v.last IS NULL")}
-
     def held_newest(self) -> Held:
         """(path, size, mtime_ns, hash) of each file the newest backup holds."""
         return _held_newest(self.con)
@@ -305,10 +299,7 @@ class Index:
         """(version at `a`, version at `b`) of each path both backups hold in different
         versions (size, mtime or hash differ), unordered: one scan of the versions held at
         `a`, each joined to its path's version at `b` through the primary key."""
-        new = tuple.__new__
-        return [(new(VersionRow, r[:7]), new(VersionRow, r[:2] + r[7:])) for r in self.con.execute(
-            "SELECT p.path, o.path_id, o.first, o.last, o.size, o.mtime_ns, o.hash, "
-            "n.first, n.last, n.size, n.mtime_ns, n.hash " + _CHANGED, (a, b))]
+        return list(map(_pair, self.con.execute(f"{_PAIR} {_CHANGED}", (a, b))))
 
     def changed_lines(self, a: int, b: int, as_json: bool
                       ) -> Iterator[list[tuple[bytes | None, int | None, int]]]:
@@ -344,10 +335,9 @@ class Index:
         for i in range(0, len(path_ids), _CHUNK):
             part = path_ids[i:i + _CHUNK]
             for r in self.con.execute(
-                    "SELECT p.path, o.path_id, o.first, o.last, o.size, o.mtime_ns, o.hash, "
-                    f"n.first, n.last, n.size, n.mtime_ns, n.hash {_CHANGED} "
-                    f"AND o.path_id IN ({','.join('?' * len(part))})", (a, b, *part)):
-                out[r[1]] = (VersionRow._make(r[:7]), VersionRow._make(r[:2] + r[7:]))
+                    f"{_PAIR} {_CHANGED} AND o.path_id IN ({','.join('?' * len(part))})",
+                    (a, b, *part)):
+                out[r[1]] = _pair(r)
         return out
 
     def only_in(self, a: int, b: int) -> list[VersionRow]:
@@ -418,6 +408,16 @@ def _json_time(col: str) -> str:
 def _held(v: str, seq: str) -> str:
     """SQL: version `v` is held by backup `seq`."""
     return f"({v}.first <= {seq} AND ({v}.last IS NULL OR {v}.last >= {seq}))"
+
+
+# A path's version `o` and version `n` as one row; _pair() makes them two VersionRows.
+_PAIR = ("SELECT p.path, o.path_id, o.first, o.last, o.size, o.mtime_ns, o.hash, "
+         "n.first, n.last, n.size, n.mtime_ns, n.hash")
+
+
+def _pair(r: tuple[Any, ...]) -> tuple[VersionRow, VersionRow]:
+    new = tuple.__new__  # a tuple: diffs of a million rows make one each
+    return new(VersionRow, r[:7]), new(VersionRow, r[:2] + r[7:])
 
 
 # The versions `o` held at backup ?1 and `n` held at ?2 of each path both hold differently.
