@@ -5,6 +5,8 @@ pyproject.toml. resources/ stays at the top of the checkout and installs as the 
 core/engines/archive/_fastpack.c reads, hashes (libcrypto) and frames small files without the
 GIL. It needs a C compiler, the Python headers and libssl-dev; where they are missing the build
 goes on without it and the archive writer uses its pure-Python path.
+core/findex/_fastdiff.c writes `diff`'s entries from the file index (libsqlite3, libsqlite3-dev
+to build); without it `diff` writes them through Python, slower.
 """
 
 from setuptools import Extension, find_namespace_packages, setup
@@ -23,6 +25,13 @@ setup(
             libraries=["crypto"],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
             optional=True,
-        )
+        ),
+        Extension(
+            "core.findex._fastdiff",
+            ["core/findex/_fastdiff.c"],
+            libraries=["sqlite3"],
+            extra_compile_args=["-O2", "-Wall", "-Wextra"],
+            optional=True,
+        ),
     ]
 )

@@ -29,8 +29,8 @@ SUDO=""
 PKGS=(python3-venv libegl1 libgl1 libopengl0 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1
       libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-render-util0
       libxcb-image0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core zstd
-      # to build the archive writer's C loop (setup.py; without them pip skips it)
-      gcc libc6-dev libssl-dev python3-dev)
+      # to build the archive writer's C loop and diff's (setup.py; without them pip skips them)
+      gcc libc6-dev libssl-dev libsqlite3-dev python3-dev)
 step 1 "Checking system packages"
 missing=()
 for p in "${PKGS[@]}"; do

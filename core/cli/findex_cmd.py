@@ -104,11 +104,11 @@ def _diff(ctx: CliContext, a: argparse.Namespace) -> int:
     raw = getattr(sys.stdout, "buffer", None)  # none when stdout is not a file
     utf8 = codecs.lookup(getattr(sys.stdout, "encoding", None) or "ascii").name == "utf-8"
     if not a.stat and raw is not None and (a.json or utf8):
-        sys.stdout.flush()  # the lines go as bytes, SQLite's text as it comes
-        write_lines(cat, x, y, files_of_backup(cat), raw, a.json)
-        if a.json:
-            raw.write(b"\n")
-        return 0
+        sys.stdout.flush()  # the lines go as bytes, as the index's C part writes them
+        if write_lines(cat, x, y, files_of_backup(cat), raw, a.json):
+            if a.json:
+                raw.write(b"\n")
+            return 0
     d = diff(cat, x, y, files_of_backup(cat))
     gc.freeze()  # its rows live as long as the process: collections would only walk them
     if a.json:

@@ -12,14 +12,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii
 from operator import itemgetter
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
 from core.backups import BackupInfo
 from core.catalogue.db import Catalogue
 from core.errors import UsageError
 from core.findex.feed import folder_of
 from core.findex.indexing import FilesOf, index_backup, plan_index_path, ref
-from core.findex.store import Index, VersionRow, open_index
+from core.findex.store import FAST_DIFF, Index, VersionRow, open_index
 from core.findex.versions import modified, mtime_iso, show_path
 from core.fmt import count, human_bytes
 
@@ -91,72 +91,62 @@ def _json_head(a: BackupInfo, b: BackupInfo) -> str:
 
 
 def write_lines(cat: Catalogue, a: BackupInfo, b: BackupInfo, files_of: FilesOf,
-                out: IO[bytes], as_json: bool) -> None:
-    """`diff A B [--json]` (what the CLI writes from a Diff, byte for byte), the changed
-    paths written as SQLite gives their text, in path order: a million changed paths never
-    become Python objects."""
+                out: IO[bytes], as_json: bool) -> bool:
+    """`diff A B [--json]` written by the index's C part (what the CLI writes from a Diff,
+    byte for byte): a million paths never become Python objects. False, with nothing
+    written, where the C part is not built."""
+    if not FAST_DIFF:
+        return False
     ix = _open_indexed(cat, a, b, files_of)
     try:
         (json_into if as_json else text_into)(out, ix, a, b)
     finally:
         ix.close()
-
-
-def _one_sided(ix: Index, a: BackupInfo, b: BackupInfo) -> tuple[int, int, Diff]:
-    """Both backups' seqs and a Diff holding only the added and deleted paths (the changed
-    ones are streamed)."""
-    sa, sb = _seq(ix, a), _seq(ix, b)
-    d = Diff(a, b)
-    with no_gc():
-        d.added, d.deleted = _sorted(ix.only_in(sb, sa)), _sorted(ix.only_in(sa, sb))
-    return sa, sb, d
+    return True
 
 
 def json_into(out: IO[bytes], ix: Index, a: BackupInfo, b: BackupInfo) -> None:
     """write_lines() as JSON, from an index holding both backups."""
-    sa, sb, d = _one_sided(ix, a, b)
     out.write(_json_head(a, b).encode())
-    for piece in _batches(_one, d.added):
-        out.write(piece.encode())
-    out.write(b'], "changed": [')
-    changed, after = _changed_into(out, ix, sa, sb, True)
-    out.write(b'], "deleted": [')
-    for piece in _batches(_one, d.deleted):
-        out.write(piece.encode())
-    totals = d.totals()
-    totals.update(changed=changed, bytes_changed=after)
+    totals = _write_diff(out, ix, a, b, True)
     out.write(f'], "totals": {json.dumps(totals)}}}'.encode())
 
 
 def text_into(out: IO[bytes], ix: Index, a: BackupInfo, b: BackupInfo) -> None:
-    """`diff A B` as lines (+ added, M changed, - deleted, then the totals), the changed
-    paths' lines as SQLite writes them; the same bytes as the CLI writes from a Diff (for a
-    UTF-8 output)."""
-    sa, sb, d = _one_sided(ix, a, b)
-    out.write("".join(map(added_line, d.added)).encode())
-    changed, after = _changed_into(out, ix, sa, sb, False)
-    out.write("".join(map(deleted_line, d.deleted)).encode())
-    t = d.totals()
-    t.update(changed=changed, bytes_changed=after)
-    out.write(f"{sentence(t)}\n".encode())
+    """`diff A B` as lines (+ added, M changed, - deleted, then the totals), from an index
+    holding both backups; the bytes the CLI writes from a Diff (for a UTF-8 output)."""
+    totals = _write_diff(out, ix, a, b, False)
+    out.write(f"{sentence(totals)}\n".encode())
 
 
-def _changed_into(out: IO[bytes], ix: Index, sa: int, sb: int, as_json: bool
-                  ) -> tuple[int, int]:
-    """The changed paths' lines of `diff` (or objects of `--json`); (how many, bytes after)."""
-    changed = after = 0
-    odd_line = _one_changed if as_json else changed_line
-    for rows in ix.changed_lines(sa, sb, as_json):
-        odd = [r[2] for r in rows if r[0] is None]
-        theirs = ix.changed_of(sa, sb, odd) if odd else {}
-        lines = [r[0] if r[0] is not None else odd_line(theirs[r[2]]).encode() for r in rows]
-        if as_json:
-            out.write((b", " if changed else b"") + b", ".join(lines))
-        else:
-            out.write(b"".join(lines))
-        changed += len(rows)
-        after += sum(filter(None, map(_after, rows)))
-    return changed, after
+_TOTALS = ("added", "changed", "deleted", "bytes_added", "bytes_changed", "bytes_deleted")
+
+
+def _write_diff(out: IO[bytes], ix: Index, a: BackupInfo, b: BackupInfo, as_json: bool
+                ) -> dict[str, int]:
+    between = (b'], "changed": [', b'], "deleted": [') if as_json else (b"", b"")
+    counts = ix.write_diff(_seq(ix, a), _seq(ix, b), as_json, between, out.write,
+                           _odd_json if as_json else _odd_text)
+    return dict(zip(_TOTALS, counts, strict=True))
+
+
+def _odd_rows(path: bytes, size_a: int | None, mtime_a: int | None, size_b: int | None,
+              mtime_b: int | None) -> tuple[VersionRow, VersionRow]:
+    return (VersionRow(path, 0, 0, None, size_a, mtime_a, None),
+            VersionRow(path, 0, 0, None, size_b, mtime_b, None))
+
+
+def _odd_json(kind: int, *row: Any) -> bytes:
+    """An entry of `diff --json` the C part leaves to Python (core.findex.store.Odd)."""
+    o, n = _odd_rows(*row)
+    return (_one(n) if kind == 0 else _one_changed((o, n)) if kind == 1 else _one(o)).encode()
+
+
+def _odd_text(kind: int, *row: Any) -> bytes:
+    """A line of `diff` the C part leaves to Python."""
+    o, n = _odd_rows(*row)
+    return (added_line(n) if kind == 0 else changed_line((o, n)) if kind == 1
+            else deleted_line(o)).encode()
 
 
 def changed_line(x: tuple[VersionRow, VersionRow]) -> str:

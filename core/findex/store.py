@@ -33,7 +33,7 @@ import hashlib
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +56,16 @@ CREATE TABLE IF NOT EXISTS versions(
 """
 
 _CHUNK = 500  # values in one IN (...) list
+
+# odd(kind: 0 added, 1 changed, 2 deleted, path, size at a, mtime at a, size at b, mtime at b)
+Odd = Callable[[int, bytes, int | None, int | None, int | None, int | None], bytes]
+try:
+    from core.findex import _fastdiff
+except ImportError:  # pragma: no cover - not built (no compiler or libsqlite3-dev)
+    _fastdiff = None  # type: ignore[assignment]
+if os.environ.get("BACKUPDESK_FASTPACK") == "0":  # the C parts off: Python's code only
+    _fastdiff = None  # type: ignore[assignment]
+FAST_DIFF = _fastdiff is not None
 
 # (path id, first seq, size, mtime_ns, hash)
 Alive = tuple[int, int, int | None, int | None, int | None]
@@ -301,44 +311,18 @@ class Index:
         `a`, each joined to its path's version at `b` through the primary key."""
         return list(map(_pair, self.con.execute(f"{_PAIR} {_CHANGED}", (a, b))))
 
-    def changed_lines(self, a: int, b: int, as_json: bool
-                      ) -> Iterator[list[tuple[bytes | None, int | None, int]]]:
-        """changed_between() ordered by path, in batches, each as (its line of `diff --json`
-        or of `diff`, size after, path id). SQLite writes the line where it writes what
-        Python does: a path of printable ASCII (for JSON, but quote and backslash), mtimes
-        from 1970 on, sizes below 2**53; elsewhere the line is None and the caller writes it
-        (changed_of)."""
-        if as_json:
-            plain = "p.path NOT GLOB '*[^] !#-[^-~]*' AND o.mtime_ns >= 0 AND n.mtime_ns >= 0"
-            line = ("printf('{\"path\": \"%s\", \"size_before\": %s, \"size_after\": %s, "
-                    "\"mtime_before\": %s, \"mtime_after\": %s}', p.path, "
-                    f"ifnull(o.size, 'null'), ifnull(n.size, 'null'), "
-                    f"{_json_time('o.mtime_ns')}, {_json_time('n.mtime_ns')})")
-        else:
-            plain = ("p.path NOT GLOB '*[^ -~]*' AND ifnull(o.mtime_ns, 0) >= 0 "
-                     f"AND ifnull(n.mtime_ns, 0) >= 0 AND ifnull(o.size, 0) < {2**53} "
-                     f"AND ifnull(n.size, 0) < {2**53}")
-            line = (f"printf('M %s  %s -> %s, modified %s -> %s\n', p.path, "
-                    f"{_human_bytes('ifnull(o.size, 0)')}, {_human_bytes('ifnull(n.size, 0)')}, "
-                    "ifnull(datetime(o.mtime_ns / 1000000000, 'unixepoch'), '?'), "
-                    "ifnull(datetime(n.mtime_ns / 1000000000, 'unixepoch'), '?'))")
-        cur = self.con.execute(
-            f"SELECT CASE WHEN {plain} THEN {line} END, n.size, o.path_id {_CHANGED} "
-            "ORDER BY p.path", (a, b))
-        while rows := cur.fetchmany(50_000):
-            yield rows
-
-    def changed_of(self, a: int, b: int, path_ids: list[int]
-                   ) -> dict[int, tuple[VersionRow, VersionRow]]:
-        """changed_between() for these paths only, by path id."""
-        out: dict[int, tuple[VersionRow, VersionRow]] = {}
-        for i in range(0, len(path_ids), _CHUNK):
-            part = path_ids[i:i + _CHUNK]
-            for r in self.con.execute(
-                    f"{_PAIR} {_CHANGED} AND o.path_id IN ({','.join('?' * len(part))})",
-                    (a, b, *part)):
-                out[r[1]] = _pair(r)
-        return out
+    def write_diff(self, a: int, b: int, as_json: bool, between: tuple[bytes, bytes],
+                   write: Callable[[bytes], object], odd: Odd) -> tuple[int, ...]:
+        """What changed from backup `a` to `b`, written by the C part (FAST_DIFF) in path
+        order: the added entries of `diff --json` (or lines of `diff`), between[0], the
+        changed ones, between[1], the deleted ones; odd() gives the text of an entry the C part
+        leaves to Python. (added, changed, deleted, bytes added, bytes changed now, bytes
+        deleted)."""
+        if _fastdiff is None:
+            raise RuntimeError("core.findex._fastdiff is not built")
+        return _fastdiff.diff(self.path, _VERSIONS_OF, "SELECT path FROM paths WHERE id = ?",
+                              "SELECT id, path FROM paths ORDER BY id",
+                              "SELECT max(id) FROM paths", a, b, as_json, between, write, odd)
 
     def only_in(self, a: int, b: int) -> list[VersionRow]:
         """The versions backup `a` holds of paths backup `b` does not hold, unordered."""
@@ -386,25 +370,6 @@ def read_newest(path: Path) -> Newest | None:
         con.close()
 
 
-def _human_bytes(col: str) -> str:
-    """SQL: core.fmt.human_bytes() of a size below 2**53, in integers: the size in tenths of
-    its unit rounded half to even, as Python formats the exact float n / 1024**k."""
-    cases = []
-    for k, unit in enumerate(("KiB", "MiB", "GiB", "TiB", "PiB"), 1):
-        bits = 10 * k
-        whole, rest, half = f"(({col} * 10) >> {bits})", f"(({col} * 10) & {(1 << bits) - 1})", \
-            1 << (bits - 1)
-        tenths = f"({whole} + ({rest} > {half} OR ({rest} = {half} AND ({whole} & 1))))"
-        below = f"{col} < {1 << (bits + 10)}" if k < 5 else "1"
-        cases.append(f"WHEN {below} THEN printf('%d.%d {unit}', {tenths} / 10, {tenths} % 10)")
-    return f"(CASE WHEN {col} < 1024 THEN {col} || ' B' {' '.join(cases)} END)"
-
-
-def _json_time(col: str) -> str:
-    """SQL: a non-negative mtime in ns as versions.mtime_iso() writes it in JSON."""
-    return f"strftime('\"%Y-%m-%dT%H:%M:%SZ\"', {col} / 1000000000, 'unixepoch')"
-
-
 def _held(v: str, seq: str) -> str:
     """SQL: version `v` is held by backup `seq`."""
     return f"({v}.first <= {seq} AND ({v}.last IS NULL OR {v}.last >= {seq}))"
@@ -419,6 +384,10 @@ def _pair(r: tuple[Any, ...]) -> tuple[VersionRow, VersionRow]:
     new = tuple.__new__  # a tuple: diffs of a million rows make one each
     return new(VersionRow, r[:7]), new(VersionRow, r[:2] + r[7:])
 
+
+# Every version held at backup ?1 or ?2, in path id order (the primary key's: no sort).
+_VERSIONS_OF = ("SELECT path_id, first, last, size, mtime_ns, hash FROM versions v "
+                f"WHERE {_held('v', '?1')} OR {_held('v', '?2')} ORDER BY path_id")
 
 # The versions `o` held at backup ?1 and `n` held at ?2 of each path both hold differently.
 _CHANGED = (

@@ -14,6 +14,8 @@ from tests.packaging.test_bundle import run
 def test_archive_backup_uses_the_c_loop(bundle: Path, tmp_path: Path) -> None:
     internal = bundle.parent / "_internal" / "core" / "engines" / "archive"
     assert list(internal.glob("_fastpack*.so")), "the C loop is not in the bundle"
+    findex = bundle.parent / "_internal" / "core" / "findex"
+    assert list(findex.glob("_fastdiff*.so")), "diff's C part is not in the bundle"
     src = tmp_path / "src"
     (src / "sub dir").mkdir(parents=True)
     for i in range(50):

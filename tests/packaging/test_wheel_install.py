@@ -83,6 +83,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
                      "backupdesk_resources/icons/tray-error.svg",
                      "backupdesk_resources/service/backupdesk.service"):
         assert packaged in names
+    for c_part in ("core/engines/archive/_fastpack", "core/findex/_fastdiff"):
+        assert any(n.startswith(c_part) and n.endswith(".so") for n in names), c_part
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     # the wheel first: pip must not see (and uninstall) the test venv's editable install
     subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin/python"),

@@ -14,10 +14,13 @@ from core.backups import get_backup
 from core.catalogue.db import Catalogue
 from core.catalogue.jobs import get_job
 from core.cli.main import main
+from core.findex import diff as diff_module
+from core.findex import store
 from core.findex.feed import feed, manifest_files
 from core.findex.indexing import files_of_backup, index_backup, plan_index_path
 from core.findex.store import drop, open_index
 from core.run_prep import read_manifest
+from tests.core.archive.conftest import REQUIRE_FASTPACK
 from tests.core.findex.cli import cli, lines
 
 ODD = os.fsdecode(b"odd-\xff\xfe.bin")  # not UTF-8: a lone surrogate pair in Python
@@ -296,3 +299,38 @@ def test_full_backups_index_what_their_manifests_hold(
             assert sorted((r.path, r.size, r.mtime_ns, r.hash) for r in ix.held_at(x.seq)) == want
     finally:
         ix.close()
+
+
+def test_diff_writes_the_same_with_and_without_its_c_part(
+        home: Path, plan: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`diff` without --stat is written by the index's C part; where it is not built, the
+    Python code writes the same text (a name not UTF-8 and one of 255 bytes among them)."""
+    def diff(*args: str) -> str:
+        rc, out = cli(home, capsys, "diff", *args)
+        assert rc == 0
+        return out
+
+    src = plan
+    first = run(home, capsys)
+    (src / "docs" / "a.txt").write_text("alpha, longer now\n")
+    (src / "docs" / "gone.txt").unlink()
+    (src / "pics" / "new.bin").write_bytes(b"new")
+    os.utime(src / ODD, ns=(0, 2**62))
+    second = run(home, capsys)
+    pair = [str(first["backup_id"]), str(second["backup_id"])]
+    assert store.FAST_DIFF or not REQUIRE_FASTPACK
+    by_c: list[int] = []
+    write_diff = store.Index.write_diff
+    monkeypatch.setattr(store.Index, "write_diff",
+                        lambda ix, *args: by_c.append(1) or write_diff(ix, *args))
+    outputs = []
+    for fast in (store.FAST_DIFF, False):
+        monkeypatch.setattr(diff_module, "FAST_DIFF", fast)
+        outputs.append([diff(*pair, "--json"), diff(*pair), diff(*reversed(pair))])
+    assert len(by_c) == (3 if store.FAST_DIFF else 0)
+    assert outputs[0] == outputs[1]
+    assert "M src/odd-\\xff\\xfe.bin  3 B -> 3 B, modified " in outputs[0][1]
+    assert "+ src/pics/new.bin  3 B\n" in outputs[0][1]
+    assert "- src/pics/new.bin  3 B\n" in outputs[0][2]
+    assert json.loads(outputs[0][0])["totals"]["changed"] == 2
