@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core import placement
+from core.beside import Beside
 from core.catalogue.db import Catalogue
 from core.catalogue.destinations import interrupted_jobs, recorded_paths, set_marker
 from core.catalogue.enums import JobKind
@@ -31,7 +32,6 @@ from core.engines.api import Engine, RunRequest, RunResult
 from core.errors import BackupDeskError, ConfigError, DestinationError
 from core.fmt import count
 from core.jobs.artifact_records import record_backup
-from core.jobs.beside import Beside
 from core.jobs.lifecycle import Job, job
 from core.jobs.outcome import RunOutcome
 from core.progress import CancelToken, ProgressCallback
@@ -76,7 +76,7 @@ def run_artifact_plan(cat: Catalogue, paths: AppPaths, plan: Plan, *, mode: str,
 
 
 def _load_end(cat: Catalogue, plan: Plan, full: bool) -> End:
-    """The end of the run, imported on a thread beside the engine (core.jobs.beside)."""
+    """The end of the run, imported on a thread beside the engine (core.beside)."""
     from core.jobs.backup_end import End  # the one import point of the run's end
 
     return End(cat, plan, full)

@@ -2,7 +2,7 @@
 copies, update the file index, end the job with its status, then the plan's keep rules and the
 catalogue's copy beside the backups.
 
-Imported on a thread of its own while the engine writes (core.jobs.beside), where a full
+Imported on a thread of its own while the engine writes (core.beside), where a full
 backup's index update also reads what it will compare with: none of it precedes the engine.
 """
 

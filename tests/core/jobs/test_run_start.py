@@ -1,5 +1,5 @@
 """What a run loads before its engine starts, and the work done beside the engine
-(core.jobs.beside): whole `backupdesk` commands in a fresh process each."""
+(core.beside): whole `backupdesk` commands in a fresh process each."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from core.beside import Beside
 from core.catalogue import open_catalogue
 from core.config import AppConfig
-from core.jobs.beside import Beside
 from core.plans import add_plan
 
 # The end of an archive run: loaded on a thread beside the engine, never before it starts.

@@ -1,6 +1,7 @@
 """Work done on a thread of its own while the caller goes on: what a job needs only after its
 engine has run is imported while the engine works (the archive engine's C loops and the
-compressor leave the interpreter free most of the time)."""
+compressor leave the interpreter free most of the time); the archive's fsync waits for the disk
+while the engine builds its manifest."""
 
 from __future__ import annotations
 
