@@ -9,12 +9,13 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn, Protocol
 
+from core.beside import Beside
 from core.errors import DestinationError
 from core.progress import CancelToken
 from core.remote.location import is_remote
@@ -240,14 +241,13 @@ def redirect(work_dir: Path, sink: ArtifactSink) -> Iterator[None]:
 
 
 @contextmanager
-def atomic_file(final: Path, settle: list[Callable[[], None]] | None = None
-                ) -> Iterator[BinaryIO]:
+def atomic_file(final: Path, settle: list[Beside[None]] | None = None) -> Iterator[BinaryIO]:
     """Write to a temporary name beside `final`; fsync and rename only if the block succeeds.
     In a work folder redirected to a sink, the bytes go to the sink instead.
 
-    With `settle`, the fsync, the rename and the folder's fsync are left to the caller: the
-    function appended to it does them (the caller works on while the disk catches up, and
-    calls it before it counts on the file)."""
+    With `settle`, the fsync, the rename and the folder's fsync run on a thread, appended to
+    it: the caller works on while the disk catches up, and waits for its result() before it
+    counts on the file."""
     sink = _sinks.get(final.parent)
     if sink is not None:
         with sink.open(final.name) as stream:
@@ -259,7 +259,7 @@ def atomic_file(final: Path, settle: list[Callable[[], None]] | None = None
             yield f
             f.flush()
             if settle is not None:
-                settle.append(lambda: _settle(tmp, final))
+                settle.append(Beside(lambda: _settle(tmp, final), "backupdesk-fsync"))
                 return
             os.fsync(f.fileno())
         os.replace(tmp, final)

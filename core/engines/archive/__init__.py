@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from core import crypto
@@ -50,11 +49,6 @@ def _dump(db: dumps.DbUrl, path: Path, to: str | None, cancel: CancelToken) -> t
         return sink.size, sink.h.hexdigest()
 
 
-def _run_all(work: list[Callable[[], None]]) -> None:
-    for w in work:
-        w()
-
-
 def wants(options: dict[str, object], part: str) -> bool:
     include = str(options.get("include", "both"))
     return include in ("both", part)
@@ -85,7 +79,9 @@ class ArchiveEngine:
         # those looked up now.
         users: dict[str, str] = dict(previous.get("users", {})) if previous else {}
         groups: dict[str, str] = dict(previous.get("groups", {})) if previous else {}
-        synced: Beside[None] | None = None
+        # The disk catches up with the archive (its fsync and rename, on a thread) while the
+        # dumps and the manifest are made; the manifest is written once the archive is in place.
+        settle: list[Beside[None]] = []
         try:
             if req.sources and wants(opts, "files"):
                 progress(Progress("scanning", message="Looking for new and changed files"))
@@ -93,12 +89,8 @@ class ArchiveEngine:
                 cancel.raise_if_cancelled()
                 roots = found.roots
                 name = FILES_BASENAME + archive_suffix(compression) + suffix
-                settle: list[Callable[[], None]] = []
                 out = write_archive(found, req.excludes, req.work_dir / name, compression,
                                     req.backup_name, previous, progress, cancel, to, settle)
-                # The disk catches up with the archive (fsync, rename) while the dumps and the
-                # manifest are made; the manifest is written only once the archive is in place.
-                synced = Beside(lambda: _run_all(settle), "backupdesk-fsync")
                 entries, deleted, changed = out.entries, out.deleted, out.changed
                 writer = out.writer
                 users.update((str(k), v) for k, v in out.owners.users.items() if v)
@@ -130,7 +122,7 @@ class ArchiveEngine:
             )
             data = result.manifest = mf.dumps(manifest)
         finally:
-            if synced is not None:
+            for synced in settle:
                 synced.result()
         if to:
             data = crypto.seal(data, to)

@@ -7,12 +7,12 @@ import json
 import os
 import stat
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
+from core.beside import Beside
 from core.crypto import encrypting
 from core.destinations import atomic_file
 from core.engines.api import FileRow
@@ -338,10 +338,10 @@ def write_archive(found: Scan, excludes: list[str], out_path: Path, compression:
                   backup_name: str, previous: dict[str, Any] | None,
                   progress: ProgressCallback, cancel: CancelToken,
                   encrypt_to: str | None = None,
-                  settle: list[Callable[[], None]] | None = None) -> ArchiveOutcome:
+                  settle: list[Beside[None]] | None = None) -> ArchiveOutcome:
     """Full if `previous` is None, else only what changed since `previous` (a manifest);
     age-encrypted to the recipient `encrypt_to` when given (the digest is the stored bytes').
-    With `settle`, the archive's fsync and rename are left to the caller (atomic_file).
+    With `settle`, the archive's fsync and rename run on a thread of `settle` (atomic_file).
 
     `found` comes from scan.start(): its folders are walked here (see feed.py), so scan warnings
     land in found.warnings and the items in found.items.
