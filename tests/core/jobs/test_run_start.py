@@ -13,9 +13,6 @@ from pathlib import Path
 import pytest
 
 from core.beside import Beside
-from core.catalogue import open_catalogue
-from core.config import AppConfig
-from core.plans import add_plan
 
 # The end of an archive run: loaded on a thread beside the engine, never before it starts.
 END_OF_RUN = ["core.jobs.backup_end", "core.catalogue_backup", "core.jobs.prune",
@@ -57,19 +54,6 @@ def test_beside_raises_what_the_work_raised_in_the_callers_thread() -> None:
     b = Beside(work, "t-beside")
     with pytest.raises(ModuleNotFoundError, match="no such module"):
         b.result()
-
-
-@pytest.fixture
-def one_file_home(home: Path, tmp_path: Path) -> Path:
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "a.txt").write_text("hello")
-    cfg = AppConfig.resolve(str(home))
-    cfg.paths.ensure()
-    cat = open_catalogue(cfg.catalogue_url)
-    add_plan(cat, "one", "archive", sources=[str(tmp_path / "src")],
-             destinations=[str(tmp_path / "dest")])
-    cat.dispose()
-    return home
 
 
 def _command(home: Path, *args: str) -> dict[str, object]:
