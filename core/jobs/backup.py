@@ -155,10 +155,12 @@ class _Backup:
                 self._clean(Path(d.location).expanduser(), plan_dir, recorded)
         name = f"{utcnow():%Y%m%dT%H%M%SZ}-{choice.mode}-job{self.job.id}"
         self.log(f"Writing a {choice.mode} backup {name}.")
-        loading = Beside(lambda: _load_end(self.cat, plan, choice.mode == "full"),
-                         "backupdesk-run-end")
+        # A full backup's engine works in C, without the interpreter's lock: the end of the run
+        # loads beside it. An incremental compares in Python: the end loads after it.
+        loading = (Beside(lambda: _load_end(self.cat, plan, True), "backupdesk-run-end")
+                   if choice.mode == "full" else None)
         result, usable = self._write(plan, choice, name, plan_dir, usable)
-        self.end = end = loading.result()
+        self.end = end = loading.result() if loading else _load_end(self.cat, plan, False)
         placement.pause_point("written")
         self.cancel.raise_if_cancelled()
         for w in result.warnings:
