@@ -76,7 +76,8 @@ def run_artifact_plan(cat: Catalogue, paths: AppPaths, plan: Plan, *, mode: str,
 
 
 def _load_end(cat: Catalogue, plan: Plan, full: bool) -> End:
-    """The end of the run, imported on a thread beside the engine (core.beside)."""
+    """The end of the run (core.jobs.backup_end): loaded beside a full backup's engine, after
+    an incremental's."""
     from core.jobs.backup_end import End  # the one import point of the run's end
 
     return End(cat, plan, full)

@@ -2,8 +2,10 @@
 copies, update the file index, end the job with its status, then the plan's keep rules and the
 catalogue's copy beside the backups.
 
-Imported on a thread of its own while the engine writes (core.beside), where a full
-backup's index update also reads what it will compare with: none of it precedes the engine.
+A full backup's job imports it on a thread of its own while the engine writes (core.beside),
+where the index update also reads what it will compare with; an incremental's, after its
+engine (that engine compares in Python: a thread would only wait for the interpreter's lock).
+None of it precedes the engine.
 """
 
 from __future__ import annotations
