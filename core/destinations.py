@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, NoReturn, Protocol
 
+from core.beside import Beside
 from core.errors import DestinationError
 from core.progress import CancelToken
 from core.remote.location import is_remote
@@ -240,9 +241,13 @@ def redirect(work_dir: Path, sink: ArtifactSink) -> Iterator[None]:
 
 
 @contextmanager
-def atomic_file(final: Path) -> Iterator[BinaryIO]:
+def atomic_file(final: Path, settle: list[Beside[None]] | None = None) -> Iterator[BinaryIO]:
     """Write to a temporary name beside `final`; fsync and rename only if the block succeeds.
-    In a work folder redirected to a sink, the bytes go to the sink instead."""
+    In a work folder redirected to a sink, the bytes go to the sink instead.
+
+    With `settle`, the fsync, the rename and the folder's fsync run on a thread, appended to
+    it: the caller works on while the disk catches up, and waits for its result() before it
+    counts on the file."""
     sink = _sinks.get(final.parent)
     if sink is not None:
         with sink.open(final.name) as stream:
@@ -253,17 +258,38 @@ def atomic_file(final: Path) -> Iterator[BinaryIO]:
         with open(tmp, "xb") as f:
             yield f
             f.flush()
+            if settle is not None:
+                settle.append(Beside(lambda: _settle(tmp, final), "backupdesk-fsync"))
+                return
             os.fsync(f.fileno())
         os.replace(tmp, final)
     except BaseException as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        if isinstance(exc, OSError) and not isinstance(exc, DestinationError):
-            raise os_error(exc, final.parent) from exc
-        raise
+        _failed(exc, tmp, final)
     fsync_dir(final.parent)
+
+
+def _settle(tmp: Path, final: Path) -> None:
+    """atomic_file's end, for a file written and closed under its temporary name."""
+    try:
+        fd = os.open(tmp, os.O_WRONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, final)
+    except BaseException as exc:
+        _failed(exc, tmp, final)
+    fsync_dir(final.parent)
+
+
+def _failed(exc: BaseException, tmp: Path, final: Path) -> NoReturn:
+    try:
+        tmp.unlink()
+    except OSError:
+        pass
+    if isinstance(exc, OSError) and not isinstance(exc, DestinationError):
+        raise os_error(exc, final.parent) from exc
+    raise exc
 
 
 class CopyMismatch(DestinationError):

@@ -33,6 +33,25 @@ def catalogue(home: Path) -> Iterator[object]:
     cat.dispose()
 
 
+@pytest.fixture
+def one_file_home(home: Path, tmp_path: Path) -> Path:
+    """A home whose SQLite catalogue is at the head revision, with one archive plan "one" of
+    one file (commands run on it in fresh processes)."""
+    from core.catalogue import open_catalogue
+    from core.config import AppConfig
+    from core.plans import add_plan
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.txt").write_text("hello")
+    cfg = AppConfig.resolve(str(home))
+    cfg.paths.ensure()
+    cat = open_catalogue(cfg.catalogue_url)  # created and migrated here, with SQLAlchemy
+    add_plan(cat, "one", "archive", sources=[str(tmp_path / "src")],
+             destinations=[str(tmp_path / "dest")])
+    cat.dispose()
+    return home
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def any_catalogue(request: pytest.FixtureRequest, home: Path) -> Iterator[object]:
     """A fresh catalogue in SQLite, then in a real PostgreSQL server: for queries written in

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import socket
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +36,10 @@ def current_user() -> str:
 
 
 def this_host() -> str:
+    if hasattr(os, "uname"):  # socket.gethostname() on POSIX, without loading socket (3 ms)
+        return os.uname().nodename
+    import socket  # Windows
+
     return socket.gethostname()
 
 

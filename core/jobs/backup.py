@@ -13,11 +13,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core import catalogue_backup, placement
-from core.backups import get_backup
+from core import placement
+from core.beside import Beside
 from core.catalogue.db import Catalogue
 from core.catalogue.destinations import interrupted_jobs, recorded_paths, set_marker
-from core.catalogue.enums import JobKind, JobStatus, LocationState
+from core.catalogue.enums import JobKind
 from core.catalogue.jobs import plan_lock_key
 from core.config import AppPaths
 from core.destinations import (
@@ -30,13 +30,10 @@ from core.destinations import (
 from core.engines import Capability, can, engines
 from core.engines.api import Engine, RunRequest, RunResult
 from core.errors import BackupDeskError, ConfigError, DestinationError
-from core.findex.indexing import Ahead, Indexed, files_of_backup, index_quietly
 from core.fmt import count
 from core.jobs.artifact_records import record_backup
 from core.jobs.lifecycle import Job, job
 from core.jobs.outcome import RunOutcome
-from core.jobs.prune import after_backup
-from core.jobs.verify import store_report
 from core.progress import CancelToken, ProgressCallback
 from core.remote import place as remote_place
 from core.remote.location import Remote, is_remote, parse
@@ -45,11 +42,10 @@ from core.remote.settings import settings_for
 from core.run_prep import choose_mode, database_targets, expected_size
 from core.secrets import SecretStore
 from core.timeutil import utcnow
-from core.verify import verify_locations
-from core.watch.warnings import normalised
 
 if TYPE_CHECKING:
     from core.catalogue.models import Plan
+    from core.jobs.backup_end import End
 
 __all__ = ["RunOutcome", "run_artifact_plan"]
 
@@ -68,16 +64,23 @@ def run_artifact_plan(cat: Catalogue, paths: AppPaths, plan: Plan, *, mode: str,
                  requested_by=requested_by, lock_key=plan_lock_key(plan.id), progress=progress,
                  cancel=cancel) as j:
             started.append(j)
-            outcome = _Backup(cat, plan, j, factory(), secrets or SecretStore(paths)).run(mode)
+            body = _Backup(cat, plan, j, factory(), secrets or SecretStore(paths))
+            outcome = body.run(mode)
     except BackupDeskError as e:
         if not started:
             raise  # no job was started (the plan is running elsewhere, ...)
         return RunOutcome.of_error(started[0].id, e)
-    if outcome.status in (JobStatus.SUCCESS.value, JobStatus.PARTIAL.value):
-        after_backup(cat, paths, plan.name, trigger=trigger)  # keep rules; its own job
-        # The catalogue beside the backups it describes.
-        catalogue_backup.after_run(cat, plan, outcome.backup_id)
+    assert body.end is not None  # the engine has written: the end of the run is loaded
+    body.end.after(paths, outcome, trigger)
     return outcome
+
+
+def _load_end(cat: Catalogue, plan: Plan, full: bool) -> End:
+    """The end of the run (core.jobs.backup_end): loaded beside a full backup's engine, after
+    an incremental's."""
+    from core.jobs.backup_end import End  # the one import point of the run's end
+
+    return End(cat, plan, full)
 
 
 class _Backup:
@@ -97,6 +100,7 @@ class _Backup:
         self.remote_unrecorded: list[tuple[Rclone, str]] = []
         self.remote_first: tuple[Rclone, str] | None = None  # where a remote backup was put
         self.copied_md5: dict[str, str] = {}  # taken while copying from a local folder
+        self.end: End | None = None  # what follows the engine, once it has written
 
     def run(self, mode: str) -> RunOutcome:
         try:
@@ -152,9 +156,12 @@ class _Backup:
                 self._clean(Path(d.location).expanduser(), plan_dir, recorded)
         name = f"{utcnow():%Y%m%dT%H%M%SZ}-{choice.mode}-job{self.job.id}"
         self.log(f"Writing a {choice.mode} backup {name}.")
-        # A full backup's index update compares every file: what it compares with is read now.
-        ahead = Ahead(self.cat, plan.id) if choice.mode == "full" else None
+        # A full backup's engine works in C, without the interpreter's lock: the end of the run
+        # loads beside it. An incremental compares in Python: the end loads after it.
+        loading = (Beside(lambda: _load_end(self.cat, plan, True), "backupdesk-run-end")
+                   if choice.mode == "full" else None)
         result, usable = self._write(plan, choice, name, plan_dir, usable)
+        self.end = end = loading.result() if loading else _load_end(self.cat, plan, False)
         placement.pause_point("written")
         self.cancel.raise_if_cancelled()
         for w in result.warnings:
@@ -166,11 +173,9 @@ class _Backup:
                                   choice.parent_id, placed)
         self.unrecorded, self.remote_unrecorded = [], []
         if plan.options.get("verify_after", True):
-            self._verify(backup_id)
-        indexed = index_quietly(self.cat, backup_id,
-                                files_of_backup(self.cat, written=(backup_id, result)),
-                                self.log, ahead)
-        return self._finish(backup_id, result, dests, indexed)
+            end.verify(self.job, backup_id, lambda _plan, location: self._remote(location))
+        indexed = end.index(self.job, backup_id, result)
+        return end.finish(self.job, backup_id, result, dests, indexed)
 
     def _write(self, plan: Plan, choice: Any, name: str, plan_dir: str, usable: list[Any]
                ) -> tuple[RunResult, list[Any]]:
@@ -358,39 +363,3 @@ class _Backup:
                 placed.append(placement.Placed(d.id, d.location, "", False, str(e)))
                 self.log(f"Copy to {d.location} failed: {e}")
         return placed
-
-    def _verify(self, backup_id: int) -> None:
-        b = get_backup(self.cat, backup_id)
-        targets = [(b, loc) for loc in b.locations if loc.state != LocationState.FAILED.value]
-        report = verify_locations(targets, progress=self.progress, cancel=self.cancel,
-                                  remotes=lambda _plan, location: self._remote(location))
-        store_report(self.cat, report)
-        for r in report.locations:
-            self.log(f"Verified {r.path}: {r.state}.")
-
-    def _finish(self, backup_id: int, result: RunResult, dests: list[Any],
-                indexed: Indexed) -> RunOutcome:
-        b = get_backup(self.cat, backup_id)
-        good = [loc for loc in b.locations
-                if loc.state in (LocationState.OK.value, LocationState.UNVERIFIED.value)]
-        errors = [f"{loc.destination}: {loc.verify_result.get('error') or loc.state}"
-                  for loc in b.locations if loc not in good]
-        if not good:
-            status = JobStatus.FAILED
-        elif len(good) < len(dests) or result.warnings:
-            status = JobStatus.PARTIAL
-        else:
-            status = JobStatus.SUCCESS
-        problems = errors + result.warnings
-        error = None
-        if status != JobStatus.SUCCESS:
-            error = (f"{count(len(problems), 'problem')}: " + "; ".join(problems[:3])
-                     + (" ..." if len(problems) > 3 else ""))
-        end = self.job.end
-        end.status, end.error, end.bytes, end.files = status, error, result.size, result.files
-        end.details = {"backup_id": backup_id, "type": result.type,
-                       "warnings": normalised(result.warnings[:100]) + indexed.warnings}
-        if indexed.changes is not None:
-            end.details["changes"] = indexed.changes
-        return RunOutcome(self.job.id, status.value, backup_id, result.type, error,
-                          result.warnings)

@@ -41,9 +41,9 @@ PASS = "bench passphrase"
 # written back from its destination (as before session 8), instead of the engine's bytes.
 READ_BACK = [sys.executable, "-c", """
 import sys
-import core.jobs.backup as backup
+import core.jobs.backup_end as backup_end
 from core.findex import indexing
-backup.files_of_backup = lambda cat, paths=None, written=None: indexing.files_of_backup(cat)
+backup_end.files_of_backup = lambda cat, paths=None, written=None: indexing.files_of_backup(cat)
 from core.cli.main import main
 sys.exit(main())
 """]

@@ -43,9 +43,9 @@ BASELINE = "tar \\| zstd -3 -T0"  # a markdown table's cell
 
 NO_INDEX = """
 import sys
-import core.jobs.backup as backup
+import core.jobs.backup_end as backup_end
 from core.findex.indexing import Indexed
-backup.index_quietly = lambda *a, **k: Indexed()
+backup_end.index_quietly = lambda *a, **k: Indexed()
 from core.cli.main import main
 sys.exit(main())
 """

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core.logsetup import LOG_NAME, setup_logging
+from core.logsetup import LOG_NAME, LogFile, setup_logging
 
 
 def mode(p: Path) -> int:
@@ -57,7 +57,10 @@ def test_an_older_public_log_is_made_private(tmp_path: Path, open_umask: None) -
 def test_rotated_logs_stay_private(tmp_path: Path, open_umask: None) -> None:
     logs = tmp_path / "logs"
     setup_logging(logs)
-    handler = next(h for h in logging.getLogger().handlers if getattr(h, "_backupdesk", False))
+    logging.getLogger("t").warning("first")  # the file is opened with the first record
+    ours = next(h for h in logging.getLogger().handlers if getattr(h, "_backupdesk", False))
+    assert isinstance(ours, LogFile)
+    handler = ours.file
     assert isinstance(handler, logging.handlers.RotatingFileHandler)
     handler.maxBytes = 2000
     for i in range(100):

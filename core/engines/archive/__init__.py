@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from core import crypto
+from core.beside import Beside
 from core.checksum import remember_written
 from core.destinations import atomic_file
 from core.engines.api import Artifact, RunRequest, RunResult
@@ -78,43 +79,51 @@ class ArchiveEngine:
         # those looked up now.
         users: dict[str, str] = dict(previous.get("users", {})) if previous else {}
         groups: dict[str, str] = dict(previous.get("groups", {})) if previous else {}
-        if req.sources and wants(opts, "files"):
-            progress(Progress("scanning", message="Looking for new and changed files"))
-            found = start(req.sources)
-            cancel.raise_if_cancelled()
-            roots = found.roots
-            name = FILES_BASENAME + archive_suffix(compression) + suffix
-            out = write_archive(found, req.excludes, req.work_dir / name, compression,
-                                req.backup_name, previous, progress, cancel, to)
-            entries, deleted, changed, writer = out.entries, out.deleted, out.changed, out.writer
-            users.update((str(k), v) for k, v in out.owners.users.items() if v)
-            groups.update((str(k), v) for k, v in out.owners.groups.items() if v)
-            result.files, result.source_bytes = out.files, out.bytes_read
-            result.listing = out.listing
-            result.warnings += found.warnings + out.warnings
-            result.artifacts.append(Artifact(name, "files", out.size, out.sha256,
-                                             {"compression": compression}))
-        if wants(opts, "databases"):
-            for i, target in enumerate(req.databases):
+        # The disk catches up with the archive (its fsync and rename, on a thread) while the
+        # dumps and the manifest are made; the manifest is written once the archive is in place.
+        settle: list[Beside[None]] = []
+        try:
+            if req.sources and wants(opts, "files"):
+                progress(Progress("scanning", message="Looking for new and changed files"))
+                found = start(req.sources)
                 cancel.raise_if_cancelled()
-                db = dumps.parse(target.url)
-                if target.password is not None:
-                    db = dumps.DbUrl(db.kind, db.database, db.host, db.port, db.user,
-                                     target.password)
-                name = db.dump_name(i)
-                progress(Progress("dumping", current=name, message=f"Dumping the {db.label}"))
-                size, sha = _dump(db, req.work_dir / (name + suffix), to, cancel)
-                result.artifacts.append(Artifact(
-                    name + suffix, "database", size, sha, {"url": db.redacted, "kind": db.kind}))
-        cancel.raise_if_cancelled()
-        manifest = mf.build(
-            backup_name=req.backup_name, type_=result.type,
-            parent=previous["backup"] if previous else None, roots=roots, entries=entries,
-            deleted=deleted, changed=changed, created_at=iso(utcnow()) or "",
-            artifacts=[a.to_json() for a in result.artifacts], warnings=result.warnings,
-            users=users, groups=groups, plan=req.plan_name,
-        )
-        data = result.manifest = mf.dumps(manifest)
+                roots = found.roots
+                name = FILES_BASENAME + archive_suffix(compression) + suffix
+                out = write_archive(found, req.excludes, req.work_dir / name, compression,
+                                    req.backup_name, previous, progress, cancel, to, settle)
+                entries, deleted, changed = out.entries, out.deleted, out.changed
+                writer = out.writer
+                users.update((str(k), v) for k, v in out.owners.users.items() if v)
+                groups.update((str(k), v) for k, v in out.owners.groups.items() if v)
+                result.files, result.source_bytes = out.files, out.bytes_read
+                result.listing = out.listing
+                result.warnings += found.warnings + out.warnings
+                result.artifacts.append(Artifact(name, "files", out.size, out.sha256,
+                                                 {"compression": compression}))
+            if wants(opts, "databases"):
+                for i, target in enumerate(req.databases):
+                    cancel.raise_if_cancelled()
+                    db = dumps.parse(target.url)
+                    if target.password is not None:
+                        db = dumps.DbUrl(db.kind, db.database, db.host, db.port, db.user,
+                                         target.password)
+                    name = db.dump_name(i)
+                    progress(Progress("dumping", current=name, message=f"Dumping the {db.label}"))
+                    size, sha = _dump(db, req.work_dir / (name + suffix), to, cancel)
+                    result.artifacts.append(Artifact(name + suffix, "database", size, sha,
+                                                     {"url": db.redacted, "kind": db.kind}))
+            cancel.raise_if_cancelled()
+            manifest = mf.build(
+                backup_name=req.backup_name, type_=result.type,
+                parent=previous["backup"] if previous else None, roots=roots, entries=entries,
+                deleted=deleted, changed=changed, created_at=iso(utcnow()) or "",
+                artifacts=[a.to_json() for a in result.artifacts], warnings=result.warnings,
+                users=users, groups=groups, plan=req.plan_name,
+            )
+            data = result.manifest = mf.dumps(manifest)
+        finally:
+            for synced in settle:
+                synced.result()
         if to:
             data = crypto.seal(data, to)
         with atomic_file(req.work_dir / mf.MANIFEST_NAME) as f:

@@ -12,6 +12,7 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
+from core.beside import Beside
 from core.crypto import encrypting
 from core.destinations import atomic_file
 from core.engines.api import FileRow
@@ -336,16 +337,18 @@ class _Todo:
 def write_archive(found: Scan, excludes: list[str], out_path: Path, compression: str,
                   backup_name: str, previous: dict[str, Any] | None,
                   progress: ProgressCallback, cancel: CancelToken,
-                  encrypt_to: str | None = None) -> ArchiveOutcome:
+                  encrypt_to: str | None = None,
+                  settle: list[Beside[None]] | None = None) -> ArchiveOutcome:
     """Full if `previous` is None, else only what changed since `previous` (a manifest);
     age-encrypted to the recipient `encrypt_to` when given (the digest is the stored bytes').
+    With `settle`, the archive's fsync and rename run on a thread of `settle` (atomic_file).
 
     `found` comes from scan.start(): its folders are walked here (see feed.py), so scan warnings
     land in found.warnings and the items in found.items.
     """
     todo = _Todo(previous)
     fast = _fastpack is not None
-    with Feed(found, excludes, live=fast) as feed, atomic_file(out_path) as f:
+    with Feed(found, excludes, live=fast) as feed, atomic_file(out_path, settle) as f:
         sink = HashingSink(f.raw if hasattr(f, "raw") else f)
         with encrypting(sink, encrypt_to) as out:
             comp = open_compressor(compression, out)

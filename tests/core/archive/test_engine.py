@@ -15,7 +15,7 @@ from core.engines.api import RunRequest, RunResult
 from core.engines.archive import ArchiveEngine
 from core.engines.archive.owners import Names
 from core.engines.archive.restore import RestoreStats, restore_tree, select
-from core.errors import CancelledError, UsageError
+from core.errors import CancelledError, DestinationError, UsageError
 from core.progress import CancelToken, Progress, no_progress
 from tests.core.archive.conftest import snapshot
 
@@ -235,3 +235,46 @@ def test_overwrite_never_follows_a_symlink_out_of_the_target(tmp_path: Path, tre
     restore(tmp_path, manifest, out)
     assert os.listdir(outside) == []
     assert snapshot(out / tree.name) == snapshot(tree)
+
+
+def test_the_manifest_is_written_once_the_archive_is_synced_and_in_place(
+        tmp_path: Path, tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The archive's fsync runs beside the manifest's making; the manifest file comes after."""
+    work = tmp_path / "store" / "b1"
+    events: list[str] = []
+    fsync, replace = os.fsync, os.replace
+
+    def logged_fsync(fd: int) -> None:
+        name = os.readlink(f"/proc/self/fd/{fd}").rsplit("/", 1)[-1]
+        fsync(fd)
+        events.append(f"fsync {'files' if 'files.tar' in name else name}")
+
+    def logged_replace(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> None:
+        replace(a, b)
+        events.append(f"in place {Path(b).name}")
+
+    monkeypatch.setattr(os, "fsync", logged_fsync)
+    monkeypatch.setattr(os, "replace", logged_replace)
+    run(tmp_path, tree, "b1")
+    files = [e for e in events if "files" in e]
+    assert files == ["fsync files", "in place files.tar.zst"]
+    assert events.index("in place files.tar.zst") < events.index("in place manifest.json")
+    assert sorted(p.name for p in work.iterdir()) == ["files.tar.zst", "manifest.json"]
+
+
+def test_an_archive_that_cannot_be_synced_fails_the_run_and_leaves_no_manifest(
+        tmp_path: Path, tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disk error at the archive's fsync (faked: it cannot be caused on this machine's disk)
+    fails the run with a clear error; nothing is left under a final name."""
+    fsync = os.fsync
+
+    def failing(fd: int) -> None:
+        if "files.tar" in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(5, "Input/output error")
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing)
+    work = tmp_path / "store" / "b1"
+    with pytest.raises(DestinationError, match="disappeared while writing"):
+        run(tmp_path, tree, "b1")
+    assert list(work.iterdir()) == []

@@ -10,10 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from core.catalogue import open_catalogue
-from core.config import AppConfig
-from core.plans import add_plan
-
 SCRIPT = """
 import json, sys
 from core.cli.main import main
@@ -24,19 +20,6 @@ except SystemExit as e:
 heavy = sorted({m.split(".")[0] for m in sys.modules} & {"sqlalchemy", "alembic"})
 print(json.dumps({"code": code, "heavy": heavy}))
 """
-
-
-@pytest.fixture
-def one_file_home(home: Path, tmp_path: Path) -> Path:
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "a.txt").write_text("hello")
-    cfg = AppConfig.resolve(str(home))
-    cfg.paths.ensure()
-    cat = open_catalogue(cfg.catalogue_url)  # created and migrated here, with SQLAlchemy
-    add_plan(cat, "one", "archive", sources=[str(tmp_path / "src")],
-             destinations=[str(tmp_path / "dest")])
-    cat.dispose()
-    return home
 
 
 @pytest.mark.parametrize("command", [["run", "one"], ["run", "one", "--full"], ["status"],
