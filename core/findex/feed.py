@@ -290,6 +290,7 @@ def _file_lines(body: bytes) -> list[FileEntry] | None:
 
 
 _NOT_FILE = re.compile(rb'"type":"(?:dir|symlink)"')
+_PATH_FIRST = b'{"path":"'
 
 
 def _line_at(body: bytes, i: int) -> bytes:
@@ -300,18 +301,32 @@ def _line_at(body: bytes, i: int) -> bytes:
 
 def _changes(body: bytes, head: dict[str, Any]) -> Listing:
     """Found by searching the bytes, not by walking the lines (the file's tens of MB): JSON
-    strings escape their quotes, so these byte runs only stand between keys and values."""
+    strings escape their quotes, so these byte runs only stand between keys and values. The
+    lines found are read as _file_lines reads them (json only for paths with escapes)."""
     mine = b'"in":' + json.dumps(head["backup"]).encode()
     out = Listing([], base=str(head["parent"]), total=body.count(b'"type":"file"'),
                   gone=[p.encode("utf-8", "surrogateescape") for p in head.get("deleted", [])])
-    loads = json.loads
-    i = body.find(mine)
     written = []
+    i = body.find(mine)
     while i >= 0:
-        written.append(loads(_line_at(body, i)))
+        written.append(_line_at(body, i))
         i = body.find(mine, i + len(mine))
-    out.files = manifest_files({"entries": written})
+    files = _file_lines(b",\n".join(written)) if written else []
+    out.files = files if files is not None else manifest_files(
+        {"entries": [json.loads(x) for x in written]})
     # A folder or link now: if it was a file, that file is gone.
-    out.gone += [loads(_line_at(body, m.start()))["path"].encode("utf-8", "surrogateescape")
-                 for m in _NOT_FILE.finditer(body)]
+    out.gone += [_path_before(body, m.start()) for m in _NOT_FILE.finditer(body)]
     return out
+
+
+def _path_before(body: bytes, i: int) -> bytes:
+    """The path of the entry whose "type" stands at i: the bytes between its line's
+    `{"path":"` and `",` where they hold no escape (the engine writes the path first), else
+    from json."""
+    start = body.rfind(b"\n", 0, i) + 1
+    if body.startswith(_PATH_FIRST, start) and body[i - 2:i] == b'",':
+        path = body[start + len(_PATH_FIRST):i - 2]
+        if b"\\" not in path and b'"' not in path:
+            return path
+    path_text: str = json.loads(_line_at(body, i))["path"]
+    return path_text.encode("utf-8", "surrogateescape")

@@ -47,3 +47,29 @@ def test_an_entry_of_another_shape_falls_back_to_json() -> None:
                             created_at="", artifacts=[], warnings=[]))
     assert sorted(manifest_listing(raw, "m", changes=False).files) == [
         (b"src/a", 4, 5, None), (b"src/b", 3, 10**9 - 7, 0x100000000000)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(names, st.sampled_from(["file", "file", "dir", "symlink"]),
+                          st.booleans()), max_size=30),
+       st.lists(names, max_size=3))
+def test_an_incrementals_lines_give_what_json_gives(items: list[tuple[str, str, bool]],
+                                                     deleted: list[str]) -> None:
+    """An incremental is read from the lines its backup wrote ("in" naming it) and its
+    folders and links (a file that became one is gone)."""
+    entries = []
+    for n, (p, kind, mine) in enumerate(items, 1):
+        e = entry(f"src/{p}", kind, n)
+        if kind == "file":
+            e["in"] = "b2" if mine else "b1"
+        entries.append(e)
+    raw = mf.dumps(mf.build(backup_name="b2", type_="incremental", parent="b1", roots={},
+                            entries=entries, deleted=[f"src/{d}" for d in deleted], changed=0,
+                            created_at="", artifacts=[], warnings=[]))
+    got = manifest_listing(raw, "m", changes=True)
+    assert sorted(got.files) == sorted(manifest_files(
+        {"entries": [e for e in mf.parse(raw, "m")["entries"] if e.get("in") == "b2"]}))
+    assert sorted(got.gone) == sorted(os.fsencode(p) for p in [
+        *(f"src/{d}" for d in deleted),
+        *(e["path"] for e in entries if e["type"] != "file")])
+    assert got.total == sum(e["type"] == "file" for e in entries)
