@@ -103,11 +103,14 @@ def _diff(ctx: CliContext, a: argparse.Namespace) -> int:
     x, y = get_backup(cat, a.a), get_backup(cat, a.b)
     raw = getattr(sys.stdout, "buffer", None)  # none when stdout is not a file
     utf8 = codecs.lookup(getattr(sys.stdout, "encoding", None) or "ascii").name == "utf-8"
-    if not a.stat and raw is not None and (a.json or utf8):
+    if raw is not None and (a.json or utf8):
         sys.stdout.flush()  # the lines go as bytes, as the index's C part writes them
-        if write_lines(cat, x, y, files_of_backup(cat), raw, a.json):
+        folders = write_lines(cat, x, y, files_of_backup(cat), raw, a.json, a.stat)
+        if folders is not None:
             if a.json:
                 raw.write(b"\n")
+            elif a.stat:
+                _folder_table(folders)
             return 0
     d = diff(cat, x, y, files_of_backup(cat))
     gc.freeze()  # its rows live as long as the process: collections would only walk them
@@ -121,11 +124,16 @@ def _diff(ctx: CliContext, a: argparse.Namespace) -> int:
     _write_batched(map(deleted_line, d.deleted))
     print(d.totals_sentence())
     if a.stat:
-        rows = [[name, str(f["added"]), str(f["changed"]), str(f["deleted"]),
-                 signed_bytes(f["bytes"])]
-                for name, f in d.by_folder().items()]
-        print_table(["FOLDER", "ADDED", "CHANGED", "DELETED", "BYTES"], rows)
+        _folder_table(d.by_folder())
     return 0
+
+
+def _folder_table(folders: dict[str, dict[str, int]]) -> None:
+    from core.findex.versions import show_path  # odd bytes of a name as \xNN
+
+    print_table(["FOLDER", "ADDED", "CHANGED", "DELETED", "BYTES"],
+                [[show_path(name), str(f["added"]), str(f["changed"]), str(f["deleted"]),
+                  signed_bytes(f["bytes"])] for name, f in folders.items()])
 
 
 def _write_batched(lines: Iterator[str], batch: int = 10_000) -> None:

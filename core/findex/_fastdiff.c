@@ -1,8 +1,8 @@
 /* `diff A B` of a plan's file index in C: what core.findex.diff writes (json_into, text_into) for
  * the added, changed and deleted paths, byte for byte, without a Python object per path.
  *
- * diff(db, versions_sql, path_sql, paths_sql, most_sql, a, b, as_json, between, write, odd)
- *     -> (added, changed, deleted, bytes_added, bytes_changed, bytes_deleted)
+ * diff(db, versions_sql, path_sql, paths_sql, most_sql, a, b, as_json, between, write, odd,
+ *      common) -> (added, changed, deleted, bytes_added, bytes_changed, bytes_deleted, folders)
  *
  *   db            the index file (bytes), opened read-only on a connection of its own
  *   versions_sql  (path_id, first, last, size, mtime_ns, hash) of the versions held by ?1 or
@@ -16,6 +16,10 @@
  *   write         called with bytes, about a MiB at a time (out.write)
  *   odd           odd(kind, path, size_a, mtime_a, size_b, mtime_b) -> bytes: the text of an
  *                 entry this file does not write itself (kind 0 added, 1 changed, 2 deleted)
+ *   common        None, or the folder common to the plan's files: then `folders` lists, in the
+ *                 order they first appear (the sections in turn, each in path order), (the
+ *                 name below `common` of each top folder of the change, files added, changed,
+ *                 deleted, bytes), as core.findex.diff.Diff.by_folder counts them
  *
  * A path is held by a backup in the version whose [first, last] range holds its seq (last NULL:
  * still held). Both hold it: changed unless the versions' size, mtime and hash are the same.
@@ -300,6 +304,107 @@ static Sorted sorted_of(const Entry *e, const char *arena, size_t skip)
     for (size_t i = 0; i < 16; i++)
         s.key[i / 8] = s.key[i / 8] << 8 | (skip + i < e->path_len ? p[skip + i] : 0);
     return s;
+}
+
+/* --- per folder (diff --stat) ---------------------------------------------------------- */
+
+typedef struct {
+    const char *head; /* the name below the common folder, in the arena */
+    uint32_t len;
+    Py_ssize_t n[3];
+    __int128 bytes;
+} Folder;
+
+typedef struct {
+    Folder *v;
+    size_t n, cap;
+    int32_t *slot; /* open addressing: an index into v, or -1 */
+    size_t slots;
+} Folders;
+
+static uint64_t fnv(const char *p, uint32_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (uint32_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    return h;
+}
+
+static int32_t *slot_of(const Folders *fs, const char *head, uint32_t len)
+{
+    size_t i = (size_t)fnv(head, len) & (fs->slots - 1);
+    while (fs->slot[i] >= 0) {
+        const Folder *f = &fs->v[fs->slot[i]];
+        if (f->len == len && !memcmp(f->head, head, len))
+            break;
+        i = (i + 1) & (fs->slots - 1);
+    }
+    return &fs->slot[i];
+}
+
+static int grow_folders(Folders *fs)
+{
+    size_t slots = fs->slots ? fs->slots * 2 : 64;
+    int32_t *slot = malloc(slots * sizeof *slot);
+    if (!slot)
+        return -1;
+    for (size_t i = 0; i < slots; i++)
+        slot[i] = -1;
+    free(fs->slot);
+    fs->slot = slot;
+    fs->slots = slots;
+    for (size_t k = 0; k < fs->n; k++)
+        *slot_of(fs, fs->v[k].head, fs->v[k].len) = (int32_t)k;
+    return 0;
+}
+
+/* Count entry e in the folder it is in, one level below `common` (core.findex.feed.folder_of). */
+static int count_folder(Folders *fs, const Entry *e, const char *arena, size_t common)
+{
+    if ((fs->n + 1) * 2 > fs->slots && grow_folders(fs) < 0)
+        return -1;
+    const char *p = arena + e->path_at;
+    size_t start = common ? common + 1 : 0;
+    if (start > e->path_len)
+        start = e->path_len;
+    const char *head = p + start, *slash = memchr(head, '/', e->path_len - start);
+    uint32_t len = slash ? (uint32_t)(slash - head) : (uint32_t)(e->path_len - start);
+    int32_t *slot = slot_of(fs, head, len);
+    if (*slot < 0) {
+        if (fs->n == fs->cap) {
+            size_t cap = fs->cap ? fs->cap * 2 : 64;
+            Folder *v = realloc(fs->v, cap * sizeof *v);
+            if (!v)
+                return -1;
+            fs->v = v;
+            fs->cap = cap;
+        }
+        fs->v[fs->n] = (Folder){head, len, {0, 0, 0}, 0};
+        *slot = (int32_t)fs->n++;
+    }
+    Folder *f = &fs->v[*slot];
+    int64_t a = e->has & HAS_SIZE_A ? e->size_a : 0, b = e->has & HAS_SIZE_B ? e->size_b : 0;
+    f->n[e->kind]++;
+    f->bytes += e->kind == ADDED ? (__int128)b : e->kind == CHANGED ? (__int128)b - a : -(__int128)a;
+    return 0;
+}
+
+static PyObject *from_int128(__int128 v);
+
+static PyObject *folder_list(const Folders *fs)
+{
+    PyObject *out = PyList_New((Py_ssize_t)fs->n);
+    for (size_t i = 0; out && i < fs->n; i++) {
+        const Folder *f = &fs->v[i];
+        PyObject *t = Py_BuildValue("y#nnnN", f->head, (Py_ssize_t)f->len, f->n[ADDED],
+                                    f->n[CHANGED], f->n[DELETED], from_int128(f->bytes));
+        if (!t) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, (Py_ssize_t)i, t);
+    }
+    return out;
 }
 
 /* --- output ---------------------------------------------------------------------------- */
@@ -603,20 +708,24 @@ static PyObject *from_int128(__int128 v)
 static PyObject *diff(PyObject *self, PyObject *args)
 {
     (void)self;
-    PyObject *dbpath, *between, *write, *odd;
+    PyObject *dbpath, *between, *write, *odd, *common;
     const char *versions_sql, *path_sql, *paths_sql, *most_sql;
     long long a, b;
     int as_json;
-    if (!PyArg_ParseTuple(args, "O&ssssLLpO!OO:diff", PyUnicode_FSConverter, &dbpath,
-                          &versions_sql, &path_sql, &paths_sql, &most_sql, &a, &b, &as_json, &PyTuple_Type, &between,
-                          &write, &odd))
+    if (!PyArg_ParseTuple(args, "O&ssssLLpO!OOO:diff", PyUnicode_FSConverter, &dbpath,
+                          &versions_sql, &path_sql, &paths_sql, &most_sql, &a, &b, &as_json,
+                          &PyTuple_Type, &between, &write, &odd, &common))
         return NULL;
     if (PyTuple_GET_SIZE(between) != 2 || !PyBytes_Check(PyTuple_GET_ITEM(between, 0)) ||
-        !PyBytes_Check(PyTuple_GET_ITEM(between, 1))) {
+        !PyBytes_Check(PyTuple_GET_ITEM(between, 1)) ||
+        (common != Py_None && !PyBytes_Check(common))) {
         Py_DECREF(dbpath);
-        PyErr_SetString(PyExc_TypeError, "between: two bytes");
+        PyErr_SetString(PyExc_TypeError, "between: two bytes; common: bytes or None");
         return NULL;
     }
+    int stat = common != Py_None;
+    size_t common_len = stat ? (size_t)PyBytes_GET_SIZE(common) : 0;
+    Folders folders = {NULL, 0, 0, NULL, 0};
     Found f = {0};
     Out o = {NULL, 0, 0, write};
     Sorted *sorted = NULL;
@@ -675,6 +784,11 @@ static PyObject *diff(PyObject *self, PyObject *args)
     const Sorted *part = sorted;
     for (int k = ADDED; k <= DELETED; k++) {
         qsort((void *)part, count[k], sizeof *sorted, by_path);
+        for (size_t i = 0; stat && i < count[k]; i++)
+            if (count_folder(&folders, part[i].e, f.arena, common_len) < 0) {
+                PyErr_NoMemory();
+                goto done;
+            }
         if ((k > ADDED && put_bytes(&o, PyTuple_GET_ITEM(between, k - 1)) < 0) ||
             write_section(&o, part, count[k], f.arena, as_json, odd) < 0)
             goto done;
@@ -682,14 +796,19 @@ static PyObject *diff(PyObject *self, PyObject *args)
     }
     if (flush(&o) < 0)
         goto done;
-    result = Py_BuildValue("nnnNNN", (Py_ssize_t)count[ADDED], (Py_ssize_t)count[CHANGED],
-                           (Py_ssize_t)count[DELETED], from_int128(bytes[ADDED]), from_int128(bytes[CHANGED]),
-                           from_int128(bytes[DELETED]));
+    PyObject *per_folder = stat ? folder_list(&folders) : Py_NewRef(Py_None);
+    if (!per_folder)
+        goto done;
+    result = Py_BuildValue("nnnNNNN", (Py_ssize_t)count[ADDED], (Py_ssize_t)count[CHANGED],
+                           (Py_ssize_t)count[DELETED], from_int128(bytes[ADDED]),
+                           from_int128(bytes[CHANGED]), from_int128(bytes[DELETED]), per_folder);
 done:
     if (db) {
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
         sqlite3_close(db);
     }
+    free(folders.v);
+    free(folders.slot);
     free(sorted);
     free(o.b);
     free(f.v);

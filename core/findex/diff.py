@@ -17,7 +17,7 @@ from typing import IO, Any, TypeVar
 from core.backups import BackupInfo
 from core.catalogue.db import Catalogue
 from core.errors import UsageError
-from core.findex.feed import folder_of
+from core.findex.feed import folder_named, folder_of
 from core.findex.indexing import FilesOf, index_backup, plan_index_path, ref
 from core.findex.store import FAST_DIFF, Index, VersionRow, open_index
 from core.findex.versions import modified, mtime_iso, show_path
@@ -61,7 +61,7 @@ class Diff:
             put(n.path, "changed", (n.size or 0) - (o.size or 0))
         for r in self.deleted:
             put(r.path, "deleted", r.size)
-        return dict(sorted(out.items(), key=lambda kv: -abs(kv[1]["bytes"])))
+        return _biggest_first(out)
 
     def json_text(self, stat: bool = False) -> Iterator[str]:
         """The diff as one JSON object (json.dumps' own text), in pieces of up to _BATCH
@@ -90,44 +90,62 @@ def _json_head(a: BackupInfo, b: BackupInfo) -> str:
             f'"b": {json.dumps({"id": b.id, "name": b.name})}, "added": [')
 
 
+Folders = dict[str, dict[str, int]]  # Diff.by_folder()
+
+
 def write_lines(cat: Catalogue, a: BackupInfo, b: BackupInfo, files_of: FilesOf,
-                out: IO[bytes], as_json: bool) -> bool:
-    """`diff A B [--json]` written by the index's C part (what the CLI writes from a Diff,
-    byte for byte): a million paths never become Python objects. False, with nothing
+                out: IO[bytes], as_json: bool, stat: bool = False) -> Folders | None:
+    """`diff A B [--json] [--stat]` written by the index's C part (what the CLI writes from a
+    Diff, byte for byte): a million paths never become Python objects. For the text, the
+    change per folder (`--stat`, else empty) is the caller's to print; None, with nothing
     written, where the C part is not built."""
     if not FAST_DIFF:
-        return False
+        return None
     ix = _open_indexed(cat, a, b, files_of)
     try:
-        (json_into if as_json else text_into)(out, ix, a, b)
+        return (json_into if as_json else text_into)(out, ix, a, b, stat)
     finally:
         ix.close()
-    return True
 
 
-def json_into(out: IO[bytes], ix: Index, a: BackupInfo, b: BackupInfo) -> None:
+def json_into(out: IO[bytes], ix: Index, a: BackupInfo, b: BackupInfo, stat: bool = False
+              ) -> Folders:
     """write_lines() as JSON, from an index holding both backups."""
     out.write(_json_head(a, b).encode())
-    totals = _write_diff(out, ix, a, b, True)
-    out.write(f'], "totals": {json.dumps(totals)}}}'.encode())
+    totals, folders = _write_diff(out, ix, a, b, True, stat)
+    out.write(f'], "totals": {json.dumps(totals)}'.encode())
+    if stat:
+        out.write(f', "folders": {json.dumps(folders)}'.encode())
+    out.write(b"}")
+    return folders
 
 
-def text_into(out: IO[bytes], ix: Index, a: BackupInfo, b: BackupInfo) -> None:
+def text_into(out: IO[bytes], ix: Index, a: BackupInfo, b: BackupInfo, stat: bool = False
+              ) -> Folders:
     """`diff A B` as lines (+ added, M changed, - deleted, then the totals), from an index
     holding both backups; the bytes the CLI writes from a Diff (for a UTF-8 output)."""
-    totals = _write_diff(out, ix, a, b, False)
+    totals, folders = _write_diff(out, ix, a, b, False, stat)
     out.write(f"{sentence(totals)}\n".encode())
+    return folders
 
 
 _TOTALS = ("added", "changed", "deleted", "bytes_added", "bytes_changed", "bytes_deleted")
 
 
-def _write_diff(out: IO[bytes], ix: Index, a: BackupInfo, b: BackupInfo, as_json: bool
-                ) -> dict[str, int]:
+def _write_diff(out: IO[bytes], ix: Index, a: BackupInfo, b: BackupInfo, as_json: bool,
+                stat: bool) -> tuple[dict[str, int], Folders]:
     between = (b'], "changed": [', b'], "deleted": [') if as_json else (b"", b"")
-    counts = ix.write_diff(_seq(ix, a), _seq(ix, b), as_json, between, out.write,
-                           _odd_json if as_json else _odd_text)
-    return dict(zip(_TOTALS, counts, strict=True))
+    common = os.fsencode(ix.get_meta("common_dir") or "")
+    counts, rows = ix.write_diff(_seq(ix, a), _seq(ix, b), as_json, between, out.write,
+                                 _odd_json if as_json else _odd_text, common if stat else None)
+    folders = _biggest_first({folder_named(head, common): dict(zip(
+        ("added", "changed", "deleted", "bytes"), figures, strict=True))
+        for head, *figures in rows or ()})
+    return dict(zip(_TOTALS, counts, strict=True)), folders
+
+
+def _biggest_first(folders: Folders) -> Folders:
+    return dict(sorted(folders.items(), key=lambda kv: -abs(kv[1]["bytes"])))
 
 
 def _odd_rows(path: bytes, size_a: int | None, mtime_a: int | None, size_b: int | None,

@@ -91,7 +91,11 @@ def folder_of(path: bytes, common: bytes) -> str:
     """The folder a path is in, one level below the folder `common` to every file of the
     backup (so a single source's top folders, not the source itself); itself at the top."""
     rest = path[len(common) + 1:] if common else path
-    head = rest.split(b"/", 1)[0]
+    return folder_named(rest.split(b"/", 1)[0], common)
+
+
+def folder_named(head: bytes, common: bytes) -> str:
+    """The name folder_of gives the top folder `head` below `common`."""
     return os.fsdecode(common + b"/" + head if common else head)
 
 

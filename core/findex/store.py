@@ -59,6 +59,8 @@ _CHUNK = 500  # values in one IN (...) list
 
 # odd(kind: 0 added, 1 changed, 2 deleted, path, size at a, mtime at a, size at b, mtime at b)
 Odd = Callable[[int, bytes, int | None, int | None, int | None, int | None], bytes]
+# (a top folder's name below the common folder, files added, changed, deleted, bytes)
+FolderRow = tuple[bytes, int, int, int, int]
 try:
     from core.findex import _fastdiff
 except ImportError:  # pragma: no cover - not built (no compiler or libsqlite3-dev)
@@ -312,17 +314,21 @@ class Index:
         return list(map(_pair, self.con.execute(f"{_PAIR} {_CHANGED}", (a, b))))
 
     def write_diff(self, a: int, b: int, as_json: bool, between: tuple[bytes, bytes],
-                   write: Callable[[bytes], object], odd: Odd) -> tuple[int, ...]:
+                   write: Callable[[bytes], object], odd: Odd, common: bytes | None = None
+                   ) -> tuple[tuple[int, ...], list[FolderRow] | None]:
         """What changed from backup `a` to `b`, written by the C part (FAST_DIFF) in path
         order: the added entries of `diff --json` (or lines of `diff`), between[0], the
         changed ones, between[1], the deleted ones; odd() gives the text of an entry the C part
         leaves to Python. (added, changed, deleted, bytes added, bytes changed now, bytes
-        deleted)."""
+        deleted), and with `common` (the folder common to the plan's files) the change per
+        top folder below it, in the order the folders first appear."""
         if _fastdiff is None:
             raise RuntimeError("core.findex._fastdiff is not built")
-        return _fastdiff.diff(self.path, _VERSIONS_OF, "SELECT path FROM paths WHERE id = ?",
-                              "SELECT id, path FROM paths ORDER BY id",
-                              "SELECT max(id) FROM paths", a, b, as_json, between, write, odd)
+        *counts, folders = _fastdiff.diff(
+            self.path, _VERSIONS_OF, "SELECT path FROM paths WHERE id = ?",
+            "SELECT id, path FROM paths ORDER BY id", "SELECT max(id) FROM paths", a, b,
+            as_json, between, write, odd, common)
+        return tuple(counts), folders
 
     def only_in(self, a: int, b: int) -> list[VersionRow]:
         """The versions backup `a` holds of paths backup `b` does not hold, unordered."""

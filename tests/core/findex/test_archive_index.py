@@ -327,10 +327,15 @@ def test_diff_writes_the_same_with_and_without_its_c_part(
     outputs = []
     for fast in (store.FAST_DIFF, False):
         monkeypatch.setattr(diff_module, "FAST_DIFF", fast)
-        outputs.append([diff(*pair, "--json"), diff(*pair), diff(*reversed(pair))])
-    assert len(by_c) == (3 if store.FAST_DIFF else 0)
+        outputs.append([diff(*pair, "--json"), diff(*pair), diff(*reversed(pair)),
+                        diff(*pair, "--stat"), diff(*pair, "--json", "--stat")])
+    assert len(by_c) == (5 if store.FAST_DIFF else 0)
     assert outputs[0] == outputs[1]
     assert "M src/odd-\\xff\\xfe.bin  3 B -> 3 B, modified " in outputs[0][1]
     assert "+ src/pics/new.bin  3 B\n" in outputs[0][1]
     assert "- src/pics/new.bin  3 B\n" in outputs[0][2]
     assert json.loads(outputs[0][0])["totals"]["changed"] == 2
+    assert json.loads(outputs[0][4])["folders"]["src/pics"] == {
+        "added": 1, "changed": 0, "deleted": 0, "bytes": 3}
+    assert "src/docs " in outputs[0][3] and "FOLDER" in outputs[0][3]
+    assert "\nsrc/odd-\\xff\\xfe.bin " in outputs[0][3]  # a name not UTF-8, as \xNN

@@ -1,6 +1,7 @@
 """`diff` and `diff --json` as the index's C part writes them (core.findex._fastdiff, through
 core.findex.diff.text_into and json_into): byte for byte what Python writes from a Diff, for
-any path, size and mtime, any two backups in either order, and in the same order."""
+any path, size and mtime, any two backups in either order, and in the same order; with
+`--stat`, the same change per folder in the same order."""
 
 from __future__ import annotations
 
@@ -59,14 +60,16 @@ def test_the_c_text_is_what_python_writes(files: dict[bytes, Any], pair: tuple[i
             for i, entries in enumerate(backups, 1):
                 feed(ix, f"b:{i}", f"n{i}", f"2026-01-0{i}", entries)
             a, b = (SimpleNamespace(id=n, name=f"n{n}") for n in pair)
-            out = io.BytesIO()
-            json_into(out, ix, a, b)  # type: ignore[arg-type]
             d = _diff(ix, a, b)  # type: ignore[arg-type]
-            assert out.getvalue() == "".join(d.json_text()).encode()
+            for stat in (False, True):
+                out = io.BytesIO()
+                json_into(out, ix, a, b, stat)  # type: ignore[arg-type]
+                assert out.getvalue() == "".join(d.json_text(stat)).encode()
             out = io.BytesIO()
-            text_into(out, ix, a, b)  # type: ignore[arg-type]
+            folders = text_into(out, ix, a, b, stat=True)  # type: ignore[arg-type]
             lines = [*map(added_line, d.added), *map(changed_line, d.changed),
                      *map(deleted_line, d.deleted), d.totals_sentence() + "\n"]
             assert out.getvalue() == "".join(lines).encode()
+            assert list(folders.items()) == list(d.by_folder().items())
         finally:
             ix.close()
