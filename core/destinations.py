@@ -258,14 +258,14 @@ def atomic_file(final: Path, settle: list[Beside[None]] | None = None) -> Iterat
         with open(tmp, "xb") as f:
             yield f
             f.flush()
-            if settle is not None:
-                settle.append(Beside(lambda: _settle(tmp, final), "backupdesk-fsync"))
-                return
-            os.fsync(f.fileno())
-        os.replace(tmp, final)
+            if settle is None:
+                os.fsync(f.fileno())
     except BaseException as exc:
         _failed(exc, tmp, final)
-    fsync_dir(final.parent)
+    if settle is None:
+        _in_place(tmp, final)
+    else:
+        settle.append(Beside(lambda: _settle(tmp, final), "backupdesk-fsync"))
 
 
 def _settle(tmp: Path, final: Path) -> None:
@@ -276,6 +276,14 @@ def _settle(tmp: Path, final: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+    except BaseException as exc:
+        _failed(exc, tmp, final)
+    _in_place(tmp, final)
+
+
+def _in_place(tmp: Path, final: Path) -> None:
+    """A synced file renamed to its final name, and the rename synced."""
+    try:
         os.replace(tmp, final)
     except BaseException as exc:
         _failed(exc, tmp, final)

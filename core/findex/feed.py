@@ -308,7 +308,7 @@ def _changes(body: bytes, head: dict[str, Any]) -> Listing:
     strings escape their quotes, so these byte runs only stand between keys and values. The
     lines found are read as _file_lines reads them (json only for paths with escapes)."""
     mine = b'"in":' + json.dumps(head["backup"]).encode()
-    out = Listing([], base=str(head["parent"]), total=body.count(b'"type":"file"'),
+    out = Listing([], base=str(head["parent"]), total=body.count(_FILE_TYPE),
                   gone=[p.encode("utf-8", "surrogateescape") for p in head.get("deleted", [])])
     written = []
     i = body.find(mine)
